@@ -1,0 +1,52 @@
+//! Small wrappers over well-kept crates: randomness (getrandom), SHA-256 (sha2),
+//! base64url (base64).
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+/// `n` bytes from the platform CSPRNG (`crypto.getRandomValues` in wasm).
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; n];
+    getrandom::fill(&mut buf).expect("platform randomness");
+    buf
+}
+
+/// A random token of 32 bytes, base64url: opaque ids, refresh tokens, codes, session ids.
+pub fn random_token() -> String {
+    b64url(&random_bytes(32))
+}
+
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    sha256(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hash of a secret for storage: base64url(SHA-256(secret)).
+pub fn hash_secret(secret: &str) -> String {
+    b64url(&sha256(secret.as_bytes()))
+}
+
+pub fn b64url(data: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(data)
+}
+
+pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(text).ok()
+}
+
+pub fn b64(data: &[u8]) -> String {
+    STANDARD.encode(data)
+}
+
+pub fn b64_decode(text: &str) -> Option<Vec<u8>> {
+    STANDARD.decode(text.trim()).ok()
+}
+
+/// Equality that takes the same time wherever the inputs differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,163 @@
+//! Request / Response as plain data, the shape the JS shim hands over and takes back.
+
+use futures::stream::LocalBoxStream;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One HTTP request as Scrypted delivers it (reference/scrypted-host.md §6.4), already turned
+/// into plain data by the shim. Header names are lower-case.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    pub method: String,
+    /// Full path plus query, e.g. `/endpoint/scrypted-mcp/public/mcp?x=1`.
+    pub url: String,
+    /// `/endpoint/<pkg>` or `/endpoint/<pkg>/public`, no trailing slash.
+    pub root_path: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Whatever Scrypted's body parser left (§6.2): a string, or absent.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Scrypted's login name. Trusted only by `/authorize`, never by the MCP endpoint.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Empty for admins.
+    #[serde(default)]
+    pub acl_id: Option<String>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(|s| s.as_str())
+    }
+
+    /// Path relative to `root_path`, without the query; always starts with `/`.
+    pub fn local_path(&self) -> &str {
+        let path = self.url.split(['?', '#']).next().unwrap_or("");
+        let rest = path.strip_prefix(&self.root_path).unwrap_or(path);
+        if rest.is_empty() {
+            "/"
+        } else {
+            rest
+        }
+    }
+
+    /// The query string without `?`, if any.
+    pub fn query(&self) -> &str {
+        match self.url.split_once('?') {
+            Some((_, q)) => q.split('#').next().unwrap_or(""),
+            None => "",
+        }
+    }
+
+    pub fn query_pairs(&self) -> BTreeMap<String, String> {
+        form_urlencoded::parse(self.query().as_bytes())
+            .into_owned()
+            .collect()
+    }
+
+    /// The media type of the body, lower-case, without parameters.
+    pub fn content_type(&self) -> String {
+        self.header("content-type")
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    }
+}
+
+/// A response body: complete text, or an event stream the shim pulls chunk by chunk
+/// and hands to `res.sendStream`.
+pub enum Body {
+    Text(String),
+    Stream(LocalBoxStream<'static, String>),
+}
+
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::Text(t) => write!(f, "Text({t:?})"),
+            Body::Stream(_) => write!(f, "Stream(..)"),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Body,
+}
+
+impl Response {
+    pub fn new(status: u16) -> Self {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Body::Text(String::new()),
+        }
+    }
+
+    pub fn json(status: u16, value: &serde_json::Value) -> Self {
+        Response::new(status)
+            .header("content-type", "application/json")
+            .text(value.to_string())
+    }
+
+    pub fn html(status: u16, html: impl Into<String>) -> Self {
+        Response::new(status)
+            .header("content-type", "text/html; charset=utf-8")
+            .text(html)
+    }
+
+    /// A JSON error body `{error, error_description}`, the OAuth shape, also used for
+    /// plain 4xx answers so clients never get HTML where they expect JSON.
+    pub fn error(status: u16, error: &str, description: &str) -> Self {
+        Response::json(
+            status,
+            &serde_json::json!({ "error": error, "error_description": description }),
+        )
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        let name = name.to_ascii_lowercase();
+        self.headers.retain(|(n, _)| *n != name);
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    pub fn text(mut self, text: impl Into<String>) -> Self {
+        self.body = Body::Text(text.into());
+        self
+    }
+
+    pub fn stream(mut self, stream: LocalBoxStream<'static, String>) -> Self {
+        self.body = Body::Stream(stream);
+        self
+    }
+
+    pub fn get_header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The text body; `None` for streams.
+    pub fn body_text(&self) -> Option<&str> {
+        match &self.body {
+            Body::Text(t) => Some(t),
+            Body::Stream(_) => None,
+        }
+    }
+
+    pub fn body_json(&self) -> Option<serde_json::Value> {
+        self.body_text().and_then(|t| serde_json::from_str(t).ok())
+    }
+}

@@ -1,0 +1,89 @@
+//! scrypted-mcp: an MCP server with its own OAuth 2.1 authorization server, run as a
+//! Scrypted plugin. Rust decides, JavaScript carries: every decision about routing,
+//! validation, OAuth, MCP framing, sessions, tools and settings is made here; the shim in
+//! `js-shim/` only converts Scrypted's objects and calls host APIs when asked.
+
+pub mod clock;
+pub mod audit;
+pub mod crypto;
+pub mod host;
+pub mod http;
+pub mod manifest;
+pub mod mcp;
+pub mod oauth;
+pub mod origin;
+pub mod settings;
+pub mod store;
+pub mod tools;
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
+
+use clock::Clock;
+use host::Host;
+use http::{Request, Response};
+use std::rc::Rc;
+use store::Store;
+
+/// Everything a request handler may touch. One per plugin instance, shared by `Rc`.
+pub struct Ctx {
+    pub host: Rc<dyn Host>,
+    pub store: Rc<dyn Store>,
+    pub clock: Rc<dyn Clock>,
+    pub oauth: oauth::OAuthState,
+    pub mcp: mcp::McpState,
+}
+
+/// The plugin facade the wasm exports wrap, and the Rust tests drive directly.
+#[derive(Clone)]
+pub struct Plugin {
+    pub ctx: Rc<Ctx>,
+}
+
+impl Plugin {
+    pub fn new(host: Rc<dyn Host>, store: Rc<dyn Store>, clock: Rc<dyn Clock>) -> Self {
+        Plugin {
+            ctx: Rc::new(Ctx {
+                host,
+                store,
+                clock,
+                oauth: oauth::OAuthState::default(),
+                mcp: mcp::McpState::default(),
+            }),
+        }
+    }
+
+    /// Answers one HTTP request that Scrypted routed to our endpoint.
+    pub async fn handle(&self, req: Request) -> Response {
+        let ctx = &self.ctx;
+        let path = req.local_path().to_string();
+        let cors_req = req.clone();
+        let response = if req.method == "OPTIONS" {
+            origin::preflight(&req)
+        } else if path == "/mcp" {
+            mcp::transport::handle(ctx, req).await
+        } else if let Some(response) = oauth::route(ctx, &req, &path).await {
+            response
+        } else if path == "/" {
+            origin::hint_page(ctx, &req).await
+        } else {
+            Response::error(
+                404,
+                "not_found",
+                &format!("No such path under this plugin: {path}. The MCP endpoint is .../public/mcp."),
+            )
+        };
+        origin::with_cors(&cors_req, response)
+    }
+
+    /// Scrypted `Settings.getSettings()`.
+    pub async fn get_settings(&self) -> Vec<settings::Setting> {
+        settings::get_settings(&self.ctx).await
+    }
+
+    /// Scrypted `Settings.putSetting()`: `Err` carries a message a person can act on, and
+    /// nothing is changed.
+    pub async fn put_setting(&self, key: &str, value: serde_json::Value) -> Result<(), String> {
+        settings::put_setting(&self.ctx, key, value).await
+    }
+}
