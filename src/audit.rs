@@ -1,8 +1,20 @@
 //! The audit trail: every tool call, bounded, in plugin storage. Never the arguments
 //! themselves, only their hash.
+//!
+//! Plugin storage ships its whole map to the server on every write, so the trail lives
+//! under one key ([`KEY`]) as a compact JSON array (one row per entry, oldest first) and
+//! never holds more than [`MAX_ENTRIES`] rows.
 
-use crate::store::Store;
+use crate::crypto::sha256_hex;
+use crate::store::{Store, StoreExt};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The storage key holding the whole trail.
+pub const KEY: &str = "audit.log";
+
+/// At most this many entries are kept; the oldest are dropped first.
+pub const MAX_ENTRIES: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -20,13 +32,87 @@ pub struct AuditEntry {
     pub elicitation: Option<String>,
 }
 
+/// How one entry is stored: a positional row, about a third smaller than the named form.
+type Row = (u64, String, String, String, String, String, Option<String>);
+
+fn to_row(e: AuditEntry) -> Row {
+    (
+        e.time_ms,
+        e.user,
+        e.client_id,
+        e.tool,
+        e.args_hash,
+        e.outcome,
+        e.elicitation,
+    )
+}
+
+fn from_row(r: Row) -> AuditEntry {
+    AuditEntry {
+        time_ms: r.0,
+        user: r.1,
+        client_id: r.2,
+        tool: r.3,
+        args_hash: r.4,
+        outcome: r.5,
+        elicitation: r.6,
+    }
+}
+
+/// The stored rows, oldest first; an unreadable value counts as an empty trail.
+fn load(store: &dyn Store) -> Vec<Row> {
+    store.get_json::<Vec<Row>>(KEY).unwrap_or_default()
+}
+
 /// Appends an entry, dropping the oldest past the bound.
 pub fn record(store: &dyn Store, entry: AuditEntry) {
-    let _ = (store, entry);
+    let mut rows = load(store);
+    rows.push(to_row(entry));
+    if rows.len() > MAX_ENTRIES {
+        let excess = rows.len() - MAX_ENTRIES;
+        rows.drain(..excess);
+    }
+    store.set_json(KEY, &rows);
 }
 
 /// The latest `limit` entries, newest first.
 pub fn recent(store: &dyn Store, limit: usize) -> Vec<AuditEntry> {
-    let _ = (store, limit);
-    Vec::new()
+    load(store)
+        .into_iter()
+        .rev()
+        .take(limit)
+        .map(from_row)
+        .collect()
+}
+
+/// SHA-256 (hex) of the canonical JSON of a tool's arguments: object keys sorted at every
+/// level, no whitespace. Equal arguments hash equally whatever order the client sent
+/// them in; the arguments themselves are never stored.
+pub fn args_hash(arguments: &Value) -> String {
+    sha256_hex(canonical_json(arguments).as_bytes())
+}
+
+fn canonical_json(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let fields: Vec<String> = keys
+                .into_iter()
+                .map(|k| {
+                    format!(
+                        "{}:{}",
+                        Value::String(k.clone()),
+                        canonical_json(&map[k.as_str()])
+                    )
+                })
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(canonical_json).collect();
+            format!("[{}]", items.join(","))
+        }
+        other => other.to_string(),
+    }
 }

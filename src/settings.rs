@@ -1,9 +1,24 @@
 //! Settings: the configuration read at request time, and the Scrypted Settings tab.
+//!
+//! The tab (`get_settings`) has these groups, in order:
+//! - **Endpoint**: the MCP URL over HTTPS and over HTTP, read-only, with a hint on which to use.
+//! - **Configuration**: the numeric settings of `scrypted-manifest.json`, validated here.
+//! - **Status**: active MCP sessions, registered clients, persisted refresh tokens, computed
+//!   when the tab is opened.
+//! - **Connected apps**: the revoke-all button, then each registered client with its own
+//!   revoke button.
+//! - **Audit trail**: the latest tool calls.
+//!
+//! `put_setting` accepts the configuration keys and the buttons; everything else is refused
+//! with a message and changes nothing.
 
+use crate::audit;
 use crate::manifest::number_setting;
+use crate::oauth;
 use crate::store::Store;
-use crate::Ctx;
+use crate::{mcp, Ctx};
 use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 
 /// Configuration read from storage on every request (no reload needed), with the
 /// manifest's defaults for anything unset.
@@ -44,6 +59,8 @@ pub struct Setting {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub subgroup: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
@@ -55,12 +72,415 @@ pub struct Setting {
     pub value: Option<serde_json::Value>,
 }
 
+// ---- keys and groups
+
+pub const GROUP_ENDPOINT: &str = "Endpoint";
+pub const GROUP_CONFIGURATION: &str = "Configuration";
+pub const GROUP_STATUS: &str = "Status";
+pub const GROUP_APPS: &str = "Connected apps";
+pub const GROUP_AUDIT: &str = "Audit trail";
+
+pub const KEY_ENDPOINT_HTTPS: &str = "endpoint_https";
+pub const KEY_ENDPOINT_HTTP: &str = "endpoint_http";
+pub const KEY_STATUS_SESSIONS: &str = "status_sessions";
+pub const KEY_STATUS_CLIENTS: &str = "status_clients";
+pub const KEY_STATUS_REFRESH_TOKENS: &str = "status_refresh_tokens";
+/// The revoke-all button.
+pub const KEY_REVOKE_ALL: &str = "revoke_all";
+/// `revoke_client:<client_id>`: one client's revoke button.
+pub const KEY_REVOKE_CLIENT_PREFIX: &str = "revoke_client:";
+/// `client:<client_id>`: one client's read-only description.
+pub const KEY_CLIENT_PREFIX: &str = "client:";
+pub const KEY_NO_CLIENTS: &str = "clients_none";
+pub const KEY_AUDIT: &str = "audit_recent";
+
+/// How many audit entries the tab shows.
+pub const AUDIT_SHOWN: usize = 20;
+
+fn readonly(group: &str, key: &str, title: &str, value: Value) -> Setting {
+    Setting {
+        key: key.to_string(),
+        title: title.to_string(),
+        group: Some(group.to_string()),
+        kind: Some(
+            match value {
+                Value::Number(_) => "integer",
+                _ => "string",
+            }
+            .to_string(),
+        ),
+        readonly: Some(true),
+        value: Some(value),
+        ..Setting::default()
+    }
+}
+
+fn described(mut setting: Setting, description: &str) -> Setting {
+    setting.description = Some(description.to_string());
+    setting
+}
+
+// ---- getSettings
+
 pub async fn get_settings(ctx: &Ctx) -> Vec<Setting> {
-    let _ = ctx;
-    Vec::new()
+    let mut settings = endpoint_settings(ctx).await;
+    settings.extend(configuration_settings(ctx.store.as_ref()));
+    settings.extend(status_settings(ctx));
+    let clients = oauth::clients(ctx);
+    settings.extend(app_settings(&clients));
+    settings.push(audit_setting(ctx, &clients));
+    settings
+}
+
+/// `getLocalEndpoint(...)` is `http(s)://<ip>:<port>/endpoint/<pkg>/public/`; the MCP URL is
+/// `mcp` under it.
+fn mcp_url(local_endpoint: &str) -> String {
+    let base = local_endpoint.trim_end_matches('/');
+    format!("{base}/mcp")
+}
+
+async fn endpoint_settings(ctx: &Ctx) -> Vec<Setting> {
+    let url = |insecure| async move {
+        match ctx.host.local_endpoint(insecure).await {
+            Ok(endpoint) => mcp_url(&endpoint),
+            Err(e) => format!("unavailable: {e}"),
+        }
+    };
+    vec![
+        described(
+            readonly(
+                GROUP_ENDPOINT,
+                KEY_ENDPOINT_HTTPS,
+                "MCP URL (HTTPS)",
+                Value::String(url(false).await),
+            ),
+            "For clients that accept Scrypted's own certificate. Log into Scrypted over \
+             https in the browser that completes the sign-in: the login cookie is per scheme.",
+        ),
+        described(
+            readonly(
+                GROUP_ENDPOINT,
+                KEY_ENDPOINT_HTTP,
+                "MCP URL (HTTP)",
+                Value::String(url(true).await),
+            ),
+            "For clients on this network (Claude Code, Cursor, VS Code, Codex); log into \
+             Scrypted over http first. Cloud clients (claude.ai, ChatGPT) need a public \
+             HTTPS URL: see the README.",
+        ),
+    ]
+}
+
+fn configuration_settings(store: &dyn Store) -> Vec<Setting> {
+    let current = config(store);
+    let value_of = |key: &str| match key {
+        "dcr_max_clients" => Some(current.dcr_max_clients),
+        "access_token_ttl_sec" => Some(current.access_token_ttl_sec),
+        "refresh_token_ttl_sec" => Some(current.refresh_token_ttl_sec),
+        "max_restore_mb" => Some(current.max_restore_mb),
+        _ => None,
+    };
+    CONFIG_KEYS
+        .iter()
+        .map(|&key| {
+            let spec = number_setting(key);
+            Setting {
+                key: key.to_string(),
+                title: spec.title.clone(),
+                group: Some(GROUP_CONFIGURATION.to_string()),
+                description: Some(format!(
+                    "{} Default {}, allowed {}–{}.",
+                    spec.description, spec.default, spec.min, spec.max
+                )),
+                kind: Some("integer".to_string()),
+                range: Some([spec.min, spec.max]),
+                value: value_of(key).map(|v| json!(v)),
+                ..Setting::default()
+            }
+        })
+        .collect()
+}
+
+/// The configuration keys, in the order the tab shows them.
+pub const CONFIG_KEYS: [&str; 4] = [
+    "dcr_max_clients",
+    "access_token_ttl_sec",
+    "refresh_token_ttl_sec",
+    "max_restore_mb",
+];
+
+fn status_settings(ctx: &Ctx) -> Vec<Setting> {
+    vec![
+        described(
+            readonly(
+                GROUP_STATUS,
+                KEY_STATUS_SESSIONS,
+                "Active MCP sessions",
+                json!(mcp::active_sessions(ctx)),
+            ),
+            "Sessions idle for over an hour are closed. Reopen the tab to refresh.",
+        ),
+        readonly(
+            GROUP_STATUS,
+            KEY_STATUS_CLIENTS,
+            "Registered clients",
+            json!(oauth::client_count(ctx)),
+        ),
+        readonly(
+            GROUP_STATUS,
+            KEY_STATUS_REFRESH_TOKENS,
+            "Persisted refresh tokens",
+            json!(oauth::refresh_token_count(ctx)),
+        ),
+    ]
+}
+
+fn client_label(client: &oauth::ClientSummary) -> String {
+    match client.client_name.as_deref().map(str::trim) {
+        Some(name) if !name.is_empty() => name.to_string(),
+        _ => format!("Unnamed client {}", short(&client.client_id, 8)),
+    }
+}
+
+fn app_settings(clients: &[oauth::ClientSummary]) -> Vec<Setting> {
+    let mut settings = vec![Setting {
+        key: KEY_REVOKE_ALL.to_string(),
+        title: "Revoke all tokens & disconnect clients".to_string(),
+        group: Some(GROUP_APPS.to_string()),
+        description: Some(
+            "Drops every refresh token and client registration, rotates the signing key so \
+             existing access tokens stop working at once, and closes every MCP session. \
+             Clients must sign in again."
+                .to_string(),
+        ),
+        kind: Some("button".to_string()),
+        ..Setting::default()
+    }];
+    if clients.is_empty() {
+        settings.push(readonly(
+            GROUP_APPS,
+            KEY_NO_CLIENTS,
+            "Registered apps",
+            Value::String("None yet. Apps appear here once they register.".to_string()),
+        ));
+    }
+    for client in clients {
+        let label = client_label(client);
+        let hosts = if client.redirect_hosts.is_empty() {
+            "none".to_string()
+        } else {
+            client.redirect_hosts.join(", ")
+        };
+        let last_used = match client.last_used_ms {
+            0 => "never".to_string(),
+            ms => format_time(ms),
+        };
+        let detail = format!(
+            "Redirects to {hosts} · registered {} · last used {last_used} · {}",
+            format_time(client.created_ms),
+            if client.live_tokens {
+                "holds live tokens"
+            } else {
+                "no live tokens"
+            }
+        );
+        settings.push(Setting {
+            subgroup: Some(label.clone()),
+            description: Some(format!("Client id {}", client.client_id)),
+            ..readonly(
+                GROUP_APPS,
+                &format!("{KEY_CLIENT_PREFIX}{}", client.client_id),
+                &label,
+                Value::String(detail),
+            )
+        });
+        settings.push(Setting {
+            key: format!("{KEY_REVOKE_CLIENT_PREFIX}{}", client.client_id),
+            title: format!("Revoke {label}"),
+            group: Some(GROUP_APPS.to_string()),
+            subgroup: Some(label),
+            description: Some(
+                "Deletes this registration and its tokens and closes its sessions; the app \
+                 must register and sign in again."
+                    .to_string(),
+            ),
+            kind: Some("button".to_string()),
+            ..Setting::default()
+        });
+    }
+    settings
+}
+
+fn audit_setting(ctx: &Ctx, clients: &[oauth::ClientSummary]) -> Setting {
+    let entries = audit::recent(ctx.store.as_ref(), AUDIT_SHOWN);
+    let text = if entries.is_empty() {
+        "No tool calls yet.".to_string()
+    } else {
+        entries
+            .iter()
+            .map(|e| audit_line(e, clients))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    Setting {
+        kind: Some("textarea".to_string()),
+        ..described(
+            readonly(
+                GROUP_AUDIT,
+                KEY_AUDIT,
+                "Latest tool calls",
+                Value::String(text),
+            ),
+            &format!(
+                "Newest first; the last {} calls are kept. Arguments are never stored, only \
+                 a hash of them. Also readable by MCP clients as scrypted-mcp://audit/recent.",
+                audit::MAX_ENTRIES
+            ),
+        )
+    }
+}
+
+fn audit_line(entry: &audit::AuditEntry, clients: &[oauth::ClientSummary]) -> String {
+    let client = clients
+        .iter()
+        .find(|c| c.client_id == entry.client_id)
+        .map(client_label)
+        .unwrap_or_else(|| short(&entry.client_id, 12).to_string());
+    let elicitation = entry
+        .elicitation
+        .as_deref()
+        .map(|e| format!(" (confirmation: {e})"))
+        .unwrap_or_default();
+    format!(
+        "{}  {}  {}  {}  {}{}  args#{}",
+        format_time(entry.time_ms),
+        entry.user,
+        client,
+        entry.tool,
+        entry.outcome,
+        elicitation,
+        short(&entry.args_hash, 12)
+    )
+}
+
+fn short(text: &str, chars: usize) -> &str {
+    match text.char_indices().nth(chars) {
+        Some((i, _)) => &text[..i],
+        None => text,
+    }
+}
+
+/// `2026-11-21 11:29:41 UTC` from Unix milliseconds.
+pub fn format_time(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+// ---- putSetting
+
+/// An integer from what Scrypted sends: a number, or a numeric string ("3600"), as long as
+/// it has no fractional part.
+fn integer_value(value: &Value) -> Option<i64> {
+    let from_float =
+        |f: f64| (f.is_finite() && f.fract() == 0.0 && f.abs() <= 9.0e15).then_some(f as i64);
+    match value {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().and_then(from_float)),
+        Value::String(s) => {
+            let s = s.trim();
+            s.parse::<i64>()
+                .ok()
+                .or_else(|| s.parse::<f64>().ok().and_then(from_float))
+        }
+        _ => None,
+    }
+}
+
+/// A short rendering of a refused value for the error message.
+fn shown(value: &Value) -> String {
+    let text = match value {
+        Value::Null => "nothing".to_string(),
+        other => other.to_string(),
+    };
+    if text.chars().count() > 40 {
+        format!("{}…", short(&text, 40))
+    } else {
+        text
+    }
+}
+
+fn is_readonly_key(key: &str) -> bool {
+    [
+        KEY_ENDPOINT_HTTPS,
+        KEY_ENDPOINT_HTTP,
+        KEY_STATUS_SESSIONS,
+        KEY_STATUS_CLIENTS,
+        KEY_STATUS_REFRESH_TOKENS,
+        KEY_NO_CLIENTS,
+        KEY_AUDIT,
+    ]
+    .contains(&key)
+        || key.starts_with(KEY_CLIENT_PREFIX)
 }
 
 pub async fn put_setting(ctx: &Ctx, key: &str, value: serde_json::Value) -> Result<(), String> {
-    let _ = (ctx, value);
-    Err(format!("Unknown setting {key}."))
+    if CONFIG_KEYS.contains(&key) {
+        let spec = number_setting(key);
+        let number = integer_value(&value)
+            .filter(|n| (spec.min..=spec.max).contains(n))
+            .ok_or_else(|| {
+                format!(
+                    "{key} must be an integer between {} and {} (got {}).",
+                    spec.min,
+                    spec.max,
+                    shown(&value)
+                )
+            })?;
+        ctx.store
+            .set(&format!("{KEY_PREFIX}{key}"), &number.to_string());
+        ctx.host.log(
+            crate::host::LogLevel::Info,
+            &format!("Setting {key} = {number}"),
+        );
+    } else if key == KEY_REVOKE_ALL {
+        oauth::revoke_all(ctx);
+        mcp::close_all_sessions(ctx);
+    } else if let Some(client_id) = key.strip_prefix(KEY_REVOKE_CLIENT_PREFIX) {
+        let found = oauth::revoke_client(ctx, client_id);
+        mcp::close_client_sessions(ctx, client_id);
+        if !found {
+            return Err(format!(
+                "No registered client {client_id}: it was already revoked or evicted."
+            ));
+        }
+        ctx.host.log(
+            crate::host::LogLevel::Warn,
+            &format!("Revoked client {client_id} and closed its MCP sessions."),
+        );
+    } else if is_readonly_key(key) {
+        return Err(format!("{key} is read-only."));
+    } else {
+        return Err(format!(
+            "Unknown setting {key}. Settable: {}, and the revoke buttons.",
+            CONFIG_KEYS.join(", ")
+        ));
+    }
+    ctx.host.settings_changed();
+    Ok(())
 }

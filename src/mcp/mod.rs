@@ -1,24 +1,41 @@
 //! The MCP server: Streamable HTTP transport, JSON-RPC framing, sessions, dispatch.
+//!
+//! `transport` answers HTTP; `jsonrpc` frames messages; `session` keeps per-session state;
+//! `server` dispatches methods; `calls` runs tools; `content` serves resources, prompts and
+//! completions; `peer` is the client as a tool sees it; `stream` turns a POST's handlers
+//! into an SSE body pulled by the shim.
 
+pub mod calls;
+pub mod content;
+#[cfg(feature = "conformance-fixtures")]
+pub mod fixtures;
+pub mod jsonrpc;
+pub mod paging;
+pub mod peer;
+pub mod server;
+pub mod session;
+pub mod stream;
 pub mod transport;
 
 use crate::Ctx;
 
 #[derive(Default)]
-pub struct McpState {}
+pub struct McpState {
+    pub(crate) sessions: session::Sessions,
+}
 
 /// Ends every session (revoke-all).
 pub fn close_all_sessions(ctx: &Ctx) {
-    let _ = ctx;
+    ctx.mcp.sessions.close_where(|_| true);
 }
 
 /// Ends the sessions opened by one client (per-client revoke).
 pub fn close_client_sessions(ctx: &Ctx, client_id: &str) {
-    let _ = (ctx, client_id);
+    ctx.mcp.sessions.close_where(|s| s.client_id == client_id);
 }
 
 /// Live sessions, after reaping those idle for over an hour.
 pub fn active_sessions(ctx: &Ctx) -> usize {
-    let _ = ctx;
-    0
+    ctx.mcp.sessions.reap(ctx.clock.now_ms());
+    ctx.mcp.sessions.len()
 }

@@ -1,10 +1,71 @@
-//! The OAuth 2.1 authorization server.
+//! The OAuth 2.1 authorization server, and the bearer check of the MCP endpoint.
+//!
+//! Storage layout (plugin storage, bounded, secrets hashed):
+//! - `oauth.signing_key`: the ES256 key, PKCS#8 PEM;
+//! - `oauth.csrf_secret`: HMAC key for consent-form tokens;
+//! - `oauth.client.<client_id>`: registered clients;
+//! - `oauth.code.<hash of code>`: authorization codes (60 s, single use);
+//! - `oauth.grant.<grant_id>`: grants, holding the hash of their current refresh token.
 
+mod authorize;
+mod bearer;
+pub mod clients;
+pub mod grants;
+pub mod jwt;
+pub mod keys;
+mod metadata;
+pub mod params;
+mod register;
+mod token;
+
+use crate::host::ServerPorts;
 use crate::http::{Request, Response};
+use crate::store::Store;
 use crate::Ctx;
+use std::cell::RefCell;
+use std::collections::HashMap;
 
+/// The one scope: the server is admin-only, so a token is all or nothing.
+pub const SCOPE: &str = "scrypted:admin";
+
+/// Storage key of the RFC 9207 compatibility switch: `"false"` stops advertising
+/// `authorization_response_iss_parameter_supported` and sending `iss` on the redirect
+/// (Codex CLI mishandles it, reference/client-compat.md §1). Unset means on.
+pub const ISS_PARAMETER_KEY: &str = "settings.iss_parameter";
+
+pub fn iss_parameter(store: &dyn Store) -> bool {
+    store.get(ISS_PARAMETER_KEY).as_deref() != Some("false")
+}
+
+/// In-memory state: caches only. Everything that must survive a restart is in storage.
 #[derive(Default)]
-pub struct OAuthState {}
+pub struct OAuthState {
+    key: RefCell<Option<keys::Key>>,
+    verified: RefCell<HashMap<String, bearer::Verified>>,
+    ports: RefCell<Option<ServerPorts>>,
+}
+
+impl OAuthState {
+    /// The current signing key (made on first use).
+    pub fn key(&self, store: &dyn Store) -> keys::Key {
+        keys::current(store, &self.key)
+    }
+
+    /// The server's http/https ports, asked once: they change only with a server restart,
+    /// which restarts us too.
+    pub async fn server_ports(&self, ctx: &Ctx) -> Option<ServerPorts> {
+        if let Some(ports) = *self.ports.borrow() {
+            return Some(ports);
+        }
+        let ports = ctx.host.server_ports().await.ok()?;
+        *self.ports.borrow_mut() = Some(ports);
+        Some(ports)
+    }
+
+    fn forget_verified(&self) {
+        self.verified.borrow_mut().clear();
+    }
+}
 
 /// What a verified access token says. The MCP endpoint trusts nothing else.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,8 +80,20 @@ pub struct AccessClaims {
 
 /// Answers the OAuth and metadata paths; `None` for paths that are not ours.
 pub async fn route(ctx: &Ctx, req: &Request, path: &str) -> Option<Response> {
-    let _ = (ctx, req, path);
-    None
+    Some(match path {
+        "/.well-known/oauth-protected-resource" | "/.well-known/oauth-protected-resource/mcp" => {
+            metadata::protected_resource(ctx, req).await
+        }
+        "/.well-known/oauth-authorization-server" | "/.well-known/openid-configuration" => {
+            metadata::authorization_server(ctx, req).await
+        }
+        "/.well-known/jwks.json" => metadata::jwks(ctx, req),
+        "/register" => register::handle(ctx, req).await,
+        "/authorize" => authorize::handle(ctx, req).await,
+        "/token" => token::handle(ctx, req).await,
+        "/revoke" => token::revoke(ctx, req).await,
+        _ => return None,
+    })
 }
 
 /// Verifies the `Authorization: Bearer` access token of an MCP request against this
@@ -28,6 +101,147 @@ pub async fn route(ctx: &Ctx, req: &Request, path: &str) -> Option<Response> {
 /// `WWW-Authenticate: Bearer resource_metadata="..."` (plus `error="invalid_token"` when a
 /// bad token was sent).
 pub async fn authenticate(ctx: &Ctx, req: &Request) -> Result<AccessClaims, Response> {
-    let _ = (ctx, req);
-    Err(Response::error(401, "invalid_token", "not implemented"))
+    bearer::authenticate(ctx, req).await
+}
+
+/// A registered client, for the settings tab's connected-apps list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientSummary {
+    pub client_id: String,
+    pub client_name: Option<String>,
+    pub redirect_hosts: Vec<String>,
+    pub created_ms: u64,
+    pub last_used_ms: u64,
+    pub live_tokens: bool,
+}
+
+/// Revoke-all: every grant, code and client registration goes, and the signing key is
+/// replaced so access tokens already out there stop verifying at once. Sessions are
+/// closed by the caller.
+pub fn revoke_all(ctx: &Ctx) {
+    let store = ctx.store.as_ref();
+    for key in store.keys() {
+        if key.starts_with(clients::PREFIX)
+            || key.starts_with(grants::GRANT_PREFIX)
+            || key.starts_with(grants::CODE_PREFIX)
+            || key == authorize::CSRF_SECRET_KEY
+        {
+            store.remove(&key);
+        }
+    }
+    keys::rotate(store, &ctx.oauth.key);
+    ctx.oauth.forget_verified();
+    ctx.host.log(
+        crate::host::LogLevel::Info,
+        "OAuth: all tokens and client registrations revoked; signing key rotated.",
+    );
+}
+
+/// Deletes one client with its grants: its tokens stop working and its next token
+/// request gets `invalid_client`, on which well-behaved clients register again.
+/// `false` when no such client was registered.
+pub fn revoke_client(ctx: &Ctx, client_id: &str) -> bool {
+    let store = ctx.store.as_ref();
+    let existed = clients::get(store, client_id).is_some();
+    grants::delete_client_grants(store, client_id);
+    if existed {
+        store.remove(&clients::key(client_id));
+    }
+    ctx.oauth.forget_verified();
+    existed
+}
+
+/// Registered clients, most recently used first.
+pub fn clients(ctx: &Ctx) -> Vec<ClientSummary> {
+    let store = ctx.store.as_ref();
+    let now = ctx.clock.now_ms();
+    let live: std::collections::HashSet<String> = grants::all_grants(store)
+        .into_iter()
+        .filter(|g| g.live(now))
+        .map(|g| g.client_id)
+        .collect();
+    let mut out: Vec<ClientSummary> = clients::all(store)
+        .into_iter()
+        .map(|c| {
+            let mut hosts: Vec<String> = c
+                .redirect_uris
+                .iter()
+                .map(|u| clients::redirect_host(u))
+                .collect();
+            hosts.dedup();
+            ClientSummary {
+                live_tokens: live.contains(&c.client_id),
+                client_id: c.client_id,
+                client_name: c.client_name,
+                redirect_hosts: hosts,
+                created_ms: c.created_ms,
+                last_used_ms: c.last_used_ms,
+            }
+        })
+        .collect();
+    out.sort_by_key(|c| std::cmp::Reverse(c.last_used_ms));
+    out
+}
+
+/// Persisted refresh tokens: one per live grant.
+pub fn refresh_token_count(ctx: &Ctx) -> usize {
+    let now = ctx.clock.now_ms();
+    grants::all_grants(ctx.store.as_ref())
+        .iter()
+        .filter(|g| g.live(now))
+        .count()
+}
+
+pub fn client_count(ctx: &Ctx) -> usize {
+    use crate::store::StoreExt;
+    ctx.store.keys_with_prefix(clients::PREFIX).len()
+}
+
+/// `resource` compared after normalisation (reference/client-compat.md §5): lower-case
+/// host and no default port (the URL parser does both), no query or fragment, no trailing
+/// slash. `None` for anything that is not an http(s) URL.
+pub fn normalise_resource(resource: &str) -> Option<String> {
+    let url = url::Url::parse(resource.trim()).ok()?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return None;
+    }
+    let host = url.host_str()?;
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    Some(format!(
+        "{}://{}{}{}",
+        url.scheme(),
+        host,
+        port,
+        url.path().trim_end_matches('/')
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_normalisation() {
+        let canonical = "http://192.168.1.5:11080/endpoint/scrypted-mcp/public/mcp";
+        for same in [
+            canonical,
+            "http://192.168.1.5:11080/endpoint/scrypted-mcp/public/mcp/",
+            "http://192.168.1.5:11080/endpoint/scrypted-mcp/public/mcp?x=1",
+            "HTTP://192.168.1.5:11080/endpoint/scrypted-mcp/public/mcp",
+        ] {
+            assert_eq!(
+                normalise_resource(same).as_deref(),
+                Some(canonical),
+                "{same}"
+            );
+        }
+        assert_eq!(
+            normalise_resource("https://h.example:443/x/mcp/").as_deref(),
+            Some("https://h.example/x/mcp")
+        );
+        assert_ne!(
+            normalise_resource("http://192.168.1.5:11080/other/mcp").as_deref(),
+            Some(canonical)
+        );
+    }
 }

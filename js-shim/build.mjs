@@ -1,0 +1,293 @@
+#!/usr/bin/env node
+// npm run build — dist/plugin.zip, ready for a Scrypted server.
+//
+//   1. package.json's identity (name, version, description, keywords, license, `scrypted`
+//      section) is regenerated from scrypted-manifest.json, the one place it is written.
+//   2. wasm-pack build --release --target web (wasm-opt -Oz from npm binaryen 132, which must be
+//      on PATH: the build fails loudly otherwise).
+//   3. esbuild bundles js-shim/plugin.js + host.js + the wasm-bindgen glue + the wasm bytes
+//      (embedded, instantiated with initSync) into one CommonJS main.nodejs.js.
+//   4. dist/plugin.zip = main.nodejs.js + README.md at the root, no sdk.json (so Scrypted
+//      evaluates it with injected globals: reference/scrypted-host.md §7, §8).
+//
+// Each step is skipped when its inputs have not changed (content-hash stamps), so a warm
+// `npm start` / `npm test` costs a few milliseconds here.
+//
+// Usage: node js-shim/build.mjs [--fixture | --all] [--force] [--quiet]
+//   --fixture  the conformance fixture build (--features conformance-fixtures, no wasm-opt)
+//              into dist/fixture/plugin.zip
+//   --all      both
+//   --no-wasm  bundle the existing pkg*/ output without rebuilding the wasm (or env
+//              SCRYPTED_MCP_NO_WASM_BUILD=1): for shim work while the Rust tree does not compile
+// In-process: import { ensureBuilt } from './js-shim/build.mjs'; await ensureBuilt({variant}).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ROOT, ensureSetup, sha256, wasmEnv } from '../scripts/lib.mjs';
+
+const MANIFEST = path.join(ROOT, 'scrypted-manifest.json');
+
+export const VARIANTS = {
+  release: {
+    pkgDir: path.join(ROOT, 'pkg'),
+    distDir: path.join(ROOT, 'dist'),
+    features: [],
+    optimize: true,
+  },
+  fixture: {
+    pkgDir: path.join(ROOT, 'pkg-fixture'),
+    distDir: path.join(ROOT, 'dist/fixture'),
+    features: ['conformance-fixtures'],
+    optimize: false,
+  },
+};
+
+export const zipPath = (variant = 'release') => path.join(VARIANTS[variant].distDir, 'plugin.zip');
+
+function say(quiet, ...a) {
+  if (!quiet) console.error('[build]', ...a);
+}
+
+// ------------------------------------------------------------------ 1. package.json from the manifest
+
+/** The package.json fields derived from scrypted-manifest.json. */
+export function manifestFields(manifest = JSON.parse(fs.readFileSync(MANIFEST, 'utf8'))) {
+  return {
+    name: manifest.name,
+    version: manifest.version,
+    description: manifest.description,
+    keywords: manifest.keywords,
+    license: manifest.license,
+    scrypted: {
+      name: manifest.displayName,
+      type: manifest.type,
+      interfaces: manifest.interfaces,
+    },
+  };
+}
+
+/** Writes the derived fields into package.json (only when they differ). Returns true if written. */
+export function syncPackageJson({ quiet = false } = {}) {
+  const file = path.join(ROOT, 'package.json');
+  const text = fs.readFileSync(file, 'utf8');
+  const pkg = JSON.parse(text);
+  const fields = manifestFields();
+  // Keep a stable key order: identity first, then everything else as it was.
+  const out = {};
+  for (const k of ['name', 'version', 'description', 'keywords', 'license']) out[k] = fields[k];
+  for (const [k, v] of Object.entries(pkg)) if (!(k in out) && k !== 'scrypted') out[k] = v;
+  out.scrypted = fields.scrypted;
+  const next = JSON.stringify(out, null, 2) + '\n';
+  if (next === text) return false;
+  fs.writeFileSync(file, next);
+  say(quiet, 'package.json: identity regenerated from scrypted-manifest.json');
+  return true;
+}
+
+// ------------------------------------------------------------------ hashing inputs
+
+function listFiles(dir, filter = () => true) {
+  const out = [];
+  const walk = (d) => {
+    let entries;
+    try { entries = fs.readdirSync(d, { withFileTypes: true }); } catch { return; }
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (filter(p)) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function hashFiles(files, extra = '') {
+  const parts = [Buffer.from(extra)];
+  for (const f of files) {
+    parts.push(Buffer.from(`\0${path.relative(ROOT, f)}\0`));
+    try { parts.push(fs.readFileSync(f)); } catch { parts.push(Buffer.from('<missing>')); }
+  }
+  return sha256(Buffer.concat(parts));
+}
+
+function wasmInputs() {
+  return [
+    ...listFiles(path.join(ROOT, 'src'), (p) => p.endsWith('.rs')),
+    path.join(ROOT, 'Cargo.toml'),
+    path.join(ROOT, 'Cargo.lock'),
+    MANIFEST,
+  ];
+}
+
+function readStamp(file) {
+  try { return fs.readFileSync(file, 'utf8').trim(); } catch { return ''; }
+}
+
+// ------------------------------------------------------------------ 2. wasm-pack
+
+function checkWasmOpt(env) {
+  const r = spawnSync('wasm-opt', ['--version'], { env, encoding: 'utf8' });
+  if (r.status !== 0 || !/version[ _]132\b/.test(r.stdout || '')) {
+    throw new Error(
+      'wasm-opt (npm binaryen 132) is not on PATH — the wasm would ship unoptimised. ' +
+        'Run `npm run setup`. Got: ' + ((r.stdout || '') + (r.stderr || '') || String(r.error)).trim(),
+    );
+  }
+}
+
+export function buildWasm(variant = 'release', { force = false, quiet = false, skipWasm = false } = {}) {
+  const v = VARIANTS[variant];
+  const stampFile = path.join(v.pkgDir, '.build-stamp');
+  const want = hashFiles(wasmInputs(), JSON.stringify({ variant, features: v.features, optimize: v.optimize }));
+  const wasmFile = path.join(v.pkgDir, 'scrypted_mcp_bg.wasm');
+  if (skipWasm && fs.existsSync(wasmFile)) {
+    say(quiet, `wasm (${variant}): --no-wasm: using ${path.relative(ROOT, wasmFile)} as it is`);
+    return { built: false, wasmFile, ms: 0 };
+  }
+  if (!force && readStamp(stampFile) === want && fs.existsSync(wasmFile)) {
+    say(quiet, `wasm (${variant}): up to date`);
+    return { built: false, wasmFile, ms: 0 };
+  }
+  const env = wasmEnv();
+  if (v.optimize) checkWasmOpt(env);
+  const args = ['--log-level', 'warn', 'build', '--release', '--target', 'web', '--mode', 'no-install',
+    '--out-dir', v.pkgDir, '--out-name', 'scrypted_mcp'];
+  if (!v.optimize) args.push('--no-opt');
+  if (v.features.length) args.push('--', '--features', v.features.join(','));
+  say(quiet, `wasm (${variant}): wasm-pack ${args.join(' ')}  [RUSTUP_TOOLCHAIN=${env.RUSTUP_TOOLCHAIN || '(default)'}]`);
+  const t0 = Date.now();
+  const r = spawnSync('wasm-pack', args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.error) throw new Error(`wasm-pack could not run: ${r.error.message}. Run \`npm run setup\`.`);
+  if (r.status !== 0) throw new Error(`wasm-pack build (${variant}) failed (exit ${r.status})`);
+  if (!fs.existsSync(wasmFile)) throw new Error(`wasm-pack produced no ${wasmFile}`);
+  fs.writeFileSync(stampFile, want + '\n');
+  const ms = Date.now() - t0;
+  say(quiet, `wasm (${variant}): ${fs.statSync(wasmFile).size} bytes in ${(ms / 1000).toFixed(1)} s`);
+  return { built: true, wasmFile, ms };
+}
+
+// ------------------------------------------------------------------ 3 + 4. bundle and zip
+
+/** The README Scrypted shows on the plugin page: README.plugin.md, else README.md. */
+function readmeText() {
+  for (const name of ['README.plugin.md', 'README.md']) {
+    const f = path.join(ROOT, name);
+    if (fs.existsSync(f)) return fs.readFileSync(f);
+  }
+  const m = JSON.parse(fs.readFileSync(MANIFEST, 'utf8'));
+  return Buffer.from(`# ${m.displayName}\n\n${m.description}\n`);
+}
+
+export async function bundle(variant = 'release', { force = false, quiet = false } = {}) {
+  const v = VARIANTS[variant];
+  const glue = path.join(v.pkgDir, 'scrypted_mcp.js');
+  const wasmFile = path.join(v.pkgDir, 'scrypted_mcp_bg.wasm');
+  const zipFile = path.join(v.distDir, 'plugin.zip');
+  const stampFile = path.join(v.distDir, '.build-stamp');
+  const inputs = [
+    glue, wasmFile,
+    path.join(ROOT, 'js-shim/plugin.js'), path.join(ROOT, 'js-shim/host.js'),
+    path.join(ROOT, 'js-shim/build.mjs'), path.join(ROOT, 'README.md'), path.join(ROOT, 'README.plugin.md'), MANIFEST,
+  ];
+  const want = hashFiles(inputs, variant);
+  if (!force && readStamp(stampFile) === want && fs.existsSync(zipFile)) {
+    say(quiet, `zip (${variant}): up to date`);
+    return { built: false, zipFile };
+  }
+  const esbuild = await import('esbuild');
+  const { default: AdmZip } = await import('adm-zip');
+  const t0 = Date.now();
+  const virtual = {
+    name: 'scrypted-mcp-wasm',
+    setup(b) {
+      b.onResolve({ filter: /^scrypted-mcp:wasm-glue$/ }, () => ({ path: glue }));
+      b.onResolve({ filter: /^scrypted-mcp:wasm-bytes$/ }, () => ({ path: wasmFile }));
+    },
+  };
+  const result = await esbuild.build({
+    entryPoints: [path.join(ROOT, 'js-shim/plugin.js')],
+    bundle: true,
+    write: false,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node18',
+    loader: { '.wasm': 'binary' },
+    // The glue's default init path uses import.meta.url; we only call initSync.
+    define: { 'import.meta.url': '"file:///scrypted-mcp/main.nodejs.js"' },
+    legalComments: 'none',
+    logLevel: 'warning',
+    plugins: [virtual],
+    banner: { js: `// scrypted-mcp ${JSON.parse(fs.readFileSync(MANIFEST, 'utf8')).version} (${variant}) — built by js-shim/build.mjs` },
+  });
+  const main = Buffer.from(result.outputFiles[0].contents);
+  fs.mkdirSync(v.distDir, { recursive: true });
+  const zip = new AdmZip();
+  zip.addFile('main.nodejs.js', main);
+  zip.addFile('README.md', readmeText());
+  const tmp = zipFile + '.tmp';
+  zip.writeZip(tmp);
+  fs.renameSync(tmp, zipFile);
+  fs.writeFileSync(path.join(v.distDir, 'main.nodejs.js'), main);
+  fs.writeFileSync(stampFile, want + '\n');
+  say(quiet, `zip (${variant}): ${zipFile} (${fs.statSync(zipFile).size} bytes; main.nodejs.js ${main.length} bytes) in ${Date.now() - t0} ms`);
+  return { built: true, zipFile };
+}
+
+// ------------------------------------------------------------------ entry points
+
+/** A cross-process lock so two commands never build at once. */
+async function withLock(fn) {
+  const lock = path.join(ROOT, '.cache/build.lock');
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      let holder = 0;
+      try { holder = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8')); } catch { /* being written */ }
+      let alive = false;
+      if (holder) { try { process.kill(holder, 0); alive = true; } catch { alive = false; } }
+      if (holder && !alive) { fs.rmSync(lock, { recursive: true, force: true }); continue; }
+      if (Date.now() - t0 > 30 * 60_000) throw new Error(`build lock ${lock} held too long`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try { return await fn(); } finally { fs.rmSync(lock, { recursive: true, force: true }); }
+}
+
+/** Setup (if needed), package.json sync, wasm and zip for the given variants. Idempotent. */
+export async function ensureBuilt({ variants = ['release'], force = false, quiet = false, skipWasm = !!process.env.SCRYPTED_MCP_NO_WASM_BUILD } = {}) {
+  ensureSetup({ quiet: true });
+  return withLock(async () => {
+    syncPackageJson({ quiet });
+    const out = {};
+    for (const variant of variants) {
+      const w = buildWasm(variant, { force, quiet, skipWasm });
+      const z = await bundle(variant, { force: force || w.built, quiet });
+      out[variant] = { zip: z.zipFile, wasm: w.wasmFile, wasmBuildMs: w.ms };
+    }
+    return out;
+  });
+}
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  const argv = process.argv.slice(2);
+  const variants = argv.includes('--all') ? ['release', 'fixture'] : argv.includes('--fixture') ? ['fixture'] : ['release'];
+  try {
+    const t0 = Date.now();
+    const out = await ensureBuilt({ variants, force: argv.includes('--force'), quiet: argv.includes('--quiet'), skipWasm: argv.includes('--no-wasm') || !!process.env.SCRYPTED_MCP_NO_WASM_BUILD });
+    for (const [variant, o] of Object.entries(out)) {
+      console.log(`${variant}: ${path.relative(ROOT, o.zip)} (wasm ${fs.statSync(o.wasm).size} bytes)`);
+    }
+    console.error(`[build] done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  } catch (e) {
+    console.error(`[build] FAILED: ${e.message}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// node js-shim/dev/server.mjs [--port N] [--zip PATH] [--json] [--quiet]
+//
+// Runs the dev host (devhost.mjs) on 127.0.0.1. With --json the first stdout line is
+// {"pid","port","baseUrl","mcpUrl","loginUrl","username","password","viewer"}; logs go to
+// stderr. --port 0 picks a free port. Stops on SIGTERM/SIGINT.
+import path from 'node:path';
+import { DEFAULT_PORT, DEFAULT_ZIP, startDevHost } from './devhost.mjs';
+
+function parseArgs(argv) {
+  const o = { port: DEFAULT_PORT, zip: DEFAULT_ZIP, json: false, quiet: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--port' || a.startsWith('--port=')) o.port = Number(val());
+    else if (a === '--zip' || a.startsWith('--zip=')) o.zip = path.resolve(val());
+    else if (a === '--json') o.json = true;
+    else if (a === '--quiet') o.quiet = true;
+    else if (a === '-h' || a === '--help') {
+      console.log('usage: node js-shim/dev/server.mjs [--port N] [--zip PATH] [--json] [--quiet]');
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}`);
+  }
+  if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new Error('--port must be 0..65535');
+  return o;
+}
+
+export function banner(info) {
+  return [
+    '',
+    '  scrypted-mcp dev host (a Scrypted-like server with demo data)',
+    '',
+    `  MCP endpoint:  ${info.mcpUrl}`,
+    `  Login:         ${info.loginUrl}   (${info.username} / ${info.password}; non-admin: ${info.viewer.username} / ${info.viewer.password})`,
+    '',
+    '  Add it to Claude Code:',
+    `    claude mcp add --transport http scrypted ${info.mcpUrl}`,
+    '  then /mcp → Authenticate, and log in as above when the browser asks.',
+    '',
+  ].join('\n');
+}
+
+let opts;
+try {
+  opts = parseArgs(process.argv.slice(2));
+} catch (e) {
+  console.error(`server.mjs: ${e.message}`);
+  process.exit(2);
+}
+
+let host;
+try {
+  host = await startDevHost({ port: opts.port, zip: opts.zip, chdir: true, quiet: opts.quiet });
+} catch (e) {
+  console.error(`dev host failed to start: ${e.stack || e}`);
+  process.exit(1);
+}
+const info = host.info();
+if (opts.json) process.stdout.write(JSON.stringify(info) + '\n');
+else console.log(banner(info));
+console.error(`[devhost] plugin loaded from ${opts.zip} in ${host.loadMs.toFixed(1)} ms; listening on ${info.baseUrl}`);
+
+const stop = async (sig) => {
+  console.error(`[devhost] ${sig}: stopping`);
+  const t = setTimeout(() => process.exit(0), 2000);
+  t.unref();
+  await host.close().catch(() => {});
+  process.exit(0);
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));

@@ -1,0 +1,188 @@
+// scrypted-mcp — the Scrypted plugin class. "Rust decides, JavaScript carries":
+// this file only converts Scrypted's objects to plain data and back, and hands the
+// wasm a bridge to the host (js-shim/host.js), plugin storage and the clock.
+//
+// Bundled by js-shim/build.mjs into one CommonJS `main.nodejs.js` together with the
+// wasm-bindgen glue and the wasm bytes (embedded, no file-path assumptions). Scrypted
+// evaluates that file with injected parameters (systemManager, deviceManager,
+// endpointManager, localStorage, console, ...: reference/scrypted-host.md §7) and
+// constructs `exports.default`.
+
+import { initSync, WasmPlugin } from 'scrypted-mcp:wasm-glue';
+import wasmBytes from 'scrypted-mcp:wasm-bytes';
+import { createHost, toPlain } from './host.js';
+
+/** The managers Scrypted injects as parameters of the evaluated bundle, or globals. */
+function hostGlobals() {
+  const pick = (name, injected) => (injected !== undefined ? injected : globalThis[name]);
+  return {
+    systemManager: pick('systemManager', typeof systemManager !== 'undefined' ? systemManager : undefined),
+    deviceManager: pick('deviceManager', typeof deviceManager !== 'undefined' ? deviceManager : undefined),
+    endpointManager: pick('endpointManager', typeof endpointManager !== 'undefined' ? endpointManager : undefined),
+    localStorage: pick('localStorage', typeof localStorage !== 'undefined' ? localStorage : undefined),
+  };
+}
+
+let wasmReady = false;
+function ensureWasm() {
+  if (!wasmReady) {
+    initSync({ module: wasmBytes });
+    wasmReady = true;
+  }
+}
+
+/** Plugin storage: the root device's Storage (DOM Storage shape, §5). */
+function storageOf(globals, nativeId) {
+  if (globals.localStorage && typeof globals.localStorage.getItem === 'function') return globals.localStorage;
+  const dm = globals.deviceManager;
+  if (dm && typeof dm.getDeviceStorage === 'function') return dm.getDeviceStorage(nativeId);
+  // No host storage at all (should not happen inside Scrypted): keep data in memory.
+  const map = new Map();
+  return {
+    getItem: (k) => map.get(k),
+    setItem: (k, v) => void map.set(k, String(v)),
+    removeItem: (k) => void map.delete(k),
+    key: (i) => [...map.keys()][i],
+    get length() { return map.size; },
+  };
+}
+
+function storageKeys(storage) {
+  const keys = [];
+  const n = Number(storage.length) || 0;
+  for (let i = 0; i < n; i++) {
+    const k = storage.key(i);
+    if (k !== undefined && k !== null) keys.push(String(k));
+  }
+  return keys;
+}
+
+/** Scrypted's `request.body` (§6.2) as the string the wasm expects, or null. */
+function bodyToString(body) {
+  if (body === undefined || body === null) return null;
+  if (typeof body === 'string') return body;
+  if (typeof Buffer !== 'undefined' && Buffer.isBuffer(body)) return JSON.stringify(body);
+  if (body instanceof Uint8Array) return JSON.stringify(Buffer.from(body));
+  return JSON.stringify(body);
+}
+
+/** HttpRequest (§6.4) → plain `{method, url, rootPath, headers, body, username, aclId}`. */
+function toPlainRequest(req) {
+  const headers = {};
+  for (const [k, v] of Object.entries(req.headers || {})) {
+    if (v === undefined || v === null) continue;
+    headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+  }
+  return {
+    method: String(req.method || 'GET').toUpperCase(),
+    url: String(req.url || ''),
+    rootPath: String(req.rootPath || ''),
+    headers,
+    body: bodyToString(req.body),
+    username: req.username ? String(req.username) : null,
+    aclId: req.aclId ? String(req.aclId) : null,
+  };
+}
+
+/** `[[name, value], ...]` → the headers object `res.send` takes (repeated names kept as arrays). */
+function toHeaderObject(pairs) {
+  const out = {};
+  for (const [k, v] of pairs || []) {
+    if (k in out) out[k] = [].concat(out[k], v);
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** EventStream (wasm) → the async generator of Buffers that `res.sendStream` consumes. */
+async function* pullEvents(stream) {
+  let finished = false;
+  try {
+    for (;;) {
+      const chunk = await stream.next();
+      if (chunk === undefined || chunk === null) {
+        finished = true;
+        return;
+      }
+      yield Buffer.from(chunk, 'utf8');
+    }
+  } finally {
+    // Returned early (client gone): drop the stream and the request's work with it.
+    try {
+      if (!finished) stream.close();
+      stream.free();
+    } catch (_) { /* already freed */ }
+  }
+}
+
+export default class ScryptedMcpPlugin {
+  constructor(nativeId) {
+    this.nativeId = nativeId;
+    const globals = hostGlobals();
+    this.globals = globals;
+    this.storage = storageOf(globals, nativeId);
+    this.host = createHost(globals, { console });
+    const storage = this.storage;
+    const log = (level, message) => {
+      const fn = level === 'error' ? console.error : level === 'warn' ? console.warn : console.log;
+      fn.call(console, `[scrypted-mcp] ${message}`);
+    };
+    const bridge = {
+      call: (method, args) => this.host.call(method, args),
+      defer: (delayMs, action) => this.host.defer(delayMs, action),
+      log,
+      settingsChanged: () => {
+        try {
+          const dm = globals.deviceManager;
+          if (dm && typeof dm.onDeviceEvent === 'function') {
+            Promise.resolve(dm.onDeviceEvent(nativeId, 'Settings', undefined)).catch(() => {});
+          }
+        } catch (_) { /* not fatal */ }
+      },
+      storageGet: (key) => {
+        const v = storage.getItem(key);
+        return v === undefined || v === null ? undefined : String(v);
+      },
+      storageSet: (key, value) => storage.setItem(key, value),
+      storageRemove: (key) => storage.removeItem(key),
+      storageKeys: () => storageKeys(storage),
+      now: () => Date.now(),
+    };
+    ensureWasm();
+    this.wasm = new WasmPlugin(bridge);
+  }
+
+  /** HttpRequestHandler: exactly one `send` or `sendStream` per request. */
+  async onRequest(request, response) {
+    let answered = false;
+    try {
+      const out = await this.wasm.handle(toPlainRequest(request));
+      const options = { code: out.status, headers: toHeaderObject(out.headers) };
+      answered = true;
+      if (out.stream) response.sendStream(pullEvents(out.stream), options);
+      else response.send(out.body ?? '', options);
+    } catch (e) {
+      console.error('[scrypted-mcp] request failed', e);
+      if (!answered) {
+        response.send(
+          JSON.stringify({ error: 'internal_error', error_description: String((e && e.message) || e) }),
+          { code: 500, headers: { 'content-type': 'application/json' } },
+        );
+      }
+    }
+  }
+
+  /** Settings: Rust builds the list. */
+  async getSettings() {
+    return toPlain(await this.wasm.getSettings());
+  }
+
+  /** Settings: Rust validates; a rejection carries its message to the UI. */
+  async putSetting(key, value) {
+    try {
+      await this.wasm.putSetting(String(key), toPlain(value));
+    } catch (e) {
+      throw new Error(String((e && e.message) || e));
+    }
+  }
+}

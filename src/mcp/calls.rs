@@ -1,0 +1,154 @@
+//! tools/list and tools/call over the catalogue (plus the conformance fixtures when that
+//! feature is on), with an audit entry for every call.
+
+use super::jsonrpc;
+use super::paging;
+use super::server::Call;
+use crate::audit::{self, AuditEntry};
+use crate::tools::{self, Peer, ToolContext, ToolDef, ToolError, ToolOutput};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ContentBlock, ErrorCode, ErrorData, ListToolsResult,
+    Tool, ToolAnnotations,
+};
+use serde_json::{Map, Value};
+use std::rc::Rc;
+use std::sync::Arc;
+
+thread_local! {
+    // Schemas are generated once: the catalogue never changes while the plugin runs.
+    static CATALOGUE: Rc<Vec<ToolDef>> = Rc::new(tools::catalogue());
+}
+
+fn catalogue() -> Rc<Vec<ToolDef>> {
+    CATALOGUE.with(Rc::clone)
+}
+
+fn describe(def: &ToolDef) -> Tool {
+    let hints = def.hints;
+    let annotations = ToolAnnotations::with_title(def.title)
+        .read_only(hints.read_only)
+        .destructive(hints.destructive)
+        .idempotent(hints.idempotent)
+        .open_world(hints.open_world);
+    let mut tool = Tool::new(
+        def.name,
+        def.description,
+        Arc::new(def.input_schema.clone()),
+    )
+    .with_title(def.title)
+    .with_annotations(annotations);
+    if let Some(schema) = &def.output_schema {
+        tool = tool.with_raw_output_schema(Arc::new(schema.clone()));
+    }
+    tool
+}
+
+/// Every tool, in a stable order.
+pub fn all_tools() -> Vec<Tool> {
+    #[allow(unused_mut)]
+    let mut list: Vec<Tool> = catalogue().iter().map(describe).collect();
+    #[cfg(feature = "conformance-fixtures")]
+    list.extend(super::fixtures::tools());
+    list
+}
+
+pub fn list(cursor: Option<&str>) -> Result<ListToolsResult, ErrorData> {
+    let (tools, next) = paging::page(&all_tools(), cursor)?;
+    let mut result = ListToolsResult::with_all_items(tools);
+    result.next_cursor = next;
+    Ok(result)
+}
+
+pub async fn call(call: &Call, params: &Value) -> Result<CallToolResult, ErrorData> {
+    let p: CallToolRequestParams = jsonrpc::params(params)?;
+    let arguments = p.arguments.unwrap_or_default();
+    let hash = audit::args_hash(&Value::Object(arguments.clone()));
+    let outcome = run(call, &p.name, arguments).await;
+    record(call, &p.name, hash, &outcome);
+    outcome
+}
+
+async fn run(
+    call: &Call,
+    name: &str,
+    arguments: Map<String, Value>,
+) -> Result<CallToolResult, ErrorData> {
+    #[cfg(feature = "conformance-fixtures")]
+    if let Some(outcome) = super::fixtures::call_tool(call, name, &arguments).await {
+        return outcome;
+    }
+    let catalogue = catalogue();
+    let Some(def) = catalogue.iter().find(|d| d.name == name) else {
+        return Err(ErrorData::invalid_params(
+            format!("Unknown tool: {name}"),
+            None,
+        ));
+    };
+    let context = Rc::new(ToolContext {
+        ctx: call.ctx.clone(),
+        caller: call.caller.clone(),
+        peer: call.peer.clone() as Rc<dyn Peer>,
+    });
+    match (def.run)(context, Value::Object(arguments)).await {
+        Ok(output) => success(def, output),
+        Err(ToolError::InvalidParams(message)) => Err(ErrorData::invalid_params(message, None)),
+        Err(ToolError::Failed(message)) => {
+            Ok(CallToolResult::error(vec![ContentBlock::text(message)]))
+        }
+    }
+}
+
+/// `structuredContent`, the same JSON as text for clients that read only text, then the
+/// tool's extra blocks.
+fn success(def: &ToolDef, output: ToolOutput) -> Result<CallToolResult, ErrorData> {
+    let mut content = vec![ContentBlock::text(output.structured.to_string())];
+    for extra in output.extra_content {
+        let block = serde_json::from_value(extra).map_err(|e| {
+            ErrorData::internal_error(
+                format!("tool {} made a bad content block: {e}", def.name),
+                None,
+            )
+        })?;
+        content.push(block);
+    }
+    let mut result = CallToolResult::success(content);
+    if output.structured.is_object() {
+        result.structured_content = Some(output.structured);
+    } else if def.output_schema.is_some() {
+        // An output schema promises an object; anything else would break that promise.
+        return Err(ErrorData::internal_error(
+            format!(
+                "tool {} produced output that does not match its outputSchema",
+                def.name
+            ),
+            None,
+        ));
+    }
+    Ok(result)
+}
+
+fn record(call: &Call, tool: &str, args_hash: String, outcome: &Result<CallToolResult, ErrorData>) {
+    let elicitation = call.peer.elicitation_outcome();
+    let refused = matches!(elicitation, Some("decline" | "cancel" | "unsupported"));
+    let outcome = match outcome {
+        Ok(r) if r.is_error != Some(true) => "ok",
+        Ok(_) if refused => "refused",
+        Ok(_) => "error",
+        Err(e) if e.code == ErrorCode::INVALID_PARAMS => "invalid_params",
+        Err(_) => "error",
+    };
+    // Unknown tool names come from the client: bound what we store.
+    let tool: String = tool.chars().take(128).collect();
+    audit::record(
+        &*call.ctx.store,
+        AuditEntry {
+            time_ms: call.ctx.clock.now_ms(),
+            user: call.caller.sub.clone(),
+            client_id: call.caller.client_id.clone(),
+            tool,
+            args_hash,
+            outcome: outcome.to_string(),
+            elicitation: elicitation.map(String::from),
+        },
+    );
+}

@@ -1,0 +1,120 @@
+//! The answer to one POST, driven by whoever pulls it: the handlers' future runs when the
+//! shim asks for the next SSE chunk, so nothing is spawned and nothing runs unobserved.
+
+use super::session::SessionRef;
+use futures::channel::mpsc::UnboundedReceiver;
+use futures::future::LocalBoxFuture;
+use futures::stream::Stream;
+use futures::{FutureExt, StreamExt};
+use serde_json::Value;
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// What the POST's handlers produce: their responses (none for cancelled requests).
+pub type Work = LocalBoxFuture<'static, Vec<Value>>;
+
+pub struct Exchange {
+    work: Option<Work>,
+    /// Notifications and requests the handlers emit while they run.
+    events: UnboundedReceiver<Value>,
+    /// Messages ready to go out, in order.
+    ready: VecDeque<Value>,
+}
+
+/// How the first wait ended: everything done before anything was emitted (answer with
+/// JSON), or a message to stream (answer with SSE).
+pub enum Start {
+    Done(Vec<Value>),
+    Streaming(Exchange),
+}
+
+impl Exchange {
+    pub fn new(work: Work, events: UnboundedReceiver<Value>) -> Self {
+        Exchange {
+            work: Some(work),
+            events,
+            ready: VecDeque::new(),
+        }
+    }
+
+    /// Runs the handlers until they finish or emit their first message.
+    pub async fn start(mut self) -> Start {
+        futures::future::poll_fn(|cx| self.poll_progress(cx)).await;
+        if self.work.is_none() && self.ready.iter().all(is_response) {
+            Start::Done(self.ready.drain(..).collect())
+        } else {
+            Start::Streaming(self)
+        }
+    }
+
+    /// Ready when a message is queued or the work has finished.
+    fn poll_progress(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            match self.events.poll_next_unpin(cx) {
+                Poll::Ready(Some(message)) => {
+                    self.ready.push_back(message);
+                    continue;
+                }
+                Poll::Ready(None) | Poll::Pending => {}
+            }
+            if !self.ready.is_empty() {
+                return Poll::Ready(());
+            }
+            let Some(work) = self.work.as_mut() else {
+                return Poll::Ready(());
+            };
+            match work.poll_unpin(cx) {
+                Poll::Ready(responses) => {
+                    self.work = None;
+                    // Anything emitted just before the end goes out before the responses.
+                    while let Ok(message) = self.events.try_recv() {
+                        self.ready.push_back(message);
+                    }
+                    self.ready.extend(responses);
+                    return Poll::Ready(());
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    /// The SSE body: every message as one event with a session-unique id, then the end.
+    pub fn into_sse(self, session: SessionRef) -> SseStream {
+        SseStream {
+            exchange: self,
+            session,
+        }
+    }
+}
+
+fn is_response(message: &Value) -> bool {
+    message.get("method").is_none()
+}
+
+pub struct SseStream {
+    exchange: Exchange,
+    session: SessionRef,
+}
+
+impl Stream for SseStream {
+    type Item = String;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<String>> {
+        let this = self.get_mut();
+        if this.exchange.poll_progress(cx).is_pending() {
+            return Poll::Pending;
+        }
+        match this.exchange.ready.pop_front() {
+            Some(message) => {
+                let id = this.session.borrow_mut().next_event_id();
+                Poll::Ready(Some(sse_event(&id, &message)))
+            }
+            None => Poll::Ready(None),
+        }
+    }
+}
+
+pub fn sse_event(id: &str, message: &Value) -> String {
+    format!("id: {id}\nevent: message\ndata: {message}\n\n")
+}

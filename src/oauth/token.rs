@@ -1,0 +1,340 @@
+//! `POST /token` (authorization_code and refresh_token grants) and `POST /revoke`
+//! (RFC 7009).
+
+use super::authorize::valid_pkce_value;
+use super::{bearer, clients, grants, jwt, normalise_resource, params};
+use crate::host::LogLevel;
+use crate::http::{Request, Response};
+use crate::store::StoreExt;
+use crate::{crypto, settings, Ctx};
+use grants::{CodeRecord, GrantRecord};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+fn no_store(resp: Response) -> Response {
+    resp.header("cache-control", "no-store")
+        .header("pragma", "no-cache")
+}
+
+fn error(status: u16, code: &str, description: &str) -> Response {
+    no_store(Response::error(status, code, description))
+}
+
+fn invalid_grant(description: &str) -> Response {
+    error(400, "invalid_grant", description)
+}
+
+fn unknown_client() -> Response {
+    error(
+        401,
+        "invalid_client",
+        "unknown client_id: the client is not registered (or was revoked); register again",
+    )
+}
+
+/// `client_id` from the body, else from HTTP Basic (some SDKs send only that).
+fn client_id_of(req: &Request, params: &BTreeMap<String, String>) -> Option<String> {
+    if let Some(id) = params::get(params, "client_id") {
+        return Some(id.to_string());
+    }
+    let auth = req.header("authorization")?;
+    let (scheme, value) = auth.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(crypto::b64_decode(value)?).ok()?;
+    let id = decoded.split(':').next()?;
+    let id: String = form_urlencoded::parse(format!("x={id}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())?;
+    Some(id).filter(|s| !s.is_empty())
+}
+
+pub async fn handle(ctx: &Ctx, req: &Request) -> Response {
+    if req.method != "POST" {
+        return error(405, "method_not_allowed", "Use POST.").header("allow", "POST, OPTIONS");
+    }
+    let Some(params) = params::body_fields(req) else {
+        return error(400, "invalid_request", "request body too large");
+    };
+    let client_id = client_id_of(req, &params);
+    match params::get(&params, "grant_type") {
+        Some("authorization_code") => code_grant(ctx, &params, client_id),
+        Some("refresh_token") => refresh_grant(ctx, &params, client_id).await,
+        Some(other) => error(
+            400,
+            "unsupported_grant_type",
+            &format!(
+                "grant_type {other} is not supported; use authorization_code or refresh_token"
+            ),
+        ),
+        None => error(400, "invalid_request", "grant_type is required"),
+    }
+}
+
+fn code_grant(ctx: &Ctx, params: &BTreeMap<String, String>, client_id: Option<String>) -> Response {
+    let store = ctx.store.as_ref();
+    let now = ctx.clock.now_ms();
+    let Some(client_id) = client_id else {
+        return error(401, "invalid_client", "client_id is required");
+    };
+    let Some(client) = clients::get(store, &client_id) else {
+        return unknown_client();
+    };
+    let Some(code) = params::get(params, "code") else {
+        return error(400, "invalid_request", "code is required");
+    };
+    let code_key = grants::code_key(code);
+    let Some(mut record) = store.get_json::<CodeRecord>(&code_key) else {
+        return invalid_grant("unknown or expired authorization code");
+    };
+    if let Some(grant_id) = &record.used_grant {
+        // RFC 6749 §10.5: a code used twice may have been stolen; revoke what it issued.
+        grants::delete_grant(store, grant_id);
+        ctx.oauth.forget_verified();
+        ctx.host.log(
+            LogLevel::Warn,
+            &format!(
+                "OAuth: authorization code for client {client_id} was used twice; the tokens issued from it are revoked."
+            ),
+        );
+        return invalid_grant(
+            "authorization code already used; the tokens issued from it are revoked",
+        );
+    }
+    if record.exp_ms <= now {
+        return invalid_grant("authorization code expired");
+    }
+    if record.client_id != client.client_id {
+        return invalid_grant("authorization code was issued to another client");
+    }
+    match params::get(params, "redirect_uri") {
+        Some(r) if r == record.redirect_uri => {}
+        None if !record.redirect_uri_sent => {}
+        _ => return invalid_grant("redirect_uri does not match the authorization request"),
+    }
+    let Some(verifier) = params::get(params, "code_verifier") else {
+        return error(400, "invalid_request", "code_verifier is required (PKCE)");
+    };
+    let challenge = crypto::b64url(&crypto::sha256(verifier.as_bytes()));
+    if !valid_pkce_value(verifier)
+        || !crypto::constant_time_eq(challenge.as_bytes(), record.code_challenge.as_bytes())
+    {
+        return invalid_grant("code_verifier does not match the code_challenge");
+    }
+    if let Some(resource) = params::get(params, "resource") {
+        if normalise_resource(resource) != normalise_resource(&record.resource) {
+            return error(
+                400,
+                "invalid_target",
+                &format!("this code is for the resource {}", record.resource),
+            );
+        }
+    }
+
+    let ttl_ms = settings::config(store).refresh_token_ttl_sec * 1000;
+    let grant_id = crypto::b64url(&crypto::random_bytes(16));
+    let refresh_token = grants::new_refresh_token(&grant_id);
+    let grant = GrantRecord {
+        grant_id: grant_id.clone(),
+        client_id: client.client_id.clone(),
+        issuer: record.issuer.clone(),
+        sub: record.sub.clone(),
+        scope: record.scope.clone(),
+        resource: record.resource.clone(),
+        created_ms: now,
+        refresh_hash: crypto::hash_secret(&refresh_token),
+        exp_ms: now + ttl_ms,
+        previous: Vec::new(),
+    };
+    record.used_grant = Some(grant_id);
+    store.set_json(&code_key, &record);
+    grants::put_grant(store, &grant);
+    grants::sweep(store, now, Some(&client.client_id));
+    clients::touch(store, &client, now);
+    issue(ctx, &grant, &refresh_token)
+}
+
+async fn refresh_grant(
+    ctx: &Ctx,
+    params: &BTreeMap<String, String>,
+    client_id: Option<String>,
+) -> Response {
+    let Some(presented) = params::get(params, "refresh_token") else {
+        return error(400, "invalid_request", "refresh_token is required");
+    };
+    let Some(grant_id) = grants::grant_id_of(presented) else {
+        return invalid_grant("unknown refresh token");
+    };
+    // A deleted client must hear `invalid_client` (not `invalid_grant`): that is the
+    // signal on which clients register again.
+    if let Some(id) = &client_id {
+        if clients::get(ctx.store.as_ref(), id).is_none() {
+            return unknown_client();
+        }
+    }
+    let Some(before) = grants::get_grant(ctx.store.as_ref(), grant_id) else {
+        return invalid_grant("unknown, expired or revoked refresh token");
+    };
+    if client_id.as_ref().is_some_and(|id| *id != before.client_id) {
+        return invalid_grant("refresh token was issued to another client");
+    }
+    // The user may have been deleted or demoted since the grant; ask before touching the
+    // grant, and decide everything after the await without yielding again, so concurrent
+    // refreshes of one grant are serialized by the single JS thread.
+    let still_admin = match ctx.host.users().await {
+        Ok(users) => users.iter().any(|u| u.username == before.sub && u.admin),
+        Err(e) => {
+            return error(
+                503,
+                "temporarily_unavailable",
+                &format!("could not check the user: {e}"),
+            )
+        }
+    };
+
+    let store = ctx.store.as_ref();
+    let now = ctx.clock.now_ms();
+    let Some(mut grant) = grants::get_grant(store, grant_id) else {
+        return invalid_grant("unknown, expired or revoked refresh token");
+    };
+    let Some(client) = clients::get(store, &grant.client_id) else {
+        grants::delete_grant(store, grant_id);
+        return unknown_client();
+    };
+    if !grant.live(now) {
+        grants::delete_grant(store, grant_id);
+        return invalid_grant("refresh token expired");
+    }
+    if !still_admin {
+        grants::delete_grant(store, grant_id);
+        ctx.oauth.forget_verified();
+        return invalid_grant("the user of this grant no longer exists or is no longer an admin");
+    }
+
+    let hash = crypto::hash_secret(presented);
+    let current = crypto::constant_time_eq(hash.as_bytes(), grant.refresh_hash.as_bytes());
+    if !current {
+        let previous = grant
+            .previous
+            .iter()
+            .find(|p| crypto::constant_time_eq(hash.as_bytes(), p.hash.as_bytes()));
+        match previous {
+            // A retry (lost response, or the same client refreshing from two places): a
+            // fresh pair, and the successor it replaces stops being current, so exactly
+            // one refresh token of the grant is ever current.
+            Some(p) if now.saturating_sub(p.replaced_ms) <= grants::REFRESH_GRACE_MS => {}
+            Some(_) => {
+                grants::delete_grant(store, grant_id);
+                ctx.oauth.forget_verified();
+                ctx.host.log(
+                    LogLevel::Warn,
+                    &format!(
+                        "OAuth: client {} ({}) re-used an old refresh token: a bug in the client or a stolen token. The whole grant is revoked; the app must reconnect.",
+                        client.client_name.as_deref().unwrap_or("unnamed"),
+                        client.client_id
+                    ),
+                );
+                return invalid_grant(
+                    "refresh token was already used; the grant is revoked, authorize again",
+                );
+            }
+            None => return invalid_grant("unknown refresh token"),
+        }
+    }
+    if let Some(scope) = params::get(params, "scope") {
+        let granted: Vec<&str> = grant.scope.split_whitespace().collect();
+        if let Some(extra) = scope
+            .split_whitespace()
+            .find(|s| *s != "offline_access" && !granted.contains(s))
+        {
+            return error(
+                400,
+                "invalid_scope",
+                &format!("scope {extra} was not granted; a refresh may only narrow the scope"),
+            );
+        }
+    }
+    if let Some(resource) = params::get(params, "resource") {
+        if normalise_resource(resource) != normalise_resource(&grant.resource) {
+            return error(
+                400,
+                "invalid_target",
+                &format!("this grant is for the resource {}", grant.resource),
+            );
+        }
+    }
+
+    let ttl_ms = settings::config(store).refresh_token_ttl_sec * 1000;
+    let refresh_token = grants::new_refresh_token(grant_id);
+    grant.rotate(crypto::hash_secret(&refresh_token), now, now + ttl_ms);
+    grants::put_grant(store, &grant);
+    grants::sweep(store, now, Some(&grant.client_id));
+    clients::touch(store, &client, now);
+    issue(ctx, &grant, &refresh_token)
+}
+
+/// The token response: a fresh access token and the given refresh token.
+fn issue(ctx: &Ctx, grant: &GrantRecord, refresh_token: &str) -> Response {
+    let store = ctx.store.as_ref();
+    let ttl = settings::config(store).access_token_ttl_sec;
+    let now = ctx.clock.now_sec();
+    let key = ctx.oauth.key(store);
+    let claims = json!({
+        "iss": grant.issuer,
+        "aud": grant.resource,
+        "sub": grant.sub,
+        "client_id": grant.client_id,
+        "scope": grant.scope,
+        "iat": now,
+        "exp": now + ttl,
+        "jti": crypto::b64url(&crypto::random_bytes(16)),
+        "gid": grant.grant_id,
+    });
+    let access_token = jwt::sign(&key, &claims);
+    no_store(Response::json(
+        200,
+        &json!({
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": ttl,
+            "refresh_token": refresh_token,
+            "scope": grant.scope,
+        }),
+    ))
+}
+
+/// RFC 7009: always 200, whether or not the token was known.
+pub async fn revoke(ctx: &Ctx, req: &Request) -> Response {
+    if req.method != "POST" {
+        return error(405, "method_not_allowed", "Use POST.").header("allow", "POST, OPTIONS");
+    }
+    let ok = no_store(Response::new(200));
+    let Some(params) = params::body_fields(req) else {
+        return ok;
+    };
+    let Some(token) = params::get(&params, "token") else {
+        return error(400, "invalid_request", "token is required");
+    };
+    let client_id = client_id_of(req, &params);
+    let store = ctx.store.as_ref();
+    let target = if token.matches('.').count() == 2 {
+        bearer::forget(ctx, token);
+        bearer::grant_of(ctx, token)
+    } else {
+        grants::grant_id_of(token)
+            .and_then(|id| grants::get_grant(store, id))
+            .filter(|g| {
+                let hash = crypto::hash_secret(token);
+                g.refresh_hash == hash || g.previous.iter().any(|p| p.hash == hash)
+            })
+            .map(|g| (g.grant_id, g.client_id))
+    };
+    if let Some((grant_id, owner)) = target {
+        if client_id.as_deref().is_none_or(|c| c == owner) {
+            grants::delete_grant(store, &grant_id);
+            ctx.oauth.forget_verified();
+        }
+    }
+    ok
+}

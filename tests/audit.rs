@@ -1,0 +1,224 @@
+//! The audit trail: bounded, newest first, one storage key, never argument contents; and
+//! over `Plugin::handle`, one entry per tools/call, readable as an MCP resource.
+
+mod common;
+#[path = "common/flow.rs"]
+mod flow;
+
+use scrypted_mcp::audit::{self, args_hash, AuditEntry, KEY, MAX_ENTRIES};
+use scrypted_mcp::http::Response;
+use scrypted_mcp::store::{MemStore, Store};
+use scrypted_mcp::Plugin;
+use serde_json::{json, Value};
+
+fn entry(i: u64, args: &serde_json::Value) -> AuditEntry {
+    AuditEntry {
+        time_ms: 1_700_000_000_000 + i * 1000,
+        user: "admin".into(),
+        client_id: format!("client-{}", i % 3),
+        tool: format!("tool_{i}"),
+        args_hash: args_hash(args),
+        outcome: ["ok", "error", "refused", "invalid_params"][(i % 4) as usize].into(),
+        elicitation: i.is_multiple_of(5).then(|| "decline".to_string()),
+    }
+}
+
+#[test]
+fn empty_trail_is_empty() {
+    let store = MemStore::default();
+    assert!(audit::recent(&store, 20).is_empty());
+    assert_eq!(store.writes.get(), 0);
+}
+
+#[test]
+fn recent_is_newest_first_and_limited() {
+    let store = MemStore::default();
+    for i in 0..5 {
+        audit::record(&store, entry(i, &json!({})));
+    }
+    let got = audit::recent(&store, 3);
+    let tools: Vec<&str> = got.iter().map(|e| e.tool.as_str()).collect();
+    assert_eq!(tools, ["tool_4", "tool_3", "tool_2"]);
+    assert_eq!(got[0], entry(4, &json!({})), "every field round-trips");
+    assert_eq!(audit::recent(&store, 100).len(), 5);
+}
+
+#[test]
+fn one_write_per_record_under_one_key() {
+    let store = MemStore::default();
+    for i in 0..10 {
+        audit::record(&store, entry(i, &json!({"i": i})));
+    }
+    assert_eq!(store.writes.get(), 10);
+    assert_eq!(store.keys(), vec![KEY.to_string()]);
+}
+
+#[test]
+fn bounded_dropping_the_oldest() {
+    let store = MemStore::default();
+    let total = MAX_ENTRIES as u64 + 57;
+    for i in 0..total {
+        audit::record(&store, entry(i, &json!({"device": "lock", "n": i})));
+    }
+    let all = audit::recent(&store, usize::MAX);
+    assert_eq!(all.len(), MAX_ENTRIES);
+    assert_eq!(all[0].tool, format!("tool_{}", total - 1));
+    assert_eq!(
+        all.last().unwrap().tool,
+        format!("tool_{}", total - MAX_ENTRIES as u64)
+    );
+    // Storage ships whole on every write: the trail must stay small.
+    let size = store.get(KEY).unwrap().len();
+    assert!(size < 64 * 1024, "audit trail is {size} bytes");
+}
+
+#[test]
+fn never_stores_argument_contents() {
+    let store = MemStore::default();
+    let args = json!({"password": "hunter2-secret", "username": "mallory", "nested": {"token": "tok-XYZZY"}});
+    let mut e = entry(1, &args);
+    e.tool = "add_user".into();
+    audit::record(&store, e);
+    for (key, value) in store.snapshot() {
+        for secret in ["hunter2-secret", "mallory", "tok-XYZZY", "password"] {
+            assert!(
+                !value.contains(secret),
+                "{key} holds argument contents: {value}"
+            );
+        }
+    }
+    let got = &audit::recent(&store, 1)[0];
+    assert_eq!(got.args_hash, args_hash(&args));
+}
+
+#[test]
+fn args_hash_is_canonical_sha256() {
+    let a = json!({"b": 1, "a": {"y": [1, 2, {"k": "v"}], "x": null}});
+    let b: serde_json::Value =
+        serde_json::from_str(r#"{"a":{"x":null,"y":[1,2,{"k":"v"}]},"b":1}"#).unwrap();
+    assert_eq!(args_hash(&a), args_hash(&b), "key order does not matter");
+    assert_ne!(args_hash(&a), args_hash(&json!({"b": 2, "a": {}})));
+    let h = args_hash(&json!({}));
+    assert_eq!(h.len(), 64);
+    assert!(h.chars().all(|c| c.is_ascii_hexdigit()));
+    // sha256("{}")
+    assert_eq!(
+        h,
+        "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+    );
+}
+
+#[test]
+fn unreadable_trail_starts_over() {
+    let store = MemStore::default();
+    store.set(KEY, "not json");
+    assert!(audit::recent(&store, 20).is_empty());
+    audit::record(&store, entry(7, &json!({})));
+    assert_eq!(audit::recent(&store, 20).len(), 1);
+}
+
+// ---- over the MCP endpoint
+
+const HOST: &str = "192.168.1.10:11080";
+
+/// A JSON-RPC POST to /mcp, answered as plain JSON.
+fn rpc(plugin: &Plugin, token: &str, session: Option<&str>, body: Value) -> Response {
+    let mut req = flow::request("POST", "/mcp", HOST);
+    req.headers
+        .insert("authorization".into(), format!("Bearer {token}"));
+    req.headers
+        .insert("content-type".into(), "application/json".into());
+    req.headers
+        .insert("accept".into(), "application/json".into());
+    if let Some(id) = session {
+        req.headers.insert("mcp-session-id".into(), id.into());
+        req.headers
+            .insert("mcp-protocol-version".into(), "2025-06-18".into());
+    }
+    req.body = Some(body.to_string());
+    flow::send(plugin, req)
+}
+
+/// An initialized MCP session: (access token, session id).
+fn session(plugin: &Plugin) -> (String, String) {
+    let tokens = flow::obtain_tokens(plugin, HOST);
+    let resp = rpc(
+        plugin,
+        &tokens.access_token,
+        None,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "audit-test", "version": "1"}}}),
+    );
+    assert_eq!(resp.status, 200, "{:?}", resp.body_text());
+    let id = resp
+        .get_header("mcp-session-id")
+        .expect("session id")
+        .to_string();
+    let resp = rpc(
+        plugin,
+        &tokens.access_token,
+        Some(&id),
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    );
+    assert_eq!(resp.status, 202);
+    (tokens.access_token, id)
+}
+
+fn call_tool(plugin: &Plugin, token: &str, session: &str, name: &str, args: Value) -> Value {
+    let resp = rpc(
+        plugin,
+        token,
+        Some(session),
+        json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+               "params": {"name": name, "arguments": args}}),
+    );
+    assert_eq!(resp.status, 200, "{:?}", resp.body_text());
+    resp.body_json().unwrap()
+}
+
+#[test]
+fn every_tool_call_is_audited_without_its_arguments() {
+    let (plugin, _host, store, _clock) = common::plugin();
+    let (token, session) = session(&plugin);
+    let secret_args = json!({"password": "hunter2-secret", "token": "tok-XYZZY"});
+
+    let answer = call_tool(
+        &plugin,
+        &token,
+        &session,
+        "no_such_tool",
+        secret_args.clone(),
+    );
+    assert_eq!(answer["error"]["code"], json!(-32602), "{answer}");
+
+    let entries = audit::recent(store.as_ref(), 10);
+    assert_eq!(entries.len(), 1);
+    let e = &entries[0];
+    assert_eq!(e.tool, "no_such_tool");
+    assert_eq!(e.outcome, "invalid_params");
+    assert_eq!(e.user, "admin");
+    assert_eq!(e.args_hash, args_hash(&secret_args));
+    assert_eq!(e.time_ms, common::NOW_MS);
+    assert!(!e.client_id.is_empty());
+    for (key, value) in store.snapshot() {
+        assert!(
+            !value.contains("hunter2-secret") && !value.contains("tok-XYZZY"),
+            "{key} holds argument contents"
+        );
+    }
+
+    // The same trail, as the MCP resource.
+    let resp = rpc(
+        &plugin,
+        &token,
+        Some(&session),
+        json!({"jsonrpc": "2.0", "id": 8, "method": "resources/read",
+               "params": {"uri": "scrypted-mcp://audit/recent"}}),
+    );
+    let body = resp.body_json().unwrap();
+    let text = body["result"]["contents"][0]["text"].as_str().unwrap();
+    let listed: Vec<AuditEntry> = serde_json::from_str(text).unwrap();
+    assert_eq!(listed, entries);
+    assert!(!text.contains("hunter2-secret"));
+}

@@ -1,0 +1,134 @@
+//! A complete OAuth flow over `Plugin::handle`, for tests that need a valid access token.
+//!
+//! Include it with `#[path = "common/flow.rs"] mod flow;`.
+#![allow(dead_code)]
+
+use scrypted_mcp::http::{Request, Response};
+use scrypted_mcp::Plugin;
+use std::collections::BTreeMap;
+
+/// The plugin's public endpoint prefix, as Scrypted passes it in `rootPath`.
+pub const ROOT: &str = "/endpoint/scrypted-mcp/public";
+
+/// The loopback redirect URI `obtain_tokens` registers (approved without a consent page).
+pub const REDIRECT_URI: &str = "http://127.0.0.1:33418/callback";
+
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub client_id: String,
+}
+
+/// A request to `ROOT + path_and_query` with `Host: origin_host`.
+pub fn request(method: &str, path_and_query: &str, origin_host: &str) -> Request {
+    let mut headers = BTreeMap::new();
+    headers.insert("host".to_string(), origin_host.to_string());
+    Request {
+        method: method.to_string(),
+        url: format!("{ROOT}{path_and_query}"),
+        root_path: ROOT.to_string(),
+        headers,
+        body: None,
+        username: None,
+        acl_id: None,
+    }
+}
+
+pub fn send(plugin: &Plugin, req: Request) -> Response {
+    futures::executor::block_on(plugin.handle(req))
+}
+
+/// POST /register with a public client using `REDIRECT_URI`; returns the client id.
+pub fn register(plugin: &Plugin, origin_host: &str) -> String {
+    let mut req = request("POST", "/register", origin_host);
+    req.headers
+        .insert("content-type".into(), "application/json".into());
+    req.body = Some(
+        serde_json::json!({
+            "client_name": "flow test client",
+            "redirect_uris": [REDIRECT_URI],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "none",
+        })
+        .to_string(),
+    );
+    let resp = send(plugin, req);
+    assert_eq!(resp.status, 201, "register: {:?}", resp.body_text());
+    resp.body_json().unwrap()["client_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// A PKCE verifier and its S256 challenge.
+pub fn pkce() -> (String, String) {
+    let verifier = scrypted_mcp::crypto::random_token();
+    let challenge =
+        scrypted_mcp::crypto::b64url(&scrypted_mcp::crypto::sha256(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+/// GET /authorize as the logged-in admin `admin`; returns the code from the redirect.
+pub fn authorize(plugin: &Plugin, origin_host: &str, client_id: &str, challenge: &str) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", REDIRECT_URI)
+        .append_pair("code_challenge", challenge)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("state", "flow-state")
+        .append_pair("scope", "scrypted:admin")
+        .finish();
+    let mut req = request("GET", &format!("/authorize?{query}"), origin_host);
+    req.username = Some("admin".into());
+    let resp = send(plugin, req);
+    assert_eq!(resp.status, 302, "authorize: {:?}", resp.body_text());
+    let location = resp.get_header("location").unwrap();
+    let url = url::Url::parse(location).unwrap();
+    url.query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("code in redirect")
+}
+
+/// POST /token with a raw form body; returns the response.
+pub fn token_request(plugin: &Plugin, origin_host: &str, fields: &[(&str, &str)]) -> Response {
+    let mut req = request("POST", "/token", origin_host);
+    req.headers.insert(
+        "content-type".into(),
+        "application/x-www-form-urlencoded".into(),
+    );
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        form.append_pair(k, v);
+    }
+    req.body = Some(form.finish());
+    send(plugin, req)
+}
+
+/// register → authorize (as "admin") → token, all over `Plugin::handle`.
+pub fn obtain_tokens(plugin: &Plugin, origin_host: &str) -> Tokens {
+    let client_id = register(plugin, origin_host);
+    let (verifier, challenge) = pkce();
+    let code = authorize(plugin, origin_host, &client_id, &challenge);
+    let resp = token_request(
+        plugin,
+        origin_host,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", &verifier),
+            ("client_id", &client_id),
+        ],
+    );
+    assert_eq!(resp.status, 200, "token: {:?}", resp.body_text());
+    let body = resp.body_json().unwrap();
+    Tokens {
+        access_token: body["access_token"].as_str().unwrap().to_string(),
+        refresh_token: body["refresh_token"].as_str().unwrap().to_string(),
+        client_id,
+    }
+}

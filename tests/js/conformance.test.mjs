@@ -1,0 +1,156 @@
+// The official MCP conformance suite against the fixture build, through the real auth path:
+// a token from a real OAuth flow, added by a loopback bearer proxy (mcp-protocol.md §2.8).
+// Also the 0.2.0-alpha `authorization` scenarios against our authorization server (§2.7).
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { startDevHost, FIXTURE_ZIP, ROOT } from './helpers/devhost.mjs';
+import { login, obtainTokens, registerPublicClient } from './helpers/oauth.mjs';
+import { startBearerProxy } from './helpers/proxy.mjs';
+import { ensureConformance } from './helpers/conformance.mjs';
+
+const BASELINE = path.join(ROOT, 'tests', 'js', 'conformance-baseline.yml');
+const RESULTS = path.join(ROOT, 'tests', 'js', 'results');
+
+/** Runs a command, collecting output; onLine sees each stdout line as it comes. */
+function runCli(cmd, args, { onLine, timeoutMs = 240_000 } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let partial = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      partial += d;
+      let nl;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        const line = partial.slice(0, nl);
+        partial = partial.slice(nl + 1);
+        onLine?.(line, child);
+      }
+    });
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {}
+    }, timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, out, err, pid: child.pid });
+    });
+  });
+}
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = http.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+let cli;
+let host;
+let cookie;
+
+before(async () => {
+  [cli, host] = await Promise.all([ensureConformance(), startDevHost({ zip: FIXTURE_ZIP })]);
+  cookie = await login(host.baseUrl, host.username, host.password);
+  mkdirSync(RESULTS, { recursive: true });
+});
+after(async () => {
+  await host?.stop();
+});
+
+describe('conformance 0.1.16 server suite (active) through the bearer proxy', () => {
+  let proxy;
+  let accessToken = null;
+  before(async () => {
+    proxy = await startBearerProxy(host.baseUrl, () => accessToken);
+    // The OAuth flow goes through the proxy too, so the token's audience is the URL the
+    // suite uses (the issuer and resource follow the request's Host).
+    const view = proxy.view(host);
+    const { tokens } = await obtainTokens(view, cookie);
+    accessToken = tokens.access_token;
+  });
+  after(async () => {
+    await proxy?.close();
+  });
+
+  test('all scenarios pass (or are baselined with a reason)', { timeout: 300_000 }, async (t) => {
+    const url = proxy.view(host).mcpUrl;
+    const outDir = path.join(RESULTS, `conformance-server-${Date.now()}`);
+    const r = await runCli(cli.node, [cli.gate, 'server', '--url', url, '--expected-failures', BASELINE, '-o', outDir]);
+    const all = r.out + '\n' + r.err;
+    const total = all.match(/Total:\s*(\d+)\s+passed,\s*(\d+)\s+failed/);
+    const failedLines = all.split('\n').filter((l) => /FAILURE|✗|Stale baseline|Unexpected/i.test(l));
+    const summary = total ? `conformance 0.1.16 server: Total: ${total[1]} passed, ${total[2]} failed` : 'conformance: no Total line';
+    t.diagnostic(summary);
+    console.log(summary);
+    writeFileSync(path.join(RESULTS, 'conformance-server-output.txt'), all);
+    assert.ok(total, `no Total line in output:\n${all.slice(-3000)}`);
+    assert.equal(r.code, 0, `conformance exited ${r.code ?? r.signal}:\n${failedLines.slice(0, 60).join('\n')}`);
+    assert.ok(Number(total[1]) > 0, 'some checks ran');
+  });
+});
+
+describe('conformance 0.2.0-alpha.12 authorization scenarios against our AS', () => {
+  test('authorization-server-metadata-endpoint and authorization-code-grant pass', { timeout: 300_000 }, async (t) => {
+    const port = await freePort();
+    const client = await registerPublicClient(host, [`http://127.0.0.1:${port}/callback`], 'conformance-authorization');
+    const outDir = path.join(RESULTS, `conformance-authorization-${Date.now()}`);
+    let printedUrl = null;
+    let expectUrl = false;
+    let browser = null;
+    const r = await runCli(
+      cli.node,
+      [cli.alpha, 'authorization', '--url', host.publicBase, '--client-id', client.client_id, '--resource', host.mcpUrl, '-p', String(port), '-o', outDir],
+      {
+        onLine: (line, child) => {
+          if (/Access the following URL/i.test(line)) {
+            expectUrl = true;
+            return;
+          }
+          if (expectUrl && /^https?:\/\//.test(line.trim())) {
+            printedUrl = line.trim();
+            expectUrl = false;
+          }
+          if (/Waiting up to/i.test(line) && printedUrl && !browser) {
+            // The "browser" step: the logged-in admin opens the URL and follows the redirect.
+            browser = (async () => {
+              const a = await fetch(printedUrl, { headers: { cookie }, redirect: 'manual' });
+              const loc = a.headers.get('location');
+              if (a.status !== 302 || !loc) {
+                const body = await a.text();
+                process.kill(child.pid, 'SIGTERM');
+                throw new Error(`authorize answered ${a.status}: ${body.slice(0, 300)}`);
+              }
+              const cb = await fetch(loc);
+              await cb.text();
+              return loc;
+            })();
+            browser.catch(() => {});
+          }
+        },
+      },
+    );
+    const all = r.out + '\n' + r.err;
+    writeFileSync(path.join(RESULTS, 'conformance-authorization-output.txt'), all);
+    assert.ok(printedUrl, `the scenario printed an authorize URL:\n${all.slice(-2000)}`);
+    const redirected = await browser;
+    assert.ok(redirected.startsWith(`http://127.0.0.1:${port}/callback?`), redirected);
+    const total = all.match(/Total:\s*(\d+)\s+passed,\s*(\d+)\s+failed/);
+    const summary = total ? `conformance 0.2.0-alpha.12 authorization: Total: ${total[1]} passed, ${total[2]} failed` : 'authorization: no Total line';
+    t.diagnostic(summary);
+    console.log(summary);
+    const failed = all.split('\n').filter((l) => /FAILURE|✗/.test(l));
+    assert.equal(r.code, 0, `authorization scenarios exited ${r.code ?? r.signal}:\n${failed.join('\n')}\n${all.slice(-1500)}`);
+    assert.match(all, /authorization-server-metadata-endpoint/);
+    assert.match(all, /authorization-code-grant/);
+  });
+});

@@ -1,0 +1,197 @@
+// The headless OAuth end-to-end run with @modelcontextprotocol/sdk's real client against the
+// real wasm + shim in the dev host: register → authorize with the login cookie → token →
+// initialize → get_server_info (redacted) → expiry → silent refresh with rotation → DELETE
+// session → 404. Then elicitation through the SDK client on restore_backup.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { startDevHost, waitFor } from './helpers/devhost.mjs';
+import { login, connectSdkClient, jwtParts } from './helpers/oauth.mjs';
+import { mcpRequest, req } from './helpers/mcp.mjs';
+import { resultJson, resultText, findObjectWithKey, isRestore, acceptingContent } from './helpers/tools.mjs';
+
+const SECRET_RE = /TOKEN|SECRET|PASSWORD|PASSWD|KEY|CREDENTIAL|AUTH/i;
+
+/** The SCRYPTED_* environment the dev host gives the plugin. */
+async function scryptedEnv(host) {
+  const s = await host.state();
+  const env = findObjectWithKey(s, 'SCRYPTED_ADMIN_TOKEN');
+  assert.ok(env, 'the dev host state exposes the simulated SCRYPTED_* environment');
+  return env;
+}
+
+/** restore_backup arguments from its input schema, for a given base64 backup. */
+export function restoreArgs(tool, b64) {
+  const props = tool.inputSchema.properties ?? {};
+  const args = {};
+  for (const [name, p] of Object.entries(props)) {
+    if (/confirm/i.test(name)) args[name] = 'RESTORE FROM BACKUP';
+    else if (/sha/i.test(name)) args[name] = createHash('sha256').update(Buffer.from(b64, 'base64')).digest('hex');
+    else if (/data|base64|backup|zip|content/i.test(name) && (p.type === 'string' || p.type?.includes?.('string'))) args[name] = b64;
+  }
+  return args;
+}
+
+describe('OAuth end to end with the SDK client', () => {
+  let host;
+  let cookie;
+  before(async () => {
+    host = await startDevHost();
+    cookie = await login(host.baseUrl, host.username, host.password);
+  });
+  after(async () => {
+    await host?.stop();
+  });
+
+  test('register → authorize → token → initialize → get_server_info → silent refresh → DELETE session', async () => {
+    const { client, transport, provider } = await connectSdkClient(host.mcpUrl, cookie, { name: 'e2e' });
+    try {
+      // Registration went through DCR and the code through the login cookie.
+      const info = provider.clientInformation();
+      assert.match(info.client_id, /\S/);
+      assert.equal(provider.codes.length, 1, 'exactly one authorization round trip');
+      const authUrl = provider.authorizationUrls[0];
+      assert.equal(authUrl.searchParams.get('code_challenge_method'), 'S256');
+      assert.equal(authUrl.searchParams.get('resource'), host.mcpUrl, 'the SDK sends the PRM resource verbatim');
+
+      // Token: an ES256 JWT for exactly this MCP URL.
+      assert.equal(provider.savedTokens.length, 1);
+      const first = provider.savedTokens[0];
+      assert.ok(first.refresh_token, 'a refresh token was issued');
+      assert.equal(first.token_type.toLowerCase(), 'bearer');
+      const { header, payload } = jwtParts(first.access_token);
+      assert.equal(header.alg, 'ES256');
+      assert.equal(payload.aud, host.mcpUrl);
+      assert.equal(payload.iss, host.publicBase);
+      assert.equal(payload.sub, host.username);
+      assert.equal(payload.client_id, info.client_id);
+      assert.ok(payload.exp > payload.iat && payload.jti, 'exp, iat and jti present');
+
+      assert.ok(transport.sessionId, 'the server issued a session id');
+      assert.match(transport.sessionId, /^[\x21-\x7e]+$/);
+
+      // get_server_info: secrets redacted, a non-secret value shown.
+      const env = await scryptedEnv(host);
+      const secret = env.SCRYPTED_ADMIN_TOKEN;
+      assert.ok(secret && secret.length >= 8, 'the demo admin token is a real-looking secret');
+      const plain = Object.entries(env).filter(([k, v]) => !SECRET_RE.test(k) && typeof v === 'string' && v.length > 0);
+      assert.ok(plain.length > 0, 'the demo env has at least one non-secret SCRYPTED_* variable');
+      const r1 = await client.callTool({ name: 'get_server_info', arguments: {} });
+      assert.notEqual(r1.isError, true, resultText(r1));
+      const wire = JSON.stringify(r1);
+      assert.ok(!wire.includes(secret), 'SCRYPTED_ADMIN_TOKEN value never appears');
+      for (const [k, v] of Object.entries(env)) {
+        if (SECRET_RE.test(k) && typeof v === 'string' && v.length >= 6) assert.ok(!wire.includes(v), `${k} value is redacted`);
+      }
+      const [plainKey, plainValue] = plain.sort((a, b) => b[1].length - a[1].length)[0];
+      assert.ok(wire.includes(plainKey), `${plainKey} is listed`);
+      assert.ok(wire.includes(plainValue), `${plainKey}'s non-secret value is shown`);
+      const sc = resultJson(r1);
+      assert.ok(sc && typeof sc === 'object', 'structuredContent present');
+      assert.deepEqual(JSON.parse(r1.content.find((c) => c.type === 'text').text), r1.structuredContent, 'text block = structuredContent');
+
+      // Expiry: advance the clock the wasm sees past the access-token lifetime.
+      const sessionBefore = transport.sessionId;
+      await host.advanceClock((payload.exp - payload.iat + 5) * 1000);
+      const expired = await mcpRequest(host.mcpUrl, { token: first.access_token, sessionId: sessionBefore, body: req('ping') });
+      assert.equal(expired.status, 401, 'the old access token is now expired');
+      assert.match(expired.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+
+      // The next call refreshes silently, with rotation.
+      const r2 = await client.callTool({ name: 'get_server_info', arguments: {} });
+      assert.notEqual(r2.isError, true, resultText(r2));
+      assert.equal(provider.savedTokens.length, 2, 'saveTokens got the refreshed tokens');
+      const second = provider.savedTokens[1];
+      assert.ok(second.refresh_token, 'the refresh answer carries a new refresh token');
+      assert.notEqual(second.refresh_token, first.refresh_token, 'the refresh token rotated');
+      assert.notEqual(second.access_token, first.access_token);
+      assert.equal(provider.codes.length, 1, 'no second browser round trip');
+      assert.equal(transport.sessionId, sessionBefore, 'same session after refresh');
+
+      // DELETE the session; the id is then unknown.
+      await transport.terminateSession();
+      assert.equal(transport.sessionId, undefined);
+      const after = await mcpRequest(host.mcpUrl, { token: second.access_token, sessionId: sessionBefore, body: req('ping') });
+      assert.equal(after.status, 404, `ended session → 404 (got ${after.status} ${after.text})`);
+    } finally {
+      await client.close().catch(() => {});
+    }
+  });
+});
+
+describe('elicitation through the SDK client on restore_backup', () => {
+  let host;
+  let cookie;
+  before(async () => {
+    host = await startDevHost();
+    cookie = await login(host.baseUrl, host.username, host.password);
+  });
+  after(async () => {
+    await host?.stop();
+  });
+
+  async function connectEliciting(answer) {
+    const { ElicitRequestSchema } = await import('@modelcontextprotocol/sdk/types.js');
+    const asked = [];
+    const conn = await connectSdkClient(host.mcpUrl, cookie, {
+      capabilities: { elicitation: { form: {} } },
+      onClient: (c) =>
+        c.setRequestHandler(ElicitRequestSchema, async (request) => {
+          asked.push(request.params);
+          return answer(request.params);
+        }),
+    });
+    return { ...conn, asked };
+  }
+
+  async function backupAndTool(client) {
+    const { tools } = await client.listTools();
+    const tool = tools.find((t) => t.name === 'restore_backup');
+    assert.ok(tool, 'restore_backup is listed');
+    const b = await client.callTool({ name: 'create_backup', arguments: {} });
+    assert.notEqual(b.isError, true, resultText(b));
+    const res = b.content.find((c) => c.type === 'resource');
+    assert.ok(res?.resource?.blob, 'create_backup embeds the backup');
+    return { tool, b64: res.resource.blob };
+  }
+
+  test('decline → nothing restored', async () => {
+    const { client, asked } = await connectEliciting(() => ({ action: 'decline' }));
+    try {
+      const { tool, b64 } = await backupAndTool(client);
+      const r = await client.callTool({ name: 'restore_backup', arguments: restoreArgs(tool, b64) });
+      assert.equal(asked.length, 1, 'the server asked the user once');
+      assert.ok(asked[0].message && asked[0].requestedSchema?.type === 'object');
+      const text = resultText(r) + JSON.stringify(r.structuredContent ?? {});
+      assert.match(text, /declin|cancel|not restored|nothing/i, 'the answer says nothing was restored');
+      await new Promise((res) => setTimeout(res, 1500)); // longer than any deferred delay
+      const calls = await host.calls();
+      assert.equal(calls.filter(isRestore).length, 0, `no restore in ${JSON.stringify(calls.map((c) => c.method))}`);
+    } finally {
+      await client.close().catch(() => {});
+    }
+  });
+
+  test('accept → the tool answers, then the restore runs', async () => {
+    const { client, asked } = await connectEliciting((p) => ({ action: 'accept', content: acceptingContent(p.requestedSchema) }));
+    try {
+      const { tool, b64 } = await backupAndTool(client);
+      const r = await client.callTool({ name: 'restore_backup', arguments: restoreArgs(tool, b64) });
+      const answeredAt = Date.now();
+      assert.equal(asked.length, 1);
+      assert.notEqual(r.isError, true, resultText(r));
+      const restores = await waitFor(async () => {
+        const found = (await host.calls()).filter(isRestore);
+        return found.length ? found : null;
+      }, { what: 'the restore to run', timeoutMs: 10_000 });
+      assert.equal(restores.length, 1, 'the restore ran once');
+      const ran = restores[0];
+      assert.ok(typeof ran.realAt === 'number', 'calls carry wall-clock timestamps');
+      assert.ok(ran.realAt >= answeredAt, `restore ran at ${ran.realAt}, after the answer arrived at ${answeredAt}`);
+      const state = await host.state();
+      assert.equal(state.restoredBackups.length, 1, 'the dev host restored one backup');
+    } finally {
+      await client.close().catch(() => {});
+    }
+  });
+});

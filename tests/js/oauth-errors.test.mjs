@@ -1,0 +1,625 @@
+// Every OAuth error of issue 2 §4 over real HTTP to the dev host (real wasm + shim): status,
+// error code, and that nothing was stored. Plus the metadata documents and the MCP
+// endpoint's refusal of anything but our own valid token.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
+import { startDevHost } from './helpers/devhost.mjs';
+import {
+  login,
+  viewerCredentials,
+  register,
+  registerPublicClient,
+  authorize,
+  token,
+  pkce,
+  getCode,
+  obtainTokens,
+  jwtParts,
+  b64url,
+  LOOPBACK_REDIRECT,
+} from './helpers/oauth.mjs';
+import { mcpRequest, req, initialize } from './helpers/mcp.mjs';
+
+let host;
+let cookie;
+
+before(async () => {
+  host = await startDevHost();
+  cookie = await login(host.baseUrl, host.username, host.password);
+});
+after(async () => {
+  await host?.stop();
+});
+
+/**
+ * What the plugin has persisted, as the set of its storage keys (clients, codes, grants,
+ * keys each live under their own key; a value update such as a last-used time is not
+ * "storing something").
+ */
+async function stored() {
+  const s = await host.pluginStorage();
+  assert.ok(s && typeof s === 'object', 'the dev host exposes the plugin storage in /__devhost/state');
+  return JSON.stringify(Object.keys(s).sort());
+}
+
+async function assertNothingStored(before, what) {
+  assert.equal(await stored(), before, `${what}: the plugin storage is unchanged`);
+}
+
+function assertNoStore(r, what) {
+  assert.match(r.headers.get('cache-control') ?? '', /no-store/, `${what}: Cache-Control no-store`);
+}
+
+function assertJson(r, what) {
+  assert.match(r.headers.get('content-type') ?? '', /application\/json/, `${what}: JSON`);
+}
+
+/** Parses `Bearer k="v", k2="v2"`. */
+function challenge(h) {
+  assert.ok(h, 'WWW-Authenticate present');
+  assert.match(h, /^Bearer\s/i);
+  const params = {};
+  for (const m of h.matchAll(/([a-z_]+)="([^"]*)"/gi)) params[m[1]] = m[2];
+  return params;
+}
+
+const initBody = () => ({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+});
+
+const errorPage = (r) => r.status >= 400 && r.status < 500 && !r.location;
+
+describe('metadata', () => {
+  test('protected resource metadata names this MCP URL and our issuer', async () => {
+    const r = await fetch(host.url('/.well-known/oauth-protected-resource'));
+    assert.equal(r.status, 200);
+    const prm = await r.json();
+    assert.equal(prm.resource, host.mcpUrl);
+    assert.deepEqual(prm.authorization_servers, [host.publicBase]);
+    assert.deepEqual(prm.bearer_methods_supported, ['header']);
+    assert.ok(Array.isArray(prm.scopes_supported) && !prm.scopes_supported.includes('offline_access'));
+  });
+
+  test('AS metadata: one document at both paths, issuer string-equal, OIDC fields the TS SDK requires', async () => {
+    const { OpenIdProviderDiscoveryMetadataSchema, OAuthMetadataSchema } = await import('@modelcontextprotocol/sdk/shared/auth.js');
+    const oidcR = await fetch(host.url('/.well-known/openid-configuration'));
+    const asR = await fetch(host.url('/.well-known/oauth-authorization-server'));
+    assert.equal(oidcR.status, 200);
+    assert.equal(asR.status, 200);
+    assertJson(oidcR, 'openid-configuration');
+    const oidc = await oidcR.json();
+    const as = await asR.json();
+    assert.deepEqual(as, oidc);
+    OpenIdProviderDiscoveryMetadataSchema.parse(oidc); // throws like the SDK would
+    OAuthMetadataSchema.parse(as);
+    assert.equal(oidc.issuer, host.publicBase);
+    assert.equal(oidc.authorization_endpoint, `${host.publicBase}/authorize`);
+    assert.equal(oidc.token_endpoint, `${host.publicBase}/token`);
+    assert.equal(oidc.registration_endpoint, `${host.publicBase}/register`);
+    assert.equal(oidc.revocation_endpoint, `${host.publicBase}/revoke`);
+    assert.equal(oidc.jwks_uri, `${host.publicBase}/.well-known/jwks.json`);
+    assert.deepEqual(oidc.code_challenge_methods_supported, ['S256']);
+    assert.ok(oidc.response_types_supported.includes('code'));
+    assert.ok(oidc.token_endpoint_auth_methods_supported.includes('none'));
+    assert.deepEqual([...oidc.grant_types_supported].sort(), ['authorization_code', 'refresh_token']);
+    assert.deepEqual(oidc.subject_types_supported, ['public']);
+    assert.ok(oidc.id_token_signing_alg_values_supported.includes('ES256'));
+    assert.equal(oidc.authorization_response_iss_parameter_supported, true);
+  });
+
+  test('the issuer follows the origin the client used', async () => {
+    const alt = host.baseUrl.replace('127.0.0.1', 'localhost');
+    const r = await fetch(host.url('/.well-known/oauth-authorization-server').replace(host.baseUrl, alt));
+    assert.equal(r.status, 200);
+    const m = await r.json();
+    assert.equal(m.issuer, host.publicBase.replace(host.baseUrl, alt));
+  });
+
+  test('JWKS publishes a public P-256 key only', async () => {
+    const r = await fetch(host.url('/.well-known/jwks.json'));
+    assert.equal(r.status, 200);
+    const { keys } = await r.json();
+    assert.ok(keys.length >= 1);
+    for (const k of keys) {
+      assert.equal(k.kty, 'EC');
+      assert.equal(k.crv, 'P-256');
+      assert.equal(k.d, undefined, 'no private part');
+    }
+  });
+
+  test('unknown paths under the prefix get a JSON 404, never HTML', async () => {
+    const r = await fetch(host.url('/.well-known/nope'));
+    assert.equal(r.status, 404);
+    assertJson(r, 'unknown path');
+  });
+});
+
+describe('/register', () => {
+  for (const bad of [
+    'javascript:alert(1)',
+    'data:text/html,hi',
+    'vbscript:msgbox(1)',
+    'file:///etc/passwd',
+    'https://app.example.com/cb#frag',
+    'not a url',
+    'http://evil.example.com/cb',
+  ]) {
+    test(`rejects redirect URI ${bad} → 400 invalid_redirect_uri, nothing stored`, async () => {
+      const before = await stored();
+      const r = await register(host, { client_name: 'evil', redirect_uris: ['http://127.0.0.1:5000/cb', bad], token_endpoint_auth_method: 'none' });
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.json?.error, 'invalid_redirect_uri');
+      assertNoStore(r, 'register error');
+      await assertNothingStored(before, `register ${bad}`);
+    });
+  }
+
+  test('missing redirect_uris → 400 invalid_redirect_uri or invalid_client_metadata, nothing stored', async () => {
+    const before = await stored();
+    const r = await register(host, { client_name: 'x' });
+    assert.equal(r.status, 400);
+    assert.ok(['invalid_redirect_uri', 'invalid_client_metadata'].includes(r.json?.error), r.text);
+    await assertNothingStored(before, 'register without redirect_uris');
+  });
+
+  test('malformed JSON body → 400, nothing stored', async () => {
+    const before = await stored();
+    const r = await register(host, '{"redirect_uris": [', {});
+    assert.ok(r.status === 400, `got ${r.status}`);
+    await assertNothingStored(before, 'register malformed');
+  });
+
+  test('the Cursor trio in one call → 201, echoed, no nulls, no-store', async () => {
+    const uris = [
+      'cursor://anysphere.cursor-mcp/oauth/callback',
+      'https://www.cursor.com/agents/mcp/oauth/callback',
+      'http://localhost:8787/callback',
+    ];
+    const before = await stored();
+    const r = await register(host, { client_name: 'Cursor', redirect_uris: uris, client_uri: null, logo_uri: null });
+    assert.equal(r.status, 201, r.text);
+    assertJson(r, 'register');
+    assertNoStore(r, 'register');
+    assert.deepEqual(r.json.redirect_uris, uris);
+    assert.match(r.json.client_id, /\S/);
+    assert.equal(r.json.token_endpoint_auth_method, 'none');
+    assert.ok(r.json.grant_types.includes('refresh_token') && r.json.grant_types.includes('authorization_code'));
+    for (const [k, v] of Object.entries(r.json)) assert.notEqual(v, null, `field ${k} is null`);
+    assert.notEqual(await stored(), before, 'a successful registration is stored');
+  });
+
+  test('claude.ai, VS Code and ChatGPT redirect URIs register', async () => {
+    for (const uris of [
+      ['https://claude.ai/api/mcp/auth_callback', 'https://claude.com/api/mcp/auth_callback'],
+      ['http://127.0.0.1:33418/', 'http://127.0.0.1/', 'https://vscode.dev/redirect', 'https://insiders.vscode.dev/redirect'],
+      ['https://chatgpt.com/connector/oauth/abc123', 'https://chatgpt.com/connector_platform_oauth_redirect'],
+    ]) {
+      const r = await register(host, { client_name: 'c', redirect_uris: uris });
+      assert.equal(r.status, 201, `${uris}: ${r.text}`);
+      assert.deepEqual(r.json.redirect_uris, uris);
+    }
+  });
+});
+
+describe('/authorize', () => {
+  let client;
+  before(async () => {
+    client = await registerPublicClient(host, [LOOPBACK_REDIRECT, 'https://app.example.com/cb'], 'authz-tests');
+  });
+
+  function params(over = {}) {
+    const { challenge } = pkce();
+    return {
+      response_type: 'code',
+      client_id: client.client_id,
+      redirect_uri: LOOPBACK_REDIRECT,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state: 'st-123',
+      resource: host.mcpUrl,
+      ...over,
+    };
+  }
+
+  test('not logged in → a login page (not a redirect), nothing stored', async () => {
+    const before = await stored();
+    const r = await authorize(host, params());
+    assert.ok(r.status === 200 || r.status === 401, `status ${r.status}`);
+    assert.equal(r.location, null, 'never redirected');
+    assert.match(r.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(r.text, /log\s*in/i);
+    assert.match(r.text, /href="[^"]*login/i, 'links to the login');
+    await assertNothingStored(before, 'authorize without login');
+  });
+
+  test('a forged login cookie counts as not logged in', async () => {
+    const r = await authorize(host, params(), 'login_user_token_insecure=forged');
+    assert.equal(r.location, null);
+    assert.ok(r.status === 200 || r.status === 401);
+  });
+
+  test('a non-admin Scrypted user → 403, nothing stored', async () => {
+    const v = await viewerCredentials(host);
+    const viewerCookie = await login(host.baseUrl, v.username, v.password);
+    const before = await stored();
+    const r = await authorize(host, params(), viewerCookie);
+    assert.equal(r.status, 403, r.text.slice(0, 200));
+    assert.equal(r.location, null);
+    await assertNothingStored(before, 'authorize as viewer');
+  });
+
+  test('unknown client_id → error page, never redirected', async () => {
+    const r = await authorize(host, params({ client_id: 'no-such-client' }), cookie);
+    assert.ok(errorPage(r), `status ${r.status} location ${r.location}`);
+  });
+
+  test('redirect URI mismatch → error page, never redirected, nothing stored', async () => {
+    const before = await stored();
+    for (const redirect_uri of ['http://127.0.0.1:9/other', 'https://evil.example.com/cb', 'http://localhost:9/callback', 'https://app.example.com/cb/x']) {
+      const r = await authorize(host, params({ redirect_uri }), cookie);
+      assert.ok(errorPage(r), `${redirect_uri}: status ${r.status} location ${r.location}`);
+    }
+    await assertNothingStored(before, 'redirect mismatch');
+  });
+
+  test('loopback redirect on another port is accepted (any port), with iss', async () => {
+    const r = await authorize(host, params({ redirect_uri: 'http://127.0.0.1:45678/callback' }), cookie);
+    assert.equal(r.status, 302, r.text.slice(0, 200));
+    const loc = new URL(r.location);
+    assert.equal(loc.origin + loc.pathname, 'http://127.0.0.1:45678/callback');
+    assert.ok(loc.searchParams.get('code'));
+    assert.equal(loc.searchParams.get('state'), 'st-123');
+    assert.equal(loc.searchParams.get('iss'), host.publicBase);
+  });
+
+  test('plain PKCE refused (error redirect invalid_request, no code), nothing stored', async () => {
+    const before = await stored();
+    const r = await authorize(host, params({ code_challenge_method: 'plain', code_challenge: 'a'.repeat(43) }), cookie);
+    assert.equal(r.status, 302, r.text.slice(0, 200));
+    const loc = new URL(r.location);
+    assert.equal(loc.searchParams.get('error'), 'invalid_request');
+    assert.equal(loc.searchParams.get('code'), null);
+    assert.equal(loc.searchParams.get('state'), 'st-123');
+    await assertNothingStored(before, 'plain PKCE');
+  });
+
+  test('missing code_challenge refused, nothing stored', async () => {
+    const before = await stored();
+    const r = await authorize(host, params({ code_challenge: undefined, code_challenge_method: undefined }), cookie);
+    assert.equal(r.status, 302);
+    const loc = new URL(r.location);
+    assert.equal(loc.searchParams.get('error'), 'invalid_request');
+    assert.equal(loc.searchParams.get('code'), null);
+    await assertNothingStored(before, 'missing PKCE');
+  });
+
+  test('unsupported response_type → unsupported_response_type', async () => {
+    const r = await authorize(host, params({ response_type: 'token' }), cookie);
+    assert.equal(r.status, 302);
+    assert.equal(new URL(r.location).searchParams.get('error'), 'unsupported_response_type');
+  });
+
+  test('a different resource → invalid_target, nothing stored', async () => {
+    const before = await stored();
+    for (const resource of ['https://other.example.com/mcp', host.mcpUrl.replace(/mcp$/, 'other'), 'not a url']) {
+      const r = await authorize(host, params({ resource }), cookie);
+      assert.equal(r.status, 302, r.text.slice(0, 200));
+      const loc = new URL(r.location);
+      assert.equal(loc.searchParams.get('error'), 'invalid_target', resource);
+      assert.equal(loc.searchParams.get('code'), null);
+    }
+    await assertNothingStored(before, 'invalid_target');
+  });
+
+  test('resource: trailing slash normalised, omitted defaults to the MCP URL', async () => {
+    for (const resource of [host.mcpUrl + '/', undefined]) {
+      const r = await authorize(host, params({ resource }), cookie);
+      assert.equal(r.status, 302);
+      assert.ok(new URL(r.location).searchParams.get('code'), `resource ${resource}`);
+    }
+  });
+
+  test('https redirect gets a consent page with a CSRF-protected form; deny → access_denied', async () => {
+    const r = await authorize(host, params({ redirect_uri: 'https://app.example.com/cb' }), cookie);
+    assert.equal(r.status, 200, 'consent page, not an auto-approve');
+    assert.equal(r.location, null);
+    assert.match(r.text, /authz-tests/, 'names the client');
+    assert.match(r.text, /app\.example\.com/, 'names the redirect host');
+    const form = r.text.match(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i);
+    assert.ok(form, 'has a form');
+    const fields = {};
+    for (const m of form[2].matchAll(/<input[^>]*>/gi)) {
+      const name = m[0].match(/name="([^"]*)"/)?.[1];
+      const value = m[0].match(/value="([^"]*)"/)?.[1] ?? '';
+      if (name) fields[name] = value.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'");
+    }
+    const action = new URL(form[1].replace(/&amp;/g, '&'), host.url('/authorize'));
+    const csrfName = Object.keys(fields).find((k) => /csrf|token|nonce/i.test(k));
+    assert.ok(csrfName, `a CSRF field among ${Object.keys(fields)}`);
+    // Without the CSRF token → refused.
+    const forged = { ...fields, [csrfName]: 'forged', decision: 'approve', approve: 'approve' };
+    const bad = await fetch(action, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(forged) });
+    assert.ok(bad.status >= 400 && bad.status < 500, `forged CSRF → ${bad.status}`);
+    const buttons = [...form[2].matchAll(/<button[^>]*name="([^"]*)"[^>]*value="([^"]*)"/gi)].map((m) => [m[1], m[2]]);
+    const deny = buttons.find(([, v]) => /deny|reject|cancel/i.test(v));
+    assert.ok(deny, `a Deny button among ${JSON.stringify(buttons)}`);
+    const denied = await fetch(action, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...fields, [deny[0]]: deny[1] }) });
+    assert.equal(denied.status, 302);
+    const loc = new URL(denied.headers.get('location'));
+    assert.equal(loc.origin + loc.pathname, 'https://app.example.com/cb');
+    assert.equal(loc.searchParams.get('error'), 'access_denied');
+    assert.equal(loc.searchParams.get('code'), null);
+    // Approve → code.
+    const approve = buttons.find(([, v]) => /approve|allow|accept/i.test(v));
+    assert.ok(approve);
+    const r2 = await authorize(host, params({ redirect_uri: 'https://app.example.com/cb' }), cookie);
+    const form2 = r2.text.match(/<form[^>]*>([\s\S]*?)<\/form>/i)[1];
+    const fields2 = {};
+    for (const m of form2.matchAll(/<input[^>]*>/gi)) {
+      const name = m[0].match(/name="([^"]*)"/)?.[1];
+      if (name) fields2[name] = (m[0].match(/value="([^"]*)"/)?.[1] ?? '').replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'");
+    }
+    const ok = await fetch(action, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...fields2, [approve[0]]: approve[1] }) });
+    assert.equal(ok.status, 302);
+    const okLoc = new URL(ok.headers.get('location'));
+    assert.ok(okLoc.searchParams.get('code'));
+    assert.equal(okLoc.searchParams.get('state'), 'st-123');
+  });
+});
+
+describe('/token', () => {
+  test('code exchange as a form and as JSON: 200, no-store, Bearer, expires_in, refresh_token', async () => {
+    for (const json of [false, true]) {
+      const c = await getCode(host, cookie);
+      const r = await token(host, { grant_type: 'authorization_code', code: c.code, redirect_uri: c.redirectUri, code_verifier: c.verifier, client_id: c.client.client_id, resource: host.mcpUrl }, { json });
+      assert.equal(r.status, 200, `${json ? 'JSON' : 'form'}: ${r.text}`);
+      assertJson(r, 'token');
+      assertNoStore(r, 'token');
+      assert.equal(r.json.token_type.toLowerCase(), 'bearer');
+      assert.ok(Number.isInteger(r.json.expires_in) && r.json.expires_in > 0);
+      assert.ok(r.json.access_token && r.json.refresh_token);
+    }
+  });
+
+  test('wrong code_verifier → invalid_grant, nothing stored beyond the code itself', async () => {
+    const c = await getCode(host, cookie);
+    const before = await stored();
+    const r = await token(host, { grant_type: 'authorization_code', code: c.code, redirect_uri: c.redirectUri, code_verifier: pkce().verifier, client_id: c.client.client_id });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error, 'invalid_grant');
+    assertNoStore(r, 'token error');
+    const after = JSON.parse(await stored());
+    for (const k of after) assert.ok(JSON.parse(before).includes(k), `nothing new stored (${k})`);
+  });
+
+  test('redirect_uri at /token must match the one at /authorize', async () => {
+    const c = await getCode(host, cookie);
+    const r = await token(host, { grant_type: 'authorization_code', code: c.code, redirect_uri: 'http://127.0.0.1:9/other', code_verifier: c.verifier, client_id: c.client.client_id });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error, 'invalid_grant');
+  });
+
+  test('code for one client used by another → invalid_grant', async () => {
+    const c = await getCode(host, cookie);
+    const other = await registerPublicClient(host);
+    const r = await token(host, { grant_type: 'authorization_code', code: c.code, redirect_uri: c.redirectUri, code_verifier: c.verifier, client_id: other.client_id });
+    assert.equal(r.status, 400);
+    assert.ok(['invalid_grant', 'invalid_client'].includes(r.json.error));
+  });
+
+  test('resource mismatch at /token → invalid_target', async () => {
+    const c = await getCode(host, cookie);
+    const r = await token(host, { grant_type: 'authorization_code', code: c.code, redirect_uri: c.redirectUri, code_verifier: c.verifier, client_id: c.client.client_id, resource: 'https://other.example.com/mcp' });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error, 'invalid_target');
+  });
+
+  test('unknown client → 401 invalid_client; unsupported grant → unsupported_grant_type; bogus code → invalid_grant; nothing stored', async () => {
+    const before = await stored();
+    const a = await token(host, { grant_type: 'authorization_code', code: 'x', redirect_uri: LOOPBACK_REDIRECT, code_verifier: pkce().verifier, client_id: 'no-such-client' });
+    assert.equal(a.status, 401);
+    assert.equal(a.json.error, 'invalid_client');
+    const client = await registerPublicClient(host);
+    const mid = await stored();
+    const b = await token(host, { grant_type: 'password', username: 'admin', password: 'x', client_id: client.client_id });
+    assert.equal(b.status, 400);
+    assert.equal(b.json.error, 'unsupported_grant_type');
+    const c = await token(host, { grant_type: 'authorization_code', code: 'bogus', redirect_uri: LOOPBACK_REDIRECT, code_verifier: pkce().verifier, client_id: client.client_id });
+    assert.equal(c.status, 400);
+    assert.equal(c.json.error, 'invalid_grant');
+    const d = await token(host, { grant_type: 'refresh_token', refresh_token: 'bogus', client_id: client.client_id });
+    assert.equal(d.status, 400);
+    assert.equal(d.json.error, 'invalid_grant');
+    assert.ok(before.length > 0);
+    await assertNothingStored(mid, 'failed token requests');
+  });
+
+  test('a replayed code is refused and revokes what it issued', async () => {
+    const c = await getCode(host, cookie);
+    const p = { grant_type: 'authorization_code', code: c.code, redirect_uri: c.redirectUri, code_verifier: c.verifier, client_id: c.client.client_id };
+    const first = await token(host, p);
+    assert.equal(first.status, 200);
+    const replay = await token(host, p);
+    assert.equal(replay.status, 400);
+    assert.equal(replay.json.error, 'invalid_grant');
+    const refresh = await token(host, { grant_type: 'refresh_token', refresh_token: first.json.refresh_token, client_id: c.client.client_id });
+    assert.equal(refresh.status, 400, 'the refresh token issued from the replayed code is revoked');
+    assert.equal(refresh.json.error, 'invalid_grant');
+    const mcp = await mcpRequest(host.mcpUrl, { token: first.json.access_token, body: initBody(), protocolVersion: null });
+    assert.equal(mcp.status, 401, 'the access token issued from the replayed code is revoked');
+  });
+
+  test('refresh rotates; a retry with the old token inside the grace window is honoured; reuse outside it revokes the family and its access tokens', async () => {
+    const { client, tokens: t0 } = await obtainTokens(host, cookie);
+    const cid = client.client_id;
+    const r1 = await token(host, { grant_type: 'refresh_token', refresh_token: t0.refresh_token, client_id: cid, resource: host.mcpUrl });
+    assert.equal(r1.status, 200, r1.text);
+    assertNoStore(r1, 'refresh');
+    assert.ok(r1.json.refresh_token && r1.json.refresh_token !== t0.refresh_token, 'rotated');
+    assert.ok(r1.json.expires_in > 0);
+    // A client retry inside the grace window (lost response) is honoured.
+    const retry = await token(host, { grant_type: 'refresh_token', refresh_token: t0.refresh_token, client_id: cid }, { json: true });
+    assert.equal(retry.status, 200, `grace retry: ${retry.text}`);
+    assert.ok(retry.json.refresh_token, 'the retry gets a refresh token');
+    const latest = retry.json.refresh_token;
+    const latestAccess = retry.json.access_token;
+    assert.equal((await mcpRequest(host.mcpUrl, { token: latestAccess, body: initBody(), protocolVersion: null })).status, 200);
+    // Outside the window (10 minutes later, well inside the token lifetimes) → family revoked.
+    await host.advanceClock(10 * 60 * 1000);
+    const reuse = await token(host, { grant_type: 'refresh_token', refresh_token: t0.refresh_token, client_id: cid });
+    assert.equal(reuse.status, 400);
+    assert.equal(reuse.json.error, 'invalid_grant');
+    const successor = await token(host, { grant_type: 'refresh_token', refresh_token: latest, client_id: cid });
+    assert.equal(successor.status, 400, 'the current refresh token is revoked with the family');
+    assert.equal(successor.json.error, 'invalid_grant');
+    const mcp = await mcpRequest(host.mcpUrl, { token: latestAccess, body: initBody(), protocolVersion: null });
+    assert.equal(mcp.status, 401, 'and so are its access tokens');
+  });
+
+  test('a refresh token belongs to its client', async () => {
+    const { tokens } = await obtainTokens(host, cookie);
+    const other = await registerPublicClient(host);
+    const r = await token(host, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: other.client_id });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error, 'invalid_grant');
+  });
+
+  test('/revoke of a refresh token ends it', async () => {
+    const { client, tokens } = await obtainTokens(host, cookie);
+    const r = await fetch(host.url('/revoke'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: tokens.refresh_token, token_type_hint: 'refresh_token', client_id: client.client_id }),
+    });
+    assert.equal(r.status, 200);
+    const after = await token(host, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: client.client_id });
+    assert.equal(after.status, 400);
+    assert.equal(after.json.error, 'invalid_grant');
+    const unknown = await fetch(host.url('/revoke'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: 'never-issued', client_id: client.client_id }),
+    });
+    assert.equal(unknown.status, 200, 'RFC 7009: unknown tokens are not an error');
+  });
+});
+
+describe('MCP endpoint accepts only its own valid token', () => {
+  let good;
+  before(async () => {
+    good = (await obtainTokens(host, cookie)).tokens;
+  });
+
+  const prmUrl = () => `${host.publicBase}/.well-known/oauth-protected-resource`;
+  const init = () => ({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+  });
+
+  test('no token → 401 with the exact resource_metadata challenge', async () => {
+    const r = await mcpRequest(host.mcpUrl, { body: init(), protocolVersion: null });
+    assert.equal(r.status, 401);
+    const p = challenge(r.headers.get('www-authenticate'));
+    assert.equal(p.resource_metadata, prmUrl());
+    assert.equal(p.error, undefined, 'no error when no token was sent');
+  });
+
+  async function assertInvalidToken(headers, what) {
+    const r = await mcpRequest(host.mcpUrl, { body: init(), protocolVersion: null, headers });
+    assert.equal(r.status, 401, `${what}: ${r.status} ${r.text.slice(0, 200)}`);
+    const p = challenge(r.headers.get('www-authenticate'));
+    assert.equal(p.resource_metadata, prmUrl(), what);
+    return p;
+  }
+
+  test('garbage, alg none, self-signed and tampered JWTs → 401 invalid_token', async () => {
+    const { header, payload } = jwtParts(good.access_token);
+    const enc = (o) => b64url(JSON.stringify(o));
+    const none = `${enc({ alg: 'none', typ: 'JWT' })}.${enc(payload)}.`;
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const signingInput = `${enc(header)}.${enc(payload)}`;
+    const selfSigned = `${signingInput}.${b64url(cryptoSign('sha256', Buffer.from(signingInput), { key: privateKey, dsaEncoding: 'ieee-p1363' }))}`;
+    const [, , sig] = good.access_token.split('.');
+    const tampered = `${enc(header)}.${enc({ ...payload, sub: 'someone-else' })}.${sig}`;
+    const hs256 = (() => {
+      const h = enc({ alg: 'HS256', typ: 'JWT' });
+      return `${h}.${enc(payload)}.${b64url(Buffer.alloc(32))}`;
+    })();
+    for (const [what, tok] of [
+      ['garbage', 'garbage'],
+      ['alg none', none],
+      ['self-signed ES256', selfSigned],
+      ['tampered payload', tampered],
+      ['HS256', hs256],
+    ]) {
+      const p = await assertInvalidToken({ authorization: `Bearer ${tok}` }, what);
+      assert.equal(p.error, 'invalid_token', what);
+    }
+    await assertInvalidToken({ authorization: 'foo' }, 'Authorization: foo');
+  });
+
+  test('a token for another audience (issued via another host name) → 401 invalid_token', async () => {
+    const alt = host.baseUrl.replace('127.0.0.1', 'localhost');
+    const view = { ...host, baseUrl: alt, mcpUrl: host.mcpUrl.replace(host.baseUrl, alt), publicBase: host.publicBase.replace(host.baseUrl, alt), url: (p) => host.publicBase.replace(host.baseUrl, alt) + p };
+    const { tokens } = await obtainTokens(view, cookie);
+    assert.equal(jwtParts(tokens.access_token).payload.aud, view.mcpUrl);
+    const ok = await mcpRequest(view.mcpUrl, { token: tokens.access_token, body: init(), protocolVersion: null });
+    assert.equal(ok.status, 200, 'valid at its own audience');
+    const p = await assertInvalidToken({ authorization: `Bearer ${tokens.access_token}` }, 'other audience');
+    assert.equal(p.error, 'invalid_token');
+  });
+
+  test('an expired token → 401 invalid_token', async () => {
+    const { tokens } = await obtainTokens(host, cookie);
+    const { payload } = jwtParts(tokens.access_token);
+    await host.advanceClock((payload.exp - payload.iat + 5) * 1000);
+    const p = await assertInvalidToken({ authorization: `Bearer ${tokens.access_token}` }, 'expired');
+    assert.equal(p.error, 'invalid_token');
+  });
+
+  test("Scrypted's own credentials (login cookie, Scrypted bearer tokens) are NOT accepted", async () => {
+    const loginR = await fetch(`${host.baseUrl}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: host.username, password: host.password }),
+    });
+    const lj = await loginR.json();
+    await assertInvalidToken({ cookie }, 'login cookie');
+    if (lj.authorization) await assertInvalidToken({ authorization: lj.authorization }, 'Scrypted /login authorization');
+    if (lj.token) await assertInvalidToken({ authorization: `Bearer ${lj.token}` }, 'Scrypted user token');
+    const env = JSON.stringify(await host.state()).match(/"SCRYPTED_ADMIN_TOKEN"\s*:\s*"([^"]+)"/)?.[1];
+    assert.ok(env, 'the dev host has an admin token');
+    await assertInvalidToken({ authorization: `Bearer ${env}` }, 'SCRYPTED_ADMIN_TOKEN');
+    await assertInvalidToken({ authorization: `Bearer ${env}`, cookie }, 'admin token + cookie');
+    // ?scryptedToken= also makes the host set username=admin.
+    const q = await fetch(`${host.mcpUrl}?scryptedToken=${encodeURIComponent(env)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify(init()),
+    });
+    assert.equal(q.status, 401);
+  });
+
+  test('a token in the query string is ignored', async () => {
+    const r = await fetch(`${host.mcpUrl}?access_token=${good.access_token}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify(init()),
+    });
+    assert.equal(r.status, 401);
+  });
+
+  test('a valid token works (control)', async () => {
+    const { tokens } = await obtainTokens(host, cookie);
+    const { sessionId } = await initialize(host.mcpUrl, tokens.access_token);
+    const r = await mcpRequest(host.mcpUrl, { token: tokens.access_token, sessionId, body: req('ping') });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.messages[0].result, {});
+  });
+});
