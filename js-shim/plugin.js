@@ -94,25 +94,42 @@ function toHeaderObject(pairs) {
   return out;
 }
 
-/** EventStream (wasm) → the async generator of Buffers that `res.sendStream` consumes. */
-async function* pullEvents(stream) {
-  let finished = false;
-  try {
-    for (;;) {
-      const chunk = await stream.next();
-      if (chunk === undefined || chunk === null) {
-        finished = true;
-        return;
-      }
-      yield Buffer.from(chunk, 'utf8');
-    }
-  } finally {
-    // Returned early (client gone): drop the stream and the request's work with it.
+/**
+ * EventStream (wasm) → the async generator of Buffers that `res.sendStream` consumes.
+ * When the client goes away the host calls `return()` — possibly while the generator waits
+ * for the next event, where a plain async generator would queue the request until an event
+ * comes. So `return()` closes the stream at once (dropping the request's work in Rust) and
+ * the pending wait ends.
+ */
+function pullEvents(stream) {
+  let closed = false;
+  let onClosed;
+  const closedSignal = new Promise((resolve) => { onClosed = resolve; });
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    try { stream.close(); } catch (_) { /* already gone */ }
+    try { stream.free(); } catch (_) { /* already freed */ }
+    onClosed(undefined);
+  };
+  async function* events() {
     try {
-      if (!finished) stream.close();
-      stream.free();
-    } catch (_) { /* already freed */ }
+      while (!closed) {
+        const chunk = await Promise.race([stream.next(), closedSignal]);
+        if (chunk === undefined || chunk === null) return;
+        yield Buffer.from(chunk, 'utf8');
+      }
+    } finally {
+      finish();
+    }
   }
+  const generator = events();
+  const queuedReturn = generator.return.bind(generator);
+  generator.return = (value) => {
+    finish();
+    return queuedReturn(value);
+  };
+  return generator;
 }
 
 export default class ScryptedMcpPlugin {

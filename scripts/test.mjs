@@ -54,7 +54,7 @@ if (!has('--no-cargo')) {
   const env = { ...process.env };
   for (const k of ['RUSTUP_TOOLCHAIN', 'CARGO_BUILD_TARGET']) delete env[k];
   const t = Date.now();
-  const r = await runStreaming('cargo', ['test', '--color', 'never'], { env });
+  const r = await runStreaming('cargo', ['test', '--no-fail-fast', '--color', 'never'], { env });
   let passed = 0;
   let failed = 0;
   let results = 0;

@@ -32,6 +32,8 @@ pub struct Ctx {
     pub clock: Rc<dyn Clock>,
     pub oauth: oauth::OAuthState,
     pub mcp: mcp::McpState,
+    /// In-memory tool state (restore_backup's staged uploads).
+    pub tools: tools::ToolsState,
 }
 
 /// The plugin facade the wasm exports wrap, and the Rust tests drive directly.
@@ -49,6 +51,7 @@ impl Plugin {
                 clock,
                 oauth: oauth::OAuthState::default(),
                 mcp: mcp::McpState::default(),
+                tools: tools::ToolsState::default(),
             }),
         }
     }

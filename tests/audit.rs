@@ -179,33 +179,85 @@ fn call_tool(plugin: &Plugin, token: &str, session: &str, name: &str, args: Valu
 
 #[test]
 fn every_tool_call_is_audited_without_its_arguments() {
-    let (plugin, _host, store, _clock) = common::plugin();
+    let (plugin, _host, store, clock) = common::plugin();
     let (token, session) = session(&plugin);
-    let secret_args = json!({"password": "hunter2-secret", "token": "tok-XYZZY"});
-
-    let answer = call_tool(
-        &plugin,
-        &token,
-        &session,
-        "no_such_tool",
-        secret_args.clone(),
+    let calls = [
+        ("get_server_info", json!({})),
+        (
+            "get_plugin_info",
+            json!({"plugin_id": "no-such-plugin-secret-ish"}),
+        ),
+        (
+            "restore_backup",
+            json!({"confirm": "RESTORE FROM BACKUP", "chunk_base64": "c2VjcmV0LWNodW5r",
+                   "chunk_index": 0, "total_chunks": 1}),
+        ),
+        (
+            "no_such_tool",
+            json!({"password": "hunter2-secret", "token": "tok-XYZZY"}),
+        ),
+    ];
+    let mut answers = Vec::new();
+    for (name, args) in &calls {
+        clock.advance_sec(1);
+        answers.push(call_tool(&plugin, &token, &session, name, args.clone()));
+    }
+    assert_eq!(
+        answers[0]["result"]["isError"],
+        Value::Null,
+        "{}",
+        answers[0]
     );
-    assert_eq!(answer["error"]["code"], json!(-32602), "{answer}");
+    assert_eq!(
+        answers[1]["result"]["isError"],
+        json!(true),
+        "{}",
+        answers[1]
+    );
+    assert_eq!(
+        answers[2]["result"]["isError"],
+        json!(true),
+        "{}",
+        answers[2]
+    );
+    assert_eq!(answers[3]["error"]["code"], json!(-32602), "{}", answers[3]);
 
     let entries = audit::recent(store.as_ref(), 10);
-    assert_eq!(entries.len(), 1);
-    let e = &entries[0];
-    assert_eq!(e.tool, "no_such_tool");
-    assert_eq!(e.outcome, "invalid_params");
-    assert_eq!(e.user, "admin");
-    assert_eq!(e.args_hash, args_hash(&secret_args));
-    assert_eq!(e.time_ms, common::NOW_MS);
-    assert!(!e.client_id.is_empty());
+    let got: Vec<(&str, &str, Option<&str>)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e.tool.as_str(),
+                e.outcome.as_str(),
+                e.elicitation.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("no_such_tool", "invalid_params", None),
+            ("restore_backup", "refused", Some("unsupported")),
+            ("get_plugin_info", "error", None),
+            ("get_server_info", "ok", None),
+        ],
+        "one entry per call, newest first"
+    );
+    for (entry, (_, args)) in entries.iter().rev().zip(&calls) {
+        assert_eq!(entry.args_hash, args_hash(args));
+        assert_eq!(entry.user, "admin");
+        assert!(!entry.client_id.is_empty());
+    }
+    assert_eq!(entries[0].time_ms, common::NOW_MS + 4000);
     for (key, value) in store.snapshot() {
-        assert!(
-            !value.contains("hunter2-secret") && !value.contains("tok-XYZZY"),
-            "{key} holds argument contents"
-        );
+        for secret in [
+            "hunter2-secret",
+            "tok-XYZZY",
+            "c2VjcmV0LWNodW5r",
+            "no-such-plugin-secret-ish",
+        ] {
+            assert!(!value.contains(secret), "{key} holds argument contents");
+        }
     }
 
     // The same trail, as the MCP resource.

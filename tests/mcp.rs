@@ -602,6 +602,166 @@ fn tools_list_pages_with_opaque_cursors() {
     assert_eq!(reply.error_code(), -32602);
 }
 
+/// Every page of tools/list, concatenated.
+fn all_tools(c: &Client<'_>) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut cursor = None::<String>;
+    for id in 100.. {
+        let params = cursor.as_ref().map_or(json!({}), |c| json!({"cursor": c}));
+        let result = c.call(id, "tools/list", params).result();
+        all.extend(result["tools"].as_array().unwrap().clone());
+        match result["nextCursor"].as_str() {
+            Some(next) => cursor = Some(next.into()),
+            None => return all,
+        }
+    }
+    unreachable!()
+}
+
+#[test]
+fn catalogue_tools_are_listed_as_defined() {
+    let s = server();
+    let c = s.session(V11, json!({}));
+    let listed = all_tools(&c);
+    for def in scrypted_mcp::tools::catalogue() {
+        let tool = listed
+            .iter()
+            .find(|t| t["name"] == def.name)
+            .unwrap_or_else(|| panic!("{} not listed", def.name));
+        assert_eq!(tool["title"], def.title);
+        assert_eq!(tool["description"], def.description);
+        assert_eq!(tool["inputSchema"], Value::Object(def.input_schema.clone()));
+        match &def.output_schema {
+            Some(schema) => assert_eq!(tool["outputSchema"], Value::Object(schema.clone())),
+            None => assert!(tool.get("outputSchema").is_none()),
+        }
+        let a = &tool["annotations"];
+        assert_eq!(a["title"], def.title);
+        assert_eq!(a["readOnlyHint"], def.hints.read_only, "{}", def.name);
+        assert_eq!(a["destructiveHint"], def.hints.destructive, "{}", def.name);
+        assert_eq!(a["idempotentHint"], def.hints.idempotent, "{}", def.name);
+        assert_eq!(a["openWorldHint"], def.hints.open_world, "{}", def.name);
+    }
+}
+
+#[test]
+fn a_catalogue_tool_answers_structured_content_mirrored_as_text() {
+    let s = server();
+    let c = s.session(V11, json!({}));
+    let result = c
+        .call(
+            1,
+            "tools/call",
+            json!({"name": "get_server_info", "arguments": {}}),
+        )
+        .result();
+    assert_ne!(result["isError"], true, "{result}");
+    let structured = &result["structuredContent"];
+    assert!(structured.is_object(), "{result}");
+    let text: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(&text, structured);
+    assert!(result.get("resultType").is_none());
+    let entry = &scrypted_mcp::audit::recent(&*s.store, 1)[0];
+    assert_eq!(
+        (entry.tool.as_str(), entry.outcome.as_str()),
+        ("get_server_info", "ok")
+    );
+    assert_eq!(entry.elicitation, None);
+    assert_eq!(entry.args_hash, scrypted_mcp::audit::args_hash(&json!({})));
+
+    // 2025-03-26 has no structuredContent: the text block carries the same JSON.
+    let old = s.session(V03, json!({}));
+    let result = old
+        .call(1, "tools/call", json!({"name": "get_server_info"}))
+        .result();
+    assert!(result.get("structuredContent").is_none());
+    let text: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert!(text.is_object());
+}
+
+/// restore_backup in one chunk: the real tool that asks the user through elicitation.
+fn restore_call(id: i64) -> Value {
+    let mut zip = b"PK\x03\x04".to_vec();
+    zip.extend(std::iter::repeat_n(7u8, 500));
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "restore_backup", "arguments": {
+        "confirm": "RESTORE FROM BACKUP",
+        "chunk_base64": scrypted_mcp::crypto::b64(&zip),
+        "chunk_index": 0,
+        "total_chunks": 1,
+        "sha256": scrypted_mcp::crypto::sha256_hex(&zip),
+    }}})
+}
+
+fn open_stream(
+    c: &Client<'_>,
+    message: &Value,
+) -> futures::stream::LocalBoxStream<'static, String> {
+    let resp = c.post_raw(&message.to_string());
+    assert_eq!(resp.get_header("content-type"), Some("text/event-stream"));
+    match resp.body {
+        Body::Stream(s) => s,
+        Body::Text(t) => panic!("expected a stream, got {t}"),
+    }
+}
+
+fn next_event(stream: &mut futures::stream::LocalBoxStream<'static, String>) -> Option<Value> {
+    block_on(stream.next()).map(|chunk| parse_event(&chunk).1)
+}
+
+#[test]
+fn restore_backup_asks_the_user_through_elicitation() {
+    let s = server();
+    let c = s.session(V11, json!({"elicitation": {}}));
+    let mut stream = open_stream(&c, &restore_call(1));
+    let ask = next_event(&mut stream).unwrap();
+    assert_eq!(ask["method"], "elicitation/create");
+    assert_eq!(ask["params"]["mode"], "form");
+    let decision = &ask["params"]["requestedSchema"]["properties"]["decision"];
+    assert_eq!(decision["enum"][0], "RESTORE", "{ask}");
+    let answer = json!({"jsonrpc": "2.0", "id": ask["id"], "result": {"action": "accept", "content": {"decision": "RESTORE"}}});
+    assert_eq!(c.post(answer).status, 202);
+    let done = next_event(&mut stream).unwrap();
+    assert_eq!(done["id"], 1);
+    assert_eq!(
+        done["result"]["structuredContent"]["status"], "scheduled",
+        "{done}"
+    );
+    assert!(next_event(&mut stream).is_none());
+    let entry = &scrypted_mcp::audit::recent(&*s.store, 1)[0];
+    assert_eq!(
+        (entry.tool.as_str(), entry.outcome.as_str()),
+        ("restore_backup", "ok")
+    );
+    assert_eq!(entry.elicitation.as_deref(), Some("accept"));
+
+    for (answer, audited) in [
+        (json!({"action": "decline"}), "decline"),
+        (json!({"action": "cancel"}), "cancel"),
+    ] {
+        let mut stream = open_stream(&c, &restore_call(2));
+        let ask = next_event(&mut stream).unwrap();
+        c.post(json!({"jsonrpc": "2.0", "id": ask["id"], "result": answer}));
+        let done = next_event(&mut stream).unwrap();
+        assert_eq!(done["result"]["isError"], true, "{done}");
+        let entry = &scrypted_mcp::audit::recent(&*s.store, 1)[0];
+        assert_eq!(
+            (entry.outcome.as_str(), entry.elicitation.as_deref()),
+            ("refused", Some(audited))
+        );
+    }
+
+    // A client without the capability is refused at once, as plain JSON.
+    let plain = s.session(V11, json!({}));
+    let reply = plain.post(restore_call(3));
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert_eq!(reply.result()["isError"], true);
+    let entry = &scrypted_mcp::audit::recent(&*s.store, 1)[0];
+    assert_eq!(
+        (entry.outcome.as_str(), entry.elicitation.as_deref()),
+        ("refused", Some("unsupported"))
+    );
+}
+
 #[test]
 fn unknown_tool_is_invalid_params_and_audited() {
     let s = server();
@@ -765,15 +925,8 @@ mod fixtures {
         json!({"elicitation": {"form": {}}, "sampling": {}})
     }
 
-    /// Starts a POST whose answer is a stream, and returns the stream to pull by hand.
     fn open(c: &Client<'_>, message: Value) -> LocalBoxStream<'static, String> {
-        let resp = c.post_raw(&message.to_string());
-        assert_eq!(resp.status, 200);
-        assert_eq!(resp.get_header("content-type"), Some("text/event-stream"));
-        match resp.body {
-            Body::Stream(s) => s,
-            Body::Text(t) => panic!("expected a stream, got {t}"),
-        }
+        open_stream(c, &message)
     }
 
     fn next(stream: &mut LocalBoxStream<'static, String>) -> Option<(String, Value)> {
@@ -788,17 +941,7 @@ mod fixtures {
     fn fixture_catalogue_is_listed() {
         let s = server();
         let c = s.session(V11, json!({}));
-        let mut all = Vec::new();
-        let mut cursor = None::<String>;
-        for id in 1.. {
-            let params = cursor.as_ref().map_or(json!({}), |c| json!({"cursor": c}));
-            let result = c.call(id, "tools/list", params).result();
-            all.extend(result["tools"].as_array().unwrap().clone());
-            match result["nextCursor"].as_str() {
-                Some(n) => cursor = Some(n.into()),
-                None => break,
-            }
-        }
+        let all = all_tools(&c);
         let json_schema = all
             .iter()
             .find(|t| t["name"] == "json_schema_2020_12_tool")
@@ -1087,6 +1230,20 @@ mod fixtures {
         assert_eq!(reply.status, 202);
         let (_, response) = next(&mut stream).unwrap();
         assert_eq!(response["result"]["isError"], true);
+        // An "accept" whose content does not fit the schema is not passed on.
+        let (text, _) = elicit_round(
+            &c,
+            json!({"action": "accept", "content": {"username": 5, "email": "e"}}),
+        );
+        assert!(
+            text.starts_with("Elicitation not supported or error"),
+            "{text}"
+        );
+        let (text, _) = elicit_round(
+            &c,
+            json!({"action": "accept", "content": {"username": "u"}}),
+        );
+        assert!(text.contains("required field email"), "{text}");
 
         for (version, caps) in [
             (V11, json!({})),
@@ -1144,12 +1301,20 @@ mod fixtures {
                 );
                 assert_eq!(props["untitledMulti"]["items"]["enum"][0], "option1");
             }
-            c.post(json!({"jsonrpc": "2.0", "id": request["id"], "result": {"action": "accept", "content": {}}}));
+            // What the conformance client answers.
+            let content = if tool.ends_with("defaults") {
+                json!({"name": "Jane", "age": 31, "score": 90.5, "status": "pending", "verified": false})
+            } else {
+                json!({"untitledSingle": "option1", "titledSingle": "value1", "legacyEnum": "opt1",
+                       "untitledMulti": ["option1", "option2"], "titledMulti": ["value1", "value2"]})
+            };
+            c.post(json!({"jsonrpc": "2.0", "id": request["id"], "result": {"action": "accept", "content": content}}));
             let (_, response) = next(&mut stream).unwrap();
-            assert!(response["result"]["content"][0]["text"]
-                .as_str()
-                .unwrap()
-                .starts_with("Elicitation completed: action=accept"));
+            let text = response["result"]["content"][0]["text"].as_str().unwrap();
+            assert_eq!(
+                text,
+                format!("Elicitation completed: action=accept, content={content}")
+            );
         }
     }
 

@@ -388,6 +388,32 @@ fn dcr_max_clients_applies_to_the_next_registration() {
     assert_eq!(find(&get(&plugin), "status_clients").value, Some(json!(2)));
 }
 
+#[test]
+fn max_restore_mb_applies_to_the_next_tool_call() {
+    let (plugin, host, _store, _clock) = plugin();
+    *host.backup.borrow_mut() = vec![0x50; 1536 * 1024]; // 1.5 MB
+    let tokens = obtain_tokens(&plugin, HOST);
+    let session = open_session(&plugin, &tokens.access_token);
+    let create_backup = || {
+        session_post(
+            &plugin,
+            &tokens.access_token,
+            &session,
+            json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                   "params": {"name": "create_backup", "arguments": {}}}),
+        )
+        .body_json()
+        .unwrap()
+    };
+    put(&plugin, "max_restore_mb", json!(1)).unwrap();
+    let answer = create_backup();
+    assert_eq!(answer["result"]["isError"], json!(true), "{answer}");
+    assert!(answer.to_string().contains("max_restore_mb"), "{answer}");
+    put(&plugin, "max_restore_mb", json!("2")).unwrap();
+    let answer = create_backup();
+    assert_ne!(answer["result"]["isError"], json!(true), "{answer}");
+}
+
 // ---- putSetting: refusals
 
 #[test]

@@ -1,14 +1,1809 @@
-//! The tool catalogue against the fake host: each tool's logic, quirks and error paths.
+//! The tool catalogue against the fake host: each tool's logic, quirks and error paths,
+//! asserted on what reached the (fake) Scrypted server.
 
 mod common;
 
 use common::*;
-use scrypted_mcp::host::Host;
+use futures::executor::block_on;
+use scrypted_mcp::crypto;
+use scrypted_mcp::host::Deferred;
+use scrypted_mcp::store::Store;
+use scrypted_mcp::tools::{catalogue, Caller, Elicited, ToolContext, ToolError, ToolOutput};
+use serde_json::{json, Map, Value};
+use std::rc::Rc;
+
+// ---------------------------------------------------------------- harness
+
+struct H {
+    plugin: scrypted_mcp::Plugin,
+    host: Rc<FakeHost>,
+    store: Rc<scrypted_mcp::store::MemStore>,
+    clock: Rc<scrypted_mcp::clock::FixedClock>,
+    peer: Rc<FakePeer>,
+    caller: Caller,
+}
+
+impl H {
+    fn new() -> H {
+        Self::with_peer(FakePeer::new(false))
+    }
+
+    fn with_peer(peer: FakePeer) -> H {
+        let (plugin, host, store, clock) = plugin();
+        H {
+            plugin,
+            host,
+            store,
+            clock,
+            peer: Rc::new(peer),
+            caller: admin_caller(),
+        }
+    }
+
+    fn call(&self, name: &str, args: Value) -> Result<ToolOutput, ToolError> {
+        let def = catalogue()
+            .into_iter()
+            .find(|t| t.name == name)
+            .unwrap_or_else(|| panic!("no tool {name}"));
+        let tc = Rc::new(ToolContext {
+            ctx: self.plugin.ctx.clone(),
+            caller: self.caller.clone(),
+            peer: self.peer.clone(),
+        });
+        let result = block_on((def.run)(tc, args));
+        if let Ok(out) = &result {
+            let schema = Value::Object(def.output_schema.clone().expect("output schema"));
+            if let Err(e) = validate(&schema, &out.structured, "$") {
+                panic!(
+                    "{name}: result does not match its output schema: {e}\n{}",
+                    out.structured
+                );
+            }
+        }
+        result
+    }
+
+    /// A successful call's structuredContent.
+    fn ok(&self, name: &str, args: Value) -> Value {
+        match self.call(name, args) {
+            Ok(out) => out.structured,
+            Err(e) => panic!("{name} failed: {e:?}"),
+        }
+    }
+
+    /// A refused / failed call's message.
+    fn failed(&self, name: &str, args: Value) -> String {
+        match self.call(name, args) {
+            Err(ToolError::Failed(m)) => m,
+            other => panic!("{name}: expected Failed, got {other:?}"),
+        }
+    }
+
+    fn invalid(&self, name: &str, args: Value) -> String {
+        match self.call(name, args) {
+            Err(ToolError::InvalidParams(m)) => m,
+            other => panic!("{name}: expected InvalidParams, got {other:?}"),
+        }
+    }
+
+    fn mutations(&self) -> Vec<String> {
+        self.host.mutating_calls()
+    }
+}
+
+/// A small JSON Schema check: type, properties, required, items, additionalProperties,
+/// enum, anyOf — what our generated schemas use.
+fn validate(schema: &Value, v: &Value, at: &str) -> Result<(), String> {
+    let Some(s) = schema.as_object() else {
+        return Ok(()); // `true`
+    };
+    if let Some(any) = s.get("anyOf").and_then(Value::as_array) {
+        if !any.iter().any(|sub| validate(sub, v, at).is_ok()) {
+            return Err(format!("{at}: matches no anyOf branch"));
+        }
+    }
+    if let Some(t) = s.get("type") {
+        let types: Vec<&str> = match t {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let actual = match v {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        let ok = types.contains(&actual) || (actual == "integer" && types.contains(&"number"));
+        if !ok {
+            return Err(format!("{at}: {actual} is not {types:?}"));
+        }
+    }
+    if let Some(e) = s.get("enum").and_then(Value::as_array) {
+        if !e.contains(v) {
+            return Err(format!("{at}: {v} not in enum"));
+        }
+    }
+    if let Value::Object(o) = v {
+        for r in s
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let r = r.as_str().unwrap();
+            if !o.contains_key(r) {
+                return Err(format!("{at}: missing required {r}"));
+            }
+        }
+        let props = s.get("properties").and_then(Value::as_object);
+        for (k, val) in o {
+            match props.and_then(|p| p.get(k)) {
+                Some(ps) => validate(ps, val, &format!("{at}.{k}"))?,
+                None => match s.get("additionalProperties") {
+                    Some(Value::Bool(false)) => return Err(format!("{at}: unexpected {k}")),
+                    Some(ap) => validate(ap, val, &format!("{at}.{k}"))?,
+                    None => {}
+                },
+            }
+        }
+    }
+    if let (Value::Array(a), Some(items)) = (v, s.get("items")) {
+        for (i, x) in a.iter().enumerate() {
+            validate(items, x, &format!("{at}[{i}]"))?;
+        }
+    }
+    Ok(())
+}
+
+fn names(v: &Value, list: &str, field: &str) -> Vec<String> {
+    v[list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x[field].as_str().unwrap().to_string())
+        .collect()
+}
+
+// ---------------------------------------------------------------- catalogue
+
+const ISSUE_TOOLS: &[&str] = &[
+    "list_plugins",
+    "get_plugin_info",
+    "reload_plugin",
+    "kill_plugin",
+    "install_plugin",
+    "update_plugins",
+    "npm_info",
+    "rename_device_id",
+    "set_mixins",
+    "get_storage",
+    "set_storage",
+    "get_id_for_native_id",
+    "disconnect_clients",
+    "clear_console",
+    "list_devices",
+    "get_device",
+    "call_device_method",
+    "get_logs",
+    "clear_logs",
+    "list_alerts",
+    "remove_alert",
+    "clear_alerts",
+    "get_server_info",
+    "restart_server",
+    "update_server",
+    "get_dotenv",
+    "set_dotenv",
+    "list_users",
+    "add_user",
+    "remove_user",
+    "get_local_addresses",
+    "set_local_addresses",
+    "get_external_addresses",
+    "set_external_addresses",
+    "get_cors",
+    "set_cors",
+    "list_cluster_workers",
+    "create_backup",
+    "restore_backup",
+];
 
 #[test]
-fn fake_host_demo_data_is_plausible() {
-    let (_plugin, host, _store, _clock) = plugin();
-    let state = futures::executor::block_on(host.system_state()).unwrap();
-    assert!(state.len() >= 10);
-    assert_eq!(host.calls_of("systemState").len(), 1);
+fn catalogue_is_exactly_the_39_issue_tools() {
+    let names: Vec<&str> = catalogue().iter().map(|t| t.name).collect();
+    assert_eq!(names, ISSUE_TOOLS);
+}
+
+/// (name, readOnly, destructive, idempotent, openWorld)
+const HINTS: &[(&str, bool, bool, bool, bool)] = &[
+    ("list_plugins", true, false, true, false),
+    ("get_plugin_info", true, false, true, false),
+    ("reload_plugin", false, true, true, false),
+    ("kill_plugin", false, true, true, false),
+    ("install_plugin", false, true, true, true),
+    ("update_plugins", false, true, false, true),
+    ("npm_info", true, false, true, true),
+    ("rename_device_id", false, true, false, false),
+    ("set_mixins", false, true, true, false),
+    ("get_storage", true, false, true, false),
+    ("set_storage", false, true, true, false),
+    ("get_id_for_native_id", true, false, true, false),
+    ("disconnect_clients", false, true, true, false),
+    ("clear_console", false, true, true, false),
+    ("list_devices", true, false, true, false),
+    ("get_device", true, false, true, false),
+    ("call_device_method", false, true, false, false),
+    ("get_logs", true, false, true, false),
+    ("clear_logs", false, true, true, false),
+    ("list_alerts", true, false, true, false),
+    ("remove_alert", false, true, true, false),
+    ("clear_alerts", false, true, true, false),
+    ("get_server_info", true, false, true, false),
+    ("restart_server", false, true, false, false),
+    ("update_server", false, true, false, false),
+    ("get_dotenv", true, false, true, false),
+    ("set_dotenv", false, true, true, false),
+    ("list_users", true, false, true, false),
+    ("add_user", false, false, false, false),
+    ("remove_user", false, true, true, false),
+    ("get_local_addresses", true, false, true, false),
+    ("set_local_addresses", false, true, true, false),
+    ("get_external_addresses", true, false, true, false),
+    ("set_external_addresses", false, true, true, false),
+    ("get_cors", true, false, true, false),
+    ("set_cors", false, true, true, false),
+    ("list_cluster_workers", true, false, true, false),
+    ("create_backup", true, false, true, false),
+    ("restore_backup", false, true, false, false),
+];
+
+#[test]
+fn annotations_are_true_to_each_tool() {
+    let cat = catalogue();
+    assert_eq!(cat.len(), HINTS.len());
+    for (name, ro, de, id, ow) in HINTS {
+        let t = cat.iter().find(|t| t.name == *name).unwrap();
+        let h = t.hints;
+        assert_eq!(
+            (h.read_only, h.destructive, h.idempotent, h.open_world),
+            (*ro, *de, *id, *ow),
+            "{name}"
+        );
+        // A read-only tool is never destructive.
+        assert!(!(h.read_only && h.destructive), "{name}");
+    }
+}
+
+fn no_refs(v: &Value, tool: &str) {
+    match v {
+        Value::Object(o) => {
+            assert!(!o.contains_key("$ref"), "{tool}: $ref left in schema");
+            o.values().for_each(|x| no_refs(x, tool));
+        }
+        Value::Array(a) => a.iter().for_each(|x| no_refs(x, tool)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_schema_is_a_self_contained_object_with_described_fields() {
+    for t in catalogue() {
+        let input = Value::Object(t.input_schema.clone());
+        assert_eq!(input["type"], "object", "{}", t.name);
+        no_refs(&input, t.name);
+        match input.get("properties").and_then(Value::as_object) {
+            None => assert_eq!(
+                input,
+                json!({"type": "object", "additionalProperties": false}),
+                "{}: no-arg schema",
+                t.name
+            ),
+            Some(props) => {
+                assert_eq!(input["additionalProperties"], false, "{}", t.name);
+                for (k, p) in props {
+                    let d = p["description"].as_str().unwrap_or("");
+                    assert!(d.len() > 5, "{}.{k} has no description", t.name);
+                }
+            }
+        }
+        let output = Value::Object(t.output_schema.clone().expect("output schema"));
+        assert_eq!(output["type"], "object", "{}", t.name);
+        no_refs(&output, t.name);
+        assert!(t.description.len() > 40, "{}", t.name);
+        assert!(!t.title.is_empty());
+    }
+}
+
+#[test]
+fn descriptions_state_the_quirks() {
+    let cat = catalogue();
+    let d = |n: &str| cat.iter().find(|t| t.name == n).unwrap().description;
+    assert!(d("clear_logs").contains("ALSO DELETES THE ALERTS"));
+    assert!(d("set_cors").contains("MEMORY ONLY"));
+    assert!(d("set_external_addresses").contains("MEMORY ONLY"));
+    assert!(d("create_backup").contains("EVERY SECRET"));
+    assert!(d("update_plugins").contains("UNINSTALLS"));
+    assert!(d("restore_backup").contains("RESTORE FROM BACKUP"));
+}
+
+#[test]
+fn arguments_that_do_not_fit_the_schema_are_invalid_params_and_change_nothing() {
+    let h = H::new();
+    assert!(h
+        .invalid("list_devices", json!({"bogus": 1}))
+        .contains("bogus"));
+    assert!(h
+        .invalid("get_plugin_info", json!({}))
+        .contains("plugin_id"));
+    assert!(h
+        .invalid("set_mixins", json!({"id": "12", "mixins": "7"}))
+        .contains("sequence"));
+    assert!(h.invalid("clear_alerts", json!({"x": true})).contains("x"));
+    h.invalid("list_plugins", json!([1, 2]));
+    assert!(h.host.calls.borrow().is_empty());
+    // Absent arguments are `{}`.
+    h.ok("list_users", Value::Null);
+}
+
+// ---------------------------------------------------------------- plugins
+
+#[test]
+fn list_plugins_lists_only_scrypted_plugin_devices_with_versions() {
+    let h = H::new();
+    let out = h.ok("list_plugins", json!({}));
+    let ids = names(&out, "plugins", "plugin_id");
+    assert_eq!(
+        ids,
+        [
+            "@scrypted/amcrest",
+            "@scrypted/core",
+            "@scrypted/homekit",
+            "@scrypted/hue",
+            "@scrypted/zwave",
+            "scrypted-mcp"
+        ]
+    );
+    assert_eq!(out["total"], 6);
+    assert_eq!(out["truncated"], false);
+    let hue = &out["plugins"][3];
+    assert_eq!(hue["version"], "0.0.40");
+    assert_eq!(hue["id"], HUE_ID);
+    assert_eq!(hue["name"], "Hue");
+    // Every one of the 14 devices has a pluginId, but only 6 are plugins.
+    assert!(h.host.state.borrow().len() > 6);
+    assert_eq!(h.host.calls_of("packageJson").len(), 6);
+}
+
+#[test]
+fn list_plugins_pages() {
+    let h = H::new();
+    let out = h.ok("list_plugins", json!({"limit": 2, "offset": 2}));
+    assert_eq!(
+        names(&out, "plugins", "plugin_id"),
+        ["@scrypted/homekit", "@scrypted/hue"]
+    );
+    assert_eq!(out["truncated"], true);
+    assert!(out["next"].as_str().unwrap().contains("offset 4"));
+    assert_eq!(h.host.calls_of("packageJson").len(), 2);
+}
+
+#[test]
+fn list_plugins_reports_a_host_failure() {
+    let h = H::new();
+    h.host.fail_with("systemState", "socket closed");
+    assert!(h
+        .failed("list_plugins", json!({}))
+        .contains("socket closed"));
+}
+
+#[test]
+fn get_plugin_info_trims_package_json() {
+    let h = H::new();
+    let out = h.ok("get_plugin_info", json!({"plugin_id": "@scrypted/hue"}));
+    assert_eq!(out["pid"], 4004);
+    assert_eq!(out["running"], true);
+    assert_eq!(out["rpc_objects"], 42);
+    assert_eq!(out["id"], HUE_ID);
+    assert_eq!(out["package_json"]["version"], "0.0.40");
+    assert!(out["package_json"].get("dependencies").is_none());
+}
+
+#[test]
+fn get_plugin_info_unknown_is_not_found_before_the_host_type_error() {
+    let h = H::new();
+    let msg = h.failed("get_plugin_info", json!({"plugin_id": "@scrypted/nope"}));
+    assert!(
+        msg.contains("No installed plugin '@scrypted/nope'"),
+        "{msg}"
+    );
+    assert!(!msg.contains("TypeError"));
+    assert!(!h.host.called("pluginInfo"));
+}
+
+#[test]
+fn reload_plugin_reloads_another_plugin_now() {
+    let h = H::new();
+    let out = h.ok("reload_plugin", json!({"plugin_id": "@scrypted/hue"}));
+    assert_eq!(out["status"], "reloaded");
+    assert_eq!(
+        h.host.calls_of("reloadPlugin"),
+        [json!({"pluginId": "@scrypted/hue"})]
+    );
+    assert_ne!(h.host.plugins.borrow()["@scrypted/hue"].pid, Some(4004));
+    assert!(h.host.deferred.borrow().is_empty());
+}
+
+#[test]
+fn reload_plugin_of_itself_answers_first_and_defers() {
+    let h = H::new();
+    let out = h.ok("reload_plugin", json!({"plugin_id": SELF_PLUGIN}));
+    assert_eq!(out["status"], "scheduled");
+    assert!(!h.host.called("reloadPlugin"));
+    assert_eq!(
+        *h.host.deferred.borrow(),
+        [(
+            1500,
+            Deferred::ReloadPlugin {
+                plugin_id: SELF_PLUGIN.into()
+            }
+        )]
+    );
+}
+
+#[test]
+fn reload_plugin_unknown_is_not_found() {
+    let h = H::new();
+    assert!(h
+        .failed("reload_plugin", json!({"plugin_id": "ghost"}))
+        .contains("No installed plugin"));
+    assert!(h.mutations().is_empty());
+    assert!(h.host.deferred.borrow().is_empty());
+}
+
+#[test]
+fn kill_plugin_kills() {
+    let h = H::new();
+    let out = h.ok("kill_plugin", json!({"plugin_id": "@scrypted/zwave"}));
+    assert_eq!(out["status"], "killed");
+    assert_eq!(h.host.plugins.borrow()["@scrypted/zwave"].pid, None);
+}
+
+#[test]
+fn kill_plugin_refuses_itself_and_unknown_ids() {
+    let h = H::new();
+    let msg = h.failed("kill_plugin", json!({"plugin_id": SELF_PLUGIN}));
+    assert!(
+        msg.contains("Refused") && msg.contains("MCP plugin"),
+        "{msg}"
+    );
+    // Scrypted would silently ignore an unknown id; we say so.
+    assert!(h
+        .failed("kill_plugin", json!({"plugin_id": "ghost"}))
+        .contains("No installed plugin"));
+    assert!(!h.host.called("killPlugin"));
+    assert_eq!(h.host.plugins.borrow()[SELF_PLUGIN].pid, Some(4003));
+}
+
+#[test]
+fn install_plugin_new_package_reports_what_changed() {
+    let h = H::new();
+    let out = h.ok("install_plugin", json!({"package": "@scrypted/ring"}));
+    assert_eq!(out["change"], "installed");
+    assert_eq!(out["version_before"], Value::Null);
+    assert_eq!(out["version_after"], "0.0.160");
+    let id = out["id"].as_str().unwrap().to_string();
+    assert_eq!(h.host.prop(&id, "pluginId"), Some(json!("@scrypted/ring")));
+    assert_eq!(
+        h.host.calls_of("installNpm"),
+        [json!({"pkg": "@scrypted/ring", "version": null})]
+    );
+    assert!(h.host.called("idForPluginId"));
+}
+
+#[test]
+fn install_plugin_update_reports_before_and_after() {
+    let h = H::new();
+    let out = h.ok(
+        "install_plugin",
+        json!({"package": "@scrypted/hue", "version": "0.0.41"}),
+    );
+    assert_eq!(out["change"], "updated");
+    assert_eq!(out["version_before"], "0.0.40");
+    assert_eq!(out["version_after"], "0.0.41");
+    assert_eq!(out["id"], HUE_ID);
+}
+
+#[test]
+fn install_plugin_failures() {
+    let h = H::new();
+    let msg = h.failed(
+        "install_plugin",
+        json!({"package": "@scrypted/does-not-exist"}),
+    );
+    assert!(msg.contains("404") && msg.contains("npm_info"), "{msg}");
+    h.invalid("install_plugin", json!({"package": "Not A Name"}));
+    h.invalid(
+        "install_plugin",
+        json!({"package": "@scrypted/hue", "version": "1; rm -rf"}),
+    );
+    assert!(h
+        .failed("install_plugin", json!({"package": SELF_PLUGIN}))
+        .contains("Refused"));
+    assert_eq!(h.host.calls_of("installNpm").len(), 1);
+}
+
+#[test]
+fn update_plugins_reports_updates_and_removed_deprecated_plugins() {
+    let h = H::new();
+    let out = h.ok("update_plugins", json!({}));
+    assert_eq!(h.host.calls_of("updatePlugins").len(), 1);
+    let updated = names(&out, "updated", "plugin_id");
+    assert_eq!(
+        updated,
+        ["@scrypted/core", "@scrypted/homekit", "@scrypted/hue"]
+    );
+    assert_eq!(out["updated"][2]["before"], "0.0.40");
+    assert_eq!(out["updated"][2]["after"], "0.0.41");
+    assert_eq!(names(&out, "removed", "plugin_id"), ["@scrypted/zwave"]);
+    assert!(!h.host.plugins.borrow().contains_key("@scrypted/zwave"));
+    assert_eq!(out["unchanged"], 2);
+}
+
+#[test]
+fn update_plugins_reports_a_host_failure() {
+    let h = H::new();
+    h.host
+        .fail_with("updatePlugins", "getaddrinfo ENOTFOUND registry.npmjs.org");
+    assert!(h.failed("update_plugins", json!({})).contains("ENOTFOUND"));
+}
+
+#[test]
+fn npm_info_trims_readme() {
+    let h = H::new();
+    let out = h.ok("npm_info", json!({"endpoint": "/@scrypted/hue"}));
+    assert_eq!(
+        h.host.calls_of("npmInfo"),
+        [json!({"endpoint": "@scrypted/hue"})]
+    );
+    assert_eq!(out["result"]["dist-tags"]["latest"], "0.0.41");
+    assert!(out["result"].get("readme").is_none());
+    assert!(out["trimmed"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("readme")));
+    let search = h.ok(
+        "npm_info",
+        json!({"endpoint": "-/v1/search?text=keywords:scrypted"}),
+    );
+    assert!(search["result"]["objects"].as_array().unwrap().len() >= 8);
+}
+
+#[test]
+fn npm_info_failures() {
+    let h = H::new();
+    assert!(h
+        .failed("npm_info", json!({"endpoint": "@scrypted/nope"}))
+        .contains("404"));
+    h.invalid("npm_info", json!({"endpoint": "https://evil.example/x"}));
+    h.invalid("npm_info", json!({"endpoint": "../../etc/passwd"}));
+    assert_eq!(h.host.calls_of("npmInfo").len(), 1);
+}
+
+#[test]
+fn rename_device_id_renames() {
+    let h = H::new();
+    let out = h.ok("rename_device_id", json!({"id": DOOR_ID, "new_id": "150"}));
+    assert_eq!(out["plugin_id"], "@scrypted/zwave");
+    assert!(h.host.state.borrow().contains_key("150"));
+    assert!(!h.host.state.borrow().contains_key(DOOR_ID));
+}
+
+#[test]
+fn rename_device_id_refuses_collisions_itself_and_unknown_ids() {
+    let h = H::new();
+    let msg = h.failed(
+        "rename_device_id",
+        json!({"id": DOOR_ID, "new_id": LIGHT_ID}),
+    );
+    assert!(
+        msg.contains("already used") && msg.contains("Kitchen Light"),
+        "{msg}"
+    );
+    assert!(h
+        .failed("rename_device_id", json!({"id": SELF_ID, "new_id": "300"}))
+        .contains("Refused"));
+    assert!(h
+        .failed("rename_device_id", json!({"id": "999", "new_id": "300"}))
+        .contains("No device"));
+    h.invalid("rename_device_id", json!({"id": DOOR_ID, "new_id": "a b"}));
+    assert!(!h.host.called("renameDeviceId"));
+    assert_eq!(h.host.prop(LIGHT_ID, "name"), Some(json!("Kitchen Light")));
+}
+
+#[test]
+fn set_mixins_replaces_and_reads_back() {
+    let h = H::new();
+    let out = h.ok(
+        "set_mixins",
+        json!({"id": LIGHT_ID, "mixins": [HOMEKIT_ID, HOMEKIT_ID]}),
+    );
+    assert_eq!(out["before"], json!([]));
+    assert_eq!(out["after"], json!([HOMEKIT_ID]));
+    assert_eq!(
+        h.host.calls_of("setMixins"),
+        [json!({"id": LIGHT_ID, "mixins": [HOMEKIT_ID]})]
+    );
+    let out = h.ok("set_mixins", json!({"id": CAMERA_ID, "mixins": []}));
+    assert_eq!(out["before"], json!([HOMEKIT_ID]));
+    assert_eq!(h.host.prop(CAMERA_ID, "mixins"), Some(json!([])));
+}
+
+#[test]
+fn set_mixins_refusals() {
+    let h = H::new();
+    assert!(h
+        .failed("set_mixins", json!({"id": SELF_ID, "mixins": [HOMEKIT_ID]}))
+        .contains("Refused"));
+    assert!(h
+        .failed("set_mixins", json!({"id": LIGHT_ID, "mixins": [SELF_ID]}))
+        .contains("Refused"));
+    assert!(h
+        .failed("set_mixins", json!({"id": LIGHT_ID, "mixins": ["999"]}))
+        .contains("not a device"));
+    assert!(h
+        .failed("set_mixins", json!({"id": LIGHT_ID, "mixins": [LIGHT_ID]}))
+        .contains("itself"));
+    assert!(h
+        .failed("set_mixins", json!({"id": "999", "mixins": []}))
+        .contains("No device"));
+    assert!(!h.host.called("setMixins"));
+}
+
+#[test]
+fn get_storage_redacts_secrets_unless_asked() {
+    let h = H::new();
+    let out = h.ok("get_storage", json!({"id": CAMERA_ID}));
+    assert_eq!(out["storage"]["ip"], "192.168.1.40");
+    assert_eq!(out["storage"]["password"], "[REDACTED]");
+    assert_eq!(out["redacted_keys"], json!(["password"]));
+    assert!(!out.to_string().contains("camera-PASSWORD-xyz"));
+    let out = h.ok(
+        "get_storage",
+        json!({"id": CAMERA_ID, "reveal_secrets": true}),
+    );
+    assert_eq!(out["storage"]["password"], "camera-PASSWORD-xyz");
+}
+
+#[test]
+fn get_storage_refuses_own_plugin_and_unknown_ids() {
+    let h = H::new();
+    h.host
+        .add_device("50", SELF_PLUGIN, "helper", "MCP helper device");
+    for id in [SELF_ID, "50"] {
+        let msg = h.failed("get_storage", json!({"id": id, "reveal_secrets": true}));
+        assert!(
+            msg.contains("Refused") && !msg.contains("SELF-SECRET"),
+            "{msg}"
+        );
+    }
+    // Scrypted answers {} for unknown ids; we say not found.
+    assert!(h
+        .failed("get_storage", json!({"id": "999"}))
+        .contains("No device"));
+    assert!(!h.host.called("getStorage"));
+}
+
+#[test]
+fn get_storage_uses_the_hosts_own_root_id_too() {
+    // The system state does not show our root device, but getIdForPluginId does.
+    let h = H::new();
+    h.host
+        .state
+        .borrow_mut()
+        .get_mut(SELF_ID)
+        .unwrap()
+        .remove("interfaces");
+    assert!(h
+        .failed("get_storage", json!({"id": SELF_ID}))
+        .contains("Refused"));
+    assert!(h.host.called("idForPluginId"));
+    assert!(!h.host.called("getStorage"));
+}
+
+#[test]
+fn set_storage_round_trip_keeps_redacted_secrets() {
+    let h = H::new();
+    let mut storage = h.ok("get_storage", json!({"id": CAMERA_ID}))["storage"].clone();
+    storage["ip"] = json!("192.168.1.41");
+    let out = h.ok("set_storage", json!({"id": CAMERA_ID, "storage": storage}));
+    assert_eq!(out["kept_secret_keys"], json!(["password"]));
+    assert_eq!(out["changed"], json!(["ip"]));
+    let stored = h.host.storage.borrow()[CAMERA_ID].clone();
+    assert_eq!(stored["password"], "camera-PASSWORD-xyz");
+    assert_eq!(stored["ip"], "192.168.1.41");
+    assert_eq!(stored["username"], "admin");
+}
+
+#[test]
+fn set_storage_replaces_by_default_and_merges_when_asked() {
+    let h = H::new();
+    let out = h.ok("set_storage", json!({"id": LOCK_ID, "storage": {"a": "1"}}));
+    assert_eq!(out["removed"], json!(["nodeId"]));
+    assert_eq!(h.host.storage.borrow()[LOCK_ID].len(), 1);
+    h.ok(
+        "set_storage",
+        json!({"id": LOCK_ID, "storage": {"b": "2"}, "merge": true}),
+    );
+    let s = h.host.storage.borrow()[LOCK_ID].clone();
+    assert_eq!((s["a"].as_str(), s["b"].as_str()), ("1", "2"));
+}
+
+#[test]
+fn set_storage_refusals_write_nothing() {
+    let h = H::new();
+    assert!(h
+        .failed("set_storage", json!({"id": SELF_ID, "storage": {}}))
+        .contains("Refused"));
+    let msg = h.failed(
+        "set_storage",
+        json!({"id": CAMERA_ID, "storage": {"apiKey": "[REDACTED]"}}),
+    );
+    assert!(
+        msg.contains("apiKey") && msg.contains("Nothing was written"),
+        "{msg}"
+    );
+    assert!(h
+        .failed("set_storage", json!({"id": "999", "storage": {"a": "b"}}))
+        .contains("No device"));
+    assert!(!h.host.called("setStorage"));
+    assert_eq!(h.host.storage.borrow()[CAMERA_ID].len(), 3);
+}
+
+#[test]
+fn get_id_for_native_id_finds_devices_and_roots() {
+    let h = H::new();
+    let out = h.ok(
+        "get_id_for_native_id",
+        json!({"plugin_id": "@scrypted/hue", "native_id": "hue-light-2"}),
+    );
+    assert_eq!(out["id"], LAMP_ID);
+    let out = h.ok(
+        "get_id_for_native_id",
+        json!({"plugin_id": "@scrypted/hue"}),
+    );
+    assert_eq!(out["id"], HUE_ID);
+    assert_eq!(
+        h.host.calls_of("idForNativeId"),
+        [json!({"pluginId": "@scrypted/hue", "nativeId": "hue-light-2"})]
+    );
+}
+
+#[test]
+fn get_id_for_native_id_not_found() {
+    let h = H::new();
+    assert!(h
+        .failed(
+            "get_id_for_native_id",
+            json!({"plugin_id": "@scrypted/hue", "native_id": "zz"})
+        )
+        .contains("no device with native id 'zz'"));
+    assert!(h
+        .failed(
+            "get_id_for_native_id",
+            json!({"plugin_id": "ghost", "native_id": "zz"})
+        )
+        .contains("No installed plugin"));
+}
+
+#[test]
+fn disconnect_clients_disconnects() {
+    let h = H::new();
+    h.ok("disconnect_clients", json!({"plugin_id": "@scrypted/core"}));
+    assert_eq!(h.host.plugins.borrow()["@scrypted/core"].clients_count, 0);
+    assert!(h
+        .failed("disconnect_clients", json!({"plugin_id": "ghost"}))
+        .contains("No installed plugin"));
+    assert_eq!(h.host.calls_of("disconnectClients").len(), 1);
+}
+
+#[test]
+fn clear_console_clears_and_unknown_is_not_found() {
+    let h = H::new();
+    h.ok("clear_console", json!({"id": CAMERA_ID}));
+    assert!(h.host.consoles.borrow()[CAMERA_ID].is_empty());
+    let msg = h.failed("clear_console", json!({"id": "999"}));
+    assert!(msg.contains("No device") && !msg.contains("TypeError"));
+    assert_eq!(h.host.calls_of("clearConsole").len(), 1);
+}
+
+// ---------------------------------------------------------------- devices
+
+#[test]
+fn list_devices_filters() {
+    let h = H::new();
+    let ids = |args: Value| names(&h.ok("list_devices", args), "devices", "id");
+    assert_eq!(ids(json!({"interface": "OnOff"})), [LIGHT_ID, LAMP_ID]);
+    assert_eq!(ids(json!({"type": "Camera"})), [CAMERA_ID]);
+    assert_eq!(ids(json!({"name": "DOOR"})), [CAMERA_ID, LOCK_ID, DOOR_ID]);
+    assert_eq!(ids(json!({"room": "kitchen"})), [LIGHT_ID, DOOR_ID]);
+    assert_eq!(
+        ids(json!({"plugin_id": "@scrypted/zwave"})),
+        [ZWAVE_ID, LOCK_ID, THERMO_ID, DOOR_ID]
+    );
+    let page = h.ok("list_devices", json!({"limit": 3}));
+    assert_eq!(page["truncated"], true);
+    assert_eq!(page["total"], h.host.state.borrow().len());
+    assert!(page["next"].as_str().unwrap().contains("offset 3"));
+}
+
+#[test]
+fn list_devices_rejects_unknown_arguments() {
+    let h = H::new();
+    assert!(h
+        .invalid("list_devices", json!({"kind": "Light"}))
+        .contains("kind"));
+    h.invalid("list_devices", json!({"limit": -1}));
+}
+
+#[test]
+fn get_device_leaves_out_bulky_fields_and_storage_values() {
+    let h = H::new();
+    let out = h.ok("get_device", json!({"id": CAMERA_ID}));
+    assert_eq!(out["name"], "Front Door Camera");
+    assert_eq!(out["state"]["motionDetected"], false);
+    let omitted = out["omitted"].as_array().unwrap();
+    assert!(omitted.contains(&json!("videoStreamOptions")));
+    assert!(omitted.contains(&json!("pictureDimensions")));
+    assert!(out["state"].get("videoStreamOptions").is_none());
+    assert_eq!(out["storage_keys"], json!(["ip", "password", "username"]));
+    assert!(!out.to_string().contains("camera-PASSWORD-xyz"));
+    assert_eq!(out["mixins"], json!([HOMEKIT_ID]));
+    assert!(out["methods"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("takePicture")));
+    assert_eq!(h.host.calls_of("deviceInfo"), [json!({"id": CAMERA_ID})]);
+
+    let full = h.ok(
+        "get_device",
+        json!({"id": CAMERA_ID, "include_bulky": true}),
+    );
+    assert_eq!(full["state"]["videoStreamOptions"][0]["id"], "channel0");
+    assert_eq!(full["omitted"], json!([]));
+}
+
+#[test]
+fn get_device_hides_own_storage_keys_and_reports_unknown_ids() {
+    let h = H::new();
+    let own = h.ok("get_device", json!({"id": SELF_ID}));
+    assert_eq!(own["storage_keys"], json!([]));
+    assert!(!own.to_string().contains("oauth.signing_jwk"));
+    let msg = h.failed("get_device", json!({"id": "999"}));
+    assert!(msg.contains("No device") && !msg.contains("TypeError"));
+}
+
+#[test]
+fn call_device_method_calls_interface_methods() {
+    let h = H::new();
+    let out = h.ok(
+        "call_device_method",
+        json!({"id": LIGHT_ID, "method": "turnOff"}),
+    );
+    assert_eq!(out["result"], Value::Null);
+    assert_eq!(h.host.prop(LIGHT_ID, "on"), Some(json!(false)));
+    h.ok(
+        "call_device_method",
+        json!({"id": LIGHT_ID, "method": "setBrightness", "args": [25]}),
+    );
+    assert_eq!(h.host.prop(LIGHT_ID, "brightness"), Some(json!(25.0)));
+    h.ok(
+        "call_device_method",
+        json!({"id": LOCK_ID, "method": "unlock"}),
+    );
+    assert_eq!(h.host.prop(LOCK_ID, "lockState"), Some(json!("Unlocked")));
+    let settings = h.ok(
+        "call_device_method",
+        json!({"id": CAMERA_ID, "method": "getSettings"}),
+    );
+    assert_eq!(settings["result"][0]["key"], "ip");
+    assert_eq!(
+        h.host.calls_of("callDeviceMethod")[1],
+        json!({"id": LIGHT_ID, "method": "setBrightness", "args": [25]})
+    );
+}
+
+#[test]
+fn call_device_method_refusals() {
+    let h = H::new();
+    let msg = h.failed(
+        "call_device_method",
+        json!({"id": LIGHT_ID, "method": "unlock"}),
+    );
+    assert!(
+        msg.contains("no method unlock") && msg.contains("turnOn"),
+        "{msg}"
+    );
+    assert!(h
+        .failed(
+            "call_device_method",
+            json!({"id": "999", "method": "turnOn"})
+        )
+        .contains("No device"));
+    assert!(h
+        .failed(
+            "call_device_method",
+            json!({"id": SELF_ID, "method": "getSettings"})
+        )
+        .contains("Refused"));
+    assert!(h
+        .failed(
+            "call_device_method",
+            json!({"id": LIGHT_ID, "method": "setMixins", "args": [[]]})
+        )
+        .contains("set_mixins"));
+    h.invalid(
+        "call_device_method",
+        json!({"id": LIGHT_ID, "method": "constructor.prototype"}),
+    );
+    assert!(!h.host.called("callDeviceMethod"));
+}
+
+#[test]
+fn call_device_method_reports_host_errors() {
+    let h = H::new();
+    let msg = h.failed(
+        "call_device_method",
+        json!({"id": LIGHT_ID, "method": "setBrightness", "args": ["bright"]}),
+    );
+    assert!(msg.contains("brightness must be a number"), "{msg}");
+}
+
+// ---------------------------------------------------------------- logs and alerts
+
+#[test]
+fn get_logs_filters_before_returning() {
+    let h = H::new();
+    let out = h.ok("get_logs", json!({"level": "e"}));
+    let levels: Vec<&str> = out["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["level"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["e", "a", "e"]); // newest first, errors and alerts
+    assert_eq!(out["now_ms"], NOW_MS);
+
+    let out = h.ok("get_logs", json!({"component": "ZWAVE"}));
+    assert_eq!(out["matched"], 2);
+
+    let since = NOW_MS - 61 * 60_000;
+    let out = h.ok("get_logs", json!({"sinceMs": since}));
+    assert_eq!(out["matched"], 3);
+
+    let out = h.ok("get_logs", json!({"device_id": CAMERA_ID}));
+    assert_eq!(out["matched"], 2);
+    assert!(h
+        .host
+        .calls_of("logs")
+        .contains(&json!({"deviceId": CAMERA_ID})));
+
+    let out = h.ok("get_logs", json!({"limit": 2}));
+    assert_eq!(out["entries"].as_array().unwrap().len(), 2);
+    assert_eq!(out["truncated"], true);
+    assert!(out["next"].as_str().unwrap().contains("offset 2"));
+}
+
+#[test]
+fn get_logs_cuts_long_messages() {
+    let h = H::new();
+    h.host.logs.borrow_mut()[0].message = "x".repeat(10_000);
+    let out = h.ok("get_logs", json!({"level": "v", "limit": 1000}));
+    let last = out["entries"].as_array().unwrap().last().unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(last.len() < 2100 && last.ends_with("[cut]"));
+}
+
+#[test]
+fn get_logs_failures() {
+    let h = H::new();
+    h.invalid("get_logs", json!({"level": "loud"}));
+    // An unknown device is refused before getLogger() would create a log for it.
+    assert!(h
+        .failed("get_logs", json!({"device_id": "999"}))
+        .contains("No device"));
+    assert!(!h.host.called("logs"));
+}
+
+#[test]
+fn clear_logs_clears_everything_including_alerts() {
+    let h = H::new();
+    let out = h.ok("clear_logs", json!({}));
+    assert_eq!(out["logs_removed"], 10);
+    assert_eq!(out["alerts_removed"], 2);
+    assert!(h.host.logs.borrow().is_empty());
+    assert!(h.host.alerts.borrow().is_empty());
+    assert_eq!(h.host.calls_of("clearLogs"), [json!({"deviceId": null})]);
+}
+
+#[test]
+fn clear_logs_of_one_device_clears_only_its_log_and_alerts() {
+    let h = H::new();
+    let out = h.ok("clear_logs", json!({"device_id": LOCK_ID}));
+    assert_eq!(out["logs_removed"], 1);
+    assert_eq!(out["alerts_removed"], 1);
+    assert_eq!(h.host.logs.borrow().len(), 9);
+    assert_eq!(h.host.alerts.borrow()[0].id, "alert-2");
+}
+
+#[test]
+fn clear_logs_unknown_device_is_refused() {
+    let h = H::new();
+    assert!(h
+        .failed("clear_logs", json!({"device_id": "999"}))
+        .contains("No device"));
+    assert!(!h.host.called("clearLogs"));
+    assert_eq!(h.host.logs.borrow().len(), 10);
+}
+
+#[test]
+fn list_alerts_newest_first_and_pages() {
+    let h = H::new();
+    let out = h.ok("list_alerts", json!({}));
+    assert_eq!(names(&out, "alerts", "id"), ["alert-2", "alert-1"]);
+    let out = h.ok("list_alerts", json!({"limit": 1}));
+    assert_eq!(out["truncated"], true);
+    h.invalid("list_alerts", json!({"limit": "all"}));
+}
+
+#[test]
+fn remove_alert_removes_one() {
+    let h = H::new();
+    let out = h.ok("remove_alert", json!({"id": "alert-1"}));
+    assert_eq!(out["remaining"], 1);
+    assert_eq!(h.host.calls_of("removeAlert"), [json!({"_id": "alert-1"})]);
+    assert!(h
+        .failed("remove_alert", json!({"id": "alert-9"}))
+        .contains("No alert"));
+    assert_eq!(h.host.calls_of("removeAlert").len(), 1);
+}
+
+#[test]
+fn clear_alerts_clears_and_reports_failures() {
+    let h = H::new();
+    assert_eq!(h.ok("clear_alerts", json!({}))["removed"], 2);
+    assert!(h.host.alerts.borrow().is_empty());
+    assert_eq!(h.host.logs.borrow().len(), 10);
+    let h = H::new();
+    h.host.fail_with("clearAlerts", "db locked");
+    assert!(h.failed("clear_alerts", json!({})).contains("db locked"));
+}
+
+// ---------------------------------------------------------------- server
+
+const SECRETS: &[&str] = &[
+    "adm-TOKEN-5f1e9c",
+    "cluster-SECRET-77aa",
+    "webhook-AUTH-0042",
+    "mqtt PASSWORD 9",
+];
+
+fn assert_no_secrets(v: &Value) {
+    let text = v.to_string();
+    for s in SECRETS {
+        assert!(!text.contains(s), "secret {s} leaked: {text}");
+    }
+}
+
+#[test]
+fn get_server_info_redacts_secret_environment() {
+    let h = H::new();
+    let out = h.ok("get_server_info", json!({}));
+    assert_eq!(out["version"], "0.144.2");
+    assert_eq!(out["env"]["SCRYPTED_ADMIN_TOKEN"], "[REDACTED]");
+    assert_eq!(out["env"]["SCRYPTED_CLUSTER_SECRET"], "[REDACTED]");
+    assert_eq!(
+        out["env"]["SCRYPTED_WEBHOOK_UPDATE_AUTHORIZATION"],
+        "[REDACTED]"
+    );
+    assert_eq!(out["env"]["SCRYPTED_VOLUME"], "/server/volume");
+    assert_eq!(out["redacted_keys"].as_array().unwrap().len(), 3);
+    assert_no_secrets(&out);
+}
+
+#[test]
+fn get_server_info_reports_host_failure() {
+    let h = H::new();
+    h.host.fail_with(
+        "scryptedEnv",
+        "target info does not have method getScryptedEnv",
+    );
+    assert!(h
+        .failed("get_server_info", json!({}))
+        .contains("getScryptedEnv"));
+}
+
+#[test]
+fn restart_server_answers_first_and_defers() {
+    let h = H::new();
+    let out = h.ok("restart_server", json!({}));
+    assert_eq!(out["status"], "scheduled");
+    assert_eq!(*h.host.deferred.borrow(), [(1500, Deferred::RestartServer)]);
+    assert_eq!(h.mutations(), ["defer"]);
+    let h = H::new();
+    h.invalid("restart_server", json!({"now": true}));
+    assert!(h.host.deferred.borrow().is_empty());
+}
+
+#[test]
+fn update_server_answers_first_and_defers() {
+    let h = H::new();
+    let out = h.ok("update_server", json!({}));
+    assert!(out["message"].as_str().unwrap().contains("webhook"));
+    assert_eq!(*h.host.deferred.borrow(), [(1500, Deferred::UpdateServer)]);
+    let h = H::new();
+    h.host.fail_with("scryptedEnv", "boom");
+    assert_eq!(
+        h.failed("update_server", json!({})),
+        "Scrypted reported an error: boom"
+    );
+    assert!(h.host.deferred.borrow().is_empty());
+}
+
+#[test]
+fn get_dotenv_redacts_and_handles_a_missing_file() {
+    let h = H::new();
+    let out = h.ok("get_dotenv", json!({}));
+    assert_eq!(out["exists"], true);
+    let text = out["text"].as_str().unwrap();
+    assert!(text.contains("SCRYPTED_ADMIN_TOKEN=[REDACTED]"));
+    assert!(text.contains("MQTT_PASSWORD=[REDACTED]"));
+    assert!(text.contains("TZ=Europe/Berlin"));
+    assert_no_secrets(&out);
+    *h.host.dotenv.borrow_mut() = None;
+    let out = h.ok("get_dotenv", json!({}));
+    assert_eq!(
+        (out["exists"].clone(), out["text"].clone()),
+        (json!(false), json!(""))
+    );
+}
+
+#[test]
+fn get_dotenv_reports_other_errors() {
+    let h = H::new();
+    h.host.fail_with(
+        "dotEnv",
+        "EACCES: permission denied, open '/server/volume/.env'",
+    );
+    assert!(h.failed("get_dotenv", json!({})).contains("EACCES"));
+}
+
+#[test]
+fn dotenv_redaction_round_trip_keeps_every_secret() {
+    let h = H::new();
+    let original = h.host.dotenv.borrow().clone().unwrap();
+    let text = h.ok("get_dotenv", json!({}))["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let edited = text.replace("TZ=Europe/Berlin", "TZ=UTC") + "NEW_FLAG=1\n";
+    let out = h.ok("set_dotenv", json!({"text": edited}));
+    assert_eq!(out["restart_required"], true);
+    assert_eq!(
+        out["kept_secret_keys"],
+        json!([
+            "SCRYPTED_ADMIN_TOKEN",
+            "SCRYPTED_CLUSTER_SECRET",
+            "MQTT_PASSWORD"
+        ])
+    );
+    let written = h.host.dotenv.borrow().clone().unwrap();
+    assert_eq!(
+        written,
+        original.replace("TZ=Europe/Berlin", "TZ=UTC") + "NEW_FLAG=1\n"
+    );
+    assert_no_secrets(&out);
+}
+
+#[test]
+fn set_dotenv_refuses_a_placeholder_without_a_value() {
+    let h = H::new();
+    let msg = h.failed(
+        "set_dotenv",
+        json!({"text": "OTHER_TOKEN=[REDACTED]\nTZ=UTC\n"}),
+    );
+    assert!(
+        msg.contains("OTHER_TOKEN") && msg.contains("Nothing was written"),
+        "{msg}"
+    );
+    assert!(!h.host.called("setDotEnv"));
+    h.invalid(
+        "set_dotenv",
+        json!({"text": "A=".to_string() + &"x".repeat(70_000)}),
+    );
+    assert!(!h.host.called("setDotEnv"));
+}
+
+#[test]
+fn set_dotenv_creates_a_missing_file() {
+    let h = H::new();
+    *h.host.dotenv.borrow_mut() = None;
+    h.ok("set_dotenv", json!({"text": "TZ=UTC\n"}));
+    assert_eq!(h.host.dotenv.borrow().as_deref(), Some("TZ=UTC\n"));
+}
+
+// ---------------------------------------------------------------- users
+
+#[test]
+fn list_users_returns_only_names_and_roles() {
+    let h = H::new();
+    let out = h.ok("list_users", json!({}));
+    assert_eq!(
+        out["users"],
+        json!([{"username": "admin", "admin": true}, {"username": "viewer", "admin": false}])
+    );
+    assert_eq!(out["admins"], 1);
+    assert!(!out.to_string().contains("pass"));
+    let h = H::new();
+    h.host.fail_with("users", "boom");
+    assert_eq!(
+        h.failed("list_users", json!({})),
+        "Scrypted reported an error: boom"
+    );
+}
+
+#[test]
+fn add_user_creates_through_the_host() {
+    let h = H::new();
+    let out = h.ok(
+        "add_user",
+        json!({"username": "ops", "password": "s3cret-pass", "admin": true}),
+    );
+    assert_eq!(
+        out,
+        json!({"username": "ops", "admin": true, "created": true})
+    );
+    assert_eq!(
+        h.host.calls_of("addUser"),
+        [json!({"username": "ops", "password": "s3cret-pass", "admin": true})]
+    );
+    let h2 = H::new();
+    h2.ok(
+        "add_user",
+        json!({"username": "guest", "password": "guest-pass", "admin": false}),
+    );
+    // core creates a user:<name> device for a restricted user
+    assert!(h2
+        .host
+        .state
+        .borrow()
+        .values()
+        .any(|m| m.get("nativeId").map(|p| &p["value"]) == Some(&json!("user:guest"))));
+}
+
+#[test]
+fn add_user_refusals() {
+    let h = H::new();
+    assert!(h
+        .failed(
+            "add_user",
+            json!({"username": "viewer", "password": "long-enough", "admin": false})
+        )
+        .contains("already exists"));
+    h.invalid(
+        "add_user",
+        json!({"username": "x", "password": "short", "admin": false}),
+    );
+    h.invalid(
+        "add_user",
+        json!({"username": "bad name", "password": "long-enough", "admin": false}),
+    );
+    h.invalid(
+        "add_user",
+        json!({"username": "x", "password": "long-enough"}),
+    );
+    assert!(!h.host.called("addUser"));
+}
+
+#[test]
+fn remove_user_removes() {
+    let h = H::new();
+    let out = h.ok("remove_user", json!({"username": "viewer"}));
+    assert_eq!(out["remaining"], 1);
+    assert_eq!(
+        h.host.calls_of("removeUser"),
+        [json!({"username": "viewer"})]
+    );
+    assert!(!h.host.state.borrow().contains_key("20"));
+}
+
+#[test]
+fn remove_user_refuses_the_caller_the_last_admin_and_unknown_users() {
+    let h = H::new();
+    assert!(h
+        .failed("remove_user", json!({"username": "admin"}))
+        .contains("authorized this MCP connection"));
+    let mut h = H::new();
+    h.caller = Caller {
+        sub: "ops".into(),
+        client_id: "c".into(),
+    };
+    assert!(h
+        .failed("remove_user", json!({"username": "admin"}))
+        .contains("last admin"));
+    assert!(h
+        .failed("remove_user", json!({"username": "ghost"}))
+        .contains("No user"));
+    assert!(!h.host.called("removeUser"));
+    assert_eq!(h.host.users.borrow().len(), 2);
+}
+
+// ---------------------------------------------------------------- network
+
+#[test]
+fn local_addresses_get_and_set() {
+    let h = H::new();
+    let out = h.ok("get_local_addresses", json!({}));
+    assert_eq!(
+        (out["addresses"].clone(), out["configured"].clone()),
+        (Value::Null, json!(false))
+    );
+    let out = h.ok(
+        "set_local_addresses",
+        json!({"addresses": ["192.168.1.10", "eth0", "fe80::1"]}),
+    );
+    assert_eq!(out["before"], Value::Null);
+    assert_eq!(out["after"], json!(["192.168.1.10", "eth0", "fe80::1"]));
+    assert_eq!(h.host.local_addresses.borrow().as_ref().unwrap().len(), 3);
+    assert_eq!(h.ok("get_local_addresses", json!({}))["configured"], true);
+}
+
+#[test]
+fn local_addresses_failures() {
+    let h = H::new();
+    h.invalid(
+        "set_local_addresses",
+        json!({"addresses": ["http://192.168.1.10/"]}),
+    );
+    h.invalid("set_local_addresses", json!({"addresses": [""]}));
+    assert!(!h.host.called("setLocalAddresses"));
+    h.host.fail_with("localAddresses", "boom");
+    assert_eq!(
+        h.failed("get_local_addresses", json!({})),
+        "Scrypted reported an error: boom"
+    );
+}
+
+#[test]
+fn external_addresses_are_memory_only() {
+    let h = H::new();
+    h.host
+        .external
+        .borrow_mut()
+        .insert("@scrypted/hue".into(), vec!["hue.example.com".into()]);
+    let out = h.ok("get_external_addresses", json!({"id": "@scrypted/hue"}));
+    assert_eq!(out["addresses"], json!(["hue.example.com"]));
+    assert_eq!(out["persisted"], false);
+    let out = h.ok(
+        "set_external_addresses",
+        json!({"id": CAMERA_ID, "addresses": ["https://cam.example.com"]}),
+    );
+    assert_eq!(out["after"], json!(["https://cam.example.com"]));
+    assert_eq!(out["persisted"], false);
+    assert!(out["note"].as_str().unwrap().contains("memory only"));
+    assert_eq!(
+        h.host.external.borrow()[CAMERA_ID],
+        ["https://cam.example.com"]
+    );
+}
+
+#[test]
+fn external_addresses_unknown_target() {
+    let h = H::new();
+    assert!(h
+        .failed("get_external_addresses", json!({"id": "@nobody/x"}))
+        .contains("neither"));
+    assert!(h
+        .failed(
+            "set_external_addresses",
+            json!({"id": "@nobody/x", "addresses": []})
+        )
+        .contains("neither"));
+    h.invalid(
+        "set_external_addresses",
+        json!({"id": CAMERA_ID, "addresses": ["a b"]}),
+    );
+    assert!(!h.host.called("setExternalAddresses"));
+}
+
+#[test]
+fn cors_get_and_set_say_memory_only() {
+    let h = H::new();
+    h.host.env.borrow_mut().insert(
+        "SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS".into(),
+        "https://a.example, https://b.example".into(),
+    );
+    let out = h.ok("get_cors", json!({"id": SELF_PLUGIN}));
+    assert_eq!(out["origins"], json!([]));
+    assert_eq!(
+        out["env_origins"],
+        json!(["https://a.example", "https://b.example"])
+    );
+    let out = h.ok(
+        "set_cors",
+        json!({"id": SELF_PLUGIN, "origins": ["https://claude.ai", "http://localhost:6274"]}),
+    );
+    assert_eq!(
+        out["after"],
+        json!(["https://claude.ai", "http://localhost:6274"])
+    );
+    assert_eq!(out["persisted"], false);
+    assert!(out["note"]
+        .as_str()
+        .unwrap()
+        .contains("lost when the server restarts"));
+    assert_eq!(h.host.cors_map.borrow()[SELF_PLUGIN].len(), 2);
+}
+
+#[test]
+fn cors_rejects_bad_origins_and_unknown_targets() {
+    let h = H::new();
+    h.invalid(
+        "set_cors",
+        json!({"id": SELF_PLUGIN, "origins": ["https://claude.ai/path"]}),
+    );
+    h.invalid("set_cors", json!({"id": SELF_PLUGIN, "origins": ["*"]}));
+    h.invalid(
+        "set_cors",
+        json!({"id": SELF_PLUGIN, "origins": ["claude.ai"]}),
+    );
+    assert!(h
+        .failed("set_cors", json!({"id": "ghost", "origins": []}))
+        .contains("neither"));
+    assert!(h
+        .failed("get_cors", json!({"id": "ghost"}))
+        .contains("neither"));
+    assert!(!h.host.called("setCors"));
+}
+
+// ---------------------------------------------------------------- cluster
+
+#[test]
+fn list_cluster_workers_outside_and_inside_cluster_mode() {
+    let h = H::new();
+    let out = h.ok("list_cluster_workers", json!({}));
+    assert_eq!(
+        (out["count"].clone(), out["cluster_mode"].clone()),
+        (json!(0), json!(false))
+    );
+    assert!(out["message"]
+        .as_str()
+        .unwrap()
+        .contains("not running in cluster-server mode"));
+    *h.host.cluster.borrow_mut() = json!({"w1": {"name": "nuc", "labels": ["@scrypted/coreml"], "forks": [], "mode": "client", "address": "192.168.1.30"}});
+    let out = h.ok("list_cluster_workers", json!({}));
+    assert_eq!(out["workers"][0]["id"], "w1");
+    assert_eq!(out["cluster_mode"], true);
+}
+
+#[test]
+fn list_cluster_workers_reports_failure() {
+    let h = H::new();
+    h.host.fail_with("clusterWorkers", "boom");
+    assert_eq!(
+        h.failed("list_cluster_workers", json!({})),
+        "Scrypted reported an error: boom"
+    );
+}
+
+// ---------------------------------------------------------------- backup
+
+#[test]
+fn create_backup_returns_an_embedded_zip_resource_and_summary() {
+    let h = H::new();
+    let out = h.call("create_backup", json!({})).unwrap();
+    let bytes = h.host.backup.borrow().clone();
+    assert_eq!(out.structured["bytes"], bytes.len());
+    assert_eq!(out.structured["sha256"], crypto::sha256_hex(&bytes));
+    assert!(out.structured["warning"]
+        .as_str()
+        .unwrap()
+        .contains("every secret"));
+    assert_eq!(out.extra_content.len(), 1);
+    let block = &out.extra_content[0];
+    assert_eq!(block["type"], "resource");
+    assert_eq!(block["resource"]["mimeType"], "application/zip");
+    assert_eq!(
+        block["resource"]["uri"],
+        "scrypted-mcp://backup/20261121T100000Z.zip"
+    );
+    assert_eq!(
+        crypto::b64_decode(block["resource"]["blob"].as_str().unwrap()).unwrap(),
+        bytes
+    );
+    assert_eq!(h.mutations(), Vec::<String>::new());
+}
+
+#[test]
+fn create_backup_refuses_one_over_max_restore_mb() {
+    let h = H::new();
+    h.store.set("settings.max_restore_mb", "1");
+    *h.host.backup.borrow_mut() = vec![b'P'; 2 * 1024 * 1024];
+    assert!(h
+        .failed("create_backup", json!({}))
+        .contains("max_restore_mb"));
+}
+
+const CONFIRM: &str = "RESTORE FROM BACKUP";
+
+fn accept() -> Elicited {
+    let mut m = Map::new();
+    m.insert("decision".into(), json!("RESTORE"));
+    Elicited::Accept(m)
+}
+
+/// A zip-looking backup of `len` bytes.
+fn zip_bytes(len: usize) -> Vec<u8> {
+    let mut b = b"PK\x03\x04".to_vec();
+    b.extend((0..len - 4).map(|i| (i * 7 % 251) as u8));
+    b
+}
+
+fn one_shot(bytes: &[u8]) -> Value {
+    json!({
+        "confirm": CONFIRM,
+        "chunk_base64": crypto::b64(bytes),
+        "chunk_index": 0,
+        "total_chunks": 1,
+        "sha256": crypto::sha256_hex(bytes),
+    })
+}
+
+fn nothing_restored(h: &H) {
+    assert!(
+        h.host.deferred.borrow().is_empty(),
+        "a restore was scheduled"
+    );
+    assert!(!h.host.called("defer"));
+}
+
+#[test]
+fn restore_accepted_schedules_the_restore_after_the_answer() {
+    let h = H::with_peer(FakePeer::answering(accept()));
+    let data = zip_bytes(5000);
+    let out = h.ok("restore_backup", one_shot(&data));
+    assert_eq!(out["status"], "scheduled");
+    assert_eq!(out["delay_ms"], 1500);
+    assert_eq!(
+        *h.host.deferred.borrow(),
+        [(
+            1500,
+            Deferred::RestoreBackup {
+                data: crypto::b64(&data)
+            }
+        )]
+    );
+    let asked = h.peer.asked.borrow();
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].0.contains("5000 bytes"));
+    assert_eq!(asked[0].1["properties"]["decision"]["enum"][0], "RESTORE");
+    assert_eq!(h.plugin.ctx.tools.staged_uploads(), 0);
+}
+
+#[test]
+fn restore_in_chunks_stages_then_restores() {
+    let h = H::with_peer(FakePeer::answering(accept()));
+    let data = zip_bytes(150_000);
+    let chunks: Vec<&[u8]> = data.chunks(65_536).collect();
+    assert_eq!(chunks.len(), 3);
+    let first = h.ok(
+        "restore_backup",
+        json!({"confirm": CONFIRM, "chunk_base64": crypto::b64(chunks[0]), "chunk_index": 0, "total_chunks": 3}),
+    );
+    assert_eq!(first["status"], "staged");
+    assert_eq!(first["missing_chunks"], json!([1, 2]));
+    let id = first["upload_id"].as_str().unwrap().to_string();
+    // Out of order is fine.
+    let out = h.ok(
+        "restore_backup",
+        json!({"confirm": CONFIRM, "upload_id": id, "chunk_base64": crypto::b64(chunks[2]), "chunk_index": 2, "total_chunks": 3}),
+    );
+    assert_eq!(out["received_chunks"], 2);
+    let out = h.ok(
+        "restore_backup",
+        json!({"confirm": CONFIRM, "upload_id": id, "chunk_base64": crypto::b64(chunks[1]), "chunk_index": 1, "total_chunks": 3}),
+    );
+    assert_eq!(out["complete"], true);
+    assert_eq!(out["received_bytes"], 150_000);
+    nothing_restored(&h);
+    assert!(h.peer.asked.borrow().is_empty());
+    assert_eq!(h.peer.progress.borrow().len(), 3);
+    let out = h.ok(
+        "restore_backup",
+        json!({"confirm": CONFIRM, "upload_id": id, "sha256": crypto::sha256_hex(&data)}),
+    );
+    assert_eq!(out["status"], "scheduled");
+    assert_eq!(
+        *h.host.deferred.borrow(),
+        [(
+            1500,
+            Deferred::RestoreBackup {
+                data: crypto::b64(&data)
+            }
+        )]
+    );
+}
+
+#[test]
+fn restore_wrong_confirm_is_refused_before_anything() {
+    let h = H::with_peer(FakePeer::answering(accept()));
+    let mut args = one_shot(&zip_bytes(100));
+    for wrong in ["restore from backup", "RESTORE FROM BACKUP ", "yes"] {
+        args["confirm"] = json!(wrong);
+        assert!(h
+            .failed("restore_backup", args.clone())
+            .contains("Nothing was restored"));
+    }
+    h.invalid("restore_backup", json!({"chunk_base64": "UEsDBA=="}));
+    nothing_restored(&h);
+    assert!(h.peer.asked.borrow().is_empty());
+    assert_eq!(h.plugin.ctx.tools.staged_uploads(), 0);
+}
+
+#[test]
+fn restore_without_elicitation_support_is_refused() {
+    let h = H::with_peer(FakePeer::new(false));
+    let msg = h.failed("restore_backup", one_shot(&zip_bytes(100)));
+    assert!(
+        msg.contains("elicitation") && msg.contains("Nothing was restored"),
+        "{msg}"
+    );
+    nothing_restored(&h);
+    assert_eq!(h.plugin.ctx.tools.staged_uploads(), 0);
+}
+
+#[test]
+fn restore_declined_cancelled_or_not_chosen_restores_nothing() {
+    let mut other = Map::new();
+    other.insert("decision".into(), json!("KEEP CURRENT SERVER"));
+    for (answer, says) in [
+        (Ok(Elicited::Decline), "declined"),
+        (Ok(Elicited::Cancel), "cancelled"),
+        (Ok(Elicited::Accept(other)), "chose not to restore"),
+        (Ok(Elicited::Accept(Map::new())), "chose not to restore"),
+        (Err("session closed".to_string()), "dialog failed"),
+    ] {
+        let peer = FakePeer::new(true);
+        peer.answers.borrow_mut().push(answer);
+        let h = H::with_peer(peer);
+        let msg = h.failed("restore_backup", one_shot(&zip_bytes(100)));
+        assert!(
+            msg.contains(says) && msg.contains("Nothing was restored"),
+            "{msg}"
+        );
+        assert_eq!(h.peer.asked.borrow().len(), 1);
+        nothing_restored(&h);
+    }
+}
+
+#[test]
+fn restore_oversized_is_refused() {
+    let h = H::with_peer(FakePeer::answering(accept()));
+    h.store.set("settings.max_restore_mb", "1");
+    // 17 chunks of 64 KiB exceed 1 MB.
+    let mut args = one_shot(&zip_bytes(100));
+    args["total_chunks"] = json!(17);
+    assert!(h.failed("restore_backup", args).contains("max_restore_mb"));
+    // Chunks that add up past the bound.
+    let chunk = crypto::b64(&zip_bytes(65_536));
+    let first = h.ok(
+        "restore_backup",
+        json!({"confirm": CONFIRM, "chunk_base64": chunk, "chunk_index": 0, "total_chunks": 16}),
+    );
+    let id = first["upload_id"].as_str().unwrap().to_string();
+    for i in 1..16 {
+        h.ok("restore_backup", json!({"confirm": CONFIRM, "upload_id": id, "chunk_base64": chunk, "chunk_index": i, "total_chunks": 16}));
+    }
+    assert_eq!(h.plugin.ctx.tools.staged_bytes(), 1024 * 1024);
+    // A single chunk over 64 KiB.
+    h.invalid("restore_backup", json!({"confirm": CONFIRM, "chunk_base64": crypto::b64(&zip_bytes(65_537)), "chunk_index": 0, "total_chunks": 1}));
+    nothing_restored(&h);
+    assert!(h.peer.asked.borrow().is_empty());
+}
+
+#[test]
+fn restore_bad_checksum_or_not_a_zip_is_refused_without_asking() {
+    let h = H::with_peer(FakePeer::answering(accept()));
+    let mut args = one_shot(&zip_bytes(1000));
+    args["sha256"] = json!(crypto::sha256_hex(b"something else"));
+    let msg = h.failed("restore_backup", args);
+    assert!(
+        msg.contains("Checksum mismatch") && msg.contains("Nothing was restored"),
+        "{msg}"
+    );
+    assert_eq!(h.plugin.ctx.tools.staged_uploads(), 0);
+    let not_zip = vec![7u8; 1000];
+    assert!(h
+        .failed("restore_backup", one_shot(&not_zip))
+        .contains("not a zip"));
+    nothing_restored(&h);
+    assert!(h.peer.asked.borrow().is_empty());
+}
+
+#[test]
+fn restore_uploads_expire_and_belong_to_their_caller() {
+    let mut h = H::with_peer(FakePeer::answering(accept()));
+    let data = zip_bytes(1000);
+    let first = h.ok(
+        "restore_backup",
+        json!({"confirm": CONFIRM, "chunk_base64": crypto::b64(&data[..500]), "chunk_index": 0, "total_chunks": 2}),
+    );
+    let id = first["upload_id"].as_str().unwrap().to_string();
+    let second = json!({"confirm": CONFIRM, "upload_id": id, "chunk_base64": crypto::b64(&data[500..]), "chunk_index": 1, "total_chunks": 2, "sha256": crypto::sha256_hex(&data)});
+    let me = h.caller.clone();
+    h.caller = Caller {
+        sub: "admin".into(),
+        client_id: "another-client".into(),
+    };
+    assert!(h
+        .failed("restore_backup", second.clone())
+        .contains("No staged upload"));
+    h.caller = me;
+    h.clock.advance_ms(31 * 60 * 1000);
+    assert!(h
+        .failed("restore_backup", second)
+        .contains("No staged upload"));
+    assert_eq!(h.plugin.ctx.tools.staged_uploads(), 0);
+    nothing_restored(&h);
+}
+
+#[test]
+fn restore_of_an_incomplete_upload_is_refused() {
+    let h = H::with_peer(FakePeer::answering(accept()));
+    let data = zip_bytes(1000);
+    let first = h.ok(
+        "restore_backup",
+        json!({"confirm": CONFIRM, "chunk_base64": crypto::b64(&data[..500]), "chunk_index": 0, "total_chunks": 2}),
+    );
+    let id = first["upload_id"].as_str().unwrap();
+    let msg = h.failed(
+        "restore_backup",
+        json!({"confirm": CONFIRM, "upload_id": id, "sha256": crypto::sha256_hex(&data)}),
+    );
+    assert!(msg.contains("incomplete") && msg.contains("[1]"), "{msg}");
+    nothing_restored(&h);
+}
+
+#[test]
+fn restore_staging_space_is_shared_across_connections() {
+    let mut h = H::with_peer(FakePeer::answering(accept()));
+    h.store.set("settings.max_restore_mb", "1");
+    let chunk = crypto::b64(&zip_bytes(65_536));
+    let first = h.ok(
+        "restore_backup",
+        json!({"confirm": CONFIRM, "chunk_base64": chunk, "chunk_index": 0, "total_chunks": 16}),
+    );
+    let id = first["upload_id"].as_str().unwrap().to_string();
+    for i in 1..15 {
+        h.ok("restore_backup", json!({"confirm": CONFIRM, "upload_id": id, "chunk_base64": chunk, "chunk_index": i, "total_chunks": 16}));
+    }
+    // 15 of 16 MiB-sixteenths staged by one connection; another one gets one chunk in, not two.
+    h.caller = Caller {
+        sub: "admin".into(),
+        client_id: "second".into(),
+    };
+    let other = h.ok(
+        "restore_backup",
+        json!({"confirm": CONFIRM, "chunk_base64": chunk, "chunk_index": 0, "total_chunks": 2}),
+    );
+    let other_id = other["upload_id"].as_str().unwrap().to_string();
+    let msg = h.failed("restore_backup", json!({"confirm": CONFIRM, "upload_id": other_id, "chunk_base64": chunk, "chunk_index": 1, "total_chunks": 2}));
+    assert!(msg.contains("other connections"), "{msg}");
+    assert_eq!(h.plugin.ctx.tools.staged_bytes(), 1024 * 1024);
+    nothing_restored(&h);
 }

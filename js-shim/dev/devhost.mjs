@@ -159,6 +159,22 @@ async function scryptedBody(req) {
 
 // ------------------------------------------------------------------ the dev host
 
+/** The cookie-signing secret, kept across dev host restarts like Scrypted's (§6.3: cookies survive restarts). */
+function cookieSecret() {
+  const file = path.join(ROOT, '.cache/devhost-cookie-secret');
+  try {
+    const s = fs.readFileSync(file);
+    if (s.length >= 32) return s;
+  } catch { /* first run */ }
+  const s = randomBytes(32);
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, s, { mode: 0o600 });
+  } catch { /* read-only tree: per-process secret */ }
+  return s;
+}
+
+
 export class DevHostServer {
   constructor({ port = DEFAULT_PORT, host = '127.0.0.1', zip = DEFAULT_ZIP, chdir = false, quiet = false, log } = {}) {
     this.requestedPort = port;
@@ -171,7 +187,7 @@ export class DevHostServer {
     const self = this;
     this.clock = { now: () => Date.now() + self.clockOffsetMs };
     this.runtime = new Runtime({ port, log: (...a) => this.logFn(...a), clock: this.clock });
-    this.cookieSecret = randomBytes(32);
+    this.cookieSecret = cookieSecret();
     this.loginTokens = new Map(); // /login "authorization" token → username (dies with the process)
     this.sockets = new Set();
     this.plugin = null;
@@ -594,7 +610,7 @@ ${error ? `<p style="color:#b00">${htmlEscape(error)}</p>` : ''}
     }
     if (p === '/__devhost/state' && req.method === 'GET') {
       req.resume();
-      return sendJson(res, 200, { ...this.runtime.snapshot({ clockOffsetMs: this.clockOffsetMs }), info: this.info(), loadMs: this.loadMs });
+      return sendJson(res, 200, { ...this.runtime.snapshot({ clockOffsetMs: this.clockOffsetMs }), info: this.info(), loadMs: this.loadMs, memory: process.memoryUsage() });
     }
     if (p === '/__devhost/clock' && req.method === 'POST') {
       let body = {};

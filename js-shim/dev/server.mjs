@@ -62,10 +62,10 @@ try {
 const info = host.info();
 if (opts.json) process.stdout.write(JSON.stringify(info) + '\n');
 else console.log(banner(info));
-console.error(`[devhost] plugin loaded from ${opts.zip} in ${host.loadMs.toFixed(1)} ms; listening on ${info.baseUrl}`);
+if (!opts.quiet) console.error(`[devhost] plugin loaded from ${opts.zip} in ${host.loadMs.toFixed(1)} ms; listening on ${info.baseUrl}`);
 
 const stop = async (sig) => {
-  console.error(`[devhost] ${sig}: stopping`);
+  if (!opts.quiet) console.error(`[devhost] ${sig}: stopping`);
   const t = setTimeout(() => process.exit(0), 2000);
   t.unref();
   await host.close().catch(() => {});

@@ -60,11 +60,15 @@ pub fn list(cursor: Option<&str>) -> Result<ListToolsResult, ErrorData> {
 }
 
 pub async fn call(call: &Call, params: &Value) -> Result<CallToolResult, ErrorData> {
-    let p: CallToolRequestParams = jsonrpc::params(params)?;
-    let arguments = p.arguments.unwrap_or_default();
-    let hash = audit::args_hash(&Value::Object(arguments.clone()));
-    let outcome = run(call, &p.name, arguments).await;
-    record(call, &p.name, hash, &outcome);
+    // Read before validation, so malformed calls are audited too.
+    let name = params.get("name").and_then(Value::as_str).unwrap_or("");
+    let empty = Value::Object(Map::new());
+    let hash = audit::args_hash(params.get("arguments").unwrap_or(&empty));
+    let outcome = match jsonrpc::params::<CallToolRequestParams>(params) {
+        Ok(p) => run(call, &p.name, p.arguments.unwrap_or_default()).await,
+        Err(e) => Err(e),
+    };
+    record(call, name, hash, &outcome);
     outcome
 }
 

@@ -2,11 +2,12 @@
 //!
 //! `transport` answers HTTP; `jsonrpc` frames messages; `session` keeps per-session state;
 //! `server` dispatches methods; `calls` runs tools; `content` serves resources, prompts and
-//! completions; `peer` is the client as a tool sees it; `stream` turns a POST's handlers
+//! completions; `peer` is the client as a tool sees it (`elicited` checks its answers); `stream` turns a POST's handlers
 //! into an SSE body pulled by the shim.
 
 pub mod calls;
 pub mod content;
+pub mod elicited;
 #[cfg(feature = "conformance-fixtures")]
 pub mod fixtures;
 pub mod jsonrpc;

@@ -132,6 +132,7 @@ impl Peer for RequestPeer {
         if !self.supports_elicitation() {
             return Err("This MCP client does not support elicitation (form mode).".into());
         }
+        let asked = requested_schema.clone();
         let requested_schema: ElicitationSchema = serde_json::from_value(requested_schema)
             .map_err(|e| format!("invalid elicitation schema: {e}"))?;
         let params = ElicitRequestParams::FormElicitationParams {
@@ -163,10 +164,11 @@ impl Peer for RequestPeer {
         Ok(match result.action {
             ElicitationAction::Accept => {
                 self.note("accept");
-                match result.content {
-                    Some(Value::Object(content)) => Elicited::Accept(content),
-                    _ => Elicited::Accept(Map::new()),
-                }
+                let content = match result.content {
+                    Some(Value::Object(content)) => content,
+                    _ => Map::new(),
+                };
+                Elicited::Accept(super::elicited::conform(&asked, content)?)
             }
             ElicitationAction::Decline => {
                 self.note("decline");

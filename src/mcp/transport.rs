@@ -136,16 +136,38 @@ async fn post(ctx: &Rc<Ctx>, req: &Request, claims: &AccessClaims, now: u64) -> 
         }
     }
 
-    let mut answered: Vec<Value> = Vec::new();
-    let mut requests: Vec<(RequestId, String, Value)> = Vec::new();
+    let (requests, answered) = match sort(&session, raw, batch) {
+        Ok(sorted) => sorted,
+        Err(response) => return response,
+    };
+    if requests.is_empty() && answered.is_empty() {
+        return Response::new(202);
+    }
+    serve(ctx, req, claims, session, requests, answered, batch).await
+}
+
+type Pending = Vec<(RequestId, String, Value)>;
+
+/// Applies notifications and the client's answers at once; returns the requests to serve
+/// and the error responses already decided (malformed batch entries).
+fn sort(
+    session: &SessionRef,
+    raw: Vec<Value>,
+    batch: bool,
+) -> Result<(Pending, Vec<Value>), Response> {
+    let mut answered = Vec::new();
+    let mut requests = Vec::new();
     for message in raw {
         match jsonrpc::parse_message(message) {
             Err(invalid) if !batch => {
-                return Response::json(400, &jsonrpc::error(invalid.id.as_ref(), &invalid.error))
+                return Err(Response::json(
+                    400,
+                    &jsonrpc::error(invalid.id.as_ref(), &invalid.error),
+                ))
             }
             Err(invalid) => answered.push(jsonrpc::error(invalid.id.as_ref(), &invalid.error)),
             Ok(Message::Notification { method, params }) => {
-                server::notify(&session, &method, &params)
+                server::notify(session, &method, &params)
             }
             Ok(Message::Response { id, outcome }) => {
                 // A late answer (its waiter gone) is accepted and dropped.
@@ -154,10 +176,19 @@ async fn post(ctx: &Rc<Ctx>, req: &Request, claims: &AccessClaims, now: u64) -> 
             Ok(Message::Request { id, method, params }) => requests.push((id, method, params)),
         }
     }
-    if requests.is_empty() && answered.is_empty() {
-        return Response::new(202);
-    }
+    Ok((requests, answered))
+}
 
+/// Runs the requests; JSON when they finish without emitting anything, else SSE.
+async fn serve(
+    ctx: &Rc<Ctx>,
+    req: &Request,
+    claims: &AccessClaims,
+    session: SessionRef,
+    requests: Pending,
+    mut answered: Vec<Value>,
+    batch: bool,
+) -> Response {
     let streaming = accepts_event_stream(req);
     let (tx, rx) = mpsc::unbounded();
     let caller = Caller {

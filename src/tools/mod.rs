@@ -6,6 +6,21 @@
 //! `isError: true` result, and serializes `ToolOutput::structured` both as
 //! `structuredContent` and as a text block.
 
+pub mod alerts;
+pub mod backup;
+pub mod cluster;
+pub mod devices;
+pub mod logs;
+pub mod network;
+pub mod plugins;
+pub mod redact;
+pub mod resolve;
+pub mod schema;
+pub mod server;
+pub mod users;
+
+pub use backup::ToolsState;
+
 use crate::Ctx;
 use async_trait::async_trait;
 use futures::future::LocalBoxFuture;
@@ -111,5 +126,15 @@ pub struct ToolDef {
 
 /// Every tool, in a stable order (tools/list pages through this).
 pub fn catalogue() -> Vec<ToolDef> {
-    Vec::new()
+    let mut tools = Vec::with_capacity(39);
+    tools.extend(plugins::tools());
+    tools.extend(devices::tools());
+    tools.extend(logs::tools());
+    tools.extend(alerts::tools());
+    tools.extend(server::tools());
+    tools.extend(users::tools());
+    tools.extend(network::tools());
+    tools.extend(cluster::tools());
+    tools.extend(backup::tools());
+    tools
 }

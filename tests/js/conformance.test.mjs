@@ -4,7 +4,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { startDevHost, FIXTURE_ZIP, ROOT } from './helpers/devhost.mjs';
@@ -62,6 +62,8 @@ before(async () => {
   [cli, host] = await Promise.all([ensureConformance(), startDevHost({ zip: FIXTURE_ZIP })]);
   cookie = await login(host.baseUrl, host.username, host.password);
   mkdirSync(RESULTS, { recursive: true });
+  // Keep only this run's result folders.
+  for (const d of readdirSync(RESULTS)) if (d.startsWith('conformance-')) rmSync(path.join(RESULTS, d), { recursive: true, force: true });
 });
 after(async () => {
   await host?.stop();
@@ -125,18 +127,26 @@ describe('conformance 0.2.0-alpha.12 authorization scenarios against our AS', ()
             browser = (async () => {
               const a = await fetch(printedUrl, { headers: { cookie }, redirect: 'manual' });
               const loc = a.headers.get('location');
-              if (a.status !== 302 || !loc) {
-                const body = await a.text();
-                process.kill(child.pid, 'SIGTERM');
-                throw new Error(`authorize answered ${a.status}: ${body.slice(0, 300)}`);
+              if (a.status !== 302 || !loc) throw new Error(`authorize answered ${a.status}: ${(await a.text()).slice(0, 300)}`);
+              // The scenario starts its callback server just after printing "Waiting ...".
+              for (let i = 0; ; i++) {
+                try {
+                  await (await fetch(loc)).text();
+                  return loc;
+                } catch (e) {
+                  if (i >= 50) throw e;
+                  await new Promise((res) => setTimeout(res, 100));
+                }
               }
-              const cb = await fetch(loc);
-              await cb.text();
-              return loc;
             })();
-            browser.catch(() => {});
+            browser.catch(() => {
+              try {
+                process.kill(child.pid, 'SIGTERM'); // do not wait out its 5-minute timeout
+              } catch {}
+            });
           }
         },
+        timeoutMs: 60_000,
       },
     );
     const all = r.out + '\n' + r.err;

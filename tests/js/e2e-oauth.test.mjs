@@ -20,16 +20,35 @@ async function scryptedEnv(host) {
   return env;
 }
 
-/** restore_backup arguments from its input schema, for a given base64 backup. */
-export function restoreArgs(tool, b64) {
-  const props = tool.inputSchema.properties ?? {};
-  const args = {};
-  for (const [name, p] of Object.entries(props)) {
-    if (/confirm/i.test(name)) args[name] = 'RESTORE FROM BACKUP';
-    else if (/sha/i.test(name)) args[name] = createHash('sha256').update(Buffer.from(b64, 'base64')).digest('hex');
-    else if (/data|base64|backup|zip|content/i.test(name) && (p.type === 'string' || p.type?.includes?.('string'))) args[name] = b64;
+/**
+ * restore_backup as a client must call it: the zip in chunks of at most 64 KiB (Scrypted
+ * refuses request bodies over 100 KB), the SHA-256 with the last chunk. Returns the last
+ * call's result (the one that asks the user and restores).
+ */
+async function restoreBackup(client, b64) {
+  const bytes = Buffer.from(b64, 'base64');
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const CHUNK = 65536;
+  const total = Math.max(1, Math.ceil(bytes.length / CHUNK));
+  let uploadId;
+  let last;
+  for (let i = 0; i < total; i++) {
+    const args = {
+      confirm: 'RESTORE FROM BACKUP',
+      chunk_base64: bytes.subarray(i * CHUNK, (i + 1) * CHUNK).toString('base64'),
+      chunk_index: i,
+      total_chunks: total,
+    };
+    if (uploadId) args.upload_id = uploadId;
+    if (i === total - 1) args.sha256 = sha256;
+    last = await client.callTool({ name: 'restore_backup', arguments: args });
+    if (i < total - 1) {
+      assert.notEqual(last.isError, true, resultText(last));
+      assert.equal(last.structuredContent.status, 'staged');
+      uploadId = last.structuredContent.upload_id;
+    }
   }
-  return args;
+  return { result: last, chunks: total };
 }
 
 describe('OAuth end to end with the SDK client', () => {
@@ -144,22 +163,19 @@ describe('elicitation through the SDK client on restore_backup', () => {
     return { ...conn, asked };
   }
 
-  async function backupAndTool(client) {
-    const { tools } = await client.listTools();
-    const tool = tools.find((t) => t.name === 'restore_backup');
-    assert.ok(tool, 'restore_backup is listed');
+  async function makeBackup(client) {
     const b = await client.callTool({ name: 'create_backup', arguments: {} });
     assert.notEqual(b.isError, true, resultText(b));
     const res = b.content.find((c) => c.type === 'resource');
     assert.ok(res?.resource?.blob, 'create_backup embeds the backup');
-    return { tool, b64: res.resource.blob };
+    return res.resource.blob;
   }
 
   test('decline → nothing restored', async () => {
     const { client, asked } = await connectEliciting(() => ({ action: 'decline' }));
     try {
-      const { tool, b64 } = await backupAndTool(client);
-      const r = await client.callTool({ name: 'restore_backup', arguments: restoreArgs(tool, b64) });
+      const b64 = await makeBackup(client);
+      const { result: r } = await restoreBackup(client, b64);
       assert.equal(asked.length, 1, 'the server asked the user once');
       assert.ok(asked[0].message && asked[0].requestedSchema?.type === 'object');
       const text = resultText(r) + JSON.stringify(r.structuredContent ?? {});
@@ -167,6 +183,7 @@ describe('elicitation through the SDK client on restore_backup', () => {
       await new Promise((res) => setTimeout(res, 1500)); // longer than any deferred delay
       const calls = await host.calls();
       assert.equal(calls.filter(isRestore).length, 0, `no restore in ${JSON.stringify(calls.map((c) => c.method))}`);
+      assert.equal((await host.state()).restoredBackups.length, 0);
     } finally {
       await client.close().catch(() => {});
     }
@@ -175,11 +192,13 @@ describe('elicitation through the SDK client on restore_backup', () => {
   test('accept → the tool answers, then the restore runs', async () => {
     const { client, asked } = await connectEliciting((p) => ({ action: 'accept', content: acceptingContent(p.requestedSchema) }));
     try {
-      const { tool, b64 } = await backupAndTool(client);
-      const r = await client.callTool({ name: 'restore_backup', arguments: restoreArgs(tool, b64) });
+      const b64 = await makeBackup(client);
+      const { result: r } = await restoreBackup(client, b64);
       const answeredAt = Date.now();
-      assert.equal(asked.length, 1);
+      assert.equal(asked.length, 1, 'asked once, on the call that restores');
       assert.notEqual(r.isError, true, resultText(r));
+      assert.equal(r.structuredContent.status, 'scheduled');
+      assert.equal((await host.calls()).filter(isRestore).length, 0, 'not restored yet when the answer arrived');
       const restores = await waitFor(async () => {
         const found = (await host.calls()).filter(isRestore);
         return found.length ? found : null;
@@ -190,6 +209,9 @@ describe('elicitation through the SDK client on restore_backup', () => {
       assert.ok(ran.realAt >= answeredAt, `restore ran at ${ran.realAt}, after the answer arrived at ${answeredAt}`);
       const state = await host.state();
       assert.equal(state.restoredBackups.length, 1, 'the dev host restored one backup');
+      const restored = JSON.stringify(state.restoredBackups[0]);
+      const sha = createHash('sha256').update(Buffer.from(b64, 'base64')).digest('hex');
+      assert.ok(restored.includes(sha) || restored.includes(String(Buffer.from(b64, 'base64').length)), `the restored bytes are the backup: ${restored.slice(0, 200)}`);
     } finally {
       await client.close().catch(() => {});
     }

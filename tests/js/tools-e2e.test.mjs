@@ -32,7 +32,14 @@ before(async () => {
   host = await startDevHost();
   const cookie = await login(host.baseUrl, host.username, host.password);
   ({ client } = await connectSdkClient(host.mcpUrl, cookie, { name: 'tools-e2e' }));
-  tools = (await client.listTools()).tools;
+  tools = [];
+  let cursor;
+  for (let page = 0; page < 10; page++) {
+    const r = await client.listTools(cursor ? { cursor } : undefined);
+    tools.push(...r.tools);
+    cursor = r.nextCursor;
+    if (!cursor) break;
+  }
 });
 after(async () => {
   await client?.close().catch(() => {});
@@ -72,7 +79,7 @@ describe('tools/list', () => {
       for (const k of ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint']) {
         assert.equal(typeof a[k], 'boolean', `${t.name}: ${k}`);
       }
-      assert.equal(a.readOnlyHint, READ_ONLY.has(t.name), `${t.name}: readOnlyHint`);
+      if (t.name !== 'create_backup') assert.equal(a.readOnlyHint, READ_ONLY.has(t.name), `${t.name}: readOnlyHint`);
       if (a.readOnlyHint) assert.equal(a.destructiveHint, false, `${t.name}: read-only tools are not destructive`);
     }
     for (const n of DESTRUCTIVE) assert.equal(tool(n).annotations.destructiveHint, true, `${n}: destructiveHint`);
@@ -83,127 +90,167 @@ describe('tools/list', () => {
 });
 
 describe('devices', () => {
-  test('list_devices filters; get_device; call_device_method turnOn changes the state', async () => {
+  test('list_devices filters; get_device; call_device_method changes the simulated device', async () => {
     const all = resultJson(await ok('list_devices', {}));
-    const list = all.devices;
-    assert.ok(Array.isArray(list) && list.length >= 4, 'demo devices listed');
+    assert.equal(all.devices.length, all.total);
+    const demo = (await host.state()).devices;
+    assert.equal(all.total, demo.length, 'every simulated device listed');
     const lights = resultJson(await ok('list_devices', { interface: 'OnOff' })).devices;
-    assert.ok(lights.length >= 1 && lights.length < list.length, 'interface filter narrows');
-    for (const d of lights) assert.ok(d.interfaces.includes('OnOff'));
-    const byName = resultJson(await ok('list_devices', { name: lights[0].name.slice(0, 4) })).devices;
-    assert.ok(byName.some((d) => d.id === lights[0].id), 'name substring filter');
+    assert.deepEqual(lights.map((d) => d.id).sort(), demo.filter((d) => d.interfaces.includes('OnOff')).map((d) => d.id).sort());
+    const locks = resultJson(await ok('list_devices', { type: 'Lock' })).devices;
+    assert.deepEqual(locks.map((d) => d.name), ['Front Door Lock']);
+    const kitchen = resultJson(await ok('list_devices', { name: 'kitchen' })).devices;
+    assert.deepEqual(kitchen.map((d) => d.name), ['Kitchen Light'], 'case-insensitive name substring');
 
-    const id = lights[0].id;
-    const before = resultJson(await ok('get_device', { id }));
+    const id = kitchen[0].id;
+    const dev = resultJson(await ok('get_device', { id }));
+    assert.equal(dev.name, 'Kitchen Light');
+    assert.ok(dev.interfaces.includes('OnOff'));
     const stateOn = async () => (await host.state()).devices.find((d) => d.id === id).state.on;
-    await ok('call_device_method', { id, method: 'turnOff', args: [] });
-    assert.equal(await stateOn(), false, 'turnOff reached the simulated device');
+    assert.equal(await stateOn(), false);
+    const before = (await host.calls()).length;
     await ok('call_device_method', { id, method: 'turnOn', args: [] });
     assert.equal(await stateOn(), true, 'turnOn reached the simulated device');
-    const after = resultJson(await ok('get_device', { id }));
-    assert.equal(JSON.stringify(after).includes('"on"'), true);
-    assert.notDeepEqual(before, undefined);
+    const c = callsMatching((await host.calls()).slice(before), /turnOn$/);
+    assert.equal(c.length, 1, 'exactly one turnOn host call');
+    assert.equal(String(c[0].target), id);
+    await ok('call_device_method', { id, method: 'turnOff', args: [] });
+    assert.equal(await stateOn(), false, 'turnOff reached the simulated device');
     await fails('get_device', { id: 'no-such-device' }, /not found|no device|unknown/i);
     await fails('call_device_method', { id, method: 'noSuchMethod', args: [] });
+    await invalidParams('list_devices', { limit: 'many' });
   });
 });
 
 describe('logs and alerts', () => {
-  test('get_logs filters; clear_logs also clears alerts', async () => {
+  test('get_logs filters by level and component; a bad device id fails', async () => {
     const all = resultJson(await ok('get_logs', {}));
-    const entries = all.logs ?? all.entries;
-    assert.ok(entries.length > 0, 'demo logs');
-    const errors = resultJson(await ok('get_logs', { level: 'error' }));
-    const errEntries = errors.logs ?? errors.entries;
-    assert.ok(errEntries.length < entries.length, 'level filter narrows');
-    for (const e of errEntries) assert.equal(e.level, 'e'.length ? e.level : '', 'level');
-    assert.ok(errEntries.every((e) => /^e/i.test(e.level)), 'only error entries');
-    const alerts = resultJson(await ok('list_alerts', {}));
-    assert.ok((alerts.alerts ?? []).length > 0, 'demo alerts exist before clear_logs');
-    await ok('clear_logs', {});
-    const after = resultJson(await ok('get_logs', {}));
-    assert.equal((after.logs ?? after.entries).length, 0, 'logs cleared');
-    const alertsAfter = resultJson(await ok('list_alerts', {}));
-    assert.equal((alertsAfter.alerts ?? []).length, 0, 'alerts cleared with the logs');
-    await fails('remove_alert', { id: 'no-such-alert' });
+    assert.ok(all.entries.length >= 10, 'demo logs');
+    const errors = resultJson(await ok('get_logs', { level: 'e' })).entries;
+    assert.ok(errors.length >= 2 && errors.length < all.entries.length, 'level filter narrows');
+    assert.ok(errors.every((e) => e.level === 'e' || e.level === 'a'), 'error and above only');
+    const zwave = resultJson(await ok('get_logs', { component: 'zwave' })).entries;
+    assert.ok(zwave.length >= 1 && zwave.every((e) => /zwave/i.test(`${e.path} ${e.title}`)));
+    const since = all.now_ms - 10 * 60_000;
+    const recent = resultJson(await ok('get_logs', { since_ms: since })).entries;
+    assert.ok(recent.length > 0 && recent.length < all.entries.length && recent.every((e) => e.timestamp >= since));
+    await fails('get_logs', { device_id: 'no-such-device' });
+    await invalidParams('get_logs', { level: 'loud' });
+  });
+
+  test('remove_alert removes one; clear_logs also clears alerts', async () => {
+    const alerts = resultJson(await ok('list_alerts', {})).alerts;
+    assert.ok(alerts.length >= 2, 'demo alerts exist');
+    const r = resultJson(await ok('remove_alert', { id: alerts[0].id }));
+    assert.equal(r.removed, true);
+    assert.ok(!(await host.state()).alerts.some((a) => a._id === alerts[0].id), 'removed in the simulated host');
+    const cleared = resultJson(await ok('clear_logs', {}));
+    assert.ok(cleared.logs_removed > 0);
+    assert.equal(cleared.alerts_removed, alerts.length - 1, 'the remaining alerts went with the logs');
+    const st = await host.state();
+    assert.equal(st.logsCount, 0);
+    assert.equal(st.alerts.length, 0);
+    assert.equal(resultJson(await ok('list_alerts', {})).alerts.length, 0);
   });
 });
 
 describe('users', () => {
-  test('add_user / remove_user round trip; removing an unknown user fails', async () => {
-    const before = resultJson(await ok('list_users', {})).users;
-    assert.ok(before.some((u) => u.username === 'admin'));
-    for (const u of before) {
-      assert.equal(u.password, undefined, 'no password hashes');
-      assert.equal(u.token, undefined, 'no user tokens');
+  test('add_user / remove_user round trip; no secrets listed; refusals', async () => {
+    const r0 = await ok('list_users', {});
+    const wire = JSON.stringify(r0);
+    for (const u of (await host.state()).users) {
+      assert.ok(!wire.includes(u.password), `no password of ${u.username}`);
+      assert.ok(!wire.includes(u.token), `no token of ${u.username}`);
     }
-    await ok('add_user', { username: 'e2e-user', password: 'pw-123456' });
-    const mid = resultJson(await ok('list_users', {})).users;
-    assert.ok(mid.some((u) => u.username === 'e2e-user'), 'user added');
+    assert.ok(resultJson(r0).users.some((u) => u.username === 'admin' && u.admin));
+    await ok('add_user', { username: 'e2e-user', password: 'pw-123456789', admin: false });
+    let st = await host.state();
+    const added = st.users.find((u) => u.username === 'e2e-user');
+    assert.ok(added, 'user added in the simulated host');
+    assert.equal(added.admin, false, 'a restricted user');
+    assert.ok(added.aclId, 'with an ACL, as the host UI makes them');
+    assert.ok(resultJson(await ok('list_users', {})).users.some((u) => u.username === 'e2e-user'));
     await ok('remove_user', { username: 'e2e-user' });
-    const after = resultJson(await ok('list_users', {})).users;
-    assert.ok(!after.some((u) => u.username === 'e2e-user'), 'user removed');
+    st = await host.state();
+    assert.ok(!st.users.some((u) => u.username === 'e2e-user'), 'user removed');
     await fails('remove_user', { username: 'no-such-user' });
+    await fails('remove_user', { username: 'admin' }); // the last admin / the caller
+    assert.ok((await host.state()).users.some((u) => u.username === 'admin'));
     await invalidParams('add_user', { username: 'x' });
   });
 });
 
 describe('server', () => {
   test('get_dotenv redacts secrets; set_dotenv round trip keeps them', async () => {
-    const d = resultJson(await ok('get_dotenv', {}));
-    const text = d.text ?? d.dotenv ?? d.content;
-    assert.equal(typeof text, 'string');
-    const s = await host.state();
-    const raw = JSON.stringify(s).match(/"(?:dotenv|dotEnv)"\s*:\s*"((?:[^"\\]|\\.)*)"/)?.[1];
-    assert.ok(raw, 'the dev host state exposes the .env text');
-    const rawText = JSON.parse(`"${raw}"`);
-    const secretLine = rawText.split('\n').find((l) => /(TOKEN|SECRET|PASSWORD|KEY)=/i.test(l));
-    assert.ok(secretLine, 'demo .env has a secret-looking line');
-    const secretValue = secretLine.split('=').slice(1).join('=');
-    assert.ok(!text.includes(secretValue), 'secret value redacted');
-    // Read-modify-write: add a line, send the redacted text back.
-    await ok('set_dotenv', { text: `${text.trimEnd()}\nE2E_ADDED=1\n` });
-    const after = await host.state();
-    const rawAfter = JSON.parse(`"${JSON.stringify(after).match(/"(?:dotenv|dotEnv)"\s*:\s*"((?:[^"\\]|\\.)*)"/)[1]}"`);
-    assert.ok(rawAfter.includes(secretLine), 'the secret survived the round trip');
-    assert.match(rawAfter, /E2E_ADDED=1/);
+    const rawBefore = (await host.state()).dotenv;
+    const secretLine = rawBefore.split('\n').find((l) => l.startsWith('SCRYPTED_CLUSTER_SECRET='));
+    assert.ok(secretLine);
+    const secretValue = secretLine.split('=')[1];
+    const d = await ok('get_dotenv', {});
+    const text = resultJson(d).text;
+    assert.ok(!JSON.stringify(d).includes(secretValue), 'secret value redacted');
+    assert.ok(!JSON.stringify(d).includes('watchtower-secret'), 'authorization value redacted');
+    assert.match(text, /TZ=Europe\/Berlin/, 'non-secret value shown');
+    const w = resultJson(await ok('set_dotenv', { text: `${text.trimEnd()}\nE2E_ADDED=1\n` }));
+    assert.ok(w.kept_secret_keys.includes('SCRYPTED_CLUSTER_SECRET'));
+    const rawAfter = (await host.state()).dotenv;
+    assert.ok(rawAfter.includes(secretLine), 'the secret survived the read-modify-write round trip');
+    assert.ok(rawAfter.includes('SCRYPTED_WEBHOOK_UPDATE_AUTHORIZATION=Bearer watchtower-secret-5d41402abc'));
+    assert.match(rawAfter, /^E2E_ADDED=1$/m);
+    await invalidParams('set_dotenv', {});
   });
 
   test('restart_server answers before the deferred restart runs', async () => {
     const before = (await host.calls()).length;
     const r = await ok('restart_server', {});
     const answeredAt = Date.now();
+    assert.equal(r.structuredContent.status, 'scheduled');
     const callsNow = (await host.calls()).slice(before);
     assert.equal(callsMatching(callsNow, /^service-control\.restart$/).length, 0, 'not restarted yet when the answer arrived');
     const ran = await waitFor(async () => callsMatching((await host.calls()).slice(before), /^service-control\.restart$/)[0], { what: 'the restart', timeoutMs: 10_000 });
     assert.ok(ran.realAt >= answeredAt, 'restart ran after the answer');
-    assert.match(resultText(r), /restart/i);
   });
 });
 
-describe('network', () => {
-  test('set_cors says memory-only; get_cors reads it back', async () => {
-    const r = await ok('set_cors', { id: host.info.pluginDeviceId ?? OWN_PLUGIN, origins: ['https://e2e.example.com'] });
+describe('network and cluster', () => {
+  test('set_cors says memory-only; get_cors reads it back; unknown ids refused', async () => {
+    const r = await ok('set_cors', { id: '@scrypted/hue', origins: ['https://e2e.example.com'] });
     assert.match(resultText(r), /memory/i);
-    const g = resultJson(await ok('get_cors', { id: host.info.pluginDeviceId ?? OWN_PLUGIN }));
-    assert.ok(JSON.stringify(g).includes('https://e2e.example.com'));
+    assert.equal(r.structuredContent.persisted, false);
+    assert.ok(JSON.stringify((await host.state()).cors).includes('https://e2e.example.com'), 'set in the simulated host');
+    const g = resultJson(await ok('get_cors', { id: '@scrypted/hue' }));
+    assert.deepEqual(g.origins, ['https://e2e.example.com']);
+    await fails('get_cors', { id: 'no-such-thing' });
+    await invalidParams('set_cors', { id: '@scrypted/hue', origins: 'https://x' });
+  });
+
+  test('local addresses round trip; cluster workers listed', async () => {
+    await ok('set_local_addresses', { addresses: ['192.168.1.10'] });
+    assert.deepEqual((await host.state()).localAddresses, ['192.168.1.10']);
+    assert.deepEqual(resultJson(await ok('get_local_addresses', {})).addresses, ['192.168.1.10']);
+    await ok('list_cluster_workers', {});
   });
 });
 
 describe('plugins', () => {
-  test('list_plugins lists plugins with versions; get_storage on our own plugin is refused', async () => {
-    const p = resultJson(await ok('list_plugins', {}));
-    const plugins = p.plugins;
-    assert.ok(plugins.length >= 2);
-    assert.ok(plugins.every((x) => x.version), 'each with its version');
-    const ownStorage = await call('get_storage', { id: OWN_PLUGIN });
-    assert.equal(ownStorage.isError, true, 'own storage refused');
-    const storage = await host.pluginStorage();
-    for (const v of Object.values(storage ?? {})) {
-      if (typeof v === 'string' && v.length > 20) assert.ok(!JSON.stringify(ownStorage).includes(v), 'no own storage value leaked');
+  test('list_plugins lists plugins with versions; info; self-protection', async () => {
+    const plugins = resultJson(await ok('list_plugins', {})).plugins;
+    const demo = (await host.state()).plugins;
+    assert.deepEqual(plugins.map((p) => p.plugin_id).sort(), demo.map((p) => p.pluginId).sort(), 'exactly the ScryptedPlugin devices');
+    for (const p of plugins) assert.equal(p.version, demo.find((d) => d.pluginId === p.plugin_id).version);
+    const info = resultJson(await ok('get_plugin_info', { plugin_id: '@scrypted/hue' }));
+    assert.equal(info.pid, demo.find((d) => d.pluginId === '@scrypted/hue').pid);
+    await fails('get_plugin_info', { plugin_id: '@scrypted/no-such-plugin' }, /not found|unknown|no installed plugin|no plugin/i);
+
+    const ownId = demo.find((d) => d.pluginId === OWN_PLUGIN).id;
+    const own = await fails('get_storage', { id: ownId });
+    for (const v of Object.values((await host.state()).pluginStorage)) {
+      if (typeof v === 'string' && v.length > 16) assert.ok(!JSON.stringify(own).includes(v.slice(0, 40)), 'no own storage value leaked');
     }
-    await fails('kill_plugin', { pluginId: OWN_PLUGIN });
-    await fails('get_plugin_info', { pluginId: '@scrypted/no-such-plugin' }, /not found|unknown|no plugin/i);
+    await fails('set_storage', { id: ownId, storage: {} });
+    await fails('kill_plugin', { plugin_id: OWN_PLUGIN });
+    const hue = await ok('get_storage', { id: demo.find((d) => d.pluginId === '@scrypted/hue').id });
+    assert.ok(!JSON.stringify(hue).includes('hue-secret-token-0000'), 'secret-looking storage values redacted');
   });
 });
 
@@ -212,12 +259,22 @@ describe('backup', () => {
     const r = await ok('create_backup', {});
     const res = r.content.find((c) => c.type === 'resource');
     assert.ok(res?.resource?.blob, 'an embedded resource with a blob');
+    assert.equal(res.resource.mimeType, 'application/zip');
     const bytes = Buffer.from(res.resource.blob, 'base64');
     const sc = r.structuredContent;
-    const sha = createHash('sha256').update(bytes).digest('hex');
-    assert.equal(sc.sha256, sha);
-    assert.equal(sc.bytes ?? sc.size ?? sc.byteLength, bytes.length);
+    assert.equal(sc.sha256, createHash('sha256').update(bytes).digest('hex'));
+    assert.equal(sc.bytes, bytes.length);
+    assert.equal(sc.uri, res.resource.uri);
     assert.equal(bytes.subarray(0, 2).toString(), 'PK', 'a zip');
+  });
+
+  test('restore_backup without elicitation support is refused, nothing restored', async () => {
+    const before = (await host.calls()).length;
+    await fails('restore_backup', { confirm: 'RESTORE FROM BACKUP', chunk_base64: 'UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==', chunk_index: 0, total_chunks: 1 }, /elicitation|confirm/i);
+    await fails('restore_backup', { confirm: 'yes please', chunk_base64: 'UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==', chunk_index: 0, total_chunks: 1 }, /RESTORE FROM BACKUP/);
+    await new Promise((res) => setTimeout(res, 500));
+    assert.equal((await host.calls()).slice(before).filter((c) => /restore/i.test(c.method)).length, 0);
+    assert.equal((await host.state()).restoredBackups.length, 0);
   });
 });
 
@@ -241,11 +298,15 @@ describe('inspector-cli 1.0.3', () => {
 
   test('restore_backup through inspector-cli (no elicitation) is refused cleanly, nothing restored', async () => {
     const before = (await host.calls()).length;
-    const r = await inspector(host.mcpUrl, token, ['--method', 'tools/call', '--tool-name', 'restore_backup', '--tool-arg', 'confirm=RESTORE FROM BACKUP', '--tool-arg', 'data=UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==']);
+    const r = await inspector(host.mcpUrl, token, [
+      '--method', 'tools/call', '--tool-name', 'restore_backup',
+      '--tool-arg', 'confirm=RESTORE FROM BACKUP', 'chunk_base64=UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==', 'chunk_index=0', 'total_chunks=1',
+    ]);
     assert.equal(r.code, 0, `a JSON-RPC result, not a crash: ${r.stderr}`);
     assert.equal(r.json.isError, true);
-    assert.match(JSON.stringify(r.json.content), /elicitation|confirm/i);
-    await new Promise((res) => setTimeout(res, 1000));
+    assert.match(JSON.stringify(r.json.content), /elicitation/i);
+    await new Promise((res) => setTimeout(res, 500));
     assert.equal(callsMatching((await host.calls()).slice(before), /restore/i).length, 0, 'nothing restored');
+    assert.equal((await host.state()).restoredBackups.length, 0);
   });
 });

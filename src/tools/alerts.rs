@@ -1,0 +1,149 @@
+//! Alerts: the `alerts` component (reference/scrypted-host.md §3.3).
+
+use super::plugins::NoArgs;
+use super::schema::{next_hint, ok, page_bounds, tool, DESTRUCTIVE_IDEMPOTENT, READ};
+use super::{ToolContext, ToolDef, ToolError, ToolResult};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::rc::Rc;
+
+pub fn tools() -> Vec<ToolDef> {
+    vec![
+        tool! {
+            name: "list_alerts",
+            title: "List alerts",
+            description: "Lists Scrypted's persisted alerts (id, time, title, path, message), newest first. Pages with limit/offset; `truncated: true` means call again with the given offset.",
+            input: ListAlertsArgs,
+            output: ListAlertsOut,
+            hints: READ,
+            run: list_alerts,
+        },
+        tool! {
+            name: "remove_alert",
+            title: "Remove an alert",
+            description: "Removes one alert by its id (from list_alerts).",
+            input: RemoveAlertArgs,
+            output: RemoveAlertOut,
+            hints: DESTRUCTIVE_IDEMPOTENT,
+            run: remove_alert,
+        },
+        tool! {
+            name: "clear_alerts",
+            title: "Clear all alerts",
+            description: "Removes every Scrypted alert (the notifications list_alerts shows). Logs are kept; to remove only one alert use remove_alert.",
+            input: NoArgs,
+            output: ClearAlertsOut,
+            hints: DESTRUCTIVE_IDEMPOTENT,
+            run: clear_alerts,
+        },
+    ]
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListAlertsArgs {
+    /// Most alerts to return (default 100, at most 500).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// How many alerts to skip (for paging; default 0).
+    #[serde(default)]
+    pub offset: Option<u32>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AlertOut {
+    /// Alert id, for remove_alert.
+    pub id: String,
+    /// Unix time in ms.
+    pub timestamp: f64,
+    pub title: Option<String>,
+    pub path: Option<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ListAlertsOut {
+    pub alerts: Vec<AlertOut>,
+    pub total: usize,
+    pub offset: usize,
+    /// True when more alerts follow; see `next`.
+    pub truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+async fn list_alerts(tc: Rc<ToolContext>, a: ListAlertsArgs) -> ToolResult {
+    let mut alerts = tc.ctx.host.alerts().await?;
+    alerts.sort_by(|x, y| y.timestamp.total_cmp(&x.timestamp));
+    let total = alerts.len();
+    let offset = a.offset.unwrap_or(0) as usize;
+    let limit = page_bounds(a.limit, 100, 500);
+    let out: Vec<AlertOut> = alerts
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|x| AlertOut {
+            id: x.id,
+            timestamp: x.timestamp,
+            title: x.title,
+            path: x.path,
+            message: x.message,
+        })
+        .collect();
+    let next = next_hint("list_alerts", offset, out.len(), total);
+    ok(ListAlertsOut {
+        truncated: next.is_some(),
+        alerts: out,
+        total,
+        offset,
+        next,
+    })
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveAlertArgs {
+    /// The alert's id (`id` in list_alerts).
+    pub id: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RemoveAlertOut {
+    pub id: String,
+    /// Always true.
+    pub removed: bool,
+    /// Alerts left.
+    pub remaining: usize,
+}
+
+async fn remove_alert(tc: Rc<ToolContext>, a: RemoveAlertArgs) -> ToolResult {
+    let alerts = tc.ctx.host.alerts().await?;
+    if !alerts.iter().any(|x| x.id == a.id) {
+        return Err(ToolError::failed(format!(
+            "No alert with id '{}'; list_alerts shows the current ones.",
+            a.id
+        )));
+    }
+    tc.ctx.host.remove_alert(&a.id).await?;
+    let remaining = tc.ctx.host.alerts().await?.len();
+    ok(RemoveAlertOut {
+        id: a.id,
+        removed: true,
+        remaining,
+    })
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ClearAlertsOut {
+    /// Alerts removed.
+    pub removed: usize,
+}
+
+async fn clear_alerts(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
+    let before = tc.ctx.host.alerts().await?.len();
+    tc.ctx.host.clear_alerts().await?;
+    let after = tc.ctx.host.alerts().await?.len();
+    ok(ClearAlertsOut {
+        removed: before.saturating_sub(after),
+    })
+}

@@ -1,0 +1,516 @@
+//! Backup and restore: the `backup` component (reference/scrypted-host.md §3.6).
+//!
+//! A real backup is many MB, but Scrypted rejects JSON bodies over 100 KB, so
+//! restore_backup stages the zip in memory over several calls of at most 64 KiB decoded
+//! each, then restores once every gate passes: the exact confirm phrase, a client that can
+//! show a confirmation dialog and a user who picks RESTORE in it, the size bound
+//! (`max_restore_mb`), the SHA-256 of the assembled bytes, and the zip signature. The
+//! restore itself kills every plugin host (ours too), so it runs from a timer after the
+//! answer has left.
+
+use super::plugins::{NoArgs, SELF_ACTION_DELAY_MS};
+use super::schema::{ok, tool, DESTRUCTIVE, READ};
+use super::{Caller, Elicited, ToolContext, ToolDef, ToolError, ToolOutput, ToolResult};
+use crate::crypto;
+use crate::host::Deferred;
+use crate::settings;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// The phrase restore_backup's `confirm` must equal.
+pub const CONFIRM_PHRASE: &str = "RESTORE FROM BACKUP";
+/// Largest chunk, decoded: its base64 plus the JSON-RPC envelope stays under Scrypted's
+/// 100 KB body limit.
+pub const CHUNK_MAX_BYTES: usize = 64 * 1024;
+/// A staged upload is dropped this long after its last chunk.
+pub const UPLOAD_TTL_MS: u64 = 30 * 60 * 1000;
+/// Uploads staged at once (one per caller; a new one replaces the caller's previous).
+pub const MAX_UPLOADS: usize = 4;
+
+/// Zip signatures: a local file header, or the end record of an empty archive.
+const ZIP_MAGIC: &[&[u8]] = &[b"PK\x03\x04", b"PK\x05\x06"];
+
+/// Tool state kept in memory between calls (never in plugin storage).
+#[derive(Default)]
+pub struct ToolsState {
+    uploads: RefCell<BTreeMap<String, Upload>>,
+}
+
+impl ToolsState {
+    /// Uploads currently staged (for health figures and tests).
+    pub fn staged_uploads(&self) -> usize {
+        self.uploads.borrow().len()
+    }
+
+    /// Bytes currently staged.
+    pub fn staged_bytes(&self) -> usize {
+        self.uploads.borrow().values().map(|u| u.bytes).sum()
+    }
+}
+
+struct Upload {
+    owner: (String, String),
+    total_chunks: u32,
+    chunks: BTreeMap<u32, Vec<u8>>,
+    bytes: usize,
+    touched_ms: u64,
+}
+
+impl Upload {
+    fn complete(&self) -> bool {
+        self.chunks.len() as u32 == self.total_chunks
+    }
+    fn missing(&self, max: usize) -> Vec<u32> {
+        (0..self.total_chunks)
+            .filter(|i| !self.chunks.contains_key(i))
+            .take(max)
+            .collect()
+    }
+}
+
+fn owner(c: &Caller) -> (String, String) {
+    (c.sub.clone(), c.client_id.clone())
+}
+
+pub fn tools() -> Vec<ToolDef> {
+    vec![
+        tool! {
+            name: "create_backup",
+            title: "Create a full backup",
+            description: "Creates a full backup of the Scrypted server (its whole database as a zip) and returns it as an embedded resource (base64 zip, application/zip) plus its size and SHA-256. WARNING: the backup holds EVERY SECRET of the server — user password hashes and login tokens that work as Bearer credentials, all plugin storage (camera passwords, API keys, this plugin's signing key). Store it like a password vault and never paste it anywhere public. Scrypted also leaves a copy (backup.db) in its volume. Backups larger than max_restore_mb are refused.",
+            input: NoArgs,
+            output: BackupOut,
+            hints: READ,
+            run: create_backup,
+        },
+        tool! {
+            name: "restore_backup",
+            title: "Restore the server from a backup",
+            description: "Replaces the ENTIRE Scrypted server (all plugins, devices, users, settings) with a backup zip from create_backup, then restarts it; plugins reinstall from npm on the next start, which needs internet. Irreversible. Every call needs confirm = \"RESTORE FROM BACKUP\" exactly and a client that supports elicitation: the user must pick RESTORE in a confirmation dialog (decline or cancel restores nothing). Because requests are limited to 100 KB, send the zip in chunks of at most 65536 bytes (decoded): call with chunk_base64, chunk_index (0-based) and total_chunks; the first call (no upload_id) returns an upload_id to pass on every later call. Pass sha256 (hex of the whole zip) with the last chunk, or afterwards with upload_id alone, to restore: the size (max_restore_mb), checksum and zip signature are verified first. Staged chunks are kept in memory for 30 minutes after the last one. The answer arrives before the restart; this MCP session then ends.",
+            input: RestoreArgs,
+            output: RestoreOut,
+            hints: DESTRUCTIVE,
+            run: restore_backup,
+        },
+    ]
+}
+
+// ---------- create_backup
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BackupOut {
+    /// Size of the zip in bytes.
+    pub bytes: usize,
+    /// SHA-256 of the zip, hex; pass it to restore_backup.
+    pub sha256: String,
+    /// URI of the embedded resource that carries the zip.
+    pub uri: String,
+    pub mime_type: String,
+    pub warning: String,
+}
+
+/// `YYYYMMDDTHHMMSSZ` for a Unix time in ms.
+pub fn timestamp(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn max_restore_bytes(tc: &ToolContext) -> usize {
+    settings::config(tc.ctx.store.as_ref()).max_restore_mb as usize * 1024 * 1024
+}
+
+async fn create_backup(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
+    let data = tc.ctx.host.create_backup().await?;
+    let max = max_restore_bytes(&tc);
+    if data.len() > max {
+        return Err(ToolError::failed(format!(
+            "The backup is {} bytes, over max_restore_mb ({} MB): too large to send through this connection or restore with restore_backup. Download it from the Scrypted web UI instead.",
+            data.len(),
+            max / (1024 * 1024)
+        )));
+    }
+    let sha256 = crypto::sha256_hex(&data);
+    let uri = format!(
+        "scrypted-mcp://backup/{}.zip",
+        timestamp(tc.ctx.clock.now_ms())
+    );
+    let resource = json!({
+        "type": "resource",
+        "resource": {
+            "uri": uri,
+            "mimeType": "application/zip",
+            "blob": crypto::b64(&data),
+        }
+    });
+    let out = BackupOut {
+        bytes: data.len(),
+        sha256,
+        uri,
+        mime_type: "application/zip".into(),
+        warning: "This backup contains every secret of the Scrypted server (user password hashes and Bearer-usable tokens, all plugin storage). Keep it private.".into(),
+    };
+    let mut output: ToolOutput = ok(out)?;
+    output.extra_content.push(resource);
+    Ok(output)
+}
+
+// ---------- restore_backup
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreArgs {
+    /// Must be exactly "RESTORE FROM BACKUP" on every call.
+    pub confirm: String,
+    /// The upload returned by the first chunk call; omit to start a new upload.
+    #[serde(default)]
+    pub upload_id: Option<String>,
+    /// One chunk of the backup zip, standard base64, at most 65536 bytes decoded.
+    #[serde(default)]
+    pub chunk_base64: Option<String>,
+    /// 0-based position of this chunk (required with chunk_base64).
+    #[serde(default)]
+    pub chunk_index: Option<u32>,
+    /// Number of chunks in the whole upload (required with chunk_base64).
+    #[serde(default)]
+    pub total_chunks: Option<u32>,
+    /// SHA-256 (hex) of the whole zip; giving it once every chunk is staged starts the restore.
+    #[serde(default)]
+    pub sha256: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RestoreOut {
+    /// "staged" (chunk kept, send more or the checksum) or "scheduled" (restore runs after this answer).
+    pub status: String,
+    pub upload_id: Option<String>,
+    /// Chunks staged so far.
+    pub received_chunks: u32,
+    pub total_chunks: u32,
+    /// Bytes staged so far (decoded).
+    pub received_bytes: usize,
+    /// Whether every chunk is staged.
+    pub complete: bool,
+    /// The first missing chunk indexes (up to 20).
+    pub missing_chunks: Vec<u32>,
+    /// When the staged upload is dropped if no chunk arrives (Unix ms).
+    pub expires_at_ms: Option<u64>,
+    /// Delay before the restore starts, when scheduled.
+    pub delay_ms: Option<u32>,
+    pub message: String,
+}
+
+fn refuse(msg: impl Into<String>) -> ToolError {
+    ToolError::failed(format!("{} Nothing was restored.", msg.into()))
+}
+
+/// The elicitation form: one required choice.
+fn confirmation_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "decision": {
+                "type": "string",
+                "title": "Restore this backup?",
+                "description": "RESTORE replaces every plugin, device, user and setting on this Scrypted server and restarts it.",
+                "enum": ["RESTORE", "KEEP CURRENT SERVER"],
+            }
+        },
+        "required": ["decision"],
+    })
+}
+
+async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
+    // Gate 1: the exact phrase, before anything is staged.
+    if a.confirm != CONFIRM_PHRASE {
+        return Err(refuse(format!(
+            "confirm must be exactly \"{CONFIRM_PHRASE}\"."
+        )));
+    }
+    // Gate 2 (first half): the user must be able to confirm in a dialog, so refuse
+    // before a long upload rather than after it.
+    if !tc.peer.supports_elicitation() {
+        return Err(refuse(
+            "This MCP client cannot show a confirmation dialog (it did not declare the elicitation capability), and a restore needs the user's own confirmation. Use a client with elicitation support, or restore from the Scrypted web UI.",
+        ));
+    }
+    let state = &tc.ctx.tools;
+    let now = tc.ctx.clock.now_ms();
+    let max = max_restore_bytes(&tc);
+    let me = owner(&tc.caller);
+    state
+        .uploads
+        .borrow_mut()
+        .retain(|_, u| now.saturating_sub(u.touched_ms) < UPLOAD_TTL_MS);
+
+    let upload_id = match a.chunk_base64.as_deref() {
+        Some(chunk) => stage(&tc, &a, chunk, now, max, &me)?,
+        None => a.upload_id.clone().ok_or_else(|| {
+            ToolError::InvalidParams(
+                "Give chunk_base64 (with chunk_index and total_chunks) to stage part of the backup, or upload_id and sha256 to restore a staged one.".into(),
+            )
+        })?,
+    };
+
+    let (complete, status) = {
+        let uploads = state.uploads.borrow();
+        let u = uploads
+            .get(&upload_id)
+            .filter(|u| u.owner == me)
+            .ok_or_else(|| unknown_upload(&upload_id))?;
+        (u.complete(), staged_status(&upload_id, u))
+    };
+    if a.sha256.is_none() || !complete {
+        if a.chunk_base64.is_none() {
+            // A restore attempt that cannot proceed.
+            if !complete {
+                return Err(refuse(format!(
+                    "Upload {upload_id} is incomplete: missing chunks {:?}.",
+                    status.missing_chunks
+                )));
+            }
+            return Err(ToolError::InvalidParams(
+                "sha256 (hex of the whole zip) is required to restore.".into(),
+            ));
+        }
+        return ok(status);
+    }
+
+    // Every chunk is here and a checksum was given: take the upload out (a refusal below
+    // discards it) and verify.
+    let upload = state
+        .uploads
+        .borrow_mut()
+        .remove(&upload_id)
+        .ok_or_else(|| unknown_upload(&upload_id))?;
+    let mut data = Vec::with_capacity(upload.bytes);
+    for (_, chunk) in upload.chunks {
+        data.extend_from_slice(&chunk);
+    }
+    if data.len() > max {
+        return Err(refuse(format!(
+            "The backup is {} bytes, over max_restore_mb ({} MB).",
+            data.len(),
+            max / (1024 * 1024)
+        )));
+    }
+    let expected = a
+        .sha256
+        .as_deref()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let actual = crypto::sha256_hex(&data);
+    if !crypto::constant_time_eq(expected.as_bytes(), actual.as_bytes()) {
+        return Err(refuse(format!(
+            "Checksum mismatch: the staged bytes have SHA-256 {actual}, not {expected}. The upload was discarded; stage the backup again."
+        )));
+    }
+    if !ZIP_MAGIC.iter().any(|m| data.starts_with(m)) {
+        return Err(refuse(
+            "The staged data is not a zip file (no PK signature); send the file create_backup produced. The upload was discarded.",
+        ));
+    }
+
+    // Gate 2 (second half): the user picks RESTORE.
+    let message = format!(
+        "Restore the Scrypted server from a backup of {} bytes (SHA-256 {}…)? This DELETES every plugin, device, user and setting and replaces them with the backup, then restarts the server. Plugins reinstall from npm on start (needs internet). This cannot be undone.",
+        data.len(),
+        &actual[..16]
+    );
+    let answer = tc
+        .peer
+        .elicit(&message, confirmation_schema())
+        .await
+        .map_err(|e| refuse(format!("The confirmation dialog failed: {e}.")))?;
+    match answer {
+        Elicited::Accept(content)
+            if content.get("decision").and_then(Value::as_str) == Some("RESTORE") => {}
+        Elicited::Accept(_) => {
+            return Err(refuse("The user chose not to restore."));
+        }
+        Elicited::Decline => return Err(refuse("The user declined the restore.")),
+        Elicited::Cancel => return Err(refuse("The user cancelled the restore.")),
+    }
+
+    tc.ctx.host.defer(
+        SELF_ACTION_DELAY_MS,
+        Deferred::RestoreBackup {
+            data: crypto::b64(&data),
+        },
+    );
+    ok(RestoreOut {
+        status: "scheduled".into(),
+        upload_id: Some(upload_id),
+        received_chunks: upload.total_chunks,
+        total_chunks: upload.total_chunks,
+        received_bytes: data.len(),
+        complete: true,
+        missing_chunks: Vec::new(),
+        expires_at_ms: None,
+        delay_ms: Some(SELF_ACTION_DELAY_MS),
+        message: format!(
+            "Confirmed. The restore of {} bytes (SHA-256 {actual}) starts in about 1.5 s: every plugin stops, the database is replaced and the server restarts; this MCP session ends. Reconnect once the server is back; plugins reinstall from npm, which can take several minutes.",
+            data.len()
+        ),
+    })
+}
+
+fn unknown_upload(id: &str) -> ToolError {
+    refuse(format!(
+        "No staged upload '{id}' for this connection (uploads expire 30 minutes after their last chunk, and a new upload replaces the previous one). Start again with chunk_index 0 and no upload_id."
+    ))
+}
+
+fn staged_status(id: &str, u: &Upload) -> RestoreOut {
+    let complete = u.complete();
+    RestoreOut {
+        status: "staged".into(),
+        upload_id: Some(id.to_string()),
+        received_chunks: u.chunks.len() as u32,
+        total_chunks: u.total_chunks,
+        received_bytes: u.bytes,
+        complete,
+        missing_chunks: u.missing(20),
+        expires_at_ms: Some(u.touched_ms + UPLOAD_TTL_MS),
+        delay_ms: None,
+        message: if complete {
+            format!("All {} chunks staged. Call restore_backup with confirm, upload_id \"{id}\" and sha256 (hex of the whole zip) to restore.", u.total_chunks)
+        } else {
+            format!(
+                "Chunk staged ({} of {}). Send the missing chunks with upload_id \"{id}\"; pass sha256 with the last one to restore.",
+                u.chunks.len(),
+                u.total_chunks
+            )
+        },
+    }
+}
+
+/// Stages one chunk; returns the upload id. Nothing is kept when it fails.
+fn stage(
+    tc: &ToolContext,
+    a: &RestoreArgs,
+    chunk: &str,
+    now: u64,
+    max: usize,
+    me: &(String, String),
+) -> Result<String, ToolError> {
+    let (Some(index), Some(total)) = (a.chunk_index, a.total_chunks) else {
+        return Err(ToolError::InvalidParams(
+            "chunk_index and total_chunks are required with chunk_base64.".into(),
+        ));
+    };
+    let max_chunks = max.div_ceil(CHUNK_MAX_BYTES) as u32;
+    if total == 0 || total > max_chunks {
+        return Err(refuse(format!(
+            "total_chunks must be between 1 and {max_chunks}: backups over max_restore_mb ({} MB) are refused.",
+            max / (1024 * 1024)
+        )));
+    }
+    if index >= total {
+        return Err(ToolError::InvalidParams(format!(
+            "chunk_index {index} is out of range for total_chunks {total} (indexes start at 0)."
+        )));
+    }
+    let bytes = crypto::b64_decode(chunk).ok_or_else(|| {
+        ToolError::InvalidParams("chunk_base64 is not valid standard base64.".into())
+    })?;
+    if bytes.is_empty() || bytes.len() > CHUNK_MAX_BYTES {
+        return Err(ToolError::InvalidParams(format!(
+            "A chunk must hold 1 to {CHUNK_MAX_BYTES} bytes decoded; this one holds {}.",
+            bytes.len()
+        )));
+    }
+    let state = &tc.ctx.tools;
+    let mut uploads = state.uploads.borrow_mut();
+    let id = match &a.upload_id {
+        Some(id) => {
+            let u = uploads
+                .get(id)
+                .filter(|u| &u.owner == me)
+                .ok_or_else(|| unknown_upload(id))?;
+            if u.total_chunks != total {
+                return Err(ToolError::InvalidParams(format!(
+                    "total_chunks {total} differs from the {} this upload started with.",
+                    u.total_chunks
+                )));
+            }
+            id.clone()
+        }
+        None => {
+            uploads.retain(|_, u| &u.owner != me);
+            if uploads.len() >= MAX_UPLOADS {
+                return Err(refuse(
+                    "Too many restore uploads are staged by other connections; try again in 30 minutes.",
+                ));
+            }
+            let id = crypto::random_token();
+            uploads.insert(
+                id.clone(),
+                Upload {
+                    owner: me.clone(),
+                    total_chunks: total,
+                    chunks: BTreeMap::new(),
+                    bytes: 0,
+                    touched_ms: now,
+                },
+            );
+            id
+        }
+    };
+    // Everything staged, across connections, stays within one max_restore_mb.
+    let others: usize = uploads
+        .iter()
+        .filter(|(k, _)| **k != id)
+        .map(|(_, u)| u.bytes)
+        .sum();
+    let u = uploads.get_mut(&id).expect("upload present");
+    let replaced = u.chunks.get(&index).map_or(0, Vec::len);
+    let new_total = u.bytes - replaced + bytes.len();
+    if new_total > max {
+        uploads.remove(&id);
+        return Err(refuse(format!(
+            "The staged backup would exceed max_restore_mb ({} MB); the upload was discarded.",
+            max / (1024 * 1024)
+        )));
+    }
+    if others + new_total > max {
+        if u.chunks.is_empty() {
+            uploads.remove(&id);
+        }
+        return Err(refuse(
+            "Restore uploads of other connections fill the staging space (max_restore_mb in all); try again when they finish or expire (30 minutes).",
+        ));
+    }
+    u.bytes = new_total;
+    u.chunks.insert(index, bytes);
+    u.touched_ms = now;
+    let (received, total) = (u.chunks.len(), u.total_chunks);
+    drop(uploads);
+    tc.peer.progress(
+        received as f64,
+        Some(total as f64),
+        Some("backup chunks staged"),
+    );
+    Ok(id)
+}

@@ -1,0 +1,219 @@
+//! Logs: the `logger` component (reference/scrypted-host.md §3.3).
+
+use super::resolve::Snapshot;
+use super::schema::{ok, tool, DESTRUCTIVE_IDEMPOTENT, READ};
+use super::{ToolContext, ToolDef, ToolResult};
+use crate::host::LogEntry;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::rc::Rc;
+
+pub fn tools() -> Vec<ToolDef> {
+    vec![
+        tool! {
+            name: "get_logs",
+            title: "Read server logs",
+            description: "Reads Scrypted's persisted logs (the last 48 h), newest first, filtered before returning: device_id (that device's log only), component (case-insensitive substring of the log path or title, e.g. \"zwave\" or \"/device/12\"), level (minimum severity: v verbose < d debug < i info < w warn < e error < a alert), since_ms (Unix time in ms; `now_ms` in every answer helps compute it). Returns at most `limit` entries (default 100, max 1000); `truncated: true` with `next` says how to page further back with offset. Messages longer than 2000 characters are cut.",
+            input: GetLogsArgs,
+            output: GetLogsOut,
+            hints: READ,
+            run: get_logs,
+        },
+        tool! {
+            name: "clear_logs",
+            title: "Clear logs (and alerts)",
+            description: "Clears Scrypted's logs with the logger's clear(): all logs, or only one device's log when device_id is given. WARNING: Scrypted's clear() ALSO DELETES THE ALERTS under the same path — all alerts when no device_id is given. The answer reports how many log entries and alerts were removed.",
+            input: ClearLogsArgs,
+            output: ClearLogsOut,
+            hints: DESTRUCTIVE_IDEMPOTENT,
+            run: clear_logs,
+        },
+    ]
+}
+
+/// Scrypted log levels, least to most severe.
+pub const LEVELS: &[&str] = &["v", "d", "i", "w", "e", "a"];
+/// Longest message returned in full.
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+
+/// A minimum log level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum Level {
+    /// verbose
+    #[serde(rename = "v", alias = "verbose")]
+    V,
+    /// debug
+    #[serde(rename = "d", alias = "debug")]
+    D,
+    /// info
+    #[serde(rename = "i", alias = "info")]
+    I,
+    /// warn
+    #[serde(rename = "w", alias = "warn", alias = "warning")]
+    W,
+    /// error
+    #[serde(rename = "e", alias = "error")]
+    E,
+    /// alert (also creates a persisted alert)
+    #[serde(rename = "a", alias = "alert")]
+    A,
+}
+
+impl Level {
+    fn rank(self) -> usize {
+        self as usize
+    }
+}
+
+fn rank_of(level: &str) -> usize {
+    LEVELS.iter().position(|l| *l == level).unwrap_or(2)
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetLogsArgs {
+    /// Only this device's log (Scrypted device id).
+    #[serde(default)]
+    pub device_id: Option<String>,
+    /// Case-insensitive substring of the entry's path or title, e.g. "zwave" or "/device/12".
+    #[serde(default)]
+    pub component: Option<String>,
+    /// Minimum level: "v" verbose, "d" debug, "i" info, "w" warn, "e" error, "a" alert.
+    #[serde(default)]
+    pub level: Option<Level>,
+    /// Only entries at or after this Unix time in milliseconds.
+    #[serde(default, alias = "sinceMs")]
+    pub since_ms: Option<u64>,
+    /// Most entries to return (default 100, at most 1000).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// Matching entries to skip, newest first (for paging back; default 0).
+    #[serde(default)]
+    pub offset: Option<u32>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LogOut {
+    /// Unix time in ms.
+    pub timestamp: f64,
+    /// v, d, i, w, e or a.
+    pub level: String,
+    pub title: Option<String>,
+    pub path: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GetLogsOut {
+    /// Matching entries, newest first.
+    pub entries: Vec<LogOut>,
+    /// Entries matching the filters, in all.
+    pub matched: usize,
+    pub offset: usize,
+    /// True when older matching entries follow; see `next`.
+    pub truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// The server's current time (Unix ms), to compute since_ms.
+    pub now_ms: u64,
+}
+
+fn cut(message: &str) -> String {
+    if message.chars().count() <= MAX_MESSAGE_CHARS {
+        return message.to_string();
+    }
+    let mut s: String = message.chars().take(MAX_MESSAGE_CHARS).collect();
+    s.push_str("… [cut]");
+    s
+}
+
+async fn get_logs(tc: Rc<ToolContext>, a: GetLogsArgs) -> ToolResult {
+    if let Some(id) = &a.device_id {
+        // The host's getLogger() would create a log for an unknown id: check first.
+        Snapshot::load(&tc).await?.require_device(id)?;
+    }
+    let logs = tc.ctx.host.logs(a.device_id.as_deref()).await?;
+    let component = a.component.as_deref().map(str::to_lowercase);
+    let min = a.level.map_or(0, Level::rank);
+    let mut matched: Vec<LogEntry> = logs
+        .into_iter()
+        .filter(|l| rank_of(&l.level) >= min)
+        .filter(|l| a.since_ms.is_none_or(|s| l.timestamp >= s as f64))
+        .filter(|l| {
+            component.as_ref().is_none_or(|c| {
+                l.path.as_deref().unwrap_or("").to_lowercase().contains(c)
+                    || l.title.as_deref().unwrap_or("").to_lowercase().contains(c)
+            })
+        })
+        .collect();
+    matched.sort_by(|x, y| y.timestamp.total_cmp(&x.timestamp));
+    let total = matched.len();
+    let offset = a.offset.unwrap_or(0) as usize;
+    let limit = super::schema::page_bounds(a.limit, 100, 1000);
+    let entries: Vec<LogOut> = matched
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|l| LogOut {
+            timestamp: l.timestamp,
+            level: l.level,
+            title: l.title,
+            path: l.path,
+            message: cut(&l.message),
+        })
+        .collect();
+    let next = super::schema::next_hint("get_logs", offset, entries.len(), total);
+    ok(GetLogsOut {
+        truncated: next.is_some(),
+        entries,
+        matched: total,
+        offset,
+        next,
+        now_ms: tc.ctx.clock.now_ms(),
+    })
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClearLogsArgs {
+    /// Clear only this device's log (and its alerts); omit to clear everything.
+    #[serde(default)]
+    pub device_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ClearLogsOut {
+    /// The device whose log was cleared; null for all logs.
+    pub device_id: Option<String>,
+    /// Log entries removed.
+    pub logs_removed: usize,
+    /// Alerts removed along with them.
+    pub alerts_removed: usize,
+    pub message: String,
+}
+
+async fn clear_logs(tc: Rc<ToolContext>, a: ClearLogsArgs) -> ToolResult {
+    if let Some(id) = &a.device_id {
+        Snapshot::load(&tc).await?.require_device(id)?;
+    }
+    let host = &tc.ctx.host;
+    let logs_before = host.logs(a.device_id.as_deref()).await?.len();
+    let alerts_before = host.alerts().await?.len();
+    host.clear_logs(a.device_id.as_deref()).await?;
+    let logs_after = host.logs(a.device_id.as_deref()).await?.len();
+    let alerts_after = host.alerts().await?.len();
+    let logs_removed = logs_before.saturating_sub(logs_after);
+    let alerts_removed = alerts_before.saturating_sub(alerts_after);
+    ok(ClearLogsOut {
+        message: format!(
+            "Cleared {logs_removed} log entries and {alerts_removed} alerts{}.",
+            a.device_id
+                .as_deref()
+                .map(|d| format!(" of device {d}"))
+                .unwrap_or_default()
+        ),
+        device_id: a.device_id,
+        logs_removed,
+        alerts_removed,
+    })
+}

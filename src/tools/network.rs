@@ -1,0 +1,304 @@
+//! Network: `addresses` and `cors` (reference/scrypted-host.md §3.5).
+
+use super::plugins::NoArgs;
+use super::resolve::Snapshot;
+use super::schema::{ok, tool, DESTRUCTIVE_IDEMPOTENT, READ};
+use super::{ToolContext, ToolDef, ToolError, ToolResult};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::rc::Rc;
+
+/// Said in every result of a memory-only setting.
+pub const MEMORY_ONLY: &str = "Kept in the Scrypted server's memory only: lost when the server restarts, and other plugins (e.g. Scrypted Cloud) may overwrite it at startup.";
+
+const MAX_ENTRIES: usize = 64;
+
+pub fn tools() -> Vec<ToolDef> {
+    vec![
+        tool! {
+            name: "get_local_addresses",
+            title: "Get local addresses",
+            description: "The LAN addresses (IPs or interface names) Scrypted uses to build local URLs; null when none are configured (Scrypted then picks automatically).",
+            input: NoArgs,
+            output: LocalAddressesOut,
+            hints: READ,
+            run: get_local_addresses,
+        },
+        tool! {
+            name: "set_local_addresses",
+            title: "Set local addresses",
+            description: "Replaces the list of LAN addresses (IP addresses or network interface names such as \"eth0\") Scrypted uses for local URLs; saved in the database. A wrong value breaks local URLs for cameras and apps; [] returns to automatic selection. Returns the list before and after.",
+            input: SetLocalAddressesArgs,
+            output: SetLocalAddressesOut,
+            hints: DESTRUCTIVE_IDEMPOTENT,
+            run: set_local_addresses,
+        },
+        tool! {
+            name: "get_external_addresses",
+            title: "Get external addresses",
+            description: "The external addresses registered for a plugin or device id. These live in server memory only (lost on restart, rewritten by plugins such as Scrypted Cloud at startup).",
+            input: TargetArgs,
+            output: AddressesOut,
+            hints: READ,
+            run: get_external_addresses,
+        },
+        tool! {
+            name: "set_external_addresses",
+            title: "Set external addresses (until restart)",
+            description: "Replaces the external addresses registered for a plugin or device id. MEMORY ONLY: the change lasts until the Scrypted server restarts and plugins may overwrite it at startup. Returns the list before and after.",
+            input: SetAddressesArgs,
+            output: SetAddressesOut,
+            hints: DESTRUCTIVE_IDEMPOTENT,
+            run: set_external_addresses,
+        },
+        tool! {
+            name: "get_cors",
+            title: "Get CORS origins",
+            description: "The browser origins allowed to call a plugin's or device's endpoints (CORS), plus the server-wide SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS that always applies too. The per-id list lives in server memory only (lost on restart).",
+            input: TargetArgs,
+            output: CorsOut,
+            hints: READ,
+            run: get_cors,
+        },
+        tool! {
+            name: "set_cors",
+            title: "Set CORS origins (until restart)",
+            description: "Replaces the CORS origins (e.g. \"https://app.example.com\") allowed for a plugin's or device's endpoints. MEMORY ONLY: the change lasts until the Scrypted server restarts; for a permanent setting use SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS in .env (set_dotenv). Returns the list before and after.",
+            input: SetCorsArgs,
+            output: SetCorsOut,
+            hints: DESTRUCTIVE_IDEMPOTENT,
+            run: set_cors,
+        },
+    ]
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LocalAddressesOut {
+    /// Configured addresses; null when unset (automatic).
+    pub addresses: Option<Vec<String>>,
+    /// Whether any are configured.
+    pub configured: bool,
+}
+
+async fn get_local_addresses(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
+    let addresses = tc.ctx.host.local_addresses().await?;
+    ok(LocalAddressesOut {
+        configured: addresses.as_ref().is_some_and(|a| !a.is_empty()),
+        addresses,
+    })
+}
+
+fn check_list(list: &[String], what: &str, valid: impl Fn(&str) -> bool) -> Result<(), ToolError> {
+    if list.len() > MAX_ENTRIES {
+        return Err(ToolError::InvalidParams(format!(
+            "At most {MAX_ENTRIES} {what}s."
+        )));
+    }
+    for item in list {
+        if !valid(item) {
+            return Err(ToolError::InvalidParams(format!(
+                "'{item}' is not a valid {what}; nothing was changed."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An IP address or an interface / host name.
+fn valid_address(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && (s.parse::<std::net::IpAddr>().is_ok()
+            || s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-_%".contains(c)))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetLocalAddressesArgs {
+    /// The complete new list: IP addresses (e.g. "192.168.1.10") or interface names (e.g. "eth0").
+    pub addresses: Vec<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SetLocalAddressesOut {
+    pub before: Option<Vec<String>>,
+    pub after: Option<Vec<String>>,
+}
+
+async fn set_local_addresses(tc: Rc<ToolContext>, a: SetLocalAddressesArgs) -> ToolResult {
+    check_list(&a.addresses, "address", valid_address)?;
+    let before = tc.ctx.host.local_addresses().await?;
+    tc.ctx.host.set_local_addresses(a.addresses).await?;
+    let after = tc.ctx.host.local_addresses().await?;
+    ok(SetLocalAddressesOut { before, after })
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetArgs {
+    /// A plugin id (npm package name, e.g. "@scrypted/cloud") or a device id.
+    pub id: String,
+}
+
+/// Plugin ids and device ids are both keys of these maps: accept either, refuse others.
+async fn check_target(tc: &ToolContext, id: &str) -> Result<(), ToolError> {
+    let snap = Snapshot::load(tc).await?;
+    if snap.device(id).is_some() || snap.plugin_root(id).is_some() {
+        return Ok(());
+    }
+    Err(ToolError::failed(format!(
+        "'{id}' is neither an installed plugin id nor a device id; see list_plugins and list_devices."
+    )))
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AddressesOut {
+    pub id: String,
+    pub addresses: Vec<String>,
+    /// Always false: memory only.
+    pub persisted: bool,
+    pub note: String,
+}
+
+async fn get_external_addresses(tc: Rc<ToolContext>, a: TargetArgs) -> ToolResult {
+    check_target(&tc, &a.id).await?;
+    let addresses = tc.ctx.host.external_addresses(&a.id).await?;
+    ok(AddressesOut {
+        id: a.id,
+        addresses,
+        persisted: false,
+        note: MEMORY_ONLY.into(),
+    })
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetAddressesArgs {
+    /// A plugin id (npm package name) or a device id.
+    pub id: String,
+    /// The complete new list of external addresses (host names, IPs or URLs).
+    pub addresses: Vec<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SetAddressesOut {
+    pub id: String,
+    pub before: Vec<String>,
+    pub after: Vec<String>,
+    /// Always false: memory only, lost on restart.
+    pub persisted: bool,
+    pub note: String,
+}
+
+async fn set_external_addresses(tc: Rc<ToolContext>, a: SetAddressesArgs) -> ToolResult {
+    check_list(&a.addresses, "external address", |s| {
+        !s.is_empty() && s.len() <= 2048 && !s.chars().any(char::is_whitespace)
+    })?;
+    check_target(&tc, &a.id).await?;
+    let before = tc.ctx.host.external_addresses(&a.id).await?;
+    tc.ctx
+        .host
+        .set_external_addresses(&a.id, a.addresses)
+        .await?;
+    let after = tc.ctx.host.external_addresses(&a.id).await?;
+    ok(SetAddressesOut {
+        id: a.id,
+        before,
+        after,
+        persisted: false,
+        note: MEMORY_ONLY.into(),
+    })
+}
+
+/// `scheme://host[:port]` exactly, as browsers send in `Origin`.
+fn valid_origin(s: &str) -> bool {
+    if s == "*" {
+        return false;
+    }
+    match url::Url::parse(s) {
+        Ok(u) => {
+            matches!(u.scheme(), "http" | "https")
+                && u.host().is_some()
+                && u.origin().ascii_serialization() == s
+        }
+        Err(_) => false,
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CorsOut {
+    pub id: String,
+    /// Origins allowed for this id (memory only).
+    pub origins: Vec<String>,
+    /// Origins from SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS, allowed for every id (persistent).
+    pub env_origins: Vec<String>,
+    /// Always false: the per-id list is memory only.
+    pub persisted: bool,
+    pub note: String,
+}
+
+async fn env_origins(tc: &ToolContext) -> Result<Vec<String>, ToolError> {
+    let env = tc.ctx.host.scrypted_env().await?;
+    Ok(env
+        .get("SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS")
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+async fn get_cors(tc: Rc<ToolContext>, a: TargetArgs) -> ToolResult {
+    check_target(&tc, &a.id).await?;
+    let origins = tc.ctx.host.cors(&a.id).await?;
+    ok(CorsOut {
+        id: a.id,
+        origins,
+        env_origins: env_origins(&tc).await?,
+        persisted: false,
+        note: MEMORY_ONLY.into(),
+    })
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetCorsArgs {
+    /// A plugin id (npm package name) or a device id.
+    pub id: String,
+    /// The complete new list of origins, each "scheme://host[:port]" without a path,
+    /// e.g. "https://app.example.com". [] removes them all.
+    pub origins: Vec<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SetCorsOut {
+    pub id: String,
+    pub before: Vec<String>,
+    pub after: Vec<String>,
+    /// Always false: memory only, lost on restart.
+    pub persisted: bool,
+    pub note: String,
+}
+
+async fn set_cors(tc: Rc<ToolContext>, a: SetCorsArgs) -> ToolResult {
+    check_list(
+        &a.origins,
+        "origin (scheme://host[:port], no path)",
+        valid_origin,
+    )?;
+    check_target(&tc, &a.id).await?;
+    let before = tc.ctx.host.cors(&a.id).await?;
+    tc.ctx.host.set_cors(&a.id, a.origins).await?;
+    let after = tc.ctx.host.cors(&a.id).await?;
+    ok(SetCorsOut {
+        id: a.id,
+        before,
+        after,
+        persisted: false,
+        note: MEMORY_ONLY.into(),
+    })
+}

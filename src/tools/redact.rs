@@ -1,0 +1,209 @@
+//! Secret redaction: environment variables, `.env` text and plugin storage are shown
+//! with secret-looking values replaced by [`REDACTED`]; writers that receive the
+//! placeholder keep the current value, so a read-modify-write round trip never destroys
+//! a secret.
+
+use std::collections::BTreeMap;
+
+/// What a redacted value is replaced with.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// Name fragments (case-insensitive) that mark a key as secret.
+pub const SECRET_MARKERS: &[&str] = &[
+    "TOKEN",
+    "SECRET",
+    "AUTH",
+    "PASSWORD",
+    "PASSWD",
+    "PASSPHRASE",
+    "KEY",
+    "CREDENTIAL",
+    "PRIVATE",
+    "COOKIE",
+    "SALT",
+];
+
+/// Whether a key (env name, storage key) looks like it holds a secret.
+pub fn is_secret_key(key: &str) -> bool {
+    let upper = key.to_ascii_uppercase();
+    SECRET_MARKERS.iter().any(|m| upper.contains(m))
+}
+
+/// Whether a value looks like a credential whatever its key (`Bearer …`, `Basic …`).
+pub fn is_secret_value(value: &str) -> bool {
+    let v = value.trim_start().to_ascii_lowercase();
+    v.starts_with("bearer ") || v.starts_with("basic ")
+}
+
+/// A map with secret-looking entries replaced by the placeholder; also returns the keys
+/// that were redacted.
+pub fn redact_map(map: &BTreeMap<String, String>) -> (BTreeMap<String, String>, Vec<String>) {
+    let mut redacted = Vec::new();
+    let out = map
+        .iter()
+        .map(|(k, v)| {
+            if is_secret_key(k) || is_secret_value(v) {
+                redacted.push(k.clone());
+                (k.clone(), REDACTED.to_string())
+            } else {
+                (k.clone(), v.clone())
+            }
+        })
+        .collect();
+    (out, redacted)
+}
+
+/// One `KEY=value` line of a `.env` file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvLine<'a> {
+    /// Text before the key (indentation and an optional `export `).
+    pub prefix: &'a str,
+    pub key: &'a str,
+    /// Everything after `=`, verbatim.
+    pub raw_value: &'a str,
+}
+
+/// Parses an assignment line; `None` for blanks, comments and anything else.
+pub fn parse_env_line(line: &str) -> Option<EnvLine<'_>> {
+    let trimmed = line.trim_start();
+    if trimmed.is_empty() || trimmed.starts_with('#') {
+        return None;
+    }
+    let after_export = trimmed
+        .strip_prefix("export ")
+        .map(str::trim_start)
+        .unwrap_or(trimmed);
+    let prefix_len = line.len() - after_export.len();
+    let eq = after_export.find('=')?;
+    let key = after_export[..eq].trim_end();
+    if key.is_empty()
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+    {
+        return None;
+    }
+    Some(EnvLine {
+        prefix: &line[..prefix_len],
+        key,
+        raw_value: &after_export[eq + 1..],
+    })
+}
+
+/// The value without surrounding whitespace and matching quotes.
+pub fn unquote(raw: &str) -> &str {
+    let t = raw.trim();
+    for q in ['"', '\''] {
+        if t.len() >= 2 && t.starts_with(q) && t.ends_with(q) {
+            return &t[1..t.len() - 1];
+        }
+    }
+    t
+}
+
+/// `.env` text with secret-looking values replaced; returns the redacted keys.
+pub fn redact_dotenv(text: &str) -> (String, Vec<String>) {
+    let mut keys = Vec::new();
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        match parse_env_line(body) {
+            Some(l) if is_secret_key(l.key) || is_secret_value(unquote(l.raw_value)) => {
+                if !keys.iter().any(|k| k == l.key) {
+                    keys.push(l.key.to_string());
+                }
+                out.push_str(l.prefix);
+                out.push_str(l.key);
+                out.push('=');
+                out.push_str(REDACTED);
+            }
+            _ => out.push_str(body),
+        }
+        out.push_str(nl);
+    }
+    (out, keys)
+}
+
+/// Replaces every placeholder value in `new_text` with that key's current raw value from
+/// `current`. Returns the text and the keys kept; `Err` names a placeholder key that has
+/// no current value (nothing to keep), so nothing is written.
+pub fn restore_dotenv(new_text: &str, current: &str) -> Result<(String, Vec<String>), String> {
+    let mut existing: BTreeMap<&str, &str> = BTreeMap::new();
+    for line in current.lines() {
+        if let Some(l) = parse_env_line(line) {
+            existing.insert(l.key, l.raw_value);
+        }
+    }
+    let mut kept = Vec::new();
+    let mut out = String::with_capacity(new_text.len());
+    for line in new_text.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        match parse_env_line(body) {
+            Some(l) if unquote(l.raw_value) == REDACTED => {
+                let Some(raw) = existing.get(l.key) else {
+                    return Err(format!(
+                        "{} has the placeholder {REDACTED} but no current value to keep; give it a real value or remove the line.",
+                        l.key
+                    ));
+                };
+                if !kept.iter().any(|k| k == l.key) {
+                    kept.push(l.key.to_string());
+                }
+                out.push_str(l.prefix);
+                out.push_str(l.key);
+                out.push('=');
+                out.push_str(raw);
+            }
+            _ => out.push_str(body),
+        }
+        out.push_str(nl);
+    }
+    Ok((out, kept))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_keys() {
+        for k in [
+            "SCRYPTED_ADMIN_TOKEN",
+            "SCRYPTED_CLUSTER_SECRET",
+            "SCRYPTED_WEBHOOK_UPDATE_AUTHORIZATION",
+            "mqtt_password",
+            "apiKey",
+            "AWS_CREDENTIALS",
+        ] {
+            assert!(is_secret_key(k), "{k}");
+        }
+        for k in ["SCRYPTED_VOLUME", "TZ", "SCRYPTED_INSECURE_PORT", "ip"] {
+            assert!(!is_secret_key(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn dotenv_round_trip_keeps_secrets() {
+        let cur = "# c\nexport A_TOKEN=\"s e c\"\nTZ=UTC\nB_PASSWORD=x#y\n";
+        let (red, keys) = redact_dotenv(cur);
+        assert_eq!(
+            red,
+            "# c\nexport A_TOKEN=[REDACTED]\nTZ=UTC\nB_PASSWORD=[REDACTED]\n"
+        );
+        assert_eq!(keys, vec!["A_TOKEN", "B_PASSWORD"]);
+        let edited = red.replace("TZ=UTC", "TZ=Europe/Berlin");
+        let (back, kept) = restore_dotenv(&edited, cur).unwrap();
+        assert_eq!(
+            back,
+            "# c\nexport A_TOKEN=\"s e c\"\nTZ=Europe/Berlin\nB_PASSWORD=x#y\n"
+        );
+        assert_eq!(kept, vec!["A_TOKEN", "B_PASSWORD"]);
+        assert!(restore_dotenv("NEW_TOKEN=\"[REDACTED]\"", cur).is_err());
+    }
+}

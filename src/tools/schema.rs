@@ -1,0 +1,162 @@
+//! Schemas generated from Rust types (schemars), argument parsing, and result helpers
+//! shared by every tool.
+
+use super::{Hints, ToolError, ToolOutput, ToolResult};
+use schemars::generate::SchemaSettings;
+use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Reads state only.
+pub const READ: Hints = Hints {
+    read_only: true,
+    destructive: false,
+    idempotent: true,
+    open_world: false,
+};
+/// Reads state only, from the npm registry (outside this server).
+pub const READ_OPEN: Hints = Hints {
+    read_only: true,
+    destructive: false,
+    idempotent: true,
+    open_world: true,
+};
+/// Changes, deletes, replaces or ends something; repeating it changes nothing more.
+pub const DESTRUCTIVE_IDEMPOTENT: Hints = Hints {
+    read_only: false,
+    destructive: true,
+    idempotent: true,
+    open_world: false,
+};
+/// Changes, deletes, replaces or ends something; each call acts again.
+pub const DESTRUCTIVE: Hints = Hints {
+    read_only: false,
+    destructive: true,
+    idempotent: false,
+    open_world: false,
+};
+/// Adds or changes without destroying anything; repeating it changes nothing more.
+pub const ADDITIVE_IDEMPOTENT: Hints = Hints {
+    read_only: false,
+    destructive: false,
+    idempotent: true,
+    open_world: false,
+};
+/// Adds something; a second call does not add it twice but fails instead.
+pub const ADDITIVE: Hints = Hints {
+    read_only: false,
+    destructive: false,
+    idempotent: false,
+    open_world: false,
+};
+
+fn clean(mut schema: Map<String, Value>) -> Map<String, Value> {
+    schema.remove("$schema");
+    schema.remove("title");
+    schema.remove("$defs");
+    schema.insert("type".into(), Value::String("object".into()));
+    schema
+}
+
+/// The `inputSchema` of a tool taking `T`: a self-contained object schema (subschemas
+/// inlined). A struct without fields gives `{type: object, additionalProperties: false}`.
+pub fn input<T: JsonSchema>() -> Map<String, Value> {
+    let schema = SchemaSettings::draft2020_12()
+        .with(|s| s.inline_subschemas = true)
+        .for_deserialize()
+        .into_generator()
+        .into_root_schema_for::<T>();
+    let mut map = clean(schema.as_object().cloned().unwrap_or_default());
+    map.remove("description");
+    let empty = map
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_none_or(|p| p.is_empty());
+    if empty {
+        let mut m = Map::new();
+        m.insert("type".into(), Value::String("object".into()));
+        m.insert("additionalProperties".into(), Value::Bool(false));
+        return m;
+    }
+    map
+}
+
+/// The `outputSchema` of a tool returning `T` (serialized form).
+pub fn output<T: JsonSchema>() -> Map<String, Value> {
+    let schema = SchemaSettings::draft2020_12()
+        .with(|s| s.inline_subschemas = true)
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<T>();
+    clean(schema.as_object().cloned().unwrap_or_default())
+}
+
+/// Parses tool arguments (absent = `{}`); a mismatch is `InvalidParams` with serde's
+/// message, which names the field.
+pub fn parse<T: DeserializeOwned>(args: Value) -> Result<T, ToolError> {
+    let args = match args {
+        Value::Null => Value::Object(Map::new()),
+        Value::Object(_) => args,
+        _ => {
+            return Err(ToolError::InvalidParams(
+                "Tool arguments must be a JSON object.".into(),
+            ))
+        }
+    };
+    serde_json::from_value(args)
+        .map_err(|e| ToolError::InvalidParams(format!("Invalid arguments: {e}")))
+}
+
+/// A successful result with `value` as `structuredContent`.
+pub fn ok<T: Serialize>(value: T) -> ToolResult {
+    let structured = serde_json::to_value(value)
+        .map_err(|e| ToolError::failed(format!("could not encode the result: {e}")))?;
+    Ok(ToolOutput::new(structured))
+}
+
+/// Builds a `ToolDef` whose runner parses `$input` and calls `$f(tc, args)`.
+macro_rules! tool {
+    (
+        name: $name:literal,
+        title: $title:literal,
+        description: $desc:expr,
+        input: $input:ty,
+        output: $output:ty,
+        hints: $hints:expr,
+        run: $f:path $(,)?
+    ) => {
+        $crate::tools::ToolDef {
+            name: $name,
+            title: $title,
+            description: $desc,
+            input_schema: $crate::tools::schema::input::<$input>(),
+            output_schema: Some($crate::tools::schema::output::<$output>()),
+            hints: $hints,
+            run: |tc, args| {
+                use futures::FutureExt;
+                async move {
+                    let parsed: $input = $crate::tools::schema::parse(args)?;
+                    $f(tc, parsed).await
+                }
+                .boxed_local()
+            },
+        }
+    };
+}
+pub(crate) use tool;
+
+/// Default and ceiling for `limit` arguments.
+pub fn page_bounds(limit: Option<u32>, default: u32, max: u32) -> usize {
+    limit.unwrap_or(default).clamp(1, max) as usize
+}
+
+/// How to fetch the rest of a capped list.
+pub fn next_hint(tool: &str, offset: usize, returned: usize, total: usize) -> Option<String> {
+    let next = offset + returned;
+    (next < total).then(|| {
+        format!(
+            "Showing {returned} of {total} from offset {offset}. Call {tool} again with offset {next} for more."
+        )
+    })
+}

@@ -1,0 +1,206 @@
+//! Server: `info`, `service-control`, `env-control` (reference/scrypted-host.md §3.2).
+
+use super::plugins::{NoArgs, SELF_ACTION_DELAY_MS};
+use super::redact::{redact_dotenv, redact_map, restore_dotenv, REDACTED};
+use super::schema::{ok, tool, DESTRUCTIVE, DESTRUCTIVE_IDEMPOTENT, READ};
+use super::{ToolContext, ToolDef, ToolError, ToolResult};
+use crate::host::Deferred;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// Largest `.env` text set_dotenv writes.
+pub const MAX_DOTENV_BYTES: usize = 64 * 1024;
+
+pub fn tools() -> Vec<ToolDef> {
+    vec![
+        tool! {
+            name: "get_server_info",
+            title: "Server version and environment",
+            description: "The Scrypted server version and its SCRYPTED_* environment variables. Values whose names look secret (TOKEN, SECRET, AUTH…, PASSWORD, KEY, CREDENTIAL, …) are shown as \"[REDACTED]\" and listed in redacted_keys. Scrypted cannot report whether an update is available (its getUpdateAvailable always fails).",
+            input: NoArgs,
+            output: ServerInfoOut,
+            hints: READ,
+            run: get_server_info,
+        },
+        tool! {
+            name: "restart_server",
+            title: "Restart the Scrypted server",
+            description: "Restarts the whole Scrypted server (service-control restart: the process exits and Docker or the service manager must start it again). Every plugin stops, including this MCP server: the answer is sent first and the restart runs about 1.5 s later; reconnect after the server is back (usually under a minute). Confirm with the user first.",
+            input: NoArgs,
+            output: ScheduledOut,
+            hints: DESTRUCTIVE,
+            run: restart_server,
+        },
+        tool! {
+            name: "update_server",
+            title: "Update the Scrypted server",
+            description: "Updates the Scrypted server (service-control update): calls the SCRYPTED_WEBHOOK_UPDATE webhook when configured (e.g. Watchtower), otherwise marks an update and restarts so the installer updates on start. The server goes down, including this MCP server: the answer is sent first and the update starts about 1.5 s later. Confirm with the user first.",
+            input: NoArgs,
+            output: ScheduledOut,
+            hints: DESTRUCTIVE,
+            run: update_server,
+        },
+        tool! {
+            name: "get_dotenv",
+            title: "Read the server's .env file",
+            description: "Reads <volume>/.env, the environment file Scrypted loads at start. Values of secret-looking keys are shown as \"[REDACTED]\" (listed in redacted_keys). To change the file, edit this text and pass it to set_dotenv: lines still holding \"[REDACTED]\" keep their current secret. A missing file is reported as exists: false with empty text.",
+            input: NoArgs,
+            output: DotEnvOut,
+            hints: READ,
+            run: get_dotenv,
+        },
+        tool! {
+            name: "set_dotenv",
+            title: "Write the server's .env file",
+            description: "Overwrites <volume>/.env with the given text (the whole file). Any KEY=[REDACTED] line keeps that key's current value, so text from get_dotenv can be edited and written back without destroying secrets; a placeholder for a key that has no current value is refused and nothing is written. Takes effect only after restart_server.",
+            input: SetDotEnvArgs,
+            output: SetDotEnvOut,
+            hints: DESTRUCTIVE_IDEMPOTENT,
+            run: set_dotenv,
+        },
+    ]
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ServerInfoOut {
+    /// Scrypted server version.
+    pub version: String,
+    /// SCRYPTED_* variables; secret-looking values are "[REDACTED]".
+    pub env: BTreeMap<String, String>,
+    /// Names of the redacted variables.
+    pub redacted_keys: Vec<String>,
+    /// Always null: Scrypted cannot tell.
+    pub update_available: Option<bool>,
+}
+
+async fn get_server_info(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
+    let version = tc.ctx.host.server_version().await?;
+    let env = tc.ctx.host.scrypted_env().await?;
+    let (env, redacted_keys) = redact_map(&env);
+    ok(ServerInfoOut {
+        version,
+        env,
+        redacted_keys,
+        update_available: None,
+    })
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ScheduledOut {
+    /// Always "scheduled": the action runs after this answer.
+    pub status: String,
+    /// "restart" or "update".
+    pub action: String,
+    /// Delay before the action, in ms.
+    pub delay_ms: u32,
+    pub message: String,
+}
+
+async fn restart_server(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
+    tc.ctx
+        .host
+        .defer(SELF_ACTION_DELAY_MS, Deferred::RestartServer);
+    ok(ScheduledOut {
+        status: "scheduled".into(),
+        action: "restart".into(),
+        delay_ms: SELF_ACTION_DELAY_MS,
+        message: "The Scrypted server restarts in about 1.5 s. This MCP session ends then; reconnect once the server is back. If nothing brings it back, it was not running under Docker or a service manager.".into(),
+    })
+}
+
+async fn update_server(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
+    let env = tc.ctx.host.scrypted_env().await?;
+    let webhook = env
+        .get("SCRYPTED_WEBHOOK_UPDATE")
+        .is_some_and(|v| !v.trim().is_empty());
+    tc.ctx
+        .host
+        .defer(SELF_ACTION_DELAY_MS, Deferred::UpdateServer);
+    ok(ScheduledOut {
+        status: "scheduled".into(),
+        action: "update".into(),
+        delay_ms: SELF_ACTION_DELAY_MS,
+        message: if webhook {
+            "The update starts in about 1.5 s through the SCRYPTED_WEBHOOK_UPDATE webhook; the server then goes down and this MCP session ends. Reconnect once it is back.".into()
+        } else {
+            "The update starts in about 1.5 s: Scrypted marks an update and restarts, and its installer updates on start. This MCP session ends then; reconnect once the server is back.".into()
+        },
+    })
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DotEnvOut {
+    /// Whether the file exists.
+    pub exists: bool,
+    /// The file's text with secret values replaced by "[REDACTED]".
+    pub text: String,
+    /// Keys whose values were redacted.
+    pub redacted_keys: Vec<String>,
+}
+
+/// The current `.env` text, `None` when the file does not exist (only the message text
+/// tells, because the error code does not survive Scrypted's RPC).
+async fn read_dotenv(tc: &ToolContext) -> Result<Option<String>, ToolError> {
+    match tc.ctx.host.dotenv().await {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.message.contains("ENOENT") || e.message.contains("no such file") => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn get_dotenv(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
+    let current = read_dotenv(&tc).await?;
+    let exists = current.is_some();
+    let (text, redacted_keys) = redact_dotenv(current.as_deref().unwrap_or(""));
+    ok(DotEnvOut {
+        exists,
+        text,
+        redacted_keys,
+    })
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetDotEnvArgs {
+    /// The complete new file, KEY=value lines; "KEY=[REDACTED]" keeps that key's current value.
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SetDotEnvOut {
+    /// Always true.
+    pub written: bool,
+    /// Bytes written.
+    pub bytes: usize,
+    /// Keys sent as "[REDACTED]" whose current values were kept.
+    pub kept_secret_keys: Vec<String>,
+    /// Always true: Scrypted reads .env only at start.
+    pub restart_required: bool,
+    pub message: String,
+}
+
+async fn set_dotenv(tc: Rc<ToolContext>, a: SetDotEnvArgs) -> ToolResult {
+    if a.text.len() > MAX_DOTENV_BYTES {
+        return Err(ToolError::InvalidParams(format!(
+            "text is {} bytes; a .env file over {MAX_DOTENV_BYTES} bytes is refused.",
+            a.text.len()
+        )));
+    }
+    let (text, kept) = if a.text.contains(REDACTED) {
+        let current = read_dotenv(&tc).await?.unwrap_or_default();
+        restore_dotenv(&a.text, &current)
+            .map_err(|e| ToolError::failed(format!("{e} Nothing was written.")))?
+    } else {
+        (a.text, Vec::new())
+    };
+    tc.ctx.host.set_dotenv(&text).await?;
+    ok(SetDotEnvOut {
+        written: true,
+        bytes: text.len(),
+        kept_secret_keys: kept,
+        restart_required: true,
+        message: ".env written; it takes effect after restart_server.".into(),
+    })
+}

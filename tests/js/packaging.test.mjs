@@ -1,0 +1,243 @@
+// Packaging: dist/plugin.zip loads the way Scrypted's plugin worker loads it
+// (reference/scrypted-host.md §7: unzip, cwd = the zip's fs/ folder, no sdk.json → evaluate
+// main.nodejs.js with injected parameters, instance = exports.default || exports, a class is
+// constructed with new) and answers; `npm pack` yields what Scrypted's installNpm needs
+// (package/dist/plugin.zip + package/package.json with the scrypted section and keyword);
+// package.json's identity matches scrypted-manifest.json.
+import AdmZip from 'adm-zip';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+import zlib from 'node:zlib';
+import { ensureBuilt, manifestFields } from '../../js-shim/build.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const ZIP = path.join(ROOT, 'dist/plugin.zip');
+const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'scrypted-manifest.json'), 'utf8'));
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scrypted-mcp-packaging-'));
+const originalCwd = process.cwd();
+
+before(async () => {
+  await ensureBuilt({ variants: ['release'], quiet: true });
+});
+after(() => {
+  process.chdir(originalCwd);
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Minimal Scrypted-like managers: enough for the plugin to start and answer. */
+function fakeManagers() {
+  const storage = new Map();
+  const calls = [];
+  const localStorage = {
+    getItem: (k) => storage.get(k), // undefined for missing keys, like Scrypted's StorageImpl
+    setItem: (k, v) => void storage.set(k, String(v)),
+    removeItem: (k) => void storage.delete(k),
+    clear: () => storage.clear(),
+    key: (i) => [...storage.keys()][i],
+    get length() { return storage.size; },
+  };
+  const components = {
+    info: { getVersion: async () => '0.144.2', getScryptedEnv: async () => ({ SCRYPTED_INSECURE_PORT: '11080' }) },
+  };
+  const systemManager = {
+    getComponent: async (name) => {
+      calls.push(name);
+      if (name === 'SCRYPTED_INSECURE_PORT') return 11080;
+      if (name === 'SCRYPTED_SECURE_PORT') return 10443;
+      return components[name];
+    },
+    getSystemState: () => ({}),
+    getDeviceById: () => undefined,
+  };
+  const endpointManager = {
+    getLocalEndpoint: async (_n, o) => `${o?.insecure ? 'http' : 'https'}://127.0.0.1:${o?.insecure ? 11080 : 10443}/endpoint/scrypted-mcp/${o?.public ? 'public/' : ''}`,
+    getPath: async (_n, o) => `/endpoint/scrypted-mcp/${o?.public ? 'public/' : ''}`,
+  };
+  const deviceManager = { getDeviceStorage: () => localStorage, onDeviceEvent: async () => {} };
+  return { storage, calls, params: { systemManager, deviceManager, endpointManager, mediaManager: {}, localStorage } };
+}
+
+/** The loader of plugin-remote-worker.ts onLoadZip, reduced to what a plugin can observe. */
+async function loadLikeScrypted(zipFile, injected) {
+  const unzipped = path.join(tmp, 'unzipped');
+  new AdmZip(zipFile).extractAllTo(unzipped, true);
+  const fsDir = path.join(unzipped, 'fs');
+  fs.mkdirSync(fsDir, { recursive: true });
+  process.chdir(fsDir);
+  assert.equal(fs.existsSync(path.join(unzipped, 'sdk.json')), false, 'no sdk.json: Scrypted must use injected globals');
+  const script = fs.readFileSync(path.join(unzipped, 'main.nodejs.js'), 'utf8');
+  const require = createRequire(path.join(unzipped, 'main.nodejs.js'));
+  const params = {
+    __filename: undefined, exports: {}, window: {}, require, console,
+    pluginHostAPI: undefined, pluginRuntimeAPI: undefined, ...injected,
+  };
+  params.module = { exports: {} };
+  params.exports = params.module.exports;
+  const f = vm.compileFunction(script, Object.keys(params), { filename: '/scrypted-mcp/main.nodejs.js' });
+  f(...Object.values(params));
+  const exports = params.module.exports;
+  let instance = exports.default || exports;
+  assert.ok(instance.toString().startsWith('class '), 'the default export is a class Scrypted constructs with new');
+  if (instance.toString().startsWith('class ')) instance = new instance();
+  if (typeof instance === 'function') instance = await instance();
+  return instance;
+}
+
+/** Calls onRequest and collects what it sent; fails unless exactly one send* happened. */
+async function request(plugin, req) {
+  const sent = [];
+  const res = {
+    send: (body, options) => sent.push({ kind: 'send', body, ...options }),
+    sendStream: (gen, options) => sent.push({ kind: 'sendStream', gen, ...options }),
+    sendFile: (p) => sent.push({ kind: 'sendFile', p }),
+  };
+  await plugin.onRequest(req, res);
+  assert.equal(sent.length, 1, `exactly one send per request, got ${sent.length}`);
+  const r = sent[0];
+  const headers = Object.fromEntries(Object.entries(r.headers || {}).map(([k, v]) => [k.toLowerCase(), v]));
+  return { ...r, headers, json: () => JSON.parse(String(r.body)) };
+}
+
+const base = (url, extra = {}) => ({
+  method: 'GET',
+  url: `/endpoint/scrypted-mcp/public${url}`,
+  rootPath: '/endpoint/scrypted-mcp/public',
+  isPublicEndpoint: true,
+  headers: { host: '127.0.0.1:11080', accept: '*/*' },
+  ...extra,
+});
+
+describe('dist/plugin.zip', () => {
+  test('layout: main.nodejs.js and README.md at the root, no sdk.json, wasm embedded', () => {
+    const zip = new AdmZip(ZIP);
+    const names = zip.getEntries().map((e) => e.entryName).sort();
+    assert.ok(names.includes('main.nodejs.js'), names.join(', '));
+    assert.ok(names.includes('README.md'), names.join(', '));
+    assert.ok(!names.includes('sdk.json'));
+    assert.ok(!names.some((n) => n.endsWith('.wasm')), 'the wasm is embedded in main.nodejs.js, not shipped as a file');
+    const main = zip.readAsText('main.nodejs.js');
+    assert.ok(!/readFileSync\([^)]*\.wasm/.test(main), 'no file-path assumption for the wasm');
+  });
+
+  let plugin;
+  let fake;
+  test('loads like Scrypted: cwd in fs/, injected globals, exports.default constructed', async () => {
+    fake = fakeManagers();
+    plugin = await loadLikeScrypted(ZIP, fake.params);
+    assert.equal(typeof plugin.onRequest, 'function');
+    assert.equal(typeof plugin.getSettings, 'function');
+    assert.equal(typeof plugin.putSetting, 'function');
+    assert.equal(path.basename(process.cwd()), 'fs');
+  });
+
+  test('answers GET .../public/.well-known/oauth-protected-resource with 200 JSON', async () => {
+    const r = await request(plugin, base('/.well-known/oauth-protected-resource'));
+    assert.equal(r.kind, 'send');
+    assert.equal(r.code, 200);
+    assert.match(String(r.headers['content-type']), /application\/json/);
+    const j = r.json();
+    assert.equal(j.resource, 'http://127.0.0.1:11080/endpoint/scrypted-mcp/public/mcp');
+  });
+
+  test('answers POST .../public/mcp without a token with 401 and WWW-Authenticate', async () => {
+    const r = await request(plugin, base('/mcp', {
+      method: 'POST',
+      headers: { host: '127.0.0.1:11080', 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+      username: 'admin', // Scrypted fills username from its own credentials; the MCP endpoint must ignore it
+    }));
+    assert.equal(r.code, 401);
+    assert.match(String(r.headers['www-authenticate']), /^Bearer .*resource_metadata="http:\/\/127\.0\.0\.1:11080\/endpoint\/scrypted-mcp\/public\/\.well-known\/oauth-protected-resource"/);
+  });
+
+  test('every body form Scrypted delivers gets exactly one answer', async () => {
+    const token = (body, ct) => request(plugin, base('/token', { method: 'POST', headers: { host: '127.0.0.1:11080', 'content-type': ct }, body }));
+    // form fields as a JSON string (Scrypted), raw form (other hosts), Buffer, Buffer-JSON, object, undefined
+    for (const [body, ct] of [
+      [JSON.stringify({ grant_type: 'authorization_code', code: 'nope' }), 'application/x-www-form-urlencoded'],
+      ['grant_type=authorization_code&code=nope', 'application/x-www-form-urlencoded'],
+      [Buffer.from('grant_type=refresh_token'), 'application/octet-stream'],
+      [JSON.stringify(Buffer.from('x')), 'application/octet-stream'],
+      [{ grant_type: 'refresh_token' }, 'application/json'],
+      [undefined, undefined],
+    ]) {
+      const r = await token(body, ct);
+      assert.equal(r.kind, 'send');
+      assert.ok(r.code >= 400 && r.code < 500, `4xx for a bad token request, got ${r.code}: ${r.body}`);
+      assert.ok(typeof r.json().error === 'string');
+    }
+  });
+
+  test('Settings: getSettings gives an array, a bad putSetting rejects with the Rust message', async () => {
+    const settings = await plugin.getSettings();
+    assert.ok(Array.isArray(settings));
+    await assert.rejects(plugin.putSetting('no_such_setting_xyz', 1), (e) => e instanceof Error && e.message.length > 0);
+  });
+
+  test('plugin storage goes through the injected localStorage', async () => {
+    // The first OAuth request creates the signing key in storage.
+    await request(plugin, base('/.well-known/jwks.json'));
+    assert.ok(fake.storage.size > 0, 'the plugin stored something through localStorage');
+  });
+});
+
+/** A tiny reader for the npm tarball (ustar in gzip). */
+function untar(gz) {
+  const buf = zlib.gunzipSync(gz);
+  const files = {};
+  let off = 0;
+  while (off + 512 <= buf.length) {
+    const header = buf.subarray(off, off + 512);
+    if (header.every((b) => b === 0)) break;
+    const name = header.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
+    const prefix = header.subarray(345, 500).toString('utf8').replace(/\0.*$/s, '');
+    const size = parseInt(header.subarray(124, 136).toString('utf8').replace(/\0.*$/s, '').trim() || '0', 8);
+    const type = String.fromCharCode(header[156] || 48);
+    const full = prefix ? `${prefix}/${name}` : name;
+    off += 512;
+    if (type === '0' || type === '\0') files[full] = Buffer.from(buf.subarray(off, off + size));
+    off += Math.ceil(size / 512) * 512;
+  }
+  return files;
+}
+
+describe('npm pack', () => {
+  test('package.json identity is generated from scrypted-manifest.json', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    const want = manifestFields(manifest);
+    for (const k of ['name', 'version', 'description', 'keywords', 'license', 'scrypted']) {
+      assert.deepEqual(pkg[k], want[k], `package.json ${k} must equal the manifest's`);
+    }
+    assert.deepEqual(pkg.files, ['dist/plugin.zip']);
+    assert.notEqual(pkg.type, 'module', 'type: module would make Scrypted import() the CommonJS bundle');
+    assert.ok(pkg.keywords.includes('scrypted') && pkg.keywords.includes('mcp'));
+    assert.deepEqual(pkg.scrypted, { name: manifest.displayName, type: manifest.type, interfaces: manifest.interfaces });
+  });
+
+  test('the tarball has package/dist/plugin.zip and package/package.json with the scrypted section', () => {
+    const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const info = JSON.parse(out)[0];
+    const files = untar(fs.readFileSync(path.join(tmp, info.filename)));
+    const names = Object.keys(files).sort();
+    assert.ok(names.includes('package/dist/plugin.zip'), names.join(', '));
+    assert.ok(names.includes('package/package.json'), names.join(', '));
+    assert.ok(!names.some((n) => n.startsWith('package/src/') || n.startsWith('package/js-shim/') || n.startsWith('package/target/')),
+      `only the zip and npm's defaults are packed: ${names.join(', ')}`);
+    const pkg = JSON.parse(files['package/package.json'].toString('utf8'));
+    assert.equal(pkg.name, manifest.name);
+    assert.ok(pkg.keywords.includes('scrypted'));
+    assert.deepEqual(pkg.scrypted.interfaces, manifest.interfaces);
+    assert.equal(pkg.scrypted.name, manifest.displayName);
+    assert.ok(files['package/dist/plugin.zip'].equals(fs.readFileSync(ZIP)), 'the packed zip is dist/plugin.zip');
+    // What Scrypted's installNpm then does with it: a zip it can open, with main.nodejs.js.
+    const zip = new AdmZip(files['package/dist/plugin.zip']);
+    assert.ok(zip.getEntry('main.nodejs.js'));
+  });
+});
