@@ -412,10 +412,13 @@ fn integer_value(value: &Value) -> Option<i64> {
     }
 }
 
-/// A short rendering of a refused value for the error message.
+/// A short rendering of a refused value for the error message: strings as typed (the UI
+/// sends most values as strings), anything else as JSON.
 fn shown(value: &Value) -> String {
     let text = match value {
         Value::Null => "nothing".to_string(),
+        Value::String(s) if s.trim().is_empty() => "nothing".to_string(),
+        Value::String(s) => s.trim().to_string(),
         other => other.to_string(),
     };
     if text.chars().count() > 40 {

@@ -204,7 +204,7 @@ fn every_tool_call_is_audited_without_its_arguments() {
     }
     assert_eq!(
         answers[0]["result"]["isError"],
-        Value::Null,
+        json!(false),
         "{}",
         answers[0]
     );

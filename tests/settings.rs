@@ -429,7 +429,7 @@ fn out_of_range_non_integer_and_non_numeric_values_are_refused_changing_nothing(
         (
             "access_token_ttl_sec",
             json!("86401"),
-            "access_token_ttl_sec must be an integer between 60 and 86400 (got \"86401\")",
+            "access_token_ttl_sec must be an integer between 60 and 86400 (got 86401)",
         ),
         ("access_token_ttl_sec", json!(3600.5), "(got 3600.5)"),
         (
@@ -437,12 +437,8 @@ fn out_of_range_non_integer_and_non_numeric_values_are_refused_changing_nothing(
             json!("3600.5"),
             "between 60 and 86400",
         ),
-        (
-            "access_token_ttl_sec",
-            json!("an hour"),
-            "(got \"an hour\")",
-        ),
-        ("access_token_ttl_sec", json!(""), "between 60 and 86400"),
+        ("access_token_ttl_sec", json!("an hour"), "(got an hour)"),
+        ("access_token_ttl_sec", json!(""), "(got nothing)"),
         ("access_token_ttl_sec", Value::Null, "(got nothing)"),
         ("access_token_ttl_sec", json!(true), "between 60 and 86400"),
         (

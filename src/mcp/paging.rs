@@ -1,10 +1,14 @@
 //! Opaque list cursors. A cursor is an offset into a list whose order never changes while
 //! the plugin runs, so cursors stay valid; anything we did not hand out is -32602.
+//!
+//! Pages are large on purpose: many clients (the Vercel AI SDK, opencode, Factory's Droid,
+//! Open WebUI before its fix) read only the first page of tools/list and silently lose
+//! the rest, so the whole catalogue must fit in one page; cursors are there for growth.
 
 use crate::crypto::{b64url, b64url_decode};
 use rmcp::model::ErrorData;
 
-pub const PAGE_SIZE: usize = 20;
+pub const PAGE_SIZE: usize = 100;
 
 const PREFIX: &str = "page1:";
 
@@ -23,6 +27,14 @@ pub fn page<T: Clone>(
     items: &[T],
     cursor: Option<&str>,
 ) -> Result<(Vec<T>, Option<String>), ErrorData> {
+    page_of(items, cursor, PAGE_SIZE)
+}
+
+fn page_of<T: Clone>(
+    items: &[T],
+    cursor: Option<&str>,
+    size: usize,
+) -> Result<(Vec<T>, Option<String>), ErrorData> {
     let start = match cursor {
         None => 0,
         Some(c) => match decode(c) {
@@ -30,7 +42,7 @@ pub fn page<T: Clone>(
             _ => return Err(ErrorData::invalid_params("Invalid cursor", None)),
         },
     };
-    let end = (start + PAGE_SIZE).min(items.len());
+    let end = (start + size).min(items.len());
     let next = (end < items.len()).then(|| encode(end));
     Ok((items[start..end].to_vec(), next))
 }
@@ -42,15 +54,17 @@ mod tests {
     #[test]
     fn pages_through_and_refuses_foreign_cursors() {
         let items: Vec<u32> = (0..45).collect();
-        let (first, next) = page(&items, None).unwrap();
+        let (first, next) = page_of(&items, None, 20).unwrap();
         assert_eq!(first.len(), 20);
-        let (second, next) = page(&items, next.as_deref()).unwrap();
+        let (second, next) = page_of(&items, next.as_deref(), 20).unwrap();
         assert_eq!(second[0], 20);
-        let (third, next) = page(&items, next.as_deref()).unwrap();
+        let (third, next) = page_of(&items, next.as_deref(), 20).unwrap();
         assert_eq!(third, (40..45).collect::<Vec<_>>());
         assert!(next.is_none());
         for bad in ["", "garbage!", &b64url(b"page1:999"), &b64url(b"page1:0")] {
-            assert!(page(&items, Some(bad)).is_err(), "{bad}");
+            assert!(page_of(&items, Some(bad), 20).is_err(), "{bad}");
         }
+        let (all, next) = page(&items, None).unwrap();
+        assert_eq!((all.len(), next), (45, None));
     }
 }

@@ -110,8 +110,13 @@ describe('OAuth end to end with the SDK client', () => {
       assert.deepEqual(JSON.parse(r1.content.find((c) => c.type === 'text').text), r1.structuredContent, 'text block = structuredContent');
 
       // Expiry: advance the clock the wasm sees past the access-token lifetime.
+      // (The session stays in use meanwhile: idle sessions are reaped after an hour.)
       const sessionBefore = transport.sessionId;
-      await host.advanceClock((payload.exp - payload.iat + 5) * 1000);
+      const ttlMs = (payload.exp - payload.iat) * 1000;
+      await host.advanceClock(ttlMs - 10 * 60_000);
+      await client.ping();
+      assert.equal(provider.savedTokens.length, 1, 'still the first token');
+      await host.advanceClock(10 * 60_000 + 5000);
       const expired = await mcpRequest(host.mcpUrl, { token: first.access_token, sessionId: sessionBefore, body: req('ping') });
       assert.equal(expired.status, 401, 'the old access token is now expired');
       assert.match(expired.headers.get('www-authenticate') ?? '', /error="invalid_token"/);

@@ -173,6 +173,16 @@ describe('/register', () => {
     await assertNothingStored(before, 'register malformed');
   });
 
+  test('a body that is not a JSON object (reaching the plugin as text) → 400 invalid_client_metadata, nothing stored', async () => {
+    const before = await stored();
+    for (const body of ['redirect_uris=http://127.0.0.1:1/cb', '[1,2]', '{"redirect_uris": [']) {
+      const r = await register(host, body, { 'content-type': 'text/plain' });
+      assert.equal(r.status, 400, `${body}: ${r.status}`);
+      assert.equal(r.json?.error, 'invalid_client_metadata');
+    }
+    await assertNothingStored(before, 'register text body');
+  });
+
   test('the Cursor trio in one call → 201, echoed, no nulls, no-store', async () => {
     const uris = [
       'cursor://anysphere.cursor-mcp/oauth/callback',
@@ -590,20 +600,31 @@ describe('MCP endpoint accepts only its own valid token', () => {
       body: JSON.stringify({ username: host.username, password: host.password }),
     });
     const lj = await loginR.json();
-    await assertInvalidToken({ cookie }, 'login cookie');
-    if (lj.authorization) await assertInvalidToken({ authorization: lj.authorization }, 'Scrypted /login authorization');
-    if (lj.token) await assertInvalidToken({ authorization: `Bearer ${lj.token}` }, 'Scrypted user token');
-    const env = JSON.stringify(await host.state()).match(/"SCRYPTED_ADMIN_TOKEN"\s*:\s*"([^"]+)"/)?.[1];
-    assert.ok(env, 'the dev host has an admin token');
-    await assertInvalidToken({ authorization: `Bearer ${env}` }, 'SCRYPTED_ADMIN_TOKEN');
-    await assertInvalidToken({ authorization: `Bearer ${env}`, cookie }, 'admin token + cookie');
-    // ?scryptedToken= also makes the host set username=admin.
-    const q = await fetch(`${host.mcpUrl}?scryptedToken=${encodeURIComponent(env)}`, {
+    const adminToken = (await host.state()).env.SCRYPTED_ADMIN_TOKEN;
+    const userToken = (await host.state()).users.find((u) => u.username === host.username).token;
+    const creds = [
+      ['login cookie', { cookie }],
+      ['Scrypted /login authorization', { authorization: lj.authorization }],
+      ['Scrypted user token', { authorization: `Bearer ${userToken}` }],
+      ['SCRYPTED_ADMIN_TOKEN', { authorization: `Bearer ${adminToken}` }],
+      ['admin token + cookie', { authorization: `Bearer ${adminToken}`, cookie }],
+    ];
+    // Precondition: the host itself takes each of them as the admin (its private endpoint
+    // route lets the request through), so the plugin sees username=admin...
+    const privateRoot = `${host.baseUrl}/endpoint/scrypted-mcp/`;
+    assert.equal((await fetch(privateRoot)).status, 401, 'the private route needs a login');
+    for (const [what, headers] of creds) {
+      const r = await fetch(privateRoot, { headers });
+      assert.notEqual(r.status, 401, `${what}: the host authenticates it`);
+    }
+    // ...and still the MCP endpoint wants its own token.
+    for (const [what, headers] of creds) await assertInvalidToken(headers, what);
+    const q = await fetch(`${host.mcpUrl}?scryptedToken=${encodeURIComponent(adminToken)}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
       body: JSON.stringify(init()),
     });
-    assert.equal(q.status, 401);
+    assert.equal(q.status, 401, '?scryptedToken= is not accepted either');
   });
 
   test('a token in the query string is ignored', async () => {
