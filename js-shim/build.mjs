@@ -252,7 +252,11 @@ async function withLock(fn) {
       try { holder = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8')); } catch { /* being written */ }
       let alive = false;
       if (holder) { try { process.kill(holder, 0); alive = true; } catch { alive = false; } }
-      if (holder && !alive) { fs.rmSync(lock, { recursive: true, force: true }); continue; }
+      let stale = holder && !alive;
+      if (!holder) {
+        try { stale = Date.now() - fs.statSync(lock).mtimeMs > 10_000; } catch { stale = false; }
+      }
+      if (stale) { fs.rmSync(lock, { recursive: true, force: true }); continue; }
       if (Date.now() - t0 > 30 * 60_000) throw new Error(`build lock ${lock} held too long`);
       await new Promise((r) => setTimeout(r, 250));
     }

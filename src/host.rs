@@ -83,7 +83,11 @@ pub type SystemState = BTreeMap<String, Map<String, Value>>;
 /// An action that ends our own process (or may): the host runs it from a timer after
 /// `delay_ms`, so the MCP answer has left before the process dies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "action",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Deferred {
     RestartServer,
     UpdateServer,
@@ -118,8 +122,12 @@ pub trait Host {
     /// `plugins.getDeviceInfo(id)`: `{mixins, pluginId, storage, nativeId}`; throws for unknown ids — `deviceInfo`
     async fn device_info(&self, id: &str) -> HostResult<Value>;
     /// `systemManager.getDeviceById(id)[method](...args)` — `callDeviceMethod`
-    async fn call_device_method(&self, id: &str, method: &str, args: Vec<Value>)
-        -> HostResult<Value>;
+    async fn call_device_method(
+        &self,
+        id: &str,
+        method: &str,
+        args: Vec<Value>,
+    ) -> HostResult<Value>;
     /// `systemManager.removeDevice(id)` — `removeDevice`
     async fn remove_device(&self, id: &str) -> HostResult<()>;
 
@@ -149,8 +157,11 @@ pub trait Host {
     /// `getIdForPluginId(pluginId)` — `idForPluginId`
     async fn id_for_plugin_id(&self, plugin_id: &str) -> HostResult<Option<String>>;
     /// `getIdForNativeId(pluginId, nativeId)` — `idForNativeId`
-    async fn id_for_native_id(&self, plugin_id: &str, native_id: &str)
-        -> HostResult<Option<String>>;
+    async fn id_for_native_id(
+        &self,
+        plugin_id: &str,
+        native_id: &str,
+    ) -> HostResult<Option<String>>;
     /// `disconnectClients(pluginId)` — `disconnectClients`
     async fn disconnect_clients(&self, plugin_id: &str) -> HostResult<()>;
     /// `clearConsole(id)`; unknown id → TypeError — `clearConsole`

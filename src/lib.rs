@@ -3,8 +3,8 @@
 //! validation, OAuth, MCP framing, sessions, tools and settings is made here; the shim in
 //! `js-shim/` only converts Scrypted's objects and calls host APIs when asked.
 
-pub mod clock;
 pub mod audit;
+pub mod clock;
 pub mod crypto;
 pub mod host;
 pub mod http;
@@ -73,7 +73,9 @@ impl Plugin {
             Response::error(
                 404,
                 "not_found",
-                &format!("No such path under this plugin: {path}. The MCP endpoint is .../public/mcp."),
+                &format!(
+                    "No such path under this plugin: {path}. The MCP endpoint is .../public/mcp."
+                ),
             )
         };
         origin::with_cors(&cors_req, response)

@@ -185,20 +185,10 @@ pub fn with_cors(req: &Request, response: Response) -> Response {
         .header("vary", vary)
 }
 
-/// Escapes text for HTML element content and attribute values.
+/// Escapes text for HTML element content and double-quoted attribute values (the only
+/// kind of attribute our pages write).
 pub fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    html_escape::encode_double_quoted_attribute(text).into_owned()
 }
 
 /// A minimal, self-contained HTML page (no external assets: the endpoint may be offline).

@@ -2,7 +2,8 @@
 //!
 //! The tab (`get_settings`) has these groups, in order:
 //! - **Endpoint**: the MCP URL over HTTPS and over HTTP, read-only, with a hint on which to use.
-//! - **Configuration**: the numeric settings of `scrypted-manifest.json`, validated here.
+//! - **Configuration**: the numeric settings of `scrypted-manifest.json`, validated here,
+//!   and the RFC 9207 `iss` compatibility switch.
 //! - **Status**: active MCP sessions, registered clients, persisted refresh tokens, computed
 //!   when the tab is opened.
 //! - **Connected apps**: the revoke-all button, then each registered client with its own
@@ -125,6 +126,7 @@ fn described(mut setting: Setting, description: &str) -> Setting {
 pub async fn get_settings(ctx: &Ctx) -> Vec<Setting> {
     let mut settings = endpoint_settings(ctx).await;
     settings.extend(configuration_settings(ctx.store.as_ref()));
+    settings.push(iss_parameter_setting(ctx.store.as_ref()));
     settings.extend(status_settings(ctx));
     let clients = oauth::clients(ctx);
     settings.extend(app_settings(&clients));
@@ -199,6 +201,41 @@ fn configuration_settings(store: &dyn Store) -> Vec<Setting> {
             }
         })
         .collect()
+}
+
+/// The RFC 9207 switch. Stored under [`oauth::ISS_PARAMETER_KEY`], which the OAuth code
+/// reads on every request. A boolean, so it is not among the manifest's numeric settings.
+pub const KEY_ISS_PARAMETER: &str = "iss_parameter";
+
+fn iss_parameter_setting(store: &dyn Store) -> Setting {
+    Setting {
+        key: KEY_ISS_PARAMETER.to_string(),
+        title: "Send the iss parameter (RFC 9207)".to_string(),
+        group: Some(GROUP_CONFIGURATION.to_string()),
+        description: Some(
+            "On: sign-in redirects carry the issuer (iss) and the metadata advertises \
+             authorization_response_iss_parameter_supported, which protects clients against \
+             mix-up attacks. Turn off only if Codex CLI fails to sign in: it mishandles the \
+             parameter. Default on."
+                .to_string(),
+        ),
+        kind: Some("boolean".to_string()),
+        value: Some(json!(oauth::iss_parameter(store))),
+        ..Setting::default()
+    }
+}
+
+/// A boolean from what Scrypted sends: `true`/`false`, or the strings "true"/"false".
+fn boolean_value(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The configuration keys, in the order the tab shows them.
@@ -372,25 +409,15 @@ fn short(text: &str, chars: usize) -> &str {
 
 /// `2026-11-21 11:29:41 UTC` from Unix milliseconds.
 pub fn format_time(ms: u64) -> String {
-    let secs = ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    utc(ms, "%Y-%m-%d %H:%M:%S UTC")
+}
+
+/// A Unix time in ms formatted in UTC with a chrono `strftime` pattern.
+pub fn utc(ms: u64, pattern: &str) -> String {
+    chrono::DateTime::from_timestamp_millis(ms.min(i64::MAX as u64) as i64)
+        .unwrap_or_default()
+        .format(pattern)
+        .to_string()
 }
 
 // ---- putSetting
@@ -461,6 +488,14 @@ pub async fn put_setting(ctx: &Ctx, key: &str, value: serde_json::Value) -> Resu
             crate::host::LogLevel::Info,
             &format!("Setting {key} = {number}"),
         );
+    } else if key == KEY_ISS_PARAMETER {
+        let on = boolean_value(&value)
+            .ok_or_else(|| format!("{key} must be true or false (got {}).", shown(&value)))?;
+        ctx.store.set(oauth::ISS_PARAMETER_KEY, &on.to_string());
+        ctx.host.log(
+            crate::host::LogLevel::Info,
+            &format!("Setting {key} = {on}"),
+        );
     } else if key == KEY_REVOKE_ALL {
         oauth::revoke_all(ctx);
         mcp::close_all_sessions(ctx);
@@ -480,7 +515,7 @@ pub async fn put_setting(ctx: &Ctx, key: &str, value: serde_json::Value) -> Resu
         return Err(format!("{key} is read-only."));
     } else {
         return Err(format!(
-            "Unknown setting {key}. Settable: {}, and the revoke buttons.",
+            "Unknown setting {key}. Settable: {}, {KEY_ISS_PARAMETER}, and the revoke buttons.",
             CONFIG_KEYS.join(", ")
         ));
     }

@@ -56,7 +56,9 @@ impl Store for MemStore {
     }
     fn set(&self, key: &str, value: &str) {
         self.writes.set(self.writes.get() + 1);
-        self.map.borrow_mut().insert(key.to_string(), value.to_string());
+        self.map
+            .borrow_mut()
+            .insert(key.to_string(), value.to_string());
     }
     fn remove(&self, key: &str) {
         self.writes.set(self.writes.get() + 1);

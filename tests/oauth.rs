@@ -119,6 +119,13 @@ fn refresh(p: &Plugin, client_id: &str, refresh_token: &str) -> Response {
     )
 }
 
+/// A refresh that must succeed; its JSON body.
+fn refreshed(p: &Plugin, client_id: &str, refresh_token: &str) -> Value {
+    let resp = refresh(p, client_id, refresh_token);
+    assert_eq!(resp.status, 200, "{:?}", resp.body_text());
+    resp.body_json().unwrap()
+}
+
 fn error_of(resp: &Response) -> String {
     resp.body_json().unwrap()["error"]
         .as_str()
@@ -342,6 +349,33 @@ fn registration_refuses_hostile_redirect_uris_and_writes_nothing() {
 }
 
 #[test]
+fn registration_size_is_bounded_because_storage_ships_whole() {
+    // scrypted-host.md §5: every storage write ships the whole map, so what an
+    // unauthenticated /register may store must stay small: 100 such clients would
+    // otherwise put over a megabyte on every write.
+    let (p, _, store, _) = plugin();
+    let long: Vec<String> = (0..15)
+        .map(|i| format!("https://app.example/{i}/{}", "x".repeat(900)))
+        .collect();
+    let uris: Vec<&str> = long.iter().map(String::as_str).collect();
+    let before = store.writes.get();
+    let resp = register_with(&p, &uris, "Bulky");
+    assert_eq!(resp.status, 400, "{:?}", resp.body_text());
+    assert_eq!(error_of(&resp), "invalid_redirect_uri");
+    assert!(resp.body_text().unwrap().contains("4096"));
+    assert_eq!(store.writes.get(), before);
+    // Cursor's three URIs, or VS Code's four, are far inside the bound.
+    register_ok(
+        &p,
+        &[
+            "cursor://anysphere.cursor-mcp/oauth/callback",
+            "https://www.cursor.com/agents/mcp/oauth/callback",
+            "http://localhost:8787/callback",
+        ],
+    );
+}
+
+#[test]
 fn registration_refuses_bad_metadata() {
     let (p, _, store, _) = plugin();
     let cases = [
@@ -479,6 +513,44 @@ fn authorize_requires_pkce_s256() {
         assert_eq!(params["state"], "st-123");
         assert_eq!(params["iss"], ISSUER);
         assert!(!params.contains_key("code"));
+    }
+    assert_eq!(store.writes.get(), writes);
+}
+
+#[test]
+fn authorize_errors_for_an_unconsented_non_loopback_redirect_are_pages_not_redirects() {
+    // RFC 9700 §4.11.2: the AS redirects automatically only to a URI it trusts. With open
+    // registration, an https redirect is trusted only once the admin approved it, so an
+    // error found before that is shown here: otherwise anyone could register
+    // https://evil.example/ and use this server as an open redirector for admins.
+    let (p, _, store, _) = plugin();
+    let client_id = register_ok(&p, &["https://evil.example/phish"]);
+    let (verifier, challenge) = pkce();
+    let writes = store.writes.get();
+    for (query, code) in [
+        (
+            authorize_query(&client_id, None, &verifier, &[]).replace("S256", "plain"),
+            "invalid_request",
+        ),
+        (
+            authorize_query(&client_id, None, &challenge, &[])
+                .replace("response_type=code", "response_type=token"),
+            "unsupported_response_type",
+        ),
+        (
+            authorize_query(
+                &client_id,
+                None,
+                &challenge,
+                &[("resource", "https://other.example/mcp")],
+            ),
+            "invalid_target",
+        ),
+    ] {
+        let resp = send(&p, as_admin(get(&format!("/authorize?{query}"))));
+        assert_eq!(resp.status, 400, "{query}");
+        assert!(resp.get_header("location").is_none(), "{query}");
+        assert!(resp.body_text().unwrap().contains(code), "{code}");
     }
     assert_eq!(store.writes.get(), writes);
 }
@@ -627,6 +699,57 @@ fn authorize_resource_defaults_normalises_and_rejects_others() {
         let (_, params) = location_params(&resp);
         assert_eq!(params["error"], "invalid_target", "{bad}");
         assert_eq!(params["state"], "st-123");
+    }
+}
+
+#[test]
+fn oauth_pages_escape_everything_a_client_or_request_controls() {
+    // Open registration lets anyone choose client_name and the redirect URI's query, and
+    // any link can carry state: none may become markup on a page shown to a logged-in
+    // admin (reference/client-compat.md §4.2: the consent page names the client).
+    let (p, ..) = plugin();
+    let evil = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>";
+    let redirect = "https://app.example/cb?x=%22%3E%3Cscript%3E";
+    let resp = register_with(&p, &[redirect], evil);
+    let client_id = resp.body_json().unwrap()["client_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, challenge) = pkce();
+    let query = authorize_query(&client_id, Some(redirect), &challenge, &[]).replace(
+        "state=st-123",
+        "state=%22%3E%3Cscript%3Ealert(3)%3C%2Fscript%3E",
+    );
+    let pages = [
+        // consent page
+        send(&p, as_admin(get(&format!("/authorize?{query}")))),
+        // login page, with a hostile path and Host
+        send(&p, {
+            let mut r = get(&format!("/authorize?{query}&x=%3Cscript%3E"));
+            r.headers
+                .insert("host".into(), "evil\"><script>.example".into());
+            r
+        }),
+        // unregistered redirect URI error page
+        send(
+            &p,
+            as_admin(get(&format!(
+                "/authorize?{}",
+                authorize_query(
+                    &client_id,
+                    Some("https://x.example/\"><script>"),
+                    &challenge,
+                    &[]
+                )
+            ))),
+        ),
+    ];
+    for page in pages {
+        let html = page.body_text().unwrap();
+        assert!(html.starts_with("<!doctype html>"), "{html}");
+        for markup in ["<script", "<img"] {
+            assert!(!html.contains(markup), "{markup} unescaped in {html}");
+        }
     }
 }
 
@@ -969,6 +1092,56 @@ fn code_is_single_use_and_a_replay_revokes_what_it_issued() {
 }
 
 #[test]
+fn codes_and_refresh_tokens_are_bound_to_their_client() {
+    // RFC 6749 §4.1.3 / §6: a code or refresh token presented by another client is
+    // invalid_grant; RFC 7009 §2.1: another client's revocation request is refused
+    // (answered 200 without revoking).
+    let (p, ..) = plugin();
+    let other = register_ok(&p, &[REDIRECT_URI]);
+    let (client_id, verifier, code) = code_for(&p);
+    let stolen = exchange(&p, &other, &verifier, &code);
+    assert_eq!(stolen.status, 400);
+    assert_eq!(error_of(&stolen), "invalid_grant");
+    let own = exchange(&p, &client_id, &verifier, &code);
+    assert_eq!(own.status, 200, "the rightful client still gets its tokens");
+    let own = own.body_json().unwrap();
+    let refresh_token = own["refresh_token"].as_str().unwrap();
+
+    let stolen = refresh(&p, &other, refresh_token);
+    assert_eq!(stolen.status, 400);
+    assert_eq!(error_of(&stolen), "invalid_grant");
+
+    let mut req = request("POST", "/revoke", HOST);
+    req.body = Some(format!("token={refresh_token}&client_id={other}"));
+    assert_eq!(send(&p, req).status, 200);
+    assert!(authenticate(&p, &mcp_request(HOST, own["access_token"].as_str())).is_ok());
+    assert_eq!(refresh(&p, &client_id, refresh_token).status, 200);
+}
+
+#[test]
+fn pending_codes_are_bounded_because_storage_ships_whole() {
+    // A web page can send a logged-in admin's browser to /authorize again and again (a
+    // loopback client is approved without a page): each visit stores a code, and every
+    // storage write ships the whole map (scrypted-host.md §5), so codes must be capped.
+    let (p, _, store, _) = plugin();
+    let client_id = register_ok(&p, &[REDIRECT_URI]);
+    let mut last = None;
+    for _ in 0..100 {
+        let (verifier, challenge) = pkce();
+        last = Some((verifier, flow::authorize(&p, HOST, &client_id, &challenge)));
+    }
+    let codes = store
+        .keys()
+        .iter()
+        .filter(|k| k.starts_with("oauth.code."))
+        .count();
+    assert!(codes <= 32, "{codes} codes stored");
+    // The newest code still works.
+    let (verifier, code) = last.unwrap();
+    assert_eq!(exchange(&p, &client_id, &verifier, &code).status, 200);
+}
+
+#[test]
 fn code_expires_after_60_seconds() {
     let (p, _, _, clock) = plugin();
     let (client_id, verifier, code) = code_for(&p);
@@ -1025,22 +1198,43 @@ fn refresh_rotates_every_time() {
 }
 
 #[test]
-fn refresh_grace_window_retry_keeps_one_current_token() {
+fn refresh_grace_window_retry_gets_the_same_successor() {
+    // Issue §4 and client-compat.md §6: the just-replaced token is honoured within the
+    // grace window "with the same successor", so a client that kept the first answer is
+    // not later taken for a thief.
     let (p, _, _, clock) = plugin();
     let t0 = flow::obtain_tokens(&p, HOST);
-    let r1 = refresh(&p, &t0.client_id, &t0.refresh_token)
-        .body_json()
-        .unwrap();
+    let r1 = refreshed(&p, &t0.client_id, &t0.refresh_token);
     clock.advance_sec(30);
-    // The client lost the answer and retries with the old token: honoured.
-    let r2 = refresh(&p, &t0.client_id, &t0.refresh_token);
-    assert_eq!(r2.status, 200, "{:?}", r2.body_text());
-    let r2 = r2.body_json().unwrap();
-    assert_ne!(r2["refresh_token"], r1["refresh_token"]);
+    // The same refresh from a second place (or a retry after a lost answer): honoured.
+    let r2 = refreshed(&p, &t0.client_id, &t0.refresh_token);
+    assert_eq!(r2["refresh_token"], r1["refresh_token"]);
     assert!(authenticate(&p, &mcp_request(HOST, r2["access_token"].as_str())).is_ok());
-    // The newest refresh token is the current one.
+    assert!(authenticate(&p, &mcp_request(HOST, r1["access_token"].as_str())).is_ok());
+    // Long after the window, the successor both answers carried is still the current one.
+    clock.advance_sec(600);
+    let r3 = refresh(&p, &t0.client_id, r1["refresh_token"].as_str().unwrap());
+    assert_eq!(r3.status, 200, "{:?}", r3.body_text());
+    assert_eq!(oauth::refresh_token_count(&p.ctx), 1);
+    // And the original token, now outside its window, is reuse.
+    let reuse = refresh(&p, &t0.client_id, &t0.refresh_token);
+    assert_eq!(error_of(&reuse), "invalid_grant");
+}
+
+#[test]
+fn refresh_retry_after_the_successor_was_used_still_leaves_one_current_token() {
+    let (p, _, _, clock) = plugin();
+    let t0 = flow::obtain_tokens(&p, HOST);
+    let r1 = refreshed(&p, &t0.client_id, &t0.refresh_token);
+    clock.advance_sec(5);
+    let r2 = refreshed(&p, &t0.client_id, r1["refresh_token"].as_str().unwrap());
+    clock.advance_sec(5);
+    // A late retry of t0, within its window, after its successor was itself rotated.
+    let late = refreshed(&p, &t0.client_id, &t0.refresh_token);
+    assert_ne!(late["refresh_token"], r1["refresh_token"]);
+    assert_ne!(late["refresh_token"], r2["refresh_token"]);
     clock.advance_sec(1);
-    let r3 = refresh(&p, &t0.client_id, r2["refresh_token"].as_str().unwrap());
+    let r3 = refresh(&p, &t0.client_id, late["refresh_token"].as_str().unwrap());
     assert_eq!(r3.status, 200);
     assert_eq!(oauth::refresh_token_count(&p.ctx), 1);
 }
@@ -1049,9 +1243,7 @@ fn refresh_grace_window_retry_keeps_one_current_token() {
 fn refresh_reuse_outside_the_grace_window_revokes_the_family() {
     let (p, host, _, clock) = plugin();
     let t0 = flow::obtain_tokens(&p, HOST);
-    let r1 = refresh(&p, &t0.client_id, &t0.refresh_token)
-        .body_json()
-        .unwrap();
+    let r1 = refreshed(&p, &t0.client_id, &t0.refresh_token);
     clock.advance_sec(61);
     let reuse = refresh(&p, &t0.client_id, &t0.refresh_token);
     assert_eq!(reuse.status, 400);
@@ -1152,6 +1344,16 @@ fn revocation_endpoint_always_answers_200_and_revokes() {
     assert_eq!(send(&p, req).status, 200);
     assert!(authenticate(&p, &mcp_request(HOST, Some(&t.access_token))).is_err());
     assert_eq!(refresh(&p, &t.client_id, &t.refresh_token).status, 400);
+
+    // A malformed request is an RFC 6749 §5.2 error (RFC 7009 §2.2.1), not a silent 200.
+    let mut req = request("POST", "/revoke", HOST);
+    req.body = Some(format!("token={}", "a".repeat(20_000)));
+    let resp = send(&p, req);
+    assert_eq!(resp.status, 400);
+    assert_eq!(error_of(&resp), "invalid_request");
+    let resp = send(&p, request("POST", "/revoke", HOST));
+    assert_eq!(resp.status, 400);
+    assert_eq!(error_of(&resp), "invalid_request");
 }
 
 // ---------------------------------------------------------------- bearer check

@@ -519,6 +519,76 @@ fn unknown_and_read_only_keys_are_refused_changing_nothing() {
     token_works(&plugin, &tokens.access_token).expect("nothing was revoked");
 }
 
+#[test]
+fn iss_parameter_switch_is_a_boolean_that_applies_to_the_next_request() {
+    // client-compat.md §1/§3.2: `authorization_response_iss_parameter_supported` and the
+    // RFC 9207 `iss` on the redirect, behind a switch for Codex CLI. Default on.
+    let (plugin, host, store, _clock) = plugin();
+    let iss_state = |plugin: &Plugin| {
+        let meta = send(
+            plugin,
+            request("GET", "/.well-known/oauth-authorization-server", HOST),
+        )
+        .body_json()
+        .unwrap();
+        let client_id = flow::register(plugin, HOST);
+        let (_, challenge) = flow::pkce();
+        let redirect = flow::authorize_redirect(plugin, HOST, &client_id, &challenge);
+        let iss = redirect
+            .query_pairs()
+            .find(|(k, _)| k == "iss")
+            .map(|(_, v)| v.into_owned());
+        (
+            meta["authorization_response_iss_parameter_supported"].clone(),
+            iss,
+        )
+    };
+    let issuer = "http://192.168.1.10:11080/endpoint/scrypted-mcp/public";
+
+    let s = find(&get(&plugin), "iss_parameter").clone();
+    assert_eq!(s.group.as_deref(), Some("Configuration"));
+    assert_eq!(s.kind.as_deref(), Some("boolean"));
+    assert_eq!(s.value, Some(json!(true)), "on by default");
+    assert_eq!(s.readonly, None);
+    assert!(s.description.unwrap().contains("Codex"));
+    assert_eq!(iss_state(&plugin), (json!(true), Some(issuer.to_string())));
+
+    put(&plugin, "iss_parameter", json!(false)).unwrap();
+    assert_eq!(
+        find(&get(&plugin), "iss_parameter").value,
+        Some(json!(false))
+    );
+    assert_eq!(iss_state(&plugin), (json!(false), None));
+
+    // Scrypted may hand the value over as a string.
+    put(&plugin, "iss_parameter", json!("true")).unwrap();
+    assert_eq!(iss_state(&plugin), (json!(true), Some(issuer.to_string())));
+    put(&plugin, "iss_parameter", json!(" FALSE ")).unwrap();
+    assert_eq!(iss_state(&plugin), (json!(false), None));
+
+    for bad in [
+        json!("yes"),
+        json!(1),
+        Value::Null,
+        json!(""),
+        json!([true]),
+    ] {
+        assert_refused(
+            &plugin,
+            &host,
+            &store,
+            "iss_parameter",
+            bad,
+            "iss_parameter must be true or false",
+        );
+    }
+    assert_eq!(
+        iss_state(&plugin),
+        (json!(false), None),
+        "refusals changed nothing"
+    );
+}
+
 // ---- revoke
 
 #[test]

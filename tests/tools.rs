@@ -91,72 +91,18 @@ impl H {
     }
 }
 
-/// A small JSON Schema check: type, properties, required, items, additionalProperties,
-/// enum, anyOf — what our generated schemas use.
+/// Checks `v` against a tool's output schema (draft 2020-12, as schemars generates it).
 fn validate(schema: &Value, v: &Value, at: &str) -> Result<(), String> {
-    let Some(s) = schema.as_object() else {
-        return Ok(()); // `true`
-    };
-    if let Some(any) = s.get("anyOf").and_then(Value::as_array) {
-        if !any.iter().any(|sub| validate(sub, v, at).is_ok()) {
-            return Err(format!("{at}: matches no anyOf branch"));
-        }
+    let validator = jsonschema::draft202012::new(schema).map_err(|e| format!("bad schema: {e}"))?;
+    let errors: Vec<String> = validator
+        .iter_errors(v)
+        .map(|e| format!("{at}{}: {e}", e.instance_path()))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("; "))
     }
-    if let Some(t) = s.get("type") {
-        let types: Vec<&str> = match t {
-            Value::String(s) => vec![s.as_str()],
-            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-            _ => vec![],
-        };
-        let actual = match v {
-            Value::Null => "null",
-            Value::Bool(_) => "boolean",
-            Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-            Value::Number(_) => "number",
-            Value::String(_) => "string",
-            Value::Array(_) => "array",
-            Value::Object(_) => "object",
-        };
-        let ok = types.contains(&actual) || (actual == "integer" && types.contains(&"number"));
-        if !ok {
-            return Err(format!("{at}: {actual} is not {types:?}"));
-        }
-    }
-    if let Some(e) = s.get("enum").and_then(Value::as_array) {
-        if !e.contains(v) {
-            return Err(format!("{at}: {v} not in enum"));
-        }
-    }
-    if let Value::Object(o) = v {
-        for r in s
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let r = r.as_str().unwrap();
-            if !o.contains_key(r) {
-                return Err(format!("{at}: missing required {r}"));
-            }
-        }
-        let props = s.get("properties").and_then(Value::as_object);
-        for (k, val) in o {
-            match props.and_then(|p| p.get(k)) {
-                Some(ps) => validate(ps, val, &format!("{at}.{k}"))?,
-                None => match s.get("additionalProperties") {
-                    Some(Value::Bool(false)) => return Err(format!("{at}: unexpected {k}")),
-                    Some(ap) => validate(ap, val, &format!("{at}.{k}"))?,
-                    None => {}
-                },
-            }
-        }
-    }
-    if let (Value::Array(a), Some(items)) = (v, s.get("items")) {
-        for (i, x) in a.iter().enumerate() {
-            validate(items, x, &format!("{at}[{i}]"))?;
-        }
-    }
-    Ok(())
 }
 
 fn names(v: &Value, list: &str, field: &str) -> Vec<String> {
@@ -328,6 +274,27 @@ fn descriptions_state_the_quirks() {
     assert!(d("create_backup").contains("EVERY SECRET"));
     assert!(d("update_plugins").contains("UNINSTALLS"));
     assert!(d("restore_backup").contains("RESTORE FROM BACKUP"));
+    // scrypted-host.md §10/§11: the rest of the reference's quirks a model must know.
+    assert!(d("restore_backup").contains("elicitation"));
+    assert!(
+        d("restore_backup").contains("65536"),
+        "the 100 KB body limit → chunks"
+    );
+    assert!(d("get_server_info").contains("[REDACTED]"));
+    assert!(d("get_server_info").contains("getUpdateAvailable"));
+    assert!(d("get_dotenv").contains("[REDACTED]") && d("set_dotenv").contains("[REDACTED]"));
+    assert!(d("set_dotenv").contains("after restart"));
+    assert!(d("get_storage").contains("refused") && d("set_storage").contains("refused"));
+    assert!(d("set_storage").contains("REPLACES"));
+    assert!(d("set_mixins").contains("not additive"));
+    assert!(d("kill_plugin").contains("Refused for this MCP plugin"));
+    assert!(d("reload_plugin").contains("answer is sent first"));
+    assert!(d("restart_server").contains("answer is sent first"));
+    assert!(d("update_server").contains("answer is sent first"));
+    assert!(d("rename_device_id").contains("already taken"));
+    assert!(d("install_plugin").contains("reads the plugin back"));
+    assert!(d("call_device_method").contains("[REDACTED]"));
+    assert!(d("list_plugins").contains("ScryptedPlugin"));
 }
 
 #[test]
@@ -729,6 +696,47 @@ fn set_storage_round_trip_keeps_redacted_secrets() {
 }
 
 #[test]
+fn get_storage_caps_its_output_and_a_round_trip_keeps_what_it_left_out() {
+    // Issue §"What every tool must do": output stays usable by a model, capped with a
+    // `truncated` marker and how to get the rest; and the set_storage round trip must not
+    // destroy what was left out (as with redacted secrets).
+    let h = H::new();
+    let big = "x".repeat(50_000);
+    h.host
+        .storage
+        .borrow_mut()
+        .get_mut(LOCK_ID)
+        .unwrap()
+        .extend([
+            ("snapshot_a".to_string(), big.clone()),
+            ("snapshot_b".to_string(), big.clone()),
+        ]);
+    let out = h.ok("get_storage", json!({"id": LOCK_ID}));
+    assert!(out.to_string().len() < 70_000, "capped");
+    assert_eq!(out["truncated"], true);
+    assert_eq!(out["storage"]["nodeId"], "5");
+    let omitted: Vec<String> = serde_json::from_value(out["omitted_keys"].clone()).unwrap();
+    assert_eq!(omitted.len(), 1, "{omitted:?}");
+    assert_eq!(out["storage"][&omitted[0]], "[OMITTED]");
+    assert!(out["next"].as_str().unwrap().contains("keys"));
+    // The rest, by key.
+    let rest = h.ok("get_storage", json!({"id": LOCK_ID, "keys": [omitted[0]]}));
+    assert_eq!(rest["storage"][&omitted[0]].as_str(), Some(big.as_str()));
+    assert_eq!(rest["truncated"], false);
+    assert_eq!(rest["count"], 1);
+
+    // Writing the capped answer back keeps the omitted value.
+    let mut storage = out["storage"].clone();
+    storage["nodeId"] = json!("6");
+    let written = h.ok("set_storage", json!({"id": LOCK_ID, "storage": storage}));
+    assert_eq!(written["changed"], json!(["nodeId"]));
+    let stored = h.host.storage.borrow()[LOCK_ID].clone();
+    assert_eq!(stored["snapshot_a"], big);
+    assert_eq!(stored["snapshot_b"], big);
+    assert_eq!(stored["nodeId"], "6");
+}
+
+#[test]
 fn set_storage_replaces_by_default_and_merges_when_asked() {
     let h = H::new();
     let out = h.ok("set_storage", json!({"id": LOCK_ID, "storage": {"a": "1"}}));
@@ -950,6 +958,36 @@ fn call_device_method_refusals() {
         json!({"id": LIGHT_ID, "method": "constructor.prototype"}),
     );
     assert!(!h.host.called("callDeviceMethod"));
+}
+
+#[test]
+fn call_device_method_redacts_password_settings_and_refuses_the_placeholder_back() {
+    // Issue §"Secrets are not echoed"; client-compat.md §11 #12: password-typed settings
+    // (camera credentials) are never returned, and writing the placeholder back must not
+    // replace the real password with it.
+    let h = H::new();
+    let out = h.call(
+        "call_device_method",
+        json!({"id": CAMERA_ID, "method": "getSettings"}),
+    );
+    let out = out.expect("getSettings");
+    let text = format!("{:?}", out);
+    assert!(!text.contains("camera-PASSWORD-xyz"), "{text}");
+    let s = out.structured;
+    assert_eq!(s["result"][0]["value"], "192.168.1.40");
+    assert_eq!(s["result"][1]["value"], "[REDACTED]");
+    assert_eq!(s["redacted_keys"], json!(["password"]));
+
+    let calls = h.host.calls_of("callDeviceMethod").len();
+    let msg = h.failed(
+        "call_device_method",
+        json!({"id": CAMERA_ID, "method": "putSetting", "args": ["password", "[REDACTED]"]}),
+    );
+    assert!(
+        msg.contains("[REDACTED]") && msg.contains("Nothing was changed"),
+        "{msg}"
+    );
+    assert_eq!(h.host.calls_of("callDeviceMethod").len(), calls);
 }
 
 #[test]

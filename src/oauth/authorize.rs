@@ -6,7 +6,6 @@
 use super::{clients, grants, normalise_resource, params, SCOPE};
 use crate::http::{Request, Response};
 use crate::origin::{self, html_escape, page, PublicBase};
-use crate::store::Store;
 use crate::{crypto, Ctx};
 use clients::ClientRecord;
 use hmac::{Hmac, KeyInit, Mac};
@@ -103,10 +102,32 @@ pub async fn handle(ctx: &Ctx, req: &Request) -> Response {
 
     let state = params.get("state").cloned();
     let iss = super::iss_parameter(store).then_some(base.issuer.as_str());
+    // RFC 9700 §4.11.2: redirect automatically only to a URI we trust. Registration is
+    // open, so only loopback URIs are trusted before the admin has approved the client;
+    // any other gets its errors as a page, or this endpoint is an open redirector.
+    let trusted = clients::is_loopback_redirect(&redirect_uri);
     let fail = |error: &str, description: &str| {
+        if !trusted {
+            return error_page(
+                400,
+                "The app's request is invalid",
+                &format!("{error}: {description}. Report this to the app's developer."),
+            );
+        }
         redirect(
             &redirect_uri,
             &[("error", error), ("error_description", description)],
+            state.as_deref(),
+            iss,
+        )
+    };
+    let deny = || {
+        redirect(
+            &redirect_uri,
+            &[
+                ("error", "access_denied"),
+                ("error_description", "the Scrypted admin denied the request"),
+            ],
             state.as_deref(),
             iss,
         )
@@ -151,7 +172,7 @@ pub async fn handle(ctx: &Ctx, req: &Request) -> Response {
         params,
     };
 
-    if clients::is_loopback_redirect(&redirect_uri) {
+    if trusted {
         return approve(ctx, &base, &request, username);
     }
     if !is_post {
@@ -168,7 +189,8 @@ pub async fn handle(ctx: &Ctx, req: &Request) -> Response {
     if params::get(&request.params, "decision") == Some("approve") {
         approve(ctx, &base, &request, username)
     } else {
-        fail("access_denied", "the Scrypted admin denied the request")
+        // The admin saw the consent page naming this host and chose: the answer goes there.
+        deny()
     }
 }
 
@@ -271,20 +293,6 @@ login over {other} does not count here.</p>",
     Response::html(401, page("Log into Scrypted first", &body)).header("cache-control", "no-store")
 }
 
-fn csrf_secret(store: &dyn Store) -> Vec<u8> {
-    if let Some(secret) = store
-        .get(CSRF_SECRET_KEY)
-        .and_then(|s| crypto::b64url_decode(&s))
-    {
-        if secret.len() >= 32 {
-            return secret;
-        }
-    }
-    let secret = crypto::random_bytes(32);
-    store.set(CSRF_SECRET_KEY, &crypto::b64url(&secret));
-    secret
-}
-
 /// HMAC over the user and everything the approval would grant, so a token is good only
 /// for this user, this request and a limited time.
 fn csrf_mac(secret: &[u8], issued: u64, request: &AuthRequest, username: &str) -> String {
@@ -307,7 +315,7 @@ fn csrf_mac(secret: &[u8], issued: u64, request: &AuthRequest, username: &str) -
 }
 
 fn csrf_token(ctx: &Ctx, request: &AuthRequest, username: &str) -> String {
-    let secret = csrf_secret(ctx.store.as_ref());
+    let secret = super::keys::stored_secret(ctx.store.as_ref(), CSRF_SECRET_KEY);
     let now = ctx.clock.now_sec();
     format!("{now}.{}", csrf_mac(&secret, now, request, username))
 }

@@ -21,6 +21,10 @@ pub const USED_CODE_KEEP_MS: u64 = 10 * 60_000;
 pub const REFRESH_GRACE_MS: u64 = 60_000;
 /// Replaced refresh-token hashes remembered per grant, for reuse detection.
 const MAX_PREVIOUS: usize = 8;
+/// Codes kept at once, used ones included; the oldest goes first. A web page can make a
+/// logged-in admin's browser request codes for a loopback client without any page shown,
+/// and each one would otherwise grow the storage map that every write ships.
+const MAX_CODES: usize = 32;
 /// Live grants kept per client; the oldest goes first.
 const MAX_GRANTS_PER_CLIENT: usize = 20;
 
@@ -127,13 +131,35 @@ pub fn new_refresh_token(grant_id: &str) -> String {
     format!("{grant_id}.{}", crypto::random_token())
 }
 
+/// Storage key of the HMAC key that derives a refresh token's successor.
+pub const REFRESH_SECRET_KEY: &str = "oauth.refresh_secret";
+
+/// The successor of a refresh token: derived from the token itself under a stored key, so
+/// a retry within the grace window gets the very token the first answer carried (only
+/// hashes are stored, so it could not be looked up), while whoever holds only the old
+/// token or only storage cannot compute it.
+pub fn successor(store: &dyn Store, grant_id: &str, presented: &str) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let secret = super::keys::stored_secret(store, REFRESH_SECRET_KEY);
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&secret).expect("HMAC takes any key length");
+    mac.update(b"refresh-successor\0");
+    mac.update(presented.as_bytes());
+    format!(
+        "{grant_id}.{}",
+        crypto::b64url(&mac.finalize().into_bytes())
+    )
+}
+
 pub fn grant_id_of(refresh_token: &str) -> Option<&str> {
     refresh_token.split_once('.').map(|(g, _)| g)
 }
 
-/// Deletes expired codes and grants, and the oldest grants of `client_id` beyond its
-/// quota. Called whenever we write, so storage stays bounded.
+/// Deletes expired codes and grants, the oldest codes beyond [`MAX_CODES`] less one (room
+/// for the code a caller may add next), and the
+/// oldest grants of `client_id` beyond its quota. Called whenever we write, so storage
+/// stays bounded.
 pub fn sweep(store: &dyn Store, now_ms: u64, client_id: Option<&str>) {
+    let mut codes = Vec::new();
     for key in store.keys_with_prefix(CODE_PREFIX) {
         let expired = match store.get_json::<CodeRecord>(&key) {
             Some(c) => {
@@ -142,12 +168,21 @@ pub fn sweep(store: &dyn Store, now_ms: u64, client_id: Option<&str>) {
                 } else {
                     c.exp_ms
                 };
+                codes.push((c.exp_ms, key.clone()));
                 keep_until <= now_ms
             }
             None => true,
         };
         if expired {
+            codes.retain(|(_, k)| *k != key);
             store.remove(&key);
+        }
+    }
+    // Room for the one code a caller may add next.
+    if codes.len() >= MAX_CODES {
+        codes.sort();
+        for (_, key) in &codes[..=codes.len() - MAX_CODES] {
+            store.remove(key);
         }
     }
     let mut mine = Vec::new();

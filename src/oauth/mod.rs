@@ -3,6 +3,7 @@
 //! Storage layout (plugin storage, bounded, secrets hashed):
 //! - `oauth.signing_key`: the ES256 key, PKCS#8 PEM;
 //! - `oauth.csrf_secret`: HMAC key for consent-form tokens;
+//! - `oauth.refresh_secret`: HMAC key deriving a refresh token's successor;
 //! - `oauth.client.<client_id>`: registered clients;
 //! - `oauth.code.<hash of code>`: authorization codes (60 s, single use);
 //! - `oauth.grant.<grant_id>`: grants, holding the hash of their current refresh token.
@@ -125,6 +126,7 @@ pub fn revoke_all(ctx: &Ctx) {
             || key.starts_with(grants::GRANT_PREFIX)
             || key.starts_with(grants::CODE_PREFIX)
             || key == authorize::CSRF_SECRET_KEY
+            || key == grants::REFRESH_SECRET_KEY
         {
             store.remove(&key);
         }

@@ -8,6 +8,10 @@ use clients::ClientRecord;
 use serde_json::{json, Map, Value};
 
 const MAX_REDIRECT_URIS: usize = 20;
+/// Bytes of redirect URIs kept per client. Registration is unauthenticated and every
+/// storage write ships the whole map, so a client record must stay small; real clients
+/// register a few short URIs.
+const MAX_REDIRECT_BYTES: usize = 4096;
 const MAX_NAME: usize = 200;
 
 fn error(status: u16, code: &str, description: &str) -> Response {
@@ -67,6 +71,16 @@ fn register(ctx: &Ctx, body: &Map<String, Value>) -> Result<Response, Response> 
     }
     if redirect_uris.len() > MAX_REDIRECT_URIS {
         return Err(error(400, "invalid_redirect_uri", "too many redirect_uris"));
+    }
+    let bytes: usize = redirect_uris.iter().map(String::len).sum();
+    if bytes > MAX_REDIRECT_BYTES {
+        return Err(error(
+            400,
+            "invalid_redirect_uri",
+            &format!(
+                "redirect_uris take {bytes} bytes; at most {MAX_REDIRECT_BYTES} are accepted per client"
+            ),
+        ));
     }
     for uri in &redirect_uris {
         clients::validate_redirect_uri(uri)

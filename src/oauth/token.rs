@@ -122,14 +122,8 @@ fn code_grant(ctx: &Ctx, params: &BTreeMap<String, String>, client_id: Option<St
     {
         return invalid_grant("code_verifier does not match the code_challenge");
     }
-    if let Some(resource) = params::get(params, "resource") {
-        if normalise_resource(resource) != normalise_resource(&record.resource) {
-            return error(
-                400,
-                "invalid_target",
-                &format!("this code is for the resource {}", record.resource),
-            );
-        }
+    if let Err(resp) = check_resource(params, &record.resource, "code") {
+        return resp;
     }
 
     let ttl_ms = settings::config(store).refresh_token_ttl_sec * 1000;
@@ -153,6 +147,25 @@ fn code_grant(ctx: &Ctx, params: &BTreeMap<String, String>, client_id: Option<St
     grants::sweep(store, now, Some(&client.client_id));
     clients::touch(store, &client, now);
     issue(ctx, &grant, &refresh_token)
+}
+
+/// RFC 8707: a `resource` sent to `/token` must be the one the code or grant is for
+/// (after normalisation, client-compat.md §5); `invalid_target` otherwise.
+fn check_resource(
+    params: &BTreeMap<String, String>,
+    expected: &str,
+    what: &str,
+) -> Result<(), Response> {
+    match params::get(params, "resource") {
+        Some(resource) if normalise_resource(resource) != normalise_resource(expected) => {
+            Err(error(
+                400,
+                "invalid_target",
+                &format!("this {what} is for the resource {expected}"),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 async fn refresh_grant(
@@ -214,16 +227,28 @@ async fn refresh_grant(
 
     let hash = crypto::hash_secret(presented);
     let current = crypto::constant_time_eq(hash.as_bytes(), grant.refresh_hash.as_bytes());
+    let successor = grants::successor(store, grant_id, presented);
+    // `Some` once the answer's refresh token is decided without rotating.
+    let mut unchanged = None;
     if !current {
         let previous = grant
             .previous
             .iter()
             .find(|p| crypto::constant_time_eq(hash.as_bytes(), p.hash.as_bytes()));
         match previous {
-            // A retry (lost response, or the same client refreshing from two places): a
-            // fresh pair, and the successor it replaces stops being current, so exactly
+            // A retry (lost response, or the same client refreshing from two places):
+            // the successor the first answer carried, while it is still current.
+            // Once that one has been rotated too, a fresh pair replaces it, so exactly
             // one refresh token of the grant is ever current.
-            Some(p) if now.saturating_sub(p.replaced_ms) <= grants::REFRESH_GRACE_MS => {}
+            Some(p) if now.saturating_sub(p.replaced_ms) <= grants::REFRESH_GRACE_MS => {
+                let successor_hash = crypto::hash_secret(&successor);
+                if crypto::constant_time_eq(
+                    successor_hash.as_bytes(),
+                    grant.refresh_hash.as_bytes(),
+                ) {
+                    unchanged = Some(successor.clone());
+                }
+            }
             Some(_) => {
                 grants::delete_grant(store, grant_id);
                 ctx.oauth.forget_verified();
@@ -255,18 +280,20 @@ async fn refresh_grant(
             );
         }
     }
-    if let Some(resource) = params::get(params, "resource") {
-        if normalise_resource(resource) != normalise_resource(&grant.resource) {
-            return error(
-                400,
-                "invalid_target",
-                &format!("this grant is for the resource {}", grant.resource),
-            );
-        }
+    if let Err(resp) = check_resource(params, &grant.resource, "grant") {
+        return resp;
     }
 
+    if let Some(refresh_token) = unchanged {
+        clients::touch(store, &client, now);
+        return issue(ctx, &grant, &refresh_token);
+    }
+    let refresh_token = if current {
+        successor
+    } else {
+        grants::new_refresh_token(grant_id)
+    };
     let ttl_ms = settings::config(store).refresh_token_ttl_sec * 1000;
-    let refresh_token = grants::new_refresh_token(grant_id);
     grant.rotate(crypto::hash_secret(&refresh_token), now, now + ttl_ms);
     grants::put_grant(store, &grant);
     grants::sweep(store, now, Some(&grant.client_id));
@@ -311,7 +338,7 @@ pub async fn revoke(ctx: &Ctx, req: &Request) -> Response {
     }
     let ok = no_store(Response::new(200));
     let Some(params) = params::body_fields(req) else {
-        return ok;
+        return error(400, "invalid_request", "request body too large");
     };
     let Some(token) = params::get(&params, "token") else {
         return error(400, "invalid_request", "token is required");

@@ -1,5 +1,6 @@
 //! Devices: `systemManager` state and device calls (reference/scrypted-host.md §4, §10).
 
+use super::redact::{redact_settings, REDACTED};
 use super::resolve::{interfaces_of, is_own_device, prop_of, refuse_own_device, Snapshot};
 use super::schema::{next_hint, ok, page_bounds, tool, DESTRUCTIVE, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
@@ -31,7 +32,7 @@ pub fn tools() -> Vec<ToolDef> {
         tool! {
             name: "call_device_method",
             title: "Call a device method",
-            description: "Calls a method of a device's Scrypted interfaces with JSON arguments, e.g. turnOn / turnOff (OnOff), setBrightness [50] (Brightness), lock / unlock (Lock), getSettings / putSetting [\"key\", value] (Settings), setName [\"New name\"]. The method must belong to one of the device's interfaces (get_device lists them); listen and setMixins are not callable here (use set_mixins). This is full control of the device (locks, alarms, cameras): confirm with the user before actions with physical effect. Results that are not JSON (media objects, buffers) come back as Scrypted serialized them; results over 64 KB are cut off. Refused for this MCP plugin's own devices.",
+            description: "Calls a method of a device's Scrypted interfaces with JSON arguments, e.g. turnOn / turnOff (OnOff), setBrightness [50] (Brightness), lock / unlock (Lock), getSettings / putSetting [\"key\", value] (Settings), setName [\"New name\"]. The method must belong to one of the device's interfaces (get_device lists them); listen and setMixins are not callable here (use set_mixins). This is full control of the device (locks, alarms, cameras): confirm with the user before actions with physical effect. Results that are not JSON (media objects, buffers) come back as Scrypted serialized them; results over 64 KB are cut off. Password-typed and secret-looking setting values (e.g. from getSettings) come back as \"[REDACTED]\" and are listed in redacted_keys; the placeholder is refused as an argument, so it can never overwrite the real secret. Refused for this MCP plugin's own devices.",
             input: CallArgs,
             output: CallOut,
             hints: DESTRUCTIVE,
@@ -440,6 +441,9 @@ pub struct CallOut {
     /// True when the result was longer than 64 KB and was cut off (result is then a
     /// string prefix of its JSON).
     pub truncated: bool,
+    /// Keys of settings in the result whose values were replaced by "[REDACTED]"
+    /// (password-typed or secret-looking).
+    pub redacted_keys: Vec<String>,
 }
 
 async fn call_device_method(tc: Rc<ToolContext>, a: CallArgs) -> ToolResult {
@@ -480,11 +484,17 @@ async fn call_device_method(tc: Rc<ToolContext>, a: CallArgs) -> ToolResult {
             methods.join(", ")
         )));
     }
-    let result = tc
+    if a.args.iter().any(|v| v.as_str() == Some(REDACTED)) {
+        return Err(ToolError::failed(format!(
+            "An argument is the redaction placeholder {REDACTED}, which stands for a secret this tool did not show; sending it would store the placeholder itself. Give the real value, or leave that setting alone. Nothing was changed."
+        )));
+    }
+    let mut result = tc
         .ctx
         .host
         .call_device_method(&a.id, &a.method, a.args)
         .await?;
+    let redacted_keys = redact_settings(&mut result);
     let text = serde_json::to_string(&result).unwrap_or_default();
     let (result, truncated) = if text.len() > MAX_RESULT_BYTES {
         let mut end = MAX_RESULT_BYTES;
@@ -500,5 +510,6 @@ async fn call_device_method(tc: Rc<ToolContext>, a: CallArgs) -> ToolResult {
         method: a.method,
         result,
         truncated,
+        redacted_keys,
     })
 }

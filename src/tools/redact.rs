@@ -8,6 +8,10 @@ use std::collections::BTreeMap;
 /// What a redacted value is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
 
+/// What a value left out of a capped answer is replaced with. Like [`REDACTED`], writers
+/// that receive it keep the current value.
+pub const OMITTED: &str = "[OMITTED]";
+
 /// Name fragments (case-insensitive) that mark a key as secret.
 pub const SECRET_MARKERS: &[&str] = &[
     "TOKEN",
@@ -51,6 +55,50 @@ pub fn redact_map(map: &BTreeMap<String, String>) -> (BTreeMap<String, String>, 
         })
         .collect();
     (out, redacted)
+}
+
+/// Redacts the values of Scrypted `Setting` objects (`{key, type, value, ...}`, as
+/// `getSettings` returns them) that are password-typed or whose key looks secret, in an
+/// array of them anywhere in `value`. Returns the keys redacted.
+pub fn redact_settings(value: &mut serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    let mut keys = Vec::new();
+    match value {
+        Value::Array(items) => {
+            for item in items.iter_mut() {
+                let Some(obj) = item.as_object_mut() else {
+                    keys.extend(redact_settings(item));
+                    continue;
+                };
+                let Some(key) = obj.get("key").and_then(Value::as_str).map(String::from) else {
+                    keys.extend(redact_settings(item));
+                    continue;
+                };
+                let secret = obj.get("type").and_then(Value::as_str) == Some("password")
+                    || is_secret_key(&key)
+                    || obj
+                        .get("value")
+                        .and_then(Value::as_str)
+                        .is_some_and(is_secret_value);
+                let has_value = match obj.get("value") {
+                    None | Some(Value::Null) => false,
+                    Some(Value::String(s)) => !s.is_empty(),
+                    Some(_) => true,
+                };
+                if secret && has_value {
+                    obj.insert("value".into(), Value::String(REDACTED.into()));
+                    keys.push(key);
+                }
+            }
+        }
+        Value::Object(map) => {
+            for v in map.values_mut() {
+                keys.extend(redact_settings(v));
+            }
+        }
+        _ => {}
+    }
+    keys
 }
 
 /// One `KEY=value` line of a `.env` file.
@@ -101,9 +149,12 @@ pub fn unquote(raw: &str) -> &str {
     t
 }
 
-/// `.env` text with secret-looking values replaced; returns the redacted keys.
-pub fn redact_dotenv(text: &str) -> (String, Vec<String>) {
-    let mut keys = Vec::new();
+/// Rewrites each `KEY=value` line of `.env` text with `edit` (`Some(new raw value)`),
+/// keeping every other line, and the line endings, as they are.
+fn rewrite_dotenv<E>(
+    text: &str,
+    mut edit: impl FnMut(&EnvLine<'_>) -> Result<Option<String>, E>,
+) -> Result<String, E> {
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         let (body, nl) = match line.strip_suffix('\n') {
@@ -111,59 +162,68 @@ pub fn redact_dotenv(text: &str) -> (String, Vec<String>) {
             None => (line, ""),
         };
         match parse_env_line(body) {
-            Some(l) if is_secret_key(l.key) || is_secret_value(unquote(l.raw_value)) => {
-                if !keys.iter().any(|k| k == l.key) {
-                    keys.push(l.key.to_string());
+            Some(l) => match edit(&l)? {
+                Some(value) => {
+                    out.push_str(l.prefix);
+                    out.push_str(l.key);
+                    out.push('=');
+                    out.push_str(&value);
                 }
-                out.push_str(l.prefix);
-                out.push_str(l.key);
-                out.push('=');
-                out.push_str(REDACTED);
-            }
-            _ => out.push_str(body),
+                None => out.push_str(body),
+            },
+            None => out.push_str(body),
         }
         out.push_str(nl);
     }
-    (out, keys)
+    Ok(out)
+}
+
+fn push_once(keys: &mut Vec<String>, key: &str) {
+    if !keys.iter().any(|k| k == key) {
+        keys.push(key.to_string());
+    }
+}
+
+/// `.env` text with secret-looking values replaced; returns the redacted keys.
+pub fn redact_dotenv(text: &str) -> (String, Vec<String>) {
+    let mut keys = Vec::new();
+    let out = rewrite_dotenv(text, |l| {
+        if is_secret_key(l.key) || is_secret_value(unquote(l.raw_value)) {
+            push_once(&mut keys, l.key);
+            Ok::<_, std::convert::Infallible>(Some(REDACTED.to_string()))
+        } else {
+            Ok(None)
+        }
+    });
+    match out {
+        Ok(out) => (out, keys),
+        Err(never) => match never {},
+    }
 }
 
 /// Replaces every placeholder value in `new_text` with that key's current raw value from
 /// `current`. Returns the text and the keys kept; `Err` names a placeholder key that has
 /// no current value (nothing to keep), so nothing is written.
 pub fn restore_dotenv(new_text: &str, current: &str) -> Result<(String, Vec<String>), String> {
-    let mut existing: BTreeMap<&str, &str> = BTreeMap::new();
-    for line in current.lines() {
-        if let Some(l) = parse_env_line(line) {
-            existing.insert(l.key, l.raw_value);
-        }
-    }
+    let existing: BTreeMap<&str, &str> = current
+        .lines()
+        .filter_map(parse_env_line)
+        .map(|l| (l.key, l.raw_value))
+        .collect();
     let mut kept = Vec::new();
-    let mut out = String::with_capacity(new_text.len());
-    for line in new_text.split_inclusive('\n') {
-        let (body, nl) = match line.strip_suffix('\n') {
-            Some(b) => (b, "\n"),
-            None => (line, ""),
-        };
-        match parse_env_line(body) {
-            Some(l) if unquote(l.raw_value) == REDACTED => {
-                let Some(raw) = existing.get(l.key) else {
-                    return Err(format!(
-                        "{} has the placeholder {REDACTED} but no current value to keep; give it a real value or remove the line.",
-                        l.key
-                    ));
-                };
-                if !kept.iter().any(|k| k == l.key) {
-                    kept.push(l.key.to_string());
-                }
-                out.push_str(l.prefix);
-                out.push_str(l.key);
-                out.push('=');
-                out.push_str(raw);
-            }
-            _ => out.push_str(body),
+    let out = rewrite_dotenv(new_text, |l| {
+        if unquote(l.raw_value) != REDACTED {
+            return Ok(None);
         }
-        out.push_str(nl);
-    }
+        let Some(raw) = existing.get(l.key) else {
+            return Err(format!(
+                "{} has the placeholder {REDACTED} but no current value to keep; give it a real value or remove the line.",
+                l.key
+            ));
+        };
+        push_once(&mut kept, l.key);
+        Ok(Some(raw.to_string()))
+    })?;
     Ok((out, kept))
 }
 

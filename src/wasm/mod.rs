@@ -84,7 +84,8 @@ impl JsHost {
 #[async_trait(?Send)]
 impl Host for JsHost {
     async fn local_endpoint(&self, insecure: bool) -> HostResult<String> {
-        self.get("localEndpoint", json!({ "insecure": insecure })).await
+        self.get("localEndpoint", json!({ "insecure": insecure }))
+            .await
     }
     async fn server_ports(&self) -> HostResult<ServerPorts> {
         self.get("serverPorts", json!({})).await
@@ -95,28 +96,43 @@ impl Host for JsHost {
     async fn device_info(&self, id: &str) -> HostResult<Value> {
         self.get("deviceInfo", json!({ "id": id })).await
     }
-    async fn call_device_method(&self, id: &str, method: &str, args: Vec<Value>) -> HostResult<Value> {
-        self.get("callDeviceMethod", json!({ "id": id, "method": method, "args": args }))
-            .await
+    async fn call_device_method(
+        &self,
+        id: &str,
+        method: &str,
+        args: Vec<Value>,
+    ) -> HostResult<Value> {
+        self.get(
+            "callDeviceMethod",
+            json!({ "id": id, "method": method, "args": args }),
+        )
+        .await
     }
     async fn remove_device(&self, id: &str) -> HostResult<()> {
         self.unit("removeDevice", json!({ "id": id })).await
     }
     async fn package_json(&self, plugin_id: &str) -> HostResult<Value> {
-        self.get("packageJson", json!({ "pluginId": plugin_id })).await
+        self.get("packageJson", json!({ "pluginId": plugin_id }))
+            .await
     }
     async fn plugin_info(&self, plugin_id: &str) -> HostResult<Value> {
-        self.get("pluginInfo", json!({ "pluginId": plugin_id })).await
+        self.get("pluginInfo", json!({ "pluginId": plugin_id }))
+            .await
     }
     async fn reload_plugin(&self, plugin_id: &str) -> HostResult<()> {
-        self.unit("reloadPlugin", json!({ "pluginId": plugin_id })).await
+        self.unit("reloadPlugin", json!({ "pluginId": plugin_id }))
+            .await
     }
     async fn kill_plugin(&self, plugin_id: &str) -> HostResult<()> {
-        self.unit("killPlugin", json!({ "pluginId": plugin_id })).await
+        self.unit("killPlugin", json!({ "pluginId": plugin_id }))
+            .await
     }
     async fn install_npm(&self, package: &str, version: Option<&str>) -> HostResult<()> {
-        self.unit("installNpm", json!({ "package": package, "version": version }))
-            .await
+        self.unit(
+            "installNpm",
+            json!({ "package": package, "version": version }),
+        )
+        .await
     }
     async fn update_plugins(&self) -> HostResult<()> {
         self.unit("updatePlugins", json!({})).await
@@ -129,7 +145,8 @@ impl Host for JsHost {
             .await
     }
     async fn set_mixins(&self, id: &str, mixins: Vec<String>) -> HostResult<()> {
-        self.unit("setMixins", json!({ "id": id, "mixins": mixins })).await
+        self.unit("setMixins", json!({ "id": id, "mixins": mixins }))
+            .await
     }
     async fn get_storage(&self, id: &str) -> HostResult<BTreeMap<String, String>> {
         self.get("getStorage", json!({ "id": id })).await
@@ -139,9 +156,14 @@ impl Host for JsHost {
             .await
     }
     async fn id_for_plugin_id(&self, plugin_id: &str) -> HostResult<Option<String>> {
-        self.get("idForPluginId", json!({ "pluginId": plugin_id })).await
+        self.get("idForPluginId", json!({ "pluginId": plugin_id }))
+            .await
     }
-    async fn id_for_native_id(&self, plugin_id: &str, native_id: &str) -> HostResult<Option<String>> {
+    async fn id_for_native_id(
+        &self,
+        plugin_id: &str,
+        native_id: &str,
+    ) -> HostResult<Option<String>> {
         self.get(
             "idForNativeId",
             json!({ "pluginId": plugin_id, "nativeId": native_id }),
@@ -159,7 +181,8 @@ impl Host for JsHost {
         self.get("logs", json!({ "deviceId": device_id })).await
     }
     async fn clear_logs(&self, device_id: Option<&str>) -> HostResult<()> {
-        self.unit("clearLogs", json!({ "deviceId": device_id })).await
+        self.unit("clearLogs", json!({ "deviceId": device_id }))
+            .await
     }
     async fn alerts(&self) -> HostResult<Vec<Alert>> {
         self.get("alerts", json!({})).await
@@ -193,7 +216,8 @@ impl Host for JsHost {
         .await
     }
     async fn remove_user(&self, username: &str) -> HostResult<()> {
-        self.unit("removeUser", json!({ "username": username })).await
+        self.unit("removeUser", json!({ "username": username }))
+            .await
     }
     async fn local_addresses(&self) -> HostResult<Option<Vec<String>>> {
         self.get("localAddresses", json!({})).await
@@ -216,7 +240,8 @@ impl Host for JsHost {
         self.get("cors", json!({ "id": id })).await
     }
     async fn set_cors(&self, id: &str, origins: Vec<String>) -> HostResult<()> {
-        self.unit("setCors", json!({ "id": id, "origins": origins })).await
+        self.unit("setCors", json!({ "id": id, "origins": origins }))
+            .await
     }
     async fn cluster_workers(&self) -> HostResult<Value> {
         self.get("clusterWorkers", json!({})).await

@@ -70,8 +70,14 @@ pub fn pkce() -> (String, String) {
     (verifier, challenge)
 }
 
-/// GET /authorize as the logged-in admin `admin`; returns the code from the redirect.
-pub fn authorize(plugin: &Plugin, origin_host: &str, client_id: &str, challenge: &str) -> String {
+/// GET /authorize as the logged-in admin `admin`; returns the redirect URL (code, state,
+/// and `iss` unless switched off).
+pub fn authorize_redirect(
+    plugin: &Plugin,
+    origin_host: &str,
+    client_id: &str,
+    challenge: &str,
+) -> url::Url {
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("response_type", "code")
         .append_pair("client_id", client_id)
@@ -85,9 +91,13 @@ pub fn authorize(plugin: &Plugin, origin_host: &str, client_id: &str, challenge:
     req.username = Some("admin".into());
     let resp = send(plugin, req);
     assert_eq!(resp.status, 302, "authorize: {:?}", resp.body_text());
-    let location = resp.get_header("location").unwrap();
-    let url = url::Url::parse(location).unwrap();
-    url.query_pairs()
+    url::Url::parse(resp.get_header("location").unwrap()).unwrap()
+}
+
+/// GET /authorize as the logged-in admin `admin`; returns the code from the redirect.
+pub fn authorize(plugin: &Plugin, origin_host: &str, client_id: &str, challenge: &str) -> String {
+    authorize_redirect(plugin, origin_host, client_id, challenge)
+        .query_pairs()
         .find(|(k, _)| k == "code")
         .map(|(_, v)| v.into_owned())
         .expect("code in redirect")

@@ -69,7 +69,7 @@ after(async () => {
   await host?.stop();
 });
 
-describe('conformance 0.1.16 server suite (active) through the bearer proxy', () => {
+describe('conformance server suites through the bearer proxy (fixture build, real OAuth token)', () => {
   let proxy;
   let accessToken = null;
   before(async () => {
@@ -98,6 +98,20 @@ describe('conformance 0.1.16 server suite (active) through the bearer proxy', ()
     assert.ok(total, `no Total line in output:\n${all.slice(-3000)}`);
     assert.equal(r.code, 0, `conformance exited ${r.code ?? r.signal}:\n${failedLines.slice(0, 60).join('\n')}`);
     assert.ok(Number(total[1]) > 0, 'some checks ran');
+  });
+  test('0.2.0-alpha.12 server scenarios required by 2025-11-25 (stricter: wire-schema-valid, session lifecycle) pass', { timeout: 300_000 }, async (t) => {
+    const url = proxy.view(host).mcpUrl;
+    const outDir = path.join(RESULTS, `conformance-alpha-server-${Date.now()}`);
+    const r = await runCli(cli.node, [cli.alpha, 'server', '--url', url, '--requirements', '2025-11-25', '--timeout', '10000', '-o', outDir]);
+    const all = r.out + '\n' + r.err;
+    writeFileSync(path.join(RESULTS, 'conformance-alpha-server-output.txt'), all);
+    const total = all.match(/Total:\s*(\d+)\s+passed,\s*(\d+)\s+failed/);
+    const summary = total ? `conformance 0.2.0-alpha.12 server (requirements 2025-11-25): Total: ${total[1]} passed, ${total[2]} failed` : 'alpha server: no Total line';
+    t.diagnostic(summary);
+    console.log(summary);
+    const failed = all.split('\n').filter((l) => /FAILURE|✗/.test(l));
+    assert.ok(total, all.slice(-2000));
+    assert.equal(r.code, 0, `exited ${r.code ?? r.signal}:\n${failed.slice(0, 60).join('\n')}`);
   });
 });
 

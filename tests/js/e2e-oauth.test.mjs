@@ -176,16 +176,39 @@ describe('elicitation through the SDK client on restore_backup', () => {
     return res.resource.blob;
   }
 
-  test('decline → nothing restored', async () => {
-    const { client, asked } = await connectEliciting(() => ({ action: 'decline' }));
+  test('decline, cancel, "keep current server" and a bad checksum → nothing restored', async () => {
+    const answers = [
+      () => ({ action: 'decline' }),
+      () => ({ action: 'cancel' }),
+      () => ({ action: 'accept', content: { decision: 'KEEP CURRENT SERVER' } }),
+    ];
+    let next = 0;
+    const { client, asked } = await connectEliciting(() => answers[next]());
     try {
       const b64 = await makeBackup(client);
-      const { result: r } = await restoreBackup(client, b64);
-      assert.equal(asked.length, 1, 'the server asked the user once');
-      assert.ok(asked[0].message && asked[0].requestedSchema?.type === 'object');
-      const text = resultText(r) + JSON.stringify(r.structuredContent ?? {});
-      assert.match(text, /declin|cancel|not restored|nothing/i, 'the answer says nothing was restored');
-      await new Promise((res) => setTimeout(res, 1500)); // longer than any deferred delay
+      for (const [i, re] of [
+        [0, /declined/i],
+        [1, /cancel/i],
+        [2, /chose not to restore/i],
+      ]) {
+        next = i;
+        const { result: r } = await restoreBackup(client, b64);
+        assert.equal(asked.length, i + 1, 'the server asked the user');
+        assert.ok(asked[i].message && asked[i].requestedSchema?.type === 'object');
+        assert.equal(r.isError, true, resultText(r));
+        assert.match(resultText(r), re);
+        assert.match(resultText(r), /Nothing was restored/i);
+      }
+      // A checksum mismatch is refused before the user is even asked.
+      const bytes = Buffer.from(b64, 'base64');
+      const bad = await client.callTool({
+        name: 'restore_backup',
+        arguments: { confirm: 'RESTORE FROM BACKUP', chunk_base64: bytes.subarray(0, 65536).toString('base64'), chunk_index: 0, total_chunks: 1, sha256: '0'.repeat(64) },
+      });
+      assert.equal(bad.isError, true);
+      assert.match(resultText(bad), /checksum/i);
+      assert.equal(asked.length, 3, 'not asked for a bad checksum');
+      await new Promise((res) => setTimeout(res, 1700)); // longer than the 1.5 s deferred delay
       const calls = await host.calls();
       assert.equal(calls.filter(isRestore).length, 0, `no restore in ${JSON.stringify(calls.map((c) => c.method))}`);
       assert.equal((await host.state()).restoredBackups.length, 0);

@@ -288,6 +288,9 @@ describe('inspector-cli 1.0.3', () => {
   test('tools/list through inspector-cli lists the 39 tools', async () => {
     const r = await inspector(host.mcpUrl, token, ['--method', 'tools/list']);
     assert.equal(r.code, 0, r.stderr);
+    // inspector-cli (like other simple clients) asks for one page and never follows
+    // nextCursor, so the whole catalogue must fit in the first page.
+    assert.equal(r.json.nextCursor, undefined, `the first tools/list page must hold every tool: got ${r.json.tools.length} and a nextCursor`);
     assert.deepEqual(r.json.tools.map((t) => t.name).sort(), [...ALL].sort());
   });
 

@@ -235,6 +235,16 @@ describe('Scrypted body forms', () => {
     assert.equal(big.status, 413);
   });
 
+  test('application/octet-stream (Buffer-JSON at the plugin) and text/plain bodies never give a 5xx', async () => {
+    const { sessionId } = await initialize(host.mcpUrl, tokA);
+    for (const ct of ['application/octet-stream', 'text/plain']) {
+      const body = req('ping');
+      const r = await mcpRequest(host.mcpUrl, { token: tokA, sessionId, headers: { 'content-type': ct }, body: JSON.stringify(body) });
+      if (r.status === 200) assert.deepEqual(r.messages.find((m) => m.id === body.id)?.result, {}, `${ct}: decoded and answered`);
+      else assert.ok(r.status >= 400 && r.status < 500, `${ct}: got ${r.status}`);
+    }
+  });
+
   test('a JSON body without Content-Type is refused with 4xx, never a 5xx', async () => {
     const { sessionId } = await initialize(host.mcpUrl, tokA);
     const r = await fetch(host.mcpUrl, {

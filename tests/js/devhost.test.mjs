@@ -1,0 +1,223 @@
+// The dev host behaves like Scrypted where a plugin can tell (reference/scrypted-host.md §3,
+// §6.2, §6.6), and js-shim/host.js calls Scrypted's API as §10 says. A tiny echo plugin zip
+// (built here, loaded by the dev host the way Scrypted loads plugins) reports what it was
+// given; host.js runs against the dev host's simulated components.
+import AdmZip from 'adm-zip';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startDevHost } from '../../js-shim/dev/devhost.mjs';
+import { Runtime } from '../../js-shim/dev/runtime.mjs';
+import { createHost } from '../../js-shim/host.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scrypted-mcp-devhost-test-'));
+const ECHO = `
+class Echo {
+  async onRequest(req, res) {
+    const local = req.url.slice(req.rootPath.length);
+    if (local === '/nosend') return;
+    if (local === '/throw') throw new Error('boom');
+    res.send(JSON.stringify({ req, now: Date.now(), cwd: process.cwd(), globals: {
+      systemManager: typeof systemManager, deviceManager: typeof deviceManager,
+      endpointManager: typeof endpointManager, localStorage: typeof localStorage } }),
+      { code: 200, headers: { 'content-type': 'application/json' } });
+  }
+}
+exports.default = Echo;
+`;
+
+let host;
+let calls = 0;
+before(async () => {
+  const zip = new AdmZip();
+  zip.addFile('main.nodejs.js', Buffer.from(ECHO));
+  const zipPath = path.join(tmp, 'echo.zip');
+  zip.writeZip(zipPath);
+  host = await startDevHost({ port: 0, zip: zipPath, quiet: true });
+  const inner = host.plugin.instance.onRequest.bind(host.plugin.instance);
+  host.plugin.instance.onRequest = (req, res) => { calls++; return inner(req, res); };
+});
+after(async () => {
+  await host?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const pub = (p = '/echo') => `${host.baseUrl}/endpoint/scrypted-mcp/public${p}`;
+async function echo(url, init = {}) {
+  const r = await fetch(url, init);
+  const text = await r.text();
+  return { status: r.status, headers: r.headers, text, json: r.headers.get('content-type')?.includes('json') ? JSON.parse(text) : null };
+}
+async function loginCookie(username, password, headers = {}) {
+  const r = await fetch(`${host.baseUrl}/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ username, password }) });
+  const set = r.headers.getSetCookie()[0] ?? '';
+  return { cookie: set.split(';')[0], body: await r.json() };
+}
+
+describe('loading', () => {
+  test('the echo plugin got the injected managers and runs in the zip fs/ folder', async () => {
+    const { json } = await echo(pub());
+    assert.deepEqual(json.globals, { systemManager: 'object', deviceManager: 'object', endpointManager: 'object', localStorage: 'object' });
+    assert.equal(path.basename(json.cwd), path.basename(process.cwd())); // in-process: no chdir by default
+  });
+});
+
+describe('§6.6 username / aclId', () => {
+  test('public without credentials: none', async () => {
+    const { json } = await echo(pub());
+    assert.equal(json.req.username, undefined);
+    assert.equal(json.req.aclId, undefined);
+    assert.equal(json.req.rootPath, '/endpoint/scrypted-mcp/public');
+    assert.equal(json.req.isPublicEndpoint, true);
+  });
+  test('login: wrong password → 200 {"error":"Incorrect password."}; GET /login not logged in', async () => {
+    const r = await fetch(`${host.baseUrl}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"admin","password":"nope"}' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { error: 'Incorrect password.' });
+    const g = await (await fetch(`${host.baseUrl}/login`)).json();
+    assert.equal(g.error, 'Not logged in.');
+  });
+  test('http cookie → admin; the https cookie alone over http → none; forged → none', async () => {
+    const { cookie } = await loginCookie('admin', 'admin-password');
+    assert.match(cookie, /^login_user_token_insecure=s%3A/);
+    assert.equal((await echo(pub(), { headers: { cookie } })).json.req.username, 'admin');
+    const httpsOnly = cookie.replace('login_user_token_insecure=', 'login_user_token=');
+    assert.equal((await echo(pub(), { headers: { cookie: httpsOnly } })).json.req.username, undefined);
+    const forged = cookie.replace(/\.[^.]+$/, '.AAAA');
+    assert.equal((await echo(pub(), { headers: { cookie: forged } })).json.req.username, undefined);
+  });
+  test('X-Forwarded-Proto https (trusted from loopback) → the https cookie counts', async () => {
+    const { cookie } = await loginCookie('admin', 'admin-password', { 'x-forwarded-proto': 'https' });
+    assert.match(cookie, /^login_user_token=/);
+    assert.equal((await echo(pub(), { headers: { cookie, 'x-forwarded-proto': 'https' } })).json.req.username, 'admin');
+    assert.equal((await echo(pub(), { headers: { cookie } })).json.req.username, undefined);
+  });
+  test('Scrypted bearer (/login authorization) and ?scryptedToken= → admin', async () => {
+    const { body } = await loginCookie('admin', 'admin-password');
+    assert.match(body.authorization, /^Bearer /);
+    assert.equal((await echo(pub(), { headers: { authorization: body.authorization } })).json.req.username, 'admin');
+    assert.equal((await echo(pub(`/echo?scryptedToken=${body.queryToken.scryptedToken}`))).json.req.username, 'admin');
+  });
+  test('non-admin cookie → viewer with its aclId', async () => {
+    const { cookie } = await loginCookie('viewer', 'viewer-password');
+    const { json } = await echo(pub(), { headers: { cookie } });
+    assert.equal(json.req.username, 'viewer');
+    assert.equal(json.req.aclId, '13');
+  });
+  test('private route: 401 without login and the plugin is not called; with a cookie it is', async () => {
+    const before = calls;
+    const r = await echo(`${host.baseUrl}/endpoint/scrypted-mcp/echo`);
+    assert.equal(r.status, 401);
+    assert.equal(r.text, 'Not Authorized');
+    assert.equal(calls, before);
+    const { cookie } = await loginCookie('admin', 'admin-password');
+    const ok = await echo(`${host.baseUrl}/endpoint/scrypted-mcp/echo`, { headers: { cookie } });
+    assert.equal(ok.json.req.username, 'admin');
+    assert.equal(ok.json.req.rootPath, '/endpoint/scrypted-mcp');
+  });
+});
+
+describe('§6.2 bodies', () => {
+  const post = (body, ct) => echo(pub(), { method: 'POST', headers: ct ? { 'content-type': ct } : {}, body });
+  test('JSON arrives re-serialized as a string', async () => {
+    const { json } = await post('{"a":1.50,"b":"\\u00e9","c":[1, 2]}', 'application/json; charset=utf-8');
+    assert.equal(json.req.body, '{"a":1.5,"b":"é","c":[1,2]}');
+  });
+  test('JSON over 100 KB → 413 HTML, invalid JSON → 400 HTML; the plugin is not called', async () => {
+    const before = calls;
+    const big = await post(JSON.stringify({ a: 'x'.repeat(110 * 1024) }), 'application/json');
+    assert.equal(big.status, 413);
+    assert.match(big.headers.get('content-type'), /text\/html/);
+    const bad = await post('{nope', 'application/json');
+    assert.equal(bad.status, 400);
+    assert.match(bad.headers.get('content-type'), /text\/html/);
+    assert.equal(calls, before);
+  });
+  test('form → JSON string of the decoded fields; text/plain as is; octet-stream → Buffer-JSON', async () => {
+    assert.equal((await post('grant_type=authorization_code&code=abc%2Bdef', 'application/x-www-form-urlencoded')).json.req.body,
+      '{"grant_type":"authorization_code","code":"abc+def"}');
+    assert.equal((await post('hello', 'text/plain')).json.req.body, 'hello');
+    assert.equal((await post(Buffer.from([201, 123]), 'application/octet-stream')).json.req.body, '{"type":"Buffer","data":[201,123]}');
+  });
+  test('no content-type, and GET/DELETE → undefined', async () => {
+    assert.equal((await post(Buffer.from('x=1'))).json.req.body, undefined); // fetch adds no content-type for bytes
+    assert.equal((await echo(pub())).json.req.body, undefined);
+    assert.equal((await echo(pub(), { method: 'DELETE' })).json.req.body, undefined);
+  });
+});
+
+describe('responses', () => {
+  test("Scrypted's own CORS headers are added", async () => {
+    const r = await echo(pub());
+    assert.equal(r.headers.get('access-control-allow-methods'), 'GET, POST, OPTIONS');
+    assert.equal(r.headers.get('access-control-allow-credentials'), 'true');
+  });
+  test('onRequest resolving without send, or throwing → 500 Internal Plugin Error', async () => {
+    for (const p of ['/nosend', '/throw']) {
+      const r = await echo(pub(p));
+      assert.equal(r.status, 500);
+      assert.equal(r.text, 'Internal Plugin Error');
+    }
+  });
+  test('/__devhost/clock moves the Date.now() the plugin sees', async () => {
+    const t0 = (await echo(pub())).json.now;
+    const r = await (await fetch(`${host.baseUrl}/__devhost/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"advanceMs":7200000}' })).json();
+    assert.equal(r.offsetMs, 7_200_000);
+    const t1 = (await echo(pub())).json.now;
+    assert.ok(t1 - t0 >= 7_200_000, `${t1 - t0}`);
+  });
+});
+
+describe('host.js over the simulated components (§3, §10)', () => {
+  const rt = new Runtime({ port: 11080, log: () => {} });
+  const h = createHost(rt.pluginParams(), { console: { log() {}, error() {} } });
+  test('every answer is a Promise of plain data; unknown ids keep the host quirks, errors carry only a message', async () => {
+    const info = await h.call('pluginInfo', { pluginId: '@scrypted/core' });
+    assert.equal(info.packageJson.name, '@scrypted/core');
+    await assert.rejects(h.call('pluginInfo', { pluginId: 'nope' }), (e) => e.constructor === Error && /Cannot read properties of undefined/.test(e.message));
+    assert.deepEqual(await h.call('getStorage', { id: 'nope' }), {});
+    await assert.rejects(h.call('setStorage', { id: 'nope', storage: {} }), /Cannot set properties/);
+    assert.equal(await h.call('killPlugin', { pluginId: 'nope' }), null);
+    assert.equal(await h.call('installNpm', { package: '@scrypted/example', version: null }), null);
+    assert.equal(await h.call('idForPluginId', { pluginId: '@scrypted/example' }), '15');
+    assert.equal(await h.call('idForPluginId', { pluginId: 'nope' }), null);
+  });
+  test('logs per device; clearLogs also deletes that path\'s alerts', async () => {
+    const logs = await h.call('logs', { deviceId: '8' });
+    assert.ok(logs.length >= 2 && logs.every((l) => l.path === '/device/8'));
+    assert.ok((await h.call('alerts', {})).some((a) => a.path === '/device/8'));
+    await h.call('clearLogs', { deviceId: '8' });
+    assert.equal((await h.call('logs', { deviceId: '8' })).length, 0);
+    assert.ok(!(await h.call('alerts', {})).some((a) => a.path === '/device/8'));
+    assert.ok(rt.calls.some((c) => c.method === 'logger.clear' && c.target === '/device/8'));
+  });
+  test("users go through core's users DeviceCreator and the user:<name> device", async () => {
+    await h.call('addUser', { username: 'guest', password: 'pw', admin: false });
+    const d = rt.findDevice('@scrypted/core', 'user:guest');
+    assert.ok(d);
+    assert.equal(rt.findUser('guest').aclId, d.id);
+    assert.ok((await h.call('users', {})).some((u) => u.username === 'guest' && u.admin === false));
+    await h.call('removeUser', { username: 'guest' });
+    assert.equal(rt.findUser('guest'), undefined);
+    assert.ok(rt.calls.some((c) => c.method === 'systemManager.removeDevice'));
+  });
+  test('createBackup → base64 of a zip; deferred restoreBackup runs through backup.restore', async () => {
+    const b64 = await h.call('createBackup', {});
+    assert.ok(new AdmZip(Buffer.from(b64, 'base64')).getEntries().length > 0);
+    h.defer(10, { action: 'restoreBackup', data: b64 });
+    h.defer(10, { action: 'restartServer' });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(rt.data.restoredBackups.length, 1);
+    assert.ok(rt.calls.some((c) => c.method === 'service-control.restart'));
+  });
+  test('callDeviceMethod changes device state; dotEnv and env', async () => {
+    await h.call('callDeviceMethod', { id: '6', method: 'turnOn', args: [] });
+    assert.equal(rt.device('6').state.on, true);
+    assert.match(await h.call('dotEnv', {}), /SCRYPTED_/);
+    assert.ok((await h.call('scryptedEnv', {})).SCRYPTED_ADMIN_TOKEN);
+    assert.equal(await h.call('localEndpoint', { insecure: true }), 'http://127.0.0.1:11080/endpoint/scrypted-mcp/public/');
+    assert.deepEqual(await h.call('serverPorts', {}), { insecure: 11080, secure: 10443 });
+  });
+});
