@@ -5,7 +5,7 @@
 //! under one key ([`KEY`]) as a compact JSON array (one row per entry, oldest first) and
 //! never holds more than [`MAX_ENTRIES`] rows.
 
-use crate::crypto::sha256_hex;
+use crate::crypto;
 use crate::store::{Store, StoreExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -85,11 +85,20 @@ pub fn recent(store: &dyn Store, limit: usize) -> Vec<AuditEntry> {
         .collect()
 }
 
-/// SHA-256 (hex) of the canonical JSON of a tool's arguments: object keys sorted at every
-/// level, no whitespace. Equal arguments hash equally whatever order the client sent
-/// them in; the arguments themselves are never stored.
-pub fn args_hash(arguments: &Value) -> String {
-    sha256_hex(canonical_json(arguments).as_bytes())
+/// Storage key of the audit hash key.
+pub const HASH_KEY: &str = "audit.hash_key";
+
+/// HMAC-SHA256 (hex) of the canonical JSON of a tool's arguments (object keys sorted at
+/// every level, no whitespace), so equal arguments hash equally whatever order the client
+/// sent them in. Keyed with a secret kept in storage, because a plain hash of a short
+/// argument (an `add_user` password) could be guessed by anyone who reads plugin storage
+/// or a backup; the arguments themselves are never stored.
+pub fn args_hash(store: &dyn Store, arguments: &Value) -> String {
+    let key = crate::oauth::keys::stored_secret(store, HASH_KEY);
+    crypto::hmac_sha256(&key, canonical_json(arguments).as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn canonical_json(value: &Value) -> String {

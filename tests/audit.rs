@@ -11,13 +11,13 @@ use scrypted_mcp::store::{MemStore, Store};
 use scrypted_mcp::Plugin;
 use serde_json::{json, Value};
 
-fn entry(i: u64, args: &serde_json::Value) -> AuditEntry {
+fn entry(store: &MemStore, i: u64, args: &serde_json::Value) -> AuditEntry {
     AuditEntry {
         time_ms: 1_700_000_000_000 + i * 1000,
         user: "admin".into(),
         client_id: format!("client-{}", i % 3),
         tool: format!("tool_{i}"),
-        args_hash: args_hash(args),
+        args_hash: args_hash(store, args),
         outcome: ["ok", "error", "refused", "invalid_params"][(i % 4) as usize].into(),
         elicitation: i.is_multiple_of(5).then(|| "decline".to_string()),
     }
@@ -34,23 +34,35 @@ fn empty_trail_is_empty() {
 fn recent_is_newest_first_and_limited() {
     let store = MemStore::default();
     for i in 0..5 {
-        audit::record(&store, entry(i, &json!({})));
+        audit::record(&store, entry(&store, i, &json!({})));
     }
     let got = audit::recent(&store, 3);
     let tools: Vec<&str> = got.iter().map(|e| e.tool.as_str()).collect();
     assert_eq!(tools, ["tool_4", "tool_3", "tool_2"]);
-    assert_eq!(got[0], entry(4, &json!({})), "every field round-trips");
+    assert_eq!(
+        got[0],
+        entry(&store, 4, &json!({})),
+        "every field round-trips"
+    );
     assert_eq!(audit::recent(&store, 100).len(), 5);
 }
 
 #[test]
 fn one_write_per_record_under_one_key() {
     let store = MemStore::default();
-    for i in 0..10 {
-        audit::record(&store, entry(i, &json!({"i": i})));
+    let entries: Vec<AuditEntry> = (0..10)
+        .map(|i| entry(&store, i, &json!({"i": i})))
+        .collect();
+    // Hashing made the hash key once; recording adds exactly one write each.
+    let before = store.writes.get();
+    for e in entries {
+        audit::record(&store, e);
     }
-    assert_eq!(store.writes.get(), 10);
-    assert_eq!(store.keys(), vec![KEY.to_string()]);
+    assert_eq!(store.writes.get() - before, 10);
+    assert_eq!(
+        store.keys(),
+        vec![audit::HASH_KEY.to_string(), KEY.to_string()]
+    );
 }
 
 #[test]
@@ -58,7 +70,7 @@ fn bounded_dropping_the_oldest() {
     let store = MemStore::default();
     let total = MAX_ENTRIES as u64 + 57;
     for i in 0..total {
-        audit::record(&store, entry(i, &json!({"device": "lock", "n": i})));
+        audit::record(&store, entry(&store, i, &json!({"device": "lock", "n": i})));
     }
     let all = audit::recent(&store, usize::MAX);
     assert_eq!(all.len(), MAX_ENTRIES);
@@ -76,7 +88,7 @@ fn bounded_dropping_the_oldest() {
 fn never_stores_argument_contents() {
     let store = MemStore::default();
     let args = json!({"password": "hunter2-secret", "username": "mallory", "nested": {"token": "tok-XYZZY"}});
-    let mut e = entry(1, &args);
+    let mut e = entry(&store, 1, &args);
     e.tool = "add_user".into();
     audit::record(&store, e);
     for (key, value) in store.snapshot() {
@@ -88,23 +100,38 @@ fn never_stores_argument_contents() {
         }
     }
     let got = &audit::recent(&store, 1)[0];
-    assert_eq!(got.args_hash, args_hash(&args));
+    assert_eq!(got.args_hash, args_hash(&store, &args));
 }
 
 #[test]
-fn args_hash_is_canonical_sha256() {
+fn args_hash_is_a_keyed_hash_of_canonical_json() {
+    let store = MemStore::default();
     let a = json!({"b": 1, "a": {"y": [1, 2, {"k": "v"}], "x": null}});
     let b: serde_json::Value =
         serde_json::from_str(r#"{"a":{"x":null,"y":[1,2,{"k":"v"}]},"b":1}"#).unwrap();
-    assert_eq!(args_hash(&a), args_hash(&b), "key order does not matter");
-    assert_ne!(args_hash(&a), args_hash(&json!({"b": 2, "a": {}})));
-    let h = args_hash(&json!({}));
+    assert_eq!(
+        args_hash(&store, &a),
+        args_hash(&store, &b),
+        "key order does not matter"
+    );
+    assert_ne!(
+        args_hash(&store, &a),
+        args_hash(&store, &json!({"b": 2, "a": {}}))
+    );
+    let h = args_hash(&store, &json!({}));
     assert_eq!(h.len(), 64);
     assert!(h.chars().all(|c| c.is_ascii_hexdigit()));
-    // sha256("{}")
-    assert_eq!(
+    // Not the plain SHA-256 of "{}": someone reading storage cannot test guesses of
+    // short arguments (a password) against the trail without the stored key.
+    assert_ne!(
         h,
         "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+    );
+    let other_store = MemStore::default();
+    assert_ne!(
+        h,
+        args_hash(&other_store, &json!({})),
+        "the key is per install"
     );
 }
 
@@ -113,7 +140,7 @@ fn unreadable_trail_starts_over() {
     let store = MemStore::default();
     store.set(KEY, "not json");
     assert!(audit::recent(&store, 20).is_empty());
-    audit::record(&store, entry(7, &json!({})));
+    audit::record(&store, entry(&store, 7, &json!({})));
     assert_eq!(audit::recent(&store, 20).len(), 1);
 }
 
@@ -244,7 +271,7 @@ fn every_tool_call_is_audited_without_its_arguments() {
         "one entry per call, newest first"
     );
     for (entry, (_, args)) in entries.iter().rev().zip(&calls) {
-        assert_eq!(entry.args_hash, args_hash(args));
+        assert_eq!(entry.args_hash, args_hash(store.as_ref(), args));
         assert_eq!(entry.user, "admin");
         assert!(!entry.client_id.is_empty());
     }

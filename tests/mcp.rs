@@ -660,7 +660,10 @@ fn a_catalogue_tool_answers_structured_content_mirrored_as_text() {
         ("get_server_info", "ok")
     );
     assert_eq!(entry.elicitation, None);
-    assert_eq!(entry.args_hash, scrypted_mcp::audit::args_hash(&json!({})));
+    assert_eq!(
+        entry.args_hash,
+        scrypted_mcp::audit::args_hash(&*s.store, &json!({}))
+    );
 
     // 2025-03-26 has no structuredContent: the text block carries the same JSON.
     let old = s.session(V03, json!({}));
@@ -777,7 +780,7 @@ fn unknown_tool_is_invalid_params_and_audited() {
     assert_eq!(entry.client_id, c.client_id);
     assert_eq!(
         entry.args_hash,
-        scrypted_mcp::audit::args_hash(&json!({"a": 2, "b": 1}))
+        scrypted_mcp::audit::args_hash(&*s.store, &json!({"a": 2, "b": 1}))
     );
     assert_eq!(entry.elicitation, None);
     // Arguments that are not an object are invalid params too.

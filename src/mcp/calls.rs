@@ -63,7 +63,7 @@ pub async fn call(call: &Call, params: &Value) -> Result<CallToolResult, ErrorDa
     // Read before validation, so malformed calls are audited too.
     let name = params.get("name").and_then(Value::as_str).unwrap_or("");
     let empty = Value::Object(Map::new());
-    let hash = audit::args_hash(params.get("arguments").unwrap_or(&empty));
+    let hash = audit::args_hash(&*call.ctx.store, params.get("arguments").unwrap_or(&empty));
     let outcome = match jsonrpc::params::<CallToolRequestParams>(params) {
         Ok(p) => run(call, &p.name, p.arguments.unwrap_or_default()).await,
         Err(e) => Err(e),

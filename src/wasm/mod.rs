@@ -387,9 +387,14 @@ impl EventStream {
         })
     }
 
-    /// Called by the shim when the client went away: drops the stream (and with it the
-    /// request's work).
+    /// Called by the shim when the client went away. Disconnection is not cancellation
+    /// (MCP transports spec): the request's work runs on to its end in the background,
+    /// and what it would have sent is dropped. Cancelling is `notifications/cancelled`.
     pub fn close(&self) {
-        self.inner.borrow_mut().take();
+        if let Some(mut stream) = self.inner.borrow_mut().take() {
+            wasm_bindgen_futures::spawn_local(
+                async move { while stream.next().await.is_some() {} },
+            );
+        }
     }
 }

@@ -339,6 +339,14 @@ describe('/authorize', () => {
     assert.equal(r.location, null);
     assert.match(r.text, /authz-tests/, 'names the client');
     assert.match(r.text, /app\.example\.com/, 'names the redirect host');
+    // Another site must not be able to read the page (its CSRF token) or frame it.
+    assert.match(r.headers.get('x-frame-options') ?? '', /deny/i);
+    assert.match(r.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    const u = new URL(host.url('/authorize'));
+    for (const [k, v] of Object.entries(params({ redirect_uri: 'https://app.example.com/cb' }))) u.searchParams.set(k, v);
+    const xo = await fetch(u, { headers: { cookie, origin: 'https://evil.example.com' }, redirect: 'manual' });
+    assert.equal(xo.status, 200);
+    assert.equal(xo.headers.get('access-control-allow-origin'), null, 'no CORS read access to the consent page');
     const form = r.text.match(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i);
     assert.ok(form, 'has a form');
     const fields = {};
@@ -463,6 +471,14 @@ describe('/token', () => {
     assert.equal(mcp.status, 401, 'the access token issued from the replayed code is revoked');
   });
 
+  test('concurrent exchanges of one code: exactly one succeeds', async () => {
+    const c = await getCode(host, cookie);
+    const p = { grant_type: 'authorization_code', code: c.code, redirect_uri: c.redirectUri, code_verifier: c.verifier, client_id: c.client.client_id };
+    const rs = await Promise.all([token(host, p), token(host, p), token(host, p)]);
+    assert.deepEqual(rs.map((r) => r.status).sort(), [200, 400, 400]);
+    for (const r of rs.filter((x) => x.status === 400)) assert.equal(r.json.error, 'invalid_grant');
+  });
+
   test('refresh rotates; a retry with the old token inside the grace window is honoured; reuse outside it revokes the family and its access tokens', async () => {
     const { client, tokens: t0 } = await obtainTokens(host, cookie);
     const cid = client.client_id;
@@ -488,6 +504,24 @@ describe('/token', () => {
     assert.equal(successor.json.error, 'invalid_grant');
     const mcp = await mcpRequest(host.mcpUrl, { token: latestAccess, body: initBody(), protocolVersion: null });
     assert.equal(mcp.status, 401, 'and so are its access tokens');
+  });
+
+  test("a removed user's refresh token stops working", async () => {
+    const admin = (await obtainTokens(host, cookie)).tokens.access_token;
+    const { sessionId } = await initialize(host.mcpUrl, admin);
+    const tool = async (name, args) => {
+      const r = await mcpRequest(host.mcpUrl, { token: admin, sessionId, body: req('tools/call', { name, arguments: args }) });
+      assert.notEqual(r.messages[0].result?.isError ?? true, true, r.text);
+    };
+    await tool('add_user', { username: 'temp-admin', password: 'temp-admin-pw', admin: true });
+    const { client, tokens } = await obtainTokens(host, await login(host.baseUrl, 'temp-admin', 'temp-admin-pw'));
+    assert.equal(jwtParts(tokens.access_token).payload.sub, 'temp-admin');
+    const before = await token(host, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: client.client_id });
+    assert.equal(before.status, 200, 'works while the user exists');
+    await tool('remove_user', { username: 'temp-admin' });
+    const after = await token(host, { grant_type: 'refresh_token', refresh_token: before.json.refresh_token, client_id: client.client_id });
+    assert.equal(after.status, 400);
+    assert.equal(after.json.error, 'invalid_grant');
   });
 
   test('a refresh token belongs to its client', async () => {

@@ -3,7 +3,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDevHost } from './helpers/devhost.mjs';
-import { login, obtainTokens } from './helpers/oauth.mjs';
+import { login, obtainTokens, registerPublicClient } from './helpers/oauth.mjs';
 import { mcpRequest, initialize, req, note, LATEST } from './helpers/mcp.mjs';
 
 let host;
@@ -64,6 +64,26 @@ describe('sessions', () => {
     const d = await mcpRequest(host.mcpUrl, { token: tokB, sessionId, method: 'DELETE' });
     assert.equal(d.status, 404, 'nor can it end it');
     assert.equal((await ping({ sessionId })).status, 200, 'the owner still can use it');
+  });
+
+  test('a session is bound to its user: the same client authorized by another admin → 404', async () => {
+    const cookie = await login(host.baseUrl, host.username, host.password);
+    const client = await registerPublicClient(host);
+    const t1 = (await obtainTokens(host, cookie, { client })).tokens.access_token;
+    // A second admin (added the way an admin would, through the tool), logged in on its own.
+    const { sessionId: s0 } = await initialize(host.mcpUrl, t1);
+    const add = await mcpRequest(host.mcpUrl, {
+      token: t1,
+      sessionId: s0,
+      body: req('tools/call', { name: 'add_user', arguments: { username: 'second-admin', password: 'second-admin-pw', admin: true } }),
+    });
+    assert.notEqual(add.messages[0].result?.isError, true, add.text);
+    const cookie2 = await login(host.baseUrl, 'second-admin', 'second-admin-pw');
+    const t2 = (await obtainTokens(host, cookie2, { client })).tokens.access_token;
+    const { sessionId } = await initialize(host.mcpUrl, t1);
+    const r = await mcpRequest(host.mcpUrl, { token: t2, sessionId, body: req('ping') });
+    assert.equal(r.status, 404, `another user's token on this session: ${r.status}`);
+    assert.equal((await ping({ sessionId, token: t1 })).status, 200);
   });
 
   test('GET → an SSE stream or 405', async () => {
