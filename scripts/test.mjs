@@ -53,19 +53,27 @@ try {
 if (!has('--no-cargo')) {
   const env = { ...process.env };
   for (const k of ['RUSTUP_TOOLCHAIN', 'CARGO_BUILD_TARGET']) delete env[k];
-  const t = Date.now();
-  const r = await runStreaming('cargo', ['test', '--no-fail-fast', '--color', 'never'], { env });
-  let passed = 0;
-  let failed = 0;
-  let results = 0;
-  for (const m of r.out.matchAll(/test result: (?:ok|FAILED)\. (\d+) passed; (\d+) failed/g)) {
-    passed += Number(m[1]);
-    failed += Number(m[2]);
-    results++;
+  // The second run adds the conformance fixture tools, which the MCP tests of streams,
+  // elicitation, progress and cancellation need (tests/mcp.rs `mod fixtures`).
+  const runs = [
+    ['cargo test', []],
+    ['cargo test (conformance fixtures)', ['--features', 'conformance-fixtures', '--test', 'mcp']],
+  ];
+  for (const [name, extra] of runs) {
+    const t = Date.now();
+    const r = await runStreaming('cargo', ['test', '--no-fail-fast', '--color', 'never', ...extra], { env });
+    let passed = 0;
+    let failed = 0;
+    let results = 0;
+    for (const m of r.out.matchAll(/test result: (?:ok|FAILED)\. (\d+) passed; (\d+) failed/g)) {
+      passed += Number(m[1]);
+      failed += Number(m[2]);
+      results++;
+    }
+    if (r.code !== 0 && failed === 0) failed = 1; // compile error or crash
+    if (results === 0 && r.code === 0) console.error(`[test] ${name} reported no test results`);
+    suites.push({ name, passed, failed, ms: Date.now() - t });
   }
-  if (r.code !== 0 && failed === 0) failed = 1; // compile error or crash
-  if (results === 0 && r.code === 0) console.error('[test] cargo test reported no test results');
-  suites.push({ name: 'cargo test', passed, failed, ms: Date.now() - t });
 }
 
 // ---------------------------------------------------------------- 2. node --test

@@ -97,18 +97,35 @@ impl Reply {
     }
 }
 
+/// One SSE event: its id and its message, `Value::Null` for a priming event (empty data).
 fn parse_event(chunk: &str) -> (String, Value) {
     let mut id = String::new();
     let mut data = String::new();
     for line in chunk.lines() {
         if let Some(v) = line.strip_prefix("id: ") {
             id = v.to_string();
-        } else if let Some(v) = line.strip_prefix("data: ") {
-            data.push_str(v);
+        } else if let Some(v) = line.strip_prefix("data:") {
+            // The SSE format drops one space after the colon.
+            data.push_str(v.strip_prefix(' ').unwrap_or(v));
         }
     }
     assert!(chunk.ends_with("\n\n"), "event not terminated: {chunk:?}");
+    if data.is_empty() {
+        return (id, Value::Null);
+    }
     (id, serde_json::from_str(&data).unwrap())
+}
+
+/// The next message on a stream, past a priming event.
+fn next_message(
+    stream: &mut futures::stream::LocalBoxStream<'static, String>,
+) -> Option<(String, Value)> {
+    loop {
+        let (id, message) = parse_event(&block_on(stream.next())?);
+        if !message.is_null() {
+            return Some((id, message));
+        }
+    }
 }
 
 fn read(response: Response) -> Reply {
@@ -123,11 +140,17 @@ fn read(response: Response) -> Reply {
         },
         Body::Stream(stream) => {
             let chunks: Vec<String> = block_on(stream.collect());
+            let mut events: Vec<(String, Value)> = chunks.iter().map(|c| parse_event(c)).collect();
+            // A priming event (2025-11-25) may only come first.
+            if events.first().is_some_and(|(_, m)| m.is_null()) {
+                events.remove(0);
+            }
+            assert!(events.iter().all(|(_, m)| !m.is_null()), "{chunks:?}");
             Reply {
                 status,
                 headers,
                 json: None,
-                events: chunks.iter().map(|c| parse_event(c)).collect(),
+                events,
             }
         }
     }
@@ -371,6 +394,53 @@ fn protocol_version_header_is_checked() {
     assert_eq!(c.call(2, "ping", json!({})).result(), json!({}));
     c.version = Some(V06);
     assert_eq!(c.call(3, "ping", json!({})).result(), json!({}));
+}
+
+#[test]
+fn protocol_version_header_is_checked_on_delete_and_get_too() {
+    let s = server();
+    let mut c = s.session(V11, json!({}));
+    c.version = Some("2024-01-01");
+    for method in ["DELETE", "GET"] {
+        let resp = s.send(c.request(method, None));
+        assert_eq!(resp.status, 400, "{method}");
+    }
+    // The refused DELETE ended nothing.
+    c.version = Some(V11);
+    assert_eq!(c.call(1, "ping", json!({})).result(), json!({}));
+    assert_eq!(s.send(c.request("DELETE", None)).status, 204);
+}
+
+#[test]
+fn foreign_origin_is_403_even_without_a_token() {
+    let s = server();
+    let c = s.client();
+    let mut req = c.request(
+        "POST",
+        Some(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#.into()),
+    );
+    req.headers.remove("authorization");
+    req.headers
+        .insert("origin".into(), "http://evil.example.com".into());
+    let resp = s.send(req);
+    assert_eq!(resp.status, 403);
+    assert!(resp.get_header("www-authenticate").is_none());
+}
+
+#[test]
+fn initialize_in_a_batch_is_invalid_request() {
+    let s = server();
+    let c = s.client();
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": V03, "capabilities": {}, "clientInfo": {"name": "x", "version": "1"}}});
+    let reply = c.post(json!([init]));
+    assert_eq!(
+        (reply.status, reply.error_code()),
+        (400, -32600),
+        "{reply:?}"
+    );
+    assert!(reply.header("mcp-session-id").is_none());
+    assert_eq!(scrypted_mcp::mcp::active_sessions(&s.plugin.ctx), 0);
 }
 
 #[test]
@@ -701,7 +771,7 @@ fn open_stream(
 }
 
 fn next_event(stream: &mut futures::stream::LocalBoxStream<'static, String>) -> Option<Value> {
-    block_on(stream.next()).map(|chunk| parse_event(&chunk).1)
+    next_message(stream).map(|(_, message)| message)
 }
 
 #[test]
@@ -755,6 +825,33 @@ fn restore_backup_asks_the_user_through_elicitation() {
     assert_eq!(
         (entry.outcome.as_str(), entry.elicitation.as_deref()),
         ("refused", Some("unsupported"))
+    );
+}
+
+/// 2025-11-25 transports: "the server SHOULD immediately send an SSE event consisting of
+/// an event ID and an empty data field"; earlier revisions do not define it.
+#[test]
+fn sse_streams_are_primed_from_2025_11_25_only() {
+    let s = server();
+    let c = s.session(V11, json!({"elicitation": {}}));
+    let mut stream = open_stream(&c, &restore_call(1));
+    let first = block_on(stream.next()).unwrap();
+    let (prime_id, message) = parse_event(&first);
+    assert!(message.is_null(), "{first:?}");
+    assert_eq!(first, format!("id: {prime_id}\ndata: \n\n"));
+    let (ask_id, ask) = next_message(&mut stream).unwrap();
+    assert_eq!(ask["method"], "elicitation/create");
+    assert!(
+        ask_id.parse::<u64>().unwrap() > prime_id.parse::<u64>().unwrap(),
+        "ids stay unique across the priming event"
+    );
+
+    let old = s.session(V06, json!({"elicitation": {}}));
+    let mut stream = open_stream(&old, &restore_call(1));
+    let (_, first) = parse_event(&block_on(stream.next()).unwrap());
+    assert_eq!(
+        first["method"], "elicitation/create",
+        "no priming before 2025-11-25"
     );
 }
 
@@ -926,7 +1023,7 @@ mod fixtures {
     }
 
     fn next(stream: &mut LocalBoxStream<'static, String>) -> Option<(String, Value)> {
-        block_on(stream.next()).map(|chunk| parse_event(&chunk))
+        next_message(stream)
     }
 
     fn call_tool(id: i64, name: &str, arguments: Value) -> Value {

@@ -47,10 +47,12 @@ fn fits(property: &Value, value: &Value) -> bool {
         listed("enum").or_else(|| listed("oneOf")).unwrap_or(true)
     };
     match property.get("type").and_then(Value::as_str) {
-        Some("string") => value.is_string() && allowed(value),
+        Some("string") => value
+            .as_str()
+            .is_some_and(|text| allowed(value) && string_fits(property, text)),
         Some("boolean") => value.is_boolean(),
-        Some("integer") => value.is_i64() || value.is_u64(),
-        Some("number") => value.is_number(),
+        Some("integer") => (value.is_i64() || value.is_u64()) && within(property, value),
+        Some("number") => value.is_number() && within(property, value),
         Some("array") => value.as_array().is_some_and(|items| {
             let item_schema = property.get("items").cloned().unwrap_or(Value::Null);
             items.iter().all(|item| {
@@ -66,6 +68,37 @@ fn fits(property: &Value, value: &Value) -> bool {
                 };
                 item.is_string() && listed("enum").or_else(|| listed("anyOf")).unwrap_or(true)
             })
+        }),
+        _ => true,
+    }
+}
+
+/// `minimum` / `maximum`, the bounds a form's number fields may carry.
+fn within(property: &Value, value: &Value) -> bool {
+    let Some(n) = value.as_f64() else {
+        return false;
+    };
+    let bound = |key: &str| property.get(key).and_then(Value::as_f64);
+    bound("minimum").is_none_or(|min| n >= min) && bound("maximum").is_none_or(|max| n <= max)
+}
+
+/// `minLength` / `maxLength` (in characters) and the four formats forms may use.
+fn string_fits(property: &Value, text: &str) -> bool {
+    let length = text.chars().count() as u64;
+    let bound = |key: &str| property.get(key).and_then(Value::as_u64);
+    if bound("minLength").is_some_and(|min| length < min)
+        || bound("maxLength").is_some_and(|max| length > max)
+    {
+        return false;
+    }
+    match property.get("format").and_then(Value::as_str) {
+        Some("uri") => url::Url::parse(text).is_ok(),
+        Some("date") => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok(),
+        Some("date-time") => chrono::DateTime::parse_from_rfc3339(text).is_ok(),
+        // Full RFC 5322 parsing is out of proportion for a form answer the user typed;
+        // one `@` between non-empty parts is what the clients' own form fields enforce.
+        Some("email") => text.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
         }),
         _ => true,
     }
@@ -106,6 +139,39 @@ mod tests {
             json!({"confirm": true, "mode": "c"}),
             json!({"confirm": true, "titled": "y"}),
             json!({"confirm": true, "many": ["r"]}),
+        ] {
+            assert!(conform(&schema, obj(bad.clone())).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn checks_bounds_lengths_and_formats() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "age": {"type": "integer", "minimum": 0, "maximum": 150},
+                "score": {"type": "number", "maximum": 1.5},
+                "name": {"type": "string", "minLength": 2, "maxLength": 4},
+                "mail": {"type": "string", "format": "email"},
+                "site": {"type": "string", "format": "uri"},
+                "day": {"type": "string", "format": "date"},
+                "at": {"type": "string", "format": "date-time"}
+            }
+        });
+        let ok = json!({"age": 150, "score": 1.5, "name": "éé", "mail": "a@b.example",
+            "site": "https://x.example/p", "day": "2025-11-25", "at": "2025-11-25T10:00:00Z"});
+        assert_eq!(conform(&schema, obj(ok)).unwrap().len(), 7);
+        for bad in [
+            json!({"age": -1}),
+            json!({"age": 151}),
+            json!({"score": 1.6}),
+            json!({"name": "a"}),
+            json!({"name": "abcde"}),
+            json!({"mail": "no-at-sign"}),
+            json!({"mail": "a@"}),
+            json!({"site": "not a uri"}),
+            json!({"day": "2025-13-01"}),
+            json!({"at": "yesterday"}),
         ] {
             assert!(conform(&schema, obj(bad.clone())).is_err(), "{bad}");
         }

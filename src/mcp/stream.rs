@@ -6,6 +6,7 @@ use futures::channel::mpsc::UnboundedReceiver;
 use futures::future::LocalBoxFuture;
 use futures::stream::Stream;
 use futures::{FutureExt, StreamExt};
+use rmcp::model::ProtocolVersion;
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -80,10 +81,14 @@ impl Exchange {
     }
 
     /// The SSE body: every message as one event with a session-unique id, then the end.
+    /// From 2025-11-25 a priming event (an id, empty data) goes first, as the transport
+    /// spec asks; older clients might try to parse the empty data, so they do not get it.
     pub fn into_sse(self, session: SessionRef) -> SseStream {
+        let primed = session.borrow().version < ProtocolVersion::V_2025_11_25;
         SseStream {
             exchange: self,
             session,
+            primed,
         }
     }
 }
@@ -95,6 +100,8 @@ fn is_response(message: &Value) -> bool {
 pub struct SseStream {
     exchange: Exchange,
     session: SessionRef,
+    /// Whether the priming event has gone out (or is not wanted).
+    primed: bool,
 }
 
 impl Stream for SseStream {
@@ -102,6 +109,11 @@ impl Stream for SseStream {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<String>> {
         let this = self.get_mut();
+        if !this.primed {
+            this.primed = true;
+            let id = this.session.borrow_mut().next_event_id();
+            return Poll::Ready(Some(priming_event(&id)));
+        }
         if this.exchange.poll_progress(cx).is_pending() {
             return Poll::Pending;
         }
@@ -117,4 +129,9 @@ impl Stream for SseStream {
 
 pub fn sse_event(id: &str, message: &Value) -> String {
     format!("id: {id}\nevent: message\ndata: {message}\n\n")
+}
+
+/// An event with an id and empty data: it tells the client which id to resume after.
+pub fn priming_event(id: &str) -> String {
+    format!("id: {id}\ndata: \n\n")
 }

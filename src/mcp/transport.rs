@@ -19,20 +19,40 @@ use std::rc::Rc;
 const ALLOW: &str = "POST, DELETE";
 
 pub async fn handle(ctx: &Rc<Ctx>, req: Request) -> Response {
+    // Origin first: a DNS-rebinding page gets 403 whether or not it carries a token.
+    if !crate::origin::origin_allowed(&req) {
+        return rpc_error(403, -32000, "Forbidden: Origin not allowed");
+    }
     let claims = match oauth::authenticate(ctx, &req).await {
         Ok(claims) => claims,
         Err(response) => return response,
     };
-    if !crate::origin::origin_allowed(&req) {
-        return rpc_error(403, -32000, "Forbidden: Origin not allowed");
-    }
     let now = ctx.clock.now_ms();
     ctx.mcp.sessions.reap(now);
+    if req.method != "POST" {
+        // POST checks it after recognising `initialize`, which may come with any header.
+        if let Err(response) = check_version_header(&req) {
+            return response;
+        }
+    }
     match req.method.as_str() {
         "POST" => post(ctx, &req, &claims, now).await,
         "DELETE" => delete(ctx, &req, &claims, now),
         // No standalone server-to-client stream: everything travels on POST streams.
         _ => rpc_error(405, -32000, "Method not allowed").header("allow", ALLOW),
+    }
+}
+
+/// An unsupported `MCP-Protocol-Version` is 400 on every request after `initialize`;
+/// an absent one is accepted (2025-03-26 clients do not send it).
+fn check_version_header(req: &Request) -> Result<(), Response> {
+    match req.header("mcp-protocol-version") {
+        Some(version) if session::supported(version.trim()).is_none() => Err(rpc_error(
+            400,
+            -32000,
+            &format!("Bad Request: unsupported MCP-Protocol-Version: {version}"),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -109,15 +129,17 @@ async fn post(ctx: &Rc<Ctx>, req: &Request, claims: &AccessClaims, now: u64) -> 
                 return initialize(ctx, claims, now, &id, &params);
             }
         }
+    } else if req.header("mcp-session-id").is_none() && raw.iter().any(is_initialize) {
+        // Without a session this would otherwise read as "session id missing", which
+        // sends the client looking for the wrong mistake.
+        let error = ErrorData::invalid_request(
+            "Invalid request: initialize must not be part of a JSON-RPC batch",
+            None,
+        );
+        return Response::json(400, &jsonrpc::error(None, &error));
     }
-    if let Some(version) = req.header("mcp-protocol-version") {
-        if session::supported(version.trim()).is_none() {
-            return rpc_error(
-                400,
-                -32000,
-                &format!("Bad Request: unsupported MCP-Protocol-Version: {version}"),
-            );
-        }
+    if let Err(response) = check_version_header(req) {
+        return response;
     }
     let session = match find_session(ctx, req, claims, now) {
         Ok(session) => session,
@@ -144,6 +166,10 @@ async fn post(ctx: &Rc<Ctx>, req: &Request, claims: &AccessClaims, now: u64) -> 
         return Response::new(202);
     }
     serve(ctx, req, claims, session, requests, answered, batch).await
+}
+
+fn is_initialize(message: &Value) -> bool {
+    message.get("method").and_then(Value::as_str) == Some("initialize")
 }
 
 type Pending = Vec<(RequestId, String, Value)>;

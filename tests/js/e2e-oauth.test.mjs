@@ -25,10 +25,10 @@ async function scryptedEnv(host) {
  * refuses request bodies over 100 KB), the SHA-256 with the last chunk. Returns the last
  * call's result (the one that asks the user and restores).
  */
-async function restoreBackup(client, b64) {
+async function restoreBackup(client, b64, { chunk = 65536 } = {}) {
   const bytes = Buffer.from(b64, 'base64');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const CHUNK = 65536;
+  const CHUNK = Math.min(chunk, 65536);
   const total = Math.max(1, Math.ceil(bytes.length / CHUNK));
   let uploadId;
   let last;
@@ -221,8 +221,10 @@ describe('elicitation through the SDK client on restore_backup', () => {
     const { client, asked } = await connectEliciting((p) => ({ action: 'accept', content: acceptingContent(p.requestedSchema) }));
     try {
       const b64 = await makeBackup(client);
-      const { result: r } = await restoreBackup(client, b64);
+      // Staged in three chunks, as a large backup would be.
+      const { result: r, chunks } = await restoreBackup(client, b64, { chunk: Math.ceil(Buffer.from(b64, 'base64').length / 3) });
       const answeredAt = Date.now();
+      assert.equal(chunks, 3);
       assert.equal(asked.length, 1, 'asked once, on the call that restores');
       assert.notEqual(r.isError, true, resultText(r));
       assert.equal(r.structuredContent.status, 'scheduled');

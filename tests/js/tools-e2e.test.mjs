@@ -228,7 +228,11 @@ describe('network and cluster', () => {
     await ok('set_local_addresses', { addresses: ['192.168.1.10'] });
     assert.deepEqual((await host.state()).localAddresses, ['192.168.1.10']);
     assert.deepEqual(resultJson(await ok('get_local_addresses', {})).addresses, ['192.168.1.10']);
-    await ok('list_cluster_workers', {});
+    const w = await ok('list_cluster_workers', {});
+    assert.deepEqual(tool('list_cluster_workers').inputSchema, { type: 'object', additionalProperties: false }, 'a no-argument tool says so');
+    assert.ok(resultText(w).length > 0);
+    await invalidParams('list_cluster_workers', { bogus: 1 });
+    await invalidParams('set_local_addresses', { addresses: 'not-a-list' });
   });
 });
 

