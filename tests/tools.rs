@@ -2,6 +2,8 @@
 //! asserted on what reached the (fake) Scrypted server.
 
 mod common;
+#[path = "common/flow.rs"]
+mod flow;
 
 use common::*;
 use futures::executor::block_on;
@@ -232,6 +234,53 @@ fn no_refs(v: &Value, tool: &str) {
         }
         Value::Array(a) => a.iter().for_each(|x| no_refs(x, tool)),
         _ => {}
+    }
+}
+
+/// JSON Schema 2020-12 defines `format` only for strings; schemars' `uint32` / `double`
+/// markers make clients print warnings and strict validators refuse the schema.
+#[test]
+fn schemas_use_no_format_that_json_schema_does_not_define() {
+    fn formats(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(f)) = m.get("format") {
+                    out.push(f.clone());
+                }
+                m.values().for_each(|v| formats(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| formats(v, out)),
+            _ => {}
+        }
+    }
+    let defined = [
+        "date-time",
+        "date",
+        "time",
+        "duration",
+        "email",
+        "idn-email",
+        "hostname",
+        "idn-hostname",
+        "ipv4",
+        "ipv6",
+        "uri",
+        "uri-reference",
+        "iri",
+        "iri-reference",
+        "uuid",
+        "uri-template",
+        "json-pointer",
+        "relative-json-pointer",
+        "regex",
+    ];
+    for t in catalogue() {
+        let mut found = Vec::new();
+        formats(&Value::Object(t.input_schema.clone()), &mut found);
+        formats(&Value::Object(t.output_schema.clone().unwrap()), &mut found);
+        for f in found {
+            assert!(defined.contains(&f.as_str()), "{}: format {f:?}", t.name);
+        }
     }
 }
 
@@ -1379,6 +1428,45 @@ fn remove_user_refuses_the_caller_the_last_admin_and_unknown_users() {
         .contains("No user"));
     assert!(!h.host.called("removeUser"));
     assert_eq!(h.host.users.borrow().len(), 2);
+}
+
+#[test]
+fn remove_user_ends_the_removed_users_mcp_tokens_at_once() {
+    // Scrypted kills a removed user's cookies at once (reference §3.4); an MCP access token
+    // of that user must not live on until it expires.
+    let mut h = H::new();
+    h.host.users.borrow_mut().push(FakeUser {
+        username: "ops".into(),
+        password: "ops-password".into(),
+        admin: true,
+    });
+    let host = "192.168.1.10:11080";
+    let admins_token = flow::obtain_tokens(&h.plugin, host).access_token;
+    let mcp = |token: &str| {
+        let mut req = flow::request("POST", "/mcp", host);
+        req.headers
+            .insert("authorization".into(), format!("Bearer {token}"));
+        req.headers
+            .insert("content-type".into(), "application/json".into());
+        req.body = Some(
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "protocolVersion": "2025-06-18", "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"}}})
+            .to_string(),
+        );
+        flow::send(&h.plugin, req).status
+    };
+    assert_eq!(mcp(&admins_token), 200, "the token works before");
+    h.caller = Caller {
+        sub: "ops".into(),
+        client_id: "c".into(),
+    };
+    h.ok("remove_user", json!({"username": "admin"}));
+    assert_eq!(
+        mcp(&admins_token),
+        401,
+        "the removed user's token stops at once"
+    );
 }
 
 // ---------------------------------------------------------------- network

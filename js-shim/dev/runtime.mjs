@@ -43,6 +43,15 @@ export class Runtime {
     return entry;
   }
 
+  /**
+   * What a real server restart loses: CORS origins and external addresses live only in
+   * server memory (§3.5, cors.ts / addresses.ts); everything else is in the database.
+   */
+  forgetMemoryOnly() {
+    this.data.cors = {};
+    this.data.externalAddresses = {};
+  }
+
   // ------------------------------------------------------------------ users and login
   findUser(username) {
     return this.data.users.find((u) => u.username === username);
@@ -337,15 +346,22 @@ export class Runtime {
       getScryptedEnv: () => ({ ...d().env }),
     };
     const serviceControl = {
-      restart: () => { rt.log('service-control.restart() — recorded; a real server would exit now'); },
-      update: () => { rt.log('service-control.update() — recorded; a real server would update and restart'); },
+      restart: () => {
+        rt.forgetMemoryOnly();
+        rt.log('service-control.restart() — recorded; a real server would exit now');
+      },
+      update: () => {
+        rt.forgetMemoryOnly();
+        rt.log('service-control.update() — recorded; a real server would update and restart');
+      },
       exit: () => { rt.log('service-control.exit() — recorded'); },
       getUpdateAvailable: () => { throw new Error('update check not available'); },
     };
     const envControl = {
       getDotEnv: () => {
         if (d().dotenv === undefined || d().dotenv === null) {
-          throw new Error("ENOENT: no such file or directory, open '/server/volume/.env'");
+          // fs's own error shape; the RPC proxy passes on only the message (§2).
+          throw Object.assign(new Error("ENOENT: no such file or directory, open '/server/volume/.env'"), { code: 'ENOENT', errno: -2 });
         }
         return d().dotenv;
       },
@@ -398,6 +414,7 @@ export class Runtime {
         if (!ok) throw new Error('Invalid or unsupported zip format. No END header found');
         const entry = { bytes: buf.length, sha256: createHash('sha256').update(buf).digest('hex'), at: rt.clock.now(), realAt: Date.now() };
         d().restoredBackups.push(entry);
+        rt.forgetMemoryOnly(); // restore ends with a server restart
         rt.log(`backup.restore(${buf.length} bytes) — recorded; a real server would kill every plugin, replace its database and restart`);
       },
     };

@@ -153,6 +153,21 @@ pub fn revoke_client(ctx: &Ctx, client_id: &str) -> bool {
     existed
 }
 
+/// Ends every grant a Scrypted user holds (the user was removed): their access tokens
+/// stop verifying at once instead of living on until they expire. Returns how many.
+pub fn revoke_subject(ctx: &Ctx, sub: &str) -> usize {
+    let store = ctx.store.as_ref();
+    let mut ended = 0;
+    for g in grants::all_grants(store) {
+        if g.sub == sub {
+            store.remove(&grants::grant_key(&g.grant_id));
+            ended += 1;
+        }
+    }
+    ctx.oauth.forget_verified();
+    ended
+}
+
 /// Registered clients, most recently used first.
 pub fn clients(ctx: &Ctx) -> Vec<ClientSummary> {
     let store = ctx.store.as_ref();

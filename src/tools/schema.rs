@@ -51,7 +51,30 @@ pub const ADDITIVE: Hints = Hints {
     open_world: false,
 };
 
+/// schemars marks Rust integer and float widths with `format` values (`uint`, `uint32`,
+/// `double`, ...) that JSON Schema does not define; clients warn about each one and strict
+/// validators may refuse them. `minimum: 0` already says what matters.
+fn drop_numeric_formats(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let numeric = matches!(map.get("type"), Some(Value::String(t)) if t == "integer" || t == "number")
+                || matches!(map.get("type"), Some(Value::Array(ts)) if ts.iter().any(|t| t == "integer" || t == "number"));
+            if numeric {
+                map.remove("format");
+            }
+            map.values_mut().for_each(drop_numeric_formats);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_numeric_formats),
+        _ => {}
+    }
+}
+
 fn clean(mut schema: Map<String, Value>) -> Map<String, Value> {
+    let mut whole = Value::Object(std::mem::take(&mut schema));
+    drop_numeric_formats(&mut whole);
+    let Value::Object(mut schema) = whole else {
+        unreachable!("an object stays an object")
+    };
     schema.remove("$schema");
     schema.remove("title");
     schema.remove("$defs");

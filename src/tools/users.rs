@@ -172,6 +172,8 @@ async fn remove_user(tc: Rc<ToolContext>, a: RemoveUserArgs) -> ToolResult {
         )));
     }
     tc.ctx.host.remove_user(&a.username).await?;
+    // Scrypted kills the user's cookies at once; do the same for their MCP tokens.
+    crate::oauth::revoke_subject(&tc.ctx, &a.username);
     let remaining = tc.ctx.host.users().await?;
     if remaining.iter().any(|u| u.username == a.username) {
         return Err(ToolError::failed(format!(

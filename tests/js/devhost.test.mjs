@@ -11,6 +11,10 @@ import { after, before, describe, test } from 'node:test';
 import { startDevHost } from '../../js-shim/dev/devhost.mjs';
 import { Runtime } from '../../js-shim/dev/runtime.mjs';
 import { createHost } from '../../js-shim/host.js';
+import { startDevHost as startRealPlugin, waitFor } from './helpers/devhost.mjs';
+import { initialize, mcpRequest, parseSse } from './helpers/mcp.mjs';
+import { login, obtainTokens } from './helpers/oauth.mjs';
+import { createHash } from 'node:crypto';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scrypted-mcp-devhost-test-'));
 const ECHO = `
@@ -219,5 +223,196 @@ describe('host.js over the simulated components (§3, §10)', () => {
     assert.ok((await h.call('scryptedEnv', {})).SCRYPTED_ADMIN_TOKEN);
     assert.equal(await h.call('localEndpoint', { insecure: true }), 'http://127.0.0.1:11080/endpoint/scrypted-mcp/public/');
     assert.deepEqual(await h.call('serverPorts', {}), { insecure: 11080, secure: 10443 });
+  });
+});
+
+describe('§2 RPC proxy and §3 component quirks, seen through systemManager.getComponent', () => {
+  const rt = new Runtime({ port: 11080, log: () => {} });
+  const { systemManager } = rt.pluginParams();
+  const plugins = () => systemManager.getComponent('plugins');
+  test('every member reads as callable; a missing method rejects remotely; server-synchronous calls still return Promises', async () => {
+    const p = await plugins();
+    assert.equal(typeof p.noSuchMethod, 'function');
+    await assert.rejects(p.noSuchMethod(), /target plugins does not have method noSuchMethod/);
+    const pending = p.getStorage('5');
+    assert.ok(pending instanceof Promise);
+    assert.equal(typeof (await pending), 'object');
+    assert.equal(await systemManager.getComponent('no-such-component'), undefined);
+  });
+  test('unknown ids: TypeError text for getDeviceInfo and clearConsole, but errors arrive as plain Errors', async () => {
+    const p = await plugins();
+    for (const call of [() => p.getDeviceInfo('nope'), () => p.clearConsole('nope'), () => p.getPluginInfo('nope'), () => p.setStorage('nope', {})]) {
+      await assert.rejects(call(), (e) => e.constructor === Error && /^Cannot (read|set) properties of undefined/.test(e.message));
+    }
+    assert.deepEqual(await p.getStorage('nope'), {});
+    assert.equal(await p.kill('nope'), undefined);
+  });
+  test('getDotEnv without a file: the ENOENT message arrives, the code does not', async () => {
+    rt.data.dotenv = undefined;
+    const env = await systemManager.getComponent('env-control');
+    await assert.rejects(env.getDotEnv(), (e) => /^ENOENT: no such file or directory/.test(e.message) && e.code === undefined && e.errno === undefined);
+  });
+  test('updatePlugins is void and uninstalls plugins whose latest is deprecated', async () => {
+    const p = await plugins();
+    assert.ok(rt.data.plugins['@scrypted/old-dashboard']);
+    assert.equal(await p.updatePlugins(), undefined);
+    assert.equal(rt.data.plugins['@scrypted/old-dashboard'], undefined);
+    assert.equal(rt.device('14'), undefined);
+    assert.equal(await p.getIdForPluginId('@scrypted/old-dashboard'), undefined);
+  });
+  test('installNpm is void; the id is found with getIdForPluginId', async () => {
+    const p = await plugins();
+    assert.equal(await p.installNpm('@scrypted/example-two'), undefined);
+    assert.ok(await p.getIdForPluginId('@scrypted/example-two'));
+  });
+  test('logger: getLogger creates the missing child; clear() on it deletes alerts under its path only', async () => {
+    const root = await systemManager.getComponent('logger');
+    const child = await (await root.getLogger('device')).getLogger('777');
+    assert.ok(Array.isArray(rt.data.logs['/device/777']), 'created by getLogger');
+    assert.deepEqual(await child.getLogs(), []);
+    const before = rt.data.alerts.length;
+    const cam = await (await root.getLogger('device')).getLogger('8');
+    await cam.clear();
+    assert.equal(rt.data.alerts.length, before - 1);
+    assert.ok(!rt.data.alerts.some((a) => a.path === '/device/8'));
+    assert.equal(typeof root.clearLogs, 'function', 'a proxy answers any name…');
+    await assert.rejects(root.clearLogs(), /does not have method clearLogs/, '…but clearLogs does not exist');
+  });
+  test('alerts.removeAlert reads only _id', async () => {
+    const alerts = await systemManager.getComponent('alerts');
+    const [first] = await alerts.getAlerts();
+    await alerts.removeAlert({ _id: first._id, title: 'something else', message: 'ignored' });
+    assert.ok(!(await alerts.getAlerts()).some((a) => a._id === first._id));
+  });
+  test('getAllUsers is [{username, admin}] only', async () => {
+    const users = await (await systemManager.getComponent('users')).getAllUsers();
+    assert.deepEqual(users.find((u) => u.username === 'viewer'), { username: 'viewer', admin: false });
+    assert.ok(users.every((u) => Object.keys(u).sort().join() === 'admin,username'));
+  });
+  test('CORS and external addresses live in memory only: a restart forgets them, local addresses stay', async () => {
+    const cors = await systemManager.getComponent('cors');
+    const addresses = await systemManager.getComponent('addresses');
+    await cors.setCORS('5', ['https://a.example']);
+    await addresses.setExternalAddresses('5', ['203.0.113.7']);
+    await addresses.setLocalAddresses(['192.168.1.2']);
+    assert.deepEqual(await cors.getCORS('5'), ['https://a.example']);
+    await (await systemManager.getComponent('service-control')).restart();
+    assert.deepEqual(await cors.getCORS('5'), []);
+    assert.equal(await addresses.getExternalAddresses('5'), undefined);
+    assert.deepEqual(await addresses.getLocalAddresses(), ['192.168.1.2']);
+  });
+  test('getClusterWorkers is {} outside cluster mode; createBackup is a Buffer', async () => {
+    assert.deepEqual(await (await systemManager.getComponent('cluster-fork')).getClusterWorkers(), {});
+    const backup = await (await systemManager.getComponent('backup')).createBackup();
+    assert.ok(Buffer.isBuffer(backup));
+    assert.ok(new AdmZip(backup).test());
+  });
+});
+
+describe('§6.3 / §6.6 more credentials', () => {
+  test("Scrypted bearer tokens: a user's permanent token (with its aclId) and SCRYPTED_ADMIN_TOKEN; a foreign bearer is nobody", async () => {
+    const state = host.runtime.data;
+    const viewer = state.users.find((u) => u.username === 'viewer');
+    const v = (await echo(pub(), { headers: { authorization: `Bearer ${viewer.token}` } })).json.req;
+    assert.deepEqual([v.username, v.aclId], ['viewer', '13']);
+    const a = (await echo(pub(), { headers: { authorization: `Bearer ${state.env.SCRYPTED_ADMIN_TOKEN}` } })).json.req;
+    assert.deepEqual([a.username, a.aclId], ['admin', undefined]);
+    // What the MCP plugin's own access token looks like to Scrypted: no user.
+    const jwtLike = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2ln';
+    assert.equal((await echo(pub(), { headers: { authorization: `Bearer ${jwtLike}` } })).json.req.username, undefined);
+  });
+  test('a removed user\'s cookie stops working at once', async () => {
+    host.runtime.addUser('temp', 'temp-password', undefined);
+    const { cookie } = await loginCookie('temp', 'temp-password');
+    assert.equal((await echo(pub(), { headers: { cookie } })).json.req.username, 'temp');
+    host.runtime.removeUser('temp');
+    assert.equal((await echo(pub(), { headers: { cookie } })).json.req.username, undefined);
+  });
+  test('another plugin\'s endpoint → 404, plugin not called', async () => {
+    const before = calls;
+    const r = await echo(`${host.baseUrl}/endpoint/@scrypted/other/public/x`);
+    assert.equal(r.status, 404);
+    assert.equal(calls, before);
+  });
+});
+
+describe('§6.2 limits', () => {
+  test('JSON up to exactly 100 KB passes; one byte more is 413', async () => {
+    const sized = (n) => { const head = '{"a":"'; return head + 'x'.repeat(n - head.length - 2) + '"}'; };
+    const ok = await echo(pub(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: sized(100 * 1024) });
+    assert.equal(ok.status, 200);
+    const over = await echo(pub(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: sized(100 * 1024 + 1) });
+    assert.equal(over.status, 413);
+  });
+  test('a JSON scalar (strict parser) → 400 before the plugin', async () => {
+    const before = calls;
+    const r = await echo(pub(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '"ping"' });
+    assert.equal(r.status, 400);
+    assert.equal(calls, before);
+  });
+  test('CORS: an origin listed in SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS is echoed, another is not', async () => {
+    host.runtime.data.env.SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS = 'https://ok.example';
+    const ok = await echo(pub(), { headers: { origin: 'https://ok.example' } });
+    assert.equal(ok.headers.get('access-control-allow-origin'), 'https://ok.example');
+    const no = await echo(pub(), { headers: { origin: 'https://no.example' } });
+    assert.equal(no.headers.get('access-control-allow-origin'), null);
+    assert.doesNotMatch(ok.headers.get('access-control-allow-headers'), /mcp-session-id/i);
+  });
+});
+
+describe('js-shim/plugin.js streams over the real wasm (dist/plugin.zip)', () => {
+  let real;
+  let token;
+  before(async () => {
+    real = await startRealPlugin();
+    const cookie = await login(real.baseUrl, real.username, real.password);
+    token = (await obtainTokens(real, cookie)).tokens.access_token;
+  });
+  after(async () => { await real?.stop(); });
+
+  /** Reads SSE from a fetch body until `until(messages)` holds; returns the raw text and messages. */
+  async function readUntil(body, until) {
+    const reader = body.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      const messages = parseSse(text);
+      if (until(messages)) return { reader, text, messages };
+    }
+    return { reader, text, messages: parseSse(text) };
+  }
+
+  test('a dropped SSE connection does not cancel the request: a later answer still completes it (MCP: disconnection is not cancellation)', async () => {
+    const { sessionId } = await initialize(real.mcpUrl, token, { capabilities: { elicitation: {} } });
+    const zip = new AdmZip();
+    zip.addFile('scrypted.db/CURRENT', Buffer.from('MANIFEST-000001\n'));
+    const bytes = zip.toBuffer();
+    const abort = new AbortController();
+    const r = await fetch(real.mcpUrl, {
+      method: 'POST',
+      signal: abort.signal,
+      headers: {
+        authorization: `Bearer ${token}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25',
+        'content-type': 'application/json', accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'restore_backup', arguments: {
+        confirm: 'RESTORE FROM BACKUP', chunk_base64: bytes.toString('base64'), chunk_index: 0, total_chunks: 1,
+        sha256: createHash('sha256').update(bytes).digest('hex') } } }),
+    });
+    assert.equal(r.headers.get('content-type'), 'text/event-stream');
+    const { text, messages } = await readUntil(r.body, (m) => m.some((x) => x.method === 'elicitation/create'));
+    assert.match(text, /^id: \S+\ndata: \n\n/, 'a 2025-11-25 stream starts with the priming event');
+    const ask = messages.find((x) => x.method === 'elicitation/create');
+    abort.abort(); // the client goes away while the tool waits for the user
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const answer = await mcpRequest(real.mcpUrl, { token, sessionId, body: { jsonrpc: '2.0', id: ask.id, result: { action: 'accept', content: { decision: 'RESTORE' } } } });
+    assert.equal(answer.status, 202);
+    await waitFor(async () => (await real.state()).restoredBackups.length === 1, { what: 'the restore the tool scheduled', timeoutMs: 10_000 });
+    // The plugin still answers: nothing hung on the abandoned stream.
+    const ping = await mcpRequest(real.mcpUrl, { token, sessionId, body: { jsonrpc: '2.0', id: 2, method: 'ping' } });
+    assert.deepEqual(ping.messages[0].result, {});
   });
 });
