@@ -855,6 +855,22 @@ fn sse_streams_are_primed_from_2025_11_25_only() {
     );
 }
 
+/// Clients are untrusted: one malformed capability entry must not hide the well-formed
+/// ones (elicitation decides whether restore_backup can ask the user at all).
+#[test]
+fn a_malformed_capability_does_not_hide_elicitation() {
+    let s = server();
+    let c = s.session(
+        V11,
+        json!({"elicitation": {}, "experimental": 5, "roots": "yes"}),
+    );
+    let mut stream = open_stream(&c, &restore_call(1));
+    assert_eq!(
+        next_event(&mut stream).unwrap()["method"],
+        "elicitation/create"
+    );
+}
+
 #[test]
 fn unknown_tool_is_invalid_params_and_audited() {
     let s = server();
@@ -1028,6 +1044,11 @@ mod fixtures {
 
     fn call_tool(id: i64, name: &str, arguments: Value) -> Value {
         json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": name, "arguments": arguments}})
+    }
+
+    /// A call that waits for the client: test_elicitation asks first.
+    fn waiting_call(id: i64) -> Value {
+        call_tool(id, "test_elicitation", json!({"message": "m"}))
     }
 
     #[test]
@@ -1314,10 +1335,7 @@ mod fixtures {
     fn elicitation_error_answer_and_unsupported_client() {
         let s = server();
         let c = s.session(V11, elicit_caps());
-        let mut stream = open(
-            &c,
-            call_tool(1, "test_elicitation", json!({"message": "m"})),
-        );
+        let mut stream = open(&c, waiting_call(1));
         let (_, request) = next(&mut stream).unwrap();
         let reply = c.post(json!({"jsonrpc": "2.0", "id": request["id"], "error": {"code": -32601, "message": "no"}}));
         assert_eq!(reply.status, 202);
@@ -1344,7 +1362,7 @@ mod fixtures {
             (V11, json!({"elicitation": {"url": {}}})),
         ] {
             let c = s.session(version, caps.clone());
-            let reply = c.post(call_tool(1, "test_elicitation", json!({"message": "m"})));
+            let reply = c.post(waiting_call(1));
             assert_eq!(
                 reply.header("content-type"),
                 Some("application/json"),
@@ -1360,12 +1378,7 @@ mod fixtures {
         // Without an event stream there is no way to ask.
         let mut json_only = s.session(V11, elicit_caps());
         json_only.accept = "application/json";
-        assert_eq!(
-            json_only
-                .post(call_tool(1, "test_elicitation", json!({"message": "m"})))
-                .result()["isError"],
-            true
-        );
+        assert_eq!(json_only.post(waiting_call(1)).result()["isError"], true);
     }
 
     #[test]
@@ -1432,10 +1445,7 @@ mod fixtures {
     fn cancellation_stops_the_request_without_answer() {
         let s = server();
         let c = s.session(V11, elicit_caps());
-        let mut stream = open(
-            &c,
-            call_tool(41, "test_elicitation", json!({"message": "m"})),
-        );
+        let mut stream = open(&c, waiting_call(41));
         let (_, request) = next(&mut stream).unwrap();
         let reply = c.notify(
             "notifications/cancelled",
@@ -1458,17 +1468,11 @@ mod fixtures {
     fn a_reused_id_survives_the_cancelled_run_ending() {
         let s = server();
         let c = s.session(V11, elicit_caps());
-        let mut old = open(
-            &c,
-            call_tool(7, "test_elicitation", json!({"message": "m"})),
-        );
+        let mut old = open(&c, waiting_call(7));
         next(&mut old).unwrap();
         c.notify("notifications/cancelled", json!({"requestId": 7}));
         // Reused before the cancelled run has even been dropped.
-        let mut new = open(
-            &c,
-            call_tool(7, "test_elicitation", json!({"message": "m"})),
-        );
+        let mut new = open(&c, waiting_call(7));
         next(&mut new).unwrap();
         drop(old);
         c.notify("notifications/cancelled", json!({"requestId": 7}));
@@ -1482,10 +1486,7 @@ mod fixtures {
     fn concurrent_posts_each_get_their_answer() {
         let s = server();
         let c = s.session(V11, elicit_caps());
-        let mut first = open(
-            &c,
-            call_tool(1, "test_elicitation", json!({"message": "m"})),
-        );
+        let mut first = open(&c, waiting_call(1));
         let (_, request) = next(&mut first).unwrap();
         // While the first waits, others are served.
         assert_eq!(c.call(2, "ping", json!({})).result(), json!({}));
@@ -1516,10 +1517,7 @@ mod fixtures {
     fn deleting_the_session_ends_a_waiting_tool() {
         let s = server();
         let c = s.session(V11, elicit_caps());
-        let mut stream = open(
-            &c,
-            call_tool(1, "test_elicitation", json!({"message": "m"})),
-        );
+        let mut stream = open(&c, waiting_call(1));
         next(&mut stream).unwrap();
         assert_eq!(s.send(c.request("DELETE", None)).status, 204);
         assert!(next(&mut stream).is_none());

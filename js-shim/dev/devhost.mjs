@@ -157,6 +157,17 @@ async function scryptedBody(req) {
   return { parsed, body };
 }
 
+/** scryptedBody, or Express's error page (413, 400) when its parsers refuse: then null. */
+async function bodyOrErrorPage(req, res) {
+  try {
+    return await scryptedBody(req);
+  } catch (e) {
+    if (!(e instanceof HttpError)) throw e;
+    expressErrorPage(res, e.status, e.message);
+    return null;
+  }
+}
+
 // ------------------------------------------------------------------ the dev host
 
 /** The cookie-signing secret, kept across dev host restarts like Scrypted's (§6.3: cookies survive restarts). */
@@ -293,8 +304,27 @@ export class DevHostServer {
     return value;
   }
 
-  /** Scrypted's auth middleware (§6.3): {username, aclId} or {}. */
+  /** Scrypted's auth middleware (§6.3), its checks in its order: {username, aclId} or {}. */
   authenticate(req, url) {
+    const env = this.runtime.data.env;
+    const user = (name) => {
+      const u = this.runtime.findUser(name);
+      return u ? { username: u.username, aclId: u.aclId } : undefined;
+    };
+    const remote = String(req.socket.remoteAddress || '').replace(/^::ffff:/, '');
+    if (env.SCRYPTED_ADMIN_ADDRESS && env.SCRYPTED_ADMIN_USERNAME && remote === env.SCRYPTED_ADMIN_ADDRESS) {
+      return { username: env.SCRYPTED_ADMIN_USERNAME, aclId: undefined };
+    }
+    const found = this.authenticateCredentials(req, url);
+    if (found.username) return found;
+    const optOut = url.searchParams.has('disableDefaultAuthentication')
+      || String(req.headers.referer || '').includes('disableDefaultAuthentication');
+    if (env.SCRYPTED_DEFAULT_AUTHENTICATION && !optOut) return user(env.SCRYPTED_DEFAULT_AUTHENTICATION) || {};
+    return {};
+  }
+
+  /** The cookie, bearer and query-token checks of the middleware. */
+  authenticateCredentials(req, url) {
     const secure = String(req.headers['x-forwarded-proto'] || '').split(',')[0].trim().toLowerCase() === 'https';
     const cookieName = secure ? 'login_user_token' : 'login_user_token_insecure';
     const cookies = parseCookies(req.headers.cookie);
@@ -398,13 +428,9 @@ ${error ? `<p style="color:#b00">${htmlEscape(error)}</p>` : ''}
       return sendJson(res, 200, { error: 'Not logged in.', hasLogin: this.runtime.data.users.length > 0 });
     }
     if (req.method !== 'POST') { req.resume(); return expressErrorPage(res, 404, `Cannot ${req.method} /login`); }
-    let parsed;
-    try {
-      ({ parsed } = await scryptedBody(req));
-    } catch (e) {
-      if (e instanceof HttpError) return expressErrorPage(res, e.status, e.message);
-      throw e;
-    }
+    const got = await bodyOrErrorPage(req, res);
+    if (!got) return undefined;
+    const { parsed } = got;
     const fields = parsed && typeof parsed === 'object' && !Buffer.isBuffer(parsed) ? parsed : {};
     const username = typeof fields.username === 'string' ? fields.username : '';
     const password = typeof fields.password === 'string' ? fields.password : '';
@@ -480,13 +506,9 @@ ${error ? `<p style="color:#b00">${htmlEscape(error)}</p>` : ''}
       req.resume();
       return sendHtml(res, 404, 'Not Found');
     }
-    let body;
-    try {
-      ({ body } = await scryptedBody(req));
-    } catch (e) {
-      if (e instanceof HttpError) return expressErrorPage(res, e.status, e.message);
-      throw e;
-    }
+    const got = await bodyOrErrorPage(req, res);
+    if (!got) return undefined;
+    const { body } = got;
     const rootPath = `/endpoint/${endpoint}${isPublic ? '/public' : ''}`;
     const request = {
       body,

@@ -25,6 +25,10 @@ export class Runtime {
 
   reset() {
     this.data = demoData(Date.now(), { port: this.port });
+    // Scrypted's login shortcuts (§6.3) come from the server's environment.
+    for (const k of ['SCRYPTED_ADMIN_ADDRESS', 'SCRYPTED_ADMIN_USERNAME', 'SCRYPTED_DEFAULT_AUTHENTICATION']) {
+      if (process.env[k]) this.data.env[k] = process.env[k];
+    }
     this.calls = [];
     this.seq = 0;
     this.storageWrites = 0;

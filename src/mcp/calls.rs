@@ -2,13 +2,12 @@
 //! feature is on), with an audit entry for every call.
 
 use super::jsonrpc;
-use super::paging;
 use super::server::Call;
 use crate::audit::{self, AuditEntry};
 use crate::tools::{self, Peer, ToolContext, ToolDef, ToolError, ToolOutput};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResult, ContentBlock, ErrorCode, ErrorData, ListToolsResult,
-    Tool, ToolAnnotations,
+    CallToolRequestParams, CallToolResult, ContentBlock, ErrorCode, ErrorData, Tool,
+    ToolAnnotations,
 };
 use serde_json::{Map, Value};
 use std::rc::Rc;
@@ -50,13 +49,6 @@ pub fn all_tools() -> Vec<Tool> {
     #[cfg(feature = "conformance-fixtures")]
     list.extend(super::fixtures::tools());
     list
-}
-
-pub fn list(cursor: Option<&str>) -> Result<ListToolsResult, ErrorData> {
-    let (tools, next) = paging::page(&all_tools(), cursor)?;
-    let mut result = ListToolsResult::with_all_items(tools);
-    result.next_cursor = next;
-    Ok(result)
 }
 
 pub async fn call(call: &Call, params: &Value) -> Result<CallToolResult, ErrorData> {

@@ -12,8 +12,8 @@ use crate::Ctx;
 use rmcp::model::{
     ClientCapabilities, CompleteRequestParams, CompleteResult, ErrorData, Implementation,
     InitializeResult, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
-    PaginatedRequestParams, PromptsCapability, ProtocolVersion, ResourcesCapability,
-    ServerCapabilities, ServerResult, SetLevelRequestParams, ToolsCapability,
+    ListToolsResult, PaginatedRequestParams, PromptsCapability, ProtocolVersion,
+    ResourcesCapability, ServerCapabilities, ServerResult, SetLevelRequestParams, ToolsCapability,
 };
 use serde_json::{json, Map, Value};
 use std::rc::Rc;
@@ -51,12 +51,7 @@ pub fn initialize(
         ));
     };
     let version = session::negotiate(requested);
-    // Capabilities we cannot read are treated as none rather than refusing the client.
-    let capabilities = params
-        .get("capabilities")
-        .cloned()
-        .and_then(|c| serde_json::from_value(c).ok())
-        .unwrap_or_default();
+    let capabilities = client_capabilities(params.get("capabilities"));
 
     let mut caps = ServerCapabilities::default();
     let mut tools = ToolsCapability::default();
@@ -82,6 +77,23 @@ pub fn initialize(
     Ok((version, capabilities, wire))
 }
 
+/// The client's capabilities. An entry we cannot read counts as absent rather than
+/// refusing the client, and only that entry: one malformed sibling must not hide
+/// `elicitation`.
+fn client_capabilities(value: Option<&Value>) -> ClientCapabilities {
+    let Some(Value::Object(entries)) = value else {
+        return ClientCapabilities::default();
+    };
+    let readable: Map<String, Value> = entries
+        .iter()
+        .filter(|(name, entry)| {
+            serde_json::from_value::<ClientCapabilities>(json!({ *name: entry })).is_ok()
+        })
+        .map(|(name, entry)| (name.clone(), entry.clone()))
+        .collect();
+    serde_json::from_value(Value::Object(readable)).unwrap_or_default()
+}
+
 /// Notifications from the client: nothing is answered.
 pub fn notify(session: &SessionRef, method: &str, params: &Value) {
     if method == "notifications/cancelled" {
@@ -97,6 +109,17 @@ pub fn notify(session: &SessionRef, method: &str, params: &Value) {
     // notifications/initialized, progress and roots changes need no action.
 }
 
+/// One page of a list method's items. A macro because rmcp generates each list result as
+/// its own struct (same `with_all_items` and `next_cursor`, no shared trait).
+macro_rules! paged {
+    ($result:ident, $items:expr, $params:expr) => {{
+        let (items, next) = super::paging::page(&$items, cursor($params)?.as_deref())?;
+        let mut result = $result::with_all_items(items);
+        result.next_cursor = next;
+        ServerResult::$result(result)
+    }};
+}
+
 pub async fn dispatch(call: Rc<Call>, method: &str, params: Value) -> Result<Value, ErrorData> {
     let version = call.peer.version();
     let result = match method {
@@ -106,37 +129,18 @@ pub async fn dispatch(call: Rc<Call>, method: &str, params: Value) -> Result<Val
             let p: CompleteRequestParams = jsonrpc::params(&params)?;
             ServerResult::CompleteResult(CompleteResult::new(content::complete(&p)?))
         }
-        "tools/list" => {
-            let cursor = cursor(&params)?;
-            ServerResult::ListToolsResult(calls::list(cursor.as_deref())?)
-        }
+        "tools/list" => paged!(ListToolsResult, calls::all_tools(), &params),
         "tools/call" => ServerResult::CallToolResult(calls::call(&call, &params).await?),
-        "resources/list" => {
-            let (resources, next) =
-                super::paging::page(&content::resources(), cursor(&params)?.as_deref())?;
-            let mut result = ListResourcesResult::with_all_items(resources);
-            result.next_cursor = next;
-            ServerResult::ListResourcesResult(result)
-        }
+        "resources/list" => paged!(ListResourcesResult, content::resources(), &params),
         "resources/templates/list" => {
-            let (templates, next) =
-                super::paging::page(&content::templates(), cursor(&params)?.as_deref())?;
-            let mut result = ListResourceTemplatesResult::with_all_items(templates);
-            result.next_cursor = next;
-            ServerResult::ListResourceTemplatesResult(result)
+            paged!(ListResourceTemplatesResult, content::templates(), &params)
         }
         "resources/read" => ServerResult::ReadResourceResult(content::read(&call.ctx, &params)?),
         #[cfg(feature = "conformance-fixtures")]
         "resources/subscribe" | "resources/unsubscribe" => {
             super::fixtures::subscription(call.session(), method, &params)?
         }
-        "prompts/list" => {
-            let (prompts, next) =
-                super::paging::page(&content::prompts(), cursor(&params)?.as_deref())?;
-            let mut result = ListPromptsResult::with_all_items(prompts);
-            result.next_cursor = next;
-            ServerResult::ListPromptsResult(result)
-        }
+        "prompts/list" => paged!(ListPromptsResult, content::prompts(), &params),
         "prompts/get" => ServerResult::GetPromptResult(content::get_prompt(&call.ctx, &params)?),
         "initialize" => {
             return Err(ErrorData::invalid_request(

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startDevHost } from '../../js-shim/dev/devhost.mjs';
+import { DEFAULT_ZIP, startDevHost } from '../../js-shim/dev/devhost.mjs';
 import { Runtime } from '../../js-shim/dev/runtime.mjs';
 import { createHost } from '../../js-shim/host.js';
 import { startDevHost as startRealPlugin, waitFor } from './helpers/devhost.mjs';
@@ -333,6 +333,46 @@ describe('§6.3 / §6.6 more credentials', () => {
     const r = await echo(`${host.baseUrl}/endpoint/@scrypted/other/public/x`);
     assert.equal(r.status, 404);
     assert.equal(calls, before);
+  });
+});
+
+describe('§6.3 login shortcuts from the server environment', () => {
+  const withEnv = async (vars, fn) => {
+    const env = host.runtime.data.env;
+    Object.assign(env, vars);
+    try { await fn(); } finally { for (const k of Object.keys(vars)) delete env[k]; }
+  };
+  test('SCRYPTED_DEFAULT_AUTHENTICATION makes anonymous requests that user, even on private routes, unless disableDefaultAuthentication is in the query or referer', async () => {
+    await withEnv({ SCRYPTED_DEFAULT_AUTHENTICATION: 'viewer' }, async () => {
+      const r = (await echo(pub())).json.req;
+      assert.deepEqual([r.username, r.aclId], ['viewer', '13']);
+      const priv = await echo(`${host.baseUrl}/endpoint/scrypted-mcp/echo`);
+      assert.equal(priv.status, 200);
+      assert.equal((await echo(pub('/echo?disableDefaultAuthentication'))).json.req.username, undefined);
+      assert.equal((await echo(pub(), { headers: { referer: 'http://x/?disableDefaultAuthentication=1' } })).json.req.username, undefined);
+    });
+    assert.equal((await echo(pub())).json.req.username, undefined);
+  });
+  test('SCRYPTED_ADMIN_ADDRESS + SCRYPTED_ADMIN_USERNAME: a request from that address is that admin', async () => {
+    await withEnv({ SCRYPTED_ADMIN_ADDRESS: '127.0.0.1', SCRYPTED_ADMIN_USERNAME: 'admin' }, async () => {
+      const r = (await echo(pub())).json.req;
+      assert.deepEqual([r.username, r.aclId], ['admin', undefined]);
+    });
+  });
+  test('the real plugin ignores such a username: the MCP endpoint still wants its own token', async () => {
+    const real = await startDevHost({ port: 0, zip: DEFAULT_ZIP, quiet: true });
+    try {
+      real.runtime.data.env.SCRYPTED_DEFAULT_AUTHENTICATION = 'admin';
+      const r = await fetch(real.mcpUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+      });
+      assert.equal(r.status, 401);
+      assert.match(r.headers.get('www-authenticate'), /^Bearer .*resource_metadata="/);
+    } finally {
+      await real.close();
+    }
   });
 });
 

@@ -157,21 +157,31 @@ describe('dist/plugin.zip', () => {
     assert.match(String(r.headers['www-authenticate']), /^Bearer .*resource_metadata="http:\/\/127\.0\.0\.1:11080\/endpoint\/scrypted-mcp\/public\/\.well-known\/oauth-protected-resource"/);
   });
 
-  test('every body form Scrypted delivers gets exactly one answer', async () => {
+  test('every body form Scrypted delivers reaches Rust intact and gets exactly one answer', async () => {
     const token = (body, ct) => request(plugin, base('/token', { method: 'POST', headers: { host: '127.0.0.1:11080', 'content-type': ct }, body }));
-    // form fields as a JSON string (Scrypted), raw form (other hosts), Buffer, Buffer-JSON, object, undefined
+    // An unknown grant_type is answered `unsupported_grant_type` only when the body's fields
+    // were read; a lost body would be `invalid_request` (no grant_type).
+    const fields = { grant_type: 'nope', code: 'abc+def' };
     for (const [body, ct] of [
-      [JSON.stringify({ grant_type: 'authorization_code', code: 'nope' }), 'application/x-www-form-urlencoded'],
-      ['grant_type=authorization_code&code=nope', 'application/x-www-form-urlencoded'],
-      [Buffer.from('grant_type=refresh_token'), 'application/octet-stream'],
-      [JSON.stringify(Buffer.from('x')), 'application/octet-stream'],
-      [{ grant_type: 'refresh_token' }, 'application/json'],
+      [JSON.stringify(fields), 'application/x-www-form-urlencoded'], // Scrypted: form fields as a JSON string
+      ['grant_type=nope&code=abc%2Bdef', 'application/x-www-form-urlencoded'], // other hosts: the raw form
+      [JSON.stringify(fields), 'application/json'], // Scrypted: JSON re-serialized
+      [fields, 'application/json'], // an object (not what Scrypted sends, but carried all the same)
+    ]) {
+      const r = await token(body, ct);
+      assert.equal(r.kind, 'send');
+      assert.equal(r.code, 400, String(r.body));
+      assert.equal(r.json().error, 'unsupported_grant_type', `${ct} ${typeof body}: ${r.body}`);
+    }
+    // Buffer-JSON (other application/* types), a Buffer, and no body at all: no fields.
+    for (const [body, ct] of [
+      [JSON.stringify(Buffer.from('grant_type=nope')), 'application/octet-stream'],
+      [Buffer.from('grant_type=nope'), 'application/octet-stream'],
       [undefined, undefined],
     ]) {
       const r = await token(body, ct);
       assert.equal(r.kind, 'send');
-      assert.ok(r.code >= 400 && r.code < 500, `4xx for a bad token request, got ${r.code}: ${r.body}`);
-      assert.ok(typeof r.json().error === 'string');
+      assert.equal(r.json().error, 'invalid_request', String(r.body));
     }
   });
 
