@@ -21,8 +21,6 @@ function message(e) {
   return String((e && e.message) || e);
 }
 
-const CORE = '@scrypted/core';
-
 export function createHost(globals, { console: log = console } = {}) {
   const sm = () => {
     const m = globals.systemManager;
@@ -35,15 +33,6 @@ export function createHost(globals, { console: log = console } = {}) {
     return c;
   };
   const plugins = () => component('plugins');
-
-  /** @scrypted/core's `users` DeviceCreator, when core is installed. */
-  const coreUsers = async () => {
-    try {
-      const d = await sm().getDeviceById(CORE, 'users');
-      if (d && Array.isArray(d.interfaces) && d.interfaces.includes('DeviceCreator')) return d;
-    } catch (_) { /* core missing */ }
-    return undefined;
-  };
 
   const entries = {
     // ---- endpoint and ports
@@ -107,21 +96,10 @@ export function createHost(globals, { console: log = console } = {}) {
     dotEnv: async () => (await component('env-control')).getDotEnv(),
     setDotEnv: async ({ text }) => (await component('env-control')).setDotEnv(text),
 
-    // ---- users: core's `users` DeviceCreator when present (as the UI does), else the component
+    // ---- users: the raw component (Rust decides when core's user devices are used instead)
     users: async () => (await component('users')).getAllUsers(),
-    addUser: async ({ username, password, admin }) => {
-      const core = await coreUsers();
-      if (core) return core.createDevice({ username, password, admin: !!admin });
-      if (!admin) throw new Error('Adding a non-admin user needs @scrypted/core (its user device is the ACL).');
-      return (await component('users')).addUser(username, password, undefined);
-    },
-    removeUser: async ({ username }) => {
-      if (await coreUsers()) {
-        const d = await sm().getDeviceById(CORE, `user:${username}`);
-        if (d && d.id) return sm().removeDevice(d.id);
-      }
-      return (await component('users')).removeUser(username);
-    },
+    addUser: async ({ username, password, aclId }) => (await component('users')).addUser(username, password, aclId ?? undefined),
+    removeUser: async ({ username }) => (await component('users')).removeUser(username),
 
     // ---- network
     localAddresses: async () => (await component('addresses')).getLocalAddresses(),

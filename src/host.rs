@@ -189,12 +189,19 @@ pub trait Host {
     /// `env-control.setDotEnv(text)` — `setDotEnv`
     async fn set_dotenv(&self, text: &str) -> HostResult<()>;
 
-    // ---- users (core's `users` DeviceCreator when present, as the UI does)
+    // ---- users (the raw `users` component; `tools/users.rs` decides when core's
+    // `users` DeviceCreator and `user:<name>` devices are used instead, §3.4)
     /// `users.getAllUsers()` — `users`
     async fn users(&self) -> HostResult<Vec<User>>;
-    /// core `createDevice({username, password, admin})`, else `users.addUser` — `addUser`
-    async fn add_user(&self, username: &str, password: &str, admin: bool) -> HostResult<()>;
-    /// `removeDevice(<user:name device>)`, else `users.removeUser` — `removeUser`
+    /// `users.addUser(username, password, aclId)`; `None` = admin, a non-admin's `aclId`
+    /// must be a core `ScryptedUser` device id — `addUser`
+    async fn add_user(
+        &self,
+        username: &str,
+        password: &str,
+        acl_id: Option<&str>,
+    ) -> HostResult<()>;
+    /// `users.removeUser(username)` — `removeUser`
     async fn remove_user(&self, username: &str) -> HostResult<()>;
 
     // ---- network

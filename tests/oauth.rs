@@ -819,6 +819,7 @@ fn authorize_https_redirect_needs_csrf_protected_consent() {
         username: "admin2".into(),
         password: "x".into(),
         admin: true,
+        acl_id: None,
     });
     let resp = send(
         &p,

@@ -1344,8 +1344,25 @@ fn list_users_returns_only_names_and_roles() {
     );
 }
 
+/// The fake's user entry for `name`: (admin, aclId).
+fn user_entry(h: &H, name: &str) -> Option<(bool, Option<String>)> {
+    h.host
+        .users
+        .borrow()
+        .iter()
+        .find(|u| u.username == name)
+        .map(|u| (u.admin, u.acl_id.clone()))
+}
+
+/// The id of core's `user:<name>` device in the fake, if any.
+fn core_user_device(h: &H, name: &str) -> Option<String> {
+    h.host
+        .find_device("@scrypted/core", &format!("user:{name}"))
+}
+
 #[test]
-fn add_user_creates_through_the_host() {
+fn add_user_with_core_goes_through_cores_users_device_creator() {
+    // reference §3.4: the UI creates users with core's UsersCore.createDevice
     let h = H::new();
     let out = h.ok(
         "add_user",
@@ -1356,21 +1373,102 @@ fn add_user_creates_through_the_host() {
         json!({"username": "ops", "admin": true, "created": true})
     );
     assert_eq!(
-        h.host.calls_of("addUser"),
-        [json!({"username": "ops", "password": "s3cret-pass", "admin": true})]
+        h.host.calls_of("callDeviceMethod"),
+        [json!({"id": "2", "method": "createDevice",
+                "args": [{"username": "ops", "password": "s3cret-pass", "admin": true}]})]
     );
-    let h2 = H::new();
-    h2.ok(
+    assert!(!h.host.called("addUser"), "no raw users.addUser");
+    assert_eq!(h.mutations(), ["callDeviceMethod"]);
+    assert!(core_user_device(&h, "ops").is_some());
+    assert_eq!(user_entry(&h, "ops"), Some((true, None)));
+
+    // A restricted user: its aclId is the id of the user:<name> device core created.
+    let h = H::new();
+    let out = h.ok(
         "add_user",
         json!({"username": "guest", "password": "guest-pass", "admin": false}),
     );
-    // core creates a user:<name> device for a restricted user
-    assert!(h2
-        .host
+    assert_eq!(
+        out,
+        json!({"username": "guest", "admin": false, "created": true})
+    );
+    assert!(!h.host.called("addUser"));
+    let device = core_user_device(&h, "guest").expect("core's user:guest device");
+    assert_eq!(user_entry(&h, "guest"), Some((false, Some(device))));
+}
+
+#[test]
+fn add_user_without_core_adds_admins_raw_and_refuses_restricted_users() {
+    let h = H::new();
+    h.host.remove_core_users_provider();
+    let out = h.ok(
+        "add_user",
+        json!({"username": "ops", "password": "s3cret-pass", "admin": true}),
+    );
+    assert_eq!(
+        out,
+        json!({"username": "ops", "admin": true, "created": true})
+    );
+    assert_eq!(
+        h.host.calls_of("addUser"),
+        [json!({"username": "ops", "password": "s3cret-pass", "aclId": null})]
+    );
+    assert!(!h.host.called("callDeviceMethod"));
+    assert_eq!(h.mutations(), ["addUser"]);
+
+    let h = H::new();
+    h.host.remove_core_users_provider();
+    let msg = h.failed(
+        "add_user",
+        json!({"username": "guest", "password": "guest-pass", "admin": false}),
+    );
+    assert!(msg.contains("@scrypted/core"), "{msg}");
+    assert!(msg.contains("nothing was changed"), "{msg}");
+    assert!(h.mutations().is_empty(), "{:?}", h.mutations());
+    assert_eq!(h.host.users.borrow().len(), 2);
+    assert!(core_user_device(&h, "guest").is_none());
+
+    // core installed, but its users device is not a DeviceCreator: the same as no core
+    let h = H::new();
+    let provider = h.host.find_device("@scrypted/core", "users").unwrap();
+    h.host
         .state
-        .borrow()
-        .values()
-        .any(|m| m.get("nativeId").map(|p| &p["value"]) == Some(&json!("user:guest"))));
+        .borrow_mut()
+        .get_mut(&provider)
+        .unwrap()
+        .insert("interfaces".into(), json!({"value": ["ScryptedUser"]}));
+    assert!(h
+        .failed(
+            "add_user",
+            json!({"username": "guest", "password": "guest-pass", "admin": false}),
+        )
+        .contains("@scrypted/core"));
+    assert!(h.mutations().is_empty());
+}
+
+#[test]
+fn add_user_host_failures_are_reported() {
+    let h = H::new();
+    h.host.fail_with("callDeviceMethod", "boom");
+    assert_eq!(
+        h.failed(
+            "add_user",
+            json!({"username": "ops", "password": "s3cret-pass", "admin": true})
+        ),
+        "Scrypted reported an error: boom"
+    );
+    assert!(user_entry(&h, "ops").is_none());
+    let h = H::new();
+    h.host.remove_core_users_provider();
+    h.host.fail_with("addUser", "boom");
+    assert_eq!(
+        h.failed(
+            "add_user",
+            json!({"username": "ops", "password": "s3cret-pass", "admin": true})
+        ),
+        "Scrypted reported an error: boom"
+    );
+    assert!(user_entry(&h, "ops").is_none());
 }
 
 #[test]
@@ -1395,18 +1493,79 @@ fn add_user_refusals() {
         json!({"username": "x", "password": "long-enough"}),
     );
     assert!(!h.host.called("addUser"));
+    assert!(h.mutations().is_empty(), "{:?}", h.mutations());
 }
 
 #[test]
-fn remove_user_removes() {
+fn remove_user_with_core_removes_the_users_device() {
+    // reference §3.4: removing core's user:<name> device; core's releaseDevice removes the user
     let h = H::new();
+    let out = h.ok("remove_user", json!({"username": "viewer"}));
+    assert_eq!(
+        out,
+        json!({"username": "viewer", "removed": true, "remaining": 1})
+    );
+    assert_eq!(h.host.calls_of("removeDevice"), [json!({"id": "20"})]);
+    assert!(!h.host.called("removeUser"), "no raw users.removeUser");
+    assert!(!h.host.state.borrow().contains_key("20"));
+    assert!(user_entry(&h, "viewer").is_none());
+}
+
+#[test]
+fn remove_user_with_core_but_no_device_for_the_user_falls_back_to_the_component() {
+    // e.g. an admin created before core, or by the raw component
+    let mut h = H::new();
+    h.host.users.borrow_mut().push(FakeUser {
+        username: "ops".into(),
+        password: "ops-password".into(),
+        admin: true,
+        acl_id: None,
+    });
+    h.caller = Caller {
+        sub: "ops".into(),
+        client_id: "c".into(),
+    };
+    h.ok("remove_user", json!({"username": "admin"}));
+    assert_eq!(
+        h.host.calls_of("removeUser"),
+        [json!({"username": "admin"})]
+    );
+    assert!(!h.host.called("removeDevice"));
+    assert!(user_entry(&h, "admin").is_none());
+}
+
+#[test]
+fn remove_user_without_core_uses_the_component() {
+    let h = H::new();
+    h.host.remove_core_users_provider();
     let out = h.ok("remove_user", json!({"username": "viewer"}));
     assert_eq!(out["remaining"], 1);
     assert_eq!(
         h.host.calls_of("removeUser"),
         [json!({"username": "viewer"})]
     );
-    assert!(!h.host.state.borrow().contains_key("20"));
+    assert!(!h.host.called("removeDevice"));
+    assert!(user_entry(&h, "viewer").is_none());
+}
+
+#[test]
+fn remove_user_host_failures_are_reported_and_change_nothing() {
+    let h = H::new();
+    h.host.fail_with("removeDevice", "boom");
+    assert_eq!(
+        h.failed("remove_user", json!({"username": "viewer"})),
+        "Scrypted reported an error: boom"
+    );
+    assert!(user_entry(&h, "viewer").is_some());
+    assert!(h.host.state.borrow().contains_key("20"));
+    let h = H::new();
+    h.host.remove_core_users_provider();
+    h.host.fail_with("removeUser", "boom");
+    assert_eq!(
+        h.failed("remove_user", json!({"username": "viewer"})),
+        "Scrypted reported an error: boom"
+    );
+    assert!(user_entry(&h, "viewer").is_some());
 }
 
 #[test]
@@ -1427,6 +1586,7 @@ fn remove_user_refuses_the_caller_the_last_admin_and_unknown_users() {
         .failed("remove_user", json!({"username": "ghost"}))
         .contains("No user"));
     assert!(!h.host.called("removeUser"));
+    assert!(h.mutations().is_empty(), "{:?}", h.mutations());
     assert_eq!(h.host.users.borrow().len(), 2);
 }
 
@@ -1439,6 +1599,7 @@ fn remove_user_ends_the_removed_users_mcp_tokens_at_once() {
         username: "ops".into(),
         password: "ops-password".into(),
         admin: true,
+        acl_id: None,
     });
     let host = "192.168.1.10:11080";
     let admins_token = flow::obtain_tokens(&h.plugin, host).access_token;

@@ -1,12 +1,42 @@
-//! Users, managed the way Scrypted's own UI does: through @scrypted/core's user devices
-//! when core is installed (Host `add_user` / `remove_user`), reference/scrypted-host.md §3.4.
+//! Users, managed the way Scrypted's own UI does (reference/scrypted-host.md §3.4): when
+//! @scrypted/core's `users` DeviceCreator is present, a user is added with its
+//! `createDevice({username, password, admin})` and removed by removing its `user:<name>`
+//! device (core's `releaseDevice` then calls `users.removeUser`). Without core, only the
+//! raw `users` component is left: admins go through `users.addUser(u, p, undefined)`, and a
+//! restricted user is refused, because its `aclId` must be a core `ScryptedUser` device id.
+//! The decision is made here; the Host methods are plain calls.
 
 use super::plugins::NoArgs;
+use super::resolve::interfaces_of;
 use super::schema::{ok, tool, ADDITIVE, DESTRUCTIVE_IDEMPOTENT, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::rc::Rc;
+
+/// The plugin that owns the canonical user devices.
+const CORE: &str = "@scrypted/core";
+/// Native id of core's `UsersCore` provider.
+const CORE_USERS: &str = "users";
+
+/// Device id of core's `users` provider when it is installed and is a `DeviceCreator`.
+async fn core_users_provider(tc: &ToolContext) -> Result<Option<String>, ToolError> {
+    let host = &tc.ctx.host;
+    let Some(id) = host.id_for_native_id(CORE, CORE_USERS).await? else {
+        return Ok(None);
+    };
+    let state = host.system_state().await?;
+    let creator = state
+        .get(&id)
+        .is_some_and(|m| interfaces_of(m).iter().any(|i| i == "DeviceCreator"));
+    Ok(creator.then_some(id))
+}
+
+/// Native id of a user's device in core.
+fn user_native_id(username: &str) -> String {
+    format!("user:{username}")
+}
 
 pub fn tools() -> Vec<ToolDef> {
     vec![
@@ -22,7 +52,7 @@ pub fn tools() -> Vec<ToolDef> {
         tool! {
             name: "add_user",
             title: "Add a user",
-            description: "Creates a Scrypted user account the way the Scrypted UI does (through @scrypted/core's Users device). admin: true creates an administrator with full control; admin: false creates a restricted user whose access is configured on its user device in the Scrypted UI. Refused if the username exists. The password travels through this conversation: suggest the user changes it in the Scrypted UI afterwards. Nothing secret is returned.",
+            description: "Creates a Scrypted user account the way the Scrypted UI does (through @scrypted/core's Users device). admin: true creates an administrator with full control; admin: false creates a restricted user whose access is configured on its user device in the Scrypted UI (needs @scrypted/core; without it only admins can be added). Refused if the username exists. The password travels through this conversation: suggest the user changes it in the Scrypted UI afterwards. Nothing secret is returned.",
             input: AddUserArgs,
             output: UserOut,
             hints: ADDITIVE,
@@ -117,10 +147,30 @@ async fn add_user(tc: Rc<ToolContext>, a: AddUserArgs) -> ToolResult {
             a.username
         )));
     }
-    tc.ctx
-        .host
-        .add_user(&a.username, &a.password, a.admin)
-        .await?;
+    match core_users_provider(&tc).await? {
+        Some(provider) => {
+            // As the UI does: core creates the `user:<name>` device (a restricted user's
+            // aclId) and calls `users.addUser` itself.
+            let settings = json!({
+                "username": a.username,
+                "password": a.password,
+                "admin": a.admin,
+            });
+            tc.ctx
+                .host
+                .call_device_method(&provider, "createDevice", vec![settings])
+                .await?;
+        }
+        None if a.admin => {
+            tc.ctx.host.add_user(&a.username, &a.password, None).await?;
+        }
+        None => {
+            return Err(ToolError::failed(format!(
+                "Refused: a restricted (admin: false) user needs @scrypted/core, whose user device for '{}' would hold its access list, and core's Users device is not available on this server; nothing was changed. Install @scrypted/core, or add the user with admin: true.",
+                a.username
+            )));
+        }
+    }
     let after = tc.ctx.host.users().await?;
     let Some(created) = after.into_iter().find(|u| u.username == a.username) else {
         return Err(ToolError::failed(format!(
@@ -171,7 +221,21 @@ async fn remove_user(tc: Rc<ToolContext>, a: RemoveUserArgs) -> ToolResult {
             a.username
         )));
     }
-    tc.ctx.host.remove_user(&a.username).await?;
+    // As the UI does: remove the user's device in core, whose releaseDevice removes the
+    // user; the raw component only when core has no device for this user.
+    let device = match core_users_provider(&tc).await? {
+        Some(_) => {
+            tc.ctx
+                .host
+                .id_for_native_id(CORE, &user_native_id(&a.username))
+                .await?
+        }
+        None => None,
+    };
+    match device {
+        Some(id) => tc.ctx.host.remove_device(&id).await?,
+        None => tc.ctx.host.remove_user(&a.username).await?,
+    }
     // Scrypted kills the user's cookies at once; do the same for their MCP tokens.
     crate::oauth::revoke_subject(&tc.ctx, &a.username);
     let remaining = tc.ctx.host.users().await?;

@@ -208,10 +208,15 @@ impl Host for JsHost {
     async fn users(&self) -> HostResult<Vec<User>> {
         self.get("users", json!({})).await
     }
-    async fn add_user(&self, username: &str, password: &str, admin: bool) -> HostResult<()> {
+    async fn add_user(
+        &self,
+        username: &str,
+        password: &str,
+        acl_id: Option<&str>,
+    ) -> HostResult<()> {
         self.unit(
             "addUser",
-            json!({ "username": username, "password": password, "admin": admin }),
+            json!({ "username": username, "password": password, "aclId": acl_id }),
         )
         .await
     }

@@ -64,11 +64,14 @@ pub struct NpmPackage {
     pub display_name: String,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct FakeUser {
     pub username: String,
     pub password: String,
+    /// `getAllUsers()`'s `admin` (`!aclId` on the real server).
     pub admin: bool,
+    /// A restricted user's aclId: the id of its core `user:<name>` device.
+    pub acl_id: Option<String>,
 }
 
 pub struct FakeHost {
@@ -580,11 +583,13 @@ impl FakeHost {
                 username: "admin".into(),
                 password: "admin-pass".into(),
                 admin: true,
+                acl_id: None,
             },
             FakeUser {
                 username: "viewer".into(),
                 password: "viewer-pass".into(),
                 admin: false,
+                acl_id: Some("20".into()),
             },
         ];
         *self.env.borrow_mut() = [
@@ -765,6 +770,67 @@ impl FakeHost {
         self.prop(id, "pluginId")
             .and_then(|p| p.as_str().map(String::from))
     }
+
+    /// The device of `plugin_id` with `native_id` (`getIdForNativeId`).
+    pub fn find_device(&self, plugin_id: &str, native_id: &str) -> Option<String> {
+        self.state
+            .borrow()
+            .iter()
+            .find(|(_, m)| {
+                m.get("pluginId").and_then(|p| p.get("value")) == Some(&json!(plugin_id))
+                    && m.get("nativeId").and_then(|p| p.get("value")) == Some(&json!(native_id))
+            })
+            .map(|(id, _)| id.clone())
+    }
+
+    /// A server without @scrypted/core's `users` DeviceCreator (device "2"), e.g. core
+    /// uninstalled or an old core.
+    pub fn remove_core_users_provider(&self) {
+        if let Some(id) = self.find_device("@scrypted/core", "users") {
+            self.state.borrow_mut().remove(&id);
+        }
+    }
+
+    /// `users.addUser(username, password, aclId)`: like the server, an existing name is
+    /// overwritten.
+    fn users_add(&self, username: &str, password: &str, acl_id: Option<&str>) {
+        let mut users = self.users.borrow_mut();
+        users.retain(|u| u.username != username);
+        users.push(FakeUser {
+            username: username.into(),
+            password: password.into(),
+            admin: acl_id.is_none(),
+            acl_id: acl_id.map(String::from),
+        });
+    }
+
+    /// core's `UsersCore.createDevice({username, password, admin})` (plugins/core/src/user.ts):
+    /// a `user:<name>` device under the users provider, then `users.addUser` with that
+    /// device's id as a restricted user's aclId. Returns the device id.
+    fn core_create_user(&self, provider: &str, settings: &Value) -> HostResult<Value> {
+        let field = |k: &str| settings.get(k).and_then(Value::as_str).unwrap_or_default();
+        let (username, password) = (field("username"), field("password"));
+        if username.is_empty() || password.is_empty() {
+            return Err(HostError::new("username and password are required"));
+        }
+        let admin = settings.get("admin").and_then(Value::as_bool) == Some(true);
+        let native_id = format!("user:{username}");
+        let id = match self.find_device("@scrypted/core", &native_id) {
+            Some(id) => id,
+            None => {
+                let n = self.next_device_id.get();
+                self.next_device_id.set(n + 1);
+                let id = n.to_string();
+                self.add_device(&id, "@scrypted/core", &native_id, username);
+                self.set_prop(&id, "providerId", json!(provider));
+                self.set_prop(&id, "type", json!("Person"));
+                self.set_prop(&id, "interfaces", json!(["ScryptedUser", "Settings"]));
+                id
+            }
+        };
+        self.users_add(username, password, (!admin).then_some(id.as_str()));
+        Ok(json!(id))
+    }
 }
 
 #[async_trait(?Send)]
@@ -819,7 +885,10 @@ impl Host for FakeHost {
             return Err(type_error(method));
         }
         let arg0 = args.first().cloned().unwrap_or(Value::Null);
+        let is_core_users = self.prop(id, "pluginId") == Some(json!("@scrypted/core"))
+            && self.prop(id, "nativeId") == Some(json!("users"));
         match method {
+            "createDevice" if is_core_users => return self.core_create_user(id, &arg0),
             "turnOn" => self.set_prop(id, "on", json!(true)),
             "turnOff" => self.set_prop(id, "on", json!(false)),
             "setBrightness" => {
@@ -851,8 +920,21 @@ impl Host for FakeHost {
 
     async fn remove_device(&self, id: &str) -> HostResult<()> {
         self.record("removeDevice", json!({"id": id}))?;
-        self.state.borrow_mut().remove(id);
+        let removed = self.state.borrow_mut().remove(id);
         self.storage.borrow_mut().remove(id);
+        // core's UsersCore.releaseDevice → users.removeUser
+        let native = removed
+            .as_ref()
+            .filter(|m| {
+                m.get("pluginId").and_then(|p| p.get("value")) == Some(&json!("@scrypted/core"))
+            })
+            .and_then(|m| m.get("nativeId").and_then(|p| p.get("value")))
+            .and_then(Value::as_str)
+            .and_then(|n| n.strip_prefix("user:"))
+            .map(String::from);
+        if let Some(username) = native {
+            self.users.borrow_mut().retain(|u| u.username != username);
+        }
         Ok(())
     }
 
@@ -1044,15 +1126,7 @@ impl Host for FakeHost {
             "idForNativeId",
             json!({"pluginId": plugin_id, "nativeId": native_id}),
         )?;
-        Ok(self
-            .state
-            .borrow()
-            .iter()
-            .find(|(_, m)| {
-                m.get("pluginId").and_then(|p| p.get("value")) == Some(&json!(plugin_id))
-                    && m.get("nativeId").and_then(|p| p.get("value")) == Some(&json!(native_id))
-            })
-            .map(|(id, _)| id.clone()))
+        Ok(self.find_device(plugin_id, native_id))
     }
 
     async fn disconnect_clients(&self, plugin_id: &str) -> HostResult<()> {
@@ -1162,36 +1236,25 @@ impl Host for FakeHost {
             .collect())
     }
 
-    async fn add_user(&self, username: &str, password: &str, admin: bool) -> HostResult<()> {
+    async fn add_user(
+        &self,
+        username: &str,
+        password: &str,
+        acl_id: Option<&str>,
+    ) -> HostResult<()> {
         self.record(
             "addUser",
-            json!({"username": username, "password": password, "admin": admin}),
+            json!({"username": username, "password": password, "aclId": acl_id}),
         )?;
-        let mut users = self.users.borrow_mut();
-        // Like the server, an existing name is overwritten.
-        users.retain(|u| u.username != username);
-        users.push(FakeUser {
-            username: username.into(),
-            password: password.into(),
-            admin,
-        });
-        drop(users);
-        if !admin {
-            let n = self.next_device_id.get();
-            self.next_device_id.set(n + 1);
-            let id = n.to_string();
-            self.add_device(&id, "@scrypted/core", &format!("user:{username}"), username);
-        }
+        self.users_add(username, password, acl_id);
         Ok(())
     }
 
+    /// The raw component: core's `user:<name>` device (if any) stays, out of sync, as on
+    /// the real server.
     async fn remove_user(&self, username: &str) -> HostResult<()> {
         self.record("removeUser", json!({"username": username}))?;
         self.users.borrow_mut().retain(|u| u.username != username);
-        let native = json!(format!("user:{username}"));
-        self.state
-            .borrow_mut()
-            .retain(|_, m| m.get("nativeId").and_then(|p| p.get("value")) != Some(&native));
         Ok(())
     }
 

@@ -197,15 +197,42 @@ describe('host.js over the simulated components (§3, §10)', () => {
     assert.ok(!(await h.call('alerts', {})).some((a) => a.path === '/device/8'));
     assert.ok(rt.calls.some((c) => c.method === 'logger.clear' && c.target === '/device/8'));
   });
-  test("users go through core's users DeviceCreator and the user:<name> device", async () => {
-    await h.call('addUser', { username: 'guest', password: 'pw', admin: false });
+  test("users: core's users DeviceCreator and user:<name> devices are reachable through the plain entries", async () => {
+    // What src/tools/users.rs does with core: find the provider, createDevice through callDeviceMethod.
+    const provider = await h.call('idForNativeId', { pluginId: '@scrypted/core', nativeId: 'users' });
+    assert.equal(provider, '2');
+    assert.ok((await h.call('systemState', {}))[provider].interfaces.value.includes('DeviceCreator'));
+    const created = await h.call('callDeviceMethod', { id: provider, method: 'createDevice', args: [{ username: 'guest', password: 'pw', admin: false }] });
     const d = rt.findDevice('@scrypted/core', 'user:guest');
     assert.ok(d);
-    assert.equal(rt.findUser('guest').aclId, d.id);
+    assert.equal(created, d.id);
+    assert.equal(await h.call('idForNativeId', { pluginId: '@scrypted/core', nativeId: 'user:guest' }), d.id);
+    assert.equal(rt.findUser('guest').aclId, d.id, "a restricted user's aclId is its core device id");
     assert.ok((await h.call('users', {})).some((u) => u.username === 'guest' && u.admin === false));
-    await h.call('removeUser', { username: 'guest' });
+    // Removing the device: core's releaseDevice → users.removeUser.
+    await h.call('removeDevice', { id: d.id });
     assert.equal(rt.findUser('guest'), undefined);
+    assert.equal(rt.findDevice('@scrypted/core', 'user:guest'), undefined);
+    assert.equal(await h.call('idForNativeId', { pluginId: '@scrypted/core', nativeId: 'user:guest' }), null);
     assert.ok(rt.calls.some((c) => c.method === 'systemManager.removeDevice'));
+    // An admin through core: a device too, and no aclId.
+    await h.call('callDeviceMethod', { id: provider, method: 'createDevice', args: [{ username: 'boss', password: 'pw', admin: true }] });
+    assert.ok(rt.findDevice('@scrypted/core', 'user:boss'));
+    assert.equal(rt.findUser('boss').aclId, undefined);
+  });
+  test('users: addUser / removeUser are the raw component, with no core logic', async () => {
+    const before = Object.keys(rt.data.devices).length;
+    await h.call('addUser', { username: 'raw-admin', password: 'pw', aclId: null });
+    assert.equal(rt.findUser('raw-admin').aclId, undefined);
+    await h.call('addUser', { username: 'raw-user', password: 'pw', aclId: '13' });
+    assert.equal(rt.findUser('raw-user').aclId, '13');
+    assert.equal(Object.keys(rt.data.devices).length, before, 'no core device created');
+    assert.ok(rt.calls.some((c) => c.method === 'users.addUser' && c.args[0] === 'raw-user' && c.args[2] === '13'));
+    await h.call('removeUser', { username: 'raw-admin' });
+    await h.call('removeUser', { username: 'raw-user' });
+    assert.equal(rt.findUser('raw-admin'), undefined);
+    assert.equal(rt.findUser('raw-user'), undefined);
+    assert.ok(rt.calls.some((c) => c.method === 'users.removeUser' && c.args[0] === 'raw-user'));
   });
   test('createBackup → base64 of a zip; deferred restoreBackup runs through backup.restore', async () => {
     const b64 = await h.call('createBackup', {});

@@ -163,14 +163,24 @@ describe('users', () => {
       assert.ok(!wire.includes(u.token), `no token of ${u.username}`);
     }
     assert.ok(resultJson(r0).users.some((u) => u.username === 'admin' && u.admin));
+    const beforeAdd = (await host.calls()).length;
     await ok('add_user', { username: 'e2e-user', password: 'pw-123456789', admin: false });
+    const addCalls = (await host.calls()).slice(beforeAdd);
+    const created = callsMatching(addCalls, /^device\.createDevice$/);
+    assert.equal(created.length, 1, "through core's users DeviceCreator, as the host UI does");
+    assert.equal(String(created[0].target), '2');
+    assert.equal(callsMatching(addCalls, /^users\.addUser/).length, 0, 'not the raw component');
     let st = await host.state();
     const added = st.users.find((u) => u.username === 'e2e-user');
     assert.ok(added, 'user added in the simulated host');
     assert.equal(added.admin, false, 'a restricted user');
     assert.ok(added.aclId, 'with an ACL, as the host UI makes them');
     assert.ok(resultJson(await ok('list_users', {})).users.some((u) => u.username === 'e2e-user'));
+    const beforeRemove = (await host.calls()).length;
     await ok('remove_user', { username: 'e2e-user' });
+    const removeCalls = (await host.calls()).slice(beforeRemove);
+    assert.deepEqual(callsMatching(removeCalls, /^systemManager\.removeDevice$/).map((c) => c.args), [[added.aclId]], "core's user:<name> device removed");
+    assert.equal(callsMatching(removeCalls, /^users\.removeUser$/).length, 0, 'not the raw component');
     st = await host.state();
     assert.ok(!st.users.some((u) => u.username === 'e2e-user'), 'user removed');
     await fails('remove_user', { username: 'no-such-user' });
