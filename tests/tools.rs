@@ -1512,6 +1512,21 @@ fn remove_user_with_core_removes_the_users_device() {
 }
 
 #[test]
+fn remove_user_finishes_the_removal_when_cores_release_hook_is_late() {
+    let h = H::new();
+    h.host.core_release_is_late.set(true);
+    let out = h.ok("remove_user", json!({"username": "viewer"}));
+    assert_eq!(out["removed"], true);
+    assert_eq!(h.host.calls_of("removeDevice"), [json!({"id": "20"})]);
+    assert_eq!(
+        h.host.calls_of("removeUser"),
+        [json!({"username": "viewer"})],
+        "the account is removed the way core would"
+    );
+    assert!(user_entry(&h, "viewer").is_none());
+}
+
+#[test]
 fn remove_user_with_core_but_no_device_for_the_user_falls_back_to_the_component() {
     // e.g. an admin created before core, or by the raw component
     let mut h = H::new();

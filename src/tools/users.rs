@@ -238,7 +238,13 @@ async fn remove_user(tc: Rc<ToolContext>, a: RemoveUserArgs) -> ToolResult {
     }
     // Scrypted kills the user's cookies at once; do the same for their MCP tokens.
     crate::oauth::revoke_subject(&tc.ctx, &a.username);
-    let remaining = tc.ctx.host.users().await?;
+    let mut remaining = tc.ctx.host.users().await?;
+    if remaining.iter().any(|u| u.username == a.username) {
+        // Core removes the account from its releaseDevice hook; should that not have run
+        // by the time removeDevice returned, remove the account the way core would.
+        tc.ctx.host.remove_user(&a.username).await?;
+        remaining = tc.ctx.host.users().await?;
+    }
     if remaining.iter().any(|u| u.username == a.username) {
         return Err(ToolError::failed(format!(
             "Scrypted still lists '{}' after the removal; check the Scrypted UI.",
