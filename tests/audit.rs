@@ -150,19 +150,12 @@ const HOST: &str = "192.168.1.10:11080";
 
 /// A JSON-RPC POST to /mcp, answered as plain JSON.
 fn rpc(plugin: &Plugin, token: &str, session: Option<&str>, body: Value) -> Response {
-    let mut req = flow::request("POST", "/mcp", HOST);
-    req.headers
-        .insert("authorization".into(), format!("Bearer {token}"));
-    req.headers
-        .insert("content-type".into(), "application/json".into());
+    let mut req = flow::mcp_post(HOST, token, &body);
     req.headers
         .insert("accept".into(), "application/json".into());
     if let Some(id) = session {
-        req.headers.insert("mcp-session-id".into(), id.into());
-        req.headers
-            .insert("mcp-protocol-version".into(), "2025-06-18".into());
+        flow::in_session(&mut req, id);
     }
-    req.body = Some(body.to_string());
     flow::send(plugin, req)
 }
 
@@ -173,9 +166,7 @@ fn session(plugin: &Plugin) -> (String, String) {
         plugin,
         &tokens.access_token,
         None,
-        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {},
-            "clientInfo": {"name": "audit-test", "version": "1"}}}),
+        flow::initialize_body("audit-test"),
     );
     assert_eq!(resp.status, 200, "{:?}", resp.body_text());
     let id = resp

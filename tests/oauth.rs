@@ -74,6 +74,33 @@ fn authorize_query(
     q.finish()
 }
 
+/// GET /authorize with `authorize_query`'s parameters, not logged in.
+fn authorize_get(
+    client_id: &str,
+    redirect: Option<&str>,
+    challenge: &str,
+    extra: &[(&str, &str)],
+) -> Request {
+    get(&format!(
+        "/authorize?{}",
+        authorize_query(client_id, redirect, challenge, extra)
+    ))
+}
+
+/// GET /authorize as the logged-in admin.
+fn authorize_as_admin(
+    p: &Plugin,
+    client_id: &str,
+    redirect: Option<&str>,
+    challenge: &str,
+    extra: &[(&str, &str)],
+) -> Response {
+    send(
+        p,
+        as_admin(authorize_get(client_id, redirect, challenge, extra)),
+    )
+}
+
 fn as_admin(mut req: Request) -> Request {
     req.username = Some("admin".into());
     req
@@ -93,17 +120,26 @@ fn code_for(p: &Plugin) -> (String, String, String) {
     (client_id, verifier, code)
 }
 
+/// The form fields of an authorization_code token request, in the order clients send them.
+fn code_fields<'a>(
+    code: &'a str,
+    redirect: Option<&'a str>,
+    verifier: &'a str,
+    client_id: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![("grant_type", "authorization_code"), ("code", code)];
+    if let Some(r) = redirect {
+        fields.push(("redirect_uri", r));
+    }
+    fields.extend([("code_verifier", verifier), ("client_id", client_id)]);
+    fields
+}
+
 fn exchange(p: &Plugin, client_id: &str, verifier: &str, code: &str) -> Response {
     token_request(
         p,
         HOST,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT_URI),
-            ("code_verifier", verifier),
-            ("client_id", client_id),
-        ],
+        &code_fields(code, Some(REDIRECT_URI), verifier, client_id),
     )
 }
 
@@ -454,10 +490,7 @@ fn authorize_without_login_shows_a_login_page() {
     let writes = store.writes.get();
     let resp = send(
         &p,
-        get(&format!(
-            "/authorize?{}",
-            authorize_query(&client_id, Some(REDIRECT_URI), &challenge, &[])
-        )),
+        authorize_get(&client_id, Some(REDIRECT_URI), &challenge, &[]),
     );
     assert_eq!(resp.status, 401);
     assert!(resp
@@ -477,10 +510,7 @@ fn authorize_refuses_non_admins_with_403() {
     let (p, _, store, _) = plugin();
     let client_id = register_ok(&p, &[REDIRECT_URI]);
     let (_, challenge) = pkce();
-    let mut req = get(&format!(
-        "/authorize?{}",
-        authorize_query(&client_id, Some(REDIRECT_URI), &challenge, &[])
-    ));
+    let mut req = authorize_get(&client_id, Some(REDIRECT_URI), &challenge, &[]);
     req.username = Some("viewer".into());
     req.acl_id = Some("acl-test-1".into());
     let writes = store.writes.get();
@@ -609,17 +639,12 @@ fn authorize_loopback_redirects_at_once_on_any_port_with_state_and_iss() {
     let client_id = register_ok(&p, &[REDIRECT_URI]);
     let (_, challenge) = pkce();
     let other_port = "http://127.0.0.1:5555/callback";
-    let resp = send(
+    let resp = authorize_as_admin(
         &p,
-        as_admin(get(&format!(
-            "/authorize?{}",
-            authorize_query(
-                &client_id,
-                Some(other_port),
-                &challenge,
-                &[("scope", "scrypted:admin offline_access")]
-            )
-        ))),
+        &client_id,
+        Some(other_port),
+        &challenge,
+        &[("scope", "scrypted:admin offline_access")],
     );
     assert_eq!(resp.status, 302);
     let (url, params) = location_params(&resp);
@@ -630,13 +655,7 @@ fn authorize_loopback_redirects_at_once_on_any_port_with_state_and_iss() {
     assert_eq!(params["iss"], ISSUER);
 
     // With exactly one registered URI, redirect_uri may be omitted.
-    let resp = send(
-        &p,
-        as_admin(get(&format!(
-            "/authorize?{}",
-            authorize_query(&client_id, None, &challenge, &[])
-        ))),
-    );
+    let resp = authorize_as_admin(&p, &client_id, None, &challenge, &[]);
     assert_eq!(resp.status, 302);
     assert!(resp
         .get_header("location")
@@ -655,17 +674,12 @@ fn authorize_resource_defaults_normalises_and_rejects_others() {
         format!("{MCP_URL}?foo=bar"),
         "HTTP://192.168.1.10:11080/endpoint/scrypted-mcp/public/mcp".to_string(),
     ] {
-        let resp = send(
+        let resp = authorize_as_admin(
             &p,
-            as_admin(get(&format!(
-                "/authorize?{}",
-                authorize_query(
-                    &client_id,
-                    Some(REDIRECT_URI),
-                    &challenge,
-                    &[("resource", &ok)]
-                )
-            ))),
+            &client_id,
+            Some(REDIRECT_URI),
+            &challenge,
+            &[("resource", &ok)],
         );
         let (_, params) = location_params(&resp);
         assert!(params.contains_key("code"), "{ok}: {params:?}");
@@ -684,17 +698,12 @@ fn authorize_resource_defaults_normalises_and_rejects_others() {
         "https://192.168.1.10:11080/endpoint/scrypted-mcp/public/mcp",
         "urn:x",
     ] {
-        let resp = send(
+        let resp = authorize_as_admin(
             &p,
-            as_admin(get(&format!(
-                "/authorize?{}",
-                authorize_query(
-                    &client_id,
-                    Some(REDIRECT_URI),
-                    &challenge,
-                    &[("resource", bad)]
-                )
-            ))),
+            &client_id,
+            Some(REDIRECT_URI),
+            &challenge,
+            &[("resource", bad)],
         );
         let (_, params) = location_params(&resp);
         assert_eq!(params["error"], "invalid_target", "{bad}");
@@ -731,17 +740,12 @@ fn oauth_pages_escape_everything_a_client_or_request_controls() {
             r
         }),
         // unregistered redirect URI error page
-        send(
+        authorize_as_admin(
             &p,
-            as_admin(get(&format!(
-                "/authorize?{}",
-                authorize_query(
-                    &client_id,
-                    Some("https://x.example/\"><script>"),
-                    &challenge,
-                    &[]
-                )
-            ))),
+            &client_id,
+            Some("https://x.example/\"><script>"),
+            &challenge,
+            &[],
         ),
     ];
     for page in pages {
@@ -833,13 +837,7 @@ fn authorize_https_redirect_needs_csrf_protected_consent() {
         .unwrap()
         .to_string();
     let (verifier, challenge) = pkce();
-    let page = send(
-        &p,
-        as_admin(get(&format!(
-            "/authorize?{}",
-            authorize_query(&client_id, Some(CLAUDE_AI), &challenge, &[])
-        ))),
-    );
+    let page = authorize_as_admin(&p, &client_id, Some(CLAUDE_AI), &challenge, &[]);
     assert_eq!(page.status, 200);
     assert!(page.get_header("location").is_none());
     assert_eq!(page.get_header("x-frame-options"), Some("DENY"));
@@ -900,25 +898,13 @@ fn authorize_https_redirect_needs_csrf_protected_consent() {
     let token = token_request(
         &p,
         HOST,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &params["code"]),
-            ("redirect_uri", CLAUDE_AI),
-            ("code_verifier", &verifier),
-            ("client_id", &client_id),
-        ],
+        &code_fields(&params["code"], Some(CLAUDE_AI), &verifier, &client_id),
     );
     assert_eq!(token.status, 200, "{:?}", token.body_text());
 
     // A consent form older than ten minutes is refused.
     let (_, challenge) = pkce();
-    let page = send(
-        &p,
-        as_admin(get(&format!(
-            "/authorize?{}",
-            authorize_query(&client_id, Some(CLAUDE_AI), &challenge, &[])
-        ))),
-    );
+    let page = authorize_as_admin(&p, &client_id, Some(CLAUDE_AI), &challenge, &[]);
     let fields = consent_fields(page.body_text().unwrap());
     clock.advance_sec(601);
     let resp = send(&p, consent_post(&fields, "approve", true, "admin"));
@@ -980,68 +966,41 @@ fn token_errors_are_json_with_the_right_status_and_write_nothing() {
         ),
         (vec![("code", &code)], 400, "invalid_request"),
         (
-            vec![
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT_URI),
-                ("code_verifier", &other_verifier),
-                ("client_id", &client_id),
-            ],
+            code_fields(&code, Some(REDIRECT_URI), &other_verifier, &client_id),
             400,
             "invalid_grant",
         ),
         (
-            vec![
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", "http://127.0.0.1:1/callback"),
-                ("code_verifier", &verifier),
-                ("client_id", &client_id),
-            ],
+            code_fields(
+                &code,
+                Some("http://127.0.0.1:1/callback"),
+                &verifier,
+                &client_id,
+            ),
             400,
             "invalid_grant",
         ),
         (
-            vec![
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("code_verifier", &verifier),
-                ("client_id", &client_id),
-            ],
+            code_fields(&code, None, &verifier, &client_id),
             400,
             "invalid_grant",
         ),
         (
-            vec![
-                ("grant_type", "authorization_code"),
-                ("code", "nope"),
-                ("redirect_uri", REDIRECT_URI),
-                ("code_verifier", &verifier),
-                ("client_id", &client_id),
-            ],
+            code_fields("nope", Some(REDIRECT_URI), &verifier, &client_id),
             400,
             "invalid_grant",
         ),
         (
-            vec![
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT_URI),
-                ("code_verifier", &verifier),
-                ("client_id", &client_id),
-                ("resource", "http://other.example/mcp"),
-            ],
+            [
+                code_fields(&code, Some(REDIRECT_URI), &verifier, &client_id),
+                vec![("resource", "http://other.example/mcp")],
+            ]
+            .concat(),
             400,
             "invalid_target",
         ),
         (
-            vec![
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT_URI),
-                ("code_verifier", &verifier),
-                ("client_id", "unknown"),
-            ],
+            code_fields(&code, Some(REDIRECT_URI), &verifier, "unknown"),
             401,
             "invalid_client",
         ),
@@ -1552,13 +1511,7 @@ fn iss_parameter_can_be_switched_off_for_codex() {
     assert_eq!(m["authorization_response_iss_parameter_supported"], false);
     let client_id = register_ok(&p, &[REDIRECT_URI]);
     let (_, challenge) = pkce();
-    let resp = send(
-        &p,
-        as_admin(get(&format!(
-            "/authorize?{}",
-            authorize_query(&client_id, Some(REDIRECT_URI), &challenge, &[])
-        ))),
-    );
+    let resp = authorize_as_admin(&p, &client_id, Some(REDIRECT_URI), &challenge, &[]);
     let (_, params) = location_params(&resp);
     assert!(params.contains_key("code"));
     assert!(!params.contains_key("iss"));

@@ -7,7 +7,7 @@ mod common;
 mod flow;
 
 use common::{plugin, FakeHost, NOW_MS};
-use flow::{obtain_tokens, request, send, token_request, Tokens};
+use flow::{in_session, initialize_body, obtain_tokens, request, send, token_request, Tokens};
 use futures::executor::block_on;
 use scrypted_mcp::audit::{self, AuditEntry};
 use scrypted_mcp::http::Response;
@@ -42,25 +42,10 @@ fn value_str(settings: &[Setting], key: &str) -> String {
 
 /// An MCP `initialize` POST with `Authorization: Bearer <token>`.
 fn mcp_post(plugin: &Plugin, access_token: &str) -> Response {
-    let mut req = request("POST", "/mcp", HOST);
-    req.headers
-        .insert("authorization".into(), format!("Bearer {access_token}"));
-    req.headers
-        .insert("content-type".into(), "application/json".into());
+    let mut req = flow::mcp_post(HOST, access_token, &initialize_body("settings-test"));
     req.headers.insert(
         "accept".into(),
         "application/json, text/event-stream".into(),
-    );
-    req.body = Some(
-        json!({
-            "jsonrpc": "2.0", "id": 1, "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "settings-test", "version": "1"}
-            }
-        })
-        .to_string(),
     );
     send(plugin, req)
 }
@@ -81,17 +66,10 @@ fn open_session(plugin: &Plugin, access_token: &str) -> String {
 }
 
 fn session_post(plugin: &Plugin, access_token: &str, session: &str, body: Value) -> Response {
-    let mut req = request("POST", "/mcp", HOST);
-    req.headers
-        .insert("authorization".into(), format!("Bearer {access_token}"));
-    req.headers
-        .insert("content-type".into(), "application/json".into());
+    let mut req = flow::mcp_post(HOST, access_token, &body);
     req.headers
         .insert("accept".into(), "application/json".into());
-    req.headers.insert("mcp-session-id".into(), session.into());
-    req.headers
-        .insert("mcp-protocol-version".into(), "2025-06-18".into());
-    req.body = Some(body.to_string());
+    in_session(&mut req, session);
     send(plugin, req)
 }
 

@@ -81,6 +81,12 @@ impl H {
         }
     }
 
+    /// Asserts the call fails with a message that contains `says`.
+    fn fails_saying(&self, name: &str, args: Value, says: &str) {
+        let msg = self.failed(name, args);
+        assert!(msg.contains(says), "{name}: {msg:?} does not say {says:?}");
+    }
+
     fn invalid(&self, name: &str, args: Value) -> String {
         match self.call(name, args) {
             Err(ToolError::InvalidParams(m)) => m,
@@ -90,6 +96,19 @@ impl H {
 
     fn mutations(&self) -> Vec<String> {
         self.host.mutating_calls()
+    }
+
+    /// Makes the host's `method` fail with "boom" and asserts `name` reports exactly that.
+    fn reports_host_error(&self, method: &str, name: &str, args: Value) {
+        self.host.fail_with(method, "boom");
+        assert_eq!(self.failed(name, args), "Scrypted reported an error: boom");
+    }
+}
+
+fn caller(sub: &str, client_id: &str) -> Caller {
+    Caller {
+        sub: sub.into(),
+        client_id: client_id.into(),
     }
 }
 
@@ -317,33 +336,40 @@ fn every_schema_is_a_self_contained_object_with_described_fields() {
 fn descriptions_state_the_quirks() {
     let cat = catalogue();
     let d = |n: &str| cat.iter().find(|t| t.name == n).unwrap().description;
-    assert!(d("clear_logs").contains("ALSO DELETES THE ALERTS"));
-    assert!(d("set_cors").contains("MEMORY ONLY"));
-    assert!(d("set_external_addresses").contains("MEMORY ONLY"));
-    assert!(d("create_backup").contains("EVERY SECRET"));
-    assert!(d("update_plugins").contains("UNINSTALLS"));
-    assert!(d("restore_backup").contains("RESTORE FROM BACKUP"));
-    // scrypted-host.md §10/§11: the rest of the reference's quirks a model must know.
-    assert!(d("restore_backup").contains("elicitation"));
-    assert!(
-        d("restore_backup").contains("65536"),
-        "the 100 KB body limit → chunks"
-    );
-    assert!(d("get_server_info").contains("[REDACTED]"));
-    assert!(d("get_server_info").contains("getUpdateAvailable"));
-    assert!(d("get_dotenv").contains("[REDACTED]") && d("set_dotenv").contains("[REDACTED]"));
-    assert!(d("set_dotenv").contains("after restart"));
-    assert!(d("get_storage").contains("refused") && d("set_storage").contains("refused"));
-    assert!(d("set_storage").contains("REPLACES"));
-    assert!(d("set_mixins").contains("not additive"));
-    assert!(d("kill_plugin").contains("Refused for this MCP plugin"));
-    assert!(d("reload_plugin").contains("answer is sent first"));
-    assert!(d("restart_server").contains("answer is sent first"));
-    assert!(d("update_server").contains("answer is sent first"));
-    assert!(d("rename_device_id").contains("already taken"));
-    assert!(d("install_plugin").contains("reads the plugin back"));
-    assert!(d("call_device_method").contains("[REDACTED]"));
-    assert!(d("list_plugins").contains("ScryptedPlugin"));
+    for (tool, says) in [
+        ("clear_logs", "ALSO DELETES THE ALERTS"),
+        ("set_cors", "MEMORY ONLY"),
+        ("set_external_addresses", "MEMORY ONLY"),
+        ("create_backup", "EVERY SECRET"),
+        ("update_plugins", "UNINSTALLS"),
+        ("restore_backup", "RESTORE FROM BACKUP"),
+        // scrypted-host.md §10/§11: the rest of the reference's quirks a model must know.
+        ("restore_backup", "elicitation"),
+        // the 100 KB body limit → chunks
+        ("restore_backup", "65536"),
+        ("get_server_info", "[REDACTED]"),
+        ("get_server_info", "getUpdateAvailable"),
+        ("get_dotenv", "[REDACTED]"),
+        ("set_dotenv", "[REDACTED]"),
+        ("set_dotenv", "after restart"),
+        ("get_storage", "refused"),
+        ("set_storage", "refused"),
+        ("set_storage", "REPLACES"),
+        ("set_mixins", "not additive"),
+        ("kill_plugin", "Refused for this MCP plugin"),
+        ("reload_plugin", "answer is sent first"),
+        ("restart_server", "answer is sent first"),
+        ("update_server", "answer is sent first"),
+        ("rename_device_id", "already taken"),
+        ("install_plugin", "reads the plugin back"),
+        ("call_device_method", "[REDACTED]"),
+        ("list_plugins", "ScryptedPlugin"),
+    ] {
+        assert!(
+            d(tool).contains(says),
+            "{tool}'s description lacks {says:?}"
+        );
+    }
 }
 
 #[test]
@@ -411,9 +437,7 @@ fn list_plugins_pages() {
 fn list_plugins_reports_a_host_failure() {
     let h = H::new();
     h.host.fail_with("systemState", "socket closed");
-    assert!(h
-        .failed("list_plugins", json!({}))
-        .contains("socket closed"));
+    h.fails_saying("list_plugins", json!({}), "socket closed");
 }
 
 #[test]
@@ -473,9 +497,11 @@ fn reload_plugin_of_itself_answers_first_and_defers() {
 #[test]
 fn reload_plugin_unknown_is_not_found() {
     let h = H::new();
-    assert!(h
-        .failed("reload_plugin", json!({"plugin_id": "ghost"}))
-        .contains("No installed plugin"));
+    h.fails_saying(
+        "reload_plugin",
+        json!({"plugin_id": "ghost"}),
+        "No installed plugin",
+    );
     assert!(h.mutations().is_empty());
     assert!(h.host.deferred.borrow().is_empty());
 }
@@ -497,9 +523,11 @@ fn kill_plugin_refuses_itself_and_unknown_ids() {
         "{msg}"
     );
     // Scrypted would silently ignore an unknown id; we say so.
-    assert!(h
-        .failed("kill_plugin", json!({"plugin_id": "ghost"}))
-        .contains("No installed plugin"));
+    h.fails_saying(
+        "kill_plugin",
+        json!({"plugin_id": "ghost"}),
+        "No installed plugin",
+    );
     assert!(!h.host.called("killPlugin"));
     assert_eq!(h.host.plugins.borrow()[SELF_PLUGIN].pid, Some(4003));
 }
@@ -546,9 +574,7 @@ fn install_plugin_failures() {
         "install_plugin",
         json!({"package": "@scrypted/hue", "version": "1; rm -rf"}),
     );
-    assert!(h
-        .failed("install_plugin", json!({"package": SELF_PLUGIN}))
-        .contains("Refused"));
+    h.fails_saying("install_plugin", json!({"package": SELF_PLUGIN}), "Refused");
     assert_eq!(h.host.calls_of("installNpm").len(), 1);
 }
 
@@ -574,7 +600,7 @@ fn update_plugins_reports_a_host_failure() {
     let h = H::new();
     h.host
         .fail_with("updatePlugins", "getaddrinfo ENOTFOUND registry.npmjs.org");
-    assert!(h.failed("update_plugins", json!({})).contains("ENOTFOUND"));
+    h.fails_saying("update_plugins", json!({}), "ENOTFOUND");
 }
 
 #[test]
@@ -601,9 +627,7 @@ fn npm_info_trims_readme() {
 #[test]
 fn npm_info_failures() {
     let h = H::new();
-    assert!(h
-        .failed("npm_info", json!({"endpoint": "@scrypted/nope"}))
-        .contains("404"));
+    h.fails_saying("npm_info", json!({"endpoint": "@scrypted/nope"}), "404");
     h.invalid("npm_info", json!({"endpoint": "https://evil.example/x"}));
     h.invalid("npm_info", json!({"endpoint": "../../etc/passwd"}));
     assert_eq!(h.host.calls_of("npmInfo").len(), 1);
@@ -629,12 +653,16 @@ fn rename_device_id_refuses_collisions_itself_and_unknown_ids() {
         msg.contains("already used") && msg.contains("Kitchen Light"),
         "{msg}"
     );
-    assert!(h
-        .failed("rename_device_id", json!({"id": SELF_ID, "new_id": "300"}))
-        .contains("Refused"));
-    assert!(h
-        .failed("rename_device_id", json!({"id": "999", "new_id": "300"}))
-        .contains("No device"));
+    h.fails_saying(
+        "rename_device_id",
+        json!({"id": SELF_ID, "new_id": "300"}),
+        "Refused",
+    );
+    h.fails_saying(
+        "rename_device_id",
+        json!({"id": "999", "new_id": "300"}),
+        "No device",
+    );
     h.invalid("rename_device_id", json!({"id": DOOR_ID, "new_id": "a b"}));
     assert!(!h.host.called("renameDeviceId"));
     assert_eq!(h.host.prop(LIGHT_ID, "name"), Some(json!("Kitchen Light")));
@@ -661,21 +689,31 @@ fn set_mixins_replaces_and_reads_back() {
 #[test]
 fn set_mixins_refusals() {
     let h = H::new();
-    assert!(h
-        .failed("set_mixins", json!({"id": SELF_ID, "mixins": [HOMEKIT_ID]}))
-        .contains("Refused"));
-    assert!(h
-        .failed("set_mixins", json!({"id": LIGHT_ID, "mixins": [SELF_ID]}))
-        .contains("Refused"));
-    assert!(h
-        .failed("set_mixins", json!({"id": LIGHT_ID, "mixins": ["999"]}))
-        .contains("not a device"));
-    assert!(h
-        .failed("set_mixins", json!({"id": LIGHT_ID, "mixins": [LIGHT_ID]}))
-        .contains("itself"));
-    assert!(h
-        .failed("set_mixins", json!({"id": "999", "mixins": []}))
-        .contains("No device"));
+    h.fails_saying(
+        "set_mixins",
+        json!({"id": SELF_ID, "mixins": [HOMEKIT_ID]}),
+        "Refused",
+    );
+    h.fails_saying(
+        "set_mixins",
+        json!({"id": LIGHT_ID, "mixins": [SELF_ID]}),
+        "Refused",
+    );
+    h.fails_saying(
+        "set_mixins",
+        json!({"id": LIGHT_ID, "mixins": ["999"]}),
+        "not a device",
+    );
+    h.fails_saying(
+        "set_mixins",
+        json!({"id": LIGHT_ID, "mixins": [LIGHT_ID]}),
+        "itself",
+    );
+    h.fails_saying(
+        "set_mixins",
+        json!({"id": "999", "mixins": []}),
+        "No device",
+    );
     assert!(!h.host.called("setMixins"));
 }
 
@@ -707,9 +745,7 @@ fn get_storage_refuses_own_plugin_and_unknown_ids() {
         );
     }
     // Scrypted answers {} for unknown ids; we say not found.
-    assert!(h
-        .failed("get_storage", json!({"id": "999"}))
-        .contains("No device"));
+    h.fails_saying("get_storage", json!({"id": "999"}), "No device");
     assert!(!h.host.called("getStorage"));
 }
 
@@ -723,9 +759,7 @@ fn get_storage_uses_the_hosts_own_root_id_too() {
         .get_mut(SELF_ID)
         .unwrap()
         .remove("interfaces");
-    assert!(h
-        .failed("get_storage", json!({"id": SELF_ID}))
-        .contains("Refused"));
+    h.fails_saying("get_storage", json!({"id": SELF_ID}), "Refused");
     assert!(h.host.called("idForPluginId"));
     assert!(!h.host.called("getStorage"));
 }
@@ -802,9 +836,11 @@ fn set_storage_replaces_by_default_and_merges_when_asked() {
 #[test]
 fn set_storage_refusals_write_nothing() {
     let h = H::new();
-    assert!(h
-        .failed("set_storage", json!({"id": SELF_ID, "storage": {}}))
-        .contains("Refused"));
+    h.fails_saying(
+        "set_storage",
+        json!({"id": SELF_ID, "storage": {}}),
+        "Refused",
+    );
     let msg = h.failed(
         "set_storage",
         json!({"id": CAMERA_ID, "storage": {"apiKey": "[REDACTED]"}}),
@@ -813,9 +849,11 @@ fn set_storage_refusals_write_nothing() {
         msg.contains("apiKey") && msg.contains("Nothing was written"),
         "{msg}"
     );
-    assert!(h
-        .failed("set_storage", json!({"id": "999", "storage": {"a": "b"}}))
-        .contains("No device"));
+    h.fails_saying(
+        "set_storage",
+        json!({"id": "999", "storage": {"a": "b"}}),
+        "No device",
+    );
     assert!(!h.host.called("setStorage"));
     assert_eq!(h.host.storage.borrow()[CAMERA_ID].len(), 3);
 }
@@ -842,18 +880,16 @@ fn get_id_for_native_id_finds_devices_and_roots() {
 #[test]
 fn get_id_for_native_id_not_found() {
     let h = H::new();
-    assert!(h
-        .failed(
-            "get_id_for_native_id",
-            json!({"plugin_id": "@scrypted/hue", "native_id": "zz"})
-        )
-        .contains("no device with native id 'zz'"));
-    assert!(h
-        .failed(
-            "get_id_for_native_id",
-            json!({"plugin_id": "ghost", "native_id": "zz"})
-        )
-        .contains("No installed plugin"));
+    h.fails_saying(
+        "get_id_for_native_id",
+        json!({"plugin_id": "@scrypted/hue", "native_id": "zz"}),
+        "no device with native id 'zz'",
+    );
+    h.fails_saying(
+        "get_id_for_native_id",
+        json!({"plugin_id": "ghost", "native_id": "zz"}),
+        "No installed plugin",
+    );
 }
 
 #[test]
@@ -861,9 +897,11 @@ fn disconnect_clients_disconnects() {
     let h = H::new();
     h.ok("disconnect_clients", json!({"plugin_id": "@scrypted/core"}));
     assert_eq!(h.host.plugins.borrow()["@scrypted/core"].clients_count, 0);
-    assert!(h
-        .failed("disconnect_clients", json!({"plugin_id": "ghost"}))
-        .contains("No installed plugin"));
+    h.fails_saying(
+        "disconnect_clients",
+        json!({"plugin_id": "ghost"}),
+        "No installed plugin",
+    );
     assert_eq!(h.host.calls_of("disconnectClients").len(), 1);
 }
 
@@ -984,24 +1022,21 @@ fn call_device_method_refusals() {
         msg.contains("no method unlock") && msg.contains("turnOn"),
         "{msg}"
     );
-    assert!(h
-        .failed(
-            "call_device_method",
-            json!({"id": "999", "method": "turnOn"})
-        )
-        .contains("No device"));
-    assert!(h
-        .failed(
-            "call_device_method",
-            json!({"id": SELF_ID, "method": "getSettings"})
-        )
-        .contains("Refused"));
-    assert!(h
-        .failed(
-            "call_device_method",
-            json!({"id": LIGHT_ID, "method": "setMixins", "args": [[]]})
-        )
-        .contains("set_mixins"));
+    h.fails_saying(
+        "call_device_method",
+        json!({"id": "999", "method": "turnOn"}),
+        "No device",
+    );
+    h.fails_saying(
+        "call_device_method",
+        json!({"id": SELF_ID, "method": "getSettings"}),
+        "Refused",
+    );
+    h.fails_saying(
+        "call_device_method",
+        json!({"id": LIGHT_ID, "method": "setMixins", "args": [[]]}),
+        "set_mixins",
+    );
     h.invalid(
         "call_device_method",
         json!({"id": LIGHT_ID, "method": "constructor.prototype"}),
@@ -1055,13 +1090,8 @@ fn call_device_method_reports_host_errors() {
 fn get_logs_filters_before_returning() {
     let h = H::new();
     let out = h.ok("get_logs", json!({"level": "e"}));
-    let levels: Vec<&str> = out["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["level"].as_str().unwrap())
-        .collect();
-    assert_eq!(levels, ["e", "a", "e"]); // newest first, errors and alerts
+    // newest first, errors and alerts
+    assert_eq!(names(&out, "entries", "level"), ["e", "a", "e"]);
     assert_eq!(out["now_ms"], NOW_MS);
 
     let out = h.ok("get_logs", json!({"component": "ZWAVE"}));
@@ -1101,9 +1131,7 @@ fn get_logs_failures() {
     let h = H::new();
     h.invalid("get_logs", json!({"level": "loud"}));
     // An unknown device is refused before getLogger() would create a log for it.
-    assert!(h
-        .failed("get_logs", json!({"device_id": "999"}))
-        .contains("No device"));
+    h.fails_saying("get_logs", json!({"device_id": "999"}), "No device");
     assert!(!h.host.called("logs"));
 }
 
@@ -1131,9 +1159,7 @@ fn clear_logs_of_one_device_clears_only_its_log_and_alerts() {
 #[test]
 fn clear_logs_unknown_device_is_refused() {
     let h = H::new();
-    assert!(h
-        .failed("clear_logs", json!({"device_id": "999"}))
-        .contains("No device"));
+    h.fails_saying("clear_logs", json!({"device_id": "999"}), "No device");
     assert!(!h.host.called("clearLogs"));
     assert_eq!(h.host.logs.borrow().len(), 10);
 }
@@ -1154,9 +1180,7 @@ fn remove_alert_removes_one() {
     let out = h.ok("remove_alert", json!({"id": "alert-1"}));
     assert_eq!(out["remaining"], 1);
     assert_eq!(h.host.calls_of("removeAlert"), [json!({"_id": "alert-1"})]);
-    assert!(h
-        .failed("remove_alert", json!({"id": "alert-9"}))
-        .contains("No alert"));
+    h.fails_saying("remove_alert", json!({"id": "alert-9"}), "No alert");
     assert_eq!(h.host.calls_of("removeAlert").len(), 1);
 }
 
@@ -1168,7 +1192,7 @@ fn clear_alerts_clears_and_reports_failures() {
     assert_eq!(h.host.logs.borrow().len(), 10);
     let h = H::new();
     h.host.fail_with("clearAlerts", "db locked");
-    assert!(h.failed("clear_alerts", json!({})).contains("db locked"));
+    h.fails_saying("clear_alerts", json!({}), "db locked");
 }
 
 // ---------------------------------------------------------------- server
@@ -1210,9 +1234,7 @@ fn get_server_info_reports_host_failure() {
         "scryptedEnv",
         "target info does not have method getScryptedEnv",
     );
-    assert!(h
-        .failed("get_server_info", json!({}))
-        .contains("getScryptedEnv"));
+    h.fails_saying("get_server_info", json!({}), "getScryptedEnv");
 }
 
 #[test]
@@ -1234,11 +1256,7 @@ fn update_server_answers_first_and_defers() {
     assert!(out["message"].as_str().unwrap().contains("webhook"));
     assert_eq!(*h.host.deferred.borrow(), [(1500, Deferred::UpdateServer)]);
     let h = H::new();
-    h.host.fail_with("scryptedEnv", "boom");
-    assert_eq!(
-        h.failed("update_server", json!({})),
-        "Scrypted reported an error: boom"
-    );
+    h.reports_host_error("scryptedEnv", "update_server", json!({}));
     assert!(h.host.deferred.borrow().is_empty());
 }
 
@@ -1267,7 +1285,7 @@ fn get_dotenv_reports_other_errors() {
         "dotEnv",
         "EACCES: permission denied, open '/server/volume/.env'",
     );
-    assert!(h.failed("get_dotenv", json!({})).contains("EACCES"));
+    h.fails_saying("get_dotenv", json!({}), "EACCES");
 }
 
 #[test]
@@ -1337,11 +1355,7 @@ fn list_users_returns_only_names_and_roles() {
     assert_eq!(out["admins"], 1);
     assert!(!out.to_string().contains("pass"));
     let h = H::new();
-    h.host.fail_with("users", "boom");
-    assert_eq!(
-        h.failed("list_users", json!({})),
-        "Scrypted reported an error: boom"
-    );
+    h.reports_host_error("users", "list_users", json!({}));
 }
 
 /// The fake's user entry for `name`: (admin, aclId).
@@ -1354,6 +1368,35 @@ fn user_entry(h: &H, name: &str) -> Option<(bool, Option<String>)> {
         .map(|u| (u.admin, u.acl_id.clone()))
 }
 
+/// A second admin, "ops", so that "admin" is neither the caller nor the last admin.
+fn add_ops_admin(h: &H) {
+    h.host.users.borrow_mut().push(FakeUser {
+        username: "ops".into(),
+        password: "ops-password".into(),
+        admin: true,
+        acl_id: None,
+    });
+}
+
+/// `name` went through the raw users component, not a device removal.
+fn assert_removed_by_the_component(h: &H, name: &str) {
+    assert_eq!(h.host.calls_of("removeUser"), [json!({ "username": name })]);
+    assert!(!h.host.called("removeDevice"));
+    assert!(user_entry(h, name).is_none());
+}
+
+/// add_user that must succeed, and its answer.
+fn assert_adds_user(h: &H, username: &str, password: &str, admin: bool) {
+    let out = h.ok(
+        "add_user",
+        json!({"username": username, "password": password, "admin": admin}),
+    );
+    assert_eq!(
+        out,
+        json!({"username": username, "admin": admin, "created": true})
+    );
+}
+
 /// The id of core's `user:<name>` device in the fake, if any.
 fn core_user_device(h: &H, name: &str) -> Option<String> {
     h.host
@@ -1364,14 +1407,7 @@ fn core_user_device(h: &H, name: &str) -> Option<String> {
 fn add_user_with_core_goes_through_cores_users_device_creator() {
     // reference §3.4: the UI creates users with core's UsersCore.createDevice
     let h = H::new();
-    let out = h.ok(
-        "add_user",
-        json!({"username": "ops", "password": "s3cret-pass", "admin": true}),
-    );
-    assert_eq!(
-        out,
-        json!({"username": "ops", "admin": true, "created": true})
-    );
+    assert_adds_user(&h, "ops", "s3cret-pass", true);
     assert_eq!(
         h.host.calls_of("callDeviceMethod"),
         [json!({"id": "2", "method": "createDevice",
@@ -1384,14 +1420,7 @@ fn add_user_with_core_goes_through_cores_users_device_creator() {
 
     // A restricted user: its aclId is the id of the user:<name> device core created.
     let h = H::new();
-    let out = h.ok(
-        "add_user",
-        json!({"username": "guest", "password": "guest-pass", "admin": false}),
-    );
-    assert_eq!(
-        out,
-        json!({"username": "guest", "admin": false, "created": true})
-    );
+    assert_adds_user(&h, "guest", "guest-pass", false);
     assert!(!h.host.called("addUser"));
     let device = core_user_device(&h, "guest").expect("core's user:guest device");
     assert_eq!(user_entry(&h, "guest"), Some((false, Some(device))));
@@ -1401,14 +1430,7 @@ fn add_user_with_core_goes_through_cores_users_device_creator() {
 fn add_user_without_core_adds_admins_raw_and_refuses_restricted_users() {
     let h = H::new();
     h.host.remove_core_users_provider();
-    let out = h.ok(
-        "add_user",
-        json!({"username": "ops", "password": "s3cret-pass", "admin": true}),
-    );
-    assert_eq!(
-        out,
-        json!({"username": "ops", "admin": true, "created": true})
-    );
+    assert_adds_user(&h, "ops", "s3cret-pass", true);
     assert_eq!(
         h.host.calls_of("addUser"),
         [json!({"username": "ops", "password": "s3cret-pass", "aclId": null})]
@@ -1437,49 +1459,34 @@ fn add_user_without_core_adds_admins_raw_and_refuses_restricted_users() {
         .get_mut(&provider)
         .unwrap()
         .insert("interfaces".into(), json!({"value": ["ScryptedUser"]}));
-    assert!(h
-        .failed(
-            "add_user",
-            json!({"username": "guest", "password": "guest-pass", "admin": false}),
-        )
-        .contains("@scrypted/core"));
+    h.fails_saying(
+        "add_user",
+        json!({"username": "guest", "password": "guest-pass", "admin": false}),
+        "@scrypted/core",
+    );
     assert!(h.mutations().is_empty());
 }
 
 #[test]
 fn add_user_host_failures_are_reported() {
     let h = H::new();
-    h.host.fail_with("callDeviceMethod", "boom");
-    assert_eq!(
-        h.failed(
-            "add_user",
-            json!({"username": "ops", "password": "s3cret-pass", "admin": true})
-        ),
-        "Scrypted reported an error: boom"
-    );
+    let ops = json!({"username": "ops", "password": "s3cret-pass", "admin": true});
+    h.reports_host_error("callDeviceMethod", "add_user", ops.clone());
     assert!(user_entry(&h, "ops").is_none());
     let h = H::new();
     h.host.remove_core_users_provider();
-    h.host.fail_with("addUser", "boom");
-    assert_eq!(
-        h.failed(
-            "add_user",
-            json!({"username": "ops", "password": "s3cret-pass", "admin": true})
-        ),
-        "Scrypted reported an error: boom"
-    );
+    h.reports_host_error("addUser", "add_user", ops);
     assert!(user_entry(&h, "ops").is_none());
 }
 
 #[test]
 fn add_user_refusals() {
     let h = H::new();
-    assert!(h
-        .failed(
-            "add_user",
-            json!({"username": "viewer", "password": "long-enough", "admin": false})
-        )
-        .contains("already exists"));
+    h.fails_saying(
+        "add_user",
+        json!({"username": "viewer", "password": "long-enough", "admin": false}),
+        "already exists",
+    );
     h.invalid(
         "add_user",
         json!({"username": "x", "password": "short", "admin": false}),
@@ -1530,23 +1537,10 @@ fn remove_user_finishes_the_removal_when_cores_release_hook_is_late() {
 fn remove_user_with_core_but_no_device_for_the_user_falls_back_to_the_component() {
     // e.g. an admin created before core, or by the raw component
     let mut h = H::new();
-    h.host.users.borrow_mut().push(FakeUser {
-        username: "ops".into(),
-        password: "ops-password".into(),
-        admin: true,
-        acl_id: None,
-    });
-    h.caller = Caller {
-        sub: "ops".into(),
-        client_id: "c".into(),
-    };
+    add_ops_admin(&h);
+    h.caller = caller("ops", "c");
     h.ok("remove_user", json!({"username": "admin"}));
-    assert_eq!(
-        h.host.calls_of("removeUser"),
-        [json!({"username": "admin"})]
-    );
-    assert!(!h.host.called("removeDevice"));
-    assert!(user_entry(&h, "admin").is_none());
+    assert_removed_by_the_component(&h, "admin");
 }
 
 #[test]
@@ -1555,51 +1549,33 @@ fn remove_user_without_core_uses_the_component() {
     h.host.remove_core_users_provider();
     let out = h.ok("remove_user", json!({"username": "viewer"}));
     assert_eq!(out["remaining"], 1);
-    assert_eq!(
-        h.host.calls_of("removeUser"),
-        [json!({"username": "viewer"})]
-    );
-    assert!(!h.host.called("removeDevice"));
-    assert!(user_entry(&h, "viewer").is_none());
+    assert_removed_by_the_component(&h, "viewer");
 }
 
 #[test]
 fn remove_user_host_failures_are_reported_and_change_nothing() {
     let h = H::new();
-    h.host.fail_with("removeDevice", "boom");
-    assert_eq!(
-        h.failed("remove_user", json!({"username": "viewer"})),
-        "Scrypted reported an error: boom"
-    );
+    h.reports_host_error("removeDevice", "remove_user", json!({"username": "viewer"}));
     assert!(user_entry(&h, "viewer").is_some());
     assert!(h.host.state.borrow().contains_key("20"));
     let h = H::new();
     h.host.remove_core_users_provider();
-    h.host.fail_with("removeUser", "boom");
-    assert_eq!(
-        h.failed("remove_user", json!({"username": "viewer"})),
-        "Scrypted reported an error: boom"
-    );
+    h.reports_host_error("removeUser", "remove_user", json!({"username": "viewer"}));
     assert!(user_entry(&h, "viewer").is_some());
 }
 
 #[test]
 fn remove_user_refuses_the_caller_the_last_admin_and_unknown_users() {
     let h = H::new();
-    assert!(h
-        .failed("remove_user", json!({"username": "admin"}))
-        .contains("authorized this MCP connection"));
+    h.fails_saying(
+        "remove_user",
+        json!({"username": "admin"}),
+        "authorized this MCP connection",
+    );
     let mut h = H::new();
-    h.caller = Caller {
-        sub: "ops".into(),
-        client_id: "c".into(),
-    };
-    assert!(h
-        .failed("remove_user", json!({"username": "admin"}))
-        .contains("last admin"));
-    assert!(h
-        .failed("remove_user", json!({"username": "ghost"}))
-        .contains("No user"));
+    h.caller = caller("ops", "c");
+    h.fails_saying("remove_user", json!({"username": "admin"}), "last admin");
+    h.fails_saying("remove_user", json!({"username": "ghost"}), "No user");
     assert!(!h.host.called("removeUser"));
     assert!(h.mutations().is_empty(), "{:?}", h.mutations());
     assert_eq!(h.host.users.borrow().len(), 2);
@@ -1610,33 +1586,15 @@ fn remove_user_ends_the_removed_users_mcp_tokens_at_once() {
     // Scrypted kills a removed user's cookies at once (reference §3.4); an MCP access token
     // of that user must not live on until it expires.
     let mut h = H::new();
-    h.host.users.borrow_mut().push(FakeUser {
-        username: "ops".into(),
-        password: "ops-password".into(),
-        admin: true,
-        acl_id: None,
-    });
+    add_ops_admin(&h);
     let host = "192.168.1.10:11080";
     let admins_token = flow::obtain_tokens(&h.plugin, host).access_token;
     let mcp = |token: &str| {
-        let mut req = flow::request("POST", "/mcp", host);
-        req.headers
-            .insert("authorization".into(), format!("Bearer {token}"));
-        req.headers
-            .insert("content-type".into(), "application/json".into());
-        req.body = Some(
-            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-                "protocolVersion": "2025-06-18", "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"}}})
-            .to_string(),
-        );
+        let req = flow::mcp_post(host, token, &flow::initialize_body("t"));
         flow::send(&h.plugin, req).status
     };
     assert_eq!(mcp(&admins_token), 200, "the token works before");
-    h.caller = Caller {
-        sub: "ops".into(),
-        client_id: "c".into(),
-    };
+    h.caller = caller("ops", "c");
     h.ok("remove_user", json!({"username": "admin"}));
     assert_eq!(
         mcp(&admins_token),
@@ -1674,11 +1632,7 @@ fn local_addresses_failures() {
     );
     h.invalid("set_local_addresses", json!({"addresses": [""]}));
     assert!(!h.host.called("setLocalAddresses"));
-    h.host.fail_with("localAddresses", "boom");
-    assert_eq!(
-        h.failed("get_local_addresses", json!({})),
-        "Scrypted reported an error: boom"
-    );
+    h.reports_host_error("localAddresses", "get_local_addresses", json!({}));
 }
 
 #[test]
@@ -1707,15 +1661,16 @@ fn external_addresses_are_memory_only() {
 #[test]
 fn external_addresses_unknown_target() {
     let h = H::new();
-    assert!(h
-        .failed("get_external_addresses", json!({"id": "@nobody/x"}))
-        .contains("neither"));
-    assert!(h
-        .failed(
-            "set_external_addresses",
-            json!({"id": "@nobody/x", "addresses": []})
-        )
-        .contains("neither"));
+    h.fails_saying(
+        "get_external_addresses",
+        json!({"id": "@nobody/x"}),
+        "neither",
+    );
+    h.fails_saying(
+        "set_external_addresses",
+        json!({"id": "@nobody/x", "addresses": []}),
+        "neither",
+    );
     h.invalid(
         "set_external_addresses",
         json!({"id": CAMERA_ID, "addresses": ["a b"]}),
@@ -1764,12 +1719,8 @@ fn cors_rejects_bad_origins_and_unknown_targets() {
         "set_cors",
         json!({"id": SELF_PLUGIN, "origins": ["claude.ai"]}),
     );
-    assert!(h
-        .failed("set_cors", json!({"id": "ghost", "origins": []}))
-        .contains("neither"));
-    assert!(h
-        .failed("get_cors", json!({"id": "ghost"}))
-        .contains("neither"));
+    h.fails_saying("set_cors", json!({"id": "ghost", "origins": []}), "neither");
+    h.fails_saying("get_cors", json!({"id": "ghost"}), "neither");
     assert!(!h.host.called("setCors"));
 }
 
@@ -1796,11 +1747,7 @@ fn list_cluster_workers_outside_and_inside_cluster_mode() {
 #[test]
 fn list_cluster_workers_reports_failure() {
     let h = H::new();
-    h.host.fail_with("clusterWorkers", "boom");
-    assert_eq!(
-        h.failed("list_cluster_workers", json!({})),
-        "Scrypted reported an error: boom"
-    );
+    h.reports_host_error("clusterWorkers", "list_cluster_workers", json!({}));
 }
 
 // ---------------------------------------------------------------- backup
@@ -1836,9 +1783,7 @@ fn create_backup_refuses_one_over_max_restore_mb() {
     let h = H::new();
     h.store.set("settings.max_restore_mb", "1");
     *h.host.backup.borrow_mut() = vec![b'P'; 2 * 1024 * 1024];
-    assert!(h
-        .failed("create_backup", json!({}))
-        .contains("max_restore_mb"));
+    h.fails_saying("create_backup", json!({}), "max_restore_mb");
 }
 
 const CONFIRM: &str = "RESTORE FROM BACKUP";
@@ -1864,6 +1809,22 @@ fn one_shot(bytes: &[u8]) -> Value {
         "total_chunks": 1,
         "sha256": crypto::sha256_hex(bytes),
     })
+}
+
+/// Stages the first `count` chunks of a `total`-chunk upload, each `chunk`; the upload id.
+fn stage(h: &H, chunk: &str, count: usize, total: usize) -> String {
+    let first = h.ok(
+        "restore_backup",
+        json!({"confirm": CONFIRM, "chunk_base64": chunk, "chunk_index": 0, "total_chunks": total}),
+    );
+    let id = first["upload_id"].as_str().unwrap().to_string();
+    for i in 1..count {
+        h.ok(
+            "restore_backup",
+            json!({"confirm": CONFIRM, "upload_id": id, "chunk_base64": chunk, "chunk_index": i, "total_chunks": total}),
+        );
+    }
+    id
 }
 
 fn nothing_restored(h: &H) {
@@ -1947,9 +1908,7 @@ fn restore_wrong_confirm_is_refused_before_anything() {
     let mut args = one_shot(&zip_bytes(100));
     for wrong in ["restore from backup", "RESTORE FROM BACKUP ", "yes"] {
         args["confirm"] = json!(wrong);
-        assert!(h
-            .failed("restore_backup", args.clone())
-            .contains("Nothing was restored"));
+        h.fails_saying("restore_backup", args.clone(), "Nothing was restored");
     }
     h.invalid("restore_backup", json!({"chunk_base64": "UEsDBA=="}));
     nothing_restored(&h);
@@ -2000,17 +1959,9 @@ fn restore_oversized_is_refused() {
     // 17 chunks of 64 KiB exceed 1 MB.
     let mut args = one_shot(&zip_bytes(100));
     args["total_chunks"] = json!(17);
-    assert!(h.failed("restore_backup", args).contains("max_restore_mb"));
+    h.fails_saying("restore_backup", args, "max_restore_mb");
     // Chunks that add up past the bound.
-    let chunk = crypto::b64(&zip_bytes(65_536));
-    let first = h.ok(
-        "restore_backup",
-        json!({"confirm": CONFIRM, "chunk_base64": chunk, "chunk_index": 0, "total_chunks": 16}),
-    );
-    let id = first["upload_id"].as_str().unwrap().to_string();
-    for i in 1..16 {
-        h.ok("restore_backup", json!({"confirm": CONFIRM, "upload_id": id, "chunk_base64": chunk, "chunk_index": i, "total_chunks": 16}));
-    }
+    stage(&h, &crypto::b64(&zip_bytes(65_536)), 16, 16);
     assert_eq!(h.plugin.ctx.tools.staged_bytes(), 1024 * 1024);
     // A single chunk over 64 KiB.
     h.invalid("restore_backup", json!({"confirm": CONFIRM, "chunk_base64": crypto::b64(&zip_bytes(65_537)), "chunk_index": 0, "total_chunks": 1}));
@@ -2030,9 +1981,7 @@ fn restore_bad_checksum_or_not_a_zip_is_refused_without_asking() {
     );
     assert_eq!(h.plugin.ctx.tools.staged_uploads(), 0);
     let not_zip = vec![7u8; 1000];
-    assert!(h
-        .failed("restore_backup", one_shot(&not_zip))
-        .contains("not a zip"));
+    h.fails_saying("restore_backup", one_shot(&not_zip), "not a zip");
     nothing_restored(&h);
     assert!(h.peer.asked.borrow().is_empty());
 }
@@ -2041,25 +1990,14 @@ fn restore_bad_checksum_or_not_a_zip_is_refused_without_asking() {
 fn restore_uploads_expire_and_belong_to_their_caller() {
     let mut h = H::with_peer(FakePeer::answering(accept()));
     let data = zip_bytes(1000);
-    let first = h.ok(
-        "restore_backup",
-        json!({"confirm": CONFIRM, "chunk_base64": crypto::b64(&data[..500]), "chunk_index": 0, "total_chunks": 2}),
-    );
-    let id = first["upload_id"].as_str().unwrap().to_string();
+    let id = stage(&h, &crypto::b64(&data[..500]), 1, 2);
     let second = json!({"confirm": CONFIRM, "upload_id": id, "chunk_base64": crypto::b64(&data[500..]), "chunk_index": 1, "total_chunks": 2, "sha256": crypto::sha256_hex(&data)});
     let me = h.caller.clone();
-    h.caller = Caller {
-        sub: "admin".into(),
-        client_id: "another-client".into(),
-    };
-    assert!(h
-        .failed("restore_backup", second.clone())
-        .contains("No staged upload"));
+    h.caller = caller("admin", "another-client");
+    h.fails_saying("restore_backup", second.clone(), "No staged upload");
     h.caller = me;
     h.clock.advance_ms(31 * 60 * 1000);
-    assert!(h
-        .failed("restore_backup", second)
-        .contains("No staged upload"));
+    h.fails_saying("restore_backup", second, "No staged upload");
     assert_eq!(h.plugin.ctx.tools.staged_uploads(), 0);
     nothing_restored(&h);
 }
@@ -2068,11 +2006,7 @@ fn restore_uploads_expire_and_belong_to_their_caller() {
 fn restore_of_an_incomplete_upload_is_refused() {
     let h = H::with_peer(FakePeer::answering(accept()));
     let data = zip_bytes(1000);
-    let first = h.ok(
-        "restore_backup",
-        json!({"confirm": CONFIRM, "chunk_base64": crypto::b64(&data[..500]), "chunk_index": 0, "total_chunks": 2}),
-    );
-    let id = first["upload_id"].as_str().unwrap();
+    let id = stage(&h, &crypto::b64(&data[..500]), 1, 2);
     let msg = h.failed(
         "restore_backup",
         json!({"confirm": CONFIRM, "upload_id": id, "sha256": crypto::sha256_hex(&data)}),
@@ -2086,24 +2020,10 @@ fn restore_staging_space_is_shared_across_connections() {
     let mut h = H::with_peer(FakePeer::answering(accept()));
     h.store.set("settings.max_restore_mb", "1");
     let chunk = crypto::b64(&zip_bytes(65_536));
-    let first = h.ok(
-        "restore_backup",
-        json!({"confirm": CONFIRM, "chunk_base64": chunk, "chunk_index": 0, "total_chunks": 16}),
-    );
-    let id = first["upload_id"].as_str().unwrap().to_string();
-    for i in 1..15 {
-        h.ok("restore_backup", json!({"confirm": CONFIRM, "upload_id": id, "chunk_base64": chunk, "chunk_index": i, "total_chunks": 16}));
-    }
+    stage(&h, &chunk, 15, 16);
     // 15 of 16 MiB-sixteenths staged by one connection; another one gets one chunk in, not two.
-    h.caller = Caller {
-        sub: "admin".into(),
-        client_id: "second".into(),
-    };
-    let other = h.ok(
-        "restore_backup",
-        json!({"confirm": CONFIRM, "chunk_base64": chunk, "chunk_index": 0, "total_chunks": 2}),
-    );
-    let other_id = other["upload_id"].as_str().unwrap().to_string();
+    h.caller = caller("admin", "second");
+    let other_id = stage(&h, &chunk, 1, 2);
     let msg = h.failed("restore_backup", json!({"confirm": CONFIRM, "upload_id": other_id, "chunk_base64": chunk, "chunk_index": 1, "total_chunks": 2}));
     assert!(msg.contains("other connections"), "{msg}");
     assert_eq!(h.plugin.ctx.tools.staged_bytes(), 1024 * 1024);

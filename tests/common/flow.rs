@@ -142,3 +142,33 @@ pub fn obtain_tokens(plugin: &Plugin, origin_host: &str) -> Tokens {
         client_id,
     }
 }
+
+/// A JSON POST to /mcp with `Authorization: Bearer <token>`.
+pub fn mcp_post(origin_host: &str, token: &str, body: &serde_json::Value) -> Request {
+    let mut req = request("POST", "/mcp", origin_host);
+    req.headers
+        .insert("authorization".into(), format!("Bearer {token}"));
+    req.headers
+        .insert("content-type".into(), "application/json".into());
+    req.body = Some(body.to_string());
+    req
+}
+
+/// Marks `req` as part of the initialized (2025-06-18) session `id`.
+pub fn in_session(req: &mut Request, id: &str) {
+    req.headers.insert("mcp-session-id".into(), id.into());
+    req.headers
+        .insert("mcp-protocol-version".into(), "2025-06-18".into());
+}
+
+/// A 2025-06-18 `initialize` request from a client named `client_name`.
+pub fn initialize_body(client_name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": client_name, "version": "1"}
+        }
+    })
+}

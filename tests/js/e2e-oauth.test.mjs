@@ -5,8 +5,8 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startDevHost, waitFor } from './helpers/devhost.mjs';
-import { login, connectSdkClient, jwtParts } from './helpers/oauth.mjs';
+import { waitFor } from './helpers/devhost.mjs';
+import { startLoggedIn, connectSdkClient, jwtParts } from './helpers/oauth.mjs';
 import { mcpRequest, req } from './helpers/mcp.mjs';
 import { resultJson, resultText, findObjectWithKey, isRestore, acceptingContent } from './helpers/tools.mjs';
 
@@ -54,13 +54,8 @@ async function restoreBackup(client, b64, { chunk = 65536 } = {}) {
 describe('OAuth end to end with the SDK client', () => {
   let host;
   let cookie;
-  before(async () => {
-    host = await startDevHost();
-    cookie = await login(host.baseUrl, host.username, host.password);
-  });
-  after(async () => {
-    await host?.stop();
-  });
+  before(async () => ({ host, cookie } = await startLoggedIn()));
+  after(() => host?.stop());
 
   test('register → authorize → token → initialize → get_server_info → silent refresh → DELETE session', async () => {
     const { client, transport, provider } = await connectSdkClient(host.mcpUrl, cookie, { name: 'e2e' });
@@ -146,13 +141,8 @@ describe('OAuth end to end with the SDK client', () => {
 describe('elicitation through the SDK client on restore_backup', () => {
   let host;
   let cookie;
-  before(async () => {
-    host = await startDevHost();
-    cookie = await login(host.baseUrl, host.username, host.password);
-  });
-  after(async () => {
-    await host?.stop();
-  });
+  before(async () => ({ host, cookie } = await startLoggedIn()));
+  after(() => host?.stop());
 
   async function connectEliciting(answer) {
     const { ElicitRequestSchema } = await import('@modelcontextprotocol/sdk/types.js');

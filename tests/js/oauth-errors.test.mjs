@@ -4,8 +4,8 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
-import { startDevHost } from './helpers/devhost.mjs';
 import {
+  startLoggedIn,
   login,
   viewerCredentials,
   register,
@@ -24,13 +24,8 @@ import { mcpRequest, req, initialize } from './helpers/mcp.mjs';
 let host;
 let cookie;
 
-before(async () => {
-  host = await startDevHost();
-  cookie = await login(host.baseUrl, host.username, host.password);
-});
-after(async () => {
-  await host?.stop();
-});
+before(async () => ({ host, cookie } = await startLoggedIn()));
+after(() => host?.stop());
 
 /**
  * What the plugin has persisted, as the set of its storage keys (clients, codes, grants,

@@ -1,6 +1,7 @@
 // Login, raw OAuth requests, and a complete headless OAuth flow, both by hand (fetch) and
 // through @modelcontextprotocol/sdk's client with an in-memory OAuthClientProvider.
 import { createHash, randomBytes } from 'node:crypto';
+import { startDevHost } from './devhost.mjs';
 
 export const LOGIN_COOKIE = 'login_user_token_insecure';
 export const LOOPBACK_REDIRECT = 'http://127.0.0.1:9/callback'; // never served
@@ -11,6 +12,12 @@ export function pkce() {
   const verifier = b64url(randomBytes(32));
   const challenge = b64url(createHash('sha256').update(verifier).digest());
   return { verifier, challenge };
+}
+
+/** A fresh dev host and its admin's login cookie: `{ host, cookie }`. */
+export async function startLoggedIn(opts) {
+  const host = await startDevHost(opts);
+  return { host, cookie: await login(host.baseUrl, host.username, host.password) };
 }
 
 /** Logs into the dev host as Scrypted does; returns the Cookie header value. */
