@@ -373,6 +373,9 @@ fn registration_refuses_hostile_redirect_uris_and_writes_nothing() {
         "https://claude.ai/cb#fragment",
         "http://evil.example.com/callback",
         "not a url",
+        // url is built without IDNA tables (Cargo.toml): a non-ASCII host is refused
+        // clearly instead of being parsed; its punycode form still works.
+        "https://bücher.example/cb",
     ] {
         let before = store.writes.get();
         // A hostile URI anywhere in the list fails the whole registration.
