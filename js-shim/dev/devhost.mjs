@@ -29,6 +29,9 @@
 //        pluginStorage (this plugin's storage map), clockOffsetMs, ...
 //   POST /__devhost/reset   demo data, calls, clock and plugin storage back to the start; the
 //        plugin is loaded afresh from the zip
+//   GET  /__devhost/settings        the plugin's getSettings(), as Scrypted's Settings tab asks
+//   POST /__devhost/settings        {key, value} → the plugin's putSetting(key, value), as the tab
+//        sends it: 200 {ok: true}, or 400 {error: <the plugin's message>} when it rejects
 //
 // In-process: const host = await startDevHost({port: 0, zip}); host.baseUrl ...; await host.close().
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -650,6 +653,20 @@ ${error ? `<p style="color:#b00">${htmlEscape(error)}</p>` : ''}
       this.loginTokens.clear();
       await this.loadPlugin();
       return sendJson(res, 200, { ok: true });
+    }
+    if (p === '/__devhost/settings' && req.method === 'GET') {
+      req.resume();
+      return sendJson(res, 200, await this.plugin.instance.getSettings());
+    }
+    if (p === '/__devhost/settings' && req.method === 'POST') {
+      let body;
+      try { body = JSON.parse((await readBody(req, JSON_LIMIT)).toString('utf8')); } catch { return sendJson(res, 400, { error: 'body must be JSON {key, value}' }); }
+      try {
+        await this.plugin.instance.putSetting(body.key, body.value);
+        return sendJson(res, 200, { ok: true });
+      } catch (e) {
+        return sendJson(res, 400, { error: String(e?.message ?? e) });
+      }
     }
     req.resume();
     return sendJson(res, 404, { error: `no such inspection route: ${req.method} ${p}` });

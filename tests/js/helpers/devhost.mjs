@@ -143,6 +143,21 @@ export class DevHost {
     });
   }
 
+  /** The plugin's Settings tab, as Scrypted's UI gets it (getSettings through the shim). */
+  async settings() {
+    return this._json('/__devhost/settings');
+  }
+
+  /** putSetting through the shim, as the tab sends it: {status, error?}. */
+  async putSetting(key, value) {
+    const r = await fetch(this.baseUrl + '/__devhost/settings', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key, value }),
+    });
+    return { status: r.status, ...(await r.json()) };
+  }
+
   /** The plugin's own storage map as the dev host keeps it, wherever the state puts it. */
   async pluginStorage() {
     const s = await this.state();
