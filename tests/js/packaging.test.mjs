@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
-import zlib from 'node:zlib';
+import * as tar from 'tar';
 import { ensureBuilt, manifestFields } from '../../js-shim/build.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -198,26 +198,6 @@ describe('dist/plugin.zip', () => {
   });
 });
 
-/** A tiny reader for the npm tarball (ustar in gzip). */
-function untar(gz) {
-  const buf = zlib.gunzipSync(gz);
-  const files = {};
-  let off = 0;
-  while (off + 512 <= buf.length) {
-    const header = buf.subarray(off, off + 512);
-    if (header.every((b) => b === 0)) break;
-    const name = header.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
-    const prefix = header.subarray(345, 500).toString('utf8').replace(/\0.*$/s, '');
-    const size = parseInt(header.subarray(124, 136).toString('utf8').replace(/\0.*$/s, '').trim() || '0', 8);
-    const type = String.fromCharCode(header[156] || 48);
-    const full = prefix ? `${prefix}/${name}` : name;
-    off += 512;
-    if (type === '0' || type === '\0') files[full] = Buffer.from(buf.subarray(off, off + size));
-    off += Math.ceil(size / 512) * 512;
-  }
-  return files;
-}
-
 describe('npm pack', () => {
   test('package.json identity is generated from scrypted-manifest.json', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
@@ -231,11 +211,15 @@ describe('npm pack', () => {
     assert.deepEqual(pkg.scrypted, { name: manifest.displayName, type: manifest.type, interfaces: manifest.interfaces });
   });
 
-  test('the tarball has package/dist/plugin.zip and package/package.json with the scrypted section', () => {
+  test('the tarball has package/dist/plugin.zip and package/package.json with the scrypted section', async () => {
     const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const info = JSON.parse(out)[0];
-    const files = untar(fs.readFileSync(path.join(tmp, info.filename)));
-    const names = Object.keys(files).sort();
+    const unpacked = path.join(tmp, 'npm-package');
+    fs.mkdirSync(unpacked, { recursive: true });
+    const names = [];
+    await tar.x({ file: path.join(tmp, info.filename), cwd: unpacked, onReadEntry: (e) => names.push(e.path) });
+    names.sort();
+    const files = Object.fromEntries(names.map((n) => [n, fs.readFileSync(path.join(unpacked, n))]));
     assert.ok(names.includes('package/dist/plugin.zip'), names.join(', '));
     assert.ok(names.includes('package/package.json'), names.join(', '));
     assert.ok(!names.some((n) => n.startsWith('package/src/') || n.startsWith('package/js-shim/') || n.startsWith('package/target/')),
@@ -246,8 +230,10 @@ describe('npm pack', () => {
     assert.deepEqual(pkg.scrypted.interfaces, manifest.interfaces);
     assert.equal(pkg.scrypted.name, manifest.displayName);
     assert.ok(files['package/dist/plugin.zip'].equals(fs.readFileSync(ZIP)), 'the packed zip is dist/plugin.zip');
-    // What Scrypted's installNpm then does with it: a zip it can open, with main.nodejs.js.
-    const zip = new AdmZip(files['package/dist/plugin.zip']);
-    assert.ok(zip.getEntry('main.nodejs.js'));
+    // What Scrypted does with it after installNpm: load that zip and send it requests.
+    const plugin = await loadLikeScrypted(path.join(unpacked, 'package/dist/plugin.zip'), fakeManagers().params);
+    const r = await request(plugin, base('/.well-known/oauth-protected-resource'));
+    assert.equal(r.code, 200);
+    assert.equal(r.json().resource, 'http://127.0.0.1:11080/endpoint/scrypted-mcp/public/mcp');
   });
 });
