@@ -483,6 +483,50 @@ fn registration_cap_evicts_the_least_recently_used_idle_client() {
         .any(|c| c.client_id == tokens_a.client_id && c.live_tokens));
 }
 
+#[test]
+fn idle_registrations_expire_after_90_days_but_connected_apps_stay() {
+    let (p, _, store, clock) = plugin();
+    // A year-long refresh lifetime keeps A's grant live across the 90 days.
+    store.set("settings.refresh_token_ttl_sec", "31536000");
+    let connected = flow::obtain_tokens(&p, HOST);
+    let idle = register_ok(&p, &[REDIRECT_URI]);
+    clock.advance_sec(89 * 24 * 3600);
+    register_ok(&p, &[REDIRECT_URI]);
+    assert!(
+        oauth::clients(&p.ctx).iter().any(|c| c.client_id == idle),
+        "kept at 89 days"
+    );
+    clock.advance_sec(2 * 24 * 3600);
+    let newer = register_ok(&p, &[REDIRECT_URI]);
+    let ids: Vec<String> = oauth::clients(&p.ctx)
+        .into_iter()
+        .map(|c| c.client_id)
+        .collect();
+    assert!(
+        !ids.contains(&idle),
+        "an idle registration is forgotten after 90 days"
+    );
+    assert!(
+        ids.contains(&connected.client_id),
+        "an app with live tokens stays"
+    );
+    assert!(ids.contains(&newer));
+    // The forgotten client's next token request gets invalid_client, so it re-registers.
+    let resp = flow::token_request(
+        &p,
+        HOST,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x.y"),
+            ("client_id", &idle),
+        ],
+    );
+    assert_eq!(
+        (resp.status, error_of(&resp).as_str()),
+        (401, "invalid_client")
+    );
+}
+
 // ---------------------------------------------------------------- authorize
 
 #[test]

@@ -152,25 +152,34 @@ fn register(ctx: &Ctx, body: &Map<String, Value>) -> Result<Response, Response> 
         .header("pragma", "no-cache"))
 }
 
-/// Keeps registrations under `dcr_max_clients` by evicting the least recently used
-/// client that holds no live grant. An attacker flooding `/register` can thus push out
-/// only idle registrations, never a connected app.
+/// A registration without live tokens that has not been used for this long is forgotten
+/// (the TTL workers-oauth-provider uses); its app simply registers again next time.
+pub const IDLE_CLIENT_TTL_MS: u64 = 90 * 24 * 3600 * 1000;
+
+/// Forgets idle registrations past [`IDLE_CLIENT_TTL_MS`], then keeps registrations under
+/// `dcr_max_clients` by evicting the least recently used client that holds no live grant.
+/// An attacker flooding `/register` can thus push out only idle registrations, never a
+/// connected app. A refusal writes nothing.
 fn make_room(ctx: &Ctx, now: u64) -> Result<(), Response> {
     let store: &dyn Store = ctx.store.as_ref();
     let max = settings::config(store).dcr_max_clients.max(1) as usize;
-    let mut all = clients::all(store);
-    if all.len() < max {
-        return Ok(());
-    }
-    let excess = all.len() + 1 - max;
     let live: std::collections::HashSet<String> = grants::all_grants(store)
         .into_iter()
         .filter(|g| g.live(now))
         .map(|g| g.client_id)
         .collect();
-    all.retain(|c| !live.contains(&c.client_id));
-    all.sort_by_key(|c| c.last_used_ms);
-    if all.len() < excess {
+    let all = clients::all(store);
+    let (mut idle, connected): (Vec<_>, Vec<_>) =
+        all.into_iter().partition(|c| !live.contains(&c.client_id));
+    idle.sort_by_key(|c| c.last_used_ms);
+    let expired = idle
+        .iter()
+        .take_while(|c| now.saturating_sub(c.last_used_ms) > IDLE_CLIENT_TTL_MS)
+        .count();
+    // Room needed beyond what expiry frees, taken from the least recently used idle ones.
+    let kept = connected.len() + idle.len() - expired;
+    let evicted = (kept + 1).saturating_sub(max);
+    if expired + evicted > idle.len() {
         return Err(error(
             503,
             "temporarily_unavailable",
@@ -181,7 +190,7 @@ fn make_room(ctx: &Ctx, now: u64) -> Result<(), Response> {
             ),
         ));
     }
-    for c in &all[..excess] {
+    for c in &idle[..expired + evicted] {
         grants::delete_client_grants(store, &c.client_id);
         store.remove(&clients::key(&c.client_id));
     }
