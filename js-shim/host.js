@@ -120,6 +120,7 @@ export function createHost(globals, { console: log = console } = {}) {
     updateServer: async () => (await component('service-control')).update(),
     reloadPlugin: async ({ pluginId }) => (await plugins()).reload(pluginId),
     restoreBackup: async ({ data }) => (await component('backup')).restore(Buffer.from(data, 'base64')),
+    updatePlugins: async () => (await plugins()).updatePlugins(),
   };
 
   return {

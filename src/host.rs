@@ -98,6 +98,8 @@ pub enum Deferred {
     RestoreBackup {
         data: String,
     },
+    /// `plugins.updatePlugins()`, when it would update or remove this plugin.
+    UpdatePlugins,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,7 +227,7 @@ pub trait Host {
     async fn create_backup(&self) -> HostResult<Vec<u8>>;
 
     // ---- process-ending actions and housekeeping (synchronous, fire-and-forget)
-    /// `setTimeout(() => <action>, delayMs)`: restart / update / reload / restore — `defer`
+    /// `setTimeout(() => <action>, delayMs)`: restart / update / reload / restore / plugin updates — `defer`
     fn defer(&self, delay_ms: u32, action: Deferred);
     /// the plugin console — `log`
     fn log(&self, level: LogLevel, message: &str);

@@ -582,7 +582,17 @@ fn install_plugin_failures() {
 fn update_plugins_reports_updates_and_removed_deprecated_plugins() {
     let h = H::new();
     let out = h.ok("update_plugins", json!({}));
+    assert_eq!(
+        out["status"], "updated",
+        "this plugin is current: updated at once"
+    );
+    assert_eq!(
+        h.host.calls_of("npmInfo"),
+        [json!({"endpoint": SELF_PLUGIN})],
+        "checked this plugin's npm state first"
+    );
     assert_eq!(h.host.calls_of("updatePlugins").len(), 1);
+    assert!(h.host.deferred.borrow().is_empty());
     let updated = names(&out, "updated", "plugin_id");
     assert_eq!(
         updated,
@@ -593,6 +603,66 @@ fn update_plugins_reports_updates_and_removed_deprecated_plugins() {
     assert_eq!(names(&out, "removed", "plugin_id"), ["@scrypted/zwave"]);
     assert!(!h.host.plugins.borrow().contains_key("@scrypted/zwave"));
     assert_eq!(out["unchanged"], 2);
+}
+
+/// updatePlugins would replace this plugin and so end our process before the answer
+/// left (reference §10): the answer goes first and the update runs after a delay.
+fn assert_update_scheduled(h: &H) {
+    let versions_before: Vec<String> = h
+        .host
+        .plugins
+        .borrow()
+        .values()
+        .map(|p| p.version.clone())
+        .collect();
+    let out = h.ok("update_plugins", json!({}));
+    assert_eq!(out["status"], "scheduled");
+    assert!(out["message"].as_str().unwrap().contains("Reconnect"));
+    assert!(
+        !h.host.called("updatePlugins"),
+        "nothing updated before the answer"
+    );
+    assert_eq!(*h.host.deferred.borrow(), [(1500, Deferred::UpdatePlugins)]);
+    let versions_after: Vec<String> = h
+        .host
+        .plugins
+        .borrow()
+        .values()
+        .map(|p| p.version.clone())
+        .collect();
+    assert_eq!(versions_before, versions_after);
+}
+
+#[test]
+fn update_plugins_answers_first_when_this_plugin_has_an_update() {
+    let h = H::new();
+    h.host
+        .registry
+        .borrow_mut()
+        .get_mut(SELF_PLUGIN)
+        .unwrap()
+        .latest = "0.2.0".into();
+    assert_update_scheduled(&h);
+}
+
+#[test]
+fn update_plugins_answers_first_when_this_plugin_is_deprecated_on_npm() {
+    let h = H::new();
+    h.host
+        .registry
+        .borrow_mut()
+        .get_mut(SELF_PLUGIN)
+        .unwrap()
+        .deprecated = true;
+    assert_update_scheduled(&h);
+}
+
+#[test]
+fn update_plugins_answers_first_when_npm_cannot_tell() {
+    let h = H::new();
+    h.host
+        .fail_with("npmInfo", "getaddrinfo ENOTFOUND registry.npmjs.org");
+    assert_update_scheduled(&h);
 }
 
 #[test]

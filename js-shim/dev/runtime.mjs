@@ -317,7 +317,9 @@ export class Runtime {
         }
         const p = d().plugins[ep];
         if (!p) throw new Error('Request failed with status code 404');
-        return { name: p.pluginId, 'dist-tags': { latest: p.latest }, versions: { [p.packageJson.version]: {}, [p.latest]: {} }, ...(p.deprecated ? { deprecated: 'This plugin is deprecated.' } : {}) };
+        // npm marks deprecation per version: versions[v].deprecated holds the message.
+        const latest = { name: p.pluginId, version: p.latest, ...(p.deprecated ? { deprecated: 'This plugin is deprecated.' } : {}) };
+        return { name: p.pluginId, 'dist-tags': { latest: p.latest }, versions: { [p.packageJson.version]: { name: p.pluginId, version: p.packageJson.version }, [p.latest]: latest } };
       },
       updatePlugins: async () => {
         await new Promise((r) => setTimeout(r, 20));

@@ -67,7 +67,7 @@ pub fn tools() -> Vec<ToolDef> {
         tool! {
             name: "update_plugins",
             title: "Update all plugins",
-            description: "Updates every installed plugin to its npm `latest` (Scrypted `updatePlugins`). Slow; needs internet. WARNING: Scrypted also UNINSTALLS plugins whose latest version is deprecated on npm, and if this MCP plugin is updated the current session ends. The server returns nothing, so this tool compares the installed plugins and versions before and after and reports what was updated, added and removed.",
+            description: "Updates every installed plugin to its npm `latest` (Scrypted `updatePlugins`). Slow; needs internet. WARNING: Scrypted also UNINSTALLS plugins whose latest version is deprecated on npm. The server returns nothing, so this tool compares the installed plugins and versions before and after and reports what was updated, added and removed. When this MCP plugin itself has an update (or its npm state cannot be read), updating would restart it mid-answer: the tool then answers first with status \"scheduled\", the update runs shortly after, the session ends, and list_plugins after reconnecting shows the result.",
             input: NoArgs,
             output: UpdateOut,
             hints: super::Hints { read_only: false, destructive: true, idempotent: false, open_world: true },
@@ -526,6 +526,9 @@ pub struct VersionChange {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct UpdateOut {
+    /// "updated" (done, changes below), or "scheduled" (this MCP plugin updates too, so the
+    /// update runs after this answer; the lists are then empty).
+    pub status: String,
     /// Plugins whose version changed.
     pub updated: Vec<VersionChange>,
     /// Plugins that were installed before and are gone now (deprecated on npm).
@@ -537,8 +540,43 @@ pub struct UpdateOut {
     pub message: String,
 }
 
+/// Whether `updatePlugins` would replace or remove this plugin (and so end our process
+/// before the answer leaves): its npm `latest` differs from what runs, or is deprecated.
+/// Unknown counts as yes: answering first is the safe side.
+async fn self_update_pending(tc: &ToolContext, installed: Option<&String>) -> bool {
+    let Ok(doc) = tc.ctx.host.npm_info(self_plugin_id()).await else {
+        return true;
+    };
+    let Some(latest) = doc.pointer("/dist-tags/latest").and_then(Value::as_str) else {
+        return true;
+    };
+    let deprecated = doc
+        .get("versions")
+        .and_then(|v| v.get(latest))
+        .and_then(|m| m.get("deprecated"))
+        .is_some();
+    deprecated || installed.map(String::as_str) != Some(latest)
+}
+
 async fn update_plugins(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
     let before = installed_versions(&tc).await?;
+    let own = before.get(self_plugin_id()).and_then(|(_, v)| v.as_ref());
+    if self_update_pending(&tc, own).await {
+        tc.ctx
+            .host
+            .defer(SELF_ACTION_DELAY_MS, Deferred::UpdatePlugins);
+        return ok(UpdateOut {
+            status: "scheduled".into(),
+            updated: Vec::new(),
+            removed: Vec::new(),
+            added: Vec::new(),
+            unchanged: 0,
+            message: format!(
+                "This MCP plugin has an update too, so updating now would cut this answer off. The update of every plugin starts in about {} s; the MCP session ends when this plugin restarts. Reconnect afterwards and call list_plugins to see the versions.",
+                SELF_ACTION_DELAY_MS as f64 / 1000.0
+            ),
+        });
+    }
     tc.ctx.host.update_plugins().await?;
     let after = installed_versions(&tc).await?;
     let mut updated = Vec::new();
@@ -570,6 +608,7 @@ async fn update_plugins(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
         }
     }
     ok(UpdateOut {
+        status: "updated".into(),
         message: format!(
             "{} updated, {} removed, {} added, {} unchanged.",
             updated.len(),

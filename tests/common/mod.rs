@@ -1054,8 +1054,11 @@ impl Host for FakeHost {
         let p = registry
             .get(&name)
             .ok_or_else(|| HostError::new("Request failed with status code 404"))?;
-        let manifest = json!({"name": p.name, "version": p.latest, "keywords": ["scrypted"],
+        let mut manifest = json!({"name": p.name, "version": p.latest, "keywords": ["scrypted"],
             "scrypted": {"name": p.display_name}});
+        if p.deprecated {
+            manifest["deprecated"] = json!("this package is no longer maintained");
+        }
         match version {
             Some(ver) if ver == "latest" || ver == p.latest => Ok(manifest),
             Some(_) => Err(HostError::new("Request failed with status code 404")),

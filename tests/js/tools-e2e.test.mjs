@@ -266,6 +266,22 @@ describe('plugins', () => {
     const hue = await ok('get_storage', { id: demo.find((d) => d.pluginId === '@scrypted/hue').id });
     assert.ok(!JSON.stringify(hue).includes('hue-secret-token-0000'), 'secret-looking storage values redacted');
   });
+
+  test('update_plugins reports what Scrypted changed, the deprecated plugin it removed included', async () => {
+    const before = (await host.state()).plugins;
+    const outdated = before.filter((p) => p.version !== p.latest && !p.deprecated).map((p) => p.pluginId).sort();
+    const deprecated = before.filter((p) => p.deprecated).map((p) => p.pluginId).sort();
+    assert.ok(outdated.length > 0 && deprecated.length > 0, 'the demo has updates and a deprecated plugin');
+    assert.equal(before.find((p) => p.pluginId === OWN_PLUGIN).latest, before.find((p) => p.pluginId === OWN_PLUGIN).version,
+      'this plugin is current in the demo: the update runs at once');
+    const out = resultJson(await ok('update_plugins', {}));
+    assert.equal(out.status, 'updated');
+    assert.deepEqual(out.updated.map((c) => c.plugin_id).sort(), outdated);
+    assert.deepEqual(out.removed.map((c) => c.plugin_id).sort(), deprecated);
+    const after = (await host.state()).plugins;
+    for (const id of deprecated) assert.ok(!after.some((p) => p.pluginId === id), `${id} is gone from Scrypted`);
+    for (const c of out.updated) assert.equal(after.find((p) => p.pluginId === c.plugin_id).version, c.after);
+  });
 });
 
 describe('backup', () => {
