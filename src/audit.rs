@@ -94,11 +94,11 @@ pub const HASH_KEY: &str = "audit.hash_key";
 /// argument (an `add_user` password) could be guessed by anyone who reads plugin storage
 /// or a backup; the arguments themselves are never stored.
 pub fn args_hash(store: &dyn Store, arguments: &Value) -> String {
-    let key = crate::oauth::keys::stored_secret(store, HASH_KEY);
-    crypto::hmac_sha256(&key, canonical_json(arguments).as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let key = crypto::stored_secret(store, HASH_KEY);
+    crypto::hex(&crypto::hmac_sha256(
+        &key,
+        &["audit-args", &canonical_json(arguments)],
+    ))
 }
 
 fn canonical_json(value: &Value) -> String {

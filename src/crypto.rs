@@ -23,7 +23,11 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {
-    sha256(data).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&sha256(data))
+}
+
+pub fn hex(data: &[u8]) -> String {
+    data.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Hash of a secret for storage: base64url(SHA-256(secret)).
@@ -47,10 +51,14 @@ pub fn b64_decode(text: &str) -> Option<Vec<u8>> {
     STANDARD.decode(text.trim()).ok()
 }
 
-/// HMAC-SHA256 of `data` under `key`.
-pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+/// HMAC-SHA256 under `key` of `parts`, each followed by a NUL byte so that no two
+/// different part lists give the same input ("ab","c" vs "a","bc").
+pub fn hmac_sha256(key: &[u8], parts: &[&str]) -> [u8; 32] {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(data);
+    for part in parts {
+        mac.update(part.as_bytes());
+        mac.update(&[0]);
+    }
     mac.finalize().into_bytes().into()
 }
 
@@ -58,4 +66,17 @@ pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq;
     a.ct_eq(b).into()
+}
+
+/// A random 32-byte HMAC key kept in plugin storage under `key`, made on first use (or when
+/// the stored one is unreadable).
+pub fn stored_secret(store: &dyn crate::store::Store, key: &str) -> Vec<u8> {
+    if let Some(secret) = store.get(key).and_then(|s| b64url_decode(&s)) {
+        if secret.len() >= 32 {
+            return secret;
+        }
+    }
+    let secret = random_bytes(32);
+    store.set(key, &b64url(&secret));
+    secret
 }

@@ -8,8 +8,6 @@ use crate::http::{Request, Response};
 use crate::origin::{self, html_escape, page, PublicBase};
 use crate::{crypto, Ctx};
 use clients::ClientRecord;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 use std::collections::BTreeMap;
 
 pub const CSRF_SECRET_KEY: &str = "oauth.csrf_secret";
@@ -296,26 +294,24 @@ login over {other} does not count here.</p>",
 /// HMAC over the user and everything the approval would grant, so a token is good only
 /// for this user, this request and a limited time.
 fn csrf_mac(secret: &[u8], issued: u64, request: &AuthRequest, username: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
     let issued = issued.to_string();
-    for part in [
-        "consent",
-        issued.as_str(),
-        username,
-        &request.client.client_id,
-        &request.redirect_uri,
-        &request.code_challenge,
-        request.state.as_deref().unwrap_or(""),
-        &request.resource,
-    ] {
-        mac.update(part.as_bytes());
-        mac.update(&[0]);
-    }
-    crypto::b64url(&mac.finalize().into_bytes())
+    crypto::b64url(&crypto::hmac_sha256(
+        secret,
+        &[
+            "consent",
+            &issued,
+            username,
+            &request.client.client_id,
+            &request.redirect_uri,
+            &request.code_challenge,
+            request.state.as_deref().unwrap_or(""),
+            &request.resource,
+        ],
+    ))
 }
 
 fn csrf_token(ctx: &Ctx, request: &AuthRequest, username: &str) -> String {
-    let secret = super::keys::stored_secret(ctx.store.as_ref(), CSRF_SECRET_KEY);
+    let secret = crypto::stored_secret(ctx.store.as_ref(), CSRF_SECRET_KEY);
     let now = ctx.clock.now_sec();
     format!("{now}.{}", csrf_mac(&secret, now, request, username))
 }

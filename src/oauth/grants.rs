@@ -139,15 +139,9 @@ pub const REFRESH_SECRET_KEY: &str = "oauth.refresh_secret";
 /// hashes are stored, so it could not be looked up), while whoever holds only the old
 /// token or only storage cannot compute it.
 pub fn successor(store: &dyn Store, grant_id: &str, presented: &str) -> String {
-    use hmac::{Hmac, KeyInit, Mac};
-    let secret = super::keys::stored_secret(store, REFRESH_SECRET_KEY);
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&secret).expect("HMAC takes any key length");
-    mac.update(b"refresh-successor\0");
-    mac.update(presented.as_bytes());
-    format!(
-        "{grant_id}.{}",
-        crypto::b64url(&mac.finalize().into_bytes())
-    )
+    let secret = crypto::stored_secret(store, REFRESH_SECRET_KEY);
+    let mac = crypto::hmac_sha256(&secret, &["refresh-successor", presented]);
+    format!("{grant_id}.{}", crypto::b64url(&mac))
 }
 
 pub fn grant_id_of(refresh_token: &str) -> Option<&str> {

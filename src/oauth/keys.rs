@@ -78,19 +78,6 @@ pub fn current(store: &dyn Store, cache: &std::cell::RefCell<Option<Key>>) -> Ke
     key
 }
 
-/// A random 32-byte HMAC key kept in storage under `key`, made on first use (or when the
-/// stored one is unreadable).
-pub fn stored_secret(store: &dyn Store, key: &str) -> Vec<u8> {
-    if let Some(secret) = store.get(key).and_then(|s| crypto::b64url_decode(&s)) {
-        if secret.len() >= 32 {
-            return secret;
-        }
-    }
-    let secret = crypto::random_bytes(32);
-    store.set(key, &crypto::b64url(&secret));
-    secret
-}
-
 /// Replaces the key: every access token signed with the old one stops verifying.
 pub fn rotate(store: &dyn Store, cache: &std::cell::RefCell<Option<Key>>) -> Key {
     let key = generate(store);

@@ -1,7 +1,7 @@
 //! Alerts: the `alerts` component (reference/scrypted-host.md §3.3).
 
 use super::plugins::NoArgs;
-use super::schema::{next_hint, ok, page_bounds, tool, DESTRUCTIVE_IDEMPOTENT, READ};
+use super::schema::{ok, page_bounds, tool, Page, DESTRUCTIVE_IDEMPOTENT, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -64,12 +64,8 @@ pub struct AlertOut {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ListAlertsOut {
     pub alerts: Vec<AlertOut>,
-    pub total: usize,
-    pub offset: usize,
-    /// True when more alerts follow; see `next`.
-    pub truncated: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 async fn list_alerts(tc: Rc<ToolContext>, a: ListAlertsArgs) -> ToolResult {
@@ -90,14 +86,8 @@ async fn list_alerts(tc: Rc<ToolContext>, a: ListAlertsArgs) -> ToolResult {
             message: x.message,
         })
         .collect();
-    let next = next_hint("list_alerts", offset, out.len(), total);
-    ok(ListAlertsOut {
-        truncated: next.is_some(),
-        alerts: out,
-        total,
-        offset,
-        next,
-    })
+    let page = Page::new("list_alerts", offset, out.len(), total);
+    ok(ListAlertsOut { alerts: out, page })
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -2,7 +2,7 @@
 
 use super::redact::{redact_settings, REDACTED};
 use super::resolve::{interfaces_of, is_own_device, prop_of, refuse_own_device, Snapshot};
-use super::schema::{next_hint, ok, page_bounds, tool, DESTRUCTIVE, READ};
+use super::schema::{ok, page_bounds, tool, Page, DESTRUCTIVE, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -250,12 +250,8 @@ pub struct DeviceSummary {
 pub struct ListDevicesOut {
     pub devices: Vec<DeviceSummary>,
     /// Devices matching the filters, in all.
-    pub total: usize,
-    pub offset: usize,
-    /// True when more devices follow; see `next`.
-    pub truncated: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 fn opt_str(m: &Map<String, Value>, k: &str) -> Option<String> {
@@ -307,14 +303,8 @@ async fn list_devices(tc: Rc<ToolContext>, a: ListDevicesArgs) -> ToolResult {
     let offset = a.offset.unwrap_or(0) as usize;
     let limit = page_bounds(a.limit, 100, 500);
     let devices: Vec<DeviceSummary> = matched.into_iter().skip(offset).take(limit).collect();
-    let next = next_hint("list_devices", offset, devices.len(), total);
-    ok(ListDevicesOut {
-        truncated: next.is_some(),
-        devices,
-        total,
-        offset,
-        next,
-    })
+    let page = Page::new("list_devices", offset, devices.len(), total);
+    ok(ListDevicesOut { devices, page })
 }
 
 // ---------- get_device

@@ -107,13 +107,9 @@ pub struct LogOut {
 pub struct GetLogsOut {
     /// Matching entries, newest first.
     pub entries: Vec<LogOut>,
-    /// Entries matching the filters, in all.
-    pub matched: usize,
-    pub offset: usize,
-    /// True when older matching entries follow; see `next`.
-    pub truncated: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
+    /// `total` counts the entries matching the filters; more pages go further back.
+    #[serde(flatten)]
+    pub page: super::schema::Page,
     /// The server's current time (Unix ms), to compute since_ms.
     pub now_ms: u64,
 }
@@ -162,13 +158,10 @@ async fn get_logs(tc: Rc<ToolContext>, a: GetLogsArgs) -> ToolResult {
             message: cut(&l.message),
         })
         .collect();
-    let next = super::schema::next_hint("get_logs", offset, entries.len(), total);
+    let page = super::schema::Page::new("get_logs", offset, entries.len(), total);
     ok(GetLogsOut {
-        truncated: next.is_some(),
         entries,
-        matched: total,
-        offset,
-        next,
+        page,
         now_ms: tc.ctx.clock.now_ms(),
     })
 }

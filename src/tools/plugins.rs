@@ -3,7 +3,7 @@
 use super::redact::{redact_map, OMITTED, REDACTED};
 use super::resolve::{refuse_own_device, refuse_own_plugin, self_plugin_id, Snapshot};
 use super::schema::{
-    next_hint, ok, page_bounds, tool, DESTRUCTIVE, DESTRUCTIVE_IDEMPOTENT, READ, READ_OPEN,
+    ok, page_bounds, tool, Page, DESTRUCTIVE, DESTRUCTIVE_IDEMPOTENT, READ, READ_OPEN,
 };
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
 use crate::host::Deferred;
@@ -198,13 +198,8 @@ pub struct PluginSummary {
 pub struct ListPluginsOut {
     pub plugins: Vec<PluginSummary>,
     /// Installed plugins in all.
-    pub total: usize,
-    pub offset: usize,
-    /// True when more plugins follow; see `next`.
-    pub truncated: bool,
-    /// How to get the rest, when truncated.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next: Option<String>,
+    #[serde(flatten)]
+    pub page: Page,
 }
 
 /// The installed version of a plugin, from its package.json.
@@ -251,14 +246,8 @@ async fn list_plugins(tc: Rc<ToolContext>, a: ListPluginsArgs) -> ToolResult {
             version,
         })
         .collect();
-    let next = next_hint("list_plugins", offset, out.len(), total);
-    ok(ListPluginsOut {
-        truncated: next.is_some(),
-        plugins: out,
-        total,
-        offset,
-        next,
-    })
+    let page = Page::new("list_plugins", offset, out.len(), total);
+    ok(ListPluginsOut { plugins: out, page })
 }
 
 // ---------- get_plugin_info

@@ -3,6 +3,7 @@
 
 use super::{Hints, ToolError, ToolOutput, ToolResult};
 use schemars::generate::SchemaSettings;
+use schemars::transform::RecursiveTransform;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -54,27 +55,27 @@ pub const ADDITIVE: Hints = Hints {
 /// schemars marks Rust integer and float widths with `format` values (`uint`, `uint32`,
 /// `double`, ...) that JSON Schema does not define; clients warn about each one and strict
 /// validators may refuse them. `minimum: 0` already says what matters.
-fn drop_numeric_formats(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            let numeric = matches!(map.get("type"), Some(Value::String(t)) if t == "integer" || t == "number")
-                || matches!(map.get("type"), Some(Value::Array(ts)) if ts.iter().any(|t| t == "integer" || t == "number"));
-            if numeric {
-                map.remove("format");
-            }
-            map.values_mut().for_each(drop_numeric_formats);
-        }
-        Value::Array(items) => items.iter_mut().for_each(drop_numeric_formats),
-        _ => {}
+fn drop_numeric_format(schema: &mut schemars::Schema) {
+    let numeric = |t: &Value| t == "integer" || t == "number";
+    let is_numeric = match schema.get("type") {
+        Some(Value::Array(types)) => types.iter().any(numeric),
+        Some(t) => numeric(t),
+        None => false,
+    };
+    if is_numeric {
+        schema.remove("format");
     }
 }
 
+/// Schema generation shared by input and output schemas: draft 2020-12, subschemas inlined
+/// (a self-contained object), no numeric formats.
+fn settings() -> SchemaSettings {
+    SchemaSettings::draft2020_12()
+        .with(|s| s.inline_subschemas = true)
+        .with_transform(RecursiveTransform(drop_numeric_format))
+}
+
 fn clean(mut schema: Map<String, Value>) -> Map<String, Value> {
-    let mut whole = Value::Object(std::mem::take(&mut schema));
-    drop_numeric_formats(&mut whole);
-    let Value::Object(mut schema) = whole else {
-        unreachable!("an object stays an object")
-    };
     schema.remove("$schema");
     schema.remove("title");
     schema.remove("$defs");
@@ -85,8 +86,7 @@ fn clean(mut schema: Map<String, Value>) -> Map<String, Value> {
 /// The `inputSchema` of a tool taking `T`: a self-contained object schema (subschemas
 /// inlined). A struct without fields gives `{type: object, additionalProperties: false}`.
 pub fn input<T: JsonSchema>() -> Map<String, Value> {
-    let schema = SchemaSettings::draft2020_12()
-        .with(|s| s.inline_subschemas = true)
+    let schema = settings()
         .for_deserialize()
         .into_generator()
         .into_root_schema_for::<T>();
@@ -107,8 +107,7 @@ pub fn input<T: JsonSchema>() -> Map<String, Value> {
 
 /// The `outputSchema` of a tool returning `T` (serialized form).
 pub fn output<T: JsonSchema>() -> Map<String, Value> {
-    let schema = SchemaSettings::draft2020_12()
-        .with(|s| s.inline_subschemas = true)
+    let schema = settings()
         .for_serialize()
         .into_generator()
         .into_root_schema_for::<T>();
@@ -174,12 +173,34 @@ pub fn page_bounds(limit: Option<u32>, default: u32, max: u32) -> usize {
     limit.unwrap_or(default).clamp(1, max) as usize
 }
 
-/// How to fetch the rest of a capped list.
-pub fn next_hint(tool: &str, offset: usize, returned: usize, total: usize) -> Option<String> {
-    let next = offset + returned;
-    (next < total).then(|| {
-        format!(
-            "Showing {returned} of {total} from offset {offset}. Call {tool} again with offset {next} for more."
-        )
-    })
+/// Where a capped list stands; flattened into every paged tool's output, so they all
+/// answer "how do I get the rest" the same way.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Page {
+    /// Items in all (after any filters).
+    pub total: usize,
+    /// Items skipped before this page.
+    pub offset: usize,
+    /// True when more items follow; see `next`.
+    pub truncated: bool,
+    /// How to get the rest, when truncated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+impl Page {
+    pub fn new(tool: &str, offset: usize, returned: usize, total: usize) -> Page {
+        let after = offset + returned;
+        let next = (after < total).then(|| {
+            format!(
+                "Showing {returned} of {total} from offset {offset}. Call {tool} again with offset {after} for more."
+            )
+        });
+        Page {
+            total,
+            offset,
+            truncated: next.is_some(),
+            next,
+        }
+    }
 }
