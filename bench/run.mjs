@@ -8,19 +8,20 @@
 //   latency     authenticated tools/call through the dev host, one at a time (p50/p95/p99)
 //   throughput  the same with C concurrent clients for a fixed time (calls/s)
 //   memory      dev host RSS after the run
-// The token comes from the real OAuth flow: POST /login cookie → /register → /authorize → /token.
+// The token comes from the real OAuth flow (tests/js/helpers/oauth.mjs: POST /login cookie →
+// /register → /authorize → /token), the dev host from tests/js/helpers/devhost.mjs.
 //
 // Options: --calls N (sequential, default 300), --concurrency C (8), --seconds S (5),
 //          --cold N (5), --write-baseline, --json
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { ensureBuilt } from '../js-shim/build.mjs';
-import { oauthToken } from './oauth.mjs';
+import { ROOT } from '../scripts/lib.mjs';
+import { startDevHost } from '../tests/js/helpers/devhost.mjs';
+import { login, obtainTokens } from '../tests/js/helpers/oauth.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BASELINE = path.join(ROOT, 'bench/baseline.json');
 const argv = process.argv.slice(2);
 const opt = (name, def) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : def);
@@ -33,22 +34,6 @@ const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 10
 const median = (xs) => pct([...xs].sort((a, b) => a - b), 50);
 
 function log(...a) { console.error('[bench]', ...a); }
-
-async function startHost(zip) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'js-shim/dev/server.mjs'), '--port', '0', '--json', '--quiet', '--zip', zip], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const info = await new Promise((resolve, reject) => {
-    let buf = '';
-    child.stdout.on('data', (d) => {
-      buf += d;
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)));
-    });
-    child.on('exit', (c) => reject(new Error(`dev host exited (${c})`)));
-  });
-  return { child, info };
-}
 
 async function main() {
   const built = await ensureBuilt({ variants: ['release'], quiet: true });
@@ -77,17 +62,18 @@ async function main() {
   log(`cold start: ${figures.coldStartMs.toFixed(1)} ms (load+instantiate ${figures.coldLoadMs.toFixed(1)} ms, first answer ${figures.coldFirstAnswerMs.toFixed(1)} ms; first JWKS incl. key creation ${figures.firstJwksMs.toFixed(1)} ms), median of ${COLD}`);
 
   // ---- through the dev host
-  const { child, info } = await startHost(zip);
+  const host = await startDevHost({ zip, args: ['--quiet'] });
   try {
-    const t = await oauthToken(info);
+    const cookie = await login(host.baseUrl, host.username, host.password);
+    const { tokens } = await obtainTokens(host, cookie, { scope: 'scrypted:admin' });
     const headers = {
-      'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${t.accessToken}`,
+      'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${tokens.access_token}`,
     };
     const post = async (body, sid, pv) => {
       const h = { ...headers };
       if (sid) h['mcp-session-id'] = sid;
       if (pv) h['mcp-protocol-version'] = pv;
-      const r = await fetch(info.mcpUrl, { method: 'POST', headers: h, body: JSON.stringify(body) });
+      const r = await fetch(host.mcpUrl, { method: 'POST', headers: h, body: JSON.stringify(body) });
       return { r, text: await r.text() };
     };
     const init = await post({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } });
@@ -128,11 +114,11 @@ async function main() {
     figures.throughputPerSec = done / ((performance.now() - ts) / 1000);
     log(`throughput (${CONCURRENCY} concurrent, ${SECONDS} s): ${figures.throughputPerSec.toFixed(0)} calls/s`);
 
-    const state = await (await fetch(`${info.baseUrl}/__devhost/state`)).json();
+    const state = await host.state();
     figures.devHostRssMb = state.memory.rss / 1048576;
     log(`dev host RSS after the run: ${figures.devHostRssMb.toFixed(1)} MB`);
   } finally {
-    child.kill('SIGTERM');
+    await host.stop();
   }
 
   // ---- baseline

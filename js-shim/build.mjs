@@ -28,7 +28,7 @@ import { ROOT, ensureSetup, sha256, wasmEnv } from '../scripts/lib.mjs';
 
 const MANIFEST = path.join(ROOT, 'scrypted-manifest.json');
 
-export const VARIANTS = {
+const VARIANTS = {
   release: {
     pkgDir: path.join(ROOT, 'pkg'),
     distDir: path.join(ROOT, 'dist'),
@@ -43,16 +43,16 @@ export const VARIANTS = {
   },
 };
 
-export const zipPath = (variant = 'release') => path.join(VARIANTS[variant].distDir, 'plugin.zip');
-
 function say(quiet, ...a) {
   if (!quiet) console.error('[build]', ...a);
 }
 
 // ------------------------------------------------------------------ 1. package.json from the manifest
 
+const readManifest = () => JSON.parse(fs.readFileSync(MANIFEST, 'utf8'));
+
 /** The package.json fields derived from scrypted-manifest.json. */
-export function manifestFields(manifest = JSON.parse(fs.readFileSync(MANIFEST, 'utf8'))) {
+export function manifestFields(manifest = readManifest()) {
   return {
     name: manifest.name,
     version: manifest.version,
@@ -68,7 +68,7 @@ export function manifestFields(manifest = JSON.parse(fs.readFileSync(MANIFEST, '
 }
 
 /** Writes the derived fields into package.json (only when they differ). Returns true if written. */
-export function syncPackageJson({ quiet = false } = {}) {
+function syncPackageJson({ quiet = false } = {}) {
   const file = path.join(ROOT, 'package.json');
   const text = fs.readFileSync(file, 'utf8');
   const pkg = JSON.parse(text);
@@ -136,7 +136,7 @@ function checkWasmOpt(env) {
   }
 }
 
-export function buildWasm(variant = 'release', { force = false, quiet = false, skipWasm = false } = {}) {
+function buildWasm(variant = 'release', { force = false, quiet = false, skipWasm = false } = {}) {
   const v = VARIANTS[variant];
   const stampFile = path.join(v.pkgDir, '.build-stamp');
   const want = hashFiles(wasmInputs(), JSON.stringify({ variant, features: v.features, optimize: v.optimize }));
@@ -175,11 +175,11 @@ function readmeText() {
     const f = path.join(ROOT, name);
     if (fs.existsSync(f)) return fs.readFileSync(f);
   }
-  const m = JSON.parse(fs.readFileSync(MANIFEST, 'utf8'));
+  const m = readManifest();
   return Buffer.from(`# ${m.displayName}\n\n${m.description}\n`);
 }
 
-export async function bundle(variant = 'release', { force = false, quiet = false } = {}) {
+async function bundle(variant = 'release', { force = false, quiet = false } = {}) {
   const v = VARIANTS[variant];
   const glue = path.join(v.pkgDir, 'scrypted_mcp.js');
   const wasmFile = path.join(v.pkgDir, 'scrypted_mcp_bg.wasm');
@@ -218,7 +218,7 @@ export async function bundle(variant = 'release', { force = false, quiet = false
     legalComments: 'none',
     logLevel: 'warning',
     plugins: [virtual],
-    banner: { js: `// scrypted-mcp ${JSON.parse(fs.readFileSync(MANIFEST, 'utf8')).version} (${variant}) — built by js-shim/build.mjs` },
+    banner: { js: `// scrypted-mcp ${readManifest().version} (${variant}) — built by js-shim/build.mjs` },
   });
   const main = Buffer.from(result.outputFiles[0].contents);
   fs.mkdirSync(v.distDir, { recursive: true });
@@ -265,8 +265,9 @@ async function withLock(fn) {
 }
 
 /** Setup (if needed), package.json sync, wasm and zip for the given variants. Idempotent. */
-export async function ensureBuilt({ variants = ['release'], force = false, quiet = false, skipWasm = !!process.env.SCRYPTED_MCP_NO_WASM_BUILD } = {}) {
+export async function ensureBuilt({ variants = ['release'], force = false, quiet = false, skipWasm = false } = {}) {
   ensureSetup({ quiet: true });
+  skipWasm ||= !!process.env.SCRYPTED_MCP_NO_WASM_BUILD;
   return withLock(async () => {
     syncPackageJson({ quiet });
     const out = {};
@@ -285,7 +286,7 @@ if (isMain) {
   const variants = argv.includes('--all') ? ['release', 'fixture'] : argv.includes('--fixture') ? ['fixture'] : ['release'];
   try {
     const t0 = Date.now();
-    const out = await ensureBuilt({ variants, force: argv.includes('--force'), quiet: argv.includes('--quiet'), skipWasm: argv.includes('--no-wasm') || !!process.env.SCRYPTED_MCP_NO_WASM_BUILD });
+    const out = await ensureBuilt({ variants, force: argv.includes('--force'), quiet: argv.includes('--quiet'), skipWasm: argv.includes('--no-wasm') });
     for (const [variant, o] of Object.entries(out)) {
       console.log(`${variant}: ${path.relative(ROOT, o.zip)} (wasm ${fs.statSync(o.wasm).size} bytes)`);
     }

@@ -13,11 +13,11 @@ export function toPlain(value) {
 function bufferToBase64(value) {
   if (value === undefined || value === null) throw new Error('backup returned no data');
   if (typeof value === 'string') return Buffer.from(value, 'binary').toString('base64');
-  if (value.type === 'Buffer' && Array.isArray(value.data)) return Buffer.from(value.data).toString('base64');
-  return Buffer.from(value).toString('base64');
+  return Buffer.from(value).toString('base64'); // a Buffer, bytes, or Buffer-JSON {type: 'Buffer', data}
 }
 
-function message(e) {
+/** The message of whatever was thrown (Scrypted's RPC carries only that across, §2). */
+export function message(e) {
   return String((e && e.message) || e);
 }
 
@@ -42,8 +42,8 @@ export function createHost(globals, { console: log = console } = {}) {
       return em.getLocalEndpoint(undefined, { public: true, insecure: !!insecure });
     },
     serverPorts: async () => ({
-      insecure: Number(await sm().getComponent('SCRYPTED_INSECURE_PORT')) || 11080,
-      secure: Number(await sm().getComponent('SCRYPTED_SECURE_PORT')) || 10443,
+      insecure: await sm().getComponent('SCRYPTED_INSECURE_PORT'),
+      secure: await sm().getComponent('SCRYPTED_SECURE_PORT'),
     }),
 
     // ---- devices
@@ -51,7 +51,6 @@ export function createHost(globals, { console: log = console } = {}) {
     deviceInfo: async ({ id }) => (await plugins()).getDeviceInfo(id),
     callDeviceMethod: async ({ id, method, args }) => {
       const device = await sm().getDeviceById(id);
-      if (!device) throw new Error(`No device with id ${id}`);
       return device[method](...(args || []));
     },
     removeDevice: async ({ id }) => sm().removeDevice(id),
@@ -104,13 +103,13 @@ export function createHost(globals, { console: log = console } = {}) {
     // ---- network
     localAddresses: async () => (await component('addresses')).getLocalAddresses(),
     setLocalAddresses: async ({ addresses }) => (await component('addresses')).setLocalAddresses(addresses),
-    externalAddresses: async ({ id }) => ((await (await component('addresses')).getExternalAddresses(id)) ?? []),
+    externalAddresses: async ({ id }) => (await component('addresses')).getExternalAddresses(id),
     setExternalAddresses: async ({ id, addresses }) => (await component('addresses')).setExternalAddresses(id, addresses),
-    cors: async ({ id }) => ((await (await component('cors')).getCORS(id)) ?? []),
+    cors: async ({ id }) => (await component('cors')).getCORS(id),
     setCors: async ({ id, origins }) => (await component('cors')).setCORS(id, origins),
 
     // ---- cluster and backup
-    clusterWorkers: async () => ((await (await component('cluster-fork')).getClusterWorkers()) ?? {}),
+    clusterWorkers: async () => (await component('cluster-fork')).getClusterWorkers(),
     createBackup: async () => bufferToBase64(await (await component('backup')).createBackup()),
   };
 
@@ -118,13 +117,12 @@ export function createHost(globals, { console: log = console } = {}) {
   const actions = {
     restartServer: async () => (await component('service-control')).restart(),
     updateServer: async () => (await component('service-control')).update(),
-    reloadPlugin: async ({ pluginId }) => (await plugins()).reload(pluginId),
+    reloadPlugin: entries.reloadPlugin,
     restoreBackup: async ({ data }) => (await component('backup')).restore(Buffer.from(data, 'base64')),
-    updatePlugins: async () => (await plugins()).updatePlugins(),
+    updatePlugins: entries.updatePlugins,
   };
 
   return {
-    entries,
     /** `bridge.call`: always a Promise of plain data; rejections are Errors with the host's message. */
     async call(method, args) {
       const fn = Object.prototype.hasOwnProperty.call(entries, method) ? entries[method] : undefined;
@@ -135,7 +133,7 @@ export function createHost(globals, { console: log = console } = {}) {
         throw new Error(message(e));
       }
     },
-    /** `bridge.defer`: setTimeout, then the action through the entries above. */
+    /** `bridge.defer`: setTimeout, then the action from `actions` above. */
     defer(delayMs, action) {
       const name = action && action.action;
       setTimeout(async () => {
@@ -147,7 +145,7 @@ export function createHost(globals, { console: log = console } = {}) {
         } catch (e) {
           log.error(`[scrypted-mcp] deferred ${name} failed: ${message(e)}`);
         }
-      }, Math.max(0, Number(delayMs) || 0));
+      }, delayMs);
     },
   };
 }

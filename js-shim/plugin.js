@@ -10,16 +10,18 @@
 
 import { initSync, WasmPlugin } from 'scrypted-mcp:wasm-glue';
 import wasmBytes from 'scrypted-mcp:wasm-bytes';
-import { createHost, toPlain } from './host.js';
+import { createHost, message, toPlain } from './host.js';
 
-/** The managers Scrypted injects as parameters of the evaluated bundle, or globals. */
+/**
+ * The managers Scrypted injects as parameters of the evaluated bundle. A free name resolves to
+ * that parameter, else to a global of that name; `typeof` keeps a missing one from throwing.
+ */
 function hostGlobals() {
-  const pick = (name, injected) => (injected !== undefined ? injected : globalThis[name]);
   return {
-    systemManager: pick('systemManager', typeof systemManager !== 'undefined' ? systemManager : undefined),
-    deviceManager: pick('deviceManager', typeof deviceManager !== 'undefined' ? deviceManager : undefined),
-    endpointManager: pick('endpointManager', typeof endpointManager !== 'undefined' ? endpointManager : undefined),
-    localStorage: pick('localStorage', typeof localStorage !== 'undefined' ? localStorage : undefined),
+    systemManager: typeof systemManager !== 'undefined' ? systemManager : undefined,
+    deviceManager: typeof deviceManager !== 'undefined' ? deviceManager : undefined,
+    endpointManager: typeof endpointManager !== 'undefined' ? endpointManager : undefined,
+    localStorage: typeof localStorage !== 'undefined' ? localStorage : undefined,
   };
 }
 
@@ -31,20 +33,13 @@ function ensureWasm() {
   }
 }
 
-/** Plugin storage: the root device's Storage (DOM Storage shape, §5). */
-function storageOf(globals, nativeId) {
-  if (globals.localStorage && typeof globals.localStorage.getItem === 'function') return globals.localStorage;
-  const dm = globals.deviceManager;
-  if (dm && typeof dm.getDeviceStorage === 'function') return dm.getDeviceStorage(nativeId);
-  // No host storage at all (should not happen inside Scrypted): keep data in memory.
-  const map = new Map();
-  return {
-    getItem: (k) => map.get(k),
-    setItem: (k, v) => void map.set(k, String(v)),
-    removeItem: (k) => void map.delete(k),
-    key: (i) => [...map.keys()][i],
-    get length() { return map.size; },
-  };
+/**
+ * Plugin storage: the root device's Storage (DOM Storage shape, §5). Scrypted injects it as
+ * `localStorage` when the zip has no sdk.json (§7), which is how we ship.
+ */
+function storageOf(globals) {
+  if (!globals.localStorage) throw new Error('[scrypted-mcp] Scrypted injected no localStorage (plugin storage)');
+  return globals.localStorage;
 }
 
 function storageKeys(storage) {
@@ -57,13 +52,11 @@ function storageKeys(storage) {
   return keys;
 }
 
-/** Scrypted's `request.body` (§6.2) as the string the wasm expects, or null. */
+/** Scrypted's `request.body` (§6.2) as the string the wasm expects, or null. Bytes go as Buffer-JSON. */
 function bodyToString(body) {
   if (body === undefined || body === null) return null;
   if (typeof body === 'string') return body;
-  if (typeof Buffer !== 'undefined' && Buffer.isBuffer(body)) return JSON.stringify(body);
-  if (body instanceof Uint8Array) return JSON.stringify(Buffer.from(body));
-  return JSON.stringify(body);
+  return JSON.stringify(body instanceof Uint8Array ? Buffer.from(body) : body);
 }
 
 /** HttpRequest (§6.4) → plain `{method, url, rootPath, headers, body, username, aclId}`. */
@@ -79,8 +72,9 @@ function toPlainRequest(req) {
     rootPath: String(req.rootPath || ''),
     headers,
     body: bodyToString(req.body),
-    username: req.username ? String(req.username) : null,
-    aclId: req.aclId ? String(req.aclId) : null,
+    // As Scrypted filled them; Rust decides what an empty one means (src/oauth/authorize.rs).
+    username: req.username == null ? null : String(req.username),
+    aclId: req.aclId == null ? null : String(req.aclId),
   };
 }
 
@@ -136,13 +130,11 @@ export default class ScryptedMcpPlugin {
   constructor(nativeId) {
     this.nativeId = nativeId;
     const globals = hostGlobals();
-    this.globals = globals;
-    this.storage = storageOf(globals, nativeId);
-    this.host = createHost(globals, { console });
-    const storage = this.storage;
-    const log = (level, message) => {
+    const storage = storageOf(globals);
+    this.host = createHost(globals);
+    const log = (level, text) => {
       const fn = level === 'error' ? console.error : level === 'warn' ? console.warn : console.log;
-      fn.call(console, `[scrypted-mcp] ${message}`);
+      fn.call(console, `[scrypted-mcp] ${text}`);
     };
     const bridge = {
       call: (method, args) => this.host.call(method, args),
@@ -182,7 +174,7 @@ export default class ScryptedMcpPlugin {
       console.error('[scrypted-mcp] request failed', e);
       if (!answered) {
         response.send(
-          JSON.stringify({ error: 'internal_error', error_description: String((e && e.message) || e) }),
+          JSON.stringify({ error: 'internal_error', error_description: message(e) }),
           { code: 500, headers: { 'content-type': 'application/json' } },
         );
       }
@@ -199,7 +191,7 @@ export default class ScryptedMcpPlugin {
     try {
       await this.wasm.putSetting(String(key), toPlain(value));
     } catch (e) {
-      throw new Error(String((e && e.message) || e));
+      throw new Error(message(e));
     }
   }
 }

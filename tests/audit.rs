@@ -5,6 +5,8 @@ mod common;
 #[path = "common/flow.rs"]
 mod flow;
 
+use base64::Engine as _;
+use hmac::{KeyInit, Mac};
 use scrypted_mcp::audit::{self, args_hash, AuditEntry, KEY, MAX_ENTRIES};
 use scrypted_mcp::http::Response;
 use scrypted_mcp::store::{MemStore, Store};
@@ -21,6 +23,25 @@ fn entry(store: &MemStore, i: u64, args: &serde_json::Value) -> AuditEntry {
         outcome: ["ok", "error", "refused", "invalid_params"][(i % 4) as usize].into(),
         elicitation: i.is_multiple_of(5).then(|| "decline".to_string()),
     }
+}
+
+/// The documented construction, computed here independently: HMAC-SHA256 under the
+/// per-install key in `audit.hash_key` (base64url) of "audit-args" NUL, then the canonical
+/// JSON (keys sorted, no whitespace) NUL; lower-case hex.
+fn expected_hash(store: &MemStore, canonical: &str) -> String {
+    let key = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(store.get(audit::HASH_KEY).expect("the hash key is stored"))
+        .unwrap();
+    assert_eq!(key.len(), 32);
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(b"audit-args\0");
+    mac.update(canonical.as_bytes());
+    mac.update(b"\0");
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[test]
@@ -100,7 +121,13 @@ fn never_stores_argument_contents() {
         }
     }
     let got = &audit::recent(&store, 1)[0];
-    assert_eq!(got.args_hash, args_hash(&store, &args));
+    assert_eq!(
+        got.args_hash,
+        expected_hash(
+            &store,
+            r#"{"nested":{"token":"tok-XYZZY"},"password":"hunter2-secret","username":"mallory"}"#
+        )
+    );
 }
 
 #[test]
@@ -118,9 +145,12 @@ fn args_hash_is_a_keyed_hash_of_canonical_json() {
         args_hash(&store, &a),
         args_hash(&store, &json!({"b": 2, "a": {}}))
     );
+    assert_eq!(
+        args_hash(&store, &a),
+        expected_hash(&store, r#"{"a":{"x":null,"y":[1,2,{"k":"v"}]},"b":1}"#)
+    );
     let h = args_hash(&store, &json!({}));
-    assert_eq!(h.len(), 64);
-    assert!(h.chars().all(|c| c.is_ascii_hexdigit()));
+    assert_eq!(h, expected_hash(&store, "{}"));
     // Not the plain SHA-256 of "{}": someone reading storage cannot test guesses of
     // short arguments (a password) against the trail without the stored key.
     assert_ne!(
@@ -159,8 +189,8 @@ fn rpc(plugin: &Plugin, token: &str, session: Option<&str>, body: Value) -> Resp
     flow::send(plugin, req)
 }
 
-/// An initialized MCP session: (access token, session id).
-fn session(plugin: &Plugin) -> (String, String) {
+/// An initialized MCP session: (access token, session id, client id).
+fn session(plugin: &Plugin) -> (String, String, String) {
     let tokens = flow::obtain_tokens(plugin, HOST);
     let resp = rpc(
         plugin,
@@ -180,7 +210,7 @@ fn session(plugin: &Plugin) -> (String, String) {
         json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
     );
     assert_eq!(resp.status, 202);
-    (tokens.access_token, id)
+    (tokens.access_token, id, tokens.client_id)
 }
 
 fn call_tool(plugin: &Plugin, token: &str, session: &str, name: &str, args: Value) -> Value {
@@ -198,7 +228,7 @@ fn call_tool(plugin: &Plugin, token: &str, session: &str, name: &str, args: Valu
 #[test]
 fn every_tool_call_is_audited_without_its_arguments() {
     let (plugin, _host, store, clock) = common::plugin();
-    let (token, session) = session(&plugin);
+    let (token, session, client_id) = session(&plugin);
     let calls = [
         ("get_server_info", json!({})),
         (
@@ -261,10 +291,25 @@ fn every_tool_call_is_audited_without_its_arguments() {
         ],
         "one entry per call, newest first"
     );
-    for (entry, (_, args)) in entries.iter().rev().zip(&calls) {
-        assert_eq!(entry.args_hash, args_hash(store.as_ref(), args));
+    // Each entry hashes its own call's arguments (canonical JSON, written out here).
+    let canonical = [
+        "{}",
+        r#"{"plugin_id":"no-such-plugin-secret-ish"}"#,
+        r#"{"chunk_base64":"c2VjcmV0LWNodW5r","chunk_index":0,"confirm":"RESTORE FROM BACKUP","total_chunks":1}"#,
+        r#"{"password":"hunter2-secret","token":"tok-XYZZY"}"#,
+    ];
+    for (entry, canonical) in entries.iter().rev().zip(canonical) {
+        assert_eq!(
+            entry.args_hash,
+            expected_hash(&store, canonical),
+            "{}",
+            entry.tool
+        );
         assert_eq!(entry.user, "admin");
-        assert!(!entry.client_id.is_empty());
+        assert_eq!(
+            entry.client_id, client_id,
+            "the client the token was issued to"
+        );
     }
     assert_eq!(entries[0].time_ms, common::NOW_MS + 4000);
     for (key, value) in store.snapshot() {

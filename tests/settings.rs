@@ -149,6 +149,7 @@ fn tab_shows_groups_in_order_with_endpoint_urls_and_defaults() {
     let (plugin, _host, _store, _clock) = plugin();
     let settings = get(&plugin);
     println!("{}", serde_json::to_string_pretty(&settings).unwrap());
+    let manifest: Value = serde_json::from_str(include_str!("../scrypted-manifest.json")).unwrap();
 
     let mut groups: Vec<&str> = Vec::new();
     for s in &settings {
@@ -197,8 +198,27 @@ fn tab_shows_groups_in_order_with_endpoint_urls_and_defaults() {
         assert_eq!(s.range, Some(range), "{key}");
         assert_eq!(s.value, Some(json!(default)), "{key}");
         assert_eq!(s.readonly, None, "{key} is editable");
-        let spec = scrypted_mcp::manifest::number_setting(key);
-        assert_eq!(s.title, spec.title, "{key}: title from the manifest");
+        let spec = &manifest["settings"][key];
+        assert_eq!(s.title, spec["title"], "{key}: title from the manifest");
+        assert_eq!(
+            s.description.clone().unwrap(),
+            format!(
+                "{} Default {default}, allowed {}–{}.",
+                spec["description"].as_str().unwrap(),
+                range[0],
+                range[1]
+            ),
+            "{key}: the manifest's description, with its default and range"
+        );
+        assert_eq!(
+            (json!(default), json!(range[0]), json!(range[1])),
+            (
+                spec["default"].clone(),
+                spec["min"].clone(),
+                spec["max"].clone()
+            ),
+            "{key}: the manifest says the same"
+        );
     }
 
     for key in ["status_sessions", "status_clients", "status_refresh_tokens"] {
@@ -222,7 +242,10 @@ fn endpoint_failure_is_shown_not_fatal() {
     let (plugin, host, _store, _clock) = plugin();
     host.fail_with("localEndpoint", "endpoint manager unavailable");
     let settings = get(&plugin);
-    assert!(value_str(&settings, "endpoint_https").starts_with("unavailable: "));
+    assert_eq!(
+        value_str(&settings, "endpoint_https"),
+        "unavailable: endpoint manager unavailable"
+    );
     assert_eq!(find(&settings, "dcr_max_clients").value, Some(json!(100)));
 }
 

@@ -93,6 +93,16 @@ function parseCookies(header) {
   return out;
 }
 
+/** 'trust proxy' = loopback: X-Forwarded-Proto decides whether the request came over https (§6.3). */
+function isHttps(req) {
+  return String(req.headers['x-forwarded-proto'] || '').split(',')[0].trim().toLowerCase() === 'https';
+}
+
+/** The login cookie Scrypted sets and reads: `login_user_token` over https, else `_insecure`. */
+function loginCookieName(req) {
+  return isHttps(req) ? 'login_user_token' : 'login_user_token_insecure';
+}
+
 function mediaType(req) {
   return String(req.headers['content-type'] || '').split(';')[0].trim().toLowerCase();
 }
@@ -189,7 +199,7 @@ function cookieSecret() {
 }
 
 
-export class DevHostServer {
+class DevHostServer {
   constructor({ port = DEFAULT_PORT, host = '127.0.0.1', zip = DEFAULT_ZIP, chdir = false, quiet = false, log } = {}) {
     this.requestedPort = port;
     this.hostname = host;
@@ -198,8 +208,7 @@ export class DevHostServer {
     this.quiet = quiet;
     this.logFn = log || ((...a) => { if (!this.quiet) console.error('[devhost]', ...a); });
     this.clockOffsetMs = 0;
-    const self = this;
-    this.clock = { now: () => Date.now() + self.clockOffsetMs };
+    this.clock = { now: () => Date.now() + this.clockOffsetMs };
     this.runtime = new Runtime({ port, log: (...a) => this.logFn(...a), clock: this.clock });
     this.cookieSecret = cookieSecret();
     this.loginTokens = new Map(); // /login "authorization" token → username (dies with the process)
@@ -328,10 +337,7 @@ export class DevHostServer {
 
   /** The cookie, bearer and query-token checks of the middleware. */
   authenticateCredentials(req, url) {
-    const secure = String(req.headers['x-forwarded-proto'] || '').split(',')[0].trim().toLowerCase() === 'https';
-    const cookieName = secure ? 'login_user_token' : 'login_user_token_insecure';
-    const cookies = parseCookies(req.headers.cookie);
-    const signed = cookies[cookieName];
+    const signed = parseCookies(req.headers.cookie)[loginCookieName(req)];
     if (signed) {
       const value = this.unsign(signed);
       if (value) {
@@ -450,9 +456,8 @@ ${error ? `<p style="color:#b00">${htmlEscape(error)}</p>` : ''}
     if (user.password !== password) return fail('Incorrect password.');
     const now = Date.now();
     const value = JSON.stringify({ u: user.username, a: user.aclId, t: now, d: COOKIE_MAX_AGE_MS });
-    const secure = String(req.headers['x-forwarded-proto'] || '').split(',')[0].trim().toLowerCase() === 'https';
-    const cookieName = secure ? 'login_user_token' : 'login_user_token_insecure';
-    const cookie = `${cookieName}=${encodeURIComponent(this.sign(value))}; Max-Age=${COOKIE_MAX_AGE_MS / 1000}; Path=/; Expires=${new Date(now + COOKIE_MAX_AGE_MS).toUTCString()}; HttpOnly${secure ? '; Secure' : ''}`;
+    const secure = isHttps(req);
+    const cookie = `${loginCookieName(req)}=${encodeURIComponent(this.sign(value))}; Max-Age=${COOKIE_MAX_AGE_MS / 1000}; Path=/; Expires=${new Date(now + COOKIE_MAX_AGE_MS).toUTCString()}; HttpOnly${secure ? '; Secure' : ''}`;
     const loginToken = randomBytes(16).toString('hex');
     this.loginTokens.set(loginToken, user.username);
     if (formPost) {

@@ -22,7 +22,7 @@ const nodeRequire = createRequire(import.meta.url);
  *   chdir    process.chdir into the zip's fs/ like Scrypted's main thread (default false:
  *            an in-process caller may not want its cwd changed)
  *   dir      where to unzip (default: a fresh temp dir)
- * @returns {{instance, exports, dir, fsDir, pluginId, load: {unzipMs, evalMs, constructMs}}}
+ * @returns {{instance, exports, dir, fsDir, load: {unzipMs, evalMs, constructMs}}}
  */
 export async function loadPluginZip(zipPath, opts = {}) {
   const t0 = performance.now();
@@ -62,8 +62,7 @@ export async function loadPluginZip(zipPath, opts = {}) {
   // Scrypted passes module and exports from the same object; keep that true when overridden.
   params.exports = params.module.exports;
 
-  const pluginId = opts.pluginId || 'scrypted-mcp';
-  const fn = vm.compileFunction(script, Object.keys(params), { filename: `/${pluginId}/main.nodejs.js` });
+  const fn = vm.compileFunction(script, Object.keys(params), { filename: '/scrypted-mcp/main.nodejs.js' });
   fn(...Object.values(params));
   const t2 = performance.now();
 
@@ -77,7 +76,6 @@ export async function loadPluginZip(zipPath, opts = {}) {
     exports,
     dir,
     fsDir,
-    pluginId,
     load: { unzipMs: t1 - t0, evalMs: t2 - t1, constructMs: t3 - t2 },
   };
 }

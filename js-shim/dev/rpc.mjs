@@ -13,8 +13,7 @@ export function rpcCopy(value) {
   if (value instanceof Uint8Array) return Buffer.from(value);
   if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : rpcCopy(v)));
   if (typeof value === 'object') {
-    if (typeof value.toJSON === 'function' && !(value instanceof Date)) return rpcCopy(value.toJSON());
-    if (value instanceof Date) return value.toJSON();
+    if (typeof value.toJSON === 'function') return rpcCopy(value.toJSON()); // Dates become strings
     const out = {};
     for (const [k, v] of Object.entries(value)) {
       if (v === undefined || typeof v === 'function') continue;
@@ -24,11 +23,6 @@ export function rpcCopy(value) {
   }
   if (typeof value === 'function') return undefined;
   return value;
-}
-
-function rpcError(e) {
-  const err = new Error(String((e && e.message) || e));
-  return err;
 }
 
 /**
@@ -64,7 +58,7 @@ export function rpcProxy(target, name, record, options = {}) {
                 const result = await target[prop](...copied);
                 resolve(passthrough.has(prop) ? result : rpcCopy(result));
               } catch (e) {
-                reject(rpcError(e));
+                reject(new Error(String((e && e.message) || e)));
               }
             });
           });

@@ -29,7 +29,7 @@ function parseArgs(argv) {
   return o;
 }
 
-export function banner(info) {
+function banner(info) {
   return [
     '',
     '  scrypted-mcp dev host (a Scrypted-like server with demo data)',

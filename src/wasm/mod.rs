@@ -88,7 +88,21 @@ impl Host for JsHost {
             .await
     }
     async fn server_ports(&self) -> HostResult<ServerPorts> {
-        self.get("serverPorts", json!({})).await
+        // Scrypted's defaults when a port component answers nothing usable.
+        let raw: Value = self.get("serverPorts", json!({})).await?;
+        let port = |name: &str, default: u16| {
+            match &raw[name] {
+                Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            }
+            .filter(|p| *p != 0)
+            .unwrap_or(default)
+        };
+        Ok(ServerPorts {
+            insecure: port("insecure", 11080),
+            secure: port("secure", 10443),
+        })
     }
     async fn system_state(&self) -> HostResult<SystemState> {
         self.get("systemState", json!({})).await
@@ -232,7 +246,9 @@ impl Host for JsHost {
             .await
     }
     async fn external_addresses(&self, id: &str) -> HostResult<Vec<String>> {
-        self.get("externalAddresses", json!({ "id": id })).await
+        // Unset ids answer undefined.
+        let list: Option<Vec<String>> = self.get("externalAddresses", json!({ "id": id })).await?;
+        Ok(list.unwrap_or_default())
     }
     async fn set_external_addresses(&self, id: &str, addresses: Vec<String>) -> HostResult<()> {
         self.unit(
@@ -242,14 +258,16 @@ impl Host for JsHost {
         .await
     }
     async fn cors(&self, id: &str) -> HostResult<Vec<String>> {
-        self.get("cors", json!({ "id": id })).await
+        let list: Option<Vec<String>> = self.get("cors", json!({ "id": id })).await?;
+        Ok(list.unwrap_or_default())
     }
     async fn set_cors(&self, id: &str, origins: Vec<String>) -> HostResult<()> {
         self.unit("setCors", json!({ "id": id, "origins": origins }))
             .await
     }
     async fn cluster_workers(&self) -> HostResult<Value> {
-        self.get("clusterWorkers", json!({})).await
+        let workers: Option<Value> = self.get("clusterWorkers", json!({})).await?;
+        Ok(workers.unwrap_or_else(|| json!({})))
     }
     async fn create_backup(&self) -> HostResult<Vec<u8>> {
         let b64: String = self.get("createBackup", json!({})).await?;

@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { startDevHost, FIXTURE_ZIP, ROOT } from './helpers/devhost.mjs';
-import { login, obtainTokens, registerPublicClient } from './helpers/oauth.mjs';
+import { FIXTURE_ZIP, ROOT } from './helpers/devhost.mjs';
+import { startLoggedIn, obtainTokens, registerPublicClient } from './helpers/oauth.mjs';
 import { startBearerProxy } from './helpers/proxy.mjs';
 import { ensureConformance } from './helpers/conformance.mjs';
 
@@ -59,8 +59,7 @@ let host;
 let cookie;
 
 before(async () => {
-  [cli, host] = await Promise.all([ensureConformance(), startDevHost({ zip: FIXTURE_ZIP })]);
-  cookie = await login(host.baseUrl, host.username, host.password);
+  [cli, { host, cookie }] = await Promise.all([ensureConformance(), startLoggedIn({ zip: FIXTURE_ZIP })]);
   mkdirSync(RESULTS, { recursive: true });
   // Keep only this run's result folders.
   for (const d of readdirSync(RESULTS)) if (d.startsWith('conformance-')) rmSync(path.join(RESULTS, d), { recursive: true, force: true });
@@ -112,6 +111,8 @@ describe('conformance server suites through the bearer proxy (fixture build, rea
     const failed = all.split('\n').filter((l) => /FAILURE|✗/.test(l));
     assert.ok(total, all.slice(-2000));
     assert.equal(r.code, 0, `exited ${r.code ?? r.signal}:\n${failed.slice(0, 60).join('\n')}`);
+    assert.equal(total[2], '0', `no failed check:\n${failed.slice(0, 60).join('\n')}`);
+    assert.ok(Number(total[1]) > 0, 'some checks ran');
   });
 });
 
@@ -174,7 +175,10 @@ describe('conformance 0.2.0-alpha.12 authorization scenarios against our AS', ()
     console.log(summary);
     const failed = all.split('\n').filter((l) => /FAILURE|✗/.test(l));
     assert.equal(r.code, 0, `authorization scenarios exited ${r.code ?? r.signal}:\n${failed.join('\n')}\n${all.slice(-1500)}`);
-    assert.match(all, /authorization-server-metadata-endpoint/);
-    assert.match(all, /authorization-code-grant/);
+    for (const scenario of ['authorization-server-metadata-endpoint', 'authorization-code-grant']) {
+      assert.match(all, new RegExp(`✓ ${scenario}: [1-9]\\d* passed, 0 failed`), `${scenario} ran and passed`);
+    }
+    assert.ok(total, `no Total line:\n${all.slice(-1500)}`);
+    assert.equal(total[2], '0', 'no failed check');
   });
 });

@@ -61,10 +61,10 @@ async function loginCookie(username, password, headers = {}) {
 }
 
 describe('loading', () => {
-  test('the echo plugin got the injected managers and runs in the zip fs/ folder', async () => {
+  test('the echo plugin got the injected managers (§7); in-process the dev host leaves the cwd alone', async () => {
     const { json } = await echo(pub());
     assert.deepEqual(json.globals, { systemManager: 'object', deviceManager: 'object', endpointManager: 'object', localStorage: 'object' });
-    assert.equal(path.basename(json.cwd), path.basename(process.cwd())); // in-process: no chdir by default
+    assert.equal(json.cwd, process.cwd()); // chdir into fs/ is server.mjs's (and packaging.test.mjs checks it)
   });
 });
 

@@ -79,7 +79,9 @@ describe('OAuth end to end with the SDK client', () => {
       assert.equal(payload.iss, host.publicBase);
       assert.equal(payload.sub, host.username);
       assert.equal(payload.client_id, info.client_id);
-      assert.ok(payload.exp > payload.iat && payload.jti, 'exp, iat and jti present');
+      assert.equal(payload.exp - payload.iat, first.expires_in, 'exp is expires_in after iat');
+      assert.equal(first.expires_in, 3600, 'the manifest default access_token_ttl_sec');
+      assert.match(payload.jti, /\S/, 'a jti');
 
       assert.ok(transport.sessionId, 'the server issued a session id');
       assert.match(transport.sessionId, /^[\x21-\x7e]+$/);

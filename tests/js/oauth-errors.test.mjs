@@ -3,7 +3,7 @@
 // endpoint's refusal of anything but our own valid token.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import {
   startLoggedIn,
   login,
@@ -20,9 +20,14 @@ import {
   LOOPBACK_REDIRECT,
 } from './helpers/oauth.mjs';
 import { mcpRequest, req, initialize } from './helpers/mcp.mjs';
+import { ROOT, viewAt } from './helpers/devhost.mjs';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 let host;
 let cookie;
+const manifest = JSON.parse(readFileSync(path.join(ROOT, 'scrypted-manifest.json'), 'utf8'));
+const ACCESS_TTL = manifest.settings.access_token_ttl_sec.default;
 
 before(async () => ({ host, cookie } = await startLoggedIn()));
 after(() => host?.stop());
@@ -69,6 +74,21 @@ const initBody = () => ({
 // Errors found before the redirect URI is validated: a 400 page, never a redirect.
 const errorPage = (r) => r.status === 400 && !r.location;
 
+const unescape = (v) => v.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+
+/** The consent page's form: its action, hidden fields and submit buttons ([name, value]). */
+function consentForm(html) {
+  const form = html.match(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i);
+  assert.ok(form, 'the consent page has a form');
+  const fields = {};
+  for (const m of form[2].matchAll(/<input[^>]*>/gi)) {
+    const name = m[0].match(/name="([^"]*)"/)?.[1];
+    if (name) fields[name] = unescape(m[0].match(/value="([^"]*)"/)?.[1] ?? '');
+  }
+  const buttons = [...form[2].matchAll(/<button[^>]*name="([^"]*)"[^>]*value="([^"]*)"/gi)].map((m) => [m[1], m[2]]);
+  return { action: unescape(form[1]), fields, buttons };
+}
+
 describe('metadata', () => {
   test('protected resource metadata names this MCP URL and our issuer', async () => {
     const r = await fetch(host.url('/.well-known/oauth-protected-resource'));
@@ -77,7 +97,8 @@ describe('metadata', () => {
     assert.equal(prm.resource, host.mcpUrl);
     assert.deepEqual(prm.authorization_servers, [host.publicBase]);
     assert.deepEqual(prm.bearer_methods_supported, ['header']);
-    assert.ok(Array.isArray(prm.scopes_supported) && !prm.scopes_supported.includes('offline_access'));
+    // client-compat.md §2: the server's scopes, without offline_access.
+    assert.deepEqual(prm.scopes_supported, ['scrypted:admin']);
   });
 
   test('AS metadata: one document at both paths, issuer string-equal, OIDC fields the TS SDK requires', async () => {
@@ -99,32 +120,40 @@ describe('metadata', () => {
     assert.equal(oidc.revocation_endpoint, `${host.publicBase}/revoke`);
     assert.equal(oidc.jwks_uri, `${host.publicBase}/.well-known/jwks.json`);
     assert.deepEqual(oidc.code_challenge_methods_supported, ['S256']);
-    assert.ok(oidc.response_types_supported.includes('code'));
-    assert.ok(oidc.token_endpoint_auth_methods_supported.includes('none'));
+    assert.deepEqual(oidc.response_types_supported, ['code']);
+    assert.deepEqual(oidc.token_endpoint_auth_methods_supported, ['none']);
+    assert.deepEqual(oidc.scopes_supported, ['scrypted:admin']);
     assert.deepEqual([...oidc.grant_types_supported].sort(), ['authorization_code', 'refresh_token']);
     assert.deepEqual(oidc.subject_types_supported, ['public']);
-    assert.ok(oidc.id_token_signing_alg_values_supported.includes('ES256'));
+    assert.deepEqual(oidc.id_token_signing_alg_values_supported, ['ES256']);
     assert.equal(oidc.authorization_response_iss_parameter_supported, true);
   });
 
   test('the issuer follows the origin the client used', async () => {
-    const alt = host.baseUrl.replace('127.0.0.1', 'localhost');
-    const r = await fetch(host.url('/.well-known/oauth-authorization-server').replace(host.baseUrl, alt));
+    const alt = viewAt(host, host.baseUrl.replace('127.0.0.1', 'localhost'));
+    const r = await fetch(alt.url('/.well-known/oauth-authorization-server'));
     assert.equal(r.status, 200);
     const m = await r.json();
-    assert.equal(m.issuer, host.publicBase.replace(host.baseUrl, alt));
+    assert.equal(m.issuer, alt.publicBase);
+    assert.notEqual(alt.publicBase, host.publicBase);
   });
 
-  test('JWKS publishes a public P-256 key only', async () => {
+  test('JWKS publishes the public P-256 key our access tokens verify with, and no private part', async () => {
     const r = await fetch(host.url('/.well-known/jwks.json'));
     assert.equal(r.status, 200);
     const { keys } = await r.json();
-    assert.ok(keys.length >= 1);
-    for (const k of keys) {
-      assert.equal(k.kty, 'EC');
-      assert.equal(k.crv, 'P-256');
-      assert.equal(k.d, undefined, 'no private part');
-    }
+    assert.equal(keys.length, 1, 'one signing key');
+    const [k] = keys;
+    assert.equal(k.kty, 'EC');
+    assert.equal(k.crv, 'P-256');
+    assert.equal(k.d, undefined, 'no private part');
+    // RFC 7515/7517: a relying party picks the key by kid and verifies the ES256 signature.
+    const { tokens } = await obtainTokens(host, cookie);
+    const [h, p, sig] = tokens.access_token.split('.');
+    assert.match(k.kid ?? '', /\S/, 'the key has a kid');
+    assert.equal(jwtParts(tokens.access_token).header.kid, k.kid, 'the token names the published key');
+    const pub = createPublicKey({ key: k, format: 'jwk' });
+    assert.equal(cryptoVerify('sha256', Buffer.from(`${h}.${p}`), { key: pub, dsaEncoding: 'ieee-p1363' }, Buffer.from(sig, 'base64url')), true, 'the signature verifies with the published key');
   });
 
   test('unknown paths under the prefix get a JSON 404, never HTML', async () => {
@@ -168,6 +197,7 @@ describe('/register', () => {
     const r = await register(host, '{"redirect_uris": [', {});
     // Scrypted's JSON parser answers this itself (scrypted-host.md §6.2), before the plugin.
     assert.equal(r.status, 400);
+    assert.match(r.headers.get('content-type') ?? '', /text\/html/, "Express's error page, not the plugin's JSON");
     await assertNothingStored(before, 'register malformed');
   });
 
@@ -346,45 +376,28 @@ describe('/authorize', () => {
     const xo = await fetch(u, { headers: { cookie, origin: 'https://evil.example.com' }, redirect: 'manual' });
     assert.equal(xo.status, 200);
     assert.equal(xo.headers.get('access-control-allow-origin'), null, 'no CORS read access to the consent page');
-    const form = r.text.match(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i);
-    assert.ok(form, 'has a form');
-    const fields = {};
-    for (const m of form[2].matchAll(/<input[^>]*>/gi)) {
-      const name = m[0].match(/name="([^"]*)"/)?.[1];
-      const value = m[0].match(/value="([^"]*)"/)?.[1] ?? '';
-      if (name) fields[name] = value.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'");
-    }
-    const action = new URL(form[1].replace(/&amp;/g, '&'), host.url('/authorize'));
-    const csrfName = Object.keys(fields).find((k) => /csrf|token|nonce/i.test(k));
-    assert.ok(csrfName, `a CSRF field among ${Object.keys(fields)}`);
-    // Without the CSRF token → refused.
-    const forged = { ...fields, [csrfName]: 'forged', decision: 'approve', approve: 'approve' };
-    const bad = await fetch(action, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(forged) });
+    const form = consentForm(r.text);
+    const action = new URL(form.action, host.url('/authorize'));
+    assert.ok(form.fields.csrf, `a csrf field among ${Object.keys(form.fields)}`);
+    assert.deepEqual(form.buttons, [['decision', 'approve'], ['decision', 'deny']], 'Approve and Deny buttons');
+    const post = (fields) => fetch(action, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
+    // Without the right CSRF token → refused.
+    const bad = await post({ ...form.fields, csrf: 'forged', decision: 'approve' });
     assert.equal(bad.status, 400, `forged CSRF → ${bad.status}`);
     assert.equal(bad.headers.get('location'), null, 'a forged approval is never redirected');
-    const buttons = [...form[2].matchAll(/<button[^>]*name="([^"]*)"[^>]*value="([^"]*)"/gi)].map((m) => [m[1], m[2]]);
-    const deny = buttons.find(([, v]) => /deny|reject|cancel/i.test(v));
-    assert.ok(deny, `a Deny button among ${JSON.stringify(buttons)}`);
-    const denied = await fetch(action, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...fields, [deny[0]]: deny[1] }) });
+    const denied = await post({ ...form.fields, decision: 'deny' });
     assert.equal(denied.status, 302);
     const loc = new URL(denied.headers.get('location'));
     assert.equal(loc.origin + loc.pathname, 'https://app.example.com/cb');
     assert.equal(loc.searchParams.get('error'), 'access_denied');
     assert.equal(loc.searchParams.get('code'), null);
-    // Approve → code.
-    const approve = buttons.find(([, v]) => /approve|allow|accept/i.test(v));
-    assert.ok(approve);
+    // Approve (on a fresh consent page) → code.
     const r2 = await authorize(host, params({ redirect_uri: 'https://app.example.com/cb' }), cookie);
-    const form2 = r2.text.match(/<form[^>]*>([\s\S]*?)<\/form>/i)[1];
-    const fields2 = {};
-    for (const m of form2.matchAll(/<input[^>]*>/gi)) {
-      const name = m[0].match(/name="([^"]*)"/)?.[1];
-      if (name) fields2[name] = (m[0].match(/value="([^"]*)"/)?.[1] ?? '').replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'");
-    }
-    const ok = await fetch(action, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...fields2, [approve[0]]: approve[1] }) });
+    const ok = await post({ ...consentForm(r2.text).fields, decision: 'approve' });
     assert.equal(ok.status, 302);
     const okLoc = new URL(ok.headers.get('location'));
-    assert.ok(okLoc.searchParams.get('code'));
+    assert.equal(okLoc.origin + okLoc.pathname, 'https://app.example.com/cb');
+    assert.match(okLoc.searchParams.get('code') ?? '', /\S/);
     assert.equal(okLoc.searchParams.get('state'), 'st-123');
   });
 });
@@ -398,8 +411,9 @@ describe('/token', () => {
       assertJson(r, 'token');
       assertNoStore(r, 'token');
       assert.equal(r.json.token_type.toLowerCase(), 'bearer');
-      assert.ok(Number.isInteger(r.json.expires_in) && r.json.expires_in > 0);
-      assert.ok(r.json.access_token && r.json.refresh_token);
+      assert.equal(r.json.expires_in, ACCESS_TTL, 'the manifest default access_token_ttl_sec');
+      assert.match(r.json.access_token, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'a JWS compact access token');
+      assert.match(r.json.refresh_token, /\S/);
     }
   });
 
@@ -442,6 +456,7 @@ describe('/token', () => {
     const a = await token(host, { grant_type: 'authorization_code', code: 'x', redirect_uri: LOOPBACK_REDIRECT, code_verifier: pkce().verifier, client_id: 'no-such-client' });
     assert.equal(a.status, 401);
     assert.equal(a.json.error, 'invalid_client');
+    await assertNothingStored(before, 'token request of an unknown client');
     const client = await registerPublicClient(host);
     const mid = await stored();
     const b = await token(host, { grant_type: 'password', username: 'admin', password: 'x', client_id: client.client_id });
@@ -453,7 +468,6 @@ describe('/token', () => {
     const d = await token(host, { grant_type: 'refresh_token', refresh_token: 'bogus', client_id: client.client_id });
     assert.equal(d.status, 400);
     assert.equal(d.json.error, 'invalid_grant');
-    assert.ok(before.length > 0);
     await assertNothingStored(mid, 'failed token requests');
   });
 
@@ -487,7 +501,7 @@ describe('/token', () => {
     assert.equal(r1.status, 200, r1.text);
     assertNoStore(r1, 'refresh');
     assert.ok(r1.json.refresh_token && r1.json.refresh_token !== t0.refresh_token, 'rotated');
-    assert.ok(r1.json.expires_in > 0);
+    assert.equal(r1.json.expires_in, ACCESS_TTL, 'client-compat.md §3: every refresh answer has expires_in');
     // A client retry inside the grace window (lost response) is honoured.
     const retry = await token(host, { grant_type: 'refresh_token', refresh_token: t0.refresh_token, client_id: cid }, { json: true });
     assert.equal(retry.status, 200, `grace retry: ${retry.text}`);
@@ -560,12 +574,7 @@ describe('MCP endpoint accepts only its own valid token', () => {
   });
 
   const prmUrl = () => `${host.publicBase}/.well-known/oauth-protected-resource`;
-  const init = () => ({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'initialize',
-    params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-  });
+  const init = initBody;
 
   test('no token → 401 with the exact resource_metadata challenge', async () => {
     const r = await mcpRequest(host.mcpUrl, { body: init(), protocolVersion: null });
@@ -610,8 +619,7 @@ describe('MCP endpoint accepts only its own valid token', () => {
   });
 
   test('a token for another audience (issued via another host name) → 401 invalid_token', async () => {
-    const alt = host.baseUrl.replace('127.0.0.1', 'localhost');
-    const view = { ...host, baseUrl: alt, mcpUrl: host.mcpUrl.replace(host.baseUrl, alt), publicBase: host.publicBase.replace(host.baseUrl, alt), url: (p) => host.publicBase.replace(host.baseUrl, alt) + p };
+    const view = viewAt(host, host.baseUrl.replace('127.0.0.1', 'localhost'));
     const { tokens } = await obtainTokens(view, cookie);
     assert.equal(jwtParts(tokens.access_token).payload.aud, view.mcpUrl);
     const ok = await mcpRequest(view.mcpUrl, { token: tokens.access_token, body: init(), protocolVersion: null });

@@ -8,14 +8,13 @@ import AdmZip from 'adm-zip';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
 import * as tar from 'tar';
 import { ensureBuilt, manifestFields } from '../../js-shim/build.mjs';
+import { loadPluginZip } from '../../js-shim/dev/loader.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ZIP = path.join(ROOT, 'dist/plugin.zip');
@@ -64,30 +63,15 @@ function fakeManagers() {
   return { storage, calls, params: { systemManager, deviceManager, endpointManager, mediaManager: {}, localStorage } };
 }
 
-/** The loader of plugin-remote-worker.ts onLoadZip, reduced to what a plugin can observe. */
+/**
+ * Loads the zip with the dev host's loader (js-shim/dev/loader.mjs: plugin-remote-worker.ts
+ * onLoadZip), cwd moved into its fs/ folder as Scrypted's worker does.
+ */
 async function loadLikeScrypted(zipFile, injected) {
-  const unzipped = path.join(tmp, 'unzipped');
-  new AdmZip(zipFile).extractAllTo(unzipped, true);
-  const fsDir = path.join(unzipped, 'fs');
-  fs.mkdirSync(fsDir, { recursive: true });
-  process.chdir(fsDir);
-  assert.equal(fs.existsSync(path.join(unzipped, 'sdk.json')), false, 'no sdk.json: Scrypted must use injected globals');
-  const script = fs.readFileSync(path.join(unzipped, 'main.nodejs.js'), 'utf8');
-  const require = createRequire(path.join(unzipped, 'main.nodejs.js'));
-  const params = {
-    __filename: undefined, exports: {}, window: {}, require, console,
-    pluginHostAPI: undefined, pluginRuntimeAPI: undefined, ...injected,
-  };
-  params.module = { exports: {} };
-  params.exports = params.module.exports;
-  const f = vm.compileFunction(script, Object.keys(params), { filename: '/scrypted-mcp/main.nodejs.js' });
-  f(...Object.values(params));
-  const exports = params.module.exports;
-  let instance = exports.default || exports;
-  assert.ok(instance.toString().startsWith('class '), 'the default export is a class Scrypted constructs with new');
-  if (instance.toString().startsWith('class ')) instance = new instance();
-  if (typeof instance === 'function') instance = await instance();
-  return instance;
+  const dir = fs.mkdtempSync(path.join(tmp, 'unzipped-'));
+  const loaded = await loadPluginZip(zipFile, { dir, chdir: true, params: injected });
+  assert.ok(String(loaded.exports.default).startsWith('class '), 'the default export is a class Scrypted constructs with new');
+  return loaded.instance;
 }
 
 /** Calls onRequest and collects what it sent; fails unless exactly one send* happened. */
@@ -188,7 +172,8 @@ describe('dist/plugin.zip', () => {
   test('Settings: getSettings gives an array, a bad putSetting rejects with the Rust message', async () => {
     const settings = await plugin.getSettings();
     assert.ok(Array.isArray(settings));
-    await assert.rejects(plugin.putSetting('no_such_setting_xyz', 1), (e) => e instanceof Error && e.message.length > 0);
+    // The rejection is an Error carrying Rust's message (src/settings.rs), which the Settings tab shows.
+    await assert.rejects(plugin.putSetting('no_such_setting_xyz', 1), (e) => e instanceof Error && /^Unknown setting no_such_setting_xyz\b/.test(e.message));
   });
 
   test('plugin storage goes through the injected localStorage', async () => {

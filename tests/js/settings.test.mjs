@@ -41,6 +41,7 @@ describe('Settings tab through the shim', () => {
       assert.equal(s[key].value, spec.default, key);
       assert.deepEqual(s[key].range, [spec.min, spec.max], key);
       assert.equal(s[key].group, 'Configuration', key);
+      assert.equal(s[key].title, spec.title, key);
     }
     assert.equal(s.revoke_all.type, 'button');
   });
@@ -81,7 +82,9 @@ describe('Settings tab through the shim', () => {
     const a = await obtainTokens(host, cookie);
     assert.equal((await host.putSetting('revoke_all', true)).status, 200);
     assert.equal((await tryInitialize(host, a.tokens.access_token)).status, 401);
-    assert.equal((await refresh(host, a)).status, 401);
+    const r = await refresh(host, a);
+    assert.equal(r.status, 401);
+    assert.equal(r.json.error, 'invalid_client', 'the registration went too');
     const s = byKey(await host.settings());
     assert.equal(s.status_clients.value, 0);
     assert.equal(s.status_refresh_tokens.value, 0);

@@ -2,17 +2,17 @@
 // token, against the real wasm + shim in the dev host.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDevHost } from './helpers/devhost.mjs';
-import { login, obtainTokens, registerPublicClient } from './helpers/oauth.mjs';
+import { startLoggedIn, login, obtainTokens, registerPublicClient } from './helpers/oauth.mjs';
 import { mcpRequest, initialize, req, note, LATEST } from './helpers/mcp.mjs';
+import { TOOL_NAMES } from './helpers/tools.mjs';
 
 let host;
+let cookie;
 let tokA; // client A
 let tokB; // client B, same user
 
 before(async () => {
-  host = await startDevHost();
-  const cookie = await login(host.baseUrl, host.username, host.password);
+  ({ host, cookie } = await startLoggedIn());
   tokA = (await obtainTokens(host, cookie)).tokens.access_token;
   tokB = (await obtainTokens(host, cookie)).tokens.access_token;
 });
@@ -31,8 +31,8 @@ describe('sessions', () => {
     }
     assert.notEqual(a.sessionId, b.sessionId);
     assert.equal(a.result.protocolVersion, LATEST);
-    assert.ok(a.result.capabilities.tools, 'declares tools');
-    assert.ok(a.result.serverInfo?.name);
+    assert.deepEqual(a.result.capabilities.tools, { listChanged: false }, 'declares tools');
+    assert.equal(a.result.serverInfo.name, 'scrypted-mcp');
   });
 
   test('unknown session id → 404', async () => {
@@ -51,7 +51,8 @@ describe('sessions', () => {
     const ok = await ping({ sessionId });
     assert.equal(ok.status, 200);
     const d = await mcpRequest(host.mcpUrl, { token: tokA, sessionId, method: 'DELETE' });
-    assert.ok(d.status === 200 || d.status === 204, `DELETE → ${d.status}`);
+    assert.equal(d.status, 204, `DELETE → ${d.status}`);
+    assert.equal(d.text, '');
     assert.equal((await ping({ sessionId })).status, 404);
     const d2 = await mcpRequest(host.mcpUrl, { token: tokA, sessionId, method: 'DELETE' });
     assert.equal(d2.status, 404);
@@ -67,7 +68,6 @@ describe('sessions', () => {
   });
 
   test('a session is bound to its user: the same client authorized by another admin → 404', async () => {
-    const cookie = await login(host.baseUrl, host.username, host.password);
     const client = await registerPublicClient(host);
     const t1 = (await obtainTokens(host, cookie, { client })).tokens.access_token;
     // A second admin (added the way an admin would, through the tool), logged in on its own.
@@ -117,7 +117,7 @@ describe('protocol version', () => {
     });
   }
 
-  test('initialize with an unknown version → answered with a supported one', async () => {
+  test('initialize with an unknown version → answered with our latest (mcp-protocol.md §1.2: SHOULD latest)', async () => {
     const r = await mcpRequest(host.mcpUrl, {
       token: tokA,
       protocolVersion: null,
@@ -125,11 +125,9 @@ describe('protocol version', () => {
     });
     assert.equal(r.status, 200);
     const m = r.messages[0];
-    if (m.error) {
-      assert.equal(m.error.code, -32602);
-    } else {
-      assert.ok(['2025-03-26', '2025-06-18', '2025-11-25'].includes(m.result.protocolVersion), m.result.protocolVersion);
-    }
+    assert.equal(m.error, undefined, r.text);
+    assert.equal(m.result.protocolVersion, LATEST);
+    assert.match(r.headers.get('mcp-session-id') ?? '', /^[\x21-\x7e]{16,}$/, 'a session is opened');
   });
 });
 
@@ -202,13 +200,18 @@ describe('messages', () => {
     assert.equal(r.messages[0].error?.code, -32602, r.text);
   });
 
-  test('invalid JSON-RPC envelope → 400 or -32600', async () => {
+  test('invalid JSON-RPC envelope → 400 with -32600 (no jsonrpc, null id, not an object)', async () => {
     const { sessionId } = await initialize(host.mcpUrl, tokA);
-    for (const body of [{ id: 1, method: 'ping' }, { jsonrpc: '2.0', id: null, method: 'ping' }, '42']) {
-      const r = await mcpRequest(host.mcpUrl, { token: tokA, sessionId, body });
-      if (r.status === 400) continue;
-      assert.equal(r.status, 200, `${JSON.stringify(body)}: ${r.status}`);
-      assert.equal(r.messages[0].error?.code, -32600, `${JSON.stringify(body)}: ${r.text}`);
+    // A bare `42` is no JSON to Scrypted's strict parser for application/json (scrypted-host.md
+    // §6.2: a 400 page, the plugin is not called), so it is sent as text/plain, which arrives raw.
+    for (const [body, headers] of [
+      [{ id: 1, method: 'ping' }, {}],
+      [{ jsonrpc: '2.0', id: null, method: 'ping' }, {}],
+      ['42', { 'content-type': 'text/plain' }],
+    ]) {
+      const r = await mcpRequest(host.mcpUrl, { token: tokA, sessionId, body, headers });
+      assert.equal(r.status, 400, `${JSON.stringify(body)}: ${r.status} ${r.text}`);
+      assert.equal(r.messages[0]?.error?.code, -32600, `${JSON.stringify(body)}: ${r.text}`);
     }
   });
 
@@ -223,8 +226,7 @@ describe('messages', () => {
       cursor = res.nextCursor;
       if (!cursor) break;
     }
-    assert.ok(names.length > 0);
-    assert.equal(new Set(names).size, names.length, 'no tool listed twice across pages');
+    assert.deepEqual([...names].sort(), [...TOOL_NAMES].sort(), 'every tool, once, across the pages');
     const bad = await mcpRequest(host.mcpUrl, { token: tokA, sessionId, body: req('tools/list', { cursor: 'not-a-cursor!!' }) });
     assert.equal(bad.messages[0].error?.code, -32602, bad.text);
   });
@@ -247,12 +249,14 @@ describe('Scrypted body forms', () => {
     const { sessionId } = await initialize(host.mcpUrl, tokA);
     const bad = await mcpRequest(host.mcpUrl, { token: tokA, sessionId, body: '{"jsonrpc": "2.0", "id": 1, "method": ' });
     assert.equal(bad.status, 400);
+    assert.match(bad.headers.get('content-type') ?? '', /text\/html/, 'an HTML page from Express: the plugin is not called');
     const big = await mcpRequest(host.mcpUrl, {
       token: tokA,
       sessionId,
       body: { jsonrpc: '2.0', id: 7, method: 'ping', params: { _meta: { pad: 'x'.repeat(110 * 1024) } } },
     });
     assert.equal(big.status, 413);
+    assert.match(big.headers.get('content-type') ?? '', /text\/html/, 'an HTML page from Express: the plugin is not called');
   });
 
   test('text/plain arrives as the raw string and is answered; octet-stream arrives as Buffer-JSON and is an invalid request', async () => {

@@ -165,6 +165,17 @@ export class DevHost {
   }
 }
 
+/**
+ * A DevHost-like view of `host` as reached at another origin (another host name for the same
+ * server, or a proxy in front of it): the URLs a client there uses, which the issuer, the
+ * PRM resource and token audiences follow.
+ */
+export function viewAt(host, origin) {
+  const rebase = (u) => u.replace(host.baseUrl, origin);
+  const publicBase = rebase(host.publicBase);
+  return { ...host, info: host.info, baseUrl: origin, mcpUrl: rebase(host.mcpUrl), publicBase, url: (p) => publicBase + p };
+}
+
 /** Finds the plugin's storage map inside /__devhost/state (shape owned by the dev host). */
 export function findPluginStorage(state) {
   if (!state || typeof state !== 'object') return null;

@@ -3,6 +3,7 @@
 // `Authorization: Bearer <token>`. Used because the conformance suite's server mode cannot
 // send an Authorization header.
 import http from 'node:http';
+import { viewAt } from './devhost.mjs';
 
 export async function startBearerProxy(targetBaseUrl, getToken) {
   const target = new URL(targetBaseUrl);
@@ -25,10 +26,7 @@ export async function startBearerProxy(targetBaseUrl, getToken) {
   return {
     port,
     /** a DevHost-like view of the plugin's public endpoint through this proxy */
-    view(host) {
-      const rebase = (u) => u.replace(host.baseUrl, `http://127.0.0.1:${port}`);
-      return { ...host, info: host.info, baseUrl: `http://127.0.0.1:${port}`, mcpUrl: rebase(host.mcpUrl), publicBase: rebase(host.publicBase), url: (p) => rebase(host.publicBase) + p };
-    },
+    view: (host) => viewAt(host, `http://127.0.0.1:${port}`),
     baseUrl: `http://127.0.0.1:${port}`,
     close: () =>
       new Promise((r) => {

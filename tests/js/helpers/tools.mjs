@@ -1,5 +1,18 @@
 // Small helpers around tool results and the dev host's recorded calls.
 
+/** The production tool catalogue by area: the plugin's 39 tools. */
+export const TOOLS = {
+  plugins: ['list_plugins', 'get_plugin_info', 'reload_plugin', 'kill_plugin', 'install_plugin', 'update_plugins', 'npm_info', 'rename_device_id', 'set_mixins', 'get_storage', 'set_storage', 'get_id_for_native_id', 'disconnect_clients', 'clear_console'],
+  devices: ['list_devices', 'get_device', 'call_device_method'],
+  logs: ['get_logs', 'clear_logs', 'list_alerts', 'remove_alert', 'clear_alerts'],
+  server: ['get_server_info', 'restart_server', 'update_server', 'get_dotenv', 'set_dotenv'],
+  users: ['list_users', 'add_user', 'remove_user'],
+  network: ['get_local_addresses', 'set_local_addresses', 'get_external_addresses', 'set_external_addresses', 'get_cors', 'set_cors'],
+  cluster: ['list_cluster_workers'],
+  backup: ['create_backup', 'restore_backup'],
+};
+export const TOOL_NAMES = Object.values(TOOLS).flat();
+
 /** The JSON of a tool result: structuredContent, else the first text block parsed. */
 export function resultJson(result) {
   if (result.structuredContent !== undefined) return result.structuredContent;
