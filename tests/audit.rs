@@ -178,38 +178,14 @@ fn unreadable_trail_starts_over() {
 
 const HOST: &str = "192.168.1.10:11080";
 
-/// A JSON-RPC POST to /mcp, answered as plain JSON.
 fn rpc(plugin: &Plugin, token: &str, session: Option<&str>, body: Value) -> Response {
-    let mut req = flow::mcp_post(HOST, token, &body);
-    req.headers
-        .insert("accept".into(), "application/json".into());
-    if let Some(id) = session {
-        flow::in_session(&mut req, id);
-    }
-    flow::send(plugin, req)
+    flow::rpc(plugin, HOST, token, session, body)
 }
 
 /// An initialized MCP session: (access token, session id, client id).
 fn session(plugin: &Plugin) -> (String, String, String) {
     let tokens = flow::obtain_tokens(plugin, HOST);
-    let resp = rpc(
-        plugin,
-        &tokens.access_token,
-        None,
-        flow::initialize_body("audit-test"),
-    );
-    assert_eq!(resp.status, 200, "{:?}", resp.body_text());
-    let id = resp
-        .get_header("mcp-session-id")
-        .expect("session id")
-        .to_string();
-    let resp = rpc(
-        plugin,
-        &tokens.access_token,
-        Some(&id),
-        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
-    );
-    assert_eq!(resp.status, 202);
+    let id = flow::open_session(plugin, HOST, &tokens.access_token, "audit-test");
     (tokens.access_token, id, tokens.client_id)
 }
 

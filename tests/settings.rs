@@ -7,7 +7,7 @@ mod common;
 mod flow;
 
 use common::{plugin, FakeHost, NOW_MS};
-use flow::{in_session, initialize_body, obtain_tokens, request, send, token_request, Tokens};
+use flow::{initialize_body, obtain_tokens, request, send, token_request, Tokens};
 use futures::executor::block_on;
 use scrypted_mcp::audit::{self, AuditEntry};
 use scrypted_mcp::http::Response;
@@ -40,37 +40,23 @@ fn value_str(settings: &[Setting], key: &str) -> String {
     }
 }
 
-/// An MCP `initialize` POST with `Authorization: Bearer <token>`.
+/// POST initialize with `access_token`: passes or fails the bearer check.
 fn mcp_post(plugin: &Plugin, access_token: &str) -> Response {
-    let mut req = flow::mcp_post(HOST, access_token, &initialize_body("settings-test"));
-    req.headers.insert(
-        "accept".into(),
-        "application/json, text/event-stream".into(),
-    );
-    send(plugin, req)
+    flow::rpc(
+        plugin,
+        HOST,
+        access_token,
+        None,
+        initialize_body("settings-test"),
+    )
 }
 
-/// Opens an MCP session (initialize + initialized); returns its id.
 fn open_session(plugin: &Plugin, access_token: &str) -> String {
-    let resp = mcp_post(plugin, access_token);
-    assert_eq!(resp.status, 200, "{:?}", resp.body_text());
-    let id = resp.get_header("mcp-session-id").unwrap().to_string();
-    let resp = session_post(
-        plugin,
-        access_token,
-        &id,
-        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
-    );
-    assert_eq!(resp.status, 202, "{:?}", resp.body_text());
-    id
+    flow::open_session(plugin, HOST, access_token, "settings-test")
 }
 
 fn session_post(plugin: &Plugin, access_token: &str, session: &str, body: Value) -> Response {
-    let mut req = flow::mcp_post(HOST, access_token, &body);
-    req.headers
-        .insert("accept".into(), "application/json".into());
-    in_session(&mut req, session);
-    send(plugin, req)
+    flow::rpc(plugin, HOST, access_token, Some(session), body)
 }
 
 fn ping(plugin: &Plugin, access_token: &str, session: &str) -> u16 {

@@ -172,3 +172,40 @@ pub fn initialize_body(client_name: &str) -> serde_json::Value {
         }
     })
 }
+
+/// A JSON-RPC POST to /mcp answered as plain JSON, inside `session` when given.
+pub fn rpc(
+    plugin: &Plugin,
+    origin_host: &str,
+    token: &str,
+    session: Option<&str>,
+    body: serde_json::Value,
+) -> Response {
+    let mut req = mcp_post(origin_host, token, &body);
+    req.headers
+        .insert("accept".into(), "application/json".into());
+    if let Some(id) = session {
+        in_session(&mut req, id);
+    }
+    send(plugin, req)
+}
+
+/// initialize + notifications/initialized as client `client_name`; returns the session id.
+pub fn open_session(plugin: &Plugin, origin_host: &str, token: &str, client_name: &str) -> String {
+    let resp = rpc(
+        plugin,
+        origin_host,
+        token,
+        None,
+        initialize_body(client_name),
+    );
+    assert_eq!(resp.status, 200, "initialize: {:?}", resp.body_text());
+    let id = resp
+        .get_header("mcp-session-id")
+        .expect("session id")
+        .to_string();
+    let note = serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    let resp = rpc(plugin, origin_host, token, Some(&id), note);
+    assert_eq!(resp.status, 202, "initialized: {:?}", resp.body_text());
+    id
+}
