@@ -251,49 +251,6 @@ impl Client<'_> {
     }
 }
 
-/// The production catalogue: the plugin's 39 tools.
-const TOOL_NAMES: [&str; 39] = [
-    "list_plugins",
-    "get_plugin_info",
-    "reload_plugin",
-    "kill_plugin",
-    "install_plugin",
-    "update_plugins",
-    "npm_info",
-    "rename_device_id",
-    "set_mixins",
-    "get_storage",
-    "set_storage",
-    "get_id_for_native_id",
-    "disconnect_clients",
-    "clear_console",
-    "list_devices",
-    "get_device",
-    "call_device_method",
-    "get_logs",
-    "clear_logs",
-    "list_alerts",
-    "remove_alert",
-    "clear_alerts",
-    "get_server_info",
-    "restart_server",
-    "update_server",
-    "get_dotenv",
-    "set_dotenv",
-    "list_users",
-    "add_user",
-    "remove_user",
-    "get_local_addresses",
-    "set_local_addresses",
-    "get_external_addresses",
-    "set_external_addresses",
-    "get_cors",
-    "set_cors",
-    "list_cluster_workers",
-    "create_backup",
-    "restore_backup",
-];
-
 // ---------------------------------------------------------------------------------------
 // Lifecycle and transport
 
@@ -714,7 +671,7 @@ fn tools_list_fits_one_page_and_refuses_foreign_cursors() {
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), names.len(), "duplicate tool names");
-    for name in TOOL_NAMES {
+    for name in common::ISSUE_TOOLS {
         assert!(
             names.iter().any(|n| n == name),
             "{name} not on the first page"
@@ -723,7 +680,7 @@ fn tools_list_fits_one_page_and_refuses_foreign_cursors() {
     #[cfg(not(feature = "conformance-fixtures"))]
     assert_eq!(
         names.len(),
-        TOOL_NAMES.len(),
+        common::ISSUE_TOOLS.len(),
         "exactly the 39 tools: {names:?}"
     );
     for cursor in ["not-a-cursor", "cGFnZTE6MA", ""] {

@@ -146,48 +146,6 @@ fn names(v: &Value, list: &str, field: &str) -> Vec<String> {
 
 // ---------------------------------------------------------------- catalogue
 
-const ISSUE_TOOLS: &[&str] = &[
-    "list_plugins",
-    "get_plugin_info",
-    "reload_plugin",
-    "kill_plugin",
-    "install_plugin",
-    "update_plugins",
-    "npm_info",
-    "rename_device_id",
-    "set_mixins",
-    "get_storage",
-    "set_storage",
-    "get_id_for_native_id",
-    "disconnect_clients",
-    "clear_console",
-    "list_devices",
-    "get_device",
-    "call_device_method",
-    "get_logs",
-    "clear_logs",
-    "list_alerts",
-    "remove_alert",
-    "clear_alerts",
-    "get_server_info",
-    "restart_server",
-    "update_server",
-    "get_dotenv",
-    "set_dotenv",
-    "list_users",
-    "add_user",
-    "remove_user",
-    "get_local_addresses",
-    "set_local_addresses",
-    "get_external_addresses",
-    "set_external_addresses",
-    "get_cors",
-    "set_cors",
-    "list_cluster_workers",
-    "create_backup",
-    "restore_backup",
-];
-
 #[test]
 fn catalogue_is_exactly_the_39_issue_tools() {
     let names: Vec<&str> = catalogue().iter().map(|t| t.name).collect();
