@@ -1,6 +1,8 @@
-// The host capabilities the wasm calls through `bridge.call(method, args)`: one entry per
-// method of the Rust `Host` trait (src/host.rs; argument names in src/wasm/mod.rs JsHost),
-// each a few lines over Scrypted's API as reference/scrypted-host.md §10 names it.
+// The bridge the wasm talks to (src/wasm/mod.rs `HostBridge`): `call(method, args)` for the
+// entries below, `notify(method, args)` for the fire-and-forget notices, plugin storage and
+// the clock. Each entry is a few lines over Scrypted's API as reference/scrypted-host.md §10
+// names it; the typed API over these names, with every argument encoding and answer decoding,
+// is src/host/api.rs (which names the entry each method uses).
 // No policy here: quirks (TypeErrors for unknown ids, void returns, ...) reach Rust as they
 // are. Results are plain JSON-safe data; errors are Errors carrying the host's message.
 
@@ -21,11 +23,25 @@ export function message(e) {
   return String((e && e.message) || e);
 }
 
-export function createHost(globals, { console: log = console } = {}) {
+const own = (table, name) => (Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined);
+
+/**
+ * @param globals  Scrypted's injected managers: {systemManager, deviceManager, endpointManager,
+ *                 localStorage}
+ * @param options  {console, nativeId (of the plugin device; undefined = its root), os (Node's
+ *                 `os` module, for the machine's network interfaces)}
+ */
+export function createHost(globals, { console: log = console, nativeId, os } = {}) {
+  const storage = globals.localStorage;
+  if (!storage) throw new Error('[scrypted-mcp] Scrypted injected no localStorage (plugin storage)');
   const sm = () => {
     const m = globals.systemManager;
     if (!m) throw new Error('systemManager is not available');
     return m;
+  };
+  const manager = (name) => {
+    if (!globals[name]) throw new Error(`${name} is not available`);
+    return globals[name];
   };
   const component = async (name) => {
     const c = await sm().getComponent(name);
@@ -33,18 +49,26 @@ export function createHost(globals, { console: log = console } = {}) {
     return c;
   };
   const plugins = () => component('plugins');
+  /** The logger at `path` (logger ids from the root, as Rust chose them). */
+  const logger = async (path) => {
+    let at = await component('logger');
+    for (const id of path || []) at = await at.getLogger(id);
+    return at;
+  };
 
   const entries = {
-    // ---- endpoint and ports
-    localEndpoint: async ({ insecure }) => {
-      const em = globals.endpointManager;
-      if (!em) throw new Error('endpointManager is not available');
-      return em.getLocalEndpoint(undefined, { public: true, insecure: !!insecure });
-    },
+    // ---- endpoint and addresses
+    ipAddress: async () => sm().getComponent('SCRYPTED_IP_ADDRESS'),
     serverPorts: async () => ({
       insecure: await sm().getComponent('SCRYPTED_INSECURE_PORT'),
       secure: await sm().getComponent('SCRYPTED_SECURE_PORT'),
     }),
+    endpointPath: async () => manager('endpointManager').getPath(undefined, { public: true }),
+    networkAddresses: async () => {
+      if (!os) throw new Error('the os module is not available');
+      return Object.values(os.networkInterfaces()).flat().filter(Boolean)
+        .map(({ address, family, internal }) => ({ address, family: String(family), internal: !!internal }));
+    },
 
     // ---- devices
     systemState: async () => sm().getSystemState(),
@@ -66,34 +90,26 @@ export function createHost(globals, { console: log = console } = {}) {
     renameDeviceId: async ({ id, newId }) => (await plugins()).renameDeviceId(id, newId),
     setMixins: async ({ id, mixins }) => (await plugins()).setMixins(id, mixins),
     getStorage: async ({ id }) => (await plugins()).getStorage(id),
-    setStorage: async ({ id, storage }) => (await plugins()).setStorage(id, storage),
+    setStorage: async ({ id, storage: map }) => (await plugins()).setStorage(id, map),
     idForPluginId: async ({ pluginId }) => (await plugins()).getIdForPluginId(pluginId),
-    idForNativeId: async ({ pluginId, nativeId }) => (await plugins()).getIdForNativeId(pluginId, nativeId),
+    idForNativeId: async ({ pluginId, nativeId: native }) => (await plugins()).getIdForNativeId(pluginId, native),
     disconnectClients: async ({ pluginId }) => (await plugins()).disconnectClients(pluginId),
     clearConsole: async ({ id }) => (await plugins()).clearConsole(id),
 
     // ---- logs and alerts
-    logs: async ({ deviceId }) => {
-      const logger = await component('logger');
-      if (!deviceId) return logger.getLogs();
-      const device = await (await logger.getLogger('device')).getLogger(deviceId);
-      return device.getLogs();
-    },
-    clearLogs: async ({ deviceId }) => {
-      const logger = await component('logger');
-      if (!deviceId) return logger.clear();
-      const device = await (await logger.getLogger('device')).getLogger(deviceId);
-      return device.clear();
-    },
+    logs: async ({ path }) => (await logger(path)).getLogs(),
+    clearLogs: async ({ path }) => (await logger(path)).clear(),
     alerts: async () => (await component('alerts')).getAlerts(),
     removeAlert: async ({ id }) => (await component('alerts')).removeAlert({ _id: id }),
     clearAlerts: async () => (await component('alerts')).clearAlerts(),
 
-    // ---- server
+    // ---- server (the process-ending ones only ever run from `defer`)
     serverVersion: async () => (await component('info')).getVersion(),
     scryptedEnv: async () => (await component('info')).getScryptedEnv(),
     dotEnv: async () => (await component('env-control')).getDotEnv(),
     setDotEnv: async ({ text }) => (await component('env-control')).setDotEnv(text),
+    restartServer: async () => (await component('service-control')).restart(),
+    updateServer: async () => (await component('service-control')).update(),
 
     // ---- users: the raw component (Rust decides when core's user devices are used instead)
     users: async () => (await component('users')).getAllUsers(),
@@ -111,41 +127,71 @@ export function createHost(globals, { console: log = console } = {}) {
     // ---- cluster and backup
     clusterWorkers: async () => (await component('cluster-fork')).getClusterWorkers(),
     createBackup: async () => bufferToBase64(await (await component('backup')).createBackup()),
-  };
-
-  /** Deferred, process-ending actions (run from a timer after the MCP answer left). */
-  const actions = {
-    restartServer: async () => (await component('service-control')).restart(),
-    updateServer: async () => (await component('service-control')).update(),
-    reloadPlugin: entries.reloadPlugin,
     restoreBackup: async ({ data }) => (await component('backup')).restore(Buffer.from(data, 'base64')),
-    updatePlugins: entries.updatePlugins,
   };
 
-  return {
-    /** `bridge.call`: always a Promise of plain data; rejections are Errors with the host's message. */
-    async call(method, args) {
-      const fn = Object.prototype.hasOwnProperty.call(entries, method) ? entries[method] : undefined;
-      if (!fn) throw new Error(`unknown host capability: ${method}`);
-      try {
-        return toPlain(await fn(args || {}));
-      } catch (e) {
-        throw new Error(message(e));
-      }
-    },
-    /** `bridge.defer`: setTimeout, then the action from `actions` above. */
-    defer(delayMs, action) {
-      const name = action && action.action;
+  /** `bridge.call`: always a Promise of plain data; rejections are Errors with the host's message. */
+  async function call(method, args) {
+    const fn = own(entries, method);
+    if (!fn) throw new Error(`unknown host capability: ${method}`);
+    try {
+      return toPlain(await fn(args || {}));
+    } catch (e) {
+      throw new Error(message(e));
+    }
+  }
+
+  const notices = {
+    /** Runs the entry `method` from a timer, after the MCP answer has left. */
+    defer: ({ delayMs, method, args }) => {
       setTimeout(async () => {
-        const fn = Object.prototype.hasOwnProperty.call(actions, name) ? actions[name] : undefined;
         try {
-          if (!fn) throw new Error(`unknown deferred action: ${name}`);
-          log.log(`[scrypted-mcp] running deferred ${name}`);
-          await fn(action);
+          log.log(`[scrypted-mcp] running deferred ${method}`);
+          await call(method, args);
         } catch (e) {
-          log.error(`[scrypted-mcp] deferred ${name} failed: ${message(e)}`);
+          log.error(`[scrypted-mcp] deferred ${method} failed: ${message(e)}`);
         }
       }, delayMs);
     },
+    log: ({ level, message: text }) => {
+      const fn = level === 'error' ? log.error : level === 'warn' ? log.warn : log.log;
+      fn.call(log, text);
+    },
+    /** The Settings tab re-fetches on this event. */
+    settingsChanged: () => {
+      Promise.resolve(manager('deviceManager').onDeviceEvent(nativeId, 'Settings', undefined)).catch(() => {});
+    },
+  };
+
+  return {
+    call,
+    /** `bridge.notify`: nothing to wait for; a failing notice is logged, never thrown into Rust. */
+    notify(method, args) {
+      try {
+        const fn = own(notices, method);
+        if (!fn) throw new Error(`unknown host notice: ${method}`);
+        fn(args || {});
+      } catch (e) {
+        log.error(`[scrypted-mcp] ${method} failed: ${message(e)}`);
+      }
+    },
+    // Plugin storage: the root device's Storage (DOM Storage shape, §5). Scrypted injects it
+    // as `localStorage` when the zip has no sdk.json (§7), which is how we ship.
+    storageGet: (key) => {
+      const v = storage.getItem(key);
+      return v === undefined || v === null ? undefined : String(v);
+    },
+    storageSet: (key, value) => storage.setItem(key, value),
+    storageRemove: (key) => storage.removeItem(key),
+    storageKeys: () => {
+      const keys = [];
+      const n = Number(storage.length) || 0;
+      for (let i = 0; i < n; i++) {
+        const k = storage.key(i);
+        if (k !== undefined && k !== null) keys.push(String(k));
+      }
+      return keys;
+    },
+    now: () => Date.now(),
   };
 }

@@ -1,6 +1,6 @@
 // scrypted-mcp — the Scrypted plugin class. "Rust decides, JavaScript carries":
-// this file only converts Scrypted's objects to plain data and back, and hands the
-// wasm a bridge to the host (js-shim/host.js), plugin storage and the clock.
+// this file only converts Scrypted's HTTP objects to plain data and back, and hands the
+// wasm the bridge of js-shim/host.js (host calls and notices, plugin storage, the clock).
 //
 // Bundled by js-shim/build.mjs into one CommonJS `main.nodejs.js` together with the
 // wasm-bindgen glue and the wasm bytes (embedded, no file-path assumptions). Scrypted
@@ -8,6 +8,7 @@
 // endpointManager, localStorage, console, ...: reference/scrypted-host.md §7) and
 // constructs `exports.default`.
 
+import os from 'node:os';
 import { initSync, WasmPlugin } from 'scrypted-mcp:wasm-glue';
 import wasmBytes from 'scrypted-mcp:wasm-bytes';
 import { createHost, message, toPlain } from './host.js';
@@ -31,25 +32,6 @@ function ensureWasm() {
     initSync({ module: wasmBytes });
     wasmReady = true;
   }
-}
-
-/**
- * Plugin storage: the root device's Storage (DOM Storage shape, §5). Scrypted injects it as
- * `localStorage` when the zip has no sdk.json (§7), which is how we ship.
- */
-function storageOf(globals) {
-  if (!globals.localStorage) throw new Error('[scrypted-mcp] Scrypted injected no localStorage (plugin storage)');
-  return globals.localStorage;
-}
-
-function storageKeys(storage) {
-  const keys = [];
-  const n = Number(storage.length) || 0;
-  for (let i = 0; i < n; i++) {
-    const k = storage.key(i);
-    if (k !== undefined && k !== null) keys.push(String(k));
-  }
-  return keys;
 }
 
 /** Scrypted's `request.body` (§6.2) as the string the wasm expects, or null. Bytes go as Buffer-JSON. */
@@ -129,56 +111,25 @@ function pullEvents(stream) {
 export default class ScryptedMcpPlugin {
   constructor(nativeId) {
     this.nativeId = nativeId;
-    const globals = hostGlobals();
-    const storage = storageOf(globals);
-    this.host = createHost(globals);
-    const log = (level, text) => {
-      const fn = level === 'error' ? console.error : level === 'warn' ? console.warn : console.log;
-      fn.call(console, `[scrypted-mcp] ${text}`);
-    };
-    const bridge = {
-      call: (method, args) => this.host.call(method, args),
-      defer: (delayMs, action) => this.host.defer(delayMs, action),
-      log,
-      settingsChanged: () => {
-        try {
-          const dm = globals.deviceManager;
-          if (dm && typeof dm.onDeviceEvent === 'function') {
-            Promise.resolve(dm.onDeviceEvent(nativeId, 'Settings', undefined)).catch(() => {});
-          }
-        } catch (_) { /* not fatal */ }
-      },
-      storageGet: (key) => {
-        const v = storage.getItem(key);
-        return v === undefined || v === null ? undefined : String(v);
-      },
-      storageSet: (key, value) => storage.setItem(key, value),
-      storageRemove: (key) => storage.removeItem(key),
-      storageKeys: () => storageKeys(storage),
-      now: () => Date.now(),
-    };
     ensureWasm();
-    this.wasm = new WasmPlugin(bridge);
+    this.wasm = new WasmPlugin(createHost(hostGlobals(), { nativeId, os }));
+    // Rust's answer for a request it fails to answer: asked for now, because a wasm trap
+    // leaves the instance unable to answer anything afterwards.
+    this.fallback = this.wasm.fallbackResponse();
   }
 
   /** HttpRequestHandler: exactly one `send` or `sendStream` per request. */
   async onRequest(request, response) {
-    let answered = false;
+    let out;
     try {
-      const out = await this.wasm.handle(toPlainRequest(request));
-      const options = { code: out.status, headers: toHeaderObject(out.headers) };
-      answered = true;
-      if (out.stream) response.sendStream(pullEvents(out.stream), options);
-      else response.send(out.body ?? '', options);
+      out = await this.wasm.handle(toPlainRequest(request));
     } catch (e) {
       console.error('[scrypted-mcp] request failed', e);
-      if (!answered) {
-        response.send(
-          JSON.stringify({ error: 'internal_error', error_description: message(e) }),
-          { code: 500, headers: { 'content-type': 'application/json' } },
-        );
-      }
+      out = this.fallback;
     }
+    const options = { code: out.status, headers: toHeaderObject(out.headers) };
+    if (out.stream) response.sendStream(pullEvents(out.stream), options);
+    else response.send(out.body ?? '', options);
   }
 
   /** Settings: Rust builds the list. */

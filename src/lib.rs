@@ -20,20 +20,24 @@ pub mod tools;
 pub mod wasm;
 
 use clock::Clock;
-use host::Host;
+use host::{Bridge, Host};
 use http::{Request, Response};
+use std::cell::RefCell;
 use std::rc::Rc;
 use store::Store;
 
 /// Everything a request handler may touch. One per plugin instance, shared by `Rc`.
 pub struct Ctx {
-    pub host: Rc<dyn Host>,
+    pub host: Host,
     pub store: Rc<dyn Store>,
     pub clock: Rc<dyn Clock>,
     pub oauth: oauth::OAuthState,
     pub mcp: mcp::McpState,
     /// In-memory tool state (restore_backup's staged uploads).
     pub tools: tools::ToolsState,
+    /// The host name the last request reached us by: the Settings tab's fallback when
+    /// Scrypted knows no LAN address of its own.
+    pub last_request_host: RefCell<Option<String>>,
 }
 
 /// The plugin facade the wasm exports wrap, and the Rust tests drive directly.
@@ -43,15 +47,16 @@ pub struct Plugin {
 }
 
 impl Plugin {
-    pub fn new(host: Rc<dyn Host>, store: Rc<dyn Store>, clock: Rc<dyn Clock>) -> Self {
+    pub fn new(bridge: Rc<dyn Bridge>, store: Rc<dyn Store>, clock: Rc<dyn Clock>) -> Self {
         Plugin {
             ctx: Rc::new(Ctx {
-                host,
+                host: Host::new(bridge),
                 store,
                 clock,
                 oauth: oauth::OAuthState::default(),
                 mcp: mcp::McpState::default(),
                 tools: tools::ToolsState::default(),
+                last_request_host: RefCell::default(),
             }),
         }
     }
@@ -59,6 +64,9 @@ impl Plugin {
     /// Answers one HTTP request that Scrypted routed to our endpoint.
     pub async fn handle(&self, req: Request) -> Response {
         let ctx = &self.ctx;
+        if let Some(host) = origin::request_host_name(&req) {
+            *ctx.last_request_host.borrow_mut() = Some(host);
+        }
         let path = req.local_path().to_string();
         let cors_req = req.clone();
         let response = if req.method == "OPTIONS" {
@@ -79,6 +87,17 @@ impl Plugin {
             )
         };
         origin::with_cors(&cors_req, response)
+    }
+
+    /// What the shim answers when `handle` itself fails: it is taken at start-up, since a
+    /// failed (trapped) wasm instance can no longer answer anything.
+    pub fn fallback_response() -> Response {
+        Response::error(
+            500,
+            "internal_error",
+            "The MCP plugin failed while answering this request; the plugin's console in \
+             Scrypted has the details.",
+        )
     }
 
     /// Scrypted `Settings.getSettings()`.

@@ -73,6 +73,21 @@ fn normalise_host(scheme: &str, host: &str) -> Option<String> {
     })
 }
 
+/// The host name (no port) of the `Host` header the client sent: the address it reached
+/// this server by. A proxy's `x-forwarded-host` does not count: it names the proxy, which
+/// does not answer on Scrypted's ports.
+pub fn request_host_name(req: &Request) -> Option<String> {
+    let host = req
+        .header("host")
+        .map(str::trim)
+        .filter(|h| !h.is_empty())?;
+    let url = url::Url::parse(&format!("http://{host}/")).ok()?;
+    if url.path() != "/" || !url.username().is_empty() {
+        return None;
+    }
+    url.host_str().map(String::from)
+}
+
 fn host_port(host: &str) -> Option<u16> {
     url::Url::parse(&format!("http://{host}/"))
         .ok()

@@ -13,6 +13,8 @@
 //! `put_setting` accepts the configuration keys and the buttons; everything else is refused
 //! with a message and changes nothing.
 
+mod endpoint;
+
 use crate::audit;
 use crate::manifest::number_setting;
 use crate::oauth;
@@ -124,7 +126,7 @@ fn described(mut setting: Setting, description: &str) -> Setting {
 // ---- getSettings
 
 pub async fn get_settings(ctx: &Ctx) -> Vec<Setting> {
-    let mut settings = endpoint_settings(ctx).await;
+    let mut settings = endpoint::endpoint_settings(ctx).await;
     settings.extend(configuration_settings(ctx.store.as_ref()));
     settings.push(iss_parameter_setting(ctx.store.as_ref()));
     settings.extend(status_settings(ctx));
@@ -132,45 +134,6 @@ pub async fn get_settings(ctx: &Ctx) -> Vec<Setting> {
     settings.extend(app_settings(&clients));
     settings.push(audit_setting(ctx, &clients));
     settings
-}
-
-/// `getLocalEndpoint(...)` is `http(s)://<ip>:<port>/endpoint/<pkg>/public/`; the MCP URL is
-/// `mcp` under it.
-fn mcp_url(local_endpoint: &str) -> String {
-    let base = local_endpoint.trim_end_matches('/');
-    format!("{base}/mcp")
-}
-
-async fn endpoint_settings(ctx: &Ctx) -> Vec<Setting> {
-    let url = |insecure| async move {
-        match ctx.host.local_endpoint(insecure).await {
-            Ok(endpoint) => mcp_url(&endpoint),
-            Err(e) => format!("unavailable: {e}"),
-        }
-    };
-    vec![
-        described(
-            readonly(
-                GROUP_ENDPOINT,
-                KEY_ENDPOINT_HTTPS,
-                "MCP URL (HTTPS)",
-                Value::String(url(false).await),
-            ),
-            "For clients that accept Scrypted's own certificate. Log into Scrypted over \
-             https in the browser that completes the sign-in: the login cookie is per scheme.",
-        ),
-        described(
-            readonly(
-                GROUP_ENDPOINT,
-                KEY_ENDPOINT_HTTP,
-                "MCP URL (HTTP)",
-                Value::String(url(true).await),
-            ),
-            "For clients on this network (Claude Code, Cursor, VS Code, Codex); log into \
-             Scrypted over http first. Cloud clients (claude.ai, ChatGPT) need a public \
-             HTTPS URL: see the README.",
-        ),
-    ]
 }
 
 fn configuration_settings(store: &dyn Store) -> Vec<Setting> {

@@ -1,0 +1,440 @@
+//! The typed host API: one method per capability, each naming the `host.js` entry it calls
+//! (`— entryName`) and the Scrypted call behind it (reference/scrypted-host.md §10).
+
+use super::*;
+
+/// Scrypted's defaults when a port component answers nothing usable
+/// (server/src/server-settings.ts:3-4).
+const DEFAULT_INSECURE_PORT: u16 = 11080;
+const DEFAULT_SECURE_PORT: u16 = 10443;
+
+/// The console prefix of every plugin log line.
+const LOG_PREFIX: &str = "[scrypted-mcp] ";
+
+impl Host {
+    // ---- endpoint and addresses
+
+    /// `getComponent('SCRYPTED_IP_ADDRESS')`: the LAN address Scrypted builds local URLs
+    /// from; `None` when it found no usable one (§13) — `ipAddress`
+    pub async fn ip_address(&self) -> HostResult<Option<String>> {
+        let raw = self.raw("ipAddress", json!({})).await?;
+        Ok(raw
+            .as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from))
+    }
+    /// the port components, with Scrypted's defaults for anything unusable — `serverPorts`
+    pub async fn server_ports(&self) -> HostResult<ServerPorts> {
+        let raw = self.raw("serverPorts", json!({})).await?;
+        let port = |name: &str, default: u16| {
+            match &raw[name] {
+                Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            }
+            .filter(|p| *p != 0)
+            .unwrap_or(default)
+        };
+        Ok(ServerPorts {
+            insecure: port("insecure", DEFAULT_INSECURE_PORT),
+            secure: port("secure", DEFAULT_SECURE_PORT),
+        })
+    }
+    /// `endpointManager.getPath(undefined, {public: true})`: `/endpoint/<pkg>/public/` — `endpointPath`
+    pub async fn endpoint_path(&self) -> HostResult<String> {
+        self.get("endpointPath", json!({})).await
+    }
+    /// `os.networkInterfaces()` of the machine Scrypted runs on, flattened — `networkAddresses`
+    pub async fn network_addresses(&self) -> HostResult<Vec<NetworkAddress>> {
+        self.list("networkAddresses", json!({})).await
+    }
+
+    // ---- devices
+
+    /// `systemManager.getSystemState()` — `systemState`
+    pub async fn system_state(&self) -> HostResult<SystemState> {
+        let state: Option<SystemState> = self.get("systemState", json!({})).await?;
+        Ok(state.unwrap_or_default())
+    }
+    /// `plugins.getDeviceInfo(id)`: `{mixins, pluginId, storage, nativeId}`; throws for
+    /// unknown ids — `deviceInfo`
+    pub async fn device_info(&self, id: &str) -> HostResult<Value> {
+        self.get("deviceInfo", json!({ "id": id })).await
+    }
+    /// `systemManager.getDeviceById(id)[method](...args)` — `callDeviceMethod`
+    pub async fn call_device_method(
+        &self,
+        id: &str,
+        method: &str,
+        args: Vec<Value>,
+    ) -> HostResult<Value> {
+        self.get(
+            "callDeviceMethod",
+            json!({ "id": id, "method": method, "args": args }),
+        )
+        .await
+    }
+    /// `systemManager.removeDevice(id)` — `removeDevice`
+    pub async fn remove_device(&self, id: &str) -> HostResult<()> {
+        self.unit("removeDevice", json!({ "id": id })).await
+    }
+
+    // ---- plugins (`getComponent('plugins')`)
+
+    /// `getPackageJson(pluginId)` — `packageJson`
+    pub async fn package_json(&self, plugin_id: &str) -> HostResult<Value> {
+        self.get("packageJson", json!({ "pluginId": plugin_id }))
+            .await
+    }
+    /// `getPluginInfo(pluginId)`; unknown id → TypeError — `pluginInfo`
+    pub async fn plugin_info(&self, plugin_id: &str) -> HostResult<Value> {
+        self.get("pluginInfo", json!({ "pluginId": plugin_id }))
+            .await
+    }
+    /// `reload(pluginId)`; unknown id → TypeError — `reloadPlugin`
+    pub async fn reload_plugin(&self, plugin_id: &str) -> HostResult<()> {
+        self.unit("reloadPlugin", json!({ "pluginId": plugin_id }))
+            .await
+    }
+    /// `kill(pluginId)`; silent for unknown ids — `killPlugin`
+    pub async fn kill_plugin(&self, plugin_id: &str) -> HostResult<()> {
+        self.unit("killPlugin", json!({ "pluginId": plugin_id }))
+            .await
+    }
+    /// `installNpm(pkg, version?)`; returns nothing — `installNpm`
+    pub async fn install_npm(&self, package: &str, version: Option<&str>) -> HostResult<()> {
+        self.unit(
+            "installNpm",
+            json!({ "package": package, "version": version }),
+        )
+        .await
+    }
+    /// `updatePlugins()`; returns nothing, may uninstall deprecated plugins — `updatePlugins`
+    pub async fn update_plugins(&self) -> HostResult<()> {
+        self.unit("updatePlugins", json!({})).await
+    }
+    /// `npmInfo(endpoint)` — `npmInfo`
+    pub async fn npm_info(&self, endpoint: &str) -> HostResult<Value> {
+        self.get("npmInfo", json!({ "endpoint": endpoint })).await
+    }
+    /// `renameDeviceId(id, newId)` — `renameDeviceId`
+    pub async fn rename_device_id(&self, id: &str, new_id: &str) -> HostResult<()> {
+        self.unit("renameDeviceId", json!({ "id": id, "newId": new_id }))
+            .await
+    }
+    /// `setMixins(id, mixins)`; full replace — `setMixins`
+    pub async fn set_mixins(&self, id: &str, mixins: Vec<String>) -> HostResult<()> {
+        self.unit("setMixins", json!({ "id": id, "mixins": mixins }))
+            .await
+    }
+    /// `getStorage(id)`; `{}` for unknown ids — `getStorage`
+    pub async fn get_storage(&self, id: &str) -> HostResult<BTreeMap<String, String>> {
+        let storage: Option<_> = self.get("getStorage", json!({ "id": id })).await?;
+        Ok(storage.unwrap_or_default())
+    }
+    /// `setStorage(id, map)`; full replace; unknown id → TypeError — `setStorage`
+    pub async fn set_storage(&self, id: &str, storage: BTreeMap<String, String>) -> HostResult<()> {
+        self.unit("setStorage", json!({ "id": id, "storage": storage }))
+            .await
+    }
+    /// `getIdForPluginId(pluginId)` — `idForPluginId`
+    pub async fn id_for_plugin_id(&self, plugin_id: &str) -> HostResult<Option<String>> {
+        self.get("idForPluginId", json!({ "pluginId": plugin_id }))
+            .await
+    }
+    /// `getIdForNativeId(pluginId, nativeId)` — `idForNativeId`
+    pub async fn id_for_native_id(
+        &self,
+        plugin_id: &str,
+        native_id: &str,
+    ) -> HostResult<Option<String>> {
+        self.get(
+            "idForNativeId",
+            json!({ "pluginId": plugin_id, "nativeId": native_id }),
+        )
+        .await
+    }
+    /// `disconnectClients(pluginId)` — `disconnectClients`
+    pub async fn disconnect_clients(&self, plugin_id: &str) -> HostResult<()> {
+        self.unit("disconnectClients", json!({ "pluginId": plugin_id }))
+            .await
+    }
+    /// `clearConsole(id)`; unknown id → TypeError — `clearConsole`
+    pub async fn clear_console(&self, id: &str) -> HostResult<()> {
+        self.unit("clearConsole", json!({ "id": id })).await
+    }
+
+    // ---- logs and alerts
+
+    /// `logger.getLogs()` of the whole tree, or of one device's logger — `logs`
+    pub async fn logs(&self, device_id: Option<&str>) -> HostResult<Vec<LogEntry>> {
+        self.list("logs", json!({ "path": logger_path(device_id) }))
+            .await
+    }
+    /// `logger.clear()` of the root or one device's logger; also deletes the alerts whose
+    /// path starts with the logger's — `clearLogs`
+    pub async fn clear_logs(&self, device_id: Option<&str>) -> HostResult<()> {
+        self.unit("clearLogs", json!({ "path": logger_path(device_id) }))
+            .await
+    }
+    /// `alerts.getAlerts()` — `alerts`
+    pub async fn alerts(&self) -> HostResult<Vec<Alert>> {
+        self.list("alerts", json!({})).await
+    }
+    /// `alerts.removeAlert({_id})` — `removeAlert`
+    pub async fn remove_alert(&self, id: &str) -> HostResult<()> {
+        self.unit("removeAlert", json!({ "id": id })).await
+    }
+    /// `alerts.clearAlerts()` — `clearAlerts`
+    pub async fn clear_alerts(&self) -> HostResult<()> {
+        self.unit("clearAlerts", json!({})).await
+    }
+
+    // ---- server
+
+    /// `info.getVersion()` — `serverVersion`
+    pub async fn server_version(&self) -> HostResult<String> {
+        self.get("serverVersion", json!({})).await
+    }
+    /// `info.getScryptedEnv()` (holds secrets) — `scryptedEnv`
+    pub async fn scrypted_env(&self) -> HostResult<BTreeMap<String, String>> {
+        let env: Option<BTreeMap<String, Value>> = self.get("scryptedEnv", json!({})).await?;
+        // Every value is a string on the real host; anything else is shown as JSON.
+        Ok(env
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => (k, s),
+                other => (k, other.to_string()),
+            })
+            .collect())
+    }
+    /// `env-control.getDotEnv()`; a missing file rejects with a message naming ENOENT — `dotEnv`
+    pub async fn dotenv(&self) -> HostResult<String> {
+        self.get("dotEnv", json!({})).await
+    }
+    /// `env-control.setDotEnv(text)` — `setDotEnv`
+    pub async fn set_dotenv(&self, text: &str) -> HostResult<()> {
+        self.unit("setDotEnv", json!({ "text": text })).await
+    }
+
+    // ---- users (the raw `users` component; `tools/users.rs` decides when core's
+    // `users` DeviceCreator and `user:<name>` devices are used instead, §3.4)
+
+    /// `users.getAllUsers()` — `users`
+    pub async fn users(&self) -> HostResult<Vec<User>> {
+        self.list("users", json!({})).await
+    }
+    /// `users.addUser(username, password, aclId)`; `None` = admin, a non-admin's `aclId`
+    /// must be a core `ScryptedUser` device id — `addUser`
+    pub async fn add_user(
+        &self,
+        username: &str,
+        password: &str,
+        acl_id: Option<&str>,
+    ) -> HostResult<()> {
+        self.unit(
+            "addUser",
+            json!({ "username": username, "password": password, "aclId": acl_id }),
+        )
+        .await
+    }
+    /// `users.removeUser(username)` — `removeUser`
+    pub async fn remove_user(&self, username: &str) -> HostResult<()> {
+        self.unit("removeUser", json!({ "username": username }))
+            .await
+    }
+
+    // ---- network
+
+    /// `addresses.getLocalAddresses()`; `None` when unset — `localAddresses`
+    pub async fn local_addresses(&self) -> HostResult<Option<Vec<String>>> {
+        self.get("localAddresses", json!({})).await
+    }
+    /// `addresses.setLocalAddresses(list)` — `setLocalAddresses`
+    pub async fn set_local_addresses(&self, addresses: Vec<String>) -> HostResult<()> {
+        self.unit("setLocalAddresses", json!({ "addresses": addresses }))
+            .await
+    }
+    /// `addresses.getExternalAddresses(id)` (memory only) — `externalAddresses`
+    pub async fn external_addresses(&self, id: &str) -> HostResult<Vec<String>> {
+        self.list("externalAddresses", json!({ "id": id })).await
+    }
+    /// `addresses.setExternalAddresses(id, list)` — `setExternalAddresses`
+    pub async fn set_external_addresses(&self, id: &str, addresses: Vec<String>) -> HostResult<()> {
+        self.unit(
+            "setExternalAddresses",
+            json!({ "id": id, "addresses": addresses }),
+        )
+        .await
+    }
+    /// `cors.getCORS(id)` (memory only) — `cors`
+    pub async fn cors(&self, id: &str) -> HostResult<Vec<String>> {
+        self.list("cors", json!({ "id": id })).await
+    }
+    /// `cors.setCORS(id, origins)` — `setCors`
+    pub async fn set_cors(&self, id: &str, origins: Vec<String>) -> HostResult<()> {
+        self.unit("setCors", json!({ "id": id, "origins": origins }))
+            .await
+    }
+
+    // ---- cluster and backup
+
+    /// `cluster-fork.getClusterWorkers()`; `{}` outside cluster-server mode — `clusterWorkers`
+    pub async fn cluster_workers(&self) -> HostResult<Value> {
+        let workers: Option<Value> = self.get("clusterWorkers", json!({})).await?;
+        Ok(workers.unwrap_or_else(|| json!({})))
+    }
+    /// `backup.createBackup()`: the zip's bytes (base64 over the bridge) — `createBackup`
+    pub async fn create_backup(&self) -> HostResult<Vec<u8>> {
+        let b64: String = self.get("createBackup", json!({})).await?;
+        crate::crypto::b64_decode(&b64)
+            .ok_or_else(|| HostError::new("createBackup returned invalid base64"))
+    }
+
+    // ---- process-ending actions and housekeeping (fire-and-forget notices)
+
+    /// `setTimeout(() => <the action's entry>(args), delayMs)`: restart / update / reload /
+    /// restore / plugin updates (`restartServer`, `updateServer`, `reloadPlugin`,
+    /// `restoreBackup`, `updatePlugins`) — `defer`
+    pub fn defer(&self, delay_ms: u32, action: Deferred) {
+        let (method, args) = action.call();
+        self.bridge.notify(
+            "defer",
+            json!({ "delayMs": delay_ms, "method": method, "args": args }),
+        );
+    }
+    /// a line on the plugin console — `log`
+    pub fn log(&self, level: LogLevel, message: &str) {
+        self.bridge.notify(
+            "log",
+            json!({ "level": level, "message": format!("{LOG_PREFIX}{message}") }),
+        );
+    }
+    /// `deviceManager.onDeviceEvent(nativeId, 'Settings', undefined)` so the UI re-fetches
+    /// — `settingsChanged`
+    pub fn settings_changed(&self) {
+        self.bridge.notify("settingsChanged", json!({}));
+    }
+}
+
+/// The logger of the whole tree (`[]`, the root), or of one device: the UI's
+/// `getLogger('device').getLogger(id)` (reference/scrypted-host.md §3.3).
+fn logger_path(device_id: Option<&str>) -> Vec<&str> {
+    match device_id {
+        None => vec![],
+        Some(id) => vec!["device", id],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::executor::block_on;
+    use std::cell::RefCell;
+
+    /// Answers each method with a fixed value (or error), as a real host might.
+    struct Answers(RefCell<BTreeMap<&'static str, Result<Value, String>>>);
+
+    #[async_trait(?Send)]
+    impl Bridge for Answers {
+        async fn call(&self, method: &str, _args: Value) -> Result<Value, String> {
+            self.0
+                .borrow()
+                .get(method)
+                .cloned()
+                .unwrap_or(Ok(Value::Null))
+        }
+        fn notify(&self, _method: &str, _args: Value) {}
+    }
+
+    fn host(answers: &[(&'static str, Result<Value, String>)]) -> Host {
+        Host::new(Rc::new(Answers(RefCell::new(
+            answers.iter().cloned().collect(),
+        ))))
+    }
+
+    #[test]
+    fn ports_fall_back_to_scrypted_defaults_for_unusable_answers() {
+        for (raw, expected) in [
+            (json!({"insecure": 8080, "secure": "8443"}), (8080, 8443)),
+            (json!({"insecure": null, "secure": 0}), (11080, 10443)),
+            (json!({"insecure": "x", "secure": 70000}), (11080, 10443)),
+            (Value::Null, (11080, 10443)),
+        ] {
+            let ports = block_on(host(&[("serverPorts", Ok(raw.clone()))]).server_ports()).unwrap();
+            assert_eq!((ports.insecure, ports.secure), expected, "{raw}");
+        }
+    }
+
+    #[test]
+    fn undefined_answers_become_empty_lists_and_maps() {
+        let h = host(&[]);
+        assert!(block_on(h.external_addresses("1")).unwrap().is_empty());
+        assert!(block_on(h.cors("1")).unwrap().is_empty());
+        assert!(block_on(h.logs(None)).unwrap().is_empty());
+        assert!(block_on(h.get_storage("1")).unwrap().is_empty());
+        assert_eq!(block_on(h.cluster_workers()).unwrap(), json!({}));
+        assert_eq!(block_on(h.local_addresses()).unwrap(), None);
+        assert_eq!(block_on(h.ip_address()).unwrap(), None);
+        assert_eq!(block_on(h.id_for_plugin_id("x")).unwrap(), None);
+    }
+
+    #[test]
+    fn an_ip_address_that_is_not_a_string_is_none() {
+        for raw in [json!(""), json!(42), json!({})] {
+            assert_eq!(
+                block_on(host(&[("ipAddress", Ok(raw))]).ip_address()).unwrap(),
+                None
+            );
+        }
+    }
+
+    #[test]
+    fn the_backup_arrives_as_base64_and_bad_base64_is_an_error() {
+        let h = host(&[("createBackup", Ok(json!("UEsDBA==")))]);
+        assert_eq!(block_on(h.create_backup()).unwrap(), b"PK\x03\x04");
+        let h = host(&[("createBackup", Ok(json!("not base64!")))]);
+        assert_eq!(
+            block_on(h.create_backup()).unwrap_err().message,
+            "createBackup returned invalid base64"
+        );
+    }
+
+    #[test]
+    fn an_answer_of_the_wrong_shape_names_the_entry() {
+        let h = host(&[("users", Ok(json!("nobody")))]);
+        let e = block_on(h.users()).unwrap_err();
+        assert!(
+            e.message.starts_with("unexpected answer from users:"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_rpc_peer_route_is_dropped_from_host_messages() {
+        let h = host(&[(
+            "pluginInfo",
+            Err(
+                "Cannot read properties of undefined (reading 'packageJson')\nscrypted-mcp:host"
+                    .into(),
+            ),
+        )]);
+        assert_eq!(
+            block_on(h.plugin_info("x")).unwrap_err().message,
+            "Cannot read properties of undefined (reading 'packageJson')"
+        );
+        for kept in [
+            "connect ECONNREFUSED 127.0.0.1:443",
+            "one line\nsee http://example.com/x",
+            "a:b",
+        ] {
+            assert_eq!(HostError::from_host(kept).message, kept);
+        }
+        assert_eq!(
+            HostError::from_host("boom\nhost:@scrypted/core\nengine.io-client:api").message,
+            "boom"
+        );
+    }
+}

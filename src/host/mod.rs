@@ -1,0 +1,211 @@
+//! The Scrypted host, as the plugin sees it: a [`Bridge`] to `js-shim/host.js`, and the
+//! typed [`Host`] API the tools call, written once over any bridge.
+//!
+//! The bridge is the tested boundary. In the plugin it is `wasm::JsBridge` (a method name
+//! of `host.js` plus JSON arguments → a promise); in `cargo test` it is the bridge-level
+//! fake of `tests/common`, keyed by the same names and receiving the same JSON. So every
+//! argument encoding and result decoding lives here, in code `cargo test` compiles and
+//! runs, and `host.js` only converts and calls Scrypted's API (`Host` methods name the
+//! `host.js` entry they use).
+//!
+//! Results keep Scrypted's own shapes (reference/scrypted-host.md §3); quirks such as
+//! "unknown id → TypeError" are *not* smoothed over here, because the tools must handle
+//! them the way the real host behaves. What is decided here: defaults for answers the
+//! host leaves `undefined`, the logger path of a device, and the plugin console prefix.
+
+mod api;
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// The JS side of the host: `bridge.call` / `bridge.notify` of `js-shim/host.js`.
+#[async_trait(?Send)]
+pub trait Bridge {
+    /// One `host.js` entry: its answer as plain JSON (`undefined` arrives as `null`), or
+    /// the message of what it threw — all that crosses Scrypted's RPC (§2).
+    async fn call(&self, method: &str, args: Value) -> Result<Value, String>;
+    /// A fire-and-forget `host.js` notice (`defer`, `log`, `settingsChanged`): nothing to
+    /// wait for, nothing comes back.
+    fn notify(&self, method: &str, args: Value);
+}
+
+/// A failed host call. Scrypted's RPC keeps only the message (`e.code` is lost).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostError {
+    pub message: String,
+}
+
+impl HostError {
+    pub fn new(message: impl Into<String>) -> Self {
+        HostError {
+            message: message.into(),
+        }
+    }
+
+    /// The host's message without the peer route Scrypted's RPC appends to every remote
+    /// error (`RPCResultError`: `"<message>\n<self>:<peer>"`, e.g. `"...\nscrypted-mcp:host"`,
+    /// server/src/rpc.ts:229-231): the route tells a person nothing.
+    pub fn from_host(message: &str) -> Self {
+        let mut lines: Vec<&str> = message.lines().collect();
+        while lines.len() > 1 && lines.last().is_some_and(|l| is_rpc_route(l)) {
+            lines.pop();
+        }
+        HostError::new(lines.join("\n"))
+    }
+}
+
+/// `"<self>:<peer>"`: two peer names, no spaces (plugin ids may hold `@` and `/`).
+fn is_rpc_route(line: &str) -> bool {
+    match line.split_once(':') {
+        Some((a, b)) => {
+            !a.is_empty()
+                && !b.is_empty()
+                && !line.contains(char::is_whitespace)
+                && !b.contains(':')
+                && !b.starts_with('/')
+        }
+        None => false,
+    }
+}
+
+impl std::fmt::Display for HostError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+pub type HostResult<T> = Result<T, HostError>;
+
+/// `logger.getLogs()` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    #[serde(default)]
+    pub title: Option<String>,
+    pub timestamp: f64,
+    pub level: String,
+    pub message: String,
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+/// `alerts.getAlerts()` entry (`ScryptedAlert`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub timestamp: f64,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// `users.getAllUsers()` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub username: String,
+    pub admin: bool,
+}
+
+/// `getComponent('SCRYPTED_INSECURE_PORT' / 'SCRYPTED_SECURE_PORT')`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerPorts {
+    pub insecure: u16,
+    pub secure: u16,
+}
+
+/// One address of this machine (`os.networkInterfaces()`, flattened).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkAddress {
+    pub address: String,
+    /// `IPv4` or `IPv6`.
+    pub family: String,
+    /// Loopback.
+    pub internal: bool,
+}
+
+/// `systemManager.getSystemState()`: device id → property → `{value, ...}`.
+pub type SystemState = BTreeMap<String, Map<String, Value>>;
+
+/// An action that ends our own process (or may): the host runs it from a timer after
+/// `delay_ms`, so the MCP answer has left before the process dies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deferred {
+    RestartServer,
+    UpdateServer,
+    ReloadPlugin {
+        plugin_id: String,
+    },
+    /// Base64 of the backup zip.
+    RestoreBackup {
+        data: String,
+    },
+    /// `plugins.updatePlugins()`, when it would update or remove this plugin.
+    UpdatePlugins,
+}
+
+impl Deferred {
+    /// The `host.js` entry that runs it, and its arguments.
+    pub fn call(&self) -> (&'static str, Value) {
+        match self {
+            Deferred::RestartServer => ("restartServer", json!({})),
+            Deferred::UpdateServer => ("updateServer", json!({})),
+            Deferred::ReloadPlugin { plugin_id } => {
+                ("reloadPlugin", json!({ "pluginId": plugin_id }))
+            }
+            Deferred::RestoreBackup { data } => ("restoreBackup", json!({ "data": data })),
+            Deferred::UpdatePlugins => ("updatePlugins", json!({})),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Info,
+    Warn,
+    Error,
+}
+
+/// What the tools call: every Scrypted capability the plugin uses, typed, over a bridge.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct Host {
+    bridge: Rc<dyn Bridge>,
+}
+
+impl Host {
+    pub fn new(bridge: Rc<dyn Bridge>) -> Self {
+        Host { bridge }
+    }
+
+    async fn raw(&self, method: &str, args: Value) -> HostResult<Value> {
+        self.bridge
+            .call(method, args)
+            .await
+            .map_err(|m| HostError::from_host(&m))
+    }
+
+    async fn get<T: DeserializeOwned>(&self, method: &str, args: Value) -> HostResult<T> {
+        let value = self.raw(method, args).await?;
+        serde_json::from_value(value)
+            .map_err(|e| HostError::new(format!("unexpected answer from {method}: {e}")))
+    }
+
+    /// An entry whose answer is `undefined` on the real host (or does not matter).
+    async fn unit(&self, method: &str, args: Value) -> HostResult<()> {
+        self.raw(method, args).await.map(|_| ())
+    }
+
+    /// A list the host answers `undefined` for when nothing is set.
+    async fn list<T: DeserializeOwned>(&self, method: &str, args: Value) -> HostResult<Vec<T>> {
+        let list: Option<Vec<T>> = self.get(method, args).await?;
+        Ok(list.unwrap_or_default())
+    }
+}
