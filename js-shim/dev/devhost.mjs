@@ -29,6 +29,8 @@
 //        pluginStorage (this plugin's storage map), clockOffsetMs, ...
 //   POST /__devhost/reset   demo data, calls, clock and plugin storage back to the start; the
 //        plugin is loaded afresh from the zip
+//   POST /__devhost/network  {ipAddress?, networkInterfaces?}: what getComponent('SCRYPTED_IP_ADDRESS')
+//        and os.networkInterfaces() answer the plugin; ipAddress null = no usable LAN address (§13)
 //   GET  /__devhost/settings        the plugin's getSettings(), as Scrypted's Settings tab asks
 //   POST /__devhost/settings        {key, value} → the plugin's putSetting(key, value), as the tab
 //        sends it: 200 {ok: true}, or 400 {error: <the plugin's message>} when it rejects
@@ -40,146 +42,17 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADMIN, PLUGIN_ID, VIEWER } from './demo.mjs';
+import {
+  JSON_LIMIT, bodyOrErrorPage, expressErrorPage, htmlEscape, isHttps, loginCookieName, mediaType, parseCookies,
+  readBody, sendHtml, sendJson,
+} from './http.mjs';
 import { loadPluginZip } from './loader.mjs';
 import { Runtime } from './runtime.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_ZIP = path.join(ROOT, 'dist/plugin.zip');
 export const DEFAULT_PORT = 11080;
-const JSON_LIMIT = 100 * 1024; // express json()/urlencoded()/text() default '100kb'
-const RAW_LIMIT = 100 * 1024 * 1024;
 const COOKIE_MAX_AGE_MS = 86_400_000;
-
-// ------------------------------------------------------------------ helpers
-
-function htmlEscape(s) {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
-}
-
-/** Express's error page (finalhandler). */
-function expressErrorPage(res, status, text) {
-  const body = `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n</head>\n<body>\n<pre>${htmlEscape(text)}</pre>\n</body>\n</html>\n`;
-  res.writeHead(status, {
-    'content-security-policy': "default-src 'none'",
-    'x-content-type-options': 'nosniff',
-    'content-type': 'text/html; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-  });
-  res.end(body);
-}
-
-function sendJson(res, status, value, headers = {}) {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
-  res.end(body);
-}
-
-function sendHtml(res, status, html, headers = {}) {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), ...headers });
-  res.end(html);
-}
-
-function parseCookies(header) {
-  const out = {};
-  for (const part of String(header || '').split(';')) {
-    const i = part.indexOf('=');
-    if (i < 0) continue;
-    const k = part.slice(0, i).trim();
-    let v = part.slice(i + 1).trim();
-    if (v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1);
-    try { v = decodeURIComponent(v); } catch { /* keep raw */ }
-    if (!(k in out)) out[k] = v;
-  }
-  return out;
-}
-
-/** 'trust proxy' = loopback: X-Forwarded-Proto decides whether the request came over https (§6.3). */
-function isHttps(req) {
-  return String(req.headers['x-forwarded-proto'] || '').split(',')[0].trim().toLowerCase() === 'https';
-}
-
-/** The login cookie Scrypted sets and reads: `login_user_token` over https, else `_insecure`. */
-function loginCookieName(req) {
-  return isHttps(req) ? 'login_user_token' : 'login_user_token_insecure';
-}
-
-function mediaType(req) {
-  return String(req.headers['content-type'] || '').split(';')[0].trim().toLowerCase();
-}
-
-function hasBody(req) {
-  return req.headers['transfer-encoding'] !== undefined || !Number.isNaN(parseInt(req.headers['content-length'], 10));
-}
-
-class HttpError extends Error {
-  constructor(status, text) { super(text); this.status = status; }
-}
-
-async function readBody(req, limit) {
-  const declared = parseInt(req.headers['content-length'], 10);
-  if (!Number.isNaN(declared) && declared > limit) {
-    req.resume();
-    throw new HttpError(413, 'PayloadTooLargeError: request entity too large');
-  }
-  const chunks = [];
-  let size = 0;
-  for await (const c of req) {
-    size += c.length;
-    if (size > limit) {
-      req.resume();
-      throw new HttpError(413, 'PayloadTooLargeError: request entity too large');
-    }
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks);
-}
-
-/** Scrypted's global parsers + plugin-http's stringification (§6.2). Returns the body the plugin sees. */
-async function scryptedBody(req) {
-  const type = mediaType(req);
-  if (!type || !hasBody(req)) {
-    req.resume();
-    return { parsed: undefined, body: undefined };
-  }
-  let parsed;
-  if (type === 'application/json') {
-    const text = (await readBody(req, JSON_LIMIT)).toString('utf8');
-    if (text.length === 0) parsed = {};
-    else {
-      const first = /^[\x20\x09\x0a\x0d]*(.)/.exec(text)?.[1];
-      if (first !== '{' && first !== '[') throw new HttpError(400, `SyntaxError: Unexpected token '${first ?? ''}', "${text.slice(0, 20)}" is not valid JSON`);
-      try { parsed = JSON.parse(text); } catch (e) { throw new HttpError(400, `SyntaxError: ${e.message}`); }
-    }
-  } else if (type === 'application/x-www-form-urlencoded') {
-    const text = (await readBody(req, JSON_LIMIT)).toString('utf8');
-    parsed = {};
-    for (const [k, v] of new URLSearchParams(text)) {
-      if (k in parsed) parsed[k] = [].concat(parsed[k], v);
-      else parsed[k] = v;
-    }
-  } else if (type === 'text/plain') {
-    parsed = (await readBody(req, JSON_LIMIT)).toString('utf8');
-  } else if (type.startsWith('application/')) {
-    parsed = await readBody(req, RAW_LIMIT);
-  } else {
-    req.resume();
-    return { parsed: undefined, body: undefined };
-  }
-  // plugin-http.ts: `req.body && typeof req.body !== 'string' ? JSON.stringify(req.body) : req.body`
-  const body = parsed && typeof parsed !== 'string' ? JSON.stringify(parsed) : parsed;
-  return { parsed, body };
-}
-
-/** scryptedBody, or Express's error page (413, 400) when its parsers refuse: then null. */
-async function bodyOrErrorPage(req, res) {
-  try {
-    return await scryptedBody(req);
-  } catch (e) {
-    if (!(e instanceof HttpError)) throw e;
-    expressErrorPage(res, e.status, e.message);
-    return null;
-  }
-}
 
 // ------------------------------------------------------------------ the dev host
 
@@ -230,7 +103,7 @@ class DevHostServer {
       loginUrl: this.loginUrl,
       username: ADMIN.username,
       password: ADMIN.password,
-      viewer: { username: VIEWER.username, password: VIEWER.password, aclId: '13' },
+      viewer: { username: VIEWER.username, password: VIEWER.password, aclId: VIEWER.aclId },
       zip: this.zip,
     };
   }
@@ -262,6 +135,7 @@ class DevHostServer {
     const loaded = await loadPluginZip(this.zip, {
       chdir: this.chdir,
       params: { ...params, console: pluginConsole, Date: this.makeDate() },
+      modules: { os: this.runtime.osModule(), 'node:os': this.runtime.osModule() },
     });
     if (this.plugin?.dir) fs.rmSync(this.plugin.dir, { recursive: true, force: true });
     this.plugin = loaded;
@@ -283,7 +157,7 @@ class DevHostServer {
       this.server.once('error', reject);
       this.server.listen(this.requestedPort, this.hostname, () => { this.server.off('error', reject); resolve(); });
     });
-    this.runtime.setPort(this.port);
+    this.runtime.listenAt(this.hostname, this.port);
     await this.loadPlugin();
     return this;
   }
@@ -653,11 +527,18 @@ ${error ? `<p style="color:#b00">${htmlEscape(error)}</p>` : ''}
     if (p === '/__devhost/reset' && req.method === 'POST') {
       req.resume();
       this.runtime.reset();
-      this.runtime.setPort(this.port);
       this.clockOffsetMs = 0;
       this.loginTokens.clear();
       await this.loadPlugin();
       return sendJson(res, 200, { ok: true });
+    }
+    if (p === '/__devhost/network' && req.method === 'POST') {
+      let body;
+      try { body = JSON.parse((await readBody(req, JSON_LIMIT)).toString('utf8')); } catch { return sendJson(res, 400, { error: 'body must be JSON {ipAddress?, networkInterfaces?}' }); }
+      const server = this.runtime.data.server;
+      if ('ipAddress' in body) server.ipAddress = body.ipAddress ?? undefined;
+      if (body.networkInterfaces) this.runtime.data.networkInterfaces = body.networkInterfaces;
+      return sendJson(res, 200, { ipAddress: server.ipAddress ?? null, networkInterfaces: this.runtime.data.networkInterfaces });
     }
     if (p === '/__devhost/settings' && req.method === 'GET') {
       req.resume();

@@ -19,6 +19,8 @@ const nodeRequire = createRequire(import.meta.url);
  * @param {object} opts
  *   params   extra injected parameters (systemManager, deviceManager, endpointManager,
  *            mediaManager, localStorage, console, Date, ...)
+ *   modules  {name: module} answered by the plugin's `require` instead of Node's (the
+ *            dev host's simulated `os`)
  *   chdir    process.chdir into the zip's fs/ like Scrypted's main thread (default false:
  *            an in-process caller may not want its cwd changed)
  *   dir      where to unzip (default: a fresh temp dir)
@@ -40,7 +42,9 @@ export async function loadPluginZip(zipPath, opts = {}) {
   const mainFile = path.join(dir, 'main.nodejs.js');
   const script = fs.readFileSync(mainFile, 'utf8');
 
+  const modules = opts.modules || {};
   const pluginRequire = (name) => {
+    if (Object.prototype.hasOwnProperty.call(modules, name)) return modules[name];
     if (name === 'realfs') return nodeRequire('fs');
     if (name.startsWith('.')) {
       try { return nodeRequire(path.join(dir, name)); } catch { /* fall through */ }

@@ -4,7 +4,17 @@
 //   a missing method rejects with "target X does not have method Y";
 // - arguments and results are copied (serialized), Buffers stay Buffers, undefined object
 //   fields disappear;
-// - errors arrive with their message only (`e.code` etc. are lost).
+// - errors arrive with their message only (`e.code` etc. are lost), and the message gains the
+//   peer route: RPCResultError appends "\n<self>:<peer>" (server/src/rpc.ts:229-231), and a
+//   plugin's peer is named after the plugin, its peer 'host' (plugin-remote-worker.ts:42,97).
+
+/** The route a remote error's message ends with, as this plugin sees it. */
+export const RPC_ROUTE = 'scrypted-mcp:host';
+
+/** The Error a plugin gets for `e` thrown on the server side of the RPC. */
+export function withRoute(e) {
+  return new Error(`${String((e && e.message) || e)}\n${RPC_ROUTE}`);
+}
 
 /** A deep copy the way Scrypted's RPC serialization makes one. */
 export function rpcCopy(value) {
@@ -32,10 +42,12 @@ export function rpcCopy(value) {
  * @param name     for error messages ("target <name> does not have method <m>")
  * @param record   (method, args) => void, called for every method call
  * @param options  {returnsProxies: Set<method>} methods whose result is itself an RPC proxy
- *                 (not copied)
+ *                 (not copied); {missing: (method) => message} what a missing method says
+ *                 (default: rpc.ts:767's "target X does not have method Y")
  */
 export function rpcProxy(target, name, record, options = {}) {
   const passthrough = options.returnsProxies || new Set();
+  const missing = options.missing || ((m) => `target ${name} does not have method ${m}`);
   return new Proxy(
     {},
     {
@@ -53,12 +65,12 @@ export function rpcProxy(target, name, record, options = {}) {
             setImmediate(async () => {
               try {
                 if (typeof target[prop] !== 'function') {
-                  throw new Error(`target ${name} does not have method ${prop}`);
+                  throw new Error(missing(prop));
                 }
                 const result = await target[prop](...copied);
                 resolve(passthrough.has(prop) ? result : rpcCopy(result));
               } catch (e) {
-                reject(new Error(String((e && e.message) || e)));
+                reject(withRoute(e));
               }
             });
           });

@@ -1,42 +1,48 @@
 // The simulated Scrypted runtime of the dev host: systemManager, deviceManager,
-// endpointManager, the components of getComponent(name) and @scrypted/core's users
-// provider, over the demo data, with the return shapes and quirks of
-// reference/scrypted-host.md §3 (unknown ids → TypeError, getStorage {} for unknown ids,
-// kill silent, installNpm void, logger.clear deletes alerts, ...). Every object the plugin
-// gets is an RPC proxy (js-shim/dev/rpc.mjs): every call returns a Promise, errors carry
-// only their message.
+// endpointManager, the logger, devices and @scrypted/core's users provider over the demo
+// data (demo.json), with the return shapes and quirks of reference/scrypted-host.md §3. The
+// components of getComponent(name) are in components.mjs. Every object the plugin gets is an
+// RPC proxy (rpc.mjs): every call returns a Promise, errors carry only their message (plus
+// the peer route). tests/host-cases.json pins this behaviour; the Rust fake bridge
+// (tests/common/fake) is checked against the same cases.
 //
 // Process-ending actions (service-control.restart/update, backup.restore, plugins.reload/kill
 // of any plugin) are recorded and logged; the dev host keeps running.
-import AdmZip from 'adm-zip';
-import { createHash, randomBytes } from 'node:crypto';
-import { ADMIN, PLUGIN_ID, SERVER_VERSION, VIEWER, demoData } from './demo.mjs';
-import { rpcProxy } from './rpc.mjs';
-
-const typeError = (msg) => new TypeError(msg);
+import { randomBytes } from 'node:crypto';
+import { components, typeError } from './components.mjs';
+import { ADMIN, DEMO, PLUGIN_ID, VIEWER, demoData } from './demo.mjs';
+import { rpcProxy, withRoute } from './rpc.mjs';
 
 export class Runtime {
-  constructor({ port = 11080, log = (...a) => console.error('[devhost]', ...a), clock } = {}) {
-    this.port = port;
+  /** `demo`: the demo data to start from (default demo.json). */
+  constructor({ port, log = (...a) => console.error('[devhost]', ...a), clock, demo = DEMO } = {}) {
+    this.listen = port === undefined ? undefined : { address: '127.0.0.1', port };
     this.log = log;
     this.clock = clock || { now: () => Date.now() };
+    this.demo = demo;
     this.reset();
   }
 
   reset() {
-    this.data = demoData(Date.now(), { port: this.port });
+    this.data = demoData(this.clock.now(), this.demo);
+    // Every logger the tree has: the ones holding demo entries, and those getLogger creates.
+    this.data.loggers = Object.fromEntries(this.data.logs.map((l) => [l.path, l.title]));
     // Scrypted's login shortcuts (§6.3) come from the server's environment.
     for (const k of ['SCRYPTED_ADMIN_ADDRESS', 'SCRYPTED_ADMIN_USERNAME', 'SCRYPTED_DEFAULT_AUTHENTICATION']) {
       if (process.env[k]) this.data.env[k] = process.env[k];
     }
+    if (this.listen) this.listenAt(this.listen.address, this.listen.port);
     this.calls = [];
     this.seq = 0;
     this.storageWrites = 0;
     this.settingsEvents = 0;
   }
 
-  setPort(port) {
-    this.port = port;
+  /** A served dev host is reached on its own address and port, whatever the demo says. */
+  listenAt(address, port) {
+    this.listen = { address, port };
+    this.data.server.ipAddress = address;
+    this.data.server.insecurePort = port;
     this.data.env.SCRYPTED_INSECURE_PORT = String(port);
   }
 
@@ -56,23 +62,24 @@ export class Runtime {
     this.data.externalAddresses = {};
   }
 
-  // ------------------------------------------------------------------ users and login
+  // ------------------------------------------------------------------ users
   findUser(username) {
     return this.data.users.find((u) => u.username === username);
   }
 
+  /** users.ts addUser: an existing name is replaced in place, with a new token. */
   addUser(username, password, aclId) {
-    const existing = this.findUser(username);
-    const token = 'user-token-' + randomBytes(8).toString('hex');
-    if (existing) Object.assign(existing, { password, aclId: aclId || undefined });
-    else this.data.users.push({ username, password, aclId: aclId || undefined, token, created: Date.now() });
+    const user = { username, password, aclId: aclId || undefined, token: 'user-token-' + randomBytes(8).toString('hex'), created: Date.now() };
+    const i = this.data.users.findIndex((u) => u.username === username);
+    if (i >= 0) this.data.users[i] = user;
+    else this.data.users.push(user);
   }
 
   removeUser(username) {
     this.data.users = this.data.users.filter((u) => u.username !== username);
   }
 
-  // ------------------------------------------------------------------ devices and state
+  // ------------------------------------------------------------------ devices and plugins
   device(id) {
     return this.data.devices[id];
   }
@@ -82,8 +89,17 @@ export class Runtime {
     return Object.values(this.data.devices).find((d) => d.pluginId === pluginId && d.nativeId == nativeId);
   }
 
+  /** The root device id of an installed plugin. */
+  rootId(pluginId) {
+    return this.data.plugins[pluginId] ? this.findDevice(pluginId, undefined)?.id : undefined;
+  }
+
+  newPid() {
+    return this.data.nextPid++;
+  }
+
   deviceStateEntry(d) {
-    const t = Date.now() - 60_000;
+    const t = this.clock.now() - 60_000;
     const entry = (value) => ({ value, lastEventTime: t, stateTime: t });
     const s = {
       id: entry(d.id),
@@ -93,14 +109,12 @@ export class Runtime {
       name: entry(d.name),
       type: entry(d.type),
       room: entry(d.room),
-      interfaces: entry([...d.interfaces, ...(d.interfaces.includes('ScryptedDevice') ? [] : ['ScryptedDevice'])]),
+      interfaces: entry(d.interfaces),
       providedInterfaces: entry(d.interfaces),
-      providedName: entry(d.name),
-      providedType: entry(d.type),
       mixins: entry(d.mixins),
       info: entry(d.info),
     };
-    for (const [k, v] of Object.entries(d.state)) s[k] = { value: v, lastEventTime: d.stateTimes?.[k] ?? t, stateTime: d.stateTimes?.[k] ?? t };
+    for (const [k, v] of Object.entries(d.state)) s[k] = entry(v);
     for (const k of Object.keys(s)) if (s[k].value === undefined) delete s[k];
     return s;
   }
@@ -111,29 +125,24 @@ export class Runtime {
     return out;
   }
 
-  setDeviceState(d, prop, value) {
-    d.state[prop] = value;
-    (d.stateTimes ||= {})[prop] = Date.now();
-  }
-
   /** The methods a demo device answers, by interface. */
   deviceMethods(d) {
     const has = (i) => d.interfaces.includes(i);
+    const set = (prop, value) => { d.state[prop] = value; };
     const m = {};
     if (has('OnOff')) {
-      m.turnOn = () => { this.setDeviceState(d, 'on', true); if (has('Brightness') && !d.state.brightness) this.setDeviceState(d, 'brightness', 100); };
-      m.turnOff = () => { this.setDeviceState(d, 'on', false); };
+      m.turnOn = () => set('on', true);
+      m.turnOff = () => set('on', false);
     }
     if (has('Brightness')) {
       m.setBrightness = (b) => {
         if (typeof b !== 'number' || b < 0 || b > 100) throw new Error(`brightness must be a number 0-100, got ${JSON.stringify(b)}`);
-        this.setDeviceState(d, 'brightness', b);
-        this.setDeviceState(d, 'on', b > 0);
+        set('brightness', b);
       };
     }
     if (has('Lock')) {
-      m.lock = () => this.setDeviceState(d, 'lockState', 'Locked');
-      m.unlock = () => this.setDeviceState(d, 'lockState', 'Unlocked');
+      m.lock = () => set('lockState', 'Locked');
+      m.unlock = () => set('lockState', 'Unlocked');
     }
     if (has('Refresh')) {
       m.refresh = () => undefined;
@@ -145,9 +154,9 @@ export class Runtime {
     }
     if (has('VideoCamera')) m.getVideoStreamOptions = () => d.state.videoStreamOptions;
     if (has('Settings')) {
+      // What a typical plugin answers: its settings with their values, secrets included.
       m.getSettings = () => Object.entries(d.storage).map(([key, value]) => ({
-        key, title: key, value: /password|secret|token/i.test(key) ? '********' : value,
-        type: /password/i.test(key) ? 'password' : 'string',
+        key, title: key, value, ...(/password/i.test(key) ? { type: 'password' } : {}),
       }));
       m.putSetting = (key, value) => { d.storage[key] = String(value); };
     }
@@ -157,30 +166,30 @@ export class Runtime {
         { key: 'password', title: 'Password', type: 'password' },
         { key: 'admin', title: 'Admin', type: 'boolean' },
       ];
-      m.createDevice = (settings) => this.coreCreateUser(settings || {});
+      m.createDevice = (settings) => this.coreCreateUser(d.id, settings || {});
     }
     if (has('ScryptedPlugin')) m.getPluginJson = () => this.data.plugins[d.pluginId]?.packageJson;
     return m;
   }
 
   /** @scrypted/core UsersCore.createDevice: a `user:<name>` device whose id is a non-admin's aclId. */
-  coreCreateUser({ username, password, admin }) {
-    if (!username) throw new Error('username is required');
-    if (!password) throw new Error('password is required');
+  coreCreateUser(providerId, { username, password, admin }) {
+    if (!username || !password) throw new Error('username and password are required');
     const nativeId = `user:${username}`;
     let d = this.findDevice('@scrypted/core', nativeId);
     if (!d) {
       const id = String(this.data.nextId++);
-      d = { id, nativeId, pluginId: '@scrypted/core', providerId: '2', name: username, type: 'Person', interfaces: ['ScryptedUser', 'Settings'], mixins: [], storage: {}, state: {}, info: {} };
+      d = { id, nativeId, pluginId: '@scrypted/core', providerId, name: username, type: 'Person', interfaces: ['ScryptedUser', 'Settings'], mixins: [], storage: {}, state: {}, info: {}, console: [] };
       this.data.devices[id] = d;
     }
     this.addUser(username, password, admin ? undefined : d.id);
     return d.id;
   }
 
+  /** runtime.ts removeDevice: provided devices first; a plugin root takes its plugin along. */
   removeDevice(id) {
     const d = this.device(id);
-    if (!d) return;
+    if (!d) throw typeError("Cannot read properties of undefined (reading '_id')");
     for (const other of Object.values(this.data.devices)) {
       if (other.providerId === id && other.id !== id) this.removeDevice(other.id);
     }
@@ -194,48 +203,38 @@ export class Runtime {
     }
   }
 
-  devicePluginIdOrThrow(id, reading) {
-    const d = this.device(id);
-    if (!d) throw typeError(`Cannot read properties of undefined (reading '${reading}')`);
-    return d;
-  }
-
-  // ------------------------------------------------------------------ logger
+  // ------------------------------------------------------------------ logger (logger.ts)
+  /** Entries of the logger at `path` and its children, oldest first. */
   logsUnder(path) {
-    const out = [];
-    for (const [p, entries] of Object.entries(this.data.logs)) {
-      if (path === '/' || p === path || p.startsWith(path + '/')) out.push(...entries);
-    }
-    return out.sort((a, b) => a.timestamp - b.timestamp);
+    return this.data.logs
+      .filter((l) => path === '' || l.path === path || l.path.startsWith(path + '/'))
+      .sort((a, b) => a.timestamp - b.timestamp);
   }
 
   makeLogger(path, title) {
     const rt = this;
-    const childPath = (id) => (path === '/' ? `/${id}` : `${path}/${id}`);
-    const target = {
+    return {
       path,
       title,
       getLogs: () => rt.logsUnder(path),
       getLogger: (id, t) => {
-        const p = childPath(id);
-        if (!rt.data.logs[p]) rt.data.logs[p] = []; // getLogger creates missing children
-        return rt.loggerProxy(p, t);
+        const child = `${path}/${id}`;
+        if (!(child in rt.data.loggers)) rt.data.loggers[child] = t; // getLogger creates missing children
+        return rt.loggerProxy(child, rt.data.loggers[child]);
       },
       log: (level, message) => {
-        (rt.data.logs[path] ||= []).push({ title, timestamp: Date.now(), level, message, path });
-        if (level === 'a') rt.data.alerts.push({ _id: 'alert-' + randomBytes(6).toString('hex'), timestamp: Date.now(), title, path, message });
+        const entry = { title, timestamp: rt.clock.now(), level, message, path };
+        rt.data.logs.push(entry);
+        if (level === 'a') rt.data.alerts.push({ _id: 'alert-' + randomBytes(6).toString('hex'), ...entry });
       },
       clear: () => {
-        // Deletes alerts under its path first, then its logs and its children's.
-        rt.data.alerts = rt.data.alerts.filter((a) => !(path === '/' || a.path === path || String(a.path).startsWith(path + '/')));
-        for (const p of Object.keys(rt.data.logs)) {
-          if (path === '/' || p === path || p.startsWith(path + '/')) rt.data.logs[p] = [];
-        }
+        // logger.ts:55-75: alerts whose path starts with this logger's (no separator), then
+        // its logs and its children's.
+        rt.data.alerts = rt.data.alerts.filter((a) => !String(a.path).startsWith(path));
+        rt.data.logs = rt.data.logs.filter((l) => !(path === '' || l.path === path || l.path.startsWith(path + '/')));
       },
-      clearAlert: (message) => { rt.data.alerts = rt.data.alerts.filter((a) => !(a.message === message && String(a.path).startsWith(path))); },
-      clearAlerts: () => { rt.data.alerts = rt.data.alerts.filter((a) => !(path === '/' || String(a.path).startsWith(path))); },
+      clearAlerts: () => { rt.data.alerts = rt.data.alerts.filter((a) => !String(a.path).startsWith(path)); },
     };
-    return target;
   }
 
   loggerProxy(path, title) {
@@ -244,260 +243,69 @@ export class Runtime {
     }, { returnsProxies: new Set(['getLogger']) });
   }
 
-  // ------------------------------------------------------------------ components
-  components() {
-    const rt = this;
-    const d = () => rt.data;
-    const plugins = {
-      getStorage: (id) => ({ ...(rt.device(id)?.storage || {}) }),
-      setStorage: (id, map) => {
-        const dev = rt.device(id);
-        if (!dev) throw typeError("Cannot set properties of undefined (setting 'storage')");
-        dev.storage = Object.fromEntries(Object.entries(map || {}).map(([k, v]) => [k, String(v)]));
-      },
-      setMixins: (id, mixins) => {
-        const dev = rt.devicePluginIdOrThrow(id, 'state');
-        const list = [...new Set(mixins || [])];
-        if (list.includes(id)) throw new Error('mixin cycle detected');
-        dev.mixins = list;
-      },
-      getIdForPluginId: (pluginId) => d().plugins[pluginId]?.rootId,
-      getIdForNativeId: (pluginId, nativeId) => rt.findDevice(pluginId, nativeId)?.id,
-      reload: (pluginId) => {
-        const p = d().plugins[pluginId];
-        if (p) p.pid = 5000 + Math.floor(Math.random() * 1000);
-        rt.log(`plugins.reload(${pluginId}) — recorded${pluginId === PLUGIN_ID ? ' (would restart this plugin on a real server)' : ''}`);
-      },
-      kill: (pluginId) => {
-        rt.log(`plugins.kill(${pluginId}) — recorded`);
-      },
-      getPackageJson: (pluginId) => d().plugins[pluginId]?.packageJson,
-      getDeviceInfo: (id) => {
-        const dev = rt.devicePluginIdOrThrow(id, 'state');
-        return { mixins: dev.mixins, pluginId: dev.pluginId, storage: { ...dev.storage }, nativeId: dev.nativeId };
-      },
-      getPluginInfo: (pluginId) => {
-        const p = d().plugins[pluginId];
-        if (!p) throw typeError("Cannot read properties of undefined (reading 'worker')");
-        return {
-          pid: p.pid, clientsCount: p.clientsCount, rpcObjects: p.rpcObjects, packageJson: p.packageJson,
-          pendingResults: p.pendingResults, pendingResultCounts: p.pendingResultCounts, id: p.rootId,
-        };
-      },
-      disconnectClients: (pluginId) => { if (d().plugins[pluginId]) d().plugins[pluginId].clientsCount = 0; },
-      installNpm: async (pkg, version) => {
-        // No registry access: simulate the install (a plugin root device appears).
-        await new Promise((r) => setTimeout(r, 20));
-        if (!/^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/.test(String(pkg))) {
-          throw new Error(`Request failed with status code 404`);
-        }
-        const v = version || '1.0.0';
-        const existing = d().plugins[pkg];
-        if (existing) {
-          existing.packageJson.version = v;
-          rt.device(existing.rootId).info.version = v;
-          return;
-        }
-        const rootId = String(d().nextId++);
-        const name = pkg.replace(/^@[^/]+\//, '');
-        d().plugins[pkg] = {
-          pluginId: pkg, rootId, pid: 6000 + Number(rootId), clientsCount: 0, rpcObjects: 3, pendingResults: 0, pendingResultCounts: {},
-          packageJson: { name: pkg, version: v, scrypted: { name, type: 'API', interfaces: ['Settings'] }, keywords: ['scrypted'] },
-          latest: v, deprecated: false,
-        };
-        d().devices[rootId] = { id: rootId, pluginId: pkg, name, type: 'API', interfaces: ['Settings', 'ScryptedPlugin'], mixins: [], storage: {}, state: {}, info: { manufacturer: pkg, version: v } };
-      },
-      npmInfo: (endpoint) => {
-        const ep = String(endpoint).replace(/^\//, '');
-        if (ep.startsWith('-/v1/search')) {
-          return {
-            objects: Object.values(d().plugins).map((p) => ({ package: { name: p.pluginId, version: p.latest, description: p.packageJson.description, keywords: ['scrypted'] } })),
-            total: Object.keys(d().plugins).length,
-          };
-        }
-        const p = d().plugins[ep];
-        if (!p) throw new Error('Request failed with status code 404');
-        // npm marks deprecation per version: versions[v].deprecated holds the message.
-        const latest = { name: p.pluginId, version: p.latest, ...(p.deprecated ? { deprecated: 'This plugin is deprecated.' } : {}) };
-        return { name: p.pluginId, 'dist-tags': { latest: p.latest }, versions: { [p.packageJson.version]: { name: p.pluginId, version: p.packageJson.version }, [p.latest]: latest } };
-      },
-      updatePlugins: async () => {
-        await new Promise((r) => setTimeout(r, 20));
-        for (const p of Object.values(d().plugins)) {
-          if (p.deprecated) {
-            rt.removeDevice(p.rootId); // updatePlugins uninstalls plugins whose latest is deprecated
-            continue;
-          }
-          if (p.latest !== p.packageJson.version) {
-            p.packageJson.version = p.latest;
-            rt.device(p.rootId).info.version = p.latest;
-          }
-        }
-      },
-      clearConsole: (id) => {
-        rt.devicePluginIdOrThrow(id, 'nativeId');
-      },
-      renameDeviceId: async (id, newId) => {
-        const dev = rt.devicePluginIdOrThrow(id, 'pluginId');
-        await new Promise((r) => setTimeout(r, 50)); // the real one kills the plugin and sleeps 2 s
-        delete d().devices[id];
-        dev.id = String(newId);
-        d().devices[dev.id] = dev; // no collision check, like the real one
-        for (const p of Object.values(d().plugins)) if (p.rootId === id) p.rootId = dev.id;
-      },
-    };
-
-    const info = {
-      getVersion: () => SERVER_VERSION,
-      getScryptedEnv: () => ({ ...d().env }),
-    };
-    const serviceControl = {
-      restart: () => {
-        rt.forgetMemoryOnly();
-        rt.log('service-control.restart() — recorded; a real server would exit now');
-      },
-      update: () => {
-        rt.forgetMemoryOnly();
-        rt.log('service-control.update() — recorded; a real server would update and restart');
-      },
-      exit: () => { rt.log('service-control.exit() — recorded'); },
-      getUpdateAvailable: () => { throw new Error('update check not available'); },
-    };
-    const envControl = {
-      getDotEnv: () => {
-        if (d().dotenv === undefined || d().dotenv === null) {
-          // fs's own error shape; the RPC proxy passes on only the message (§2).
-          throw Object.assign(new Error("ENOENT: no such file or directory, open '/server/volume/.env'"), { code: 'ENOENT', errno: -2 });
-        }
-        return d().dotenv;
-      },
-      setDotEnv: (text) => { d().dotenv = String(text); },
-    };
-    const alerts = {
-      getAlerts: () => d().alerts.map((a) => ({ ...a })),
-      removeAlert: (alert) => { d().alerts = d().alerts.filter((a) => a._id !== alert?._id); },
-      clearAlerts: () => { d().alerts = []; },
-    };
-    const users = {
-      getAllUsers: () => d().users.map((u) => ({ username: u.username, admin: !u.aclId })),
-      addUser: (username, password, aclId) => rt.addUser(username, password, aclId),
-      addUserInternal: (username, password, aclId) => {
-        rt.addUser(username, password, aclId);
-        const u = rt.findUser(username);
-        const salt = randomBytes(8).toString('hex');
-        return { _id: username, username, aclId, salt, passwordHash: createHash('sha256').update(salt + password).digest('hex'), token: u.token, passwordDate: Date.now() };
-      },
-      removeUser: (username) => rt.removeUser(username),
-      removeAllUsers: () => { d().users = []; },
-    };
-    const addresses = {
-      getLocalAddresses: (_raw) => (d().localAddresses ? [...d().localAddresses] : undefined),
-      setLocalAddresses: (list) => { d().localAddresses = list ? [...list] : undefined; },
-      getExternalAddresses: (id) => d().externalAddresses[id],
-      setExternalAddresses: (id, list) => { d().externalAddresses[id] = list ? [...list] : []; },
-    };
-    const cors = {
-      getCORS: (id) => d().cors[id] || [],
-      setCORS: (id, origins) => { d().cors[id] = origins ? [...origins] : []; },
-    };
-    const backup = {
-      createBackup: () => {
-        const zip = new AdmZip();
-        const db = {
-          users: d().users.map((u) => ({ _id: u.username, aclId: u.aclId, token: u.token, salt: 'salt', passwordHash: createHash('sha256').update('salt' + u.password).digest('hex') })),
-          plugins: Object.values(d().plugins).map((p) => ({ _id: p.pluginId, packageJson: p.packageJson })),
-          devices: Object.values(d().devices).map((x) => ({ _id: x.id, pluginId: x.pluginId, nativeId: x.nativeId, storage: x.storage })),
-          alerts: d().alerts,
-        };
-        zip.addFile('scrypted.db/backup.json', Buffer.from(JSON.stringify(db)));
-        zip.addFile('scrypted.db/CURRENT', Buffer.from('MANIFEST-000001\n'));
-        return zip.toBuffer();
-      },
-      restore: (buffer) => {
-        const buf = Buffer.from(buffer || []);
-        let ok = false;
-        try { ok = new AdmZip(buf).test(); } catch { ok = false; }
-        if (!ok) throw new Error('Invalid or unsupported zip format. No END header found');
-        const entry = { bytes: buf.length, sha256: createHash('sha256').update(buf).digest('hex'), at: rt.clock.now(), realAt: Date.now() };
-        d().restoredBackups.push(entry);
-        rt.forgetMemoryOnly(); // restore ends with a server restart
-        rt.log(`backup.restore(${buf.length} bytes) — recorded; a real server would kill every plugin, replace its database and restart`);
-      },
-    };
-    const clusterFork = {
-      getClusterWorkers: () => ({ ...d().clusterWorkers }),
-    };
-    return {
-      plugins, info, 'service-control': serviceControl, 'env-control': envControl, alerts, users, addresses, cors, backup,
-      'cluster-fork': clusterFork,
-    };
+  // ------------------------------------------------------------------ what the plugin is given
+  /** The `os` module the plugin sees: the demo machine's network interfaces. */
+  osModule() {
+    return { networkInterfaces: () => JSON.parse(JSON.stringify(this.data.networkInterfaces)) };
   }
 
-  // ------------------------------------------------------------------ what the plugin is given
   /** The injected parameters of the evaluated plugin (§7), plus the storage it uses. */
   pluginParams() {
     const rt = this;
-    const comps = this.components();
     const proxies = {};
-    for (const [name, target] of Object.entries(comps)) {
+    for (const [name, target] of Object.entries(components(this))) {
       proxies[name] = rpcProxy(target, name, (m, a) => rt.record(`${name}.${m}`, a));
     }
-    const loggerRoot = () => rt.loggerProxy('/', 'Scrypted Server');
+    const server = () => rt.data.server;
 
-    const devicesProxy = (id) => {
+    const deviceProxy = (id) => {
       const dev = rt.device(id);
       if (!dev) return undefined;
-      const methods = rt.deviceMethods(dev);
       const target = {
         id: dev.id, nativeId: dev.nativeId, pluginId: dev.pluginId, providerId: dev.providerId,
-        interfaces: rt.deviceStateEntry(dev).interfaces.value, mixins: dev.mixins, name: dev.name, type: dev.type, room: dev.room, info: dev.info,
-        ...Object.fromEntries(Object.entries(dev.state)),
-        ...methods,
+        interfaces: dev.interfaces, mixins: dev.mixins, name: dev.name, type: dev.type, room: dev.room, info: dev.info,
+        ...dev.state,
+        ...rt.deviceMethods(dev),
       };
-      return rpcProxy(target, `device ${id}`, (m, a) => rt.record(`device.${m}`, a, { target: id }));
+      // plugin-device.ts:382: a method no interface of the device has.
+      return rpcProxy(target, `device ${id}`, (m, a) => rt.record(`device.${m}`, a, { target: id }), { missing: (m) => `${m} not implemented` });
     };
 
-    const systemManagerTarget = {
-      getComponent: (name) => {
-        if (name === 'logger') return loggerRoot();
-        if (name === 'SCRYPTED_INSECURE_PORT') return rt.port;
-        if (name === 'SCRYPTED_SECURE_PORT') return 10443;
-        if (name === 'SCRYPTED_IP_ADDRESS') return '127.0.0.1';
+    // systemManager is a local object in a real plugin (getSystemState is a local mirror, and
+    // getDeviceById answers from it), but its calls to the server return Promises and its
+    // errors cross the RPC.
+    const systemManager = {
+      getComponent: async (name) => {
+        if (name === 'logger') return rt.loggerProxy('', 'Scrypted');
+        if (name === 'SCRYPTED_INSECURE_PORT') return server().insecurePort;
+        if (name === 'SCRYPTED_SECURE_PORT') return server().securePort;
+        if (name === 'SCRYPTED_IP_ADDRESS') return server().ipAddress;
         return proxies[name];
       },
-      getSystemState: () => rt.systemState(),
-      getDeviceById: (idOrPluginId, nativeId) => {
-        if (nativeId !== undefined) return devicesProxy(rt.findDevice(idOrPluginId, nativeId)?.id);
-        return devicesProxy(idOrPluginId);
-      },
-      getDeviceByName: (name) => devicesProxy(Object.values(rt.data.devices).find((x) => x.name === name)?.id),
-      removeDevice: (id) => rt.removeDevice(id),
-      listen: () => ({ removeListener() {} }),
-      listenDevice: () => ({ removeListener() {} }),
-    };
-    // systemManager is a local object in a real plugin (getSystemState is a local mirror),
-    // but its methods still return Promises where the real ones do.
-    const systemManager = {
-      getComponent: async (name) => systemManagerTarget.getComponent(name),
       getSystemState: () => {
         rt.record('systemManager.getSystemState', []);
-        return JSON.parse(JSON.stringify(systemManagerTarget.getSystemState()));
+        return JSON.parse(JSON.stringify(rt.systemState()));
       },
       getDeviceById: (a, b) => {
         rt.record('systemManager.getDeviceById', b === undefined ? [a] : [a, b]);
-        return systemManagerTarget.getDeviceById(a, b);
+        if (b !== undefined) return deviceProxy(rt.findDevice(a, b)?.id);
+        return deviceProxy(a);
       },
-      getDeviceByName: (n) => systemManagerTarget.getDeviceByName(n),
+      getDeviceByName: (name) => deviceProxy(Object.values(rt.data.devices).find((x) => x.name === name)?.id),
       removeDevice: async (id) => {
         rt.record('systemManager.removeDevice', [id]);
         await new Promise((r) => setImmediate(r));
-        return systemManagerTarget.removeDevice(id);
+        try {
+          rt.removeDevice(id);
+        } catch (e) {
+          throw withRoute(e);
+        }
       },
-      listen: systemManagerTarget.listen,
-      listenDevice: systemManagerTarget.listenDevice,
+      listen: () => ({ removeListener() {} }),
+      listenDevice: () => ({ removeListener() {} }),
     };
 
-    const own = () => rt.device(rt.data.plugins[PLUGIN_ID]?.rootId || '3') || rt.device('3');
+    const own = () => rt.device(rt.rootId(PLUGIN_ID) || '3');
     const localStorage = {
       getItem: (k) => {
         const s = own()?.storage || {};
@@ -525,15 +333,19 @@ export class Runtime {
       requestRestart: async () => { rt.record('deviceManager.requestRestart', []); },
     };
 
+    // endpoint.ts: the local endpoint is a template literal over the IP component, so an
+    // undefined address reads "undefined" (reference §13).
+    const path = (options) => `/endpoint/${PLUGIN_ID}/${options?.public ? 'public/' : ''}`;
     const endpointManager = {
-      getPath: async (_nativeId, options) => `/endpoint/${PLUGIN_ID}/${options?.public ? 'public/' : ''}`,
+      getPath: async (_nativeId, options) => path(options),
       getLocalEndpoint: async (_nativeId, options) => {
-        const scheme = options?.insecure ? 'http' : 'https';
-        const port = options?.insecure ? rt.port : 10443;
-        return `${scheme}://127.0.0.1:${port}/endpoint/${PLUGIN_ID}/${options?.public ? 'public/' : ''}`;
+        const ip = server().ipAddress;
+        const host = ip?.includes(':') ? `[${ip}]` : ip;
+        const port = options?.insecure ? server().insecurePort : server().securePort;
+        return `${options?.insecure ? 'http' : 'https'}://${host}:${port}${path(options)}`;
       },
-      getLocalAddresses: async () => (rt.data.localAddresses ? [...rt.data.localAddresses] : undefined),
-      setLocalAddresses: async (list) => { rt.data.localAddresses = list; },
+      getLocalAddresses: async () => proxies.addresses.getLocalAddresses(),
+      setLocalAddresses: async (list) => proxies.addresses.setLocalAddresses(list),
       getCloudEndpoint: async () => { throw new Error('Scrypted Cloud is not installed.'); },
       setAccessControlAllowOrigin: async ({ origins }) => {
         rt.record('endpointManager.setAccessControlAllowOrigin', [{ origins }]);
@@ -552,21 +364,29 @@ export class Runtime {
   /** /__devhost/state */
   snapshot({ clockOffsetMs = 0 } = {}) {
     const d = this.data;
-    const own = this.device(d.plugins[PLUGIN_ID]?.rootId || '3');
+    const own = this.device(this.rootId(PLUGIN_ID) || '3');
+    const latest = (p) => d.npm[p]?.versions?.at(-1);
+    const logs = {};
+    for (const l of d.logs) logs[l.path] = (logs[l.path] || 0) + 1;
     return {
       pluginId: PLUGIN_ID,
       pluginStorage: { ...(own?.storage || {}) },
       storageWrites: this.storageWrites,
       settingsEvents: this.settingsEvents,
+      server: d.server,
       users: d.users.map((u) => ({ username: u.username, password: u.password, admin: !u.aclId, aclId: u.aclId ?? null, token: u.token })),
       devices: Object.values(d.devices).map((x) => ({
         id: x.id, name: x.name, type: x.type, pluginId: x.pluginId, nativeId: x.nativeId ?? null, providerId: x.providerId ?? null,
         interfaces: x.interfaces, mixins: x.mixins, state: x.state, storage: x.storage,
       })),
-      plugins: Object.values(d.plugins).map((p) => ({ pluginId: p.pluginId, id: p.rootId, version: p.packageJson.version, latest: p.latest, deprecated: p.deprecated, pid: p.pid })),
+      plugins: Object.entries(d.plugins).map(([pluginId, p]) => ({
+        pluginId, id: this.rootId(pluginId), version: p.packageJson.version, latest: latest(pluginId) ?? null,
+        deprecated: !!d.npm[pluginId]?.deprecated, pid: p.pid ?? null,
+      })),
       alerts: d.alerts,
-      logsCount: Object.values(d.logs).reduce((n, l) => n + l.length, 0),
-      logs: Object.fromEntries(Object.entries(d.logs).map(([p, l]) => [p, l.length])),
+      logsCount: d.logs.length,
+      logs,
+      loggers: Object.keys(d.loggers),
       env: d.env,
       dotenv: d.dotenv ?? null,
       cors: d.cors,
@@ -575,7 +395,7 @@ export class Runtime {
       clusterWorkers: d.clusterWorkers,
       restoredBackups: d.restoredBackups,
       clockOffsetMs,
-      demo: { admin: ADMIN, viewer: { ...VIEWER, aclId: '13' } },
+      demo: { admin: ADMIN, viewer: VIEWER },
     };
   }
 }
