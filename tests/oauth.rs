@@ -866,12 +866,7 @@ fn consent_post(
 #[test]
 fn authorize_https_redirect_needs_csrf_protected_consent() {
     let (p, host, store, clock) = plugin();
-    host.users.borrow_mut().push(common::FakeUser {
-        username: "admin2".into(),
-        password: "x".into(),
-        admin: true,
-        acl_id: None,
-    });
+    host.add_user("admin2", "x", None);
     let resp = send(
         &p,
         json_post(
@@ -1092,10 +1087,9 @@ fn code_is_single_use_and_a_replay_revokes_what_it_issued() {
     let r = refresh(&p, &client_id, first["refresh_token"].as_str().unwrap());
     assert_eq!(error_of(&r), "invalid_grant");
     assert!(host
-        .console
-        .borrow()
+        .console_lines()
         .iter()
-        .any(|(l, m)| *l == scrypted_mcp::host::LogLevel::Warn && m.contains("used twice")));
+        .any(|(l, m)| l == "warn" && m.contains("used twice")));
 }
 
 #[test]
@@ -1261,10 +1255,9 @@ fn refresh_reuse_outside_the_grace_window_revokes_the_family() {
     assert!(authenticate(&p, &mcp_request(HOST, r1["access_token"].as_str())).is_err());
     assert_eq!(oauth::refresh_token_count(&p.ctx), 0);
     assert!(host
-        .console
-        .borrow()
+        .console_lines()
         .iter()
-        .any(|(l, m)| *l == scrypted_mcp::host::LogLevel::Warn && m.contains("re-used")));
+        .any(|(l, m)| l == "warn" && m.contains("re-used")));
 }
 
 #[test]
@@ -1273,7 +1266,7 @@ fn refresh_rechecks_that_the_user_is_still_an_admin() {
     let t0 = flow::obtain_tokens(&p, HOST);
     for u in host.users.borrow_mut().iter_mut() {
         if u.username == "admin" {
-            u.admin = false;
+            u.acl_id = Some(common::VIEWER_ID.into());
         }
     }
     let r = refresh(&p, &t0.client_id, &t0.refresh_token);

@@ -6,7 +6,7 @@ mod common;
 #[path = "common/flow.rs"]
 mod flow;
 
-use common::{plugin, FakeHost, NOW_MS};
+use common::{plugin, FakeBridge, NOW_MS};
 use flow::{initialize_body, obtain_tokens, request, send, token_request, Tokens};
 use futures::executor::block_on;
 use scrypted_mcp::audit::{self, AuditEntry};
@@ -101,7 +101,7 @@ fn error_code(resp: &Response) -> String {
 /// A refused put: the message, and proof that nothing changed.
 fn assert_refused(
     plugin: &Plugin,
-    host: &FakeHost,
+    host: &FakeBridge,
     store: &MemStore,
     key: &str,
     value: Value,
@@ -109,7 +109,7 @@ fn assert_refused(
 ) {
     let before = store.snapshot();
     let writes = store.writes.get();
-    let changed = host.settings_changed_count.get();
+    let changed = host.settings_changed_count();
     let err = put(plugin, key, value.clone()).expect_err(&format!("{key} = {value} accepted"));
     assert!(
         err.contains(message),
@@ -122,7 +122,7 @@ fn assert_refused(
     );
     assert_eq!(store.snapshot(), before);
     assert_eq!(
-        host.settings_changed_count.get(),
+        host.settings_changed_count(),
         changed,
         "{key} = {value} signalled a change"
     );
@@ -226,13 +226,104 @@ fn tab_shows_groups_in_order_with_endpoint_urls_and_defaults() {
 #[test]
 fn endpoint_failure_is_shown_not_fatal() {
     let (plugin, host, _store, _clock) = plugin();
-    host.fail_with("localEndpoint", "endpoint manager unavailable");
+    host.fail_with("endpointPath", "endpointManager is not available");
     let settings = get(&plugin);
     assert_eq!(
         value_str(&settings, "endpoint_https"),
-        "unavailable: endpoint manager unavailable"
+        "unavailable: endpointManager is not available"
     );
     assert_eq!(find(&settings, "dcr_max_clients").value, Some(json!(100)));
+}
+
+/// Real host (issue 7): with no usable LAN address `getComponent('SCRYPTED_IP_ADDRESS')`
+/// is undefined, and Scrypted's own local endpoint reads `http://undefined:<port>/...`
+/// (this test failed so before the URL was built in Rust). The tab falls back to the host
+/// name the last request reached us by, and says why.
+#[test]
+fn without_a_lan_address_the_urls_use_the_last_request_host_never_undefined() {
+    let (plugin, host, _store, _clock) = plugin();
+    host.server.borrow_mut().ip_address = None;
+    let hint = send(&plugin, request("GET", "/", "10.20.30.40:11080"));
+    assert_eq!(hint.status, 200);
+    let settings = get(&plugin);
+    for key in ["endpoint_https", "endpoint_http"] {
+        let value = value_str(&settings, key);
+        assert!(!value.contains("undefined"), "{key}: {value}");
+        let note = find(&settings, key).description.clone().unwrap();
+        assert!(
+            note.contains("SCRYPTED_IP_ADDRESS"),
+            "{key} says why: {note}"
+        );
+        assert!(
+            note.contains("10.20.30.40"),
+            "{key} names the address used: {note}"
+        );
+        assert!(
+            note.contains("192.168.1.10:") && !note.contains("fe80"),
+            "{key} names this machine's other usable addresses: {note}"
+        );
+    }
+    assert_eq!(
+        value_str(&settings, "endpoint_http"),
+        "http://10.20.30.40:11080/endpoint/scrypted-mcp/public/mcp"
+    );
+    assert_eq!(
+        value_str(&settings, "endpoint_https"),
+        "https://10.20.30.40:10443/endpoint/scrypted-mcp/public/mcp"
+    );
+}
+
+#[test]
+fn without_a_lan_address_or_a_request_the_urls_use_this_machines_addresses() {
+    let (plugin, host, _store, _clock) = plugin();
+    host.server.borrow_mut().ip_address = None;
+    host.network_interfaces.borrow_mut().insert(
+        "tailscale0".into(),
+        vec![scrypted_mcp::host::NetworkAddress {
+            address: "fd7a:115c:a1e0::1".into(),
+            family: "IPv6".into(),
+            internal: false,
+        }],
+    );
+    let settings = get(&plugin);
+    // IPv4 first, as Scrypted orders them; loopback and link-local left out.
+    assert_eq!(
+        value_str(&settings, "endpoint_http"),
+        "http://192.168.1.10:11080/endpoint/scrypted-mcp/public/mcp"
+    );
+    let note = find(&settings, "endpoint_http")
+        .description
+        .clone()
+        .unwrap();
+    assert!(note.contains("SCRYPTED_IP_ADDRESS"), "{note}");
+    assert!(
+        note.contains("http://[fd7a:115c:a1e0::1]:11080/endpoint/scrypted-mcp/public/mcp"),
+        "{note}"
+    );
+    assert!(
+        !note.contains("127.0.0.1") && !note.contains("fe80"),
+        "{note}"
+    );
+
+    host.network_interfaces.borrow_mut().clear();
+    let settings = get(&plugin);
+    for key in ["endpoint_https", "endpoint_http"] {
+        let value = value_str(&settings, key);
+        assert!(
+            value.starts_with("unavailable: ") && !value.contains("undefined"),
+            "{key}: {value}"
+        );
+    }
+}
+
+#[test]
+fn an_ipv6_lan_address_is_bracketed() {
+    let (plugin, host, _store, _clock) = plugin();
+    host.server.borrow_mut().ip_address = Some("2001:db8::10".into());
+    assert_eq!(
+        value_str(&get(&plugin), "endpoint_https"),
+        "https://[2001:db8::10]:10443/endpoint/scrypted-mcp/public/mcp"
+    );
 }
 
 #[test]
@@ -260,7 +351,7 @@ fn opening_the_tab_writes_nothing() {
     get(&plugin);
     get(&plugin);
     assert_eq!(store.writes.get(), writes);
-    assert_eq!(host.settings_changed_count.get(), 0);
+    assert_eq!(host.settings_changed_count(), 0);
 }
 
 // ---- putSetting: valid values
@@ -299,8 +390,8 @@ fn each_setting_accepts_integers_and_numeric_strings_and_applies_at_once() {
             "{key} shown"
         );
         assert_eq!(
-            host.settings_changed_count.get(),
-            i as u32 + 1,
+            host.settings_changed_count(),
+            i + 1,
             "the UI is told to re-fetch"
         );
     }
@@ -596,7 +687,7 @@ fn revoke_all_ends_every_token_and_a_new_flow_works() {
     );
 
     put(&plugin, "revoke_all", Value::Null).unwrap();
-    assert_eq!(host.settings_changed_count.get(), 1);
+    assert_eq!(host.settings_changed_count(), 1);
 
     for t in [&a, &b] {
         let err = token_works(&plugin, &t.access_token).expect_err("access token revoked");
@@ -644,7 +735,7 @@ fn revoke_client_ends_only_that_clients_tokens() {
     assert_eq!(sessions_shown(&plugin), json!(2));
 
     put(&plugin, &key, Value::Bool(true)).unwrap();
-    assert_eq!(host.settings_changed_count.get(), 1);
+    assert_eq!(host.settings_changed_count(), 1);
 
     let err = token_works(&plugin, &gone.access_token).expect_err("revoked");
     assert_eq!(err.status, 401);

@@ -8,7 +8,6 @@ mod flow;
 use common::*;
 use futures::executor::block_on;
 use scrypted_mcp::crypto;
-use scrypted_mcp::host::Deferred;
 use scrypted_mcp::store::Store;
 use scrypted_mcp::tools::{catalogue, Caller, Elicited, ToolContext, ToolError, ToolOutput};
 use serde_json::{json, Map, Value};
@@ -18,7 +17,7 @@ use std::rc::Rc;
 
 struct H {
     plugin: scrypted_mcp::Plugin,
-    host: Rc<FakeHost>,
+    host: Rc<FakeBridge>,
     store: Rc<scrypted_mcp::store::MemStore>,
     clock: Rc<scrypted_mcp::clock::FixedClock>,
     peer: Rc<FakePeer>,
@@ -383,7 +382,7 @@ fn list_plugins_lists_only_scrypted_plugin_devices_with_versions() {
     assert_eq!(hue["id"], HUE_ID);
     assert_eq!(hue["name"], "Hue");
     // Every one of the 14 devices has a pluginId, but only 6 are plugins.
-    assert!(h.host.state.borrow().len() > 6);
+    assert!(h.host.devices.borrow().len() > 6);
     assert_eq!(h.host.calls_of("packageJson").len(), 6);
 }
 
@@ -440,7 +439,7 @@ fn reload_plugin_reloads_another_plugin_now() {
         [json!({"pluginId": "@scrypted/hue"})]
     );
     assert_ne!(h.host.plugins.borrow()["@scrypted/hue"].pid, Some(4004));
-    assert!(h.host.deferred.borrow().is_empty());
+    assert!(h.host.deferred().is_empty());
 }
 
 #[test]
@@ -450,12 +449,11 @@ fn reload_plugin_of_itself_answers_first_and_defers() {
     assert_eq!(out["status"], "scheduled");
     assert!(!h.host.called("reloadPlugin"));
     assert_eq!(
-        *h.host.deferred.borrow(),
-        [(
+        h.host.deferred(),
+        [deferred_call(
             1500,
-            Deferred::ReloadPlugin {
-                plugin_id: SELF_PLUGIN.into()
-            }
+            "reloadPlugin",
+            json!({"pluginId": SELF_PLUGIN})
         )]
     );
 }
@@ -469,7 +467,7 @@ fn reload_plugin_unknown_is_not_found() {
         "No installed plugin",
     );
     assert!(h.mutations().is_empty());
-    assert!(h.host.deferred.borrow().is_empty());
+    assert!(h.host.deferred().is_empty());
 }
 
 #[test]
@@ -509,7 +507,7 @@ fn install_plugin_new_package_reports_what_changed() {
     assert_eq!(h.host.prop(&id, "pluginId"), Some(json!("@scrypted/ring")));
     assert_eq!(
         h.host.calls_of("installNpm"),
-        [json!({"pkg": "@scrypted/ring", "version": null})]
+        [json!({"package": "@scrypted/ring", "version": null})]
     );
     assert!(h.host.called("idForPluginId"));
 }
@@ -558,7 +556,7 @@ fn update_plugins_reports_updates_and_removed_deprecated_plugins() {
         "checked this plugin's npm state first"
     );
     assert_eq!(h.host.calls_of("updatePlugins").len(), 1);
-    assert!(h.host.deferred.borrow().is_empty());
+    assert!(h.host.deferred().is_empty());
     let updated = names(&out, "updated", "plugin_id");
     assert_eq!(
         updated,
@@ -579,7 +577,7 @@ fn assert_update_scheduled(h: &H) {
         .plugins
         .borrow()
         .values()
-        .map(|p| p.version.clone())
+        .map(|p| p.version())
         .collect();
     let out = h.ok("update_plugins", json!({}));
     assert_eq!(out["status"], "scheduled");
@@ -588,13 +586,16 @@ fn assert_update_scheduled(h: &H) {
         !h.host.called("updatePlugins"),
         "nothing updated before the answer"
     );
-    assert_eq!(*h.host.deferred.borrow(), [(1500, Deferred::UpdatePlugins)]);
+    assert_eq!(
+        h.host.deferred(),
+        [deferred_call(1500, "updatePlugins", json!({}))]
+    );
     let versions_after: Vec<String> = h
         .host
         .plugins
         .borrow()
         .values()
-        .map(|p| p.version.clone())
+        .map(|p| p.version())
         .collect();
     assert_eq!(versions_before, versions_after);
 }
@@ -603,11 +604,12 @@ fn assert_update_scheduled(h: &H) {
 fn update_plugins_answers_first_when_this_plugin_has_an_update() {
     let h = H::new();
     h.host
-        .registry
+        .npm
         .borrow_mut()
         .get_mut(SELF_PLUGIN)
         .unwrap()
-        .latest = "0.2.0".into();
+        .versions
+        .push("0.2.0".into());
     assert_update_scheduled(&h);
 }
 
@@ -615,11 +617,11 @@ fn update_plugins_answers_first_when_this_plugin_has_an_update() {
 fn update_plugins_answers_first_when_this_plugin_is_deprecated_on_npm() {
     let h = H::new();
     h.host
-        .registry
+        .npm
         .borrow_mut()
         .get_mut(SELF_PLUGIN)
         .unwrap()
-        .deprecated = true;
+        .deprecated = Some("no longer maintained".into());
     assert_update_scheduled(&h);
 }
 
@@ -677,8 +679,8 @@ fn rename_device_id_renames() {
     let h = H::new();
     let out = h.ok("rename_device_id", json!({"id": DOOR_ID, "new_id": "150"}));
     assert_eq!(out["plugin_id"], "@scrypted/zwave");
-    assert!(h.host.state.borrow().contains_key("150"));
-    assert!(!h.host.state.borrow().contains_key(DOOR_ID));
+    assert!(h.host.devices.borrow().contains_key("150"));
+    assert!(!h.host.devices.borrow().contains_key(DOOR_ID));
 }
 
 #[test]
@@ -777,6 +779,18 @@ fn get_storage_refuses_own_plugin_and_unknown_ids() {
     h.host
         .add_device("50", SELF_PLUGIN, "helper", "MCP helper device");
     for id in [SELF_ID, "50"] {
+        h.host
+            .devices
+            .borrow_mut()
+            .get_mut(id)
+            .unwrap()
+            .storage
+            .insert(
+                "oauth.signing_jwk".into(),
+                "{\"kty\":\"EC\",\"d\":\"SELF-SECRET-SIGNING-KEY\"}".into(),
+            );
+    }
+    for id in [SELF_ID, "50"] {
         let msg = h.failed("get_storage", json!({"id": id, "reveal_secrets": true}));
         assert!(
             msg.contains("Refused") && !msg.contains("SELF-SECRET"),
@@ -793,11 +807,12 @@ fn get_storage_uses_the_hosts_own_root_id_too() {
     // The system state does not show our root device, but getIdForPluginId does.
     let h = H::new();
     h.host
-        .state
+        .devices
         .borrow_mut()
         .get_mut(SELF_ID)
         .unwrap()
-        .remove("interfaces");
+        .interfaces
+        .clear();
     h.fails_saying("get_storage", json!({"id": SELF_ID}), "Refused");
     assert!(h.host.called("idForPluginId"));
     assert!(!h.host.called("getStorage"));
@@ -811,7 +826,7 @@ fn set_storage_round_trip_keeps_redacted_secrets() {
     let out = h.ok("set_storage", json!({"id": CAMERA_ID, "storage": storage}));
     assert_eq!(out["kept_secret_keys"], json!(["password"]));
     assert_eq!(out["changed"], json!(["ip"]));
-    let stored = h.host.storage.borrow()[CAMERA_ID].clone();
+    let stored = h.host.devices.borrow()[CAMERA_ID].storage.clone();
     assert_eq!(stored["password"], "camera-PASSWORD-xyz");
     assert_eq!(stored["ip"], "192.168.1.41");
     assert_eq!(stored["username"], "admin");
@@ -825,10 +840,11 @@ fn get_storage_caps_its_output_and_a_round_trip_keeps_what_it_left_out() {
     let h = H::new();
     let big = "x".repeat(50_000);
     h.host
-        .storage
+        .devices
         .borrow_mut()
         .get_mut(LOCK_ID)
         .unwrap()
+        .storage
         .extend([
             ("snapshot_a".to_string(), big.clone()),
             ("snapshot_b".to_string(), big.clone()),
@@ -852,7 +868,7 @@ fn get_storage_caps_its_output_and_a_round_trip_keeps_what_it_left_out() {
     storage["nodeId"] = json!("6");
     let written = h.ok("set_storage", json!({"id": LOCK_ID, "storage": storage}));
     assert_eq!(written["changed"], json!(["nodeId"]));
-    let stored = h.host.storage.borrow()[LOCK_ID].clone();
+    let stored = h.host.devices.borrow()[LOCK_ID].storage.clone();
     assert_eq!(stored["snapshot_a"], big);
     assert_eq!(stored["snapshot_b"], big);
     assert_eq!(stored["nodeId"], "6");
@@ -863,12 +879,12 @@ fn set_storage_replaces_by_default_and_merges_when_asked() {
     let h = H::new();
     let out = h.ok("set_storage", json!({"id": LOCK_ID, "storage": {"a": "1"}}));
     assert_eq!(out["removed"], json!(["nodeId"]));
-    assert_eq!(h.host.storage.borrow()[LOCK_ID].len(), 1);
+    assert_eq!(h.host.devices.borrow()[LOCK_ID].storage.len(), 1);
     h.ok(
         "set_storage",
         json!({"id": LOCK_ID, "storage": {"b": "2"}, "merge": true}),
     );
-    let s = h.host.storage.borrow()[LOCK_ID].clone();
+    let s = h.host.devices.borrow()[LOCK_ID].storage.clone();
     assert_eq!((s["a"].as_str(), s["b"].as_str()), ("1", "2"));
 }
 
@@ -894,7 +910,7 @@ fn set_storage_refusals_write_nothing() {
         "No device",
     );
     assert!(!h.host.called("setStorage"));
-    assert_eq!(h.host.storage.borrow()[CAMERA_ID].len(), 3);
+    assert_eq!(h.host.devices.borrow()[CAMERA_ID].storage.len(), 3);
 }
 
 #[test]
@@ -948,7 +964,7 @@ fn disconnect_clients_disconnects() {
 fn clear_console_clears_and_unknown_is_not_found() {
     let h = H::new();
     h.ok("clear_console", json!({"id": CAMERA_ID}));
-    assert!(h.host.consoles.borrow()[CAMERA_ID].is_empty());
+    assert!(h.host.devices.borrow()[CAMERA_ID].console.is_empty());
     let msg = h.failed("clear_console", json!({"id": "999"}));
     assert!(msg.contains("No device") && !msg.contains("TypeError"));
     assert_eq!(h.host.calls_of("clearConsole").len(), 1);
@@ -970,7 +986,7 @@ fn list_devices_filters() {
     );
     let page = h.ok("list_devices", json!({"limit": 3}));
     assert_eq!(page["truncated"], true);
-    assert_eq!(page["total"], h.host.state.borrow().len());
+    assert_eq!(page["total"], h.host.devices.borrow().len());
     assert!(page["next"].as_str().unwrap().contains("offset 3"));
 }
 
@@ -1033,7 +1049,7 @@ fn call_device_method_calls_interface_methods() {
         "call_device_method",
         json!({"id": LIGHT_ID, "method": "setBrightness", "args": [25]}),
     );
-    assert_eq!(h.host.prop(LIGHT_ID, "brightness"), Some(json!(25.0)));
+    assert_eq!(h.host.prop(LIGHT_ID, "brightness"), Some(json!(25)));
     h.ok(
         "call_device_method",
         json!({"id": LOCK_ID, "method": "unlock"}),
@@ -1145,7 +1161,7 @@ fn get_logs_filters_before_returning() {
     assert!(h
         .host
         .calls_of("logs")
-        .contains(&json!({"deviceId": CAMERA_ID})));
+        .contains(&json!({"path": ["device", CAMERA_ID]})));
 
     let out = h.ok("get_logs", json!({"limit": 2}));
     assert_eq!(out["entries"].as_array().unwrap().len(), 2);
@@ -1182,7 +1198,7 @@ fn clear_logs_clears_everything_including_alerts() {
     assert_eq!(out["alerts_removed"], 2);
     assert!(h.host.logs.borrow().is_empty());
     assert!(h.host.alerts.borrow().is_empty());
-    assert_eq!(h.host.calls_of("clearLogs"), [json!({"deviceId": null})]);
+    assert_eq!(h.host.calls_of("clearLogs"), [json!({"path": []})]);
 }
 
 #[test]
@@ -1193,6 +1209,10 @@ fn clear_logs_of_one_device_clears_only_its_log_and_alerts() {
     assert_eq!(out["alerts_removed"], 1);
     assert_eq!(h.host.logs.borrow().len(), 9);
     assert_eq!(h.host.alerts.borrow()[0].id, "alert-2");
+    assert_eq!(
+        h.host.calls_of("clearLogs"),
+        [json!({"path": ["device", LOCK_ID]})]
+    );
 }
 
 #[test]
@@ -1218,7 +1238,7 @@ fn remove_alert_removes_one() {
     let h = H::new();
     let out = h.ok("remove_alert", json!({"id": "alert-1"}));
     assert_eq!(out["remaining"], 1);
-    assert_eq!(h.host.calls_of("removeAlert"), [json!({"_id": "alert-1"})]);
+    assert_eq!(h.host.calls_of("removeAlert"), [json!({"id": "alert-1"})]);
     h.fails_saying("remove_alert", json!({"id": "alert-9"}), "No alert");
     assert_eq!(h.host.calls_of("removeAlert").len(), 1);
 }
@@ -1282,11 +1302,14 @@ fn restart_server_answers_first_and_defers() {
     let h = H::new();
     let out = h.ok("restart_server", json!({}));
     assert_eq!(out["status"], "scheduled");
-    assert_eq!(*h.host.deferred.borrow(), [(1500, Deferred::RestartServer)]);
-    assert_eq!(h.mutations(), ["defer"]);
+    assert_eq!(
+        h.host.deferred(),
+        [deferred_call(1500, "restartServer", json!({}))]
+    );
+    assert_eq!(h.mutations(), ["defer restartServer"]);
     let h = H::new();
     h.invalid("restart_server", json!({"now": true}));
-    assert!(h.host.deferred.borrow().is_empty());
+    assert!(h.host.deferred().is_empty());
 }
 
 #[test]
@@ -1294,10 +1317,13 @@ fn update_server_answers_first_and_defers() {
     let h = H::new();
     let out = h.ok("update_server", json!({}));
     assert!(out["message"].as_str().unwrap().contains("webhook"));
-    assert_eq!(*h.host.deferred.borrow(), [(1500, Deferred::UpdateServer)]);
+    assert_eq!(
+        h.host.deferred(),
+        [deferred_call(1500, "updateServer", json!({}))]
+    );
     let h = H::new();
     h.reports_host_error("scryptedEnv", "update_server", json!({}));
-    assert!(h.host.deferred.borrow().is_empty());
+    assert!(h.host.deferred().is_empty());
 }
 
 #[test]
@@ -1406,17 +1432,12 @@ fn user_entry(h: &H, name: &str) -> Option<(bool, Option<String>)> {
         .borrow()
         .iter()
         .find(|u| u.username == name)
-        .map(|u| (u.admin, u.acl_id.clone()))
+        .map(|u| (u.acl_id.is_none(), u.acl_id.clone()))
 }
 
 /// A second admin, "ops", so that "admin" is neither the caller nor the last admin.
 fn add_ops_admin(h: &H) {
-    h.host.users.borrow_mut().push(FakeUser {
-        username: "ops".into(),
-        password: "ops-password".into(),
-        admin: true,
-        acl_id: None,
-    });
+    h.host.add_user("ops", "ops-password", None);
 }
 
 /// `name` went through the raw users component, not a device removal.
@@ -1495,11 +1516,11 @@ fn add_user_without_core_adds_admins_raw_and_refuses_restricted_users() {
     let h = H::new();
     let provider = h.host.find_device("@scrypted/core", "users").unwrap();
     h.host
-        .state
+        .devices
         .borrow_mut()
         .get_mut(&provider)
         .unwrap()
-        .insert("interfaces".into(), json!({"value": ["ScryptedUser"]}));
+        .interfaces = vec!["ScryptedUser".into()];
     h.fails_saying(
         "add_user",
         json!({"username": "guest", "password": "guest-pass", "admin": false}),
@@ -1555,7 +1576,7 @@ fn remove_user_with_core_removes_the_users_device() {
     );
     assert_eq!(h.host.calls_of("removeDevice"), [json!({"id": "20"})]);
     assert!(!h.host.called("removeUser"), "no raw users.removeUser");
-    assert!(!h.host.state.borrow().contains_key("20"));
+    assert!(!h.host.devices.borrow().contains_key("20"));
     assert!(user_entry(&h, "viewer").is_none());
 }
 
@@ -1598,7 +1619,7 @@ fn remove_user_host_failures_are_reported_and_change_nothing() {
     let h = H::new();
     h.reports_host_error("removeDevice", "remove_user", json!({"username": "viewer"}));
     assert!(user_entry(&h, "viewer").is_some());
-    assert!(h.host.state.borrow().contains_key("20"));
+    assert!(h.host.devices.borrow().contains_key("20"));
     let h = H::new();
     h.host.remove_core_users_provider();
     h.reports_host_error("removeUser", "remove_user", json!({"username": "viewer"}));
@@ -1659,8 +1680,13 @@ fn local_addresses_get_and_set() {
         json!({"addresses": ["192.168.1.10", "eth0", "fe80::1"]}),
     );
     assert_eq!(out["before"], Value::Null);
-    assert_eq!(out["after"], json!(["192.168.1.10", "eth0", "fe80::1"]));
-    assert_eq!(h.host.local_addresses.borrow().as_ref().unwrap().len(), 3);
+    assert_eq!(
+        h.host.calls_of("setLocalAddresses"),
+        [json!({"addresses": ["192.168.1.10", "eth0", "fe80::1"]})]
+    );
+    // What Scrypted then answers: eth0 resolved to its (not link-local) address, and the
+    // address this machine does not have dropped (addresses.ts getLocalAddresses).
+    assert_eq!(out["after"], json!(["192.168.1.10", "192.168.1.10"]));
     assert_eq!(h.ok("get_local_addresses", json!({}))["configured"], true);
 }
 
@@ -1869,11 +1895,7 @@ fn stage(h: &H, chunk: &str, count: usize, total: usize) -> String {
 }
 
 fn nothing_restored(h: &H) {
-    assert!(
-        h.host.deferred.borrow().is_empty(),
-        "a restore was scheduled"
-    );
-    assert!(!h.host.called("defer"));
+    assert!(h.host.deferred().is_empty(), "a restore was scheduled");
 }
 
 #[test]
@@ -1884,12 +1906,11 @@ fn restore_accepted_schedules_the_restore_after_the_answer() {
     assert_eq!(out["status"], "scheduled");
     assert_eq!(out["delay_ms"], 1500);
     assert_eq!(
-        *h.host.deferred.borrow(),
-        [(
+        h.host.deferred(),
+        [deferred_call(
             1500,
-            Deferred::RestoreBackup {
-                data: crypto::b64(&data)
-            }
+            "restoreBackup",
+            json!({"data": crypto::b64(&data)})
         )]
     );
     let asked = h.peer.asked.borrow();
@@ -1933,12 +1954,11 @@ fn restore_in_chunks_stages_then_restores() {
     );
     assert_eq!(out["status"], "scheduled");
     assert_eq!(
-        *h.host.deferred.borrow(),
-        [(
+        h.host.deferred(),
+        [deferred_call(
             1500,
-            Deferred::RestoreBackup {
-                data: crypto::b64(&data)
-            }
+            "restoreBackup",
+            json!({"data": crypto::b64(&data)})
         )]
     );
 }

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_ZIP, startDevHost } from '../../js-shim/dev/devhost.mjs';
+import { VIEWER } from '../../js-shim/dev/demo.mjs';
 import { Runtime } from '../../js-shim/dev/runtime.mjs';
 import { createHost } from '../../js-shim/host.js';
 import { startDevHost as startRealPlugin, waitFor } from './helpers/devhost.mjs';
@@ -16,6 +17,8 @@ import { initialize, mcpRequest, parseSse } from './helpers/mcp.mjs';
 import { login, obtainTokens } from './helpers/oauth.mjs';
 import { createHash } from 'node:crypto';
 
+/** A demo device id (js-shim/dev/demo.json): the Kitchen Light. */
+const LIGHT = '10';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scrypted-mcp-devhost-test-'));
 const ECHO = `
 class Echo {
@@ -108,7 +111,7 @@ describe('§6.6 username / aclId', () => {
     const { cookie } = await loginCookie('viewer', 'viewer-password');
     const { json } = await echo(pub(), { headers: { cookie } });
     assert.equal(json.req.username, 'viewer');
-    assert.equal(json.req.aclId, '13');
+    assert.equal(json.req.aclId, VIEWER.aclId);
   });
   test('private route: 401 without login and the plugin is not called; with a cookie it is', async () => {
     const before = calls;
@@ -174,165 +177,73 @@ describe('responses', () => {
   });
 });
 
-describe('host.js over the simulated components (§3, §10)', () => {
-  const rt = new Runtime({ port: 11080, log: () => {} });
-  const h = createHost(rt.pluginParams(), { console: { log() {}, error() {} } });
-  test('every answer is a Promise of plain data; unknown ids keep the host quirks, errors carry only a message', async () => {
-    const info = await h.call('pluginInfo', { pluginId: '@scrypted/core' });
-    assert.equal(info.packageJson.name, '@scrypted/core');
-    await assert.rejects(h.call('pluginInfo', { pluginId: 'nope' }), (e) => e.constructor === Error && /Cannot read properties of undefined/.test(e.message));
-    assert.deepEqual(await h.call('getStorage', { id: 'nope' }), {});
-    await assert.rejects(h.call('setStorage', { id: 'nope', storage: {} }), /Cannot set properties/);
-    assert.equal(await h.call('killPlugin', { pluginId: 'nope' }), null);
-    assert.equal(await h.call('installNpm', { package: '@scrypted/example', version: null }), null);
-    assert.equal(await h.call('idForPluginId', { pluginId: '@scrypted/example' }), '15');
-    assert.equal(await h.call('idForPluginId', { pluginId: 'nope' }), null);
-  });
-  test('logs per device; clearLogs also deletes that path\'s alerts', async () => {
-    const logs = await h.call('logs', { deviceId: '8' });
-    assert.ok(logs.length >= 2 && logs.every((l) => l.path === '/device/8'));
-    assert.ok((await h.call('alerts', {})).some((a) => a.path === '/device/8'));
-    await h.call('clearLogs', { deviceId: '8' });
-    assert.equal((await h.call('logs', { deviceId: '8' })).length, 0);
-    assert.ok(!(await h.call('alerts', {})).some((a) => a.path === '/device/8'));
-    assert.ok(rt.calls.some((c) => c.method === 'logger.clear' && c.target === '/device/8'));
-  });
-  test("users: core's users DeviceCreator and user:<name> devices are reachable through the plain entries", async () => {
-    // What src/tools/users.rs does with core: find the provider, createDevice through callDeviceMethod.
-    const provider = await h.call('idForNativeId', { pluginId: '@scrypted/core', nativeId: 'users' });
-    assert.equal(provider, '2');
-    assert.ok((await h.call('systemState', {}))[provider].interfaces.value.includes('DeviceCreator'));
-    const created = await h.call('callDeviceMethod', { id: provider, method: 'createDevice', args: [{ username: 'guest', password: 'pw', admin: false }] });
-    const d = rt.findDevice('@scrypted/core', 'user:guest');
-    assert.ok(d);
-    assert.equal(created, d.id);
-    assert.equal(await h.call('idForNativeId', { pluginId: '@scrypted/core', nativeId: 'user:guest' }), d.id);
-    assert.equal(rt.findUser('guest').aclId, d.id, "a restricted user's aclId is its core device id");
-    assert.ok((await h.call('users', {})).some((u) => u.username === 'guest' && u.admin === false));
-    // Removing the device: core's releaseDevice → users.removeUser.
-    await h.call('removeDevice', { id: d.id });
-    assert.equal(rt.findUser('guest'), undefined);
-    assert.equal(rt.findDevice('@scrypted/core', 'user:guest'), undefined);
-    assert.equal(await h.call('idForNativeId', { pluginId: '@scrypted/core', nativeId: 'user:guest' }), null);
-    assert.ok(rt.calls.some((c) => c.method === 'systemManager.removeDevice'));
-    // An admin through core: a device too, and no aclId.
-    await h.call('callDeviceMethod', { id: provider, method: 'createDevice', args: [{ username: 'boss', password: 'pw', admin: true }] });
-    assert.ok(rt.findDevice('@scrypted/core', 'user:boss'));
-    assert.equal(rt.findUser('boss').aclId, undefined);
-  });
-  test('users: addUser / removeUser are the raw component, with no core logic', async () => {
-    const before = Object.keys(rt.data.devices).length;
-    await h.call('addUser', { username: 'raw-admin', password: 'pw', aclId: null });
-    assert.equal(rt.findUser('raw-admin').aclId, undefined);
-    await h.call('addUser', { username: 'raw-user', password: 'pw', aclId: '13' });
-    assert.equal(rt.findUser('raw-user').aclId, '13');
-    assert.equal(Object.keys(rt.data.devices).length, before, 'no core device created');
-    assert.ok(rt.calls.some((c) => c.method === 'users.addUser' && c.args[0] === 'raw-user' && c.args[2] === '13'));
-    await h.call('removeUser', { username: 'raw-admin' });
-    await h.call('removeUser', { username: 'raw-user' });
-    assert.equal(rt.findUser('raw-admin'), undefined);
-    assert.equal(rt.findUser('raw-user'), undefined);
-    assert.ok(rt.calls.some((c) => c.method === 'users.removeUser' && c.args[0] === 'raw-user'));
-  });
-  test('createBackup → base64 of a zip; deferred restoreBackup runs through backup.restore', async () => {
+// What each host.js entry answers over the simulated components is pinned by the shared
+// host-behaviour cases (tests/host-cases.json, run here by host-cases.test.mjs and against the
+// Rust fake by tests/host_cases.rs). These tests cover what those cannot: the notices, the
+// storage and clock members, and the RPC proxy itself.
+describe('host.js notices, storage and clock over the simulated globals', () => {
+  const rt = new Runtime({ log: () => {} });
+  const lines = [];
+  const quiet = { log: (m) => lines.push(['log', m]), warn: (m) => lines.push(['warn', m]), error: (m) => lines.push(['error', m]) };
+  const h = createHost(rt.pluginParams(), { console: quiet, os: rt.osModule(), nativeId: undefined });
+  test('defer runs the named entry from a timer, after the call returned; a failing one is logged', async () => {
     const b64 = await h.call('createBackup', {});
-    assert.ok(new AdmZip(Buffer.from(b64, 'base64')).getEntries().length > 0);
-    h.defer(10, { action: 'restoreBackup', data: b64 });
-    h.defer(10, { action: 'restartServer' });
+    assert.ok(new AdmZip(Buffer.from(b64, 'base64')).getEntries().length > 0, 'createBackup is a real zip');
+    h.notify('defer', { delayMs: 10, method: 'restoreBackup', args: { data: b64 } });
+    h.notify('defer', { delayMs: 10, method: 'restartServer', args: {} });
+    h.notify('defer', { delayMs: 10, method: 'reloadPlugin', args: { pluginId: '@scrypted/nope' } });
+    assert.equal(rt.data.restoredBackups.length, 0, 'nothing ran yet');
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(rt.data.restoredBackups.length, 1);
     assert.ok(rt.calls.some((c) => c.method === 'service-control.restart'));
+    assert.ok(lines.some(([l, m]) => l === 'error' && /deferred reloadPlugin failed: Cannot read properties of undefined/.test(m)));
   });
-  test('callDeviceMethod changes device state; dotEnv and env', async () => {
-    await h.call('callDeviceMethod', { id: '6', method: 'turnOn', args: [] });
-    assert.equal(rt.device('6').state.on, true);
-    assert.match(await h.call('dotEnv', {}), /SCRYPTED_/);
-    assert.ok((await h.call('scryptedEnv', {})).SCRYPTED_ADMIN_TOKEN);
-    assert.equal(await h.call('localEndpoint', { insecure: true }), 'http://127.0.0.1:11080/endpoint/scrypted-mcp/public/');
-    assert.deepEqual(await h.call('serverPorts', {}), { insecure: 11080, secure: 10443 });
+  test('log writes the line at its level; settingsChanged fires the Settings event of this plugin device', async () => {
+    h.notify('log', { level: 'warn', message: '[scrypted-mcp] careful' });
+    assert.deepEqual(lines.at(-1), ['warn', '[scrypted-mcp] careful']);
+    h.notify('settingsChanged', {});
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(rt.settingsEvents, 1);
+    assert.ok(rt.calls.some((c) => c.method === 'deviceManager.onDeviceEvent' && c.args[0] === null && c.args[1] === 'Settings'));
+    h.notify('noSuchNotice', {});
+    assert.match(lines.at(-1)[1], /unknown host notice: noSuchNotice/, 'logged, never thrown into Rust');
+  });
+  test('storage members are the plugin device storage (DOM Storage shape); now is the clock', () => {
+    assert.equal(h.storageGet('k'), undefined);
+    h.storageSet('k', 'v');
+    assert.equal(h.storageGet('k'), 'v');
+    assert.deepEqual(h.storageKeys(), ['k']);
+    assert.deepEqual(rt.device('3').storage, { k: 'v' });
+    h.storageRemove('k');
+    assert.deepEqual(h.storageKeys(), []);
+    assert.ok(Math.abs(h.now() - Date.now()) < 1000);
+  });
+  test('without localStorage there is no plugin: createHost says so', () => {
+    assert.throws(() => createHost({ ...rt.pluginParams(), localStorage: undefined }), /no localStorage/);
   });
 });
 
-describe('§2 RPC proxy and §3 component quirks, seen through systemManager.getComponent', () => {
-  const rt = new Runtime({ port: 11080, log: () => {} });
+describe('§2 RPC proxy, seen through systemManager.getComponent', () => {
+  const rt = new Runtime({ log: () => {} });
   const { systemManager } = rt.pluginParams();
   const plugins = () => systemManager.getComponent('plugins');
   test('every member reads as callable; a missing method rejects remotely; server-synchronous calls still return Promises', async () => {
     const p = await plugins();
     assert.equal(typeof p.noSuchMethod, 'function');
-    await assert.rejects(p.noSuchMethod(), /target plugins does not have method noSuchMethod/);
-    const pending = p.getStorage('5');
+    await assert.rejects(p.noSuchMethod(), /^Error: target plugins does not have method noSuchMethod\nscrypted-mcp:host$/);
+    const pending = p.getStorage(LIGHT);
     assert.ok(pending instanceof Promise);
     assert.equal(typeof (await pending), 'object');
     assert.equal(await systemManager.getComponent('no-such-component'), undefined);
+    const root = await systemManager.getComponent('logger');
+    assert.equal(typeof root.clearLogs, 'function', 'a proxy answers any name…');
+    await assert.rejects(root.clearLogs(), /does not have method clearLogs/, '…but logger.clearLogs does not exist');
   });
-  test('unknown ids: TypeError text for getDeviceInfo and clearConsole, but errors arrive as plain Errors', async () => {
-    const p = await plugins();
-    for (const call of [() => p.getDeviceInfo('nope'), () => p.clearConsole('nope'), () => p.getPluginInfo('nope'), () => p.setStorage('nope', {})]) {
-      await assert.rejects(call(), (e) => e.constructor === Error && /^Cannot (read|set) properties of undefined/.test(e.message));
-    }
-    assert.deepEqual(await p.getStorage('nope'), {});
-    assert.equal(await p.kill('nope'), undefined);
-  });
-  test('getDotEnv without a file: the ENOENT message arrives, the code does not', async () => {
+  test('errors arrive as plain Errors: the message and the peer route, no code', async () => {
     rt.data.dotenv = undefined;
     const env = await systemManager.getComponent('env-control');
-    await assert.rejects(env.getDotEnv(), (e) => /^ENOENT: no such file or directory/.test(e.message) && e.code === undefined && e.errno === undefined);
-  });
-  test('updatePlugins is void and uninstalls plugins whose latest is deprecated', async () => {
-    const p = await plugins();
-    assert.ok(rt.data.plugins['@scrypted/old-dashboard']);
-    assert.equal(await p.updatePlugins(), undefined);
-    assert.equal(rt.data.plugins['@scrypted/old-dashboard'], undefined);
-    assert.equal(rt.device('14'), undefined);
-    assert.equal(await p.getIdForPluginId('@scrypted/old-dashboard'), undefined);
-  });
-  test('installNpm is void; the id is found with getIdForPluginId', async () => {
-    const p = await plugins();
-    assert.equal(await p.installNpm('@scrypted/example-two'), undefined);
-    assert.ok(await p.getIdForPluginId('@scrypted/example-two'));
-  });
-  test('logger: getLogger creates the missing child; clear() on it deletes alerts under its path only', async () => {
-    const root = await systemManager.getComponent('logger');
-    const child = await (await root.getLogger('device')).getLogger('777');
-    assert.ok(Array.isArray(rt.data.logs['/device/777']), 'created by getLogger');
-    assert.deepEqual(await child.getLogs(), []);
-    const before = rt.data.alerts.length;
-    const cam = await (await root.getLogger('device')).getLogger('8');
-    await cam.clear();
-    assert.equal(rt.data.alerts.length, before - 1);
-    assert.ok(!rt.data.alerts.some((a) => a.path === '/device/8'));
-    assert.equal(typeof root.clearLogs, 'function', 'a proxy answers any name…');
-    await assert.rejects(root.clearLogs(), /does not have method clearLogs/, '…but clearLogs does not exist');
-  });
-  test('alerts.removeAlert reads only _id', async () => {
-    const alerts = await systemManager.getComponent('alerts');
-    const [first] = await alerts.getAlerts();
-    await alerts.removeAlert({ _id: first._id, title: 'something else', message: 'ignored' });
-    assert.ok(!(await alerts.getAlerts()).some((a) => a._id === first._id));
-  });
-  test('getAllUsers is [{username, admin}] only', async () => {
-    const users = await (await systemManager.getComponent('users')).getAllUsers();
-    assert.deepEqual(users.find((u) => u.username === 'viewer'), { username: 'viewer', admin: false });
-    assert.ok(users.every((u) => Object.keys(u).sort().join() === 'admin,username'));
-  });
-  test('CORS and external addresses live in memory only: a restart forgets them, local addresses stay', async () => {
-    const cors = await systemManager.getComponent('cors');
-    const addresses = await systemManager.getComponent('addresses');
-    await cors.setCORS('5', ['https://a.example']);
-    await addresses.setExternalAddresses('5', ['203.0.113.7']);
-    await addresses.setLocalAddresses(['192.168.1.2']);
-    assert.deepEqual(await cors.getCORS('5'), ['https://a.example']);
-    await (await systemManager.getComponent('service-control')).restart();
-    assert.deepEqual(await cors.getCORS('5'), []);
-    assert.equal(await addresses.getExternalAddresses('5'), undefined);
-    assert.deepEqual(await addresses.getLocalAddresses(), ['192.168.1.2']);
-  });
-  test('getClusterWorkers is {} outside cluster mode; createBackup is a Buffer', async () => {
-    assert.deepEqual(await (await systemManager.getComponent('cluster-fork')).getClusterWorkers(), {});
-    const backup = await (await systemManager.getComponent('backup')).createBackup();
-    assert.ok(Buffer.isBuffer(backup));
-    assert.ok(new AdmZip(backup).test());
+    await assert.rejects(env.getDotEnv(), (e) => e.constructor === Error && e.code === undefined && e.errno === undefined
+      && e.message === "ENOENT: no such file or directory, open '/server/volume/.env'\nscrypted-mcp:host");
   });
 });
 
@@ -341,7 +252,7 @@ describe('§6.3 / §6.6 more credentials', () => {
     const state = host.runtime.data;
     const viewer = state.users.find((u) => u.username === 'viewer');
     const v = (await echo(pub(), { headers: { authorization: `Bearer ${viewer.token}` } })).json.req;
-    assert.deepEqual([v.username, v.aclId], ['viewer', '13']);
+    assert.deepEqual([v.username, v.aclId], ['viewer', VIEWER.aclId]);
     const a = (await echo(pub(), { headers: { authorization: `Bearer ${state.env.SCRYPTED_ADMIN_TOKEN}` } })).json.req;
     assert.deepEqual([a.username, a.aclId], ['admin', undefined]);
     // What the MCP plugin's own access token looks like to Scrypted: no user.
@@ -372,7 +283,7 @@ describe('§6.3 login shortcuts from the server environment', () => {
   test('SCRYPTED_DEFAULT_AUTHENTICATION makes anonymous requests that user, even on private routes, unless disableDefaultAuthentication is in the query or referer', async () => {
     await withEnv({ SCRYPTED_DEFAULT_AUTHENTICATION: 'viewer' }, async () => {
       const r = (await echo(pub())).json.req;
-      assert.deepEqual([r.username, r.aclId], ['viewer', '13']);
+      assert.deepEqual([r.username, r.aclId], ['viewer', VIEWER.aclId]);
       const priv = await echo(`${host.baseUrl}/endpoint/scrypted-mcp/echo`);
       assert.equal(priv.status, 200);
       assert.equal((await echo(pub('/echo?disableDefaultAuthentication'))).json.req.username, undefined);

@@ -46,6 +46,25 @@ describe('Settings tab through the shim', () => {
     assert.equal(s.revoke_all.type, 'button');
   });
 
+  // Real host (issue 7): Scrypted's own local endpoint read http://undefined:<port>/... when it
+  // found no usable LAN address. This test failed so before the URL was built in Rust.
+  test('no usable LAN address (SCRYPTED_IP_ADDRESS undefined): never `undefined`, the address the browser used instead', async () => {
+    const { ipAddress } = (await host.state()).server;
+    await host.network({ ipAddress: null });
+    try {
+      const hint = await fetch(host.url('/'));
+      assert.equal(hint.status, 200);
+      const s = byKey(await host.settings());
+      for (const key of ['endpoint_http', 'endpoint_https']) {
+        assert.doesNotMatch(String(s[key].value), /undefined/, key);
+        assert.match(s[key].description, /SCRYPTED_IP_ADDRESS/, `${key} says why`);
+      }
+      assert.equal(s.endpoint_http.value, host.mcpUrl, 'the host and port this request used');
+    } finally {
+      await host.network({ ipAddress });
+    }
+  });
+
   test('a bad value is refused with its range and changes nothing; a good one applies to the next token', async () => {
     const storage = await host.pluginStorage();
     for (const bad of [59, 86401, 'abc', 1.5]) {

@@ -143,6 +143,19 @@ export class DevHost {
     });
   }
 
+  /**
+   * What the simulated server reports about its network: {ipAddress: null} = no usable LAN
+   * address (getComponent('SCRYPTED_IP_ADDRESS') undefined); {networkInterfaces} = what
+   * os.networkInterfaces() answers the plugin.
+   */
+  async network(body) {
+    return this._json('/__devhost/network', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+
   /** The plugin's Settings tab, as Scrypted's UI gets it (getSettings through the shim). */
   async settings() {
     return this._json('/__devhost/settings');
