@@ -134,6 +134,15 @@ fn host_js_names(table: &str) -> BTreeSet<String> {
         .collect()
 }
 
+/// Recorded (method, args) as `[[method, args], ...]`.
+fn pairs(recorded: &std::cell::RefCell<Vec<(String, Value)>>) -> Value {
+    recorded
+        .borrow()
+        .iter()
+        .map(|(m, a)| json!([m, a]))
+        .collect()
+}
+
 #[test]
 fn the_typed_api_sends_every_host_js_entry_and_notice_the_json_it_reads() {
     let bridge = Rc::new(FakeBridge::new(NOW_MS));
@@ -221,12 +230,6 @@ fn the_typed_api_sends_every_host_js_entry_and_notice_the_json_it_reads() {
     host.log(LogLevel::Warn, "careful");
     host.settings_changed();
 
-    let calls: Vec<Value> = bridge
-        .calls
-        .borrow()
-        .iter()
-        .map(|(m, a)| json!([m, a]))
-        .collect();
     let expected = json!([
         ["ipAddress", {}],
         ["serverPorts", {}],
@@ -276,18 +279,12 @@ fn the_typed_api_sends_every_host_js_entry_and_notice_the_json_it_reads() {
         ["clusterWorkers", {}],
         ["createBackup", {}],
     ]);
-    assert_eq!(Value::Array(calls), expected);
+    assert_eq!(pairs(&bridge.calls), expected);
 
     let deferred =
         |method: &str, args: Value| json!({"delayMs": 1500, "method": method, "args": args});
-    let notices: Vec<Value> = bridge
-        .notices
-        .borrow()
-        .iter()
-        .map(|(m, a)| json!([m, a]))
-        .collect();
     assert_eq!(
-        Value::Array(notices),
+        pairs(&bridge.notices),
         json!([
             ["defer", deferred("restartServer", json!({}))],
             ["defer", deferred("updateServer", json!({}))],

@@ -40,6 +40,19 @@ fn value_str(settings: &[Setting], key: &str) -> String {
     }
 }
 
+/// Both MCP URLs point at `host`, on Scrypted's https and http ports.
+fn assert_endpoint_urls(settings: &[Setting], host: &str) {
+    for (key, scheme, port) in [
+        ("endpoint_https", "https", 10443),
+        ("endpoint_http", "http", 11080),
+    ] {
+        assert_eq!(
+            value_str(settings, key),
+            format!("{scheme}://{host}:{port}/endpoint/scrypted-mcp/public/mcp")
+        );
+    }
+}
+
 /// POST initialize with `access_token`: passes or fails the bearer check.
 fn mcp_post(plugin: &Plugin, access_token: &str) -> Response {
     flow::rpc(
@@ -156,14 +169,7 @@ fn tab_shows_groups_in_order_with_endpoint_urls_and_defaults() {
         "groups appear once each, in order"
     );
 
-    assert_eq!(
-        value_str(&settings, "endpoint_https"),
-        "https://192.168.1.10:10443/endpoint/scrypted-mcp/public/mcp"
-    );
-    assert_eq!(
-        value_str(&settings, "endpoint_http"),
-        "http://192.168.1.10:11080/endpoint/scrypted-mcp/public/mcp"
-    );
+    assert_endpoint_urls(&settings, "192.168.1.10");
     for key in ["endpoint_https", "endpoint_http"] {
         let s = find(&settings, key);
         assert_eq!(s.readonly, Some(true));
@@ -263,14 +269,7 @@ fn without_a_lan_address_the_urls_use_the_last_request_host_never_undefined() {
             "{key} names this machine's other usable addresses: {note}"
         );
     }
-    assert_eq!(
-        value_str(&settings, "endpoint_http"),
-        "http://10.20.30.40:11080/endpoint/scrypted-mcp/public/mcp"
-    );
-    assert_eq!(
-        value_str(&settings, "endpoint_https"),
-        "https://10.20.30.40:10443/endpoint/scrypted-mcp/public/mcp"
-    );
+    assert_endpoint_urls(&settings, "10.20.30.40");
 }
 
 #[test]
@@ -320,10 +319,7 @@ fn without_a_lan_address_or_a_request_the_urls_use_this_machines_addresses() {
 fn an_ipv6_lan_address_is_bracketed() {
     let (plugin, host, _store, _clock) = plugin();
     host.server.borrow_mut().ip_address = Some("2001:db8::10".into());
-    assert_eq!(
-        value_str(&get(&plugin), "endpoint_https"),
-        "https://[2001:db8::10]:10443/endpoint/scrypted-mcp/public/mcp"
-    );
+    assert_endpoint_urls(&get(&plugin), "[2001:db8::10]");
 }
 
 #[test]

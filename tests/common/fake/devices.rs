@@ -82,6 +82,7 @@ impl FakeBridge {
         let has = |i: &str| d.interfaces.iter().any(|x| x == i);
         let arg0 = args.first().cloned().unwrap_or(Value::Null);
         let set = |prop: &str, v: Value| self.set_prop(id, prop, v);
+        let state = |prop: &str| d.state.get(prop).cloned().unwrap_or(Value::Null);
         match method {
             "turnOn" if has("OnOff") => set("on", json!(true)),
             "turnOff" if has("OnOff") => set("on", json!(false)),
@@ -100,19 +101,9 @@ impl FakeBridge {
             "takePicture" if has("Camera") => {
                 return Ok(json!({"mimeType": "image/jpeg", "sourceId": id, "__mediaObject": true}))
             }
-            "getPictureOptions" if has("Camera") => {
-                return Ok(d
-                    .state
-                    .get("pictureOptions")
-                    .cloned()
-                    .unwrap_or(Value::Null))
-            }
+            "getPictureOptions" if has("Camera") => return Ok(state("pictureOptions")),
             "getVideoStreamOptions" if has("VideoCamera") => {
-                return Ok(d
-                    .state
-                    .get("videoStreamOptions")
-                    .cloned()
-                    .unwrap_or(Value::Null))
+                return Ok(state("videoStreamOptions"))
             }
             // What a typical plugin answers: its settings with their values, secrets included.
             "getSettings" if has("Settings") => {

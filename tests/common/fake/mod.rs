@@ -183,27 +183,23 @@ fn field<T: serde::de::DeserializeOwned + Default>(demo: &Value, key: &str) -> T
     }
 }
 
+/// demo.json's `key` entries, each `minutesAgo` turned into a `timestamp` before `now_ms`.
+fn timed<T: serde::de::DeserializeOwned>(demo: &Value, key: &str, now_ms: u64) -> Vec<T> {
+    field::<Vec<Value>>(demo, key)
+        .into_iter()
+        .map(|mut entry| {
+            let ago = entry["minutesAgo"].as_f64().unwrap_or(0.0) * 60_000.0;
+            entry["timestamp"] = json!(now_ms as f64 - ago);
+            serde_json::from_value(entry).unwrap_or_else(|e| panic!("demo.json {key}: {e}"))
+        })
+        .collect()
+}
+
 impl FakeBridge {
     /// The server of `demo` (demo.json, possibly patched) at time `now_ms`.
     pub fn from_demo(demo: &Value, now_ms: u64) -> Self {
-        let now = now_ms as f64;
-        let ago = |entry: &Value| now - entry["minutesAgo"].as_f64().unwrap_or(0.0) * 60_000.0;
-        let logs: Vec<LogEntry> = field::<Vec<Value>>(demo, "logs")
-            .iter()
-            .map(|l| {
-                let mut l = l.clone();
-                l["timestamp"] = json!(ago(&l));
-                serde_json::from_value(l).expect("a demo log entry")
-            })
-            .collect();
-        let alerts = field::<Vec<Value>>(demo, "alerts")
-            .iter()
-            .map(|a| {
-                let mut a = a.clone();
-                a["timestamp"] = json!(ago(&a));
-                serde_json::from_value(a).expect("a demo alert")
-            })
-            .collect();
+        let logs: Vec<LogEntry> = timed(demo, "logs", now_ms);
+        let alerts: Vec<Alert> = timed(demo, "alerts", now_ms);
         let devices: Vec<Device> = field(demo, "devices");
         let plugins: Vec<FakePlugin> = field(demo, "plugins");
         let npm: Vec<NpmPackage> = field(demo, "npm");
@@ -277,12 +273,7 @@ impl FakeBridge {
 
     /// Arguments of every recorded call of `name`.
     pub fn calls_of(&self, name: &str) -> Vec<Value> {
-        self.calls
-            .borrow()
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, a)| a.clone())
-            .collect()
+        args_of(&self.calls, name)
     }
 
     pub fn called(&self, name: &str) -> bool {
@@ -340,12 +331,7 @@ impl FakeBridge {
     }
 
     pub fn notices_of(&self, name: &str) -> Vec<Value> {
-        self.notices
-            .borrow()
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, a)| a.clone())
-            .collect()
+        args_of(&self.notices, name)
     }
 
     /// The plugin console: (level, message) of every `log` notice.
@@ -422,6 +408,16 @@ impl Bridge for FakeBridge {
         );
         self.notices.borrow_mut().push((method.to_string(), args));
     }
+}
+
+/// The arguments of every recorded `name`.
+fn args_of(recorded: &RefCell<Vec<(String, Value)>>, name: &str) -> Vec<Value> {
+    recorded
+        .borrow()
+        .iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, a)| a.clone())
+        .collect()
 }
 
 // ---- argument access: what host.js reads from its argument object

@@ -21,6 +21,11 @@ fn under(path: &str, entry_path: &str) -> bool {
     path.is_empty() || entry_path == path || entry_path.starts_with(&format!("{path}/"))
 }
 
+/// `map[id] || []` (addresses.ts getExternalAddresses 13-15, cors.ts getCORS 11-13).
+fn listed(map: &RefCell<BTreeMap<String, Vec<String>>>, id: &str) -> Value {
+    json!(map.borrow().get(id).cloned().unwrap_or_default())
+}
+
 impl FakeBridge {
     pub(super) fn service_call(&self, method: &str, a: &Value) -> Answer {
         match method {
@@ -112,12 +117,7 @@ impl FakeBridge {
                 *self.local_addresses.borrow_mut() = Some(strings(a, "addresses"));
                 Ok(Value::Null)
             }
-            "externalAddresses" => Ok(json!(self
-                .external
-                .borrow()
-                .get(&text(a, "id")?)
-                .cloned()
-                .unwrap_or_default())),
+            "externalAddresses" => Ok(listed(&self.external, &text(a, "id")?)),
             "setExternalAddresses" => {
                 let id = text(a, "id")?;
                 self.external
@@ -125,12 +125,7 @@ impl FakeBridge {
                     .insert(id, strings(a, "addresses"));
                 Ok(Value::Null)
             }
-            "cors" => Ok(json!(self
-                .cors_map
-                .borrow()
-                .get(&text(a, "id")?)
-                .cloned()
-                .unwrap_or_default())),
+            "cors" => Ok(listed(&self.cors_map, &text(a, "id")?)),
             "setCors" => {
                 let id = text(a, "id")?;
                 self.cors_map.borrow_mut().insert(id, strings(a, "origins"));
