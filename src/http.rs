@@ -19,7 +19,8 @@ pub struct Request {
     /// Whatever Scrypted's body parser left (§6.2): a string, or absent.
     #[serde(default)]
     pub body: Option<String>,
-    /// Scrypted's login name. Trusted only by `/authorize`, never by the MCP endpoint.
+    /// Scrypted's login name. Trusted only by `/authorize` and the Settings tab's address
+    /// hint (`Plugin::handle`), never by the MCP endpoint.
     #[serde(default)]
     pub username: Option<String>,
     /// Empty for admins.
@@ -32,6 +33,12 @@ impl Request {
         self.headers
             .get(&name.to_ascii_lowercase())
             .map(|s| s.as_str())
+    }
+
+    /// Whether Scrypted logged this request in as an admin: a user name and no ACL.
+    pub fn from_scrypted_admin(&self) -> bool {
+        self.username.as_deref().is_some_and(|u| !u.is_empty())
+            && self.acl_id.as_deref().is_none_or(str::is_empty)
     }
 
     /// Path relative to `root_path`, without the query; always starts with `/`.

@@ -35,8 +35,8 @@ pub struct Ctx {
     pub mcp: mcp::McpState,
     /// In-memory tool state (restore_backup's staged uploads).
     pub tools: tools::ToolsState,
-    /// The host name the last request reached us by: the Settings tab's fallback when
-    /// Scrypted knows no LAN address of its own.
+    /// The host name the last request of an admin's browser reached us by: the Settings
+    /// tab's fallback when Scrypted knows no LAN address of its own.
     pub last_request_host: RefCell<Option<String>>,
 }
 
@@ -64,7 +64,9 @@ impl Plugin {
     /// Answers one HTTP request that Scrypted routed to our endpoint.
     pub async fn handle(&self, req: Request) -> Response {
         let ctx = &self.ctx;
-        if let Some(host) = origin::request_host_name(&req) {
+        // Only an admin's own browser: the Settings tab may show this host as the URL to
+        // copy, so nobody else's Host header may get there.
+        if let Some(host) = origin::request_host_name(&req).filter(|_| req.from_scrypted_admin()) {
             *ctx.last_request_host.borrow_mut() = Some(host);
         }
         let path = req.local_path().to_string();

@@ -131,13 +131,25 @@ fn endpoint_failure_is_shown_not_fatal() {
 /// Real host (issue 7): with no usable LAN address `getComponent('SCRYPTED_IP_ADDRESS')`
 /// is undefined, and Scrypted's own local endpoint reads `http://undefined:<port>/...`
 /// (this test failed so before the URL was built in Rust). The tab falls back to the host
-/// name the last request reached us by, and says why.
+/// name the admin's own browser reached us by, and says why; nobody else's Host header
+/// gets there.
 #[test]
-fn without_a_lan_address_the_urls_use_the_last_request_host_never_undefined() {
+fn without_a_lan_address_the_urls_use_the_admins_browser_host_never_undefined() {
     let (plugin, host, _store, _clock) = plugin();
     host.server.borrow_mut().ip_address = None;
-    let hint = send(&plugin, request("GET", "/", "10.20.30.40:11080"));
-    assert_eq!(hint.status, 200);
+    let from = |host_header: &str, user: Option<&str>, acl_id: Option<&str>| {
+        let mut req = request("GET", "/", host_header);
+        req.username = user.map(String::from);
+        req.acl_id = acl_id.map(String::from);
+        assert_eq!(send(&plugin, req).status, 200);
+    };
+    from("10.20.30.40:11080", Some("admin"), None);
+    from("evil.example", None, None);
+    from(
+        "viewer.example:11080",
+        Some("viewer"),
+        Some(common::VIEWER_ID),
+    );
     let settings = get(&plugin);
     for key in ["endpoint_https", "endpoint_http"] {
         let value = value_str(&settings, key);
@@ -146,6 +158,10 @@ fn without_a_lan_address_the_urls_use_the_last_request_host_never_undefined() {
         assert!(
             note.contains("SCRYPTED_IP_ADDRESS"),
             "{key} says why: {note}"
+        );
+        assert!(
+            !note.contains("evil") && !note.contains("viewer.example"),
+            "{key}: only an admin's browser counts: {note}"
         );
         assert!(
             note.contains("10.20.30.40"),

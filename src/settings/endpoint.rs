@@ -5,8 +5,8 @@
 //! link-local, CGNAT or test-range addresses: server/src/ip.ts) that component is
 //! `undefined` and Scrypted's URL reads `http://undefined:11080/...` (reference §13). So the
 //! URL is built here from the same parts, and without an IP address it falls back to the
-//! host name the last request reached us by — the admin's own browser or client — else to
-//! this machine's own addresses, with a note saying so.
+//! host name the admin's own browser last reached us by (a request Scrypted logged in as an
+//! admin, e.g. the sign-in page), else to this machine's own addresses, with a note.
 
 use super::{described, readonly, Setting, GROUP_ENDPOINT, KEY_ENDPOINT_HTTP, KEY_ENDPOINT_HTTPS};
 use crate::host::{HostResult, NetworkAddress, ServerPorts};
@@ -114,7 +114,7 @@ async fn fallback(ctx: &Ctx, why: &str) -> Address {
     };
     let (hosts, shown) = match last {
         Some(host) => {
-            let shown = format!("the address the last request to this plugin used ({host})");
+            let shown = format!("the address your browser last reached this plugin by ({host})");
             let others: Vec<String> = own.into_iter().filter(|h| *h != host).collect();
             (std::iter::once(host).chain(others).collect(), shown)
         }

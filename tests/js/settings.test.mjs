@@ -52,14 +52,14 @@ describe('Settings tab through the shim', () => {
     const { ipAddress } = (await host.state()).server;
     await host.network({ ipAddress: null });
     try {
-      const hint = await fetch(host.url('/'));
+      const hint = await fetch(host.url('/'), { headers: { cookie } }); // the admin's browser
       assert.equal(hint.status, 200);
       const s = byKey(await host.settings());
       for (const key of ['endpoint_http', 'endpoint_https']) {
         assert.doesNotMatch(String(s[key].value), /undefined/, key);
         assert.match(s[key].description, /SCRYPTED_IP_ADDRESS/, `${key} says why`);
       }
-      assert.equal(s.endpoint_http.value, host.mcpUrl, 'the host and port this request used');
+      assert.equal(s.endpoint_http.value, host.mcpUrl, 'the host and port the admin\'s browser used');
     } finally {
       await host.network({ ipAddress });
     }
