@@ -172,8 +172,24 @@ describe('dist/plugin.zip', () => {
   test('Settings: getSettings gives an array, a bad putSetting rejects with the Rust message', async () => {
     const settings = await plugin.getSettings();
     assert.ok(Array.isArray(settings));
-    // The rejection is an Error carrying Rust's message (src/settings.rs), which the Settings tab shows.
+    // The rejection is an Error carrying Rust's message (src/settings/), which the Settings tab shows.
     await assert.rejects(plugin.putSetting('no_such_setting_xyz', 1), (e) => e instanceof Error && /^Unknown setting no_such_setting_xyz\b/.test(e.message));
+  });
+
+  test("a request the wasm fails to answer (a trap) gets Rust's fallback 500, exactly once", async () => {
+    const handle = plugin.wasm.handle;
+    plugin.wasm.handle = () => Promise.reject(new WebAssembly.RuntimeError('unreachable'));
+    try {
+      const r = await request(plugin, base('/.well-known/oauth-protected-resource'));
+      assert.equal(r.kind, 'send');
+      assert.equal(r.code, 500);
+      assert.match(String(r.headers['content-type']), /application\/json/);
+      assert.equal(r.json().error, 'internal_error');
+      assert.match(r.json().error_description, /console/);
+    } finally {
+      plugin.wasm.handle = handle;
+    }
+    assert.equal((await request(plugin, base('/.well-known/oauth-protected-resource'))).code, 200);
   });
 
   test('plugin storage goes through the injected localStorage', async () => {
