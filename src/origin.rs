@@ -117,8 +117,10 @@ pub async fn base(ctx: &Ctx, req: &Request) -> PublicBase {
     }
 }
 
-fn is_loopback_host(host: &str) -> bool {
-    matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1")
+/// Whether a host (as the `url` crate gives it: IPv6 in brackets, no port) is this
+/// machine's loopback. The Origin check and the OAuth redirect-URI rules both use it.
+pub fn is_loopback_host(host: &str) -> bool {
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
 }
 
 /// Whether a browser `Origin` may talk to the MCP endpoint: no Origin (most AI clients

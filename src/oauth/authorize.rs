@@ -3,7 +3,7 @@
 //! on a CSRF-protected page, because open registration plus auto-approval to an https
 //! redirect would let any web page collect an admin token from a logged-in browser.
 
-use super::{clients, grants, normalise_resource, params, SCOPE};
+use super::{clients, grants, normalise_resource, params, OAuthError, SCOPE};
 use crate::http::{Request, Response};
 use crate::origin::{self, html_escape, page, PublicBase};
 use crate::{crypto, Ctx};
@@ -26,19 +26,37 @@ struct AuthRequest {
     params: BTreeMap<String, String>,
 }
 
-pub async fn handle(ctx: &Ctx, req: &Request) -> Response {
+pub async fn handle(ctx: &Ctx, req: &Request) -> Result<Response, OAuthError> {
     let (params, is_post) = match req.method.as_str() {
         // Not HEAD: a loopback approval writes a code, which a HEAD must not do.
         "GET" => (req.query_pairs(), false),
         "POST" => match params::body_fields(req) {
             Some(p) => (p, true),
-            None => return error_page(413, "Request too large", "The form was too large."),
+            None => {
+                return Ok(error_page(
+                    413,
+                    "Request too large",
+                    "The form was too large.",
+                ))
+            }
         },
         _ => {
-            return Response::error(405, "method_not_allowed", "Use GET or POST.")
-                .header("allow", "GET, POST")
+            return Err(OAuthError::method_not_allowed(
+                "GET, POST",
+                "Use GET or POST.",
+            ))
         }
     };
+    Ok(answer(ctx, req, params, is_post).await)
+}
+
+/// The browser's answer: a page, or a redirect to the client.
+async fn answer(
+    ctx: &Ctx,
+    req: &Request,
+    params: BTreeMap<String, String>,
+    is_post: bool,
+) -> Response {
     let base = origin::base(ctx, req).await;
     let store = ctx.store.as_ref();
 
@@ -104,17 +122,20 @@ pub async fn handle(ctx: &Ctx, req: &Request) -> Response {
     // open, so only loopback URIs are trusted before the admin has approved the client;
     // any other gets its errors as a page, or this endpoint is an open redirector.
     let trusted = clients::is_loopback_redirect(&redirect_uri);
-    let fail = |error: &str, description: &str| {
+    let fail = |error: OAuthError| {
         if !trusted {
             return error_page(
                 400,
                 "The app's request is invalid",
-                &format!("{error}: {description}. Report this to the app's developer."),
+                &format!("{error}. Report this to the app's developer."),
             );
         }
         redirect(
             &redirect_uri,
-            &[("error", error), ("error_description", description)],
+            &[
+                ("error", error.code),
+                ("error_description", &error.description),
+            ],
             state.as_deref(),
             iss,
         )
@@ -130,36 +151,11 @@ pub async fn handle(ctx: &Ctx, req: &Request) -> Response {
             iss,
         )
     };
-    if params::get(&params, "response_type") != Some("code") {
-        return fail(
-            "unsupported_response_type",
-            "only response_type=code is supported",
-        );
-    }
-    if params::get(&params, "code_challenge_method") != Some("S256") {
-        return fail(
-            "invalid_request",
-            "PKCE is required with code_challenge_method=S256",
-        );
-    }
-    let code_challenge = match params::get(&params, "code_challenge") {
-        Some(c) if valid_pkce_value(c) => c.to_string(),
-        _ => {
-            return fail(
-                "invalid_request",
-                "code_challenge must be the base64url SHA-256 of the code verifier",
-            )
-        }
-    };
     let canonical = base.mcp_url();
-    if let Some(resource) = params::get(&params, "resource") {
-        if normalise_resource(resource) != normalise_resource(&canonical) {
-            return fail(
-                "invalid_target",
-                &format!("this server only issues tokens for {canonical}"),
-            );
-        }
-    }
+    let code_challenge = match check_request(&params, &canonical) {
+        Ok(challenge) => challenge,
+        Err(error) => return fail(error),
+    };
     let request = AuthRequest {
         client,
         redirect_uri_sent: sent.is_some(),
@@ -190,6 +186,40 @@ pub async fn handle(ctx: &Ctx, req: &Request) -> Response {
         // The admin saw the consent page naming this host and chose: the answer goes there.
         deny()
     }
+}
+
+/// The OAuth parameters of an authorization request whose client and redirect URI are
+/// known good: response type, PKCE (S256 only), and the resource the token will be for
+/// (absent means this MCP URL). Returns the code challenge.
+fn check_request(params: &BTreeMap<String, String>, canonical: &str) -> Result<String, OAuthError> {
+    if params::get(params, "response_type") != Some("code") {
+        return Err(OAuthError::new(
+            400,
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        ));
+    }
+    if params::get(params, "code_challenge_method") != Some("S256") {
+        return Err(OAuthError::invalid_request(
+            "PKCE is required with code_challenge_method=S256",
+        ));
+    }
+    let code_challenge = match params::get(params, "code_challenge") {
+        Some(c) if valid_pkce_value(c) => c.to_string(),
+        _ => {
+            return Err(OAuthError::invalid_request(
+                "code_challenge must be the base64url SHA-256 of the code verifier",
+            ))
+        }
+    };
+    if let Some(resource) = params::get(params, "resource") {
+        if normalise_resource(resource) != normalise_resource(canonical) {
+            return Err(OAuthError::invalid_target(format!(
+                "this server only issues tokens for {canonical}"
+            )));
+        }
+    }
+    Ok(code_challenge)
 }
 
 /// RFC 7636 §4.1: 43–128 characters of the unreserved set.

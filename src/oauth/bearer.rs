@@ -1,8 +1,8 @@
 //! The MCP endpoint's bearer check: only our own ES256 access token counts, never
 //! Scrypted's `username` (which Scrypted also fills from its own bearer tokens).
 
-use super::{clients, grants, jwt, AccessClaims};
-use crate::http::{Request, Response};
+use super::{clients, grants, jwt, AccessClaims, OAuthError};
+use crate::http::Request;
 use crate::origin::{self, PublicBase};
 use crate::{crypto, Ctx};
 use serde_json::Value;
@@ -20,7 +20,7 @@ pub struct Verified {
 /// Cached verifications beyond this are dropped (expired ones first).
 const CACHE_MAX: usize = 512;
 
-pub async fn authenticate(ctx: &Ctx, req: &Request) -> Result<AccessClaims, Response> {
+pub async fn authenticate(ctx: &Ctx, req: &Request) -> Result<AccessClaims, OAuthError> {
     let base = origin::base(ctx, req).await;
     let Some(auth) = req.header("authorization") else {
         return Err(challenge(&base, None));
@@ -119,12 +119,12 @@ pub fn grant_of(ctx: &Ctx, token: &str) -> Option<(String, String)> {
 }
 
 /// The 401 answer. `reason` is set when a token was sent (RFC 6750 §3.1).
-pub fn challenge(base: &PublicBase, reason: Option<&str>) -> Response {
+fn challenge(base: &PublicBase, reason: Option<&str>) -> OAuthError {
     let prm = base.prm_url();
-    let (header, body) = match reason {
+    let (header, error) = match reason {
         None => (
             format!("Bearer resource_metadata=\"{prm}\""),
-            Response::error(
+            OAuthError::new(
                 401,
                 "unauthorized",
                 "This MCP endpoint needs an OAuth access token; the resource_metadata in \
@@ -137,10 +137,12 @@ pub fn challenge(base: &PublicBase, reason: Option<&str>) -> Response {
                 format!(
                     "Bearer resource_metadata=\"{prm}\", error=\"invalid_token\", error_description=\"{reason}\""
                 ),
-                Response::error(401, "invalid_token", &reason),
+                OAuthError::new(401, "invalid_token", reason),
             )
         }
     };
-    body.header("www-authenticate", header)
-        .header("cache-control", "no-store")
+    OAuthError {
+        challenge: Some(header),
+        ..error
+    }
 }

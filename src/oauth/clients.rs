@@ -1,6 +1,7 @@
 //! Registered clients in plugin storage (`oauth.client.<id>`), and the redirect-URI rules
 //! they are held to.
 
+use crate::origin::is_loopback_host;
 use crate::store::{Store, StoreExt};
 use serde::{Deserialize, Serialize};
 
@@ -50,10 +51,6 @@ pub fn touch(store: &dyn Store, client: &ClientRecord, now_ms: u64) {
         client.last_used_ms = now_ms;
         put(store, &client);
     }
-}
-
-pub fn is_loopback_host(host: &str) -> bool {
-    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
 }
 
 /// Why a redirect URI is refused at registration, or `Ok` for https, loopback http and

@@ -2,19 +2,19 @@
 //! same document, OIDC-shaped, also at `openid-configuration`), and the JWKS.
 //! They ignore `MCP-Protocol-Version`: clients send it on discovery too.
 
-use super::SCOPE;
+use super::{OAuthError, SCOPE};
 use crate::http::{Request, Response};
 use crate::origin;
 use crate::Ctx;
 use serde_json::json;
 
-fn only_get(req: &Request) -> Option<Response> {
+fn only_get(req: &Request) -> Result<(), OAuthError> {
     match req.method.as_str() {
-        "GET" | "HEAD" => None,
-        _ => Some(
-            Response::error(405, "method_not_allowed", "Use GET for metadata.")
-                .header("allow", "GET, HEAD, OPTIONS"),
-        ),
+        "GET" | "HEAD" => Ok(()),
+        _ => Err(OAuthError::method_not_allowed(
+            "GET, HEAD, OPTIONS",
+            "Use GET for metadata.",
+        )),
     }
 }
 
@@ -23,26 +23,22 @@ fn document(value: serde_json::Value) -> Response {
     Response::json(200, &value).header("cache-control", "no-store")
 }
 
-pub async fn protected_resource(ctx: &Ctx, req: &Request) -> Response {
-    if let Some(r) = only_get(req) {
-        return r;
-    }
+pub async fn protected_resource(ctx: &Ctx, req: &Request) -> Result<Response, OAuthError> {
+    only_get(req)?;
     let base = origin::base(ctx, req).await;
-    document(json!({
+    Ok(document(json!({
         "resource": base.mcp_url(),
         "authorization_servers": [base.issuer],
         "scopes_supported": [SCOPE],
         "bearer_methods_supported": ["header"],
         "resource_name": "Scrypted MCP server",
-    }))
+    })))
 }
 
-pub async fn authorization_server(ctx: &Ctx, req: &Request) -> Response {
-    if let Some(r) = only_get(req) {
-        return r;
-    }
+pub async fn authorization_server(ctx: &Ctx, req: &Request) -> Result<Response, OAuthError> {
+    only_get(req)?;
     let base = origin::base(ctx, req).await;
-    document(json!({
+    Ok(document(json!({
         "issuer": base.issuer,
         "authorization_endpoint": base.endpoint("/authorize"),
         "token_endpoint": base.endpoint("/token"),
@@ -59,13 +55,11 @@ pub async fn authorization_server(ctx: &Ctx, req: &Request) -> Response {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256"],
         "authorization_response_iss_parameter_supported": super::iss_parameter(ctx.store.as_ref()),
-    }))
+    })))
 }
 
-pub fn jwks(ctx: &Ctx, req: &Request) -> Response {
-    if let Some(r) = only_get(req) {
-        return r;
-    }
+pub fn jwks(ctx: &Ctx, req: &Request) -> Result<Response, OAuthError> {
+    only_get(req)?;
     let key = ctx.oauth.key(ctx.store.as_ref());
-    Response::json(200, &json!({ "keys": [key.jwk()] })).header("cache-control", "no-cache")
+    Ok(Response::json(200, &json!({ "keys": [key.jwk()] })).header("cache-control", "no-cache"))
 }

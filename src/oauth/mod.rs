@@ -11,13 +11,16 @@
 mod authorize;
 mod bearer;
 pub mod clients;
+mod error;
 pub mod grants;
 pub mod jwt;
 pub mod keys;
 mod metadata;
 pub mod params;
-mod register;
-mod token;
+pub mod register;
+pub mod token;
+
+pub use error::OAuthError;
 
 use crate::host::ServerPorts;
 use crate::http::{Request, Response};
@@ -79,9 +82,10 @@ pub struct AccessClaims {
     pub exp: u64,
 }
 
-/// Answers the OAuth and metadata paths; `None` for paths that are not ours.
+/// Answers the OAuth and metadata paths; `None` for paths that are not ours. The one place
+/// an [`OAuthError`] becomes HTTP.
 pub async fn route(ctx: &Ctx, req: &Request, path: &str) -> Option<Response> {
-    Some(match path {
+    let answer = match path {
         "/.well-known/oauth-protected-resource" | "/.well-known/oauth-protected-resource/mcp" => {
             metadata::protected_resource(ctx, req).await
         }
@@ -94,7 +98,8 @@ pub async fn route(ctx: &Ctx, req: &Request, path: &str) -> Option<Response> {
         "/token" => token::handle(ctx, req).await,
         "/revoke" => token::revoke(ctx, req).await,
         _ => return None,
-    })
+    };
+    Some(answer.unwrap_or_else(Response::from))
 }
 
 /// Verifies the `Authorization: Bearer` access token of an MCP request against this
@@ -102,7 +107,7 @@ pub async fn route(ctx: &Ctx, req: &Request, path: &str) -> Option<Response> {
 /// `WWW-Authenticate: Bearer resource_metadata="..."` (plus `error="invalid_token"` when a
 /// bad token was sent).
 pub async fn authenticate(ctx: &Ctx, req: &Request) -> Result<AccessClaims, Response> {
-    bearer::authenticate(ctx, req).await
+    bearer::authenticate(ctx, req).await.map_err(Response::from)
 }
 
 /// A registered client, for the settings tab's connected-apps list.

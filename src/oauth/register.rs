@@ -1,6 +1,6 @@
 //! `POST /register`: RFC 7591 dynamic client registration, public clients only.
 
-use super::{clients, grants, params};
+use super::{clients, grants, params, OAuthError};
 use crate::http::{Request, Response};
 use crate::store::Store;
 use crate::{crypto, settings, Ctx};
@@ -14,77 +14,82 @@ const MAX_REDIRECT_URIS: usize = 20;
 const MAX_REDIRECT_BYTES: usize = 4096;
 const MAX_NAME: usize = 200;
 
-fn error(status: u16, code: &str, description: &str) -> Response {
-    Response::error(status, code, description).header("cache-control", "no-store")
-}
-
-fn bad_metadata(description: &str) -> Response {
-    error(400, "invalid_client_metadata", description)
-}
-
 /// A list of strings, or `default` when absent.
 fn string_list(
     body: &Map<String, Value>,
     field: &str,
     default: &[&str],
-) -> Result<Vec<String>, Response> {
+) -> Result<Vec<String>, OAuthError> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(default.iter().map(|s| s.to_string()).collect()),
         Some(Value::Array(items)) => items
             .iter()
             .map(|v| v.as_str().map(String::from))
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| bad_metadata(&format!("{field} must be an array of strings"))),
-        Some(_) => Err(bad_metadata(&format!(
+            .ok_or_else(|| {
+                OAuthError::invalid_client_metadata(format!("{field} must be an array of strings"))
+            }),
+        Some(_) => Err(OAuthError::invalid_client_metadata(format!(
             "{field} must be an array of strings"
         ))),
     }
 }
 
-pub async fn handle(ctx: &Ctx, req: &Request) -> Response {
+pub async fn handle(ctx: &Ctx, req: &Request) -> Result<Response, OAuthError> {
     if req.method != "POST" {
-        return error(405, "method_not_allowed", "Register a client with POST.")
-            .header("allow", "POST, OPTIONS");
+        return Err(OAuthError::method_not_allowed(
+            "POST, OPTIONS",
+            "Register a client with POST.",
+        ));
     }
     let body = req.body.as_deref().unwrap_or("");
     if body.len() > params::MAX_BODY {
-        return bad_metadata("registration request too large");
+        return Err(OAuthError::invalid_client_metadata(
+            "registration request too large",
+        ));
     }
     let Ok(Value::Object(body)) = serde_json::from_str::<Value>(body) else {
-        return bad_metadata("the body must be a JSON object of client metadata (RFC 7591)");
+        return Err(OAuthError::invalid_client_metadata(
+            "the body must be a JSON object of client metadata (RFC 7591)",
+        ));
     };
-    match register(ctx, &body) {
-        Ok(resp) => resp,
-        Err(resp) => resp,
+    let client = register(ctx, &body)?;
+    let mut out = json!({
+        "client_id": client.client_id,
+        "client_id_issued_at": client.issued_at,
+        "redirect_uris": client.redirect_uris,
+        "grant_types": client.grant_types,
+        "response_types": client.response_types,
+        "token_endpoint_auth_method": "none",
+    });
+    if let Some(name) = &client.client_name {
+        out["client_name"] = json!(name);
     }
+    Ok(Response::json(201, &out)
+        .header("cache-control", "no-store")
+        .header("pragma", "no-cache"))
 }
 
-fn register(ctx: &Ctx, body: &Map<String, Value>) -> Result<Response, Response> {
+/// Validates RFC 7591 client metadata and stores the new client. A refusal writes nothing.
+pub fn register(ctx: &Ctx, body: &Map<String, Value>) -> Result<ClientRecord, OAuthError> {
     let store = ctx.store.as_ref();
     let redirect_uris = string_list(body, "redirect_uris", &[])?;
     if redirect_uris.is_empty() {
-        return Err(error(
-            400,
-            "invalid_redirect_uri",
+        return Err(OAuthError::invalid_redirect_uri(
             "redirect_uris must list at least one redirect URI",
         ));
     }
     if redirect_uris.len() > MAX_REDIRECT_URIS {
-        return Err(error(400, "invalid_redirect_uri", "too many redirect_uris"));
+        return Err(OAuthError::invalid_redirect_uri("too many redirect_uris"));
     }
     let bytes: usize = redirect_uris.iter().map(String::len).sum();
     if bytes > MAX_REDIRECT_BYTES {
-        return Err(error(
-            400,
-            "invalid_redirect_uri",
-            &format!(
-                "redirect_uris take {bytes} bytes; at most {MAX_REDIRECT_BYTES} are accepted per client"
-            ),
-        ));
+        return Err(OAuthError::invalid_redirect_uri(format!(
+            "redirect_uris take {bytes} bytes; at most {MAX_REDIRECT_BYTES} are accepted per client"
+        )));
     }
     for uri in &redirect_uris {
-        clients::validate_redirect_uri(uri)
-            .map_err(|why| error(400, "invalid_redirect_uri", &why))?;
+        clients::validate_redirect_uri(uri).map_err(OAuthError::invalid_redirect_uri)?;
     }
     let grant_types = string_list(
         body,
@@ -95,16 +100,20 @@ fn register(ctx: &Ctx, body: &Map<String, Value>) -> Result<Response, Response> 
         .iter()
         .find(|g| *g != "authorization_code" && *g != "refresh_token")
     {
-        return Err(bad_metadata(&format!(
+        return Err(OAuthError::invalid_client_metadata(format!(
             "grant type {g} is not supported; use authorization_code and refresh_token"
         )));
     }
     if !grant_types.iter().any(|g| g == "authorization_code") {
-        return Err(bad_metadata("grant_types must include authorization_code"));
+        return Err(OAuthError::invalid_client_metadata(
+            "grant_types must include authorization_code",
+        ));
     }
     let response_types = string_list(body, "response_types", &["code"])?;
     if response_types.is_empty() || response_types.iter().any(|r| r != "code") {
-        return Err(bad_metadata("only the response type \"code\" is supported"));
+        return Err(OAuthError::invalid_client_metadata(
+            "only the response type \"code\" is supported",
+        ));
     }
     let client_name = match body.get("client_name") {
         None | Some(Value::Null) => None,
@@ -112,7 +121,7 @@ fn register(ctx: &Ctx, body: &Map<String, Value>) -> Result<Response, Response> 
             Some(s.trim().to_string()).filter(|s| !s.is_empty())
         }
         Some(_) => {
-            return Err(bad_metadata(&format!(
+            return Err(OAuthError::invalid_client_metadata(format!(
                 "client_name must be a string of at most {MAX_NAME} characters"
             )))
         }
@@ -135,21 +144,7 @@ fn register(ctx: &Ctx, body: &Map<String, Value>) -> Result<Response, Response> 
         last_used_ms: now,
     };
     clients::put(store, &client);
-
-    let mut out = json!({
-        "client_id": client.client_id,
-        "client_id_issued_at": client.issued_at,
-        "redirect_uris": client.redirect_uris,
-        "grant_types": client.grant_types,
-        "response_types": client.response_types,
-        "token_endpoint_auth_method": "none",
-    });
-    if let Some(name) = &client.client_name {
-        out["client_name"] = json!(name);
-    }
-    Ok(Response::json(201, &out)
-        .header("cache-control", "no-store")
-        .header("pragma", "no-cache"))
+    Ok(client)
 }
 
 /// A registration without live tokens that has not been used for this long is forgotten
@@ -160,7 +155,7 @@ pub const IDLE_CLIENT_TTL_MS: u64 = 90 * 24 * 3600 * 1000;
 /// `dcr_max_clients` by evicting the least recently used client that holds no live grant.
 /// An attacker flooding `/register` can thus push out only idle registrations, never a
 /// connected app. A refusal writes nothing.
-fn make_room(ctx: &Ctx, now: u64) -> Result<(), Response> {
+fn make_room(ctx: &Ctx, now: u64) -> Result<(), OAuthError> {
     let store: &dyn Store = ctx.store.as_ref();
     let max = settings::config(store).dcr_max_clients.max(1) as usize;
     let live: std::collections::HashSet<String> = grants::all_grants(store)
@@ -180,15 +175,11 @@ fn make_room(ctx: &Ctx, now: u64) -> Result<(), Response> {
     let kept = connected.len() + idle.len() - expired;
     let evicted = (kept + 1).saturating_sub(max);
     if expired + evicted > idle.len() {
-        return Err(error(
-            503,
-            "temporarily_unavailable",
-            &format!(
-                "The limit of {max} registered clients is reached and every one of them holds \
-                 live tokens. An admin can revoke a client in the plugin's settings, or raise \
-                 \"dcr_max_clients\"."
-            ),
-        ));
+        return Err(OAuthError::temporarily_unavailable(format!(
+            "The limit of {max} registered clients is reached and every one of them holds \
+             live tokens. An admin can revoke a client in the plugin's settings, or raise \
+             \"dcr_max_clients\"."
+        )));
     }
     for c in &idle[..expired + evicted] {
         grants::delete_client_grants(store, &c.client_id);

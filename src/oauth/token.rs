@@ -1,39 +1,46 @@
 //! `POST /token` (authorization_code and refresh_token grants) and `POST /revoke`
 //! (RFC 7009).
+//!
+//! The grants are plain functions from the request's fields to a [`TokenResponse`] or an
+//! [`OAuthError`], so they are tested without HTTP; `handle` turns either into the answer.
 
 use super::authorize::valid_pkce_value;
-use super::{bearer, clients, grants, jwt, normalise_resource, params};
+use super::{bearer, clients, grants, jwt, normalise_resource, params, OAuthError};
 use crate::host::LogLevel;
 use crate::http::{Request, Response};
 use crate::store::StoreExt;
 use crate::{crypto, settings, Ctx};
 use grants::{CodeRecord, GrantRecord};
+use serde::Serialize;
 use serde_json::json;
 use std::collections::BTreeMap;
+
+/// The request's fields: the body's form or JSON fields (`params::body_fields`).
+pub type Params = BTreeMap<String, String>;
+
+/// A successful token answer (RFC 6749 §5.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    pub refresh_token: String,
+    pub scope: String,
+}
 
 fn no_store(resp: Response) -> Response {
     resp.header("cache-control", "no-store")
         .header("pragma", "no-cache")
 }
 
-fn error(status: u16, code: &str, description: &str) -> Response {
-    no_store(Response::error(status, code, description))
-}
-
-fn invalid_grant(description: &str) -> Response {
-    error(400, "invalid_grant", description)
-}
-
-fn unknown_client() -> Response {
-    error(
-        401,
-        "invalid_client",
+fn unknown_client() -> OAuthError {
+    OAuthError::invalid_client(
         "unknown client_id: the client is not registered (or was revoked); register again",
     )
 }
 
 /// `client_id` from the body, else from HTTP Basic (some SDKs send only that).
-fn client_id_of(req: &Request, params: &BTreeMap<String, String>) -> Option<String> {
+fn client_id_of(req: &Request, params: &Params) -> Option<String> {
     if let Some(id) = params::get(params, "client_id") {
         return Some(id.to_string());
     }
@@ -50,44 +57,44 @@ fn client_id_of(req: &Request, params: &BTreeMap<String, String>) -> Option<Stri
     Some(id).filter(|s| !s.is_empty())
 }
 
-pub async fn handle(ctx: &Ctx, req: &Request) -> Response {
+pub async fn handle(ctx: &Ctx, req: &Request) -> Result<Response, OAuthError> {
     if req.method != "POST" {
-        return error(405, "method_not_allowed", "Use POST.").header("allow", "POST, OPTIONS");
+        return Err(OAuthError::method_not_allowed("POST, OPTIONS", "Use POST."));
     }
-    let Some(params) = params::body_fields(req) else {
-        return error(400, "invalid_request", "request body too large");
-    };
+    let params = params::body_fields(req)
+        .ok_or_else(|| OAuthError::invalid_request("request body too large"))?;
     let client_id = client_id_of(req, &params);
-    match params::get(&params, "grant_type") {
-        Some("authorization_code") => code_grant(ctx, &params, client_id),
-        Some("refresh_token") => refresh_grant(ctx, &params, client_id).await,
-        Some(other) => error(
-            400,
-            "unsupported_grant_type",
-            &format!(
+    let tokens = match params::get(&params, "grant_type") {
+        Some("authorization_code") => code_grant(ctx, &params, client_id)?,
+        Some("refresh_token") => refresh_grant(ctx, &params, client_id).await?,
+        Some(other) => {
+            return Err(OAuthError::unsupported_grant_type(format!(
                 "grant_type {other} is not supported; use authorization_code or refresh_token"
-            ),
-        ),
-        None => error(400, "invalid_request", "grant_type is required"),
-    }
+            )))
+        }
+        None => return Err(OAuthError::invalid_request("grant_type is required")),
+    };
+    let body = serde_json::to_value(&tokens).expect("serializable token response");
+    Ok(no_store(Response::json(200, &body)))
 }
 
-fn code_grant(ctx: &Ctx, params: &BTreeMap<String, String>, client_id: Option<String>) -> Response {
+/// The authorization_code grant: a code from `/authorize` with its PKCE verifier becomes
+/// a new grant with its first refresh token and an access token.
+pub fn code_grant(
+    ctx: &Ctx,
+    params: &Params,
+    client_id: Option<String>,
+) -> Result<TokenResponse, OAuthError> {
     let store = ctx.store.as_ref();
     let now = ctx.clock.now_ms();
-    let Some(client_id) = client_id else {
-        return error(401, "invalid_client", "client_id is required");
-    };
-    let Some(client) = clients::get(store, &client_id) else {
-        return unknown_client();
-    };
-    let Some(code) = params::get(params, "code") else {
-        return error(400, "invalid_request", "code is required");
-    };
+    let client_id = client_id.ok_or_else(|| OAuthError::invalid_client("client_id is required"))?;
+    let client = clients::get(store, &client_id).ok_or_else(unknown_client)?;
+    let code = params::get(params, "code")
+        .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
     let code_key = grants::code_key(code);
-    let Some(mut record) = store.get_json::<CodeRecord>(&code_key) else {
-        return invalid_grant("unknown or expired authorization code");
-    };
+    let mut record = store
+        .get_json::<CodeRecord>(&code_key)
+        .ok_or_else(|| OAuthError::invalid_grant("unknown or expired authorization code"))?;
     if let Some(grant_id) = &record.used_grant {
         // RFC 6749 §10.5: a code used twice may have been stolen; revoke what it issued.
         grants::delete_grant(store, grant_id);
@@ -98,33 +105,38 @@ fn code_grant(ctx: &Ctx, params: &BTreeMap<String, String>, client_id: Option<St
                 "OAuth: authorization code for client {client_id} was used twice; the tokens issued from it are revoked."
             ),
         );
-        return invalid_grant(
+        return Err(OAuthError::invalid_grant(
             "authorization code already used; the tokens issued from it are revoked",
-        );
+        ));
     }
     if record.exp_ms <= now {
-        return invalid_grant("authorization code expired");
+        return Err(OAuthError::invalid_grant("authorization code expired"));
     }
     if record.client_id != client.client_id {
-        return invalid_grant("authorization code was issued to another client");
+        return Err(OAuthError::invalid_grant(
+            "authorization code was issued to another client",
+        ));
     }
     match params::get(params, "redirect_uri") {
         Some(r) if r == record.redirect_uri => {}
         None if !record.redirect_uri_sent => {}
-        _ => return invalid_grant("redirect_uri does not match the authorization request"),
+        _ => {
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri does not match the authorization request",
+            ))
+        }
     }
-    let Some(verifier) = params::get(params, "code_verifier") else {
-        return error(400, "invalid_request", "code_verifier is required (PKCE)");
-    };
+    let verifier = params::get(params, "code_verifier")
+        .ok_or_else(|| OAuthError::invalid_request("code_verifier is required (PKCE)"))?;
     let challenge = crypto::b64url(&crypto::sha256(verifier.as_bytes()));
     if !valid_pkce_value(verifier)
         || !crypto::constant_time_eq(challenge.as_bytes(), record.code_challenge.as_bytes())
     {
-        return invalid_grant("code_verifier does not match the code_challenge");
+        return Err(OAuthError::invalid_grant(
+            "code_verifier does not match the code_challenge",
+        ));
     }
-    if let Err(resp) = check_resource(params, &record.resource, "code") {
-        return resp;
-    }
+    check_resource(params, &record.resource, "code")?;
 
     let ttl_ms = settings::config(store).refresh_token_ttl_sec * 1000;
     let grant_id = crypto::b64url(&crypto::random_bytes(16));
@@ -146,51 +158,44 @@ fn code_grant(ctx: &Ctx, params: &BTreeMap<String, String>, client_id: Option<St
     grants::put_grant(store, &grant);
     grants::sweep(store, now, Some(&client.client_id));
     clients::touch(store, &client, now);
-    issue(ctx, &grant, &refresh_token)
+    Ok(issue(ctx, &grant, refresh_token))
 }
 
 /// RFC 8707: a `resource` sent to `/token` must be the one the code or grant is for
 /// (after normalisation, client-compat.md §5); `invalid_target` otherwise.
-fn check_resource(
-    params: &BTreeMap<String, String>,
-    expected: &str,
-    what: &str,
-) -> Result<(), Response> {
+fn check_resource(params: &Params, expected: &str, what: &str) -> Result<(), OAuthError> {
     match params::get(params, "resource") {
-        Some(resource) if normalise_resource(resource) != normalise_resource(expected) => {
-            Err(error(
-                400,
-                "invalid_target",
-                &format!("this {what} is for the resource {expected}"),
-            ))
-        }
+        Some(resource) if normalise_resource(resource) != normalise_resource(expected) => Err(
+            OAuthError::invalid_target(format!("this {what} is for the resource {expected}")),
+        ),
         _ => Ok(()),
     }
 }
 
-async fn refresh_grant(
+/// The refresh_token grant: rotation on every use, a grace window for retries, reuse
+/// outside it revokes the whole grant, and the user must still be a Scrypted admin.
+pub async fn refresh_grant(
     ctx: &Ctx,
-    params: &BTreeMap<String, String>,
+    params: &Params,
     client_id: Option<String>,
-) -> Response {
-    let Some(presented) = params::get(params, "refresh_token") else {
-        return error(400, "invalid_request", "refresh_token is required");
-    };
-    let Some(grant_id) = grants::grant_id_of(presented) else {
-        return invalid_grant("unknown refresh token");
-    };
+) -> Result<TokenResponse, OAuthError> {
+    let presented = params::get(params, "refresh_token")
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+    let grant_id = grants::grant_id_of(presented)
+        .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
+    let revoked = || OAuthError::invalid_grant("unknown, expired or revoked refresh token");
     // A deleted client must hear `invalid_client` (not `invalid_grant`): that is the
     // signal on which clients register again.
     if let Some(id) = &client_id {
         if clients::get(ctx.store.as_ref(), id).is_none() {
-            return unknown_client();
+            return Err(unknown_client());
         }
     }
-    let Some(before) = grants::get_grant(ctx.store.as_ref(), grant_id) else {
-        return invalid_grant("unknown, expired or revoked refresh token");
-    };
+    let before = grants::get_grant(ctx.store.as_ref(), grant_id).ok_or_else(revoked)?;
     if client_id.as_ref().is_some_and(|id| *id != before.client_id) {
-        return invalid_grant("refresh token was issued to another client");
+        return Err(OAuthError::invalid_grant(
+            "refresh token was issued to another client",
+        ));
     }
     // The user may have been deleted or demoted since the grant; ask before touching the
     // grant, and decide everything after the await without yielding again, so concurrent
@@ -198,31 +203,29 @@ async fn refresh_grant(
     let still_admin = match ctx.host.users().await {
         Ok(users) => users.iter().any(|u| u.username == before.sub && u.admin),
         Err(e) => {
-            return error(
-                503,
-                "temporarily_unavailable",
-                &format!("could not check the user: {e}"),
-            )
+            return Err(OAuthError::temporarily_unavailable(format!(
+                "could not check the user: {e}"
+            )))
         }
     };
 
     let store = ctx.store.as_ref();
     let now = ctx.clock.now_ms();
-    let Some(mut grant) = grants::get_grant(store, grant_id) else {
-        return invalid_grant("unknown, expired or revoked refresh token");
-    };
+    let mut grant = grants::get_grant(store, grant_id).ok_or_else(revoked)?;
     let Some(client) = clients::get(store, &grant.client_id) else {
         grants::delete_grant(store, grant_id);
-        return unknown_client();
+        return Err(unknown_client());
     };
     if !grant.live(now) {
         grants::delete_grant(store, grant_id);
-        return invalid_grant("refresh token expired");
+        return Err(OAuthError::invalid_grant("refresh token expired"));
     }
     if !still_admin {
         grants::delete_grant(store, grant_id);
         ctx.oauth.forget_verified();
-        return invalid_grant("the user of this grant no longer exists or is no longer an admin");
+        return Err(OAuthError::invalid_grant(
+            "the user of this grant no longer exists or is no longer an admin",
+        ));
     }
 
     let hash = crypto::hash_secret(presented);
@@ -260,11 +263,11 @@ async fn refresh_grant(
                         client.client_id
                     ),
                 );
-                return invalid_grant(
+                return Err(OAuthError::invalid_grant(
                     "refresh token was already used; the grant is revoked, authorize again",
-                );
+                ));
             }
-            None => return invalid_grant("unknown refresh token"),
+            None => return Err(OAuthError::invalid_grant("unknown refresh token")),
         }
     }
     if let Some(scope) = params::get(params, "scope") {
@@ -273,20 +276,16 @@ async fn refresh_grant(
             .split_whitespace()
             .find(|s| *s != "offline_access" && !granted.contains(s))
         {
-            return error(
-                400,
-                "invalid_scope",
-                &format!("scope {extra} was not granted; a refresh may only narrow the scope"),
-            );
+            return Err(OAuthError::invalid_scope(format!(
+                "scope {extra} was not granted; a refresh may only narrow the scope"
+            )));
         }
     }
-    if let Err(resp) = check_resource(params, &grant.resource, "grant") {
-        return resp;
-    }
+    check_resource(params, &grant.resource, "grant")?;
 
     if let Some(refresh_token) = unchanged {
         clients::touch(store, &client, now);
-        return issue(ctx, &grant, &refresh_token);
+        return Ok(issue(ctx, &grant, refresh_token));
     }
     let refresh_token = if current {
         successor
@@ -298,11 +297,11 @@ async fn refresh_grant(
     grants::put_grant(store, &grant);
     grants::sweep(store, now, Some(&grant.client_id));
     clients::touch(store, &client, now);
-    issue(ctx, &grant, &refresh_token)
+    Ok(issue(ctx, &grant, refresh_token))
 }
 
-/// The token response: a fresh access token and the given refresh token.
-fn issue(ctx: &Ctx, grant: &GrantRecord, refresh_token: &str) -> Response {
+/// A fresh access token for the grant, with the given refresh token.
+fn issue(ctx: &Ctx, grant: &GrantRecord, refresh_token: String) -> TokenResponse {
     let store = ctx.store.as_ref();
     let ttl = settings::config(store).access_token_ttl_sec;
     let now = ctx.clock.now_sec();
@@ -318,31 +317,24 @@ fn issue(ctx: &Ctx, grant: &GrantRecord, refresh_token: &str) -> Response {
         "jti": crypto::b64url(&crypto::random_bytes(16)),
         "gid": grant.grant_id,
     });
-    let access_token = jwt::sign(&key, &claims);
-    no_store(Response::json(
-        200,
-        &json!({
-            "access_token": access_token,
-            "token_type": "Bearer",
-            "expires_in": ttl,
-            "refresh_token": refresh_token,
-            "scope": grant.scope,
-        }),
-    ))
+    TokenResponse {
+        access_token: jwt::sign(&key, &claims),
+        token_type: "Bearer",
+        expires_in: ttl,
+        refresh_token,
+        scope: grant.scope.clone(),
+    }
 }
 
 /// RFC 7009: always 200, whether or not the token was known.
-pub async fn revoke(ctx: &Ctx, req: &Request) -> Response {
+pub async fn revoke(ctx: &Ctx, req: &Request) -> Result<Response, OAuthError> {
     if req.method != "POST" {
-        return error(405, "method_not_allowed", "Use POST.").header("allow", "POST, OPTIONS");
+        return Err(OAuthError::method_not_allowed("POST, OPTIONS", "Use POST."));
     }
-    let ok = no_store(Response::new(200));
-    let Some(params) = params::body_fields(req) else {
-        return error(400, "invalid_request", "request body too large");
-    };
-    let Some(token) = params::get(&params, "token") else {
-        return error(400, "invalid_request", "token is required");
-    };
+    let params = params::body_fields(req)
+        .ok_or_else(|| OAuthError::invalid_request("request body too large"))?;
+    let token = params::get(&params, "token")
+        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     let client_id = client_id_of(req, &params);
     let store = ctx.store.as_ref();
     let target = if token.matches('.').count() == 2 {
@@ -363,5 +355,5 @@ pub async fn revoke(ctx: &Ctx, req: &Request) -> Response {
             ctx.oauth.forget_verified();
         }
     }
-    ok
+    Ok(no_store(Response::new(200)))
 }
