@@ -1,0 +1,377 @@
+//! Lifecycle and Streamable HTTP transport: initialize and version negotiation, the
+//! headers (session id, protocol version, Origin), batches, malformed bodies, GET and
+//! DELETE, and how sessions are bound, reaped and bounded.
+
+use super::*;
+
+#[test]
+fn initialize_negotiates_and_opens_a_session() {
+    let s = server();
+    let mut c = s.client();
+    let reply = c.initialize(V11, json!({}));
+    let session = c.session.clone().unwrap();
+    assert!(session.len() >= 32);
+    assert!(session.bytes().all(|b| (0x21..=0x7e).contains(&b)));
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    let result = reply.result();
+    assert_eq!(result["protocolVersion"], V11);
+    assert_eq!(result["serverInfo"]["name"], "scrypted-mcp");
+    // The version Scrypted shows for the plugin: the package's.
+    let package: Value = serde_json::from_str(include_str!("../../package.json")).unwrap();
+    assert_eq!(result["serverInfo"]["version"], package["version"]);
+    assert!(result["instructions"]
+        .as_str()
+        .unwrap()
+        .contains("get_server_info"));
+    let caps = &result["capabilities"];
+    // Only what we serve: no list-changed notifications, subscriptions only for the
+    // conformance fixtures' watched resource.
+    let resources = if cfg!(feature = "conformance-fixtures") {
+        json!({"subscribe": true})
+    } else {
+        json!({})
+    };
+    assert_eq!(
+        caps,
+        &json!({"tools": {"listChanged": false}, "resources": resources,
+                "prompts": {}, "logging": {}, "completions": {}})
+    );
+    assert!(
+        result.get("resultType").is_none(),
+        "2026 field leaked: {result}"
+    );
+    assert_eq!(reply.response()["id"], 0);
+
+    for version in [V03, V06] {
+        let mut c = s.client();
+        assert_eq!(
+            c.initialize(version, json!({})).result()["protocolVersion"],
+            version
+        );
+    }
+    // An unknown version gets our latest.
+    let c = s.client();
+    let reply = c.call(
+        1,
+        "initialize",
+        json!({"protocolVersion": "1999-01-01", "capabilities": {}, "clientInfo": {"name": "x", "version": "1"}}),
+    );
+    assert_eq!(reply.result()["protocolVersion"], V11);
+    // Two initializations give two sessions.
+    assert_ne!(reply.header("mcp-session-id").unwrap(), session);
+}
+
+#[test]
+fn initialize_without_protocol_version_is_invalid_params() {
+    let s = server();
+    let c = s.client();
+    let reply = c.call(1, "initialize", json!({"capabilities": {}}));
+    assert_eq!(reply.error_code(), -32602);
+    assert!(reply.header("mcp-session-id").is_none());
+}
+
+#[test]
+fn titles_and_structured_fields_are_absent_under_2025_03_26() {
+    let s = server();
+    let mut old = s.client();
+    let info = old.initialize(V03, json!({})).result();
+    assert!(info["serverInfo"].get("title").is_none(), "{info}");
+    let mut new = s.client();
+    let info = new.initialize(V06, json!({})).result();
+    assert_eq!(info["serverInfo"]["title"], "MCP Server");
+    let tools = old.call(2, "tools/list", json!({})).result();
+    for tool in tools["tools"].as_array().unwrap() {
+        assert!(
+            tool.get("title").is_none() && tool.get("outputSchema").is_none(),
+            "{tool}"
+        );
+    }
+}
+
+#[test]
+fn no_token_is_401_with_challenge() {
+    let s = server();
+    let mut c = s.client();
+    c.token = "garbage".into();
+    let resp = c.post_raw(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#);
+    assert_eq!(resp.status, 401);
+    let challenge = resp.get_header("www-authenticate").unwrap();
+    // RFC 9728 §5.1 / RFC 6750 §3: the PRM URL of this resource, and the error code.
+    let prefix = format!(
+        "Bearer resource_metadata=\"http://{HOST}/endpoint/scrypted-mcp/public/.well-known/oauth-protected-resource\", error=\"invalid_token\""
+    );
+    assert!(challenge.starts_with(&prefix), "{challenge}");
+}
+
+#[test]
+fn foreign_origin_is_403_and_own_origin_passes() {
+    let s = server();
+    let mut c = s.session(V11, json!({}));
+    let mut req = c.request(
+        "POST",
+        Some(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#.into()),
+    );
+    req.headers
+        .insert("origin".into(), "http://evil.example.com".into());
+    let resp = s.send(req);
+    assert_eq!(resp.status, 403);
+    assert_eq!(resp.body_json().unwrap()["error"]["code"], -32000);
+
+    let mut req = c.request(
+        "POST",
+        Some(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#.into()),
+    );
+    req.headers
+        .insert("origin".into(), format!("http://{HOST}"));
+    assert_eq!(read(s.send(req)).result(), json!({}));
+    // No Origin at all (what non-browser clients send) passes too.
+    c.accept = "application/json";
+    assert_eq!(c.call(2, "ping", json!({})).result(), json!({}));
+}
+
+#[test]
+fn missing_session_id_is_400_and_unknown_is_404() {
+    let s = server();
+    let mut c = s.session(V11, json!({}));
+    let session = c.session.take();
+    let reply = c.call(1, "ping", json!({}));
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.json.as_ref().unwrap()["id"], Value::Null);
+    c.session = Some("no-such-session".into());
+    let reply = c.call(1, "ping", json!({}));
+    assert_eq!(reply.status, 404);
+    assert_eq!(reply.error_code(), -32001);
+    c.session = session;
+    assert_eq!(c.call(1, "ping", json!({})).result(), json!({}));
+}
+
+#[test]
+fn protocol_version_header_is_checked() {
+    let s = server();
+    let mut c = s.session(V06, json!({}));
+    c.version = Some("2024-01-01");
+    let reply = c.call(1, "ping", json!({}));
+    assert_eq!(reply.status, 400, "{reply:?}");
+    // Absent: assumed, and the request is served.
+    c.version = None;
+    assert_eq!(c.call(2, "ping", json!({})).result(), json!({}));
+    c.version = Some(V06);
+    assert_eq!(c.call(3, "ping", json!({})).result(), json!({}));
+}
+
+#[test]
+fn protocol_version_header_is_checked_on_delete_and_get_too() {
+    let s = server();
+    let mut c = s.session(V11, json!({}));
+    c.version = Some("2024-01-01");
+    for method in ["DELETE", "GET"] {
+        let resp = s.send(c.request(method, None));
+        assert_eq!(resp.status, 400, "{method}");
+    }
+    // The refused DELETE ended nothing.
+    c.version = Some(V11);
+    assert_eq!(c.call(1, "ping", json!({})).result(), json!({}));
+    assert_eq!(s.send(c.request("DELETE", None)).status, 204);
+}
+
+#[test]
+fn foreign_origin_is_403_even_without_a_token() {
+    let s = server();
+    let c = s.client();
+    let mut req = c.request(
+        "POST",
+        Some(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#.into()),
+    );
+    req.headers.remove("authorization");
+    req.headers
+        .insert("origin".into(), "http://evil.example.com".into());
+    let resp = s.send(req);
+    assert_eq!(resp.status, 403);
+    assert!(resp.get_header("www-authenticate").is_none());
+}
+
+#[test]
+fn initialize_in_a_batch_is_invalid_request() {
+    let s = server();
+    let c = s.client();
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": V03, "capabilities": {}, "clientInfo": {"name": "x", "version": "1"}}});
+    let reply = c.post(json!([init]));
+    assert_eq!(
+        (reply.status, reply.error_code()),
+        (400, -32600),
+        "{reply:?}"
+    );
+    assert!(reply.header("mcp-session-id").is_none());
+    assert_eq!(scrypted_mcp::mcp::active_sessions(&s.plugin.ctx), 0);
+}
+
+#[test]
+fn notifications_and_responses_are_202_without_body() {
+    let s = server();
+    let c = s.session(V11, json!({}));
+    let reply = c.notify("notifications/initialized", json!({}));
+    assert_eq!((reply.status, reply.json.is_none()), (202, true));
+    let reply = c.notify("notifications/unknown", json!({}));
+    assert_eq!(reply.status, 202);
+    // A response nobody waits for is accepted and dropped.
+    let reply = c.post(json!({"jsonrpc": "2.0", "id": 99, "result": {}}));
+    assert_eq!((reply.status, reply.json.is_none()), (202, true));
+    // Cancelling an unknown request is ignored.
+    let reply = c.notify("notifications/cancelled", json!({"requestId": 12345}));
+    assert_eq!(reply.status, 202);
+}
+
+#[test]
+fn batches_only_under_2025_03_26() {
+    let s = server();
+    let old = s.session(V03, json!({}));
+    let reply = old.post(json!([
+        {"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "nope"},
+        {"jsonrpc": "2.0", "id": 3}
+    ]));
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let answers = reply.json.unwrap();
+    let answers = answers.as_array().unwrap();
+    assert_eq!(answers.len(), 3, "{answers:?}");
+    let by_id = |id: i64| answers.iter().find(|a| a["id"] == id).unwrap().clone();
+    assert_eq!(by_id(1)["result"], json!({}));
+    assert_eq!(by_id(2)["error"]["code"], -32601);
+    assert_eq!(by_id(3)["error"]["code"], -32600);
+    // A batch of notifications only: 202.
+    let reply = old.post(json!([{"jsonrpc": "2.0", "method": "notifications/initialized"}]));
+    assert_eq!(reply.status, 202);
+    let reply = old.post(json!([]));
+    assert_eq!(reply.status, 400);
+
+    for version in [V06, V11] {
+        let c = s.session(version, json!({}));
+        let reply = c.post(json!([{"jsonrpc": "2.0", "id": 1, "method": "ping"}]));
+        assert_eq!(reply.status, 400, "{version}");
+        assert_eq!(reply.error_code(), -32600);
+    }
+}
+
+#[test]
+fn malformed_bodies_get_precise_codes() {
+    let s = server();
+    let c = s.session(V11, json!({}));
+    let resp = read(c.post_raw("{not json"));
+    assert_eq!(resp.status, 400);
+    assert_eq!(resp.error_code(), -32700);
+    assert_eq!(resp.json.as_ref().unwrap()["id"], Value::Null);
+    let resp = read(c.post_raw(""));
+    assert_eq!((resp.status, resp.error_code()), (400, -32700));
+    let reply = c.post(json!({"jsonrpc": "1.0", "id": 5, "method": "ping"}));
+    assert_eq!((reply.status, reply.error_code()), (400, -32600));
+    assert_eq!(reply.response()["id"], 5);
+    let reply = c.post(json!("ping"));
+    assert_eq!((reply.status, reply.error_code()), (400, -32600));
+    assert_eq!(c.call(1, "no/such/method", json!({})).error_code(), -32601);
+    // initialize inside an existing session's batch position is refused, not re-run.
+    let old = s.session(V03, json!({}));
+    let reply =
+        old.post(json!([{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}]));
+    assert_eq!(reply.json.unwrap()[0]["error"]["code"], -32600);
+}
+
+#[test]
+fn get_is_405_with_allow() {
+    let s = server();
+    let c = s.session(V11, json!({}));
+    let resp = s.send(c.request("GET", None));
+    assert_eq!(resp.status, 405);
+    assert_eq!(resp.get_header("allow"), Some("POST, DELETE"));
+    let mut anonymous = c.request("GET", None);
+    anonymous.headers.remove("authorization");
+    assert_eq!(s.send(anonymous).status, 401);
+}
+
+#[test]
+fn delete_ends_the_session_then_404() {
+    let s = server();
+    let mut c = s.session(V11, json!({}));
+    assert_eq!(s.send(c.request("DELETE", None)).status, 204);
+    assert_eq!(c.call(1, "ping", json!({})).status, 404);
+    assert_eq!(s.send(c.request("DELETE", None)).status, 404);
+    c.session = None;
+    assert_eq!(s.send(c.request("DELETE", None)).status, 400);
+}
+
+#[test]
+fn session_is_bound_to_its_client() {
+    let s = server();
+    let owner = s.session(V11, json!({}));
+    let mut other = s.client();
+    assert_ne!(other.client_id, owner.client_id);
+    other.session = owner.session.clone();
+    let reply = other.call(1, "ping", json!({}));
+    assert_eq!(reply.status, 404);
+    assert_eq!(s.send(other.request("DELETE", None)).status, 404);
+    // The owner still has it.
+    assert_eq!(owner.call(2, "ping", json!({})).result(), json!({}));
+}
+
+#[test]
+fn idle_sessions_are_reaped_after_an_hour() {
+    let s = server();
+    let mut c = s.session(V11, json!({}));
+    assert_eq!(scrypted_mcp::mcp::active_sessions(&s.plugin.ctx), 1);
+    s.clock.advance_sec(50 * 60);
+    c.refresh();
+    assert_eq!(c.call(1, "ping", json!({})).result(), json!({}));
+    s.clock.advance_sec(50 * 60);
+    c.refresh();
+    assert_eq!(
+        c.call(2, "ping", json!({})).result(),
+        json!({}),
+        "use keeps it alive"
+    );
+    s.clock.advance_sec(61 * 60);
+    c.refresh();
+    assert_eq!(c.call(3, "ping", json!({})).status, 404);
+    assert_eq!(scrypted_mcp::mcp::active_sessions(&s.plugin.ctx), 0);
+}
+
+#[test]
+fn session_count_is_bounded_by_forgetting_the_longest_idle() {
+    let s = server();
+    let first = s.session(V11, json!({}));
+    s.clock.advance_ms(1);
+    let mut c = s.client();
+    c.initialize(V11, json!({}));
+    let second = c.session.clone();
+    for _ in 0..scrypted_mcp::mcp::session::MAX_SESSIONS - 2 {
+        s.clock.advance_ms(1);
+        c.initialize(V11, json!({}));
+    }
+    assert_eq!(
+        scrypted_mcp::mcp::active_sessions(&s.plugin.ctx),
+        scrypted_mcp::mcp::session::MAX_SESSIONS
+    );
+    // The first is touched, so the second is now the longest idle.
+    s.clock.advance_ms(1);
+    assert_eq!(first.call(1, "ping", json!({})).result(), json!({}));
+    c.initialize(V11, json!({}));
+    assert_eq!(
+        scrypted_mcp::mcp::active_sessions(&s.plugin.ctx),
+        scrypted_mcp::mcp::session::MAX_SESSIONS
+    );
+    assert_eq!(first.call(2, "ping", json!({})).result(), json!({}));
+    c.session = second;
+    assert_eq!(c.call(3, "ping", json!({})).status, 404);
+}
+
+#[test]
+fn revoking_a_client_closes_its_sessions() {
+    let s = server();
+    let a = s.session(V11, json!({}));
+    let b = s.session(V11, json!({}));
+    scrypted_mcp::mcp::close_client_sessions(&s.plugin.ctx, &a.client_id);
+    assert_eq!(a.call(1, "ping", json!({})).status, 404);
+    assert_eq!(b.call(1, "ping", json!({})).result(), json!({}));
+    scrypted_mcp::mcp::close_all_sessions(&s.plugin.ctx);
+    assert_eq!(b.call(2, "ping", json!({})).status, 404);
+}
