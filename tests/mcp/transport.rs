@@ -293,7 +293,8 @@ fn get_is_405_with_allow() {
 fn delete_ends_the_session_then_404() {
     let s = server();
     let mut c = s.session(V11, json!({}));
-    assert_eq!(s.send(c.request("DELETE", None)).status, 204);
+    let deleted = s.send(c.request("DELETE", None));
+    assert_eq!((deleted.status, deleted.body_text()), (204, Some("")));
     assert_eq!(c.call(1, "ping", json!({})).status, 404);
     assert_eq!(s.send(c.request("DELETE", None)).status, 404);
     c.session = None;
@@ -311,6 +312,60 @@ fn session_is_bound_to_its_client() {
     assert_eq!(reply.status, 404);
     assert_eq!(s.send(other.request("DELETE", None)).status, 404);
     // The owner still has it.
+    assert_eq!(owner.call(2, "ping", json!({})).result(), json!({}));
+}
+
+#[test]
+fn session_is_bound_to_its_user() {
+    let s = server();
+    let owner = s.session(V11, json!({}));
+    // The same client, authorized by another Scrypted admin in their own browser.
+    let (verifier, challenge) = flow::pkce();
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &owner.client_id)
+        .append_pair("redirect_uri", flow::REDIRECT_URI)
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256")
+        .finish();
+    let mut authorize = flow::request("GET", &format!("/authorize?{query}"), HOST);
+    authorize.username = Some("second-admin".into());
+    let location = s
+        .send(authorize)
+        .get_header("location")
+        .unwrap()
+        .to_string();
+    let code = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let tokens = flow::token_request(
+        &s.plugin,
+        HOST,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", flow::REDIRECT_URI),
+            ("code_verifier", &verifier),
+            ("client_id", &owner.client_id),
+        ],
+    )
+    .body_json()
+    .unwrap();
+    let other = Client {
+        server: &s,
+        token: tokens["access_token"].as_str().unwrap().to_string(),
+        refresh: String::new(),
+        client_id: owner.client_id.clone(),
+        session: owner.session.clone(),
+        version: owner.version,
+        accept: owner.accept,
+    };
+    assert_eq!(other.call(1, "ping", json!({})).status, 404);
+    assert_eq!(s.send(other.request("DELETE", None)).status, 404);
     assert_eq!(owner.call(2, "ping", json!({})).result(), json!({}));
 }
 

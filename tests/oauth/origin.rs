@@ -60,6 +60,10 @@ fn origin_allowed_rules() {
     assert!(with("127.0.0.1:11080", Some("http://localhost:6274")));
     assert!(with("localhost:11080", Some("http://127.0.0.1:3000")));
     assert!(!with("127.0.0.1:11080", Some("http://evil.example")));
+    assert!(!with(
+        "127.0.0.1:11080",
+        Some("http://127.0.0.1.evil.example.com")
+    ));
     assert!(!with(HOST, Some("null")));
 }
 
