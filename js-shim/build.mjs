@@ -8,7 +8,7 @@
 //   3. esbuild bundles js-shim/plugin.js + host.js + the wasm-bindgen glue + the wasm bytes
 //      (embedded, instantiated with initSync) into one CommonJS main.nodejs.js.
 //   4. dist/plugin.zip = main.nodejs.js + README.md at the root, no sdk.json (so Scrypted
-//      evaluates it with injected globals: reference/scrypted-host.md §7, §8).
+//      evaluates it with injected globals: docs/reference/scrypted-host.md §7, §8).
 //
 // Each step is skipped when its inputs have not changed (content-hash stamps), so a warm
 // `npm start` / `npm test` costs a few milliseconds here.

@@ -1,6 +1,6 @@
 // The bridge the wasm talks to (src/wasm/mod.rs `HostBridge`): `call(method, args)` for the
 // entries below, `notify(method, args)` for the fire-and-forget notices, plugin storage and
-// the clock. Each entry is a few lines over Scrypted's API as reference/scrypted-host.md §10
+// the clock. Each entry is a few lines over Scrypted's API as docs/reference/scrypted-host.md §10
 // names it; the typed API over these names, with every argument encoding and answer decoding,
 // is src/host/api.rs (which names the entry each method uses).
 // No policy here: quirks (TypeErrors for unknown ids, void returns, ...) reach Rust as they

@@ -5,7 +5,7 @@
 // Bundled by js-shim/build.mjs into one CommonJS `main.nodejs.js` together with the
 // wasm-bindgen glue and the wasm bytes (embedded, no file-path assumptions). Scrypted
 // evaluates that file with injected parameters (systemManager, deviceManager,
-// endpointManager, localStorage, console, ...: reference/scrypted-host.md §7) and
+// endpointManager, localStorage, console, ...: docs/reference/scrypted-host.md §7) and
 // constructs `exports.default`.
 
 import os from 'node:os';

@@ -2,7 +2,7 @@
 # npm run setup — install everything the build and the tests need. Idempotent: each step is
 # skipped when already done (a warm run takes a second or two). Runs as root on a fresh
 # Debian 12 machine with rustup stable, reaching only crates.io, npm, PyPI and Debian apt.
-# Recipe and measurements: shared/reference/wasm-toolchain.md.
+# Recipe and measurements: docs/reference/wasm-toolchain.md.
 #
 #   1. wasm32 Rust toolchain. If the active rustup toolchain already has the
 #      wasm32-unknown-unknown target installed (a developer machine), that one is used.

@@ -4,7 +4,7 @@ use futures::stream::LocalBoxStream;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// One HTTP request as Scrypted delivers it (reference/scrypted-host.md §6.4), already turned
+/// One HTTP request as Scrypted delivers it (docs/reference/scrypted-host.md §6.4), already turned
 /// into plain data by the shim. Header names are lower-case.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -2,6 +2,10 @@
 //! Scrypted plugin. Rust decides, JavaScript carries: every decision about routing,
 //! validation, OAuth, MCP framing, sessions, tools and settings is made here; the shim in
 //! `js-shim/` only converts Scrypted's objects and calls host APIs when asked.
+//!
+//! The map of the code — data flow, what each file is for, contracts, storage layout —
+//! is `docs/ARCHITECTURE.md`; the host, protocol, client and toolchain facts it rests on
+//! are in `docs/reference/`.
 
 pub mod audit;
 pub mod clock;

@@ -1,6 +1,6 @@
 //! The public base URL of a request, CORS, and the hint page.
 //!
-//! Scrypted's `HttpRequest` carries no scheme (reference/scrypted-host.md §6.4), so the
+//! Scrypted's `HttpRequest` carries no scheme (docs/reference/scrypted-host.md §6.4), so the
 //! scheme comes from `x-forwarded-proto`, else from comparing the Host port with the
 //! server's own port settings. Issuer, MCP URL and PRM URL all derive from one base, so
 //! metadata `issuer`, JWT `iss` and RFC 9207 `iss` are always the same string.

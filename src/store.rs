@@ -1,4 +1,4 @@
-//! The Store trait: Scrypted plugin storage (reference/scrypted-host.md §5).
+//! The Store trait: Scrypted plugin storage (docs/reference/scrypted-host.md §5).
 //!
 //! Synchronous string key-value storage whose whole map is shipped to the server on every
 //! write, readable by any plugin and present in every backup: keep it small and bounded,

@@ -261,8 +261,8 @@ fn unknown_and_read_only_keys_are_refused_changing_nothing() {
 
 #[test]
 fn iss_parameter_switch_is_a_boolean_that_applies_to_the_next_request() {
-    // client-compat.md §1/§3.2: `authorization_response_iss_parameter_supported` and the
-    // RFC 9207 `iss` on the redirect, behind a switch for Codex CLI. Default on.
+    // docs/reference/client-compat.md §1/§3.2: `authorization_response_iss_parameter_supported`
+    // and the RFC 9207 `iss` on the redirect, behind a switch for Codex CLI. Default on.
     let (plugin, host, store, _clock) = plugin();
     let iss_state = |plugin: &Plugin| {
         let meta = send(

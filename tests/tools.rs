@@ -309,7 +309,7 @@ fn descriptions_state_the_quirks() {
         ("create_backup", "EVERY SECRET"),
         ("update_plugins", "UNINSTALLS"),
         ("restore_backup", "RESTORE FROM BACKUP"),
-        // scrypted-host.md §10/§11: the rest of the reference's quirks a model must know.
+        // docs/reference/scrypted-host.md §10/§11: the rest of the reference's quirks a model must know.
         ("restore_backup", "elicitation"),
         // the 100 KB body limit → chunks
         ("restore_backup", "65536"),
@@ -1101,7 +1101,7 @@ fn call_device_method_refusals() {
 
 #[test]
 fn call_device_method_redacts_password_settings_and_refuses_the_placeholder_back() {
-    // Issue §"Secrets are not echoed"; client-compat.md §11 #12: password-typed settings
+    // Issue §"Secrets are not echoed"; docs/reference/client-compat.md §11 #12: password-typed settings
     // (camera credentials) are never returned, and writing the placeholder back must not
     // replace the real password with it.
     let h = H::new();

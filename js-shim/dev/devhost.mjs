@@ -1,6 +1,6 @@
 // The dev host: a standalone Scrypted-like HTTP server on 127.0.0.1 that loads the built
 // plugin zip the way Scrypted does and behaves like Scrypted wherever the plugin can tell
-// the difference (reference/scrypted-host.md §6, §7, §9):
+// the difference (docs/reference/scrypted-host.md §6, §7, §9):
 //
 //  - /endpoint/<pkg>/public[/*]  anyone; `username`/`aclId` filled when credentials came along
 //    /endpoint/<pkg>[/*]         401 "Not Authorized" without a login, plugin not called

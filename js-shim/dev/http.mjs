@@ -1,4 +1,4 @@
-// The HTTP side of Scrypted the dev host imitates (reference/scrypted-host.md §6): Express's
+// The HTTP side of Scrypted the dev host imitates (docs/reference/scrypted-host.md §6): Express's
 // error pages, the login cookie's name, and the body parsing of §6.2 — what a plugin's
 // request handler sees.
 

@@ -1,4 +1,4 @@
-// Loads a plugin zip the way Scrypted's plugin worker does (reference/scrypted-host.md §7,
+// Loads a plugin zip the way Scrypted's plugin worker does (docs/reference/scrypted-host.md §7,
 // server/src/plugin/plugin-remote-worker.ts onLoadZip): unzip into a folder, make `fs/` the
 // working directory, and — with no sdk.json in the zip — evaluate main.nodejs.js as a
 // function body whose parameters are the injected globals (deviceManager, systemManager,

@@ -1,4 +1,4 @@
-// Scrypted's RPC proxy semantics, as a plugin sees them (reference/scrypted-host.md §2):
+// Scrypted's RPC proxy semantics, as a plugin sees them (docs/reference/scrypted-host.md §2):
 // - every method call returns a Promise, even for server-synchronous methods;
 // - any property name reads as a callable (`typeof proxy.x === 'function'` is always true);
 //   a missing method rejects with "target X does not have method Y";

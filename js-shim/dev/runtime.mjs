@@ -1,6 +1,6 @@
 // The simulated Scrypted runtime of the dev host: systemManager, deviceManager,
 // endpointManager, the logger, devices and @scrypted/core's users provider over the demo
-// data (demo.json), with the return shapes and quirks of reference/scrypted-host.md §3. The
+// data (demo.json), with the return shapes and quirks of docs/reference/scrypted-host.md §3. The
 // components of getComponent(name) are in components.mjs. Every object the plugin gets is an
 // RPC proxy (rpc.mjs): every call returns a Promise, errors carry only their message (plus
 // the peer route). tests/host-cases.json pins this behaviour; the Rust fake bridge

@@ -1,5 +1,5 @@
 //! The typed host API: one method per capability, each naming the `host.js` entry it calls
-//! (`— entryName`) and the Scrypted call behind it (reference/scrypted-host.md §10).
+//! (`— entryName`) and the Scrypted call behind it (docs/reference/scrypted-host.md §10).
 
 use super::*;
 
@@ -320,7 +320,7 @@ impl Host {
 }
 
 /// The logger of the whole tree (`[]`, the root), or of one device: the UI's
-/// `getLogger('device').getLogger(id)` (reference/scrypted-host.md §3.3).
+/// `getLogger('device').getLogger(id)` (docs/reference/scrypted-host.md §3.3).
 fn logger_path(device_id: Option<&str>) -> Vec<&str> {
     match device_id {
         None => vec![],

@@ -8,7 +8,7 @@
 //! runs, and `host.js` only converts and calls Scrypted's API (`Host` methods name the
 //! `host.js` entry they use).
 //!
-//! Results keep Scrypted's own shapes (reference/scrypted-host.md §3); quirks such as
+//! Results keep Scrypted's own shapes (docs/reference/scrypted-host.md §3); quirks such as
 //! "unknown id → TypeError" are *not* smoothed over here, because the tools must handle
 //! them the way the real host behaves. What is decided here: defaults for answers the
 //! host leaves `undefined`, the logger path of a device, and the plugin console prefix.

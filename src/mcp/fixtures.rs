@@ -1,4 +1,4 @@
-//! The conformance suite's fixtures (reference/mcp-protocol.md §2.5): the exact names and
+//! The conformance suite's fixtures (docs/reference/mcp-protocol.md §2.5): the exact names and
 //! payloads its server scenarios call. Built only with `conformance-fixtures`, which the
 //! plugin never enables.
 

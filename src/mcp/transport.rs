@@ -1,4 +1,4 @@
-//! Streamable HTTP: POST / GET / DELETE on `/mcp` (reference/mcp-protocol.md §1.1).
+//! Streamable HTTP: POST / GET / DELETE on `/mcp` (docs/reference/mcp-protocol.md §1.1).
 
 use super::jsonrpc::{self, Message};
 use super::peer::RequestPeer;

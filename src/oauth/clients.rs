@@ -54,7 +54,7 @@ pub fn touch(store: &dyn Store, client: &ClientRecord, now_ms: u64) {
 }
 
 /// Why a redirect URI is refused at registration, or `Ok` for https, loopback http and
-/// private-use schemes such as `cursor://` (reference/client-compat.md §4.2).
+/// private-use schemes such as `cursor://` (docs/reference/client-compat.md §4.2).
 pub fn validate_redirect_uri(uri: &str) -> Result<(), String> {
     if uri.len() > 2000 {
         return Err("redirect URI too long".into());

@@ -34,7 +34,7 @@ pub const SCOPE: &str = "scrypted:admin";
 
 /// Storage key of the RFC 9207 compatibility switch: `"false"` stops advertising
 /// `authorization_response_iss_parameter_supported` and sending `iss` on the redirect
-/// (Codex CLI mishandles it, reference/client-compat.md §1). Unset means on.
+/// (Codex CLI mishandles it, docs/reference/client-compat.md §1). Unset means on.
 pub const ISS_PARAMETER_KEY: &str = "settings.iss_parameter";
 
 pub fn iss_parameter(store: &dyn Store) -> bool {
@@ -219,7 +219,7 @@ pub fn client_count(ctx: &Ctx) -> usize {
     ctx.store.keys_with_prefix(clients::PREFIX).len()
 }
 
-/// `resource` compared after normalisation (reference/client-compat.md §5): lower-case
+/// `resource` compared after normalisation (docs/reference/client-compat.md §5): lower-case
 /// host and no default port (the URL parser does both), no query or fragment, no trailing
 /// slash. `None` for anything that is not an http(s) URL.
 pub fn normalise_resource(resource: &str) -> Option<String> {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 pub const MAX_BODY: usize = 16 * 1024;
 
 /// The body's fields. Scrypted turns a form post into a JSON object string of the fields
-/// (reference/scrypted-host.md §6.2); other hosts hand over the raw `a=b&c=d` string.
+/// (docs/reference/scrypted-host.md §6.2); other hosts hand over the raw `a=b&c=d` string.
 /// Repeated keys keep their first value. `None` when the body is too large.
 pub fn body_fields(req: &Request) -> Option<BTreeMap<String, String>> {
     let body = req.body.as_deref().unwrap_or("");

@@ -162,7 +162,7 @@ pub fn code_grant(
 }
 
 /// RFC 8707: a `resource` sent to `/token` must be the one the code or grant is for
-/// (after normalisation, client-compat.md §5); `invalid_target` otherwise.
+/// (after normalisation, docs/reference/client-compat.md §5); `invalid_target` otherwise.
 fn check_resource(params: &Params, expected: &str, what: &str) -> Result<(), OAuthError> {
     match params::get(params, "resource") {
         Some(resource) if normalise_resource(resource) != normalise_resource(expected) => Err(

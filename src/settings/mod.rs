@@ -53,7 +53,7 @@ pub fn config(store: &dyn Store) -> Config {
     }
 }
 
-/// One entry of Scrypted's `Setting` type (reference/scrypted-host.md §4).
+/// One entry of Scrypted's `Setting` type (docs/reference/scrypted-host.md §4).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Setting {

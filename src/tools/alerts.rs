@@ -1,4 +1,4 @@
-//! Alerts: the `alerts` component (reference/scrypted-host.md §3.3).
+//! Alerts: the `alerts` component (docs/reference/scrypted-host.md §3.3).
 
 use super::plugins::NoArgs;
 use super::schema::{ok, page_bounds, tool, Page, DESTRUCTIVE_IDEMPOTENT, READ};

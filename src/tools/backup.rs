@@ -1,4 +1,4 @@
-//! Backup and restore: the `backup` component (reference/scrypted-host.md §3.6).
+//! Backup and restore: the `backup` component (docs/reference/scrypted-host.md §3.6).
 //!
 //! A real backup is many MB, but Scrypted rejects JSON bodies over 100 KB, so
 //! restore_backup stages the zip in memory over several calls of at most 64 KiB decoded

@@ -1,4 +1,4 @@
-//! Cluster: `cluster-fork` (reference/scrypted-host.md §3.6).
+//! Cluster: `cluster-fork` (docs/reference/scrypted-host.md §3.6).
 
 use super::plugins::NoArgs;
 use super::schema::{ok, tool, READ};

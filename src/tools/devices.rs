@@ -1,4 +1,4 @@
-//! Devices: `systemManager` state and device calls (reference/scrypted-host.md §4, §10).
+//! Devices: `systemManager` state and device calls (docs/reference/scrypted-host.md §4, §10).
 
 use super::redact::{redact_settings, REDACTED};
 use super::resolve::{interfaces_of, is_own_device, prop_of, refuse_own_device, Snapshot};

@@ -1,4 +1,4 @@
-//! Logs: the `logger` component (reference/scrypted-host.md §3.3).
+//! Logs: the `logger` component (docs/reference/scrypted-host.md §3.3).
 
 use super::resolve::Snapshot;
 use super::schema::{ok, tool, DESTRUCTIVE_IDEMPOTENT, READ};

@@ -1,4 +1,4 @@
-//! Network: `addresses` and `cors` (reference/scrypted-host.md §3.5).
+//! Network: `addresses` and `cors` (docs/reference/scrypted-host.md §3.5).
 
 use super::plugins::NoArgs;
 use super::resolve::Snapshot;

@@ -1,4 +1,4 @@
-//! Plugins: `getComponent('plugins')` (reference/scrypted-host.md §3.1, §10).
+//! Plugins: `getComponent('plugins')` (docs/reference/scrypted-host.md §3.1, §10).
 
 use super::redact::{redact_map, OMITTED, REDACTED};
 use super::resolve::{refuse_own_device, refuse_own_plugin, self_plugin_id, Snapshot};

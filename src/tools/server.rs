@@ -1,4 +1,4 @@
-//! Server: `info`, `service-control`, `env-control` (reference/scrypted-host.md §3.2).
+//! Server: `info`, `service-control`, `env-control` (docs/reference/scrypted-host.md §3.2).
 
 use super::plugins::{NoArgs, SELF_ACTION_DELAY_MS};
 use super::redact::{redact_dotenv, redact_map, restore_dotenv, REDACTED};

@@ -1,4 +1,4 @@
-//! Users, managed the way Scrypted's own UI does (reference/scrypted-host.md §3.4): when
+//! Users, managed the way Scrypted's own UI does (docs/reference/scrypted-host.md §3.4): when
 //! @scrypted/core's `users` DeviceCreator is present, a user is added with its
 //! `createDevice({username, password, admin})` and removed by removing its `user:<name>`
 //! device (core's `releaseDevice` then calls `users.removeUser`). Without core, only the

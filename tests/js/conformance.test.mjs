@@ -1,6 +1,7 @@
 // The official MCP conformance suite against the fixture build, through the real auth path:
-// a token from a real OAuth flow, added by a loopback bearer proxy (mcp-protocol.md §2.8).
-// Also the 0.2.0-alpha `authorization` scenarios against our authorization server (§2.7).
+// a token from a real OAuth flow, added by a loopback bearer proxy
+// (docs/reference/mcp-protocol.md §2.8). Also the 0.2.0-alpha `authorization` scenarios
+// against our authorization server (§2.7).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -1,4 +1,4 @@
-// The dev host behaves like Scrypted where a plugin can tell (reference/scrypted-host.md §3,
+// The dev host behaves like Scrypted where a plugin can tell (docs/reference/scrypted-host.md §3,
 // §6.2, §6.6), and js-shim/host.js calls Scrypted's API as §10 says. A tiny echo plugin zip
 // (built here, loaded by the dev host the way Scrypted loads plugins) reports what it was
 // given; host.js runs against the dev host's simulated components.

@@ -97,7 +97,7 @@ describe('metadata', () => {
     assert.equal(prm.resource, host.mcpUrl);
     assert.deepEqual(prm.authorization_servers, [host.publicBase]);
     assert.deepEqual(prm.bearer_methods_supported, ['header']);
-    // client-compat.md §2: the server's scopes, without offline_access.
+    // docs/reference/client-compat.md §2: the server's scopes, without offline_access.
     assert.deepEqual(prm.scopes_supported, ['scrypted:admin']);
   });
 
@@ -492,7 +492,7 @@ describe('/token', () => {
     assert.equal(r1.status, 200, r1.text);
     assertNoStore(r1, 'refresh');
     assert.ok(r1.json.refresh_token && r1.json.refresh_token !== t0.refresh_token, 'rotated');
-    assert.equal(r1.json.expires_in, ACCESS_TTL, 'client-compat.md §3: every refresh answer has expires_in');
+    assert.equal(r1.json.expires_in, ACCESS_TTL, 'docs/reference/client-compat.md §3: every refresh answer has expires_in');
     // A client retry inside the grace window (lost response) is honoured.
     const retry = await token(host, { grant_type: 'refresh_token', refresh_token: t0.refresh_token, client_id: cid }, { json: true });
     assert.equal(retry.status, 200, `grace retry: ${retry.text}`);

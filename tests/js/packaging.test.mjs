@@ -1,5 +1,5 @@
 // Packaging: dist/plugin.zip loads the way Scrypted's plugin worker loads it
-// (reference/scrypted-host.md §7: unzip, cwd = the zip's fs/ folder, no sdk.json → evaluate
+// (docs/reference/scrypted-host.md §7: unzip, cwd = the zip's fs/ folder, no sdk.json → evaluate
 // main.nodejs.js with injected parameters, instance = exports.default || exports, a class is
 // constructed with new) and answers; `npm pack` yields what Scrypted's installNpm needs
 // (package/dist/plugin.zip + package/package.json with the scrypted section and keyword);

@@ -1,7 +1,7 @@
 // What only the shim and the host can show about the Streamable HTTP transport, over raw
 // fetch with a valid token against the real wasm + shim in the dev host: that headers and
-// every body form Scrypted delivers (scrypted-host.md §6.2) reach Rust intact, and that
-// Rust's answers reach the client as they left it. The transport's logic (sessions,
+// every body form Scrypted delivers (docs/reference/scrypted-host.md §6.2) reach Rust
+// intact, and that Rust's answers reach the client as they left it. The transport's logic (sessions,
 // versions, batches, Origin rules, error codes) is tested once, in tests/mcp/ (Rust).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 //! The MCP endpoint through `Plugin::handle` with real access tokens: every transport MUST
-//! of reference/mcp-protocol.md §1.1 that the conformance suite does not check, dispatch
+//! of docs/reference/mcp-protocol.md §1.1 that the conformance suite does not check, dispatch
 //! errors, pagination, resources, prompts and the audit trail. Tests that need a tool which
 //! elicits, reports progress or waits live in `fixtures` (run with
 //! `cargo test --features conformance-fixtures --test mcp`).

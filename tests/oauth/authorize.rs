@@ -236,7 +236,7 @@ fn authorize_resource_defaults_normalises_and_rejects_others() {
 fn oauth_pages_escape_everything_a_client_or_request_controls() {
     // Open registration lets anyone choose client_name and the redirect URI's query, and
     // any link can carry state: none may become markup on a page shown to a logged-in
-    // admin (reference/client-compat.md §4.2: the consent page names the client).
+    // admin (docs/reference/client-compat.md §4.2: the consent page names the client).
     let (p, ..) = plugin();
     let evil = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>";
     let redirect = "https://app.example/cb?x=%22%3E%3Cscript%3E";

@@ -103,7 +103,7 @@ fn registration_refuses_hostile_redirect_uris_and_writes_nothing() {
 
 #[test]
 fn registration_size_is_bounded_because_storage_ships_whole() {
-    // scrypted-host.md §5: every storage write ships the whole map, so what an
+    // docs/reference/scrypted-host.md §5: every storage write ships the whole map, so what an
     // unauthenticated /register may store must stay small: 100 such clients would
     // otherwise put over a megabyte on every write.
     let (p, _, store, _) = plugin();

@@ -171,7 +171,8 @@ fn codes_and_refresh_tokens_are_bound_to_their_client() {
 fn pending_codes_are_bounded_because_storage_ships_whole() {
     // A web page can send a logged-in admin's browser to /authorize again and again (a
     // loopback client is approved without a page): each visit stores a code, and every
-    // storage write ships the whole map (scrypted-host.md §5), so codes must be capped.
+    // storage write ships the whole map (docs/reference/scrypted-host.md §5), so codes
+    // must be capped.
     let (p, _, store, _) = plugin();
     let client_id = register_ok(&p, &[REDIRECT_URI]);
     let mut last = None;
@@ -248,9 +249,9 @@ fn refresh_rotates_every_time() {
 
 #[test]
 fn refresh_grace_window_retry_gets_the_same_successor() {
-    // Issue §4 and client-compat.md §6: the just-replaced token is honoured within the
-    // grace window "with the same successor", so a client that kept the first answer is
-    // not later taken for a thief.
+    // Issue §4 and docs/reference/client-compat.md §6: the just-replaced token is honoured
+    // within the grace window "with the same successor", so a client that kept the first
+    // answer is not later taken for a thief.
     let (p, _, _, clock) = plugin();
     let t0 = flow::obtain_tokens(&p, HOST);
     let r1 = refreshed(&p, &t0.client_id, &t0.refresh_token);

@@ -1,4 +1,4 @@
-// Runs @modelcontextprotocol/inspector-cli 1.0.3 non-interactively (mcp-protocol.md §4).
+// Runs @modelcontextprotocol/inspector-cli 1.0.3 non-interactively (docs/reference/mcp-protocol.md §4).
 // Its bug: it resolves its own package.json as `../package.json` relative to the *current
 // directory*, so it runs with cwd = tests/ (whose parent, the project root, has one).
 import { execFile } from 'node:child_process';

@@ -144,7 +144,7 @@ export async function obtainTokens(host, cookie, opts = {}) {
   return { client: c.client, tokens: t.json };
 }
 
-/** In-memory OAuthClientProvider for the SDK client (recipe mcp-protocol.md §3.3). */
+/** In-memory OAuthClientProvider for the SDK client (recipe docs/reference/mcp-protocol.md §3.3). */
 export class MemoryOAuthProvider {
   constructor({ cookie, redirectUrl = LOOPBACK_REDIRECT, clientName = 'sdk-e2e' }) {
     this.cookie = cookie;

@@ -1,4 +1,4 @@
-// The loopback bearer-adding proxy of mcp-protocol.md §2.8: forwards every request
+// The loopback bearer-adding proxy of docs/reference/mcp-protocol.md §2.8: forwards every request
 // unchanged (method, path, streamed body, Host and Origin as sent) and adds
 // `Authorization: Bearer <token>`. Used because the conformance suite's server mode cannot
 // send an Authorization header.
