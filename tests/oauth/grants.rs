@@ -62,6 +62,15 @@ fn exchange_fields<'a>(code: &'a str, verifier: &'a str) -> Vec<(&'a str, &'a st
     ]
 }
 
+/// A new client with a fresh grant: its id and the first token answer.
+fn granted(p: &Plugin) -> (String, TokenResponse) {
+    let client_id = new_client(p);
+    let (verifier, code) = stored_code(p, &client_id);
+    let params = fields(&exchange_fields(&code, &verifier));
+    let tokens = code_grant(&p.ctx, &params, Some(client_id.clone())).unwrap();
+    (client_id, tokens)
+}
+
 fn refreshing(
     p: &Plugin,
     client_id: &str,
@@ -217,14 +226,7 @@ fn code_grant_refusals_are_typed_and_write_nothing() {
 #[test]
 fn refresh_grant_rotates_honours_a_retry_and_revokes_on_reuse() {
     let (p, _host, store, clock) = plugin();
-    let client_id = new_client(&p);
-    let (verifier, code) = stored_code(&p, &client_id);
-    let first = code_grant(
-        &p.ctx,
-        &fields(&exchange_fields(&code, &verifier)),
-        Some(client_id.clone()),
-    )
-    .unwrap();
+    let (client_id, first) = granted(&p);
 
     let second = refreshing(&p, &client_id, &first.refresh_token, &[]).unwrap();
     assert_ne!(second.refresh_token, first.refresh_token);
@@ -277,14 +279,7 @@ fn refresh_grant_rotates_honours_a_retry_and_revokes_on_reuse() {
 #[test]
 fn refresh_grant_answers_503_when_the_host_cannot_say_who_is_admin() {
     let (p, host, store, _) = plugin();
-    let client_id = new_client(&p);
-    let (verifier, code) = stored_code(&p, &client_id);
-    let tokens = code_grant(
-        &p.ctx,
-        &fields(&exchange_fields(&code, &verifier)),
-        Some(client_id.clone()),
-    )
-    .unwrap();
+    let (client_id, tokens) = granted(&p);
     host.fail_with("users", "engine.io connection lost");
     let before = snapshot(&store);
     let error = refreshing(&p, &client_id, &tokens.refresh_token, &[]).unwrap_err();
