@@ -570,7 +570,7 @@ fn update_plugins_reports_updates_and_removed_deprecated_plugins() {
 }
 
 /// updatePlugins would replace this plugin and so end our process before the answer
-/// left (reference §10): the answer goes first and the update runs after a delay.
+/// left (docs/reference/scrypted-host.md §10): the answer goes first and the update runs after a delay.
 fn assert_update_scheduled(h: &H) {
     let versions_before: Vec<String> = h
         .host
@@ -1288,7 +1288,7 @@ fn get_server_info_redacts_secret_environment() {
 #[test]
 fn get_server_info_reports_host_failure() {
     let h = H::new();
-    // A missing method fails remotely with this text (reference §2, RPC proxy quirks).
+    // A missing method fails remotely with this text (docs/reference/scrypted-host.md §2, RPC proxy quirks).
     h.reports_host_message(
         "scryptedEnv",
         "target info does not have method getScryptedEnv",
@@ -1467,7 +1467,7 @@ fn core_user_device(h: &H, name: &str) -> Option<String> {
 
 #[test]
 fn add_user_with_core_goes_through_cores_users_device_creator() {
-    // reference §3.4: the UI creates users with core's UsersCore.createDevice
+    // docs/reference/scrypted-host.md §3.4: the UI creates users with core's UsersCore.createDevice
     let h = H::new();
     assert_adds_user(&h, "ops", "s3cret-pass", true);
     assert_eq!(
@@ -1567,7 +1567,7 @@ fn add_user_refusals() {
 
 #[test]
 fn remove_user_with_core_removes_the_users_device() {
-    // reference §3.4: removing core's user:<name> device; core's releaseDevice removes the user
+    // docs/reference/scrypted-host.md §3.4: removing core's user:<name> device; core's releaseDevice removes the user
     let h = H::new();
     let out = h.ok("remove_user", json!({"username": "viewer"}));
     assert_eq!(
@@ -1645,7 +1645,7 @@ fn remove_user_refuses_the_caller_the_last_admin_and_unknown_users() {
 
 #[test]
 fn remove_user_ends_the_removed_users_mcp_tokens_at_once() {
-    // Scrypted kills a removed user's cookies at once (reference §3.4); an MCP access token
+    // Scrypted kills a removed user's cookies at once (docs/reference/scrypted-host.md §3.4); an MCP access token
     // of that user must not live on until it expires.
     let mut h = H::new();
     add_ops_admin(&h);

@@ -334,7 +334,7 @@ export class Runtime {
     };
 
     // endpoint.ts: the local endpoint is a template literal over the IP component, so an
-    // undefined address reads "undefined" (reference §13).
+    // undefined address reads "undefined" (docs/reference/scrypted-host.md §13).
     const path = (options) => `/endpoint/${PLUGIN_ID}/${options?.public ? 'public/' : ''}`;
     const endpointManager = {
       getPath: async (_nativeId, options) => path(options),

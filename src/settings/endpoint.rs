@@ -3,7 +3,7 @@
 //! Scrypted's own local endpoint is `<scheme>://<SCRYPTED_IP_ADDRESS>:<port><path>`
 //! (server/src/plugin/endpoint.ts:75-81). With no usable LAN address (only loopback,
 //! link-local, CGNAT or test-range addresses: server/src/ip.ts) that component is
-//! `undefined` and Scrypted's URL reads `http://undefined:11080/...` (reference §13). So the
+//! `undefined` and Scrypted's URL reads `http://undefined:11080/...` (docs/reference/scrypted-host.md §13). So the
 //! URL is built here from the same parts, and without an IP address it falls back to the
 //! host name the admin's own browser last reached us by (a request Scrypted logged in as an
 //! admin, e.g. the sign-in page), else to this machine's own addresses, with a note.
