@@ -43,7 +43,7 @@ impl H {
 
     fn call(&self, name: &str, args: Value) -> Result<ToolOutput, ToolError> {
         let def = catalogue()
-            .into_iter()
+            .iter()
             .find(|t| t.name == name)
             .unwrap_or_else(|| panic!("no tool {name}"));
         let tc = Rc::new(ToolContext {
@@ -53,7 +53,7 @@ impl H {
         });
         let result = block_on((def.run)(tc, args));
         if let Ok(out) = &result {
-            let schema = Value::Object(def.output_schema.clone().expect("output schema"));
+            let schema = Value::Object(def.output_schema());
             if let Err(e) = validate(&schema, &out.structured, "$") {
                 panic!(
                     "{name}: result does not match its output schema: {e}\n{}",
@@ -261,18 +261,111 @@ fn schemas_use_no_format_that_json_schema_does_not_define() {
     ];
     for t in catalogue() {
         let mut found = Vec::new();
-        formats(&Value::Object(t.input_schema.clone()), &mut found);
-        formats(&Value::Object(t.output_schema.clone().unwrap()), &mut found);
+        formats(&Value::Object(t.input_schema()), &mut found);
+        formats(&Value::Object(t.output_schema()), &mut found);
         for f in found {
             assert!(defined.contains(&f.as_str()), "{}: format {f:?}", t.name);
         }
     }
 }
 
+/// MCP schemas default to JSON Schema 2020-12: every tool's input and output schema must
+/// be a valid 2020-12 schema, and portable: no boolean subschema such as `items: true`
+/// (OpenAPI-style validators that some clients use reject them; `{}` says the same).
+#[test]
+fn schemas_are_valid_2020_12_and_use_no_boolean_subschemas() {
+    fn booleans(v: &Value, at: &str, out: &mut Vec<String>) {
+        let Value::Object(m) = v else { return };
+        for (k, x) in m {
+            let here = format!("{at}/{k}");
+            match (k.as_str(), x) {
+                // Boolean-valued keywords that are not schemas.
+                ("additionalProperties", Value::Bool(false)) | ("default" | "const", _) => {}
+                ("enum" | "required" | "type" | "examples", _) => {}
+                (_, Value::Bool(_)) => out.push(here),
+                ("properties" | "$defs" | "patternProperties", Value::Object(props)) => {
+                    for (name, p) in props {
+                        if p.is_boolean() {
+                            out.push(format!("{here}/{name}"));
+                        }
+                        booleans(p, &format!("{here}/{name}"), out);
+                    }
+                }
+                (_, Value::Array(list)) => {
+                    for (i, p) in list.iter().enumerate() {
+                        if p.is_boolean() {
+                            out.push(format!("{here}/{i}"));
+                        }
+                        booleans(p, &format!("{here}/{i}"), out);
+                    }
+                }
+                (_, x) => booleans(x, &here, out),
+            }
+        }
+    }
+    for t in catalogue() {
+        for (which, schema) in [("input", t.input_schema()), ("output", t.output_schema())] {
+            let schema = Value::Object(schema);
+            if let Err(e) = jsonschema::draft202012::meta::validate(&schema) {
+                panic!("{} {which} schema is not valid 2020-12: {e}", t.name);
+            }
+            let mut found = Vec::new();
+            booleans(&schema, "", &mut found);
+            assert!(
+                found.is_empty(),
+                "{} {which}: boolean subschemas at {found:?}",
+                t.name
+            );
+        }
+    }
+}
+
+/// Output fields with a fixed set of values say so in the schema, so a client can rely on
+/// them (tool, field of the output object, its values).
+const ENUM_FIELDS: &[(&str, &str, &[&str])] = &[
+    ("reload_plugin", "status", &["reloaded", "scheduled"]),
+    ("kill_plugin", "status", &["killed"]),
+    (
+        "install_plugin",
+        "change",
+        &["installed", "updated", "reinstalled"],
+    ),
+    ("update_plugins", "status", &["updated", "scheduled"]),
+    ("restart_server", "status", &["scheduled"]),
+    ("restart_server", "action", &["restart", "update"]),
+    ("update_server", "status", &["scheduled"]),
+    ("update_server", "action", &["restart", "update"]),
+    ("create_backup", "mime_type", &["application/zip"]),
+    ("restore_backup", "status", &["staged", "scheduled"]),
+];
+
+#[test]
+fn fixed_value_output_fields_carry_an_enum() {
+    for (tool, field, values) in ENUM_FIELDS {
+        let def = catalogue().iter().find(|t| t.name == *tool).unwrap();
+        let schema = Value::Object(def.output_schema());
+        let property = &schema["properties"][*field];
+        assert_eq!(property["type"], "string", "{tool}.{field}: {property}");
+        assert_eq!(
+            property["enum"],
+            json!(values),
+            "{tool}.{field}: {property}"
+        );
+    }
+    // And the answers keep to them (the harness validates every result against its schema,
+    // so a value outside the enum fails there): one of each.
+    let h = H::new();
+    assert_eq!(
+        h.ok("kill_plugin", json!({"plugin_id": "@scrypted/hue"}))["status"],
+        "killed"
+    );
+    assert_eq!(h.ok("restart_server", json!({}))["action"], "restart");
+}
+
 #[test]
 fn every_schema_is_a_self_contained_object_with_described_fields() {
     for t in catalogue() {
-        let input = Value::Object(t.input_schema.clone());
+        let input = Value::Object(t.input_schema());
         assert_eq!(input["type"], "object", "{}", t.name);
         no_refs(&input, t.name);
         match input.get("properties").and_then(Value::as_object) {
@@ -290,7 +383,7 @@ fn every_schema_is_a_self_contained_object_with_described_fields() {
                 }
             }
         }
-        let output = Value::Object(t.output_schema.clone().expect("output schema"));
+        let output = Value::Object(t.output_schema());
         assert_eq!(output["type"], "object", "{}", t.name);
         no_refs(&output, t.name);
         assert!(t.description.len() > 40, "{}", t.name);
@@ -569,19 +662,28 @@ fn update_plugins_reports_updates_and_removed_deprecated_plugins() {
     assert_eq!(out["unchanged"], 2);
 }
 
+/// Changes this plugin's entry in the fake npm registry.
+fn own_npm_entry(h: &H, change: impl FnOnce(&mut NpmPackage)) {
+    change(h.host.npm.borrow_mut().get_mut(SELF_PLUGIN).unwrap());
+}
+
 /// updatePlugins would replace this plugin and so end our process before the answer
 /// left (docs/reference/scrypted-host.md §10): the answer goes first and the update runs after a delay.
-fn assert_update_scheduled(h: &H) {
-    let versions_before: Vec<String> = h
-        .host
-        .plugins
-        .borrow()
-        .values()
-        .map(|p| p.version())
-        .collect();
+/// Returns the answer's message.
+fn assert_update_scheduled(h: &H) -> String {
+    let versions = || -> Vec<String> {
+        h.host
+            .plugins
+            .borrow()
+            .values()
+            .map(|p| p.version())
+            .collect()
+    };
+    let versions_before = versions();
     let out = h.ok("update_plugins", json!({}));
     assert_eq!(out["status"], "scheduled");
-    assert!(out["message"].as_str().unwrap().contains("Reconnect"));
+    let message = out["message"].as_str().unwrap().to_string();
+    assert!(message.contains("Reconnect"), "{message}");
     assert!(
         !h.host.called("updatePlugins"),
         "nothing updated before the answer"
@@ -590,47 +692,64 @@ fn assert_update_scheduled(h: &H) {
         h.host.deferred(),
         [deferred_call(1500, "updatePlugins", json!({}))]
     );
-    let versions_after: Vec<String> = h
-        .host
-        .plugins
-        .borrow()
-        .values()
-        .map(|p| p.version())
-        .collect();
-    assert_eq!(versions_before, versions_after);
+    assert_eq!(versions_before, versions());
+    message
 }
 
+/// The scheduled answer names what npm said about this plugin, nothing more.
 #[test]
 fn update_plugins_answers_first_when_this_plugin_has_an_update() {
     let h = H::new();
-    h.host
-        .npm
-        .borrow_mut()
-        .get_mut(SELF_PLUGIN)
-        .unwrap()
-        .versions
-        .push("0.2.0".into());
-    assert_update_scheduled(&h);
+    own_npm_entry(&h, |p| p.versions.push("0.2.0".into()));
+    let message = assert_update_scheduled(&h);
+    assert!(message.contains("0.1.0 → 0.2.0"), "{message}");
 }
 
 #[test]
 fn update_plugins_answers_first_when_this_plugin_is_deprecated_on_npm() {
     let h = H::new();
-    h.host
-        .npm
-        .borrow_mut()
-        .get_mut(SELF_PLUGIN)
-        .unwrap()
-        .deprecated = Some("no longer maintained".into());
-    assert_update_scheduled(&h);
+    own_npm_entry(&h, |p| p.deprecated = Some("no longer maintained".into()));
+    let message = assert_update_scheduled(&h);
+    assert!(
+        message.contains("deprecated") && message.contains("uninstall"),
+        "{message}"
+    );
 }
 
+/// Real Scrypted 0.144.2 without network: `npmInfo` rejects with ECONNREFUSED (docs/reference/scrypted-host.md
+/// §13). Nothing can be established about any update, so nothing is scheduled or changed.
 #[test]
-fn update_plugins_answers_first_when_npm_cannot_tell() {
+fn update_plugins_refuses_when_the_npm_registry_cannot_be_reached() {
     let h = H::new();
-    h.host
-        .fail_with("npmInfo", "getaddrinfo ENOTFOUND registry.npmjs.org");
-    assert_update_scheduled(&h);
+    let refused = "connect ECONNREFUSED 104.16.3.35:443";
+    h.host.fail_with("npmInfo", refused);
+    let msg = h.failed("update_plugins", json!({}));
+    assert!(msg.contains("npm registry"), "{msg}");
+    assert!(msg.contains(refused), "{msg}");
+    assert!(msg.contains("Nothing was updated or scheduled"), "{msg}");
+    assert!(!msg.contains("an update"), "claims no update: {msg}");
+    assert!(h.host.deferred().is_empty(), "nothing scheduled");
+    assert_eq!(h.mutations(), Vec::<String>::new(), "nothing changed");
+}
+
+/// Scrypted updates a plugin only when npm's `latest` is semver-greater than what runs
+/// (server/src/services/plugin.ts `updatePlugins`), and skips a plugin npm does not know
+/// (its per-plugin errors are caught). Neither replaces this plugin, so the update runs now.
+#[test]
+fn update_plugins_runs_at_once_when_scrypted_would_not_replace_this_plugin() {
+    let h = H::new();
+    own_npm_entry(&h, |p| p.versions = vec!["0.0.9".into()]);
+    let out = h.ok("update_plugins", json!({}));
+    assert_eq!(out["status"], "updated", "a newer local build is no update");
+    assert!(h.host.deferred().is_empty());
+    assert!(!names(&out, "updated", "plugin_id").contains(&SELF_PLUGIN.to_string()));
+
+    let h = H::new();
+    h.host.npm.borrow_mut().remove(SELF_PLUGIN);
+    let out = h.ok("update_plugins", json!({}));
+    assert_eq!(out["status"], "updated", "npm does not know this plugin");
+    assert_eq!(h.host.calls_of("updatePlugins").len(), 1);
+    assert!(h.host.deferred().is_empty());
 }
 
 #[test]
@@ -725,6 +844,26 @@ fn set_mixins_replaces_and_reads_back() {
     let out = h.ok("set_mixins", json!({"id": CAMERA_ID, "mixins": []}));
     assert_eq!(out["before"], json!([HOMEKIT_ID]));
     assert_eq!(h.host.prop(CAMERA_ID, "mixins"), Some(json!([])));
+}
+
+/// Scrypted keeps a mixin only when its provider's canMixin accepts the device
+/// (plugin-device.ts `rebuildEntry` removes the others after setMixins returned); HomeKit
+/// has no accessory type for an `Entry` such as the back door contact.
+#[test]
+fn set_mixins_says_which_requested_mixins_the_host_dropped() {
+    let h = H::new();
+    let out = h.ok("set_mixins", json!({"id": DOOR_ID, "mixins": [HOMEKIT_ID]}));
+    assert_eq!(out["after"], json!([]));
+    assert_eq!(out["dropped"], json!([HOMEKIT_ID]));
+    let msg = out["message"].as_str().unwrap();
+    assert!(msg.contains(HOMEKIT_ID) && msg.contains("HomeKit"), "{msg}");
+    assert!(msg.contains("canMixin"), "{msg}");
+    // All applied: nothing dropped.
+    let out = h.ok(
+        "set_mixins",
+        json!({"id": LIGHT_ID, "mixins": [HOMEKIT_ID]}),
+    );
+    assert_eq!(out["dropped"], json!([]));
 }
 
 #[test]
@@ -1221,6 +1360,42 @@ fn clear_logs_unknown_device_is_refused() {
     h.fails_saying("clear_logs", json!({"device_id": "999"}), "No device");
     assert!(!h.host.called("clearLogs"));
     assert_eq!(h.host.logs.borrow().len(), 10);
+}
+
+/// Scrypted's log and alert times are `Date.now()` integers; the real host showed
+/// `1796172523324.0` in the text content. Both renderings carry the same integers.
+#[test]
+fn log_and_alert_timestamps_are_integer_milliseconds() {
+    let h = H::new();
+    let logs = h.ok("get_logs", json!({}));
+    let alerts = h.ok("list_alerts", json!({}));
+    for (out, list) in [(&logs, "entries"), (&alerts, "alerts")] {
+        for e in out[list].as_array().unwrap() {
+            assert!(e["timestamp"].is_u64(), "{list}: {}", e["timestamp"]);
+        }
+        assert!(!out.to_string().contains(".0,"), "{out}");
+    }
+    assert_eq!(logs["entries"][0]["timestamp"], NOW_MS - 5 * 60_000);
+    assert_eq!(alerts["alerts"][0]["timestamp"], NOW_MS - 20 * 60_000);
+}
+
+/// Across the wasm bridge a JavaScript number may arrive as a float; the host types take
+/// it as whole milliseconds, so no tool can print `….0`.
+#[test]
+fn host_times_decode_as_integer_milliseconds() {
+    use scrypted_mcp::host::{Alert, LogEntry};
+    let log: LogEntry = serde_json::from_value(
+        json!({"timestamp": 1796172523324.0, "level": "i", "message": "m", "title": "t", "path": "/"}),
+    )
+    .unwrap();
+    assert_eq!(log.timestamp, 1_796_172_523_324);
+    assert!(serde_json::to_string(&log)
+        .unwrap()
+        .contains("\"timestamp\":1796172523324,"));
+    let alert: Alert =
+        serde_json::from_value(json!({"_id": "a", "timestamp": 1796172523324u64})).unwrap();
+    assert_eq!(alert.timestamp, 1_796_172_523_324);
+    assert!(serde_json::from_value::<Alert>(json!({"_id": "a", "timestamp": -1.0})).is_err());
 }
 
 #[test]
@@ -1831,7 +2006,8 @@ fn create_backup_returns_an_embedded_zip_resource_and_summary() {
         .unwrap()
         .contains("every secret"));
     assert_eq!(out.extra_content.len(), 1);
-    let block = &out.extra_content[0];
+    // As it goes on the wire: the MCP `EmbeddedResource` with `BlobResourceContents`.
+    let block = serde_json::to_value(&out.extra_content[0]).unwrap();
     assert_eq!(block["type"], "resource");
     assert_eq!(block["resource"]["mimeType"], "application/zip");
     assert_eq!(
@@ -1918,6 +2094,28 @@ fn restore_accepted_schedules_the_restore_after_the_answer() {
     assert!(asked[0].0.contains("5000 bytes"));
     assert_eq!(asked[0].1["properties"]["decision"]["enum"][0], "RESTORE");
     assert_eq!(h.plugin.ctx.tools.staged_uploads(), 0);
+}
+
+/// On a real 0.144.2 the plugins came back from the packages stored in the restored
+/// database within about 2 s, with no network (docs/reference/scrypted-host.md §13): no npm, no internet.
+#[test]
+fn restore_says_plugins_come_back_from_the_backup_not_npm() {
+    let h = H::with_peer(FakePeer::answering(accept()));
+    let out = h.ok("restore_backup", one_shot(&zip_bytes(5000)));
+    let description = catalogue()
+        .iter()
+        .find(|t| t.name == "restore_backup")
+        .unwrap()
+        .description;
+    let asked = h.peer.asked.borrow()[0].0.clone();
+    for text in [out["message"].as_str().unwrap(), description, &asked] {
+        assert!(!text.contains("npm"), "{text}");
+        assert!(!text.contains("internet"), "{text}");
+        assert!(!text.contains("several minutes"), "{text}");
+    }
+    for text in [out["message"].as_str().unwrap(), description] {
+        assert!(text.contains("from the backup"), "{text}");
+    }
 }
 
 #[test]

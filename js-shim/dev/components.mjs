@@ -94,7 +94,13 @@ export function components(rt) {
       if (list.includes(id)) throw new Error(`setMixins: ${id} has a mixin cycle. Cancelling change.`);
       const dev = rt.device(id);
       if (!dev) throw typeError("Cannot read properties of undefined (reading 'state')");
-      dev.mixins = [...new Set(list)];
+      // plugin-device.ts rebuildEntry: a MixinProvider whose canMixin declines the device
+      // is removed from its mixins; other ids pass through.
+      const declines = (m) => {
+        const p = rt.device(m);
+        return !!p?.interfaces.includes('MixinProvider') && !!p.mixinTypes && !p.mixinTypes.includes(dev.type);
+      };
+      dev.mixins = [...new Set(list)].filter((m) => !declines(m));
     },
     getIdForPluginId: (pluginId) => rt.rootId(pluginId),
     getIdForNativeId: (pluginId, nativeId) => rt.findDevice(pluginId, nativeId)?.id,

@@ -80,12 +80,28 @@ impl std::fmt::Display for HostError {
 
 pub type HostResult<T> = Result<T, HostError>;
 
+/// A JavaScript time (`Date.now()`, whole ms) as an integer. JavaScript has only one
+/// number type, and a typed `f64` would print as `1796172523324.0` in every text that
+/// shows it; whole milliseconds are what Scrypted stores.
+fn unix_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let ms = f64::deserialize(d)?;
+    if ms.is_finite() && ms >= 0.0 {
+        Ok(ms.round() as u64)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{ms} is not a time in ms"
+        )))
+    }
+}
+
 /// `logger.getLogs()` entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogEntry {
     #[serde(default)]
     pub title: Option<String>,
-    pub timestamp: f64,
+    /// Unix time in ms.
+    #[serde(deserialize_with = "unix_ms")]
+    pub timestamp: u64,
     pub level: String,
     pub message: String,
     #[serde(default)]
@@ -97,7 +113,9 @@ pub struct LogEntry {
 pub struct Alert {
     #[serde(rename = "_id")]
     pub id: String,
-    pub timestamp: f64,
+    /// Unix time in ms.
+    #[serde(deserialize_with = "unix_ms")]
+    pub timestamp: u64,
     #[serde(default)]
     pub title: Option<String>,
     #[serde(default)]

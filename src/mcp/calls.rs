@@ -15,11 +15,7 @@ use std::sync::Arc;
 
 thread_local! {
     // Schemas are generated once: the catalogue never changes while the plugin runs.
-    static CATALOGUE: Rc<Vec<ToolDef>> = Rc::new(tools::catalogue());
-}
-
-fn catalogue() -> Rc<Vec<ToolDef>> {
-    CATALOGUE.with(Rc::clone)
+    static LISTED: Rc<Vec<Tool>> = Rc::new(tools::catalogue().iter().map(describe).collect());
 }
 
 fn describe(def: &ToolDef) -> Tool {
@@ -29,23 +25,16 @@ fn describe(def: &ToolDef) -> Tool {
         .destructive(hints.destructive)
         .idempotent(hints.idempotent)
         .open_world(hints.open_world);
-    let mut tool = Tool::new(
-        def.name,
-        def.description,
-        Arc::new(def.input_schema.clone()),
-    )
-    .with_title(def.title)
-    .with_annotations(annotations);
-    if let Some(schema) = &def.output_schema {
-        tool = tool.with_raw_output_schema(Arc::new(schema.clone()));
-    }
-    tool
+    Tool::new(def.name, def.description, Arc::new(def.input_schema()))
+        .with_title(def.title)
+        .with_annotations(annotations)
+        .with_raw_output_schema(Arc::new(def.output_schema()))
 }
 
 /// Every tool, in a stable order.
 pub fn all_tools() -> Vec<Tool> {
     #[allow(unused_mut)]
-    let mut list: Vec<Tool> = catalogue().iter().map(describe).collect();
+    let mut list: Vec<Tool> = LISTED.with(|l| l.as_ref().clone());
     #[cfg(feature = "conformance-fixtures")]
     list.extend(super::fixtures::tools());
     list
@@ -73,8 +62,7 @@ async fn run(
     if let Some(outcome) = super::fixtures::call_tool(call, name, &arguments).await {
         return outcome;
     }
-    let catalogue = catalogue();
-    let Some(def) = catalogue.iter().find(|d| d.name == name) else {
+    let Some(def) = tools::catalogue().iter().find(|d| d.name == name) else {
         return Err(ErrorData::invalid_params(
             format!("Unknown tool: {name}"),
             None,
@@ -97,21 +85,8 @@ async fn run(
 /// `structuredContent`, the same JSON as text for clients that read only text, then the
 /// tool's extra blocks.
 fn success(def: &ToolDef, output: ToolOutput) -> Result<CallToolResult, ErrorData> {
-    let mut content = vec![ContentBlock::text(output.structured.to_string())];
-    for extra in output.extra_content {
-        let block = serde_json::from_value(extra).map_err(|e| {
-            ErrorData::internal_error(
-                format!("tool {} made a bad content block: {e}", def.name),
-                None,
-            )
-        })?;
-        content.push(block);
-    }
-    let mut result = CallToolResult::success(content);
-    if output.structured.is_object() {
-        result.structured_content = Some(output.structured);
-    } else if def.output_schema.is_some() {
-        // An output schema promises an object; anything else would break that promise.
+    if !output.structured.is_object() {
+        // The output schema promises an object; anything else would break that promise.
         return Err(ErrorData::internal_error(
             format!(
                 "tool {} produced output that does not match its outputSchema",
@@ -120,6 +95,10 @@ fn success(def: &ToolDef, output: ToolOutput) -> Result<CallToolResult, ErrorDat
             None,
         ));
     }
+    let mut content = vec![ContentBlock::text(output.structured.to_string())];
+    content.extend(output.extra_content);
+    let mut result = CallToolResult::success(content);
+    result.structured_content = Some(output.structured);
     Ok(result)
 }
 

@@ -1,43 +1,22 @@
 //! Alerts: the `alerts` component (docs/reference/scrypted-host.md §3.3).
 
-use super::plugins::NoArgs;
-use super::schema::{ok, page_bounds, tool, Page, DESTRUCTIVE_IDEMPOTENT, READ};
+use super::schema::{ok, page_bounds, tool, NoArgs, Page, DESTRUCTIVE_IDEMPOTENT, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 
-pub fn tools() -> Vec<ToolDef> {
-    vec![
-        tool! {
-            name: "list_alerts",
-            title: "List alerts",
-            description: "Lists Scrypted's persisted alerts (id, time, title, path, message), newest first. Pages with limit/offset; `truncated: true` means call again with the given offset.",
-            input: ListAlertsArgs,
-            output: ListAlertsOut,
-            hints: READ,
-            run: list_alerts,
-        },
-        tool! {
-            name: "remove_alert",
-            title: "Remove an alert",
-            description: "Removes one alert by its id (from list_alerts).",
-            input: RemoveAlertArgs,
-            output: RemoveAlertOut,
-            hints: DESTRUCTIVE_IDEMPOTENT,
-            run: remove_alert,
-        },
-        tool! {
-            name: "clear_alerts",
-            title: "Clear all alerts",
-            description: "Removes every Scrypted alert (the notifications list_alerts shows). Logs are kept; to remove only one alert use remove_alert.",
-            input: NoArgs,
-            output: ClearAlertsOut,
-            hints: DESTRUCTIVE_IDEMPOTENT,
-            run: clear_alerts,
-        },
-    ]
-}
+// ---------- list_alerts
+
+pub const LIST_ALERTS: ToolDef = tool! {
+    name: "list_alerts",
+    title: "List alerts",
+    description: "Lists Scrypted's persisted alerts (id, time, title, path, message), newest first. Pages with limit/offset; `truncated: true` means call again with the given offset.",
+    input: ListAlertsArgs,
+    output: ListAlertsOut,
+    hints: READ,
+    run: list_alerts,
+};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -55,7 +34,7 @@ pub struct AlertOut {
     /// Alert id, for remove_alert.
     pub id: String,
     /// Unix time in ms.
-    pub timestamp: f64,
+    pub timestamp: u64,
     pub title: Option<String>,
     pub path: Option<String>,
     pub message: Option<String>,
@@ -70,7 +49,7 @@ pub struct ListAlertsOut {
 
 async fn list_alerts(tc: Rc<ToolContext>, a: ListAlertsArgs) -> ToolResult {
     let mut alerts = tc.ctx.host.alerts().await?;
-    alerts.sort_by(|x, y| y.timestamp.total_cmp(&x.timestamp));
+    alerts.sort_by_key(|x| std::cmp::Reverse(x.timestamp));
     let total = alerts.len();
     let offset = a.offset.unwrap_or(0) as usize;
     let limit = page_bounds(a.limit, 100, 500);
@@ -89,6 +68,18 @@ async fn list_alerts(tc: Rc<ToolContext>, a: ListAlertsArgs) -> ToolResult {
     let page = Page::new("list_alerts", offset, out.len(), total);
     ok(ListAlertsOut { alerts: out, page })
 }
+
+// ---------- remove_alert
+
+pub const REMOVE_ALERT: ToolDef = tool! {
+    name: "remove_alert",
+    title: "Remove an alert",
+    description: "Removes one alert by its id (from list_alerts).",
+    input: RemoveAlertArgs,
+    output: RemoveAlertOut,
+    hints: DESTRUCTIVE_IDEMPOTENT,
+    run: remove_alert,
+};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -122,6 +113,18 @@ async fn remove_alert(tc: Rc<ToolContext>, a: RemoveAlertArgs) -> ToolResult {
         remaining,
     })
 }
+
+// ---------- clear_alerts
+
+pub const CLEAR_ALERTS: ToolDef = tool! {
+    name: "clear_alerts",
+    title: "Clear all alerts",
+    description: "Removes every Scrypted alert (the notifications list_alerts shows). Logs are kept; to remove only one alert use remove_alert.",
+    input: NoArgs,
+    output: ClearAlertsOut,
+    hints: DESTRUCTIVE_IDEMPOTENT,
+    run: clear_alerts,
+};
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ClearAlertsOut {

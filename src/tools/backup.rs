@@ -8,12 +8,12 @@
 //! restore itself kills every plugin host (ours too), so it runs from a timer after the
 //! answer has left.
 
-use super::plugins::{NoArgs, SELF_ACTION_DELAY_MS};
-use super::schema::{ok, tool, DESTRUCTIVE, READ};
-use super::{Caller, Elicited, ToolContext, ToolDef, ToolError, ToolOutput, ToolResult};
+use super::schema::{ok, tool, NoArgs, DESTRUCTIVE, READ};
+use super::{Caller, Elicited, ToolContext, ToolDef, ToolError, ToolResult, SELF_ACTION_DELAY_MS};
 use crate::crypto;
 use crate::host::Deferred;
 use crate::settings;
+use rmcp::model::{ContentBlock, ResourceContents};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -76,30 +76,17 @@ fn owner(c: &Caller) -> (String, String) {
     (c.sub.clone(), c.client_id.clone())
 }
 
-pub fn tools() -> Vec<ToolDef> {
-    vec![
-        tool! {
-            name: "create_backup",
-            title: "Create a full backup",
-            description: "Creates a full backup of the Scrypted server (its whole database as a zip) and returns it as an embedded resource (base64 zip, application/zip) plus its size and SHA-256. WARNING: the backup holds EVERY SECRET of the server — user password hashes and login tokens that work as Bearer credentials, all plugin storage (camera passwords, API keys, this plugin's signing key). Store it like a password vault and never paste it anywhere public. Scrypted also leaves a copy (backup.db) in its volume. Backups larger than max_restore_mb are refused.",
-            input: NoArgs,
-            output: BackupOut,
-            hints: READ,
-            run: create_backup,
-        },
-        tool! {
-            name: "restore_backup",
-            title: "Restore the server from a backup",
-            description: "Replaces the ENTIRE Scrypted server (all plugins, devices, users, settings) with a backup zip from create_backup, then restarts it; plugins reinstall from npm on the next start, which needs internet. Irreversible. Every call needs confirm = \"RESTORE FROM BACKUP\" exactly and a client that supports elicitation: the user must pick RESTORE in a confirmation dialog (decline or cancel restores nothing). Because requests are limited to 100 KB, send the zip in chunks of at most 65536 bytes (decoded): call with chunk_base64, chunk_index (0-based) and total_chunks; the first call (no upload_id) returns an upload_id to pass on every later call. Pass sha256 (hex of the whole zip) with the last chunk, or afterwards with upload_id alone, to restore: the size (max_restore_mb), checksum and zip signature are verified first. Staged chunks are kept in memory for 30 minutes after the last one. The answer arrives before the restart; this MCP session then ends.",
-            input: RestoreArgs,
-            output: RestoreOut,
-            hints: DESTRUCTIVE,
-            run: restore_backup,
-        },
-    ]
-}
-
 // ---------- create_backup
+
+pub const CREATE_BACKUP: ToolDef = tool! {
+    name: "create_backup",
+    title: "Create a full backup",
+    description: "Creates a full backup of the Scrypted server (its whole database as a zip) and returns it as an embedded resource (base64 zip, application/zip) plus its size and SHA-256. WARNING: the backup holds EVERY SECRET of the server — user password hashes and login tokens that work as Bearer credentials, all plugin storage (camera passwords, API keys, this plugin's signing key). Store it like a password vault and never paste it anywhere public. Scrypted also leaves a copy (backup.db) in its volume. Backups larger than max_restore_mb are refused.",
+    input: NoArgs,
+    output: BackupOut,
+    hints: READ,
+    run: create_backup,
+};
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct BackupOut {
@@ -109,8 +96,17 @@ pub struct BackupOut {
     pub sha256: String,
     /// URI of the embedded resource that carries the zip.
     pub uri: String,
-    pub mime_type: String,
+    pub mime_type: ZipMime,
     pub warning: String,
+}
+
+const ZIP_MIME: &str = "application/zip";
+
+/// The backup's media type: always a zip.
+#[derive(Debug, Serialize, JsonSchema)]
+pub enum ZipMime {
+    #[serde(rename = "application/zip")]
+    Zip,
 }
 
 /// `YYYYMMDDTHHMMSSZ` for a Unix time in ms.
@@ -137,27 +133,32 @@ async fn create_backup(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
         "scrypted-mcp://backup/{}.zip",
         timestamp(tc.ctx.clock.now_ms())
     );
-    let resource = json!({
-        "type": "resource",
-        "resource": {
-            "uri": uri,
-            "mimeType": "application/zip",
-            "blob": crypto::b64(&data),
-        }
-    });
+    let resource = ContentBlock::resource(
+        ResourceContents::blob(crypto::b64(&data), uri.clone()).with_mime_type(ZIP_MIME),
+    );
     let out = BackupOut {
         bytes: data.len(),
         sha256,
         uri,
-        mime_type: "application/zip".into(),
+        mime_type: ZipMime::Zip,
         warning: "This backup contains every secret of the Scrypted server (user password hashes and Bearer-usable tokens, all plugin storage). Keep it private.".into(),
     };
-    let mut output: ToolOutput = ok(out)?;
+    let mut output = ok(out)?;
     output.extra_content.push(resource);
     Ok(output)
 }
 
 // ---------- restore_backup
+
+pub const RESTORE_BACKUP: ToolDef = tool! {
+    name: "restore_backup",
+    title: "Restore the server from a backup",
+    description: "Replaces the ENTIRE Scrypted server (all plugins, devices, users, settings) with a backup zip from create_backup, then restarts it; the plugins come back from the backup (their packages are stored in its database), with no download. Irreversible. Every call needs confirm = \"RESTORE FROM BACKUP\" exactly and a client that supports elicitation: the user must pick RESTORE in a confirmation dialog (decline or cancel restores nothing). Because requests are limited to 100 KB, send the zip in chunks of at most 65536 bytes (decoded): call with chunk_base64, chunk_index (0-based) and total_chunks; the first call (no upload_id) returns an upload_id to pass on every later call. Pass sha256 (hex of the whole zip) with the last chunk, or afterwards with upload_id alone, to restore: the size (max_restore_mb), checksum and zip signature are verified first. Staged chunks are kept in memory for 30 minutes after the last one. The answer arrives before the restart; this MCP session then ends.",
+    input: RestoreArgs,
+    output: RestoreOut,
+    hints: DESTRUCTIVE,
+    run: restore_backup,
+};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -182,9 +183,17 @@ pub struct RestoreArgs {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RestoreStatus {
+    Staged,
+    Scheduled,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct RestoreOut {
-    /// "staged" (chunk kept, send more or the checksum) or "scheduled" (restore runs after this answer).
-    pub status: String,
+    /// "staged" (chunk kept, send more or the checksum) or "scheduled" (restore runs after
+    /// this answer).
+    pub status: RestoreStatus,
     pub upload_id: Option<String>,
     /// Chunks staged so far.
     pub received_chunks: u32,
@@ -316,7 +325,7 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
 
     // Gate 2 (second half): the user picks RESTORE.
     let message = format!(
-        "Restore the Scrypted server from a backup of {} bytes (SHA-256 {}…)? This DELETES every plugin, device, user and setting and replaces them with the backup, then restarts the server. Plugins reinstall from npm on start (needs internet). This cannot be undone.",
+        "Restore the Scrypted server from a backup of {} bytes (SHA-256 {}…)? This DELETES every plugin, device, user and setting and replaces them with the backup, then restarts the server with the plugins stored in the backup. This cannot be undone.",
         data.len(),
         &actual[..16]
     );
@@ -342,7 +351,7 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
         },
     );
     ok(RestoreOut {
-        status: "scheduled".into(),
+        status: RestoreStatus::Scheduled,
         upload_id: Some(upload_id),
         received_chunks: upload.total_chunks,
         total_chunks: upload.total_chunks,
@@ -352,7 +361,7 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
         expires_at_ms: None,
         delay_ms: Some(SELF_ACTION_DELAY_MS),
         message: format!(
-            "Confirmed. The restore of {} bytes (SHA-256 {actual}) starts in about 1.5 s: every plugin stops, the database is replaced and the server restarts; this MCP session ends. Reconnect once the server is back; plugins reinstall from npm, which can take several minutes.",
+            "Confirmed. The restore of {} bytes (SHA-256 {actual}) starts in about 1.5 s: every plugin stops, the database is replaced and the server restarts; this MCP session ends. Scrypted exits about 5 s later and, under Docker or a service manager, is back a few seconds after that; the plugins come back from the backup (their packages are stored in its database), with no download. Reconnect then.",
             data.len()
         ),
     })
@@ -367,7 +376,7 @@ fn unknown_upload(id: &str) -> ToolError {
 fn staged_status(id: &str, u: &Upload) -> RestoreOut {
     let complete = u.complete();
     RestoreOut {
-        status: "staged".into(),
+        status: RestoreStatus::Staged,
         upload_id: Some(id.to_string()),
         received_chunks: u.chunks.len() as u32,
         total_chunks: u.total_chunks,

@@ -1,29 +1,28 @@
 //! Cluster: `cluster-fork` (docs/reference/scrypted-host.md §3.6).
 
-use super::plugins::NoArgs;
-use super::schema::{ok, tool, READ};
+use super::schema::{ok, tool, NoArgs, READ};
 use super::{ToolContext, ToolDef, ToolResult};
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::rc::Rc;
 
-pub fn tools() -> Vec<ToolDef> {
-    vec![tool! {
-        name: "list_cluster_workers",
-        title: "List cluster workers",
-        description: "Lists the Scrypted cluster workers (id, name, labels, mode, address, forks). Empty unless the server runs in cluster-server mode, which the answer says.",
-        input: NoArgs,
-        output: ClusterOut,
-        hints: READ,
-        run: list_cluster_workers,
-    }]
-}
+// ---------- list_cluster_workers
+
+pub const LIST_CLUSTER_WORKERS: ToolDef = tool! {
+    name: "list_cluster_workers",
+    title: "List cluster workers",
+    description: "Lists the Scrypted cluster workers (id, name, labels, mode, address, forks). Empty unless the server runs in cluster-server mode, which the answer says.",
+    input: NoArgs,
+    output: ClusterOut,
+    hints: READ,
+    run: list_cluster_workers,
+};
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ClusterOut {
     /// One object per worker, as Scrypted reports it, with its `id`.
-    pub workers: Vec<Value>,
+    pub workers: Vec<Map<String, Value>>,
     pub count: usize,
     /// Whether the server runs as a cluster (any workers reported).
     pub cluster_mode: bool,
@@ -32,17 +31,25 @@ pub struct ClusterOut {
 
 async fn list_cluster_workers(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
     let raw = tc.ctx.host.cluster_workers().await?;
-    let workers: Vec<Value> = match raw {
+    // `getClusterWorkers()` answers `{[id]: ClusterWorker}`; ClusterWorker is an object.
+    let workers: Vec<Map<String, Value>> = match raw {
         Value::Object(map) => map
             .into_iter()
-            .map(|(id, mut w)| {
-                if let Some(o) = w.as_object_mut() {
+            .filter_map(|(id, w)| match w {
+                Value::Object(mut o) => {
                     o.entry("id").or_insert(Value::String(id));
+                    Some(o)
                 }
-                w
+                _ => None,
             })
             .collect(),
-        Value::Array(list) => list,
+        Value::Array(list) => list
+            .into_iter()
+            .filter_map(|w| match w {
+                Value::Object(o) => Some(o),
+                _ => None,
+            })
+            .collect(),
         _ => Vec::new(),
     };
     let count = workers.len();

@@ -9,38 +9,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::rc::Rc;
 
-pub fn tools() -> Vec<ToolDef> {
-    vec![
-        tool! {
-            name: "list_devices",
-            title: "List devices",
-            description: "Lists Scrypted devices (id, name, type, room, plugin, interfaces), optionally filtered by interface (exact, e.g. \"OnOff\"), type (exact, e.g. \"Camera\"), name (case-insensitive substring), room or plugin_id. Pages with limit/offset; `truncated: true` means call again with the given offset. Use get_device for a device's state.",
-            input: ListDevicesArgs,
-            output: ListDevicesOut,
-            hints: READ,
-            run: list_devices,
-        },
-        tool! {
-            name: "get_device",
-            title: "Get a device",
-            description: "Every state property of one device (on, brightness, lockState, temperature, …) plus its interfaces, mixins and the NAMES of its storage keys. Bulky properties (camera stream options, picture dimensions, PTZ capabilities and anything over 1 KB) are left out and listed in `omitted` unless include_bulky is true. Storage VALUES are never returned here, because plugins keep passwords and API keys there; read them with get_storage (which redacts secrets by default).",
-            input: GetDeviceArgs,
-            output: GetDeviceOut,
-            hints: READ,
-            run: get_device,
-        },
-        tool! {
-            name: "call_device_method",
-            title: "Call a device method",
-            description: "Calls a method of a device's Scrypted interfaces with JSON arguments, e.g. turnOn / turnOff (OnOff), setBrightness [50] (Brightness), lock / unlock (Lock), getSettings / putSetting [\"key\", value] (Settings), setName [\"New name\"]. The method must belong to one of the device's interfaces (get_device lists them); listen and setMixins are not callable here (use set_mixins). This is full control of the device (locks, alarms, cameras): confirm with the user before actions with physical effect. Results that are not JSON (media objects, buffers) come back as Scrypted serialized them; results over 64 KB are cut off. Password-typed and secret-looking setting values (e.g. from getSettings) come back as \"[REDACTED]\" and are listed in redacted_keys; the placeholder is refused as an argument, so it can never overwrite the real secret. Refused for this MCP plugin's own devices.",
-            input: CallArgs,
-            output: CallOut,
-            hints: DESTRUCTIVE,
-            run: call_device_method,
-        },
-    ]
-}
-
 /// State properties left out of get_device unless include_bulky.
 pub const BULKY_PROPERTIES: &[&str] = &[
     "pictureDimensions",
@@ -207,6 +175,16 @@ pub fn methods_for(interfaces: &[String]) -> Vec<&'static str> {
 
 // ---------- list_devices
 
+pub const LIST_DEVICES: ToolDef = tool! {
+    name: "list_devices",
+    title: "List devices",
+    description: "Lists Scrypted devices (id, name, type, room, plugin, interfaces), optionally filtered by interface (exact, e.g. \"OnOff\"), type (exact, e.g. \"Camera\"), name (case-insensitive substring), room or plugin_id. Pages with limit/offset; `truncated: true` means call again with the given offset. Use get_device for a device's state.",
+    input: ListDevicesArgs,
+    output: ListDevicesOut,
+    hints: READ,
+    run: list_devices,
+};
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListDevicesArgs {
@@ -309,6 +287,16 @@ async fn list_devices(tc: Rc<ToolContext>, a: ListDevicesArgs) -> ToolResult {
 
 // ---------- get_device
 
+pub const GET_DEVICE: ToolDef = tool! {
+    name: "get_device",
+    title: "Get a device",
+    description: "Every state property of one device (on, brightness, lockState, temperature, …) plus its interfaces, mixins and the NAMES of its storage keys. Bulky properties (camera stream options, picture dimensions, PTZ capabilities and anything over 1 KB) are left out and listed in `omitted` unless include_bulky is true. Storage VALUES are never returned here, because plugins keep passwords and API keys there; read them with get_storage (which redacts secrets by default).",
+    input: GetDeviceArgs,
+    output: GetDeviceOut,
+    hints: READ,
+    run: get_device,
+};
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetDeviceArgs {
@@ -329,7 +317,7 @@ pub struct GetDeviceOut {
     pub native_id: Option<String>,
     pub interfaces: Vec<String>,
     /// Mixin provider device ids applied to this device.
-    pub mixins: Vec<Value>,
+    pub mixins: Vec<String>,
     /// Every other state property: name → value.
     pub state: Map<String, Value>,
     /// Bulky properties left out (ask again with include_bulky: true).
@@ -379,15 +367,18 @@ async fn get_device(tc: Rc<ToolContext>, a: GetDeviceArgs) -> ToolResult {
             .map(|s| s.keys().cloned().collect())
             .unwrap_or_default()
     };
+    let ids = |list: &Value| -> Option<Vec<String>> {
+        let list = list.as_array()?;
+        Some(
+            list.iter()
+                .filter_map(|m| m.as_str().map(String::from))
+                .collect(),
+        )
+    };
     let mixins = info
         .get("mixins")
-        .and_then(Value::as_array)
-        .cloned()
-        .or_else(|| {
-            prop_of(&device, "mixins")
-                .and_then(Value::as_array)
-                .cloned()
-        })
+        .and_then(ids)
+        .or_else(|| prop_of(&device, "mixins").and_then(ids))
         .unwrap_or_default();
     let interfaces = interfaces_of(&device);
     ok(GetDeviceOut {
@@ -409,6 +400,16 @@ async fn get_device(tc: Rc<ToolContext>, a: GetDeviceArgs) -> ToolResult {
 }
 
 // ---------- call_device_method
+
+pub const CALL_DEVICE_METHOD: ToolDef = tool! {
+    name: "call_device_method",
+    title: "Call a device method",
+    description: "Calls a method of a device's Scrypted interfaces with JSON arguments, e.g. turnOn / turnOff (OnOff), setBrightness [50] (Brightness), lock / unlock (Lock), getSettings / putSetting [\"key\", value] (Settings), setName [\"New name\"]. The method must belong to one of the device's interfaces (get_device lists them); listen and setMixins are not callable here (use set_mixins). This is full control of the device (locks, alarms, cameras): confirm with the user before actions with physical effect. Results that are not JSON (media objects, buffers) come back as Scrypted serialized them; results over 64 KB are cut off. Password-typed and secret-looking setting values (e.g. from getSettings) come back as \"[REDACTED]\" and are listed in redacted_keys; the placeholder is refused as an argument, so it can never overwrite the real secret. Refused for this MCP plugin's own devices.",
+    input: CallArgs,
+    output: CallOut,
+    hints: DESTRUCTIVE,
+    run: call_device_method,
+};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

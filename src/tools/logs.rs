@@ -8,29 +8,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 
-pub fn tools() -> Vec<ToolDef> {
-    vec![
-        tool! {
-            name: "get_logs",
-            title: "Read server logs",
-            description: "Reads Scrypted's persisted logs (the last 48 h), newest first, filtered before returning: device_id (that device's log only), component (case-insensitive substring of the log path or title, e.g. \"zwave\" or \"/device/12\"), level (minimum severity: v verbose < d debug < i info < w warn < e error < a alert), since_ms (Unix time in ms; `now_ms` in every answer helps compute it). Returns at most `limit` entries (default 100, max 1000); `truncated: true` with `next` says how to page further back with offset. Messages longer than 2000 characters are cut.",
-            input: GetLogsArgs,
-            output: GetLogsOut,
-            hints: READ,
-            run: get_logs,
-        },
-        tool! {
-            name: "clear_logs",
-            title: "Clear logs (and alerts)",
-            description: "Clears Scrypted's logs with the logger's clear(): all logs, or only one device's log when device_id is given. WARNING: Scrypted's clear() ALSO DELETES THE ALERTS under the same path — all alerts when no device_id is given. The answer reports how many log entries and alerts were removed.",
-            input: ClearLogsArgs,
-            output: ClearLogsOut,
-            hints: DESTRUCTIVE_IDEMPOTENT,
-            run: clear_logs,
-        },
-    ]
-}
-
 /// Scrypted log levels, least to most severe.
 pub const LEVELS: &[&str] = &["v", "d", "i", "w", "e", "a"];
 /// Longest message returned in full.
@@ -69,6 +46,18 @@ fn rank_of(level: &str) -> usize {
     LEVELS.iter().position(|l| *l == level).unwrap_or(2)
 }
 
+// ---------- get_logs
+
+pub const GET_LOGS: ToolDef = tool! {
+    name: "get_logs",
+    title: "Read server logs",
+    description: "Reads Scrypted's persisted logs (the last 48 h), newest first, filtered before returning: device_id (that device's log only), component (case-insensitive substring of the log path or title, e.g. \"zwave\" or \"/device/12\"), level (minimum severity: v verbose < d debug < i info < w warn < e error < a alert), since_ms (Unix time in ms; `now_ms` in every answer helps compute it). Returns at most `limit` entries (default 100, max 1000); `truncated: true` with `next` says how to page further back with offset. Messages longer than 2000 characters are cut.",
+    input: GetLogsArgs,
+    output: GetLogsOut,
+    hints: READ,
+    run: get_logs,
+};
+
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetLogsArgs {
@@ -95,7 +84,7 @@ pub struct GetLogsArgs {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct LogOut {
     /// Unix time in ms.
-    pub timestamp: f64,
+    pub timestamp: u64,
     /// v, d, i, w, e or a.
     pub level: String,
     pub title: Option<String>,
@@ -134,7 +123,7 @@ async fn get_logs(tc: Rc<ToolContext>, a: GetLogsArgs) -> ToolResult {
     let mut matched: Vec<LogEntry> = logs
         .into_iter()
         .filter(|l| rank_of(&l.level) >= min)
-        .filter(|l| a.since_ms.is_none_or(|s| l.timestamp >= s as f64))
+        .filter(|l| a.since_ms.is_none_or(|s| l.timestamp >= s))
         .filter(|l| {
             component.as_ref().is_none_or(|c| {
                 l.path.as_deref().unwrap_or("").to_lowercase().contains(c)
@@ -142,7 +131,7 @@ async fn get_logs(tc: Rc<ToolContext>, a: GetLogsArgs) -> ToolResult {
             })
         })
         .collect();
-    matched.sort_by(|x, y| y.timestamp.total_cmp(&x.timestamp));
+    matched.sort_by_key(|x| std::cmp::Reverse(x.timestamp));
     let total = matched.len();
     let offset = a.offset.unwrap_or(0) as usize;
     let limit = super::schema::page_bounds(a.limit, 100, 1000);
@@ -165,6 +154,18 @@ async fn get_logs(tc: Rc<ToolContext>, a: GetLogsArgs) -> ToolResult {
         now_ms: tc.ctx.clock.now_ms(),
     })
 }
+
+// ---------- clear_logs
+
+pub const CLEAR_LOGS: ToolDef = tool! {
+    name: "clear_logs",
+    title: "Clear logs (and alerts)",
+    description: "Clears Scrypted's logs with the logger's clear(): all logs, or only one device's log when device_id is given. WARNING: Scrypted's clear() ALSO DELETES THE ALERTS under the same path — all alerts when no device_id is given. The answer reports how many log entries and alerts were removed.",
+    input: ClearLogsArgs,
+    output: ClearLogsOut,
+    hints: DESTRUCTIVE_IDEMPOTENT,
+    run: clear_logs,
+};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

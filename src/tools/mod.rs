@@ -1,5 +1,7 @@
-//! The tool catalogue: one file per Scrypted area; each tool is a schema (generated from a
-//! Rust type with schemars), annotations, and an async function over the Host.
+//! The tool catalogue: one file per Scrypted area (`plugins/` split by concern). Each tool
+//! is one unit: a `const` [`ToolDef`] (name, title, description, annotations, and the Rust
+//! types its schemas are generated from with schemars), then those types, then its async
+//! function over the Host.
 //!
 //! The MCP server (`mcp::server`) lists `catalogue()` and calls `ToolDef::run`; it converts
 //! `ToolError::InvalidParams` to JSON-RPC `-32602` and `ToolError::Failed` to an
@@ -24,6 +26,7 @@ pub use backup::ToolsState;
 use crate::Ctx;
 use async_trait::async_trait;
 use futures::future::LocalBoxFuture;
+use rmcp::model::ContentBlock;
 use serde_json::{Map, Value};
 use std::rc::Rc;
 
@@ -70,8 +73,8 @@ pub struct ToolOutput {
     /// `structuredContent`; conforms to the tool's output schema.
     pub structured: Value,
     /// Content blocks sent after the JSON text block (e.g. the backup as an embedded
-    /// resource), as MCP content JSON.
-    pub extra_content: Vec<Value>,
+    /// resource).
+    pub extra_content: Vec<ContentBlock>,
 }
 
 impl ToolOutput {
@@ -114,27 +117,76 @@ pub struct Hints {
     pub open_world: bool,
 }
 
+/// One tool: what tools/list says about it and the function tools/call runs. Each is a
+/// `const` built by [`schema::tool!`] directly above its function, so the definition and
+/// the code read as one unit.
 pub struct ToolDef {
     pub name: &'static str,
     pub title: &'static str,
     pub description: &'static str,
-    pub input_schema: Map<String, Value>,
-    pub output_schema: Option<Map<String, Value>>,
+    /// Generates the `inputSchema` from the argument type.
+    pub input: fn() -> Map<String, Value>,
+    /// Generates the `outputSchema` from the result type.
+    pub output: fn() -> Map<String, Value>,
     pub hints: Hints,
     pub run: fn(Rc<ToolContext>, Value) -> LocalBoxFuture<'static, ToolResult>,
 }
 
+impl ToolDef {
+    pub fn input_schema(&self) -> Map<String, Value> {
+        (self.input)()
+    }
+
+    pub fn output_schema(&self) -> Map<String, Value> {
+        (self.output)()
+    }
+}
+
+/// Delay before a deferred self-ending action runs, so the answer leaves first.
+pub const SELF_ACTION_DELAY_MS: u32 = 1500;
+
 /// Every tool, in a stable order (tools/list pages through this).
-pub fn catalogue() -> Vec<ToolDef> {
-    let mut tools = Vec::with_capacity(39);
-    tools.extend(plugins::tools());
-    tools.extend(devices::tools());
-    tools.extend(logs::tools());
-    tools.extend(alerts::tools());
-    tools.extend(server::tools());
-    tools.extend(users::tools());
-    tools.extend(network::tools());
-    tools.extend(cluster::tools());
-    tools.extend(backup::tools());
-    tools
+pub fn catalogue() -> &'static [ToolDef] {
+    use plugins::{devices as plugin_devices, lifecycle, npm, storage};
+    &[
+        lifecycle::LIST_PLUGINS,
+        lifecycle::GET_PLUGIN_INFO,
+        lifecycle::RELOAD_PLUGIN,
+        lifecycle::KILL_PLUGIN,
+        npm::INSTALL_PLUGIN,
+        npm::UPDATE_PLUGINS,
+        npm::NPM_INFO,
+        plugin_devices::RENAME_DEVICE_ID,
+        plugin_devices::SET_MIXINS,
+        storage::GET_STORAGE,
+        storage::SET_STORAGE,
+        plugin_devices::GET_ID_FOR_NATIVE_ID,
+        lifecycle::DISCONNECT_CLIENTS,
+        plugin_devices::CLEAR_CONSOLE,
+        devices::LIST_DEVICES,
+        devices::GET_DEVICE,
+        devices::CALL_DEVICE_METHOD,
+        logs::GET_LOGS,
+        logs::CLEAR_LOGS,
+        alerts::LIST_ALERTS,
+        alerts::REMOVE_ALERT,
+        alerts::CLEAR_ALERTS,
+        server::GET_SERVER_INFO,
+        server::RESTART_SERVER,
+        server::UPDATE_SERVER,
+        server::GET_DOTENV,
+        server::SET_DOTENV,
+        users::LIST_USERS,
+        users::ADD_USER,
+        users::REMOVE_USER,
+        network::GET_LOCAL_ADDRESSES,
+        network::SET_LOCAL_ADDRESSES,
+        network::GET_EXTERNAL_ADDRESSES,
+        network::SET_EXTERNAL_ADDRESSES,
+        network::GET_CORS,
+        network::SET_CORS,
+        cluster::LIST_CLUSTER_WORKERS,
+        backup::CREATE_BACKUP,
+        backup::RESTORE_BACKUP,
+    ]
 }

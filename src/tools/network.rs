@@ -1,8 +1,7 @@
 //! Network: `addresses` and `cors` (docs/reference/scrypted-host.md §3.5).
 
-use super::plugins::NoArgs;
 use super::resolve::Snapshot;
-use super::schema::{ok, tool, DESTRUCTIVE_IDEMPOTENT, READ};
+use super::schema::{ok, tool, NoArgs, DESTRUCTIVE_IDEMPOTENT, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -13,80 +12,7 @@ pub const MEMORY_ONLY: &str = "Kept in the Scrypted server's memory only: lost w
 
 const MAX_ENTRIES: usize = 64;
 
-pub fn tools() -> Vec<ToolDef> {
-    vec![
-        tool! {
-            name: "get_local_addresses",
-            title: "Get local addresses",
-            description: "The LAN addresses (IPs or interface names) Scrypted uses to build local URLs; null when none are configured (Scrypted then picks automatically).",
-            input: NoArgs,
-            output: LocalAddressesOut,
-            hints: READ,
-            run: get_local_addresses,
-        },
-        tool! {
-            name: "set_local_addresses",
-            title: "Set local addresses",
-            description: "Replaces the list of LAN addresses (IP addresses or network interface names such as \"eth0\") Scrypted uses for local URLs; saved in the database. A wrong value breaks local URLs for cameras and apps; [] returns to automatic selection. Returns the list before and after.",
-            input: SetLocalAddressesArgs,
-            output: SetLocalAddressesOut,
-            hints: DESTRUCTIVE_IDEMPOTENT,
-            run: set_local_addresses,
-        },
-        tool! {
-            name: "get_external_addresses",
-            title: "Get external addresses",
-            description: "The external addresses registered for a plugin or device id. These live in server memory only (lost on restart, rewritten by plugins such as Scrypted Cloud at startup).",
-            input: TargetArgs,
-            output: AddressesOut,
-            hints: READ,
-            run: get_external_addresses,
-        },
-        tool! {
-            name: "set_external_addresses",
-            title: "Set external addresses (until restart)",
-            description: "Replaces the external addresses registered for a plugin or device id. MEMORY ONLY: the change lasts until the Scrypted server restarts and plugins may overwrite it at startup. Returns the list before and after.",
-            input: SetAddressesArgs,
-            output: SetAddressesOut,
-            hints: DESTRUCTIVE_IDEMPOTENT,
-            run: set_external_addresses,
-        },
-        tool! {
-            name: "get_cors",
-            title: "Get CORS origins",
-            description: "The browser origins allowed to call a plugin's or device's endpoints (CORS), plus the server-wide SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS that always applies too. The per-id list lives in server memory only (lost on restart).",
-            input: TargetArgs,
-            output: CorsOut,
-            hints: READ,
-            run: get_cors,
-        },
-        tool! {
-            name: "set_cors",
-            title: "Set CORS origins (until restart)",
-            description: "Replaces the CORS origins (e.g. \"https://app.example.com\") allowed for a plugin's or device's endpoints. MEMORY ONLY: the change lasts until the Scrypted server restarts; for a permanent setting use SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS in .env (set_dotenv). Returns the list before and after.",
-            input: SetCorsArgs,
-            output: SetCorsOut,
-            hints: DESTRUCTIVE_IDEMPOTENT,
-            run: set_cors,
-        },
-    ]
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct LocalAddressesOut {
-    /// Configured addresses; null when unset (automatic).
-    pub addresses: Option<Vec<String>>,
-    /// Whether any are configured.
-    pub configured: bool,
-}
-
-async fn get_local_addresses(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
-    let addresses = tc.ctx.host.local_addresses().await?;
-    ok(LocalAddressesOut {
-        configured: addresses.as_ref().is_some_and(|a| !a.is_empty()),
-        addresses,
-    })
-}
+// ---------- checks of the lists the set_ tools write
 
 fn check_list(list: &[String], what: &str, valid: impl Fn(&str) -> bool) -> Result<(), ToolError> {
     if list.len() > MAX_ENTRIES {
@@ -112,6 +38,46 @@ fn valid_address(s: &str) -> bool {
             || s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || ".-_%".contains(c)))
 }
+
+// ---------- get_local_addresses
+
+pub const GET_LOCAL_ADDRESSES: ToolDef = tool! {
+    name: "get_local_addresses",
+    title: "Get local addresses",
+    description: "The LAN addresses (IPs or interface names) Scrypted uses to build local URLs; null when none are configured (Scrypted then picks automatically).",
+    input: NoArgs,
+    output: LocalAddressesOut,
+    hints: READ,
+    run: get_local_addresses,
+};
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LocalAddressesOut {
+    /// Configured addresses; null when unset (automatic).
+    pub addresses: Option<Vec<String>>,
+    /// Whether any are configured.
+    pub configured: bool,
+}
+
+async fn get_local_addresses(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
+    let addresses = tc.ctx.host.local_addresses().await?;
+    ok(LocalAddressesOut {
+        configured: addresses.as_ref().is_some_and(|a| !a.is_empty()),
+        addresses,
+    })
+}
+
+// ---------- set_local_addresses
+
+pub const SET_LOCAL_ADDRESSES: ToolDef = tool! {
+    name: "set_local_addresses",
+    title: "Set local addresses",
+    description: "Replaces the list of LAN addresses (IP addresses or network interface names such as \"eth0\") Scrypted uses for local URLs; saved in the database. A wrong value breaks local URLs for cameras and apps; [] returns to automatic selection. Returns the list before and after.",
+    input: SetLocalAddressesArgs,
+    output: SetLocalAddressesOut,
+    hints: DESTRUCTIVE_IDEMPOTENT,
+    run: set_local_addresses,
+};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -152,6 +118,18 @@ async fn check_target(tc: &ToolContext, id: &str) -> Result<(), ToolError> {
     )))
 }
 
+// ---------- get_external_addresses
+
+pub const GET_EXTERNAL_ADDRESSES: ToolDef = tool! {
+    name: "get_external_addresses",
+    title: "Get external addresses",
+    description: "The external addresses registered for a plugin or device id. These live in server memory only (lost on restart, rewritten by plugins such as Scrypted Cloud at startup).",
+    input: TargetArgs,
+    output: AddressesOut,
+    hints: READ,
+    run: get_external_addresses,
+};
+
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AddressesOut {
     pub id: String,
@@ -171,6 +149,18 @@ async fn get_external_addresses(tc: Rc<ToolContext>, a: TargetArgs) -> ToolResul
         note: MEMORY_ONLY.into(),
     })
 }
+
+// ---------- set_external_addresses
+
+pub const SET_EXTERNAL_ADDRESSES: ToolDef = tool! {
+    name: "set_external_addresses",
+    title: "Set external addresses (until restart)",
+    description: "Replaces the external addresses registered for a plugin or device id. MEMORY ONLY: the change lasts until the Scrypted server restarts and plugins may overwrite it at startup. Returns the list before and after.",
+    input: SetAddressesArgs,
+    output: SetAddressesOut,
+    hints: DESTRUCTIVE_IDEMPOTENT,
+    run: set_external_addresses,
+};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -226,6 +216,18 @@ fn valid_origin(s: &str) -> bool {
     }
 }
 
+// ---------- get_cors
+
+pub const GET_CORS: ToolDef = tool! {
+    name: "get_cors",
+    title: "Get CORS origins",
+    description: "The browser origins allowed to call a plugin's or device's endpoints (CORS), plus the server-wide SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS that always applies too. The per-id list lives in server memory only (lost on restart).",
+    input: TargetArgs,
+    output: CorsOut,
+    hints: READ,
+    run: get_cors,
+};
+
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct CorsOut {
     pub id: String,
@@ -263,6 +265,18 @@ async fn get_cors(tc: Rc<ToolContext>, a: TargetArgs) -> ToolResult {
         note: MEMORY_ONLY.into(),
     })
 }
+
+// ---------- set_cors
+
+pub const SET_CORS: ToolDef = tool! {
+    name: "set_cors",
+    title: "Set CORS origins (until restart)",
+    description: "Replaces the CORS origins (e.g. \"https://app.example.com\") allowed for a plugin's or device's endpoints. MEMORY ONLY: the change lasts until the Scrypted server restarts; for a permanent setting use SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS in .env (set_dotenv). Returns the list before and after.",
+    input: SetCorsArgs,
+    output: SetCorsOut,
+    hints: DESTRUCTIVE_IDEMPOTENT,
+    run: set_cors,
+};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

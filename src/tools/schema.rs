@@ -6,7 +6,7 @@ use schemars::generate::SchemaSettings;
 use schemars::transform::RecursiveTransform;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Reads state only.
@@ -44,6 +44,16 @@ pub const ADDITIVE_IDEMPOTENT: Hints = Hints {
     idempotent: true,
     open_world: false,
 };
+/// Changes or replaces something, from the npm registry; repeating it changes nothing more.
+pub const DESTRUCTIVE_IDEMPOTENT_OPEN: Hints = Hints {
+    open_world: true,
+    ..DESTRUCTIVE_IDEMPOTENT
+};
+/// Changes or removes things, from the npm registry; each call acts again.
+pub const DESTRUCTIVE_OPEN: Hints = Hints {
+    open_world: true,
+    ..DESTRUCTIVE
+};
 /// Adds something; a second call does not add it twice but fails instead.
 pub const ADDITIVE: Hints = Hints {
     read_only: false,
@@ -52,10 +62,17 @@ pub const ADDITIVE: Hints = Hints {
     open_world: false,
 };
 
-/// schemars marks Rust integer and float widths with `format` values (`uint`, `uint32`,
-/// `double`, ...) that JSON Schema does not define; clients warn about each one and strict
-/// validators may refuse them. `minimum: 0` already says what matters.
-fn drop_numeric_format(schema: &mut schemars::Schema) {
+/// Makes a generated schema portable:
+/// - schemars marks Rust integer and float widths with `format` values (`uint`, `uint32`,
+///   `double`, ...) that JSON Schema does not define; clients warn about each one and
+///   strict validators may refuse them. `minimum: 0` already says what matters.
+/// - A `serde_json::Value` becomes the boolean schema `true` (e.g. `items: true`), which
+///   OpenAPI-style validators some clients use do not accept; `{}` means the same.
+fn portable(schema: &mut schemars::Schema) {
+    if schema.as_bool() == Some(true) {
+        *schema = schemars::Schema::default();
+        return;
+    }
     let numeric = |t: &Value| t == "integer" || t == "number";
     let is_numeric = match schema.get("type") {
         Some(Value::Array(types)) => types.iter().any(numeric),
@@ -72,7 +89,7 @@ fn drop_numeric_format(schema: &mut schemars::Schema) {
 fn settings() -> SchemaSettings {
     SchemaSettings::draft2020_12()
         .with(|s| s.inline_subschemas = true)
-        .with_transform(RecursiveTransform(drop_numeric_format))
+        .with_transform(RecursiveTransform(portable))
 }
 
 fn clean(mut schema: Map<String, Value>) -> Map<String, Value> {
@@ -137,7 +154,22 @@ pub fn ok<T: Serialize>(value: T) -> ToolResult {
     Ok(ToolOutput::new(structured))
 }
 
-/// Builds a `ToolDef` whose runner parses `$input` and calls `$f(tc, args)`.
+/// A tool's definition, written directly above its function:
+///
+/// ```ignore
+/// pub const LIST_PLUGINS: ToolDef = tool! {
+///     name: "list_plugins",
+///     title: "List plugins",
+///     description: "...",
+///     input: ListPluginsArgs,   // Deserialize + JsonSchema: the inputSchema
+///     output: ListPluginsOut,   // Serialize + JsonSchema: the outputSchema
+///     hints: READ,
+///     run: list_plugins,        // async fn(Rc<ToolContext>, ListPluginsArgs) -> ToolResult
+/// };
+/// ```
+///
+/// The runner parses the arguments into `input` (a mismatch is `InvalidParams`) and calls
+/// `run`.
 macro_rules! tool {
     (
         name: $name:literal,
@@ -152,8 +184,8 @@ macro_rules! tool {
             name: $name,
             title: $title,
             description: $desc,
-            input_schema: $crate::tools::schema::input::<$input>(),
-            output_schema: Some($crate::tools::schema::output::<$output>()),
+            input: $crate::tools::schema::input::<$input>,
+            output: $crate::tools::schema::output::<$output>,
             hints: $hints,
             run: |tc, args| {
                 use futures::FutureExt;
@@ -167,6 +199,27 @@ macro_rules! tool {
     };
 }
 pub(crate) use tool;
+
+// ---------- argument types several tools share
+
+/// No arguments.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoArgs {}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PluginIdArgs {
+    /// Plugin id: its npm package name, e.g. "@scrypted/hue" (see list_plugins).
+    pub plugin_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceIdArgs {
+    /// Scrypted device id (a numeric string such as "12"; see list_devices).
+    pub id: String,
+}
 
 /// Default and ceiling for `limit` arguments.
 pub fn page_bounds(limit: Option<u32>, default: u32, max: u32) -> usize {

@@ -1,8 +1,8 @@
 //! Server: `info`, `service-control`, `env-control` (docs/reference/scrypted-host.md §3.2).
 
-use super::plugins::{NoArgs, SELF_ACTION_DELAY_MS};
 use super::redact::{redact_dotenv, redact_map, restore_dotenv, REDACTED};
-use super::schema::{ok, tool, DESTRUCTIVE, DESTRUCTIVE_IDEMPOTENT, READ};
+use super::schema::{ok, tool, NoArgs, DESTRUCTIVE, DESTRUCTIVE_IDEMPOTENT, READ};
+use super::SELF_ACTION_DELAY_MS;
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
 use crate::host::Deferred;
 use schemars::JsonSchema;
@@ -13,55 +13,17 @@ use std::rc::Rc;
 /// Largest `.env` text set_dotenv writes.
 pub const MAX_DOTENV_BYTES: usize = 64 * 1024;
 
-pub fn tools() -> Vec<ToolDef> {
-    vec![
-        tool! {
-            name: "get_server_info",
-            title: "Server version and environment",
-            description: "The Scrypted server version and its SCRYPTED_* environment variables. Values whose names look secret (TOKEN, SECRET, AUTH…, PASSWORD, KEY, CREDENTIAL, …) are shown as \"[REDACTED]\" and listed in redacted_keys. Scrypted cannot report whether an update is available (its getUpdateAvailable always fails).",
-            input: NoArgs,
-            output: ServerInfoOut,
-            hints: READ,
-            run: get_server_info,
-        },
-        tool! {
-            name: "restart_server",
-            title: "Restart the Scrypted server",
-            description: "Restarts the whole Scrypted server (service-control restart: the process exits and Docker or the service manager must start it again). Every plugin stops, including this MCP server: the answer is sent first and the restart runs about 1.5 s later; reconnect after the server is back (usually under a minute). Confirm with the user first.",
-            input: NoArgs,
-            output: ScheduledOut,
-            hints: DESTRUCTIVE,
-            run: restart_server,
-        },
-        tool! {
-            name: "update_server",
-            title: "Update the Scrypted server",
-            description: "Updates the Scrypted server (service-control update): calls the SCRYPTED_WEBHOOK_UPDATE webhook when configured (e.g. Watchtower), otherwise marks an update and restarts so the installer updates on start. The server goes down, including this MCP server: the answer is sent first and the update starts about 1.5 s later. Confirm with the user first.",
-            input: NoArgs,
-            output: ScheduledOut,
-            hints: DESTRUCTIVE,
-            run: update_server,
-        },
-        tool! {
-            name: "get_dotenv",
-            title: "Read the server's .env file",
-            description: "Reads <volume>/.env, the environment file Scrypted loads at start. Values of secret-looking keys are shown as \"[REDACTED]\" (listed in redacted_keys). To change the file, edit this text and pass it to set_dotenv: lines still holding \"[REDACTED]\" keep their current secret. A missing file is reported as exists: false with empty text.",
-            input: NoArgs,
-            output: DotEnvOut,
-            hints: READ,
-            run: get_dotenv,
-        },
-        tool! {
-            name: "set_dotenv",
-            title: "Write the server's .env file",
-            description: "Overwrites <volume>/.env with the given text (the whole file). Any KEY=[REDACTED] line keeps that key's current value, so text from get_dotenv can be edited and written back without destroying secrets; a placeholder for a key that has no current value is refused and nothing is written. Takes effect only after restart_server.",
-            input: SetDotEnvArgs,
-            output: SetDotEnvOut,
-            hints: DESTRUCTIVE_IDEMPOTENT,
-            run: set_dotenv,
-        },
-    ]
-}
+// ---------- get_server_info
+
+pub const GET_SERVER_INFO: ToolDef = tool! {
+    name: "get_server_info",
+    title: "Server version and environment",
+    description: "The Scrypted server version and its SCRYPTED_* environment variables. Values whose names look secret (TOKEN, SECRET, AUTH…, PASSWORD, KEY, CREDENTIAL, …) are shown as \"[REDACTED]\" and listed in redacted_keys. Scrypted cannot report whether an update is available (its getUpdateAvailable always fails).",
+    input: NoArgs,
+    output: ServerInfoOut,
+    hints: READ,
+    run: get_server_info,
+};
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ServerInfoOut {
@@ -87,28 +49,67 @@ async fn get_server_info(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
     })
 }
 
+// ---------- the answer of restart_server and update_server
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Scheduled {
+    Scheduled,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerAction {
+    Restart,
+    Update,
+}
+
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ScheduledOut {
     /// Always "scheduled": the action runs after this answer.
-    pub status: String,
+    pub status: Scheduled,
     /// "restart" or "update".
-    pub action: String,
+    pub action: ServerAction,
     /// Delay before the action, in ms.
     pub delay_ms: u32,
     pub message: String,
 }
+
+// ---------- restart_server
+
+pub const RESTART_SERVER: ToolDef = tool! {
+    name: "restart_server",
+    title: "Restart the Scrypted server",
+    description: "Restarts the whole Scrypted server (service-control restart: the process exits and Docker or the service manager must start it again). Every plugin stops, including this MCP server: the answer is sent first and the restart runs about 1.5 s later; reconnect after the server is back (usually under a minute). Confirm with the user first.",
+    input: NoArgs,
+    output: ScheduledOut,
+    hints: DESTRUCTIVE,
+    run: restart_server,
+};
 
 async fn restart_server(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
     tc.ctx
         .host
         .defer(SELF_ACTION_DELAY_MS, Deferred::RestartServer);
     ok(ScheduledOut {
-        status: "scheduled".into(),
-        action: "restart".into(),
+        status: Scheduled::Scheduled,
+        action: ServerAction::Restart,
         delay_ms: SELF_ACTION_DELAY_MS,
         message: "The Scrypted server restarts in about 1.5 s. This MCP session ends then; reconnect once the server is back. If nothing brings it back, it was not running under Docker or a service manager.".into(),
     })
 }
+
+// ---------- update_server
+
+pub const UPDATE_SERVER: ToolDef = tool! {
+    name: "update_server",
+    title: "Update the Scrypted server",
+    description: "Updates the Scrypted server (service-control update): calls the SCRYPTED_WEBHOOK_UPDATE webhook when configured (e.g. Watchtower), otherwise marks an update and restarts so the installer updates on start. The server goes down, including this MCP server: the answer is sent first and the update starts about 1.5 s later. Confirm with the user first.",
+    input: NoArgs,
+    output: ScheduledOut,
+    hints: DESTRUCTIVE,
+    run: update_server,
+};
 
 async fn update_server(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
     let env = tc.ctx.host.scrypted_env().await?;
@@ -119,8 +120,8 @@ async fn update_server(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
         .host
         .defer(SELF_ACTION_DELAY_MS, Deferred::UpdateServer);
     ok(ScheduledOut {
-        status: "scheduled".into(),
-        action: "update".into(),
+        status: Scheduled::Scheduled,
+        action: ServerAction::Update,
         delay_ms: SELF_ACTION_DELAY_MS,
         message: if webhook {
             "The update starts in about 1.5 s through the SCRYPTED_WEBHOOK_UPDATE webhook; the server then goes down and this MCP session ends. Reconnect once it is back.".into()
@@ -129,6 +130,18 @@ async fn update_server(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
         },
     })
 }
+
+// ---------- get_dotenv
+
+pub const GET_DOTENV: ToolDef = tool! {
+    name: "get_dotenv",
+    title: "Read the server's .env file",
+    description: "Reads <volume>/.env, the environment file Scrypted loads at start. Values of secret-looking keys are shown as \"[REDACTED]\" (listed in redacted_keys). To change the file, edit this text and pass it to set_dotenv: lines still holding \"[REDACTED]\" keep their current secret. A missing file is reported as exists: false with empty text.",
+    input: NoArgs,
+    output: DotEnvOut,
+    hints: READ,
+    run: get_dotenv,
+};
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct DotEnvOut {
@@ -160,6 +173,18 @@ async fn get_dotenv(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
         redacted_keys,
     })
 }
+
+// ---------- set_dotenv
+
+pub const SET_DOTENV: ToolDef = tool! {
+    name: "set_dotenv",
+    title: "Write the server's .env file",
+    description: "Overwrites <volume>/.env with the given text (the whole file). Any KEY=[REDACTED] line keeps that key's current value, so text from get_dotenv can be edited and written back without destroying secrets; a placeholder for a key that has no current value is refused and nothing is written. Takes effect only after restart_server.",
+    input: SetDotEnvArgs,
+    output: SetDotEnvOut,
+    hints: DESTRUCTIVE_IDEMPOTENT,
+    run: set_dotenv,
+};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -6,9 +6,8 @@
 //! restricted user is refused, because its `aclId` must be a core `ScryptedUser` device id.
 //! The decision is made here; the Host methods are plain calls.
 
-use super::plugins::NoArgs;
 use super::resolve::interfaces_of;
-use super::schema::{ok, tool, ADDITIVE, DESTRUCTIVE_IDEMPOTENT, READ};
+use super::schema::{ok, tool, NoArgs, ADDITIVE, DESTRUCTIVE_IDEMPOTENT, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -38,37 +37,17 @@ fn user_native_id(username: &str) -> String {
     format!("user:{username}")
 }
 
-pub fn tools() -> Vec<ToolDef> {
-    vec![
-        tool! {
-            name: "list_users",
-            title: "List users",
-            description: "Lists the Scrypted user accounts: username and whether the user is an admin. Password hashes and tokens are never returned.",
-            input: NoArgs,
-            output: ListUsersOut,
-            hints: READ,
-            run: list_users,
-        },
-        tool! {
-            name: "add_user",
-            title: "Add a user",
-            description: "Creates a Scrypted user account the way the Scrypted UI does (through @scrypted/core's Users device). admin: true creates an administrator with full control; admin: false creates a restricted user whose access is configured on its user device in the Scrypted UI (needs @scrypted/core; without it only admins can be added). Refused if the username exists. The password travels through this conversation: suggest the user changes it in the Scrypted UI afterwards. Nothing secret is returned.",
-            input: AddUserArgs,
-            output: UserOut,
-            hints: ADDITIVE,
-            run: add_user,
-        },
-        tool! {
-            name: "remove_user",
-            title: "Remove a user",
-            description: "Deletes a Scrypted user account (its user device in @scrypted/core); the user's logins and tokens stop working at once. Refused for the last admin and for the user who authorized this MCP connection.",
-            input: RemoveUserArgs,
-            output: RemoveUserOut,
-            hints: DESTRUCTIVE_IDEMPOTENT,
-            run: remove_user,
-        },
-    ]
-}
+// ---------- list_users
+
+pub const LIST_USERS: ToolDef = tool! {
+    name: "list_users",
+    title: "List users",
+    description: "Lists the Scrypted user accounts: username and whether the user is an admin. Password hashes and tokens are never returned.",
+    input: NoArgs,
+    output: ListUsersOut,
+    hints: READ,
+    run: list_users,
+};
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct UserEntry {
@@ -102,6 +81,18 @@ async fn list_users(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
         users,
     })
 }
+
+// ---------- add_user
+
+pub const ADD_USER: ToolDef = tool! {
+    name: "add_user",
+    title: "Add a user",
+    description: "Creates a Scrypted user account the way the Scrypted UI does (through @scrypted/core's Users device). admin: true creates an administrator with full control; admin: false creates a restricted user whose access is configured on its user device in the Scrypted UI (needs @scrypted/core; without it only admins can be added). Refused if the username exists. The password travels through this conversation: suggest the user changes it in the Scrypted UI afterwards. Nothing secret is returned.",
+    input: AddUserArgs,
+    output: UserOut,
+    hints: ADDITIVE,
+    run: add_user,
+};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -184,6 +175,18 @@ async fn add_user(tc: Rc<ToolContext>, a: AddUserArgs) -> ToolResult {
         created: true,
     })
 }
+
+// ---------- remove_user
+
+pub const REMOVE_USER: ToolDef = tool! {
+    name: "remove_user",
+    title: "Remove a user",
+    description: "Deletes a Scrypted user account (its user device in @scrypted/core); the user's logins and tokens stop working at once. Refused for the last admin and for the user who authorized this MCP connection.",
+    input: RemoveUserArgs,
+    output: RemoveUserOut,
+    hints: DESTRUCTIVE_IDEMPOTENT,
+    run: remove_user,
+};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

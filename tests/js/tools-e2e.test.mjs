@@ -128,6 +128,21 @@ describe('logs and alerts', () => {
     await invalidParams('get_logs', { level: 'loud' });
   });
 
+  // The real host showed `1796172523324.0` in the text block while structuredContent had
+  // integers: the wasm bridge hands numbers over as f64. Compare the raw text, since
+  // JSON.parse would hide the difference.
+  test('log and alert times are the same integers in the text block and structuredContent', async () => {
+    for (const [name, list] of [['get_logs', 'entries'], ['list_alerts', 'alerts']]) {
+      const r = await ok(name, {});
+      const text = resultText(r);
+      const inText = [...text.matchAll(/"timestamp":([-0-9.eE+]+)/g)].map((m) => m[1]);
+      const inStructured = r.structuredContent[list].map((e) => String(e.timestamp));
+      assert.ok(inStructured.length > 0, `${name}: demo data`);
+      assert.ok(inStructured.every((t) => /^\d+$/.test(t)), `${name}: integer ms`);
+      assert.deepEqual(inText, inStructured, `${name}: text block times`);
+    }
+  });
+
   test('remove_alert removes one; clear_logs also clears alerts', async () => {
     const alerts = resultJson(await ok('list_alerts', {})).alerts;
     assert.ok(alerts.length >= 2, 'demo alerts exist');

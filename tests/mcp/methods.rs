@@ -76,11 +76,8 @@ fn catalogue_tools_are_listed_as_defined() {
             .unwrap_or_else(|| panic!("{} not listed", def.name));
         assert_eq!(tool["title"], def.title);
         assert_eq!(tool["description"], def.description);
-        assert_eq!(tool["inputSchema"], Value::Object(def.input_schema.clone()));
-        match &def.output_schema {
-            Some(schema) => assert_eq!(tool["outputSchema"], Value::Object(schema.clone())),
-            None => assert!(tool.get("outputSchema").is_none()),
-        }
+        assert_eq!(tool["inputSchema"], Value::Object(def.input_schema()));
+        assert_eq!(tool["outputSchema"], Value::Object(def.output_schema()));
         let a = &tool["annotations"];
         assert_eq!(a["title"], def.title);
         assert_eq!(a["readOnlyHint"], def.hints.read_only, "{}", def.name);

@@ -212,6 +212,7 @@ impl FakeBridge {
                         storage: BTreeMap::new(),
                         state: Map::new(),
                         console: vec![],
+                        mixin_types: None,
                     },
                 );
                 id
@@ -273,6 +274,7 @@ impl FakeBridge {
             storage: BTreeMap::new(),
             state: Map::new(),
             console: vec![],
+            mixin_types: None,
         };
         self.devices.borrow_mut().insert(id.into(), device);
     }

@@ -48,6 +48,9 @@ pub struct Device {
     /// The device's console buffer (`clearConsole` empties it).
     #[serde(default)]
     pub console: Vec<String>,
+    /// For a MixinProvider: the device types its `canMixin` accepts (`None`: every type).
+    #[serde(default)]
+    pub mixin_types: Option<Vec<String>>,
 }
 
 fn empty_object() -> Value {

@@ -82,13 +82,26 @@ impl FakeBridge {
                     )));
                 }
                 let mut devices = self.devices.borrow_mut();
-                let d = devices.get_mut(&id).ok_or_else(|| Fail::reading("state"))?;
-                d.mixins.clear();
+                let kind = devices
+                    .get(&id)
+                    .ok_or_else(|| Fail::reading("state"))?
+                    .kind
+                    .clone();
+                // plugin-device.ts rebuildEntry: a MixinProvider whose canMixin declines
+                // the device is removed from its mixins; other ids pass through.
+                let declines = |m: &str| {
+                    devices.get(m).is_some_and(|p| {
+                        p.interfaces.iter().any(|i| i == "MixinProvider")
+                            && p.mixin_types.as_ref().is_some_and(|t| !t.contains(&kind))
+                    })
+                };
+                let mut kept: Vec<String> = Vec::new();
                 for m in mixins {
-                    if !d.mixins.contains(&m) {
-                        d.mixins.push(m);
+                    if !kept.contains(&m) && !declines(&m) {
+                        kept.push(m);
                     }
                 }
+                devices.get_mut(&id).unwrap().mixins = kept;
                 Ok(Value::Null)
             }
             "getStorage" => Ok(json!(self

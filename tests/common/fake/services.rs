@@ -38,7 +38,7 @@ impl FakeBridge {
                     .filter(|l| under(&path, l.path.as_deref().unwrap_or_default()))
                     .cloned()
                     .collect();
-                logs.sort_by(|x, y| x.timestamp.total_cmp(&y.timestamp));
+                logs.sort_by_key(|x| x.timestamp);
                 Ok(json!(logs))
             }
             "clearLogs" => {

@@ -1,0 +1,252 @@
+//! Devices as the plugins component manages them: ids, mixins, consoles.
+
+use crate::tools::resolve::{refuse_own_device, self_plugin_id, Snapshot};
+use crate::tools::schema::{ok, tool, DeviceIdArgs, DESTRUCTIVE, DESTRUCTIVE_IDEMPOTENT, READ};
+use crate::tools::{ToolContext, ToolDef, ToolError, ToolResult};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::rc::Rc;
+
+// ---------- rename_device_id
+
+pub const RENAME_DEVICE_ID: ToolDef = tool! {
+    name: "rename_device_id",
+    title: "Change a device's id",
+    description: "Changes a device's Scrypted id (`renameDeviceId`): Scrypted kills the owning plugin, waits 2 s, re-inserts the device under the new id (state kept) and reloads the plugin. Anything that referenced the old id (mixins, automations) must be updated by hand. Refused when the new id is already taken (Scrypted does not check and would overwrite that device) and for this MCP plugin's devices.",
+    input: RenameArgs,
+    output: RenameOut,
+    hints: DESTRUCTIVE,
+    run: rename_device_id,
+};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenameArgs {
+    /// Current device id.
+    pub id: String,
+    /// New device id; must not be in use.
+    pub new_id: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RenameOut {
+    pub id: String,
+    pub new_id: String,
+    /// Plugin that owns the device (it was restarted).
+    pub plugin_id: Option<String>,
+    pub message: String,
+}
+
+async fn rename_device_id(tc: Rc<ToolContext>, a: RenameArgs) -> ToolResult {
+    let new_id = a.new_id.trim();
+    if new_id.is_empty() || new_id.len() > 128 || new_id.chars().any(char::is_whitespace) {
+        return Err(ToolError::InvalidParams(
+            "new_id must be 1 to 128 characters without spaces.".into(),
+        ));
+    }
+    if new_id == a.id {
+        return Err(ToolError::failed(
+            "new_id is the same as id; nothing to do.",
+        ));
+    }
+    let snap = Snapshot::load(&tc).await?;
+    snap.require_device(&a.id)?;
+    refuse_own_device(&tc, &snap, &a.id, "renaming it").await?;
+    if snap.device(new_id).is_some() {
+        return Err(ToolError::failed(format!(
+            "Refused: id '{new_id}' is already used by device '{}'. Scrypted does not check and would overwrite it; pick a free id.",
+            snap.str_prop(new_id, "name").unwrap_or("?")
+        )));
+    }
+    let plugin_id = snap.plugin_id_of(&a.id).map(String::from);
+    tc.ctx.host.rename_device_id(&a.id, new_id).await?;
+    ok(RenameOut {
+        message: format!(
+            "Device {} is now {new_id}; its plugin {} was restarted. Update anything that referenced the old id.",
+            a.id,
+            plugin_id.as_deref().unwrap_or("?")
+        ),
+        id: a.id,
+        new_id: new_id.to_string(),
+        plugin_id,
+    })
+}
+
+// ---------- set_mixins
+
+pub const SET_MIXINS: ToolDef = tool! {
+    name: "set_mixins",
+    title: "Set a device's mixins",
+    description: "Replaces the full list of mixin provider ids applied to a device (`setMixins`; not additive: to add one, read the current list with get_device and send it with the new id). Every mixin id must be an existing device; a device cannot be its own mixin. Refused for this MCP plugin's devices. Returns the list before and after, read back from the server: Scrypted drops a mixin whose provider's canMixin declines the device (e.g. a device type it does not support), and `dropped` lists those.",
+    input: SetMixinsArgs,
+    output: SetMixinsOut,
+    hints: DESTRUCTIVE_IDEMPOTENT,
+    run: set_mixins,
+};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetMixinsArgs {
+    /// Device id whose mixins are set.
+    pub id: String,
+    /// The complete new list of mixin provider device ids (replaces the current list;
+    /// [] removes all mixins).
+    pub mixins: Vec<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SetMixinsOut {
+    pub id: String,
+    /// Mixins before the call.
+    pub before: Vec<String>,
+    /// Mixins after the call, read back from the server.
+    pub after: Vec<String>,
+    /// Requested mixins the server did not keep (their provider declined this device).
+    pub dropped: Vec<String>,
+    pub message: String,
+}
+
+fn string_list(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn set_mixins(tc: Rc<ToolContext>, a: SetMixinsArgs) -> ToolResult {
+    let snap = Snapshot::load(&tc).await?;
+    snap.require_device(&a.id)?;
+    refuse_own_device(&tc, &snap, &a.id, "changing its mixins").await?;
+    let mut mixins: Vec<String> = Vec::new();
+    for m in &a.mixins {
+        if m == &a.id {
+            return Err(ToolError::failed(format!(
+                "Device {m} cannot be a mixin of itself."
+            )));
+        }
+        if snap.device(m).is_none() {
+            return Err(ToolError::failed(format!(
+                "Mixin '{m}' is not a device id; use list_devices with interface \"MixinProvider\" to find mixin providers."
+            )));
+        }
+        if snap.plugin_id_of(m) == Some(self_plugin_id()) {
+            return Err(ToolError::failed(format!(
+                "Refused: mixin '{m}' belongs to this MCP plugin."
+            )));
+        }
+        if !mixins.contains(m) {
+            mixins.push(m.clone());
+        }
+    }
+    let before = string_list(snap.prop(&a.id, "mixins"));
+    tc.ctx.host.set_mixins(&a.id, mixins.clone()).await?;
+    let after_snap = Snapshot::load(&tc).await?;
+    let after = string_list(after_snap.prop(&a.id, "mixins"));
+    let dropped: Vec<String> = mixins.into_iter().filter(|m| !after.contains(m)).collect();
+    let message = if dropped.is_empty() {
+        format!("Device {} now has mixins [{}].", a.id, after.join(", "))
+    } else {
+        let named: Vec<String> = dropped
+            .iter()
+            .map(|m| format!("{m} ({})", after_snap.str_prop(m, "name").unwrap_or("?")))
+            .collect();
+        format!(
+            "Scrypted did not keep {} on device {} ({}): the provider's canMixin declined this device, so it cannot be a mixin here. Mixins now: [{}].",
+            named.join(", "),
+            a.id,
+            after_snap.str_prop(&a.id, "type").unwrap_or("unknown type"),
+            after.join(", ")
+        )
+    };
+    ok(SetMixinsOut {
+        id: a.id,
+        before,
+        after,
+        dropped,
+        message,
+    })
+}
+
+// ---------- get_id_for_native_id
+
+pub const GET_ID_FOR_NATIVE_ID: ToolDef = tool! {
+    name: "get_id_for_native_id",
+    title: "Find a device id by native id",
+    description: "Returns the Scrypted device id of the device a plugin knows by `native_id` (`getIdForNativeId`), or of the plugin's own root device when native_id is omitted (`getIdForPluginId`). Fails with a clear message when there is no such device.",
+    input: NativeIdArgs,
+    output: NativeIdOut,
+    hints: READ,
+    run: get_id_for_native_id,
+};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NativeIdArgs {
+    /// Plugin id (npm package name) that owns the device.
+    pub plugin_id: String,
+    /// The plugin's own id for the device; omit for the plugin's root device.
+    #[serde(default)]
+    pub native_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct NativeIdOut {
+    pub plugin_id: String,
+    pub native_id: Option<String>,
+    /// The Scrypted device id.
+    pub id: String,
+}
+
+async fn get_id_for_native_id(tc: Rc<ToolContext>, a: NativeIdArgs) -> ToolResult {
+    let snap = Snapshot::load(&tc).await?;
+    snap.require_plugin(&a.plugin_id)?;
+    let found = match &a.native_id {
+        Some(native) => tc.ctx.host.id_for_native_id(&a.plugin_id, native).await?,
+        None => tc.ctx.host.id_for_plugin_id(&a.plugin_id).await?,
+    };
+    let Some(id) = found else {
+        return Err(ToolError::failed(format!(
+            "Plugin {} has no device with native id '{}'. list_devices with plugin_id shows its devices and their native ids.",
+            a.plugin_id,
+            a.native_id.as_deref().unwrap_or("")
+        )));
+    };
+    ok(NativeIdOut {
+        plugin_id: a.plugin_id,
+        native_id: a.native_id,
+        id,
+    })
+}
+
+// ---------- clear_console
+
+pub const CLEAR_CONSOLE: ToolDef = tool! {
+    name: "clear_console",
+    title: "Clear a device's console",
+    description: "Empties the console (debug output) buffer of a device (`clearConsole`). The persisted logs (get_logs) are not touched.",
+    input: DeviceIdArgs,
+    output: ClearConsoleOut,
+    hints: DESTRUCTIVE_IDEMPOTENT,
+    run: clear_console,
+};
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ClearConsoleOut {
+    pub id: String,
+    /// Always true.
+    pub cleared: bool,
+}
+
+async fn clear_console(tc: Rc<ToolContext>, a: DeviceIdArgs) -> ToolResult {
+    let snap = Snapshot::load(&tc).await?;
+    snap.require_device(&a.id)?;
+    tc.ctx.host.clear_console(&a.id).await?;
+    ok(ClearConsoleOut {
+        id: a.id,
+        cleared: true,
+    })
+}
