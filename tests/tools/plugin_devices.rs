@@ -1,0 +1,319 @@
+//! Devices through the plugins component: ids, mixins, storage, consoles, clients.
+
+use super::*;
+
+#[test]
+fn rename_device_id_renames() {
+    let h = H::new();
+    let out = h.ok("rename_device_id", json!({"id": DOOR_ID, "new_id": "150"}));
+    assert_eq!(out["plugin_id"], "@scrypted/zwave");
+    assert!(h.host.devices.borrow().contains_key("150"));
+    assert!(!h.host.devices.borrow().contains_key(DOOR_ID));
+}
+
+#[test]
+fn rename_device_id_refuses_collisions_itself_and_unknown_ids() {
+    let h = H::new();
+    let msg = h.failed(
+        "rename_device_id",
+        json!({"id": DOOR_ID, "new_id": LIGHT_ID}),
+    );
+    assert!(
+        msg.contains("already used") && msg.contains("Kitchen Light"),
+        "{msg}"
+    );
+    h.fails_saying(
+        "rename_device_id",
+        json!({"id": SELF_ID, "new_id": "300"}),
+        "Refused",
+    );
+    h.fails_saying(
+        "rename_device_id",
+        json!({"id": "999", "new_id": "300"}),
+        "No device",
+    );
+    h.invalid("rename_device_id", json!({"id": DOOR_ID, "new_id": "a b"}));
+    assert!(!h.host.called("renameDeviceId"));
+    assert_eq!(h.host.prop(LIGHT_ID, "name"), Some(json!("Kitchen Light")));
+}
+
+#[test]
+fn set_mixins_replaces_and_reads_back() {
+    let h = H::new();
+    let out = h.ok(
+        "set_mixins",
+        json!({"id": LIGHT_ID, "mixins": [HOMEKIT_ID, HOMEKIT_ID]}),
+    );
+    assert_eq!(out["before"], json!([]));
+    assert_eq!(out["after"], json!([HOMEKIT_ID]));
+    assert_eq!(
+        h.host.calls_of("setMixins"),
+        [json!({"id": LIGHT_ID, "mixins": [HOMEKIT_ID]})]
+    );
+    let out = h.ok("set_mixins", json!({"id": CAMERA_ID, "mixins": []}));
+    assert_eq!(out["before"], json!([HOMEKIT_ID]));
+    assert_eq!(h.host.prop(CAMERA_ID, "mixins"), Some(json!([])));
+}
+
+/// Scrypted keeps a mixin only when its provider's canMixin accepts the device
+/// (plugin-device.ts `rebuildEntry` removes the others after setMixins returned); HomeKit
+/// has no accessory type for an `Entry` such as the back door contact.
+#[test]
+fn set_mixins_says_which_requested_mixins_the_host_dropped() {
+    let h = H::new();
+    let out = h.ok("set_mixins", json!({"id": DOOR_ID, "mixins": [HOMEKIT_ID]}));
+    assert_eq!(out["after"], json!([]));
+    assert_eq!(out["dropped"], json!([HOMEKIT_ID]));
+    let msg = out["message"].as_str().unwrap();
+    assert!(msg.contains(HOMEKIT_ID) && msg.contains("HomeKit"), "{msg}");
+    assert!(msg.contains("canMixin"), "{msg}");
+    // All applied: nothing dropped.
+    let out = h.ok(
+        "set_mixins",
+        json!({"id": LIGHT_ID, "mixins": [HOMEKIT_ID]}),
+    );
+    assert_eq!(out["dropped"], json!([]));
+}
+
+#[test]
+fn set_mixins_refusals() {
+    let h = H::new();
+    h.fails_saying(
+        "set_mixins",
+        json!({"id": SELF_ID, "mixins": [HOMEKIT_ID]}),
+        "Refused",
+    );
+    h.fails_saying(
+        "set_mixins",
+        json!({"id": LIGHT_ID, "mixins": [SELF_ID]}),
+        "Refused",
+    );
+    h.fails_saying(
+        "set_mixins",
+        json!({"id": LIGHT_ID, "mixins": ["999"]}),
+        "not a device",
+    );
+    h.fails_saying(
+        "set_mixins",
+        json!({"id": LIGHT_ID, "mixins": [LIGHT_ID]}),
+        "itself",
+    );
+    h.fails_saying(
+        "set_mixins",
+        json!({"id": "999", "mixins": []}),
+        "No device",
+    );
+    assert!(!h.host.called("setMixins"));
+}
+
+#[test]
+fn get_storage_redacts_secrets_unless_asked() {
+    let h = H::new();
+    let out = h.ok("get_storage", json!({"id": CAMERA_ID}));
+    assert_eq!(out["storage"]["ip"], "192.168.1.40");
+    assert_eq!(out["storage"]["password"], "[REDACTED]");
+    assert_eq!(out["redacted_keys"], json!(["password"]));
+    assert!(!out.to_string().contains("camera-PASSWORD-xyz"));
+    let out = h.ok(
+        "get_storage",
+        json!({"id": CAMERA_ID, "reveal_secrets": true}),
+    );
+    assert_eq!(out["storage"]["password"], "camera-PASSWORD-xyz");
+}
+
+#[test]
+fn get_storage_refuses_own_plugin_and_unknown_ids() {
+    let h = H::new();
+    h.host
+        .add_device("50", SELF_PLUGIN, "helper", "MCP helper device");
+    for id in [SELF_ID, "50"] {
+        h.host
+            .devices
+            .borrow_mut()
+            .get_mut(id)
+            .unwrap()
+            .storage
+            .insert(
+                "oauth.signing_jwk".into(),
+                "{\"kty\":\"EC\",\"d\":\"SELF-SECRET-SIGNING-KEY\"}".into(),
+            );
+    }
+    for id in [SELF_ID, "50"] {
+        let msg = h.failed("get_storage", json!({"id": id, "reveal_secrets": true}));
+        assert!(
+            msg.contains("Refused") && !msg.contains("SELF-SECRET"),
+            "{msg}"
+        );
+    }
+    // Scrypted answers {} for unknown ids; we say not found.
+    h.fails_saying("get_storage", json!({"id": "999"}), "No device");
+    assert!(!h.host.called("getStorage"));
+}
+
+#[test]
+fn get_storage_uses_the_hosts_own_root_id_too() {
+    // The system state does not show our root device, but getIdForPluginId does.
+    let h = H::new();
+    h.host
+        .devices
+        .borrow_mut()
+        .get_mut(SELF_ID)
+        .unwrap()
+        .interfaces
+        .clear();
+    h.fails_saying("get_storage", json!({"id": SELF_ID}), "Refused");
+    assert!(h.host.called("idForPluginId"));
+    assert!(!h.host.called("getStorage"));
+}
+
+#[test]
+fn set_storage_round_trip_keeps_redacted_secrets() {
+    let h = H::new();
+    let mut storage = h.ok("get_storage", json!({"id": CAMERA_ID}))["storage"].clone();
+    storage["ip"] = json!("192.168.1.41");
+    let out = h.ok("set_storage", json!({"id": CAMERA_ID, "storage": storage}));
+    assert_eq!(out["kept_secret_keys"], json!(["password"]));
+    assert_eq!(out["changed"], json!(["ip"]));
+    let stored = h.host.devices.borrow()[CAMERA_ID].storage.clone();
+    assert_eq!(stored["password"], "camera-PASSWORD-xyz");
+    assert_eq!(stored["ip"], "192.168.1.41");
+    assert_eq!(stored["username"], "admin");
+}
+
+#[test]
+fn get_storage_caps_its_output_and_a_round_trip_keeps_what_it_left_out() {
+    // Issue §"What every tool must do": output stays usable by a model, capped with a
+    // `truncated` marker and how to get the rest; and the set_storage round trip must not
+    // destroy what was left out (as with redacted secrets).
+    let h = H::new();
+    let big = "x".repeat(50_000);
+    h.host
+        .devices
+        .borrow_mut()
+        .get_mut(LOCK_ID)
+        .unwrap()
+        .storage
+        .extend([
+            ("snapshot_a".to_string(), big.clone()),
+            ("snapshot_b".to_string(), big.clone()),
+        ]);
+    let out = h.ok("get_storage", json!({"id": LOCK_ID}));
+    assert!(out.to_string().len() < 70_000, "capped");
+    assert_eq!(out["truncated"], true);
+    assert_eq!(out["storage"]["nodeId"], "5");
+    let omitted: Vec<String> = serde_json::from_value(out["omitted_keys"].clone()).unwrap();
+    assert_eq!(omitted.len(), 1, "{omitted:?}");
+    assert_eq!(out["storage"][&omitted[0]], "[OMITTED]");
+    assert!(out["next"].as_str().unwrap().contains("keys"));
+    // The rest, by key.
+    let rest = h.ok("get_storage", json!({"id": LOCK_ID, "keys": [omitted[0]]}));
+    assert_eq!(rest["storage"][&omitted[0]].as_str(), Some(big.as_str()));
+    assert_eq!(rest["truncated"], false);
+    assert_eq!(rest["count"], 1);
+
+    // Writing the capped answer back keeps the omitted value.
+    let mut storage = out["storage"].clone();
+    storage["nodeId"] = json!("6");
+    let written = h.ok("set_storage", json!({"id": LOCK_ID, "storage": storage}));
+    assert_eq!(written["changed"], json!(["nodeId"]));
+    let stored = h.host.devices.borrow()[LOCK_ID].storage.clone();
+    assert_eq!(stored["snapshot_a"], big);
+    assert_eq!(stored["snapshot_b"], big);
+    assert_eq!(stored["nodeId"], "6");
+}
+
+#[test]
+fn set_storage_replaces_by_default_and_merges_when_asked() {
+    let h = H::new();
+    let out = h.ok("set_storage", json!({"id": LOCK_ID, "storage": {"a": "1"}}));
+    assert_eq!(out["removed"], json!(["nodeId"]));
+    assert_eq!(h.host.devices.borrow()[LOCK_ID].storage.len(), 1);
+    h.ok(
+        "set_storage",
+        json!({"id": LOCK_ID, "storage": {"b": "2"}, "merge": true}),
+    );
+    let s = h.host.devices.borrow()[LOCK_ID].storage.clone();
+    assert_eq!((s["a"].as_str(), s["b"].as_str()), ("1", "2"));
+}
+
+#[test]
+fn set_storage_refusals_write_nothing() {
+    let h = H::new();
+    h.fails_saying(
+        "set_storage",
+        json!({"id": SELF_ID, "storage": {}}),
+        "Refused",
+    );
+    let msg = h.failed(
+        "set_storage",
+        json!({"id": CAMERA_ID, "storage": {"apiKey": "[REDACTED]"}}),
+    );
+    assert!(
+        msg.contains("apiKey") && msg.contains("Nothing was written"),
+        "{msg}"
+    );
+    h.fails_saying(
+        "set_storage",
+        json!({"id": "999", "storage": {"a": "b"}}),
+        "No device",
+    );
+    assert!(!h.host.called("setStorage"));
+    assert_eq!(h.host.devices.borrow()[CAMERA_ID].storage.len(), 3);
+}
+
+#[test]
+fn get_id_for_native_id_finds_devices_and_roots() {
+    let h = H::new();
+    let out = h.ok(
+        "get_id_for_native_id",
+        json!({"plugin_id": "@scrypted/hue", "native_id": "hue-light-2"}),
+    );
+    assert_eq!(out["id"], LAMP_ID);
+    let out = h.ok(
+        "get_id_for_native_id",
+        json!({"plugin_id": "@scrypted/hue"}),
+    );
+    assert_eq!(out["id"], HUE_ID);
+    assert_eq!(
+        h.host.calls_of("idForNativeId"),
+        [json!({"pluginId": "@scrypted/hue", "nativeId": "hue-light-2"})]
+    );
+}
+
+#[test]
+fn get_id_for_native_id_not_found() {
+    let h = H::new();
+    h.fails_saying(
+        "get_id_for_native_id",
+        json!({"plugin_id": "@scrypted/hue", "native_id": "zz"}),
+        "no device with native id 'zz'",
+    );
+    h.fails_saying(
+        "get_id_for_native_id",
+        json!({"plugin_id": "ghost", "native_id": "zz"}),
+        "No installed plugin",
+    );
+}
+
+#[test]
+fn disconnect_clients_disconnects() {
+    let h = H::new();
+    h.ok("disconnect_clients", json!({"plugin_id": "@scrypted/core"}));
+    assert_eq!(h.host.plugins.borrow()["@scrypted/core"].clients_count, 0);
+    h.fails_saying(
+        "disconnect_clients",
+        json!({"plugin_id": "ghost"}),
+        "No installed plugin",
+    );
+    assert_eq!(h.host.calls_of("disconnectClients").len(), 1);
+}
+
+#[test]
+fn clear_console_clears_and_unknown_is_not_found() {
+    let h = H::new();
+    h.ok("clear_console", json!({"id": CAMERA_ID}));
+    assert!(h.host.devices.borrow()[CAMERA_ID].console.is_empty());
+    let msg = h.failed("clear_console", json!({"id": "999"}));
+    assert!(msg.contains("No device") && !msg.contains("TypeError"));
+    assert_eq!(h.host.calls_of("clearConsole").len(), 1);
+}

@@ -1,0 +1,157 @@
+//! Server: info, restart, update, .env.
+
+use super::*;
+
+const SECRETS: &[&str] = &[
+    "adm-TOKEN-5f1e9c",
+    "cluster-SECRET-77aa",
+    "webhook-AUTH-0042",
+    "mqtt PASSWORD 9",
+];
+
+fn assert_no_secrets(v: &Value) {
+    let text = v.to_string();
+    for s in SECRETS {
+        assert!(!text.contains(s), "secret {s} leaked: {text}");
+    }
+}
+
+#[test]
+fn get_server_info_redacts_secret_environment() {
+    let h = H::new();
+    let out = h.ok("get_server_info", json!({}));
+    assert_eq!(out["version"], "0.144.2");
+    assert_eq!(out["env"]["SCRYPTED_ADMIN_TOKEN"], "[REDACTED]");
+    assert_eq!(out["env"]["SCRYPTED_CLUSTER_SECRET"], "[REDACTED]");
+    assert_eq!(
+        out["env"]["SCRYPTED_WEBHOOK_UPDATE_AUTHORIZATION"],
+        "[REDACTED]"
+    );
+    assert_eq!(out["env"]["SCRYPTED_VOLUME"], "/server/volume");
+    assert_eq!(out["redacted_keys"].as_array().unwrap().len(), 3);
+    assert_no_secrets(&out);
+}
+
+#[test]
+fn get_server_info_reports_host_failure() {
+    let h = H::new();
+    // A missing method fails remotely with this text (docs/reference/scrypted-host.md §2, RPC proxy quirks).
+    h.reports_host_message(
+        "scryptedEnv",
+        "target info does not have method getScryptedEnv",
+        "get_server_info",
+        json!({}),
+    );
+}
+
+#[test]
+fn restart_server_answers_first_and_defers() {
+    let h = H::new();
+    let out = h.ok("restart_server", json!({}));
+    assert_eq!(out["status"], "scheduled");
+    assert_eq!(
+        h.host.deferred(),
+        [deferred_call(1500, "restartServer", json!({}))]
+    );
+    assert_eq!(h.mutations(), ["defer restartServer"]);
+    let h = H::new();
+    h.invalid("restart_server", json!({"now": true}));
+    assert!(h.host.deferred().is_empty());
+}
+
+#[test]
+fn update_server_answers_first_and_defers() {
+    let h = H::new();
+    let out = h.ok("update_server", json!({}));
+    assert!(out["message"].as_str().unwrap().contains("webhook"));
+    assert_eq!(
+        h.host.deferred(),
+        [deferred_call(1500, "updateServer", json!({}))]
+    );
+    let h = H::new();
+    h.reports_host_error("scryptedEnv", "update_server", json!({}));
+    assert!(h.host.deferred().is_empty());
+}
+
+#[test]
+fn get_dotenv_redacts_and_handles_a_missing_file() {
+    let h = H::new();
+    let out = h.ok("get_dotenv", json!({}));
+    assert_eq!(out["exists"], true);
+    let text = out["text"].as_str().unwrap();
+    assert!(text.contains("SCRYPTED_ADMIN_TOKEN=[REDACTED]"));
+    assert!(text.contains("MQTT_PASSWORD=[REDACTED]"));
+    assert!(text.contains("TZ=Europe/Berlin"));
+    assert_no_secrets(&out);
+    *h.host.dotenv.borrow_mut() = None;
+    let out = h.ok("get_dotenv", json!({}));
+    assert_eq!(
+        (out["exists"].clone(), out["text"].clone()),
+        (json!(false), json!(""))
+    );
+}
+
+#[test]
+fn get_dotenv_reports_other_errors() {
+    let h = H::new();
+    h.reports_host_message(
+        "dotEnv",
+        "EACCES: permission denied, open '/server/volume/.env'",
+        "get_dotenv",
+        json!({}),
+    );
+}
+
+#[test]
+fn dotenv_redaction_round_trip_keeps_every_secret() {
+    let h = H::new();
+    let original = h.host.dotenv.borrow().clone().unwrap();
+    let text = h.ok("get_dotenv", json!({}))["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let edited = text.replace("TZ=Europe/Berlin", "TZ=UTC") + "NEW_FLAG=1\n";
+    let out = h.ok("set_dotenv", json!({"text": edited}));
+    assert_eq!(out["restart_required"], true);
+    assert_eq!(
+        out["kept_secret_keys"],
+        json!([
+            "SCRYPTED_ADMIN_TOKEN",
+            "SCRYPTED_CLUSTER_SECRET",
+            "MQTT_PASSWORD"
+        ])
+    );
+    let written = h.host.dotenv.borrow().clone().unwrap();
+    assert_eq!(
+        written,
+        original.replace("TZ=Europe/Berlin", "TZ=UTC") + "NEW_FLAG=1\n"
+    );
+    assert_no_secrets(&out);
+}
+
+#[test]
+fn set_dotenv_refuses_a_placeholder_without_a_value() {
+    let h = H::new();
+    let msg = h.failed(
+        "set_dotenv",
+        json!({"text": "OTHER_TOKEN=[REDACTED]\nTZ=UTC\n"}),
+    );
+    assert!(
+        msg.contains("OTHER_TOKEN") && msg.contains("Nothing was written"),
+        "{msg}"
+    );
+    assert!(!h.host.called("setDotEnv"));
+    h.invalid(
+        "set_dotenv",
+        json!({"text": "A=".to_string() + &"x".repeat(70_000)}),
+    );
+    assert!(!h.host.called("setDotEnv"));
+}
+
+#[test]
+fn set_dotenv_creates_a_missing_file() {
+    let h = H::new();
+    *h.host.dotenv.borrow_mut() = None;
+    h.ok("set_dotenv", json!({"text": "TZ=UTC\n"}));
+    assert_eq!(h.host.dotenv.borrow().as_deref(), Some("TZ=UTC\n"));
+}
