@@ -85,7 +85,8 @@ pub struct GetLogsArgs {
 pub struct LogOut {
     /// Unix time in ms.
     pub timestamp: u64,
-    /// v, d, i, w, e or a.
+    /// v, d, i, w, e or a as Scrypted logs them; a string, not an enum, because a plugin
+    /// may log any level (server/src/logger.ts takes `level: string`).
     pub level: String,
     pub title: Option<String>,
     pub path: Option<String>,
