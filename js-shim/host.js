@@ -1,8 +1,8 @@
 // The bridge the wasm talks to (src/wasm/mod.rs `HostBridge`): `call(method, args)` for the
 // entries below, `notify(method, args)` for the fire-and-forget notices, plugin storage and
-// the clock. Each entry is a few lines over Scrypted's API as docs/reference/scrypted-host.md §10
-// names it; the typed API over these names, with every argument encoding and answer decoding,
-// is src/host/api.rs (which names the entry each method uses).
+// the clock (`now`, `sleep`). Each entry is a few lines over Scrypted's API as
+// docs/reference/scrypted-host.md §10 names it; the typed API over these names, with every
+// argument encoding and answer decoding, is src/host/api.rs (which names the entry each method uses).
 // No policy here: quirks (TypeErrors for unknown ids, void returns, ...) reach Rust as they
 // are. Results are plain JSON-safe data; errors are Errors carrying the host's message.
 
@@ -193,5 +193,7 @@ export function createHost(globals, { console: log = console, nativeId, os } = {
       return keys;
     },
     now: () => Date.now(),
+    /** A promise resolved after `ms` milliseconds (keep-alives of long-lived streams). */
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
 }

@@ -74,8 +74,8 @@ function toHeaderObject(pairs) {
  * EventStream (wasm) → the async generator of Buffers that `res.sendStream` consumes.
  * When the client goes away the host calls `return()` — possibly while the generator waits
  * for the next event, where a plain async generator would queue the request until an event
- * comes. So `return()` closes the stream at once and the pending wait ends; Rust lets the
- * request's work run on in the background (disconnection is not cancellation).
+ * comes. So `return()` closes the stream at once and the pending wait ends; Rust decides
+ * what the disconnect means for the work behind the stream (`close()` in src/wasm/mod.rs).
  */
 function pullEvents(stream) {
   let closed = false;

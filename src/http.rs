@@ -83,11 +83,25 @@ impl std::fmt::Debug for Body {
     }
 }
 
+/// What a client going away means for the work behind an event stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Disconnect {
+    /// The work runs on to its end and what it would have sent is dropped (MCP up to
+    /// 2025-11-25: disconnection is not cancellation).
+    #[default]
+    Finish,
+    /// Closing the stream cancels the work: the stream is dropped with everything it
+    /// holds (MCP 2026-07-28 requests and `subscriptions/listen` streams).
+    Cancel,
+}
+
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Body,
+    /// Only meaningful for `Body::Stream`.
+    pub on_disconnect: Disconnect,
 }
 
 impl Response {
@@ -96,6 +110,7 @@ impl Response {
             status,
             headers: Vec::new(),
             body: Body::Text(String::new()),
+            on_disconnect: Disconnect::Finish,
         }
     }
 
@@ -132,9 +147,19 @@ impl Response {
         self
     }
 
-    pub fn stream(mut self, stream: LocalBoxStream<'static, String>) -> Self {
-        self.body = Body::Stream(stream);
-        self
+    /// An SSE answer. `X-Accel-Buffering: no` keeps reverse proxies such as nginx from
+    /// holding events back (MCP transports spec, 2026-07-28 "Receiving Messages").
+    pub fn event_stream(
+        stream: LocalBoxStream<'static, String>,
+        on_disconnect: Disconnect,
+    ) -> Self {
+        let mut response = Response::new(200)
+            .header("content-type", "text/event-stream")
+            .header("cache-control", "no-cache")
+            .header("x-accel-buffering", "no");
+        response.body = Body::Stream(stream);
+        response.on_disconnect = on_disconnect;
+        response
     }
 
     pub fn get_header(&self, name: &str) -> Option<&str> {

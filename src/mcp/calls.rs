@@ -3,6 +3,7 @@
 
 use super::jsonrpc;
 use super::server::Call;
+use super::subscriptions::Change;
 use crate::audit::{self, AuditEntry};
 use crate::tools::{self, Peer, ToolContext, ToolDef, ToolError, ToolOutput};
 use rmcp::model::{
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 thread_local! {
     // Schemas are generated once: the catalogue never changes while the plugin runs.
-    static LISTED: Rc<Vec<Tool>> = Rc::new(tools::catalogue().iter().map(describe).collect());
+    static LISTED: Rc<Vec<Tool>> = Rc::new(listed());
 }
 
 fn describe(def: &ToolDef) -> Tool {
@@ -31,13 +32,38 @@ fn describe(def: &ToolDef) -> Tool {
         .with_raw_output_schema(Arc::new(def.output_schema()))
 }
 
-/// Every tool, in a stable order.
-pub fn all_tools() -> Vec<Tool> {
+/// Every tool, in the catalogue's order: the same order on every call (2026-07-28
+/// server/tools.mdx asks for a deterministic one) and not alphabetical, which would put
+/// `add_user` first where clients that try "the first tool" would call it.
+pub fn all_tools() -> Rc<Vec<Tool>> {
+    LISTED.with(Rc::clone)
+}
+
+fn listed() -> Vec<Tool> {
     #[allow(unused_mut)]
-    let mut list: Vec<Tool> = LISTED.with(|l| l.as_ref().clone());
+    let mut list: Vec<Tool> = tools::catalogue().iter().map(describe).collect();
     #[cfg(feature = "conformance-fixtures")]
     list.extend(super::fixtures::tools());
     list
+}
+
+pub fn find_tool(name: &str) -> Option<Tool> {
+    all_tools().iter().find(|t| t.name == name).cloned()
+}
+
+/// The client capabilities calling `name` needs that `declared` lacks, if any. Only a
+/// conformance fixture needs one today; restore_backup's confirmation will (through
+/// MRTR, stage 2 of issue 10).
+#[allow(unused_variables)]
+pub fn missing_capabilities(
+    name: &str,
+    declared: &rmcp::model::ClientCapabilities,
+) -> Option<rmcp::model::ClientCapabilities> {
+    #[cfg(feature = "conformance-fixtures")]
+    if let Some(missing) = super::fixtures::missing_capabilities(name, declared) {
+        return Some(missing);
+    }
+    None
 }
 
 pub async fn call(call: &Call, params: &Value) -> Result<CallToolResult, ErrorData> {
@@ -125,5 +151,9 @@ fn record(call: &Call, tool: &str, args_hash: String, outcome: &Result<CallToolR
             outcome: outcome.to_string(),
             elicitation: elicitation.map(String::from),
         },
+    );
+    super::publish(
+        &call.ctx,
+        Change::ResourceUpdated(super::content::AUDIT_URI.into()),
     );
 }

@@ -5,9 +5,9 @@ use super::jsonrpc;
 use crate::audit;
 use crate::Ctx;
 use rmcp::model::{
-    CompleteRequestParams, CompletionInfo, ErrorData, GetPromptRequestParams, GetPromptResult,
-    Prompt, PromptArgument, PromptMessage, ReadResourceRequestParams, ReadResourceResult,
-    Reference, Resource, ResourceContents, ResourceTemplate, Role,
+    CacheScope, CompleteRequestParams, CompletionInfo, ErrorData, GetPromptRequestParams,
+    GetPromptResult, Prompt, PromptArgument, PromptMessage, ReadResourceRequestParams,
+    ReadResourceResult, Reference, Resource, ResourceContents, ResourceTemplate, Role,
 };
 use serde_json::Value;
 
@@ -45,15 +45,24 @@ pub fn templates() -> Vec<ResourceTemplate> {
     list
 }
 
+/// Whether a listener may subscribe to `uri`: a resource we have, so one whose changes
+/// we publish (`mcp::publish`).
+pub fn subscribable(uri: &str) -> bool {
+    resources().iter().any(|r| r.uri == uri)
+}
+
 pub fn read(ctx: &Ctx, params: &Value) -> Result<ReadResourceResult, ErrorData> {
     let p: ReadResourceRequestParams = jsonrpc::params(params)?;
     if p.uri == AUDIT_URI {
         let entries = audit::recent(&*ctx.store, AUDIT_LIMIT);
         let text = serde_json::to_string_pretty(&entries).unwrap_or_else(|_| "[]".into());
-        return Ok(ReadResourceResult::new(vec![ResourceContents::text(
-            text, AUDIT_URI,
-        )
-        .with_mime_type("application/json")]));
+        // Changes with every tool call, and names users and clients: stale at once,
+        // and for this authorization context only.
+        return Ok(ReadResourceResult::new(vec![
+            ResourceContents::text(text, AUDIT_URI).with_mime_type("application/json")
+        ])
+        .with_ttl_ms(0)
+        .with_cache_scope(CacheScope::Private));
     }
     #[cfg(feature = "conformance-fixtures")]
     if let Some(result) = super::fixtures::read(&p.uri) {

@@ -1,42 +1,70 @@
-//! The MCP server: Streamable HTTP transport, JSON-RPC framing, sessions, dispatch.
+//! The MCP server: Streamable HTTP transport for both eras, JSON-RPC framing, sessions,
+//! dispatch.
 //!
-//! `transport` answers HTTP; `jsonrpc` frames messages; `session` keeps per-session state;
-//! `server` dispatches methods; `calls` runs tools; `content` serves resources, prompts and
-//! completions; `peer` is the client as a tool sees it (`elicited` checks its answers); `stream` turns a POST's handlers
-//! into an SSE body pulled by the shim.
+//! `transport` answers HTTP and picks the era (`era`): `legacy` serves sessions
+//! (`session`), `modern` serves stateless 2026-07-28 requests after checking their
+//! headers (`headers`); `jsonrpc` frames messages; `server` dispatches methods and
+//! `wire` shapes results per era; `calls` runs tools; `content` serves resources,
+//! prompts and completions; `peer` is the client as a tool sees it (`elicited` checks
+//! its answers); `stream` turns a POST's handlers into an SSE body pulled by the shim;
+//! `listen` serves `subscriptions/listen` from the listeners of `subscriptions`.
 
 pub mod calls;
 pub mod content;
 pub mod elicited;
+pub mod era;
 #[cfg(feature = "conformance-fixtures")]
 pub mod fixtures;
+pub mod headers;
 pub mod jsonrpc;
+pub mod legacy;
+pub mod listen;
+pub mod modern;
 pub mod paging;
 pub mod peer;
 pub mod server;
 pub mod session;
 pub mod stream;
+pub mod subscriptions;
 pub mod transport;
+pub mod wire;
 
 use crate::Ctx;
+use subscriptions::Change;
 
 #[derive(Default)]
 pub struct McpState {
     pub(crate) sessions: session::Sessions,
+    pub(crate) listeners: subscriptions::Listeners,
 }
 
-/// Ends every session (revoke-all).
+/// Tells every open `subscriptions/listen` stream that asked for it about `change`
+/// (e.g. a resource whose contents changed).
+pub fn publish(ctx: &Ctx, change: Change) {
+    ctx.mcp.listeners.publish(&change);
+}
+
+/// Ends every session and listen stream (revoke-all).
 pub fn close_all_sessions(ctx: &Ctx) {
     ctx.mcp.sessions.close_where(|_| true);
+    ctx.mcp.listeners.close_where(|_, _| true);
 }
 
-/// Ends the sessions opened by one client (per-client revoke).
+/// Ends the sessions and listen streams opened by one client (per-client revoke).
 pub fn close_client_sessions(ctx: &Ctx, client_id: &str) {
     ctx.mcp.sessions.close_where(|s| s.client_id == client_id);
+    ctx.mcp
+        .listeners
+        .close_where(|_, client| client == client_id);
 }
 
 /// Live sessions, after reaping those idle for over an hour.
 pub fn active_sessions(ctx: &Ctx) -> usize {
     ctx.mcp.sessions.reap(ctx.clock.now_ms());
     ctx.mcp.sessions.len()
+}
+
+/// Open `subscriptions/listen` streams.
+pub fn active_listeners(ctx: &Ctx) -> usize {
+    ctx.mcp.listeners.len()
 }

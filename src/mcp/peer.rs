@@ -3,6 +3,7 @@
 
 #![allow(deprecated)] // rmcp marks logging and sampling deprecated for 2026-07-28; we speak 2025.
 
+use super::era::Era;
 use super::jsonrpc;
 use super::session::{log_rank, SessionRef};
 use crate::tools::{Elicited, Peer};
@@ -17,7 +18,7 @@ use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};
 
 pub struct RequestPeer {
-    session: SessionRef,
+    era: Era,
     /// `None` when the client cannot take an event stream: nothing can be sent then.
     out: Option<UnboundedSender<Value>>,
     progress_token: Option<ProgressToken>,
@@ -40,13 +41,13 @@ impl Drop for Parked<'_> {
 
 impl RequestPeer {
     /// `params` are the request's params: `_meta.progressToken` enables progress.
-    pub fn new(session: SessionRef, out: Option<UnboundedSender<Value>>, params: &Value) -> Self {
+    pub fn new(era: Era, out: Option<UnboundedSender<Value>>, params: &Value) -> Self {
         let progress_token = params
             .pointer("/_meta/progressToken")
             .and_then(jsonrpc::parse_id)
             .map(ProgressToken);
         RequestPeer {
-            session,
+            era,
             out,
             progress_token,
             last_progress: Cell::new(None),
@@ -59,11 +60,11 @@ impl RequestPeer {
     }
 
     pub fn version(&self) -> ProtocolVersion {
-        self.session.borrow().version.clone()
+        self.era.version()
     }
 
-    pub fn session(&self) -> &SessionRef {
-        &self.session
+    pub fn era(&self) -> &Era {
+        &self.era
     }
 
     /// The request's progress token as text, if it carried one.
@@ -92,8 +93,15 @@ impl RequestPeer {
         self.send(jsonrpc::notification(method, params));
     }
 
-    /// Sends a request to the client on this stream and waits for the answering POST.
+    /// Sends a request to the client on this stream and waits for the answering POST
+    /// (legacy sessions only: 2026-07-28 forbids requests on a response stream).
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, ErrorData> {
+        let Some(session) = self.era.session() else {
+            return Err(ErrorData::internal_error(
+                "protocol 2026-07-28 has no server-to-client requests",
+                None,
+            ));
+        };
         if self.out.is_none() {
             return Err(ErrorData::internal_error(
                 "the client did not accept an event stream for this request",
@@ -101,13 +109,13 @@ impl RequestPeer {
             ));
         }
         let (id, answer) = {
-            let mut session = self.session.borrow_mut();
+            let mut session = session.borrow_mut();
             let id = session.next_outgoing_id();
             let answer = session.park(id.clone());
             (id, answer)
         };
         let _parked = Parked {
-            session: &self.session,
+            session,
             id: id.clone(),
         };
         self.send(jsonrpc::request(&id, method, params));
@@ -121,7 +129,7 @@ impl RequestPeer {
 #[async_trait(?Send)]
 impl Peer for RequestPeer {
     fn supports_elicitation(&self) -> bool {
-        let supported = self.can_send() && self.session.borrow().supports_elicitation();
+        let supported = self.can_send() && self.era.supports_elicitation();
         if !supported {
             self.note("unsupported");
         }
@@ -203,10 +211,10 @@ impl Peer for RequestPeer {
     }
 
     fn log(&self, level: &str, data: Value) {
-        let Some(rank) = log_rank(level) else {
+        let (Some(rank), Some(threshold)) = (log_rank(level), self.era.log_threshold()) else {
             return;
         };
-        if rank < self.session.borrow().log_level {
+        if rank < threshold {
             return;
         }
         let Ok(level) = serde_json::from_value::<LoggingLevel>(Value::String(level.into())) else {

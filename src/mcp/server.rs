@@ -1,19 +1,21 @@
 //! Method dispatch: what each MCP method answers, as rmcp model types, shaped for the
-//! session's negotiated revision on the way out.
+//! request's era and revision on the way out (`wire`).
 
-#![allow(deprecated)] // rmcp marks logging deprecated for 2026-07-28; we speak 2025.
+#![allow(deprecated)] // rmcp marks logging deprecated for 2026-07-28; we still serve it.
 
+use super::era::{self, Era};
 use super::jsonrpc::{self, parse_id};
 use super::peer::RequestPeer;
 use super::session::{self, log_rank, SessionRef};
-use super::{calls, content};
+use super::{calls, content, wire};
 use crate::tools::Caller;
 use crate::Ctx;
 use rmcp::model::{
-    ClientCapabilities, CompleteRequestParams, CompleteResult, ErrorData, Implementation,
-    InitializeResult, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
-    ListToolsResult, PaginatedRequestParams, PromptsCapability, ProtocolVersion,
-    ResourcesCapability, ServerCapabilities, ServerResult, SetLevelRequestParams, ToolsCapability,
+    CacheScope, ClientCapabilities, CompleteRequestParams, CompleteResult, DiscoverResult,
+    ErrorCode, ErrorData, Implementation, InitializeResult, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    PromptsCapability, ProtocolVersion, ResourcesCapability, ServerCapabilities, ServerResult,
+    SetLevelRequestParams, ToolsCapability,
 };
 use serde_json::{json, Map, Value};
 use std::rc::Rc;
@@ -26,8 +28,8 @@ pub struct Call {
 }
 
 impl Call {
-    pub fn session(&self) -> &SessionRef {
-        self.peer.session()
+    pub fn era(&self) -> &Era {
+        self.peer.era()
     }
 }
 
@@ -38,6 +40,64 @@ the server; they ask the user for confirmation when the client supports elicitat
 some restart Scrypted or this plugin after answering. The resource \
 scrypted-mcp://audit/recent lists the latest tool calls; the prompt diagnose_server walks \
 through a health check.";
+
+/// How long clients may cache what only a plugin update changes (discover, the lists):
+/// an update reloads the plugin, which ends every listen stream, so clients refetch.
+pub const STATIC_TTL_MS: u64 = 60 * 60 * 1000;
+
+/// The methods of 2026-07-28 we serve; any other is 404 + -32601 in that era.
+pub const MODERN_METHODS: [&str; 10] = [
+    "server/discover",
+    "subscriptions/listen",
+    "tools/list",
+    "tools/call",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "prompts/list",
+    "prompts/get",
+    "completion/complete",
+];
+
+/// Our identity, as `initialize` and every 2026-07-28 result's `_meta` carry it.
+pub fn server_info() -> Implementation {
+    let manifest = &*crate::manifest::MANIFEST;
+    Implementation::new(manifest.name.clone(), manifest.version.clone())
+        .with_title(manifest.display_name.clone())
+}
+
+pub fn server_info_json() -> Value {
+    serde_json::to_value(server_info()).unwrap_or_default()
+}
+
+/// What we offer. Both eras: tools, resources, prompts, logging (per session in legacy,
+/// per request in modern) and completions. Resource subscriptions travel on
+/// `subscriptions/listen`, so the modern era offers them (the audit resource changes
+/// with every tool call); legacy sessions would need a GET stream, which we do not
+/// serve, so only the conformance fixtures (whose scenario subscribes and unsubscribes,
+/// nothing more) declare it there. List-changed notifications only where something can
+/// change a list while we run: the fixtures' triggers. Our own lists change only with a
+/// plugin update, which restarts us and ends every stream.
+pub fn capabilities(modern: bool) -> ServerCapabilities {
+    let fixtures = cfg!(feature = "conformance-fixtures");
+    let mut caps = ServerCapabilities::default();
+    let mut tools = ToolsCapability::default();
+    tools.list_changed = Some(modern && fixtures);
+    caps.tools = Some(tools);
+    let mut resources = ResourcesCapability::default();
+    if modern || fixtures {
+        resources.subscribe = Some(true);
+    }
+    caps.resources = Some(resources);
+    let mut prompts = PromptsCapability::default();
+    if modern && fixtures {
+        prompts.list_changed = Some(true);
+    }
+    caps.prompts = Some(prompts);
+    caps.logging = Some(Map::new());
+    caps.completions = Some(Map::new());
+    caps
+}
 
 /// Validates `initialize` params: the negotiated version, the client's capabilities, and
 /// the result to send.
@@ -51,36 +111,19 @@ pub fn initialize(
         ));
     };
     let version = session::negotiate(requested);
-    let capabilities = client_capabilities(params.get("capabilities"));
-
-    let mut caps = ServerCapabilities::default();
-    let mut tools = ToolsCapability::default();
-    tools.list_changed = Some(false);
-    caps.tools = Some(tools);
-    let mut resources = ResourcesCapability::default();
-    if cfg!(feature = "conformance-fixtures") {
-        resources.subscribe = Some(true);
-    }
-    caps.resources = Some(resources);
-    caps.prompts = Some(PromptsCapability::default());
-    caps.logging = Some(Map::new());
-    caps.completions = Some(Map::new());
-
-    let manifest = &*crate::manifest::MANIFEST;
-    let info = Implementation::new(manifest.name.clone(), manifest.version.clone())
-        .with_title(manifest.display_name.clone());
-    let result = InitializeResult::new(caps)
+    let client = client_capabilities(params.get("capabilities"));
+    let result = InitializeResult::new(capabilities(false))
         .with_protocol_version(version.clone())
-        .with_server_info(info)
+        .with_server_info(server_info())
         .with_instructions(INSTRUCTIONS);
-    let wire = to_wire(ServerResult::InitializeResult(result), &version);
-    Ok((version, capabilities, wire))
+    let wire = wire::legacy(ServerResult::InitializeResult(result), &version);
+    Ok((version, client, wire))
 }
 
 /// The client's capabilities. An entry we cannot read counts as absent rather than
 /// refusing the client, and only that entry: one malformed sibling must not hide
 /// `elicitation`.
-fn client_capabilities(value: Option<&Value>) -> ClientCapabilities {
+pub(crate) fn client_capabilities(value: Option<&Value>) -> ClientCapabilities {
     let Some(Value::Object(entries)) = value else {
         return ClientCapabilities::default();
     };
@@ -109,40 +152,50 @@ pub fn notify(session: &SessionRef, method: &str, params: &Value) {
     // notifications/initialized, progress and roots changes need no action.
 }
 
-/// One page of a list method's items. A macro because rmcp generates each list result as
-/// its own struct (same `with_all_items` and `next_cursor`, no shared trait).
+/// One page of a list method's items, cacheable by anyone for `STATIC_TTL_MS`: the
+/// lists are the same for every user and change only with a plugin update. A macro
+/// because rmcp generates each list result as its own struct (same `with_all_items`,
+/// `next_cursor` and cache hints, no shared trait).
 macro_rules! paged {
     ($result:ident, $items:expr, $params:expr) => {{
         let (items, next) = super::paging::page(&$items, cursor($params)?.as_deref())?;
         let mut result = $result::with_all_items(items);
         result.next_cursor = next;
+        result.ttl_ms = Some(STATIC_TTL_MS);
+        result.cache_scope = Some(CacheScope::Public);
         ServerResult::$result(result)
     }};
 }
 
 pub async fn dispatch(call: Rc<Call>, method: &str, params: Value) -> Result<Value, ErrorData> {
-    let version = call.peer.version();
-    let result = match method {
-        "ping" => ServerResult::empty(()),
-        "logging/setLevel" => set_level(call.session(), &params)?,
-        "completion/complete" => {
+    let era = call.era().clone();
+    let result = match (method, era.session()) {
+        ("server/discover", None) => discover(),
+        ("ping", Some(_)) => ServerResult::empty(()),
+        ("logging/setLevel", Some(session)) => set_level(session, &params)?,
+        ("completion/complete", _) => {
             let p: CompleteRequestParams = jsonrpc::params(&params)?;
             ServerResult::CompleteResult(CompleteResult::new(content::complete(&p)?))
         }
-        "tools/list" => paged!(ListToolsResult, calls::all_tools(), &params),
-        "tools/call" => ServerResult::CallToolResult(calls::call(&call, &params).await?),
-        "resources/list" => paged!(ListResourcesResult, content::resources(), &params),
-        "resources/templates/list" => {
+        ("tools/list", _) => paged!(ListToolsResult, *calls::all_tools(), &params),
+        ("tools/call", _) => ServerResult::CallToolResult(calls::call(&call, &params).await?),
+        ("resources/list", _) => paged!(ListResourcesResult, content::resources(), &params),
+        ("resources/templates/list", _) => {
             paged!(ListResourceTemplatesResult, content::templates(), &params)
         }
-        "resources/read" => ServerResult::ReadResourceResult(content::read(&call.ctx, &params)?),
-        #[cfg(feature = "conformance-fixtures")]
-        "resources/subscribe" | "resources/unsubscribe" => {
-            super::fixtures::subscription(call.session(), method, &params)?
+        ("resources/read", _) => {
+            let read = content::read(&call.ctx, &params);
+            ServerResult::ReadResourceResult(read.map_err(|e| not_found_for(&era, e))?)
         }
-        "prompts/list" => paged!(ListPromptsResult, content::prompts(), &params),
-        "prompts/get" => ServerResult::GetPromptResult(content::get_prompt(&call.ctx, &params)?),
-        "initialize" => {
+        #[cfg(feature = "conformance-fixtures")]
+        ("resources/subscribe" | "resources/unsubscribe", Some(session)) => {
+            super::fixtures::subscription(session, method, &params)?
+        }
+        ("prompts/list", _) => paged!(ListPromptsResult, content::prompts(), &params),
+        ("prompts/get", _) => {
+            ServerResult::GetPromptResult(content::get_prompt(&call.ctx, &params)?)
+        }
+        ("initialize", Some(_)) => {
             return Err(ErrorData::invalid_request(
                 "initialize must be sent alone, without a session id",
                 None,
@@ -150,7 +203,28 @@ pub async fn dispatch(call: Rc<Call>, method: &str, params: Value) -> Result<Val
         }
         _ => return Err(jsonrpc::method_not_found(method)),
     };
-    Ok(to_wire(result, &version))
+    Ok(match &era {
+        Era::Legacy(_) => wire::legacy(result, &era.version()),
+        Era::Modern(_) => wire::modern(result),
+    })
+}
+
+/// 2026-07-28 renumbered "resource not found" to -32602 (-32002 must not be sent).
+fn not_found_for(era: &Era, error: ErrorData) -> ErrorData {
+    if era.is_modern() && error.code == ErrorCode::RESOURCE_NOT_FOUND {
+        return ErrorData::invalid_params(error.message, error.data);
+    }
+    error
+}
+
+/// Supported versions, capabilities and identity; public for an hour, like the lists.
+fn discover() -> ServerResult {
+    let mut result = DiscoverResult::new(era::all_versions(), capabilities(true))
+        .with_server_info(server_info())
+        .with_ttl_ms(STATIC_TTL_MS)
+        .with_cache_scope(CacheScope::Public);
+    result.instructions = Some(INSTRUCTIONS.into());
+    ServerResult::DiscoverResult(result)
 }
 
 fn cursor(params: &Value) -> Result<Option<String>, ErrorData> {
@@ -167,34 +241,4 @@ fn set_level(session: &SessionRef, params: &Value) -> Result<ServerResult, Error
         .ok_or_else(|| ErrorData::invalid_params("Invalid log level", None))?;
     session.borrow_mut().log_level = rank;
     Ok(ServerResult::empty(()))
-}
-
-/// Serializes a result for the negotiated revision: rmcp models 2026-07-28, so fields
-/// the older revisions do not define are removed.
-pub fn to_wire(mut result: ServerResult, version: &ProtocolVersion) -> Value {
-    result.strip_result_type_for_legacy_peer();
-    let mut value = serde_json::to_value(&result).unwrap_or_else(|_| json!({}));
-    if *version < ProtocolVersion::V_2025_06_18 {
-        strip_for_2025_03_26(&mut value);
-    }
-    value
-}
-
-/// 2025-06-18 added titles, output schemas and structured content.
-fn strip_for_2025_03_26(value: &mut Value) {
-    let Value::Object(obj) = value else {
-        return;
-    };
-    obj.remove("structuredContent");
-    if let Some(Value::Object(info)) = obj.get_mut("serverInfo") {
-        info.remove("title");
-    }
-    for list in ["tools", "prompts", "resources", "resourceTemplates"] {
-        if let Some(Value::Array(items)) = obj.get_mut(list) {
-            for item in items.iter_mut().filter_map(Value::as_object_mut) {
-                item.remove("title");
-                item.remove("outputSchema");
-            }
-        }
-    }
 }

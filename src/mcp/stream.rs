@@ -80,11 +80,14 @@ impl Exchange {
         }
     }
 
-    /// The SSE body: every message as one event with a session-unique id, then the end.
-    /// From 2025-11-25 a priming event (an id, empty data) goes first, as the transport
-    /// spec asks; older clients might try to parse the empty data, so they do not get it.
-    pub fn into_sse(self, session: SessionRef) -> SseStream {
-        let primed = session.borrow().version < ProtocolVersion::V_2025_11_25;
+    /// The SSE body: every message as one event, then the end. In a legacy session each
+    /// event has a session-unique id, and from 2025-11-25 a priming event (an id, empty
+    /// data) goes first, as the transport spec asks; older clients might try to parse the
+    /// empty data, so they do not get it. 2026-07-28 streams are not resumable: no ids.
+    pub fn into_sse(self, session: Option<SessionRef>) -> SseStream {
+        let primed = session
+            .as_ref()
+            .is_none_or(|s| s.borrow().version < ProtocolVersion::V_2025_11_25);
         SseStream {
             exchange: self,
             session,
@@ -99,7 +102,8 @@ fn is_response(message: &Value) -> bool {
 
 pub struct SseStream {
     exchange: Exchange,
-    session: SessionRef,
+    /// Numbers the events of a legacy session.
+    session: Option<SessionRef>,
     /// Whether the priming event has gone out (or is not wanted).
     primed: bool,
 }
@@ -109,9 +113,11 @@ impl Stream for SseStream {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<String>> {
         let this = self.get_mut();
+        let next_id =
+            |session: &Option<SessionRef>| session.as_ref().map(|s| s.borrow_mut().next_event_id());
         if !this.primed {
             this.primed = true;
-            let id = this.session.borrow_mut().next_event_id();
+            let id = next_id(&this.session).unwrap_or_default();
             return Poll::Ready(Some(priming_event(&id)));
         }
         if this.exchange.poll_progress(cx).is_pending() {
@@ -119,16 +125,18 @@ impl Stream for SseStream {
         }
         match this.exchange.ready.pop_front() {
             Some(message) => {
-                let id = this.session.borrow_mut().next_event_id();
-                Poll::Ready(Some(sse_event(&id, &message)))
+                Poll::Ready(Some(sse_event(next_id(&this.session).as_deref(), &message)))
             }
             None => Poll::Ready(None),
         }
     }
 }
 
-pub fn sse_event(id: &str, message: &Value) -> String {
-    format!("id: {id}\nevent: message\ndata: {message}\n\n")
+pub fn sse_event(id: Option<&str>, message: &Value) -> String {
+    match id {
+        Some(id) => format!("id: {id}\nevent: message\ndata: {message}\n\n"),
+        None => format!("event: message\ndata: {message}\n\n"),
+    }
 }
 
 /// An event with an id and empty data: it tells the client which id to resume after.

@@ -5,7 +5,7 @@
 
 use crate::clock::Clock;
 use crate::host::Bridge;
-use crate::http::{Body, Request, Response};
+use crate::http::{Body, Disconnect, Request, Response};
 use crate::store::Store;
 use crate::Plugin;
 use async_trait::async_trait;
@@ -39,6 +39,9 @@ extern "C" {
     fn storage_keys(this: &HostBridge) -> Vec<String>;
     #[wasm_bindgen(method)]
     fn now(this: &HostBridge) -> f64;
+    /// A promise that resolves after `ms` milliseconds (`setTimeout`).
+    #[wasm_bindgen(method)]
+    fn sleep(this: &HostBridge, ms: f64) -> Promise;
 }
 
 fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
@@ -92,6 +95,12 @@ impl Clock for JsClock {
     fn now_ms(&self) -> u64 {
         self.0.now() as u64
     }
+    fn sleep(self: Rc<Self>, ms: u64) -> futures::future::LocalBoxFuture<'static, ()> {
+        let timer = JsFuture::from(self.0.sleep(ms as f64));
+        Box::pin(async move {
+            let _ = timer.await;
+        })
+    }
 }
 
 /// `{status, headers: [[name, value]...], body?: string, stream?: EventStream}`.
@@ -104,7 +113,10 @@ fn response_to_js(response: Response) -> JsValue {
     set("headers", &to_js(&response.headers));
     match response.body {
         Body::Text(text) => set("body", &JsValue::from_str(&text)),
-        Body::Stream(stream) => set("stream", &EventStream::new(stream).into()),
+        Body::Stream(stream) => set(
+            "stream",
+            &EventStream::new(stream, response.on_disconnect).into(),
+        ),
     }
     out.into()
 }
@@ -172,12 +184,14 @@ impl WasmPlugin {
 #[wasm_bindgen]
 pub struct EventStream {
     inner: Rc<RefCell<Option<LocalBoxStream<'static, String>>>>,
+    on_disconnect: Disconnect,
 }
 
 impl EventStream {
-    fn new(stream: LocalBoxStream<'static, String>) -> Self {
+    fn new(stream: LocalBoxStream<'static, String>, on_disconnect: Disconnect) -> Self {
         EventStream {
             inner: Rc::new(RefCell::new(Some(stream))),
+            on_disconnect,
         }
     }
 }
@@ -200,14 +214,21 @@ impl EventStream {
         })
     }
 
-    /// Called by the shim when the client went away. Disconnection is not cancellation
-    /// (MCP transports spec): the request's work runs on to its end in the background,
-    /// and what it would have sent is dropped. Cancelling is `notifications/cancelled`.
+    /// Called by the shim when the client went away; the response decided what that
+    /// means (`http::Disconnect`): run the work to its end in the background and drop
+    /// what it would have sent, or drop the stream, which cancels the work and frees
+    /// what it held (a `subscriptions/listen` stream would otherwise live forever).
     pub fn close(&self) {
-        if let Some(mut stream) = self.inner.borrow_mut().take() {
-            wasm_bindgen_futures::spawn_local(
-                async move { while stream.next().await.is_some() {} },
-            );
+        let Some(mut stream) = self.inner.borrow_mut().take() else {
+            return;
+        };
+        match self.on_disconnect {
+            Disconnect::Finish => {
+                wasm_bindgen_futures::spawn_local(
+                    async move { while stream.next().await.is_some() {} },
+                )
+            }
+            Disconnect::Cancel => drop(stream),
         }
     }
 }

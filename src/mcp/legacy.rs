@@ -1,0 +1,267 @@
+//! The legacy era (2025-03-26 … 2025-11-25): `initialize` opens a session, every later
+//! POST names it, DELETE ends it (docs/reference/mcp-protocol.md §1.1).
+
+use super::era::Era;
+use super::jsonrpc::{self, Message};
+use super::peer::RequestPeer;
+use super::server::{self, Call};
+use super::session::{Owner, SessionRef};
+use super::stream::{Exchange, Start, Work};
+use super::transport::{accepts_event_stream, caller, check_version_header, rpc_error};
+use crate::http::{Disconnect, Request, Response};
+use crate::oauth::AccessClaims;
+use crate::Ctx;
+use futures::channel::mpsc;
+use futures::future::{join_all, AbortHandle, Abortable, LocalBoxFuture};
+use futures::FutureExt;
+use rmcp::model::{ErrorData, ProtocolVersion, RequestId};
+use serde_json::Value;
+use std::rc::Rc;
+
+fn owner(claims: &AccessClaims) -> Owner<'_> {
+    Owner {
+        sub: &claims.sub,
+        client_id: &claims.client_id,
+    }
+}
+
+/// The session a non-initialize request names, or the answer to send instead.
+fn find_session(
+    ctx: &Ctx,
+    req: &Request,
+    claims: &AccessClaims,
+    now: u64,
+) -> Result<SessionRef, Response> {
+    let Some(id) = req.header("mcp-session-id") else {
+        return Err(rpc_error(
+            400,
+            -32000,
+            "Bad Request: Mcp-Session-Id header is required",
+        ));
+    };
+    // Another subject's or client's session answers exactly like an unknown one.
+    ctx.mcp
+        .sessions
+        .lookup(id.trim(), owner(claims), now)
+        .ok_or_else(|| rpc_error(404, -32001, "Session not found"))
+}
+
+pub fn delete(ctx: &Ctx, req: &Request, claims: &AccessClaims, now: u64) -> Response {
+    match find_session(ctx, req, claims, now) {
+        Ok(session) => {
+            let id = session.borrow().id.clone();
+            ctx.mcp.sessions.remove(&id);
+            Response::new(204)
+        }
+        Err(response) => response,
+    }
+}
+
+pub async fn post(
+    ctx: &Rc<Ctx>,
+    req: &Request,
+    claims: &AccessClaims,
+    now: u64,
+    parsed: Value,
+) -> Response {
+    let (batch, raw) = match parsed {
+        Value::Array(items) => (true, items),
+        single => (false, vec![single]),
+    };
+    if !batch {
+        if let Ok(Message::Request { id, method, params }) = jsonrpc::parse_message(raw[0].clone())
+        {
+            if method == "initialize" {
+                return initialize(ctx, claims, now, &id, &params);
+            }
+        }
+    } else if req.header("mcp-session-id").is_none() && raw.iter().any(is_initialize) {
+        // Without a session this would otherwise read as "session id missing", which
+        // sends the client looking for the wrong mistake.
+        let error = ErrorData::invalid_request(
+            "Invalid request: initialize must not be part of a JSON-RPC batch",
+            None,
+        );
+        return Response::json(400, &jsonrpc::error(None, &error));
+    }
+    if let Err(response) = check_version_header(req) {
+        return response;
+    }
+    let session = match find_session(ctx, req, claims, now) {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    if batch {
+        let version = session.borrow().version.clone();
+        if version != ProtocolVersion::V_2025_03_26 || raw.is_empty() {
+            let why = if raw.is_empty() {
+                "Invalid request: empty batch".to_string()
+            } else {
+                format!("Invalid request: batches are not part of protocol {version}")
+            };
+            let error = ErrorData::invalid_request(why, None);
+            return Response::json(400, &jsonrpc::error(None, &error));
+        }
+    }
+
+    let (requests, answered) = match sort(&session, raw, batch) {
+        Ok(sorted) => sorted,
+        Err(response) => return response,
+    };
+    if requests.is_empty() && answered.is_empty() {
+        return Response::new(202);
+    }
+    serve(ctx, req, claims, session, requests, answered, batch).await
+}
+
+fn is_initialize(message: &Value) -> bool {
+    message.get("method").and_then(Value::as_str) == Some("initialize")
+}
+
+type Pending = Vec<(RequestId, String, Value)>;
+
+/// Applies notifications and the client's answers at once; returns the requests to serve
+/// and the error responses already decided (malformed batch entries).
+fn sort(
+    session: &SessionRef,
+    raw: Vec<Value>,
+    batch: bool,
+) -> Result<(Pending, Vec<Value>), Response> {
+    let mut answered = Vec::new();
+    let mut requests = Vec::new();
+    for message in raw {
+        match jsonrpc::parse_message(message) {
+            Err(invalid) if !batch => {
+                return Err(Response::json(
+                    400,
+                    &jsonrpc::error(invalid.id.as_ref(), &invalid.error),
+                ))
+            }
+            Err(invalid) => answered.push(jsonrpc::error(invalid.id.as_ref(), &invalid.error)),
+            Ok(Message::Notification { method, params }) => {
+                server::notify(session, &method, &params)
+            }
+            Ok(Message::Response { id, outcome }) => {
+                // A late answer (its waiter gone) is accepted and dropped.
+                session.borrow_mut().answer(&id, outcome);
+            }
+            Ok(Message::Request { id, method, params }) => requests.push((id, method, params)),
+        }
+    }
+    Ok((requests, answered))
+}
+
+/// Runs the requests; JSON when they finish without emitting anything, else SSE.
+async fn serve(
+    ctx: &Rc<Ctx>,
+    req: &Request,
+    claims: &AccessClaims,
+    session: SessionRef,
+    requests: Pending,
+    mut answered: Vec<Value>,
+    batch: bool,
+) -> Response {
+    let streaming = accepts_event_stream(req);
+    let (tx, rx) = mpsc::unbounded();
+    let caller = caller(claims);
+    let handlers: Vec<LocalBoxFuture<'static, Option<Value>>> = requests
+        .into_iter()
+        .map(|(id, method, params)| {
+            let out = streaming.then(|| tx.clone());
+            let peer = Rc::new(RequestPeer::new(Era::Legacy(session.clone()), out, &params));
+            let call = Rc::new(Call {
+                ctx: ctx.clone(),
+                caller: caller.clone(),
+                peer,
+            });
+            run_request(call, session.clone(), id, method, params).boxed_local()
+        })
+        .collect();
+    drop(tx);
+    let work: Work = async move {
+        answered.extend(join_all(handlers).await.into_iter().flatten());
+        answered
+    }
+    .boxed_local();
+
+    match Exchange::new(work, rx).start().await {
+        Start::Done(responses) => json_answer(responses, batch),
+        Start::Streaming(exchange) => Response::event_stream(
+            Box::pin(exchange.into_sse(Some(session))),
+            Disconnect::Finish,
+        ),
+    }
+}
+
+fn json_answer(mut responses: Vec<Value>, batch: bool) -> Response {
+    match responses.len() {
+        // Every request was cancelled: there is nothing to answer.
+        0 => Response::new(202),
+        1 if !batch => Response::json(200, &responses.remove(0)),
+        _ => Response::json(200, &Value::Array(responses)),
+    }
+}
+
+fn initialize(
+    ctx: &Ctx,
+    claims: &AccessClaims,
+    now: u64,
+    id: &RequestId,
+    params: &Value,
+) -> Response {
+    match server::initialize(params) {
+        Ok((version, capabilities, result)) => {
+            let session = ctx
+                .mcp
+                .sessions
+                .create(owner(claims), version, capabilities, now);
+            let session_id = session.borrow().id.clone();
+            Response::json(200, &jsonrpc::result(id, result)).header("mcp-session-id", session_id)
+        }
+        Err(error) => Response::json(200, &jsonrpc::error(Some(id), &error)),
+    }
+}
+
+/// Serves one request; `None` when it was cancelled (a cancelled request gets no answer).
+async fn run_request(
+    call: Rc<Call>,
+    session: SessionRef,
+    id: RequestId,
+    method: String,
+    params: Value,
+) -> Option<Value> {
+    let (handle, registration) = AbortHandle::new_pair();
+    let started = session.borrow_mut().start(id.clone(), handle);
+    let Some(run) = started else {
+        let error = ErrorData::invalid_request("Invalid request: this id is already in use", None);
+        return Some(jsonrpc::error(Some(&id), &error));
+    };
+    let _in_flight = InFlight {
+        session: &session,
+        id: &id,
+        run,
+    };
+    match Abortable::new(
+        server::dispatch(call.clone(), &method, params),
+        registration,
+    )
+    .await
+    {
+        Ok(Ok(result)) => Some(jsonrpc::result(&id, result)),
+        Ok(Err(error)) => Some(jsonrpc::error(Some(&id), &error)),
+        Err(_aborted) => None,
+    }
+}
+
+/// Unregisters a request however it ends, dropped streams included.
+struct InFlight<'a> {
+    session: &'a SessionRef,
+    id: &'a RequestId,
+    run: u64,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.session.borrow_mut().finish(self.id, self.run);
+    }
+}

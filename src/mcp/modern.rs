@@ -1,0 +1,153 @@
+//! The modern era (2026-07-28): each POST is one request, served on its own. Version,
+//! client capabilities and identity come from its `_meta`; no session is needed or
+//! made. Before anything runs, `admit` checks what the revision requires of the request,
+//! each failure with its own status and code, always echoing the request id:
+//!
+//! 1. `_meta` with a protocol version and client capabilities — else 400, -32602;
+//! 2. `MCP-Protocol-Version` present and equal to it — else 400, -32020;
+//! 3. a version we serve — else 400, -32022 listing `era::all_versions()`;
+//! 4. `Mcp-Method` equal to the method — else 400, -32020;
+//! 5. a method of this revision — else 404, -32601;
+//! 6. `Mcp-Name` and `Mcp-Param-*` equal to the body — else 400, -32020;
+//! 7. the client capabilities the tool needs — else 400, -32021.
+//!
+//! Errors of the method itself are HTTP 200 (no text of the revision asks otherwise).
+//! Closing a response stream cancels the request (`Disconnect::Cancel`).
+
+use super::era::{self, Era, RequestMeta};
+use super::jsonrpc::{self, Message};
+use super::peer::RequestPeer;
+use super::server::{self, Call};
+use super::stream::{Exchange, Start, Work};
+use super::transport::{accepts_event_stream, caller};
+use super::{calls, headers, listen};
+use crate::http::{Disconnect, Request, Response};
+use crate::oauth::AccessClaims;
+use crate::Ctx;
+use futures::channel::mpsc;
+use futures::FutureExt;
+use rmcp::model::{ErrorCode, ErrorData, RequestId};
+use serde_json::{json, Value};
+use std::rc::Rc;
+
+pub async fn post(ctx: &Rc<Ctx>, req: &Request, claims: &AccessClaims, body: Value) -> Response {
+    if !body.is_object() {
+        let error = ErrorData::invalid_request(
+            "Invalid request: protocol 2026-07-28 takes one JSON-RPC message per POST (no batches)",
+            None,
+        );
+        return reject(None, 400, error);
+    }
+    match jsonrpc::parse_message(body) {
+        Err(invalid) => reject(invalid.id.as_ref(), 400, invalid.error),
+        // No client notification is defined on HTTP in 2026-07-28: accepted, ignored.
+        Ok(Message::Notification { .. }) => Response::new(202),
+        Ok(Message::Response { id, .. }) => {
+            let error = ErrorData::invalid_request(
+                "Invalid request: in protocol 2026-07-28 the server sends no requests, so clients send no responses",
+                None,
+            );
+            reject(Some(&id), 400, error)
+        }
+        Ok(Message::Request { id, method, params }) => match admit(req, &method, &params) {
+            Err((status, error)) => reject(Some(&id), status, error),
+            Ok(meta) => serve(ctx, req, claims, id, method, params, meta).await,
+        },
+    }
+}
+
+fn reject(id: Option<&RequestId>, status: u16, error: ErrorData) -> Response {
+    Response::json(status, &jsonrpc::error(id, &error))
+}
+
+/// Steps 1–7 of the module comment: the request's `_meta` when it may run.
+fn admit(req: &Request, method: &str, params: &Value) -> Result<RequestMeta, (u16, ErrorData)> {
+    let bad = |error| (400, error);
+    let meta = RequestMeta::read(params).map_err(bad)?;
+    headers::check_protocol_version(req, &meta.requested).map_err(bad)?;
+    if era::modern(&meta.requested).is_none() {
+        // rmcp's `unsupported_protocol_version` wants a typed version; the request's
+        // may be any string, and `data.requested` must echo it as sent.
+        let data = json!({ "supported": era::all_versions(), "requested": meta.requested });
+        return Err(bad(ErrorData::new(
+            ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
+            "Unsupported protocol version",
+            Some(data),
+        )));
+    }
+    headers::check_method(req, method).map_err(bad)?;
+    if !server::MODERN_METHODS.contains(&method) {
+        return Err((404, jsonrpc::method_not_found(method)));
+    }
+    headers::check_name(req, method, params).map_err(bad)?;
+    if method == "tools/call" {
+        let name = params.get("name").and_then(Value::as_str).unwrap_or("");
+        if let Some(tool) = calls::find_tool(name) {
+            headers::check_params(req, &tool.input_schema, params.get("arguments")).map_err(bad)?;
+            if let Some(missing) = calls::missing_capabilities(name, &meta.capabilities) {
+                return Err(bad(ErrorData::missing_required_client_capability(missing)));
+            }
+        }
+    }
+    Ok(meta)
+}
+
+/// HTTP status of a method's answer: 404 for an unknown method, 400 for the errors the
+/// revision sends with it, 200 for everything else.
+fn status_of(response: &Value) -> u16 {
+    let code = response
+        .pointer("/error/code")
+        .and_then(Value::as_i64)
+        .map(|c| ErrorCode(c as i32));
+    match code {
+        Some(ErrorCode::METHOD_NOT_FOUND) => 404,
+        Some(
+            ErrorCode::HEADER_MISMATCH
+            | ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY
+            | ErrorCode::UNSUPPORTED_PROTOCOL_VERSION,
+        ) => 400,
+        _ => 200,
+    }
+}
+
+async fn serve(
+    ctx: &Rc<Ctx>,
+    req: &Request,
+    claims: &AccessClaims,
+    id: RequestId,
+    method: String,
+    params: Value,
+    meta: RequestMeta,
+) -> Response {
+    if method == "subscriptions/listen" {
+        return listen::open(ctx, req, claims, &id, &params).unwrap_or_else(|error| {
+            let answer = jsonrpc::error(Some(&id), &error);
+            Response::json(status_of(&answer), &answer)
+        });
+    }
+    let (tx, rx) = mpsc::unbounded();
+    let out = accepts_event_stream(req).then(|| tx.clone());
+    drop(tx);
+    let peer = Rc::new(RequestPeer::new(Era::Modern(Rc::new(meta)), out, &params));
+    let call = Rc::new(Call {
+        ctx: ctx.clone(),
+        caller: caller(claims),
+        peer,
+    });
+    let work: Work = async move {
+        vec![match server::dispatch(call, &method, params).await {
+            Ok(result) => jsonrpc::result(&id, result),
+            Err(error) => jsonrpc::error(Some(&id), &error),
+        }]
+    }
+    .boxed_local();
+    match Exchange::new(work, rx).start().await {
+        Start::Done(mut responses) => {
+            let answer = responses.remove(0);
+            Response::json(status_of(&answer), &answer)
+        }
+        Start::Streaming(exchange) => {
+            Response::event_stream(Box::pin(exchange.into_sse(None)), Disconnect::Cancel)
+        }
+    }
+}
