@@ -54,10 +54,11 @@ if (!has('--no-cargo')) {
   const env = { ...process.env };
   for (const k of ['RUSTUP_TOOLCHAIN', 'CARGO_BUILD_TARGET']) delete env[k];
   // The second run adds the conformance fixture tools, which the MCP tests of streams,
-  // elicitation, progress and cancellation need (tests/mcp.rs `mod fixtures`).
+  // elicitation, progress, cancellation and the 2026-07-28 diagnostics need (`mod fixtures`
+  // of tests/mcp and tests/modern).
   const runs = [
     ['cargo test', []],
-    ['cargo test (conformance fixtures)', ['--features', 'conformance-fixtures', '--test', 'mcp']],
+    ['cargo test (conformance fixtures)', ['--features', 'conformance-fixtures', '--test', 'mcp', '--test', 'modern']],
   ];
   for (const [name, extra] of runs) {
     const t = Date.now();

@@ -1,0 +1,209 @@
+//! `subscriptions/listen`: the acknowledgement first, only the changes asked for, each
+//! tagged with the subscription id, keep-alives while idle, the listener freed when the
+//! client goes away, and a graceful end when its token stops being valid.
+
+use super::*;
+use futures::stream::LocalBoxStream;
+use futures::{FutureExt, StreamExt};
+use reply::parse_event;
+use scrypted_mcp::http::{Body, Disconnect};
+
+const AUDIT: &str = "scrypted-mcp://audit/recent";
+const KEEP_ALIVE_MS: u64 = 15_000;
+
+fn listen(notifications: Value) -> Rpc {
+    rpc(
+        "subscriptions/listen",
+        json!({"notifications": notifications}),
+    )
+}
+
+/// Opens a listen stream; checks the response is an uncached, unbuffered event stream
+/// whose closing cancels it.
+fn open(s: &Server, rpc: &Rpc) -> LocalBoxStream<'static, String> {
+    let resp = s.send(rpc.request(&s.token));
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.get_header("content-type"), Some("text/event-stream"));
+    assert_eq!(resp.get_header("x-accel-buffering"), Some("no"));
+    assert_eq!(resp.get_header("cache-control"), Some("no-cache"));
+    assert_eq!(resp.on_disconnect, Disconnect::Cancel);
+    match resp.body {
+        Body::Stream(stream) => stream,
+        Body::Text(text) => panic!("not a stream: {text}"),
+    }
+}
+
+/// The next chunk if one is ready now, without waiting.
+fn ready(stream: &mut LocalBoxStream<'static, String>) -> Option<Option<String>> {
+    stream.next().now_or_never()
+}
+
+fn message(chunk: Option<Option<String>>) -> Value {
+    let chunk = chunk
+        .expect("a chunk is ready")
+        .expect("the stream goes on");
+    parse_event(&chunk).1
+}
+
+fn call_a_tool(s: &Server) {
+    let call = rpc(
+        "tools/call",
+        json!({"name": "list_plugins", "arguments": {}}),
+    );
+    assert_eq!(s.post(&call).result()["isError"], false);
+}
+
+#[test]
+fn the_acknowledgement_comes_first_with_what_is_honoured() {
+    let s = server();
+    let asked = json!({
+        "toolsListChanged": true,
+        "resourceSubscriptions": [AUDIT, "scrypted-mcp://nowhere", AUDIT]
+    });
+    let mut stream = open(&s, &listen(asked).id(json!("listen-1")));
+    let ack = message(ready(&mut stream));
+    assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
+    assert_eq!(
+        ack["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        "listen-1"
+    );
+    // Only resources we have; tool-list changes only where a list can change while we run
+    // (the conformance fixtures).
+    let mut honoured = json!({"resourceSubscriptions": [AUDIT]});
+    if cfg!(feature = "conformance-fixtures") {
+        honoured["toolsListChanged"] = json!(true);
+    }
+    assert_eq!(ack["params"]["notifications"], honoured);
+    assert!(ack.get("id").is_none());
+    // Nothing more until something changes.
+    assert_eq!(ready(&mut stream), None);
+}
+
+#[test]
+fn resource_updates_reach_only_the_streams_that_subscribed() {
+    let s = server();
+    let mut audit = open(
+        &s,
+        &listen(json!({"resourceSubscriptions": [AUDIT]})).id(json!(7)),
+    );
+    let mut other = open(
+        &s,
+        &listen(json!({"promptsListChanged": true})).id(json!(8)),
+    );
+    message(ready(&mut audit));
+    message(ready(&mut other));
+    assert_eq!(scrypted_mcp::mcp::active_listeners(&s.plugin.ctx), 2);
+
+    // Every tool call changes the audit trail, in either era.
+    call_a_tool(&s);
+    let update = message(ready(&mut audit));
+    assert_eq!(update["method"], "notifications/resources/updated");
+    assert_eq!(update["params"]["uri"], AUDIT);
+    assert_eq!(
+        update["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        7
+    );
+    assert_eq!(ready(&mut other), None, "not asked for");
+    let session = flow::open_session(&s.plugin, HOST, &s.token, "legacy");
+    let body = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                      "params": {"name": "get_server_info", "arguments": {}}});
+    read(flow::rpc(&s.plugin, HOST, &s.token, Some(&session), body));
+    assert_eq!(message(ready(&mut audit))["params"]["uri"], AUDIT);
+    assert_eq!(ready(&mut audit), None);
+}
+
+#[test]
+fn an_idle_stream_sends_keep_alive_comments() {
+    let s = server();
+    let mut stream = open(&s, &listen(json!({"resourceSubscriptions": [AUDIT]})));
+    message(ready(&mut stream));
+    assert_eq!(ready(&mut stream), None);
+    s.clock.advance_ms(KEEP_ALIVE_MS - 1);
+    assert_eq!(ready(&mut stream), None);
+    s.clock.advance_ms(1);
+    assert_eq!(ready(&mut stream), Some(Some(":\n\n".to_string())));
+    // The interval starts again after anything is sent (the shim asks for the next chunk
+    // as soon as one is written).
+    call_a_tool(&s);
+    message(ready(&mut stream));
+    assert_eq!(ready(&mut stream), None);
+    s.clock.advance_ms(KEEP_ALIVE_MS - 1);
+    assert_eq!(ready(&mut stream), None);
+    s.clock.advance_ms(1);
+    assert_eq!(ready(&mut stream), Some(Some(":\n\n".to_string())));
+}
+
+#[test]
+fn closing_the_stream_frees_the_listener() {
+    let s = server();
+    let mut stream = open(&s, &listen(json!({"resourceSubscriptions": [AUDIT]})));
+    message(ready(&mut stream));
+    assert_eq!(scrypted_mcp::mcp::active_listeners(&s.plugin.ctx), 1);
+    drop(stream);
+    assert_eq!(scrypted_mcp::mcp::active_listeners(&s.plugin.ctx), 0);
+    // Publishing to nobody is fine.
+    call_a_tool(&s);
+}
+
+/// The graceful end: the listen request's result, tagged, then the end of the stream.
+fn assert_closed(stream: &mut LocalBoxStream<'static, String>, id: Value) {
+    let end = message(ready(stream));
+    assert_eq!(end["id"], id);
+    assert_eq!(end["result"]["resultType"], "complete");
+    assert_eq!(
+        end["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        id
+    );
+    assert_eq!(ready(stream), Some(None));
+}
+
+#[test]
+fn revoking_the_grants_ends_the_stream_gracefully() {
+    let s = server();
+    let mut stream = open(
+        &s,
+        &listen(json!({"resourceSubscriptions": [AUDIT]})).id(json!(4)),
+    );
+    message(ready(&mut stream));
+    scrypted_mcp::mcp::close_all_sessions(&s.plugin.ctx);
+    assert_closed(&mut stream, json!(4));
+    assert_eq!(scrypted_mcp::mcp::active_listeners(&s.plugin.ctx), 0);
+}
+
+#[test]
+fn an_expired_token_ends_the_stream_and_gets_nothing_more() {
+    let s = server();
+    let mut stream = open(
+        &s,
+        &listen(json!({"resourceSubscriptions": [AUDIT]})).id(json!(5)),
+    );
+    message(ready(&mut stream));
+    assert_eq!(ready(&mut stream), None);
+    // Past the access token's lifetime (an hour at most), the next keep-alive finds it
+    // expired: the stream ends instead.
+    s.clock.advance_ms(2 * 3_600_000);
+    assert_closed(&mut stream, json!(5));
+}
+
+#[test]
+fn a_malformed_filter_is_invalid_params() {
+    let s = server();
+    let reply = s.post(&listen(json!({"toolsListChanged": "yes"})).id(json!(6)));
+    assert_rejected(&reply, 200, -32602, json!(6));
+    assert_eq!(scrypted_mcp::mcp::active_listeners(&s.plugin.ctx), 0);
+}
+
+#[test]
+fn a_revoked_token_gets_no_notification() {
+    let s = server();
+    let mut stream = open(
+        &s,
+        &listen(json!({"resourceSubscriptions": [AUDIT]})).id(json!(3)),
+    );
+    message(ready(&mut stream));
+    // The user was removed: their grants end, and so does what their token opened.
+    scrypted_mcp::oauth::revoke_subject(&s.plugin.ctx, "admin");
+    let change = scrypted_mcp::mcp::subscriptions::Change::ResourceUpdated(AUDIT.into());
+    scrypted_mcp::mcp::publish(&s.plugin.ctx, change);
+    assert_closed(&mut stream, json!(3));
+}
