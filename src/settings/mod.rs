@@ -86,6 +86,7 @@ pub const GROUP_AUDIT: &str = "Audit trail";
 pub const KEY_ENDPOINT_HTTPS: &str = "endpoint_https";
 pub const KEY_ENDPOINT_HTTP: &str = "endpoint_http";
 pub const KEY_STATUS_SESSIONS: &str = "status_sessions";
+pub const KEY_STATUS_LISTENERS: &str = "status_listeners";
 pub const KEY_STATUS_CLIENTS: &str = "status_clients";
 pub const KEY_STATUS_REFRESH_TOKENS: &str = "status_refresh_tokens";
 /// The revoke-all button.
@@ -219,6 +220,16 @@ fn status_settings(ctx: &Ctx) -> Vec<Setting> {
                 json!(mcp::active_sessions(ctx)),
             ),
             "Sessions idle for over an hour are closed. Reopen the tab to refresh.",
+        ),
+        described(
+            readonly(
+                GROUP_STATUS,
+                KEY_STATUS_LISTENERS,
+                "Open subscription streams",
+                json!(mcp::active_listeners(ctx)),
+            ),
+            "Clients of MCP 2026-07-28 have no sessions; they keep a stream open to hear of \
+             changes, which closes when they disconnect.",
         ),
         readonly(
             GROUP_STATUS,
@@ -423,6 +434,7 @@ fn is_readonly_key(key: &str) -> bool {
         KEY_ENDPOINT_HTTPS,
         KEY_ENDPOINT_HTTP,
         KEY_STATUS_SESSIONS,
+        KEY_STATUS_LISTENERS,
         KEY_STATUS_CLIENTS,
         KEY_STATUS_REFRESH_TOKENS,
         KEY_NO_CLIENTS,

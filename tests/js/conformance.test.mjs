@@ -4,47 +4,16 @@
 // against our authorization server (§2.7).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { FIXTURE_ZIP, ROOT } from './helpers/devhost.mjs';
 import { startLoggedIn, obtainTokens, registerPublicClient } from './helpers/oauth.mjs';
 import { startBearerProxy } from './helpers/proxy.mjs';
-import { ensureConformance } from './helpers/conformance.mjs';
+import { ensureConformance, runCli } from './helpers/conformance.mjs';
 
 const BASELINE = path.join(ROOT, 'tests', 'js', 'conformance-baseline.yml');
 const RESULTS = path.join(ROOT, 'tests', 'js', 'results');
-
-/** Runs a command, collecting output; onLine sees each stdout line as it comes. */
-function runCli(cmd, args, { onLine, timeoutMs = 240_000 } = {}) {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    let partial = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      partial += d;
-      let nl;
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        const line = partial.slice(0, nl);
-        partial = partial.slice(nl + 1);
-        onLine?.(line, child);
-      }
-    });
-    child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {}
-    }, timeoutMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, out, err, pid: child.pid });
-    });
-  });
-}
 
 const freePort = () =>
   new Promise((resolve) => {

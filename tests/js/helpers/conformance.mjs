@@ -1,7 +1,7 @@
 // Installs the pinned conformance suites and Node 22 into .cache/conformance/ (idempotent,
 // npm registry only), so a fresh machine runs them with nothing installed by hand.
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, mkdirSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from './devhost.mjs';
@@ -46,4 +46,49 @@ async function ensure(name) {
 export async function ensureConformance() {
   const [node, gate, alpha] = await Promise.all([ensure('node22'), ensure('gate'), ensure('alpha')]);
   return { node, gate, alpha };
+}
+
+/** Runs a command, collecting output; onLine sees each stdout line as it comes. */
+export function runCli(cmd, args, { onLine, timeoutMs = 240_000 } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let partial = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      partial += d;
+      let nl;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        const line = partial.slice(0, nl);
+        partial = partial.slice(nl + 1);
+        onLine?.(line, child);
+      }
+    });
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {}
+    }, timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, out, err, pid: child.pid });
+    });
+  });
+}
+
+/**
+ * The checks of every scenario a server run wrote under `outDir`
+ * (`server-<scenario>-<timestamp>/checks.json`): Map scenario → [{id, status, errorMessage}].
+ */
+export function readChecks(outDir) {
+  const byScenario = new Map();
+  for (const dir of readdirSync(outDir)) {
+    const m = /^server-(.+)-\d{4}-\d{2}-\d{2}T[\d-]+Z$/.exec(dir);
+    const file = path.join(outDir, dir, 'checks.json');
+    if (!m || !existsSync(file)) continue;
+    byScenario.set(m[1], JSON.parse(readFileSync(file, 'utf8')));
+  }
+  return byScenario;
 }

@@ -69,3 +69,29 @@ export async function initialize(url, token, { protocolVersion = LATEST, capabil
   if (n.status !== 202) throw new Error(`notifications/initialized → ${n.status}: ${n.text}`);
   return { sessionId, result: msg.result, response, protocolVersion: negotiated };
 }
+
+export const MODERN = '2026-07-28';
+
+/**
+ * A 2026-07-28 request as a conformant client builds it: `_meta` with version, client and
+ * capabilities, and the headers mirroring the body. Returns fetch's init for `url`.
+ */
+export function modernInit(token, method, params = {}, { id = nextId++, capabilities = {}, signal } = {}) {
+  const headers = {
+    accept: ACCEPT,
+    'content-type': 'application/json',
+    authorization: `Bearer ${token}`,
+    'mcp-protocol-version': MODERN,
+    'mcp-method': method,
+  };
+  const name = method === 'resources/read' ? params.uri : ['tools/call', 'prompts/get'].includes(method) ? params.name : undefined;
+  if (name !== undefined) headers['mcp-name'] = name;
+  const _meta = {
+    'io.modelcontextprotocol/protocolVersion': MODERN,
+    'io.modelcontextprotocol/clientInfo': { name: 'raw-fetch', version: '1.0.0' },
+    'io.modelcontextprotocol/clientCapabilities': capabilities,
+    ...params._meta,
+  };
+  const body = JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta } });
+  return { method: 'POST', headers, body, signal };
+}
