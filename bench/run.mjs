@@ -5,8 +5,9 @@
 //   size        wasm after wasm-opt -Oz, gzipped, main.nodejs.js and plugin.zip
 //   cold start  fresh process: unzip + evaluate the bundle (wasm compile + instantiate) +
 //               construct + first answer (median of N runs)
-//   latency     authenticated tools/call through the dev host, one at a time (p50/p95/p99)
-//   throughput  the same with C concurrent clients for a fixed time (calls/s)
+//   latency     authenticated tools/call through the dev host, one at a time (p50/p95/p99),
+//               in a legacy session and as stateless MCP 2026-07-28 requests, side by side
+//   throughput  the same with C concurrent clients for a fixed time (calls/s), both eras
 //   memory      dev host RSS after the run
 // The token comes from the real OAuth flow (tests/js/helpers/oauth.mjs: POST /login cookie →
 // /register → /authorize → /token), the dev host from tests/js/helpers/devhost.mjs.
@@ -21,6 +22,7 @@ import { ensureBuilt } from '../js-shim/build.mjs';
 import { ROOT } from '../scripts/lib.mjs';
 import { startDevHost } from '../tests/js/helpers/devhost.mjs';
 import { login, obtainTokens } from '../tests/js/helpers/oauth.mjs';
+import { modernInit } from '../tests/js/helpers/mcp.mjs';
 
 const BASELINE = path.join(ROOT, 'bench/baseline.json');
 const argv = process.argv.slice(2);
@@ -82,37 +84,72 @@ async function main() {
     const pv = JSON.parse(init.text.startsWith('{') ? init.text : init.text.split('data: ')[1]).result.protocolVersion;
     await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, sid, pv);
     let id = 1;
-    const call = async () => {
+    const legacyCall = async () => {
       const { r, text } = await post({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'get_server_info', arguments: {} } }, sid, pv);
       if (r.status !== 200) throw new Error(`tools/call → ${r.status}: ${text.slice(0, 300)}`);
       return text;
     };
-    const sample = await call();
+    // The same call in MCP 2026-07-28: no session; version, client and capabilities in
+    // every request's _meta, mirrored by the standard headers.
+    const modernCall = async () => {
+      const r = await fetch(host.mcpUrl, modernInit(tokens.access_token, 'tools/call', { name: 'get_server_info', arguments: {} }, { id: id++ }));
+      const text = await r.text();
+      if (r.status !== 200) throw new Error(`modern tools/call → ${r.status}: ${text.slice(0, 300)}`);
+      return text;
+    };
+    const sample = await legacyCall();
     const toolOk = /"result"/.test(sample) && !/"isError":\s*true/.test(sample);
     figures.tool = 'get_server_info';
     figures.toolAnswered = toolOk ? 'result' : 'error';
     if (!toolOk) log(`note: get_server_info did not return a result (${sample.slice(0, 160)}); timing the authenticated round trip anyway`);
-    for (let i = 0; i < 30; i++) await call(); // warm-up
+    const modernSample = await modernCall();
+    if (!/"resultType":"complete"/.test(modernSample)) throw new Error(`modern tools/call gave no complete result: ${modernSample.slice(0, 300)}`);
 
-    const lat = [];
+    // Both eras in one run on the same host, interleaved so that warm-up, the audit trail
+    // filling up to its cap and the machine's other load weigh on both alike: the ratio is
+    // what counts.
+    const eras = { legacy: legacyCall, modern: modernCall };
+    for (let i = 0; i < 250; i++) for (const call of Object.values(eras)) await call(); // warm-up
+    const lat = { legacy: [], modern: [] };
     for (let i = 0; i < CALLS; i++) {
-      const s = performance.now();
-      await call();
-      lat.push(performance.now() - s);
+      const order = i % 2 ? ['modern', 'legacy'] : ['legacy', 'modern'];
+      for (const era of order) {
+        const s = performance.now();
+        await eras[era]();
+        lat[era].push(performance.now() - s);
+      }
     }
-    lat.sort((a, b) => a - b);
-    figures.latencyP50Ms = pct(lat, 50);
-    figures.latencyP95Ms = pct(lat, 95);
-    figures.latencyP99Ms = pct(lat, 99);
-    log(`latency (sequential, ${CALLS} calls): p50 ${figures.latencyP50Ms.toFixed(2)} ms, p95 ${figures.latencyP95Ms.toFixed(2)} ms, p99 ${figures.latencyP99Ms.toFixed(2)} ms`);
-
-    let done = 0;
-    const end = performance.now() + SECONDS * 1000;
-    const worker = async () => { while (performance.now() < end) { await call(); done++; } };
-    const ts = performance.now();
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    figures.throughputPerSec = done / ((performance.now() - ts) / 1000);
-    log(`throughput (${CONCURRENCY} concurrent, ${SECONDS} s): ${figures.throughputPerSec.toFixed(0)} calls/s`);
+    // Throughput: CONCURRENCY clients, in alternating one-second slices per era.
+    const done = { legacy: 0, modern: 0 };
+    const spent = { legacy: 0, modern: 0 };
+    for (let slice = 0; slice < 2 * SECONDS; slice++) {
+      const era = slice % 2 ? 'modern' : 'legacy';
+      const ts = performance.now();
+      const end = ts + 1000;
+      const worker = async () => { while (performance.now() < end) { await eras[era](); done[era]++; } };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+      spent[era] += performance.now() - ts;
+    }
+    const summary = (era) => {
+      const sorted = lat[era].sort((a, b) => a - b);
+      return { p50: pct(sorted, 50), p95: pct(sorted, 95), p99: pct(sorted, 99), perSec: done[era] / (spent[era] / 1000) };
+    };
+    const legacy = summary('legacy');
+    const modern = summary('modern');
+    figures.latencyP50Ms = legacy.p50;
+    figures.latencyP95Ms = legacy.p95;
+    figures.latencyP99Ms = legacy.p99;
+    figures.throughputPerSec = legacy.perSec;
+    figures.modernLatencyP50Ms = modern.p50;
+    figures.modernLatencyP95Ms = modern.p95;
+    figures.modernLatencyP99Ms = modern.p99;
+    figures.modernThroughputPerSec = modern.perSec;
+    log(`tools/call get_server_info, ${CALLS} sequential calls per era, then ${CONCURRENCY} concurrent clients for ${SECONDS} s per era:`);
+    log('                         p50 ms    p95 ms    p99 ms   calls/s');
+    for (const [name, m] of [['legacy (session)', legacy], ['modern (stateless)', modern]]) {
+      log(`  ${name.padEnd(20)} ${m.p50.toFixed(2).padStart(8)}  ${m.p95.toFixed(2).padStart(8)}  ${m.p99.toFixed(2).padStart(8)}  ${m.perSec.toFixed(0).padStart(8)}`);
+    }
+    log(`  modern / legacy      ${(modern.p50 / legacy.p50).toFixed(2).padStart(7)}x  ${(modern.p95 / legacy.p95).toFixed(2).padStart(7)}x  ${(modern.p99 / legacy.p99).toFixed(2).padStart(7)}x  ${(modern.perSec / legacy.perSec).toFixed(2).padStart(7)}x`);
 
     const state = await host.state();
     figures.devHostRssMb = state.memory.rss / 1048576;
