@@ -45,6 +45,11 @@ impl Change {
     }
 }
 
+/// Past this many open listeners, opening one ends the oldest: each holds a connection,
+/// a timer and its filter, and clients that never close them must not grow the map
+/// without bound (the same rule as `session::MAX_SESSIONS`).
+pub const MAX_LISTENERS: usize = 256;
+
 struct Listener {
     sub: String,
     client_id: String,
@@ -88,7 +93,12 @@ impl Listeners {
         let (tx, rx) = mpsc::unbounded();
         let id = self.inner.next.get() + 1;
         self.inner.next.set(id);
-        self.inner.map.borrow_mut().insert(
+        let mut map = self.inner.map.borrow_mut();
+        while map.len() >= MAX_LISTENERS {
+            // Dropping its sender ends that stream gracefully.
+            map.pop_first();
+        }
+        map.insert(
             id,
             Listener {
                 sub: sub.to_string(),
@@ -97,6 +107,7 @@ impl Listeners {
                 tx,
             },
         );
+        drop(map);
         let registration = Registration {
             registry: self.inner.clone(),
             id,

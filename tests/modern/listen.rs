@@ -45,6 +45,15 @@ fn message(chunk: Option<Option<String>>) -> Value {
     parse_event(&chunk).1
 }
 
+/// A stream subscribed to the audit resource with subscription id `id`, acknowledged and
+/// waiting (the shim asks for the next chunk as soon as one is written).
+fn audit_stream(s: &Server, id: Value) -> LocalBoxStream<'static, String> {
+    let mut stream = open(s, &listen(json!({"resourceSubscriptions": [AUDIT]})).id(id));
+    message(ready(&mut stream));
+    assert_eq!(ready(&mut stream), None);
+    stream
+}
+
 fn call_a_tool(s: &Server) {
     let call = rpc(
         "tools/call",
@@ -82,15 +91,11 @@ fn the_acknowledgement_comes_first_with_what_is_honoured() {
 #[test]
 fn resource_updates_reach_only_the_streams_that_subscribed() {
     let s = server();
-    let mut audit = open(
-        &s,
-        &listen(json!({"resourceSubscriptions": [AUDIT]})).id(json!(7)),
-    );
+    let mut audit = audit_stream(&s, json!(7));
     let mut other = open(
         &s,
         &listen(json!({"promptsListChanged": true})).id(json!(8)),
     );
-    message(ready(&mut audit));
     message(ready(&mut other));
     assert_eq!(scrypted_mcp::mcp::active_listeners(&s.plugin.ctx), 2);
 
@@ -115,9 +120,7 @@ fn resource_updates_reach_only_the_streams_that_subscribed() {
 #[test]
 fn an_idle_stream_sends_keep_alive_comments() {
     let s = server();
-    let mut stream = open(&s, &listen(json!({"resourceSubscriptions": [AUDIT]})));
-    message(ready(&mut stream));
-    assert_eq!(ready(&mut stream), None);
+    let mut stream = audit_stream(&s, json!(1));
     s.clock.advance_ms(KEEP_ALIVE_MS - 1);
     assert_eq!(ready(&mut stream), None);
     s.clock.advance_ms(1);
@@ -146,8 +149,7 @@ fn listeners_shown(s: &Server) -> Value {
 #[test]
 fn closing_the_stream_frees_the_listener() {
     let s = server();
-    let mut stream = open(&s, &listen(json!({"resourceSubscriptions": [AUDIT]})));
-    message(ready(&mut stream));
+    let mut stream = audit_stream(&s, json!(1));
     assert_eq!(listeners_shown(&s), json!(1));
     drop(stream);
     assert_eq!(listeners_shown(&s), json!(0));
@@ -170,11 +172,7 @@ fn assert_closed(stream: &mut LocalBoxStream<'static, String>, id: Value) {
 #[test]
 fn revoking_the_grants_ends_the_stream_gracefully() {
     let s = server();
-    let mut stream = open(
-        &s,
-        &listen(json!({"resourceSubscriptions": [AUDIT]})).id(json!(4)),
-    );
-    message(ready(&mut stream));
+    let mut stream = audit_stream(&s, json!(4));
     scrypted_mcp::mcp::close_all_sessions(&s.plugin.ctx);
     assert_closed(&mut stream, json!(4));
     assert_eq!(scrypted_mcp::mcp::active_listeners(&s.plugin.ctx), 0);
@@ -183,12 +181,7 @@ fn revoking_the_grants_ends_the_stream_gracefully() {
 #[test]
 fn an_expired_token_ends_the_stream_and_gets_nothing_more() {
     let s = server();
-    let mut stream = open(
-        &s,
-        &listen(json!({"resourceSubscriptions": [AUDIT]})).id(json!(5)),
-    );
-    message(ready(&mut stream));
-    assert_eq!(ready(&mut stream), None);
+    let mut stream = audit_stream(&s, json!(5));
     // Past the access token's lifetime (an hour at most), the next keep-alive finds it
     // expired: the stream ends instead.
     s.clock.advance_ms(2 * 3_600_000);
@@ -206,14 +199,25 @@ fn a_malformed_filter_is_invalid_params() {
 #[test]
 fn a_revoked_token_gets_no_notification() {
     let s = server();
-    let mut stream = open(
-        &s,
-        &listen(json!({"resourceSubscriptions": [AUDIT]})).id(json!(3)),
-    );
-    message(ready(&mut stream));
+    let mut stream = audit_stream(&s, json!(3));
     // The user was removed: their grants end, and so does what their token opened.
     scrypted_mcp::oauth::revoke_subject(&s.plugin.ctx, "admin");
     let change = scrypted_mcp::mcp::subscriptions::Change::ResourceUpdated(AUDIT.into());
     scrypted_mcp::mcp::publish(&s.plugin.ctx, change);
     assert_closed(&mut stream, json!(3));
+}
+
+#[test]
+fn the_oldest_stream_ends_when_too_many_are_open() {
+    let s = server();
+    let max = scrypted_mcp::mcp::subscriptions::MAX_LISTENERS;
+    let mut first = audit_stream(&s, json!(0));
+    let mut rest: Vec<_> = (1..max)
+        .map(|i| open(&s, &listen(json!({})).id(json!(i))))
+        .collect();
+    assert_eq!(scrypted_mcp::mcp::active_listeners(&s.plugin.ctx), max);
+    assert_eq!(ready(&mut first), None, "still open at the limit");
+    rest.push(open(&s, &listen(json!({})).id(json!(max))));
+    assert_eq!(scrypted_mcp::mcp::active_listeners(&s.plugin.ctx), max);
+    assert_closed(&mut first, json!(0));
 }
