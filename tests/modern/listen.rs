@@ -149,7 +149,7 @@ fn listeners_shown(s: &Server) -> Value {
 #[test]
 fn closing_the_stream_frees_the_listener() {
     let s = server();
-    let mut stream = audit_stream(&s, json!(1));
+    let stream = audit_stream(&s, json!(1));
     assert_eq!(listeners_shown(&s), json!(1));
     drop(stream);
     assert_eq!(listeners_shown(&s), json!(0));
