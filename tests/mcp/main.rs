@@ -8,6 +8,8 @@
 mod common;
 #[path = "../common/flow.rs"]
 mod flow;
+#[path = "../common/reply.rs"]
+mod reply;
 
 #[cfg(feature = "conformance-fixtures")]
 mod fixtures;
@@ -16,6 +18,7 @@ mod transport;
 
 use futures::executor::block_on;
 use futures::StreamExt;
+use reply::{next_message, parse_event, read, Reply};
 use scrypted_mcp::clock::FixedClock;
 use scrypted_mcp::http::{Body, Request, Response};
 use scrypted_mcp::store::MemStore;
@@ -52,114 +55,6 @@ struct Client<'a> {
     session: Option<String>,
     version: Option<&'static str>,
     accept: &'static str,
-}
-
-/// A response with its body read: JSON, or the SSE events as parsed messages with ids.
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    json: Option<Value>,
-    events: Vec<(String, Value)>,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-    /// The JSON-RPC response: the JSON body, or the SSE event carrying a result/error.
-    fn response(&self) -> Value {
-        if let Some(json) = &self.json {
-            return json.clone();
-        }
-        self.events
-            .iter()
-            .map(|(_, m)| m)
-            .find(|m| m.get("method").is_none())
-            .cloned()
-            .unwrap_or_else(|| panic!("no response in {self:?}"))
-    }
-    fn result(&self) -> Value {
-        let r = self.response();
-        assert!(r.get("error").is_none(), "unexpected error: {r}");
-        r["result"].clone()
-    }
-    fn error_code(&self) -> i64 {
-        self.response()["error"]["code"]
-            .as_i64()
-            .unwrap_or_else(|| panic!("no error in {:?}", self.response()))
-    }
-    #[cfg_attr(not(feature = "conformance-fixtures"), allow(dead_code))]
-    fn notifications(&self, method: &str) -> Vec<Value> {
-        self.events
-            .iter()
-            .map(|(_, m)| m)
-            .filter(|m| m["method"] == method)
-            .cloned()
-            .collect()
-    }
-}
-
-/// One SSE event: its id and its message, `Value::Null` for a priming event (empty data).
-fn parse_event(chunk: &str) -> (String, Value) {
-    let mut id = String::new();
-    let mut data = String::new();
-    for line in chunk.lines() {
-        if let Some(v) = line.strip_prefix("id: ") {
-            id = v.to_string();
-        } else if let Some(v) = line.strip_prefix("data:") {
-            // The SSE format drops one space after the colon.
-            data.push_str(v.strip_prefix(' ').unwrap_or(v));
-        }
-    }
-    assert!(chunk.ends_with("\n\n"), "event not terminated: {chunk:?}");
-    if data.is_empty() {
-        return (id, Value::Null);
-    }
-    (id, serde_json::from_str(&data).unwrap())
-}
-
-/// The next message on a stream, past a priming event.
-fn next_message(
-    stream: &mut futures::stream::LocalBoxStream<'static, String>,
-) -> Option<(String, Value)> {
-    loop {
-        let (id, message) = parse_event(&block_on(stream.next())?);
-        if !message.is_null() {
-            return Some((id, message));
-        }
-    }
-}
-
-fn read(response: Response) -> Reply {
-    let status = response.status;
-    let headers = response.headers.clone();
-    match response.body {
-        Body::Text(text) => Reply {
-            status,
-            headers,
-            json: (!text.is_empty()).then(|| serde_json::from_str(&text).unwrap()),
-            events: Vec::new(),
-        },
-        Body::Stream(stream) => {
-            let chunks: Vec<String> = block_on(stream.collect());
-            let mut events: Vec<(String, Value)> = chunks.iter().map(|c| parse_event(c)).collect();
-            // A priming event (2025-11-25) may only come first.
-            if events.first().is_some_and(|(_, m)| m.is_null()) {
-                events.remove(0);
-            }
-            assert!(events.iter().all(|(_, m)| !m.is_null()), "{chunks:?}");
-            Reply {
-                status,
-                headers,
-                json: None,
-                events,
-            }
-        }
-    }
 }
 
 impl Server {
