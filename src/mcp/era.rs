@@ -41,7 +41,7 @@ pub fn all_versions() -> Vec<ProtocolVersion> {
 /// `MCP-Protocol-Version` header or a `_meta` protocol version makes a request modern,
 /// unless it opens or continues a legacy session with a legacy (or no) version header.
 /// Legacy clients send `initialize` without the header, and everything after it with
-/// the session id and a legacy header, so they never land here.
+/// the session id and a legacy header, so they stay legacy whatever their `_meta` holds.
 pub fn is_modern(req: &Request, body: &Value) -> bool {
     let header = req.header("mcp-protocol-version").map(str::trim);
     let modern_header = header.and_then(modern).is_some();
@@ -65,7 +65,7 @@ pub struct RequestMeta {
     /// As sent; not yet known to be one we serve.
     pub requested: String,
     pub capabilities: ClientCapabilities,
-    /// Optional (a SHOULD for clients): read for the record, never required.
+    /// Optional (a SHOULD for clients), so never required; nothing reads it yet.
     pub client_info: Option<Implementation>,
     /// Rank in `session::LOG_LEVELS`; `None`: the request asked for no log messages,
     /// so none may be sent.

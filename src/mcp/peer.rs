@@ -1,7 +1,8 @@
-//! The client as one in-flight request sees it: notifications and server-to-client
-//! requests travel on that request's event stream, answers come back by a later POST.
+//! The client as one in-flight request sees it: notifications travel on that request's
+//! event stream; in a legacy session, so do server-to-client requests, whose answers
+//! come back by a later POST (2026-07-28 has no such requests: `request` refuses).
 
-#![allow(deprecated)] // rmcp marks logging and sampling deprecated for 2026-07-28; we speak 2025.
+#![allow(deprecated)] // rmcp marks logging and sampling deprecated for 2026-07-28.
 
 use super::era::Era;
 use super::jsonrpc;
