@@ -12,8 +12,8 @@ export function toPlain(value) {
   return JSON.parse(JSON.stringify(value, (_k, v) => (v === undefined ? null : v)) ?? 'null');
 }
 
-function bufferToBase64(value) {
-  if (value === undefined || value === null) throw new Error('backup returned no data');
+function bufferToBase64(value, what) {
+  if (value === undefined || value === null) throw new Error(`${what} returned no data`);
   if (typeof value === 'string') return Buffer.from(value, 'binary').toString('base64');
   return Buffer.from(value).toString('base64'); // a Buffer, bytes, or Buffer-JSON {type: 'Buffer', data}
 }
@@ -23,11 +23,36 @@ export function message(e) {
   return String((e && e.message) || e);
 }
 
+/**
+ * Scrypted's one system-wide event stream, `systemManager.listen` (docs/reference/scrypted-host.md
+ * §14: property changes, device added/changed/removed, alerts), each event flattened to plain
+ * data and handed to `deliver` (the wasm's `deviceEvent`, which only queues it). The event
+ * source is a device proxy: only its id is taken. Returns the registration
+ * (`removeListener()`), or undefined without a systemManager.
+ */
+export function listenToDevices(systemManager, deliver, log = console) {
+  return systemManager?.listen((source, details, data) => {
+    try {
+      deliver({
+        id: source?.id ?? null,
+        eventId: details?.eventId ?? null,
+        eventInterface: details?.eventInterface ?? null,
+        property: details?.property ?? null,
+        eventTime: details?.eventTime ?? null,
+        mixinId: details?.mixinId ?? null,
+        value: toPlain(data),
+      });
+    } catch (e) {
+      log.error(`[scrypted-mcp] device event dropped: ${message(e)}`);
+    }
+  });
+}
+
 const own = (table, name) => (Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined);
 
 /**
  * @param globals  Scrypted's injected managers: {systemManager, deviceManager, endpointManager,
- *                 localStorage}
+ *                 mediaManager, localStorage}
  * @param options  {console, nativeId (of the plugin device; undefined = its root), os (Node's
  *                 `os` module, for the machine's network interfaces)}
  */
@@ -78,6 +103,15 @@ export function createHost(globals, { console: log = console, nativeId, os } = {
       return device[method](...(args || []));
     },
     removeDevice: async ({ id }) => sm().removeDevice(id),
+    // The options and the conversion are Rust's choice (src/host/api.rs take_picture); the
+    // MediaObject's own mimeType comes along because the conversion may pass other images
+    // through unchanged (docs/reference/scrypted-host.md §14).
+    takePicture: async ({ id, width, timeoutMs }) => {
+      const device = await sm().getDeviceById(id);
+      const picture = await device.takePicture({ reason: 'event', picture: { width }, timeout: timeoutMs });
+      const bytes = await manager('mediaManager').convertMediaObjectToBuffer(picture, 'image/jpeg');
+      return { mimeType: picture?.mimeType ?? null, data: bufferToBase64(bytes, 'the picture') };
+    },
 
     // ---- plugins
     packageJson: async ({ pluginId }) => (await plugins()).getPackageJson(pluginId),
@@ -126,7 +160,7 @@ export function createHost(globals, { console: log = console, nativeId, os } = {
 
     // ---- cluster and backup
     clusterWorkers: async () => (await component('cluster-fork')).getClusterWorkers(),
-    createBackup: async () => bufferToBase64(await (await component('backup')).createBackup()),
+    createBackup: async () => bufferToBase64(await (await component('backup')).createBackup(), 'backup'),
     restoreBackup: async ({ data }) => (await component('backup')).restore(Buffer.from(data, 'base64')),
   };
 

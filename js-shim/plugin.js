@@ -11,7 +11,7 @@
 import os from 'node:os';
 import { initSync, WasmPlugin } from 'scrypted-mcp:wasm-glue';
 import wasmBytes from 'scrypted-mcp:wasm-bytes';
-import { createHost, message, toPlain } from './host.js';
+import { createHost, listenToDevices, message, toPlain } from './host.js';
 
 /**
  * The managers Scrypted injects as parameters of the evaluated bundle. A free name resolves to
@@ -22,6 +22,7 @@ function hostGlobals() {
     systemManager: typeof systemManager !== 'undefined' ? systemManager : undefined,
     deviceManager: typeof deviceManager !== 'undefined' ? deviceManager : undefined,
     endpointManager: typeof endpointManager !== 'undefined' ? endpointManager : undefined,
+    mediaManager: typeof mediaManager !== 'undefined' ? mediaManager : undefined,
     localStorage: typeof localStorage !== 'undefined' ? localStorage : undefined,
   };
 }
@@ -112,7 +113,10 @@ export default class ScryptedMcpPlugin {
   constructor(nativeId) {
     this.nativeId = nativeId;
     ensureWasm();
-    this.wasm = new WasmPlugin(createHost(hostGlobals(), { nativeId, os }));
+    const globals = hostGlobals();
+    this.wasm = new WasmPlugin(createHost(globals, { nativeId, os }));
+    // One listener for the plugin's life: Scrypted drops it with our process.
+    this.events = listenToDevices(globals.systemManager, (event) => this.wasm.deviceEvent(event));
     // Rust's answer for a request it fails to answer: asked for now, because a wasm trap
     // leaves the instance unable to answer anything afterwards.
     this.fallback = this.wasm.fallbackResponse();

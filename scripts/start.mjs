@@ -15,6 +15,7 @@ try {
 }
 const args = process.argv.slice(2);
 if (!args.some((a) => a === '--port' || a.startsWith('--port='))) args.push('--port', '11080');
+args.push('--demo-events');
 const child = spawn(process.execPath, [path.join(ROOT, 'js-shim/dev/server.mjs'), ...args], { stdio: 'inherit', cwd: ROOT });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, sig) => process.exit(code ?? (sig ? 1 : 0)));

@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod clock;
 pub mod crypto;
+pub mod events;
 pub mod host;
 pub mod http;
 pub mod manifest;
@@ -39,6 +40,8 @@ pub struct Ctx {
     pub mcp: mcp::McpState,
     /// In-memory tool state (restore_backup's staged uploads).
     pub tools: tools::ToolsState,
+    /// The device events seen since start, and the queue they arrive on.
+    pub events: events::Events,
     /// The host name the last request of an admin's browser reached us by: the Settings
     /// tab's fallback when Scrypted knows no LAN address of its own.
     pub last_request_host: RefCell<Option<String>>,
@@ -60,6 +63,7 @@ impl Plugin {
                 oauth: oauth::OAuthState::default(),
                 mcp: mcp::McpState::default(),
                 tools: tools::ToolsState::default(),
+                events: events::Events::default(),
                 last_request_host: RefCell::default(),
             }),
         }
@@ -104,6 +108,17 @@ impl Plugin {
             "The MCP plugin failed while answering this request; the plugin's console in \
              Scrypted has the details.",
         )
+    }
+
+    /// One event of the host's `systemManager.listen`: queued for [`Plugin::pump_events`].
+    pub fn device_event(&self, event: host::DeviceEvent) {
+        self.ctx.events.push(event);
+    }
+
+    /// Applies device events as they arrive; runs for the plugin's life (the wasm glue
+    /// spawns it once).
+    pub async fn pump_events(&self) {
+        events::pump(self.ctx.clone()).await
     }
 
     /// Scrypted `Settings.getSettings()`.

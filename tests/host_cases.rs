@@ -12,6 +12,7 @@ use common::*;
 use futures::executor::block_on;
 use scrypted_mcp::host::{Bridge, Deferred, Host, LogLevel};
 use serde_json::{json, Value};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -48,6 +49,20 @@ fn matches(pattern: &Value, actual: Option<&Value>) -> bool {
     }
 }
 
+/// `{format, width, height}` of picture bytes, from their header (tests/js/helpers/picture.mjs
+/// reads the same independently).
+fn picture_info(bytes: &[u8]) -> Value {
+    let format = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        "jpeg"
+    } else if bytes.starts_with(b"\x89PNG") {
+        "png"
+    } else {
+        "unknown"
+    };
+    let size = imagesize::blob_size(bytes).ok();
+    json!({"format": format, "width": size.map(|s| s.width), "height": size.map(|s| s.height)})
+}
+
 /// What is wrong with one step's outcome, if anything.
 fn check(step: &Value, outcome: &Result<Value, String>) -> Option<String> {
     let answer = match (outcome, step.get("error")) {
@@ -76,6 +91,15 @@ fn check(step: &Value, outcome: &Result<Value, String>) -> Option<String> {
             return Some(format!("answered {answer}, not every entry matches {e}"));
         }
     }
+    if let Some(expected) = step.get("picture") {
+        let bytes = scrypted_mcp::crypto::b64_decode(answer["data"].as_str().unwrap_or_default())
+            .unwrap_or_default();
+        let mut got = picture_info(&bytes);
+        got["mimeType"] = answer["mimeType"].clone();
+        if !matches(expected, Some(&got)) {
+            return Some(format!("answered a picture {got}, expected {expected}"));
+        }
+    }
     if let Some(p) = step.get("pattern") {
         let re = regex_lite::Regex::new(p.as_str().unwrap()).unwrap();
         if !answer.as_str().is_some_and(|s| re.is_match(s)) {
@@ -97,11 +121,21 @@ fn every_host_behaviour_case_holds_for_the_fake_bridge() {
             merge_patch(&mut data, given);
         }
         let bridge = FakeBridge::from_demo(&data, NOW_MS);
+        let received = Rc::new(RefCell::new(Vec::new()));
+        let sink = received.clone();
+        bridge.listen(move |event| sink.borrow_mut().push(event));
         for (i, step) in case["steps"].as_array().unwrap().iter().enumerate() {
             steps += 1;
             let method = step["call"].as_str().unwrap();
             let mut outcome = block_on(bridge.call(method, step["args"].clone()));
-            if let Some(problem) = check(step, &outcome) {
+            let fired = Value::Array(received.borrow_mut().drain(..).collect());
+            let problem = match step.get("events") {
+                Some(expected) if !matches(expected, Some(&fired)) => {
+                    Some(format!("events {fired} do not match {expected}"))
+                }
+                _ => check(step, &outcome),
+            };
+            if let Some(problem) = problem {
                 failures.push(format!("{name}, step {} ({method}): {problem}", i + 1));
                 break;
             }
@@ -159,6 +193,7 @@ fn the_typed_api_sends_every_host_js_entry_and_notice_the_json_it_reads() {
             host.call_device_method(LIGHT_ID, "setBrightness", vec![json!(30)])
                 .await,
             host.remove_device(DOOR_ID).await,
+            host.take_picture(CAMERA_ID, 640, 10_000).await,
             host.package_json("@scrypted/hue").await,
             host.plugin_info("@scrypted/hue").await,
             host.reload_plugin("@scrypted/hue").await,
@@ -239,6 +274,7 @@ fn the_typed_api_sends_every_host_js_entry_and_notice_the_json_it_reads() {
         ["deviceInfo", {"id": "12"}],
         ["callDeviceMethod", {"id": "10", "method": "setBrightness", "args": [30]}],
         ["removeDevice", {"id": "15"}],
+        ["takePicture", {"id": "12", "width": 640, "timeoutMs": 10000}],
         ["packageJson", {"pluginId": "@scrypted/hue"}],
         ["pluginInfo", {"pluginId": "@scrypted/hue"}],
         ["reloadPlugin", {"pluginId": "@scrypted/hue"}],

@@ -101,6 +101,7 @@ export function components(rt) {
         return !!p?.interfaces.includes('MixinProvider') && !!p.mixinTypes && !p.mixinTypes.includes(dev.type);
       };
       dev.mixins = [...new Set(list)].filter((m) => !declines(m));
+      rt.descriptorChanged(dev);
     },
     getIdForPluginId: (pluginId) => rt.rootId(pluginId),
     getIdForNativeId: (pluginId, nativeId) => rt.findDevice(pluginId, nativeId)?.id,
@@ -211,8 +212,15 @@ export function components(rt) {
   };
   const alerts = {
     getAlerts: () => d().alerts.map((a) => ({ ...a })),
-    removeAlert: (alert) => { d().alerts = d().alerts.filter((a) => a._id !== alert?._id); },
-    clearAlerts: () => { d().alerts = []; },
+    // services/alerts.ts 17, 21: a Logger event without data on removal and clearing.
+    removeAlert: (alert) => {
+      d().alerts = d().alerts.filter((a) => a._id !== alert?._id);
+      rt.alertsChanged(undefined);
+    },
+    clearAlerts: () => {
+      d().alerts = [];
+      rt.alertsChanged(undefined);
+    },
   };
   const users = {
     getAllUsers: () => d().users.map((u) => ({ username: u.username, admin: !u.aclId })),

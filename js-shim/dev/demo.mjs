@@ -49,6 +49,8 @@ export function demoData(now = Date.now(), demo = DEMO) {
     cors: d.cors || {},
     clusterWorkers: d.clusterWorkers || {},
     restoredBackups: [],
+    // Device id → how that camera answers takePicture (media.mjs CAMERA_MODES; default jpeg).
+    cameraModes: d.cameraModes || {},
     nextId: d.nextId ?? 100,
     nextPid: d.nextPid ?? 4100,
   };

@@ -16,24 +16,7 @@
 //    content-type → undefined) and Scrypted's own CORS headers on endpoint responses
 //  - exactly one send: onRequest resolving without send*, or throwing → 500 "Internal Plugin Error"
 //
-// Loopback-only inspection routes for tests:
-//   GET  /__devhost/calls   [{seq, method, target?, args, at, realAt}] — every Scrypted API
-//        call the plugin made, named "<component>.<method>" ("plugins.reload",
-//        "service-control.restart", "backup.restore", "logger.clear" with target = logger
-//        path, "device.turnOn" with target = device id, "systemManager.getSystemState",
-//        "deviceManager.onDeviceEvent", ...), oldest first. Deferred actions appear when they
-//        ran (their `at`). `at` is the plugin's clock (moved by /__devhost/clock), `realAt` wall time.
-//   POST /__devhost/clock   {advanceMs} → {offsetMs, now}: moves the clock the wasm sees
-//   GET  /__devhost/state   users (with passwords, aclIds, tokens), devices, plugins, alerts,
-//        logsCount, env, dotenv, cors, externalAddresses, localAddresses, restoredBackups,
-//        pluginStorage (this plugin's storage map), clockOffsetMs, ...
-//   POST /__devhost/reset   demo data, calls, clock and plugin storage back to the start; the
-//        plugin is loaded afresh from the zip
-//   POST /__devhost/network  {ipAddress?, networkInterfaces?}: what getComponent('SCRYPTED_IP_ADDRESS')
-//        and os.networkInterfaces() answer the plugin; ipAddress null = no usable LAN address (§13)
-//   GET  /__devhost/settings        the plugin's getSettings(), as Scrypted's Settings tab asks
-//   POST /__devhost/settings        {key, value} → the plugin's putSetting(key, value), as the tab
-//        sends it: 200 {ok: true}, or 400 {error: <the plugin's message>} when it rejects
+// Loopback-only inspection and control routes for tests and demos: control.mjs.
 //
 // In-process: const host = await startDevHost({port: 0, zip}); host.baseUrl ...; await host.close().
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -43,9 +26,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADMIN, PLUGIN_ID, VIEWER } from './demo.mjs';
 import {
-  JSON_LIMIT, bodyOrErrorPage, expressErrorPage, htmlEscape, isHttps, loginCookieName, mediaType, parseCookies,
-  readBody, sendHtml, sendJson,
+  bodyOrErrorPage, expressErrorPage, htmlEscape, isHttps, loginCookieName, mediaType, parseCookies, sendHtml,
+  sendJson,
 } from './http.mjs';
+import { control } from './control.mjs';
 import { loadPluginZip } from './loader.mjs';
 import { Runtime } from './runtime.mjs';
 
@@ -500,62 +484,9 @@ ${error ? `<p style="color:#b00">${htmlEscape(error)}</p>` : ''}
     }
   }
 
-  // ---------------------------------------------------------------- /__devhost
-  async inspection(req, res, url) {
-    const ra = req.socket.remoteAddress || '';
-    if (!(ra === '127.0.0.1' || ra === '::1' || ra === '::ffff:127.0.0.1')) {
-      req.resume();
-      return sendJson(res, 403, { error: 'loopback only' });
-    }
-    const p = url.pathname;
-    if (p === '/__devhost/calls' && req.method === 'GET') {
-      req.resume();
-      return sendJson(res, 200, this.runtime.calls);
-    }
-    if (p === '/__devhost/state' && req.method === 'GET') {
-      req.resume();
-      return sendJson(res, 200, { ...this.runtime.snapshot({ clockOffsetMs: this.clockOffsetMs }), info: this.info(), loadMs: this.loadMs, memory: process.memoryUsage() });
-    }
-    if (p === '/__devhost/clock' && req.method === 'POST') {
-      let body = {};
-      try { body = JSON.parse((await readBody(req, JSON_LIMIT)).toString('utf8') || '{}'); } catch { return sendJson(res, 400, { error: 'body must be JSON {advanceMs} or {setOffsetMs}' }); }
-      if (typeof body.setOffsetMs === 'number') this.clockOffsetMs = body.setOffsetMs;
-      else if (typeof body.advanceMs === 'number' && Number.isFinite(body.advanceMs)) this.clockOffsetMs += body.advanceMs;
-      else return sendJson(res, 400, { error: 'body must be JSON {advanceMs: number}' });
-      return sendJson(res, 200, { offsetMs: this.clockOffsetMs, now: this.clock.now() });
-    }
-    if (p === '/__devhost/reset' && req.method === 'POST') {
-      req.resume();
-      this.runtime.reset();
-      this.clockOffsetMs = 0;
-      this.loginTokens.clear();
-      await this.loadPlugin();
-      return sendJson(res, 200, { ok: true });
-    }
-    if (p === '/__devhost/network' && req.method === 'POST') {
-      let body;
-      try { body = JSON.parse((await readBody(req, JSON_LIMIT)).toString('utf8')); } catch { return sendJson(res, 400, { error: 'body must be JSON {ipAddress?, networkInterfaces?}' }); }
-      const server = this.runtime.data.server;
-      if ('ipAddress' in body) server.ipAddress = body.ipAddress ?? undefined;
-      if (body.networkInterfaces) this.runtime.data.networkInterfaces = body.networkInterfaces;
-      return sendJson(res, 200, { ipAddress: server.ipAddress ?? null, networkInterfaces: this.runtime.data.networkInterfaces });
-    }
-    if (p === '/__devhost/settings' && req.method === 'GET') {
-      req.resume();
-      return sendJson(res, 200, await this.plugin.instance.getSettings());
-    }
-    if (p === '/__devhost/settings' && req.method === 'POST') {
-      let body;
-      try { body = JSON.parse((await readBody(req, JSON_LIMIT)).toString('utf8')); } catch { return sendJson(res, 400, { error: 'body must be JSON {key, value}' }); }
-      try {
-        await this.plugin.instance.putSetting(body.key, body.value);
-        return sendJson(res, 200, { ok: true });
-      } catch (e) {
-        return sendJson(res, 400, { error: String(e?.message ?? e) });
-      }
-    }
-    req.resume();
-    return sendJson(res, 404, { error: `no such inspection route: ${req.method} ${p}` });
+  // ---------------------------------------------------------------- /__devhost (control.mjs)
+  inspection(req, res, url) {
+    return control(this, req, res, url);
   }
 }
 

@@ -7,10 +7,13 @@
 // (tests/common/fake) is checked against the same cases.
 //
 // Process-ending actions (service-control.restart/update, backup.restore, plugins.reload/kill
-// of any plugin) are recorded and logged; the dev host keeps running.
+// of any plugin) are recorded and logged; the dev host keeps running. Device events are in
+// events.mjs, cameras and the media manager in media.mjs.
 import { randomBytes } from 'node:crypto';
 import { components, typeError } from './components.mjs';
 import { ADMIN, DEMO, PLUGIN_ID, VIEWER, demoData } from './demo.mjs';
+import { EventHub, PROPERTY_INTERFACES } from './events.mjs';
+import { CAMERA_MODES, mediaManager, takePicture } from './media.mjs';
 import { rpcProxy, withRoute } from './rpc.mjs';
 
 export class Runtime {
@@ -36,6 +39,37 @@ export class Runtime {
     this.seq = 0;
     this.storageWrites = 0;
     this.settingsEvents = 0;
+    this.events = new EventHub((id) => this.deviceProxy(id));
+  }
+
+  // ------------------------------------------------------------------ state changes and events
+  /**
+   * state.ts setPluginDeviceState: the new value, then an event when it differs (JSON
+   * equality) from the old one. Returns whether it changed.
+   */
+  setDeviceState(d, property, value) {
+    if (JSON.stringify(d.state[property]) === JSON.stringify(value)) return false;
+    d.state[property] = value;
+    this.events.notify(d.id, { eventInterface: PROPERTY_INTERFACES[property], property, eventTime: this.clock.now() }, value);
+    return true;
+  }
+
+  /** state.ts updateDescriptor: a device was added or its name, mixins, ... changed. */
+  descriptorChanged(d) {
+    this.events.notify(d.id, { eventInterface: 'ScryptedDevice' }, this.deviceStateEntry(d));
+  }
+
+  /** An alert was logged (the entry), or alerts were removed (undefined). */
+  alertsChanged(entry) {
+    this.events.notify(undefined, { eventInterface: 'Logger' }, entry);
+  }
+
+  /** Makes a camera misbehave (POST /__devhost/camera). */
+  setCameraMode(id, mode) {
+    const d = this.device(id);
+    if (!d?.interfaces.includes('Camera')) throw new Error(`device ${id} is not a camera`);
+    if (!CAMERA_MODES.includes(mode)) throw new Error(`mode must be one of ${CAMERA_MODES.join(', ')}`);
+    this.data.cameraModes[id] = mode;
   }
 
   /** A served dev host is reached on its own address and port, whatever the demo says. */
@@ -98,9 +132,9 @@ export class Runtime {
     return this.data.nextPid++;
   }
 
+  /** state.ts setState: every entry is just {value} on 0.144.2 (§14). */
   deviceStateEntry(d) {
-    const t = this.clock.now() - 60_000;
-    const entry = (value) => ({ value, lastEventTime: t, stateTime: t });
+    const entry = (value) => ({ value });
     const s = {
       id: entry(d.id),
       nativeId: entry(d.nativeId),
@@ -128,7 +162,7 @@ export class Runtime {
   /** The methods a demo device answers, by interface. */
   deviceMethods(d) {
     const has = (i) => d.interfaces.includes(i);
-    const set = (prop, value) => { d.state[prop] = value; };
+    const set = (prop, value) => { this.setDeviceState(d, prop, value); };
     const m = {};
     if (has('OnOff')) {
       m.turnOn = () => set('on', true);
@@ -149,7 +183,7 @@ export class Runtime {
       m.getRefreshFrequency = () => 30;
     }
     if (has('Camera')) {
-      m.takePicture = () => ({ mimeType: 'image/jpeg', sourceId: d.id, __mediaObject: true });
+      m.takePicture = (options) => takePicture(d, this.data.cameraModes[d.id] || 'jpeg', options);
       m.getPictureOptions = () => d.state.pictureOptions;
     }
     if (has('VideoCamera')) m.getVideoStreamOptions = () => d.state.videoStreamOptions;
@@ -181,6 +215,7 @@ export class Runtime {
       const id = String(this.data.nextId++);
       d = { id, nativeId, pluginId: '@scrypted/core', providerId, name: username, type: 'Person', interfaces: ['ScryptedUser', 'Settings'], mixins: [], storage: {}, state: {}, info: {}, console: [] };
       this.data.devices[id] = d;
+      this.descriptorChanged(d);
     }
     this.addUser(username, password, admin ? undefined : d.id);
     return d.id;
@@ -194,6 +229,8 @@ export class Runtime {
       if (other.providerId === id && other.id !== id) this.removeDevice(other.id);
     }
     delete this.data.devices[id];
+    // state.ts removeDevice: no event source, property 'id', the removed id as the data.
+    this.events.notify(undefined, { eventInterface: 'ScryptedDevice', property: 'id' }, id);
     if (!d.nativeId) {
       delete this.data.plugins[d.pluginId];
       this.log(`plugin ${d.pluginId} uninstalled (device ${id} removed)`);
@@ -225,7 +262,10 @@ export class Runtime {
       log: (level, message) => {
         const entry = { title, timestamp: rt.clock.now(), level, message, path };
         rt.data.logs.push(entry);
-        if (level === 'a') rt.data.alerts.push({ _id: 'alert-' + randomBytes(6).toString('hex'), ...entry });
+        if (level === 'a') {
+          rt.data.alerts.push({ _id: 'alert-' + randomBytes(6).toString('hex'), ...entry });
+          rt.alertsChanged(entry);
+        }
       },
       clear: () => {
         // logger.ts:55-75: alerts whose path starts with this logger's (no separator), then
@@ -244,6 +284,24 @@ export class Runtime {
   }
 
   // ------------------------------------------------------------------ what the plugin is given
+  /** `systemManager.getDeviceById(id)`: undefined for an unknown id. */
+  deviceProxy(id) {
+    const dev = this.device(id);
+    if (!dev) return undefined;
+    const target = {
+      id: dev.id, nativeId: dev.nativeId, pluginId: dev.pluginId, providerId: dev.providerId,
+      interfaces: dev.interfaces, mixins: dev.mixins, name: dev.name, type: dev.type, room: dev.room, info: dev.info,
+      ...dev.state,
+      ...this.deviceMethods(dev),
+    };
+    // plugin-device.ts:382: a method no interface of the device has. A picture is a
+    // MediaObject: an RPC proxy itself, not a copy.
+    return rpcProxy(target, `device ${id}`, (m, a) => this.record(`device.${m}`, a, { target: id }), {
+      missing: (m) => `${m} not implemented`,
+      returnsProxies: new Set(['takePicture']),
+    });
+  }
+
   /** The `os` module the plugin sees: the demo machine's network interfaces. */
   osModule() {
     return { networkInterfaces: () => JSON.parse(JSON.stringify(this.data.networkInterfaces)) };
@@ -257,19 +315,7 @@ export class Runtime {
       proxies[name] = rpcProxy(target, name, (m, a) => rt.record(`${name}.${m}`, a));
     }
     const server = () => rt.data.server;
-
-    const deviceProxy = (id) => {
-      const dev = rt.device(id);
-      if (!dev) return undefined;
-      const target = {
-        id: dev.id, nativeId: dev.nativeId, pluginId: dev.pluginId, providerId: dev.providerId,
-        interfaces: dev.interfaces, mixins: dev.mixins, name: dev.name, type: dev.type, room: dev.room, info: dev.info,
-        ...dev.state,
-        ...rt.deviceMethods(dev),
-      };
-      // plugin-device.ts:382: a method no interface of the device has.
-      return rpcProxy(target, `device ${id}`, (m, a) => rt.record(`device.${m}`, a, { target: id }), { missing: (m) => `${m} not implemented` });
-    };
+    const deviceProxy = (id) => rt.deviceProxy(id);
 
     // systemManager is a local object in a real plugin (getSystemState is a local mirror, and
     // getDeviceById answers from it), but its calls to the server return Promises and its
@@ -301,8 +347,8 @@ export class Runtime {
           throw withRoute(e);
         }
       },
-      listen: () => ({ removeListener() {} }),
-      listenDevice: () => ({ removeListener() {} }),
+      listen: (cb) => rt.events.listen(cb),
+      listenDevice: (id, options, cb) => rt.events.listenDevice(id, options, cb),
     };
 
     const own = () => rt.device(rt.rootId(PLUGIN_ID) || '3');
@@ -353,12 +399,9 @@ export class Runtime {
       },
     };
 
-    const mediaManager = {
-      convertMediaObjectToJSON: async () => ({}),
-      createMediaObject: async (data, mimeType) => ({ data, mimeType }),
-    };
+    const media = mediaManager((m, a) => rt.record(m, a));
 
-    return { systemManager, deviceManager, endpointManager, mediaManager, localStorage };
+    return { systemManager, deviceManager, endpointManager, mediaManager: media, localStorage };
   }
 
   /** /__devhost/state */
@@ -394,6 +437,8 @@ export class Runtime {
       localAddresses: d.localAddresses ?? null,
       clusterWorkers: d.clusterWorkers,
       restoredBackups: d.restoredBackups,
+      listeners: this.events.counts(),
+      cameraModes: d.cameraModes,
       clockOffsetMs,
       demo: { admin: ADMIN, viewer: VIEWER },
     };

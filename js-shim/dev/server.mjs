@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// node js-shim/dev/server.mjs [--port N] [--zip PATH] [--json] [--quiet]
+// node js-shim/dev/server.mjs [--port N] [--zip PATH] [--json] [--quiet] [--demo-events]
 //
 // Runs the dev host (devhost.mjs) on 127.0.0.1. With --json the first stdout line is
 // {"pid","port","baseUrl","mcpUrl","loginUrl","username","password","viewer"}; logs go to
-// stderr. --port 0 picks a free port. Stops on SIGTERM/SIGINT.
+// stderr. --port 0 picks a free port. --demo-events (npm start) makes the demo sensors fire
+// events on timers (events.mjs); tests fire theirs through /__devhost/event instead. Stops on
+// SIGTERM/SIGINT.
 import path from 'node:path';
 import { DEFAULT_PORT, DEFAULT_ZIP, startDevHost } from './devhost.mjs';
+import { startDemoEvents } from './events.mjs';
 
 function parseArgs(argv) {
-  const o = { port: DEFAULT_PORT, zip: DEFAULT_ZIP, json: false, quiet: false };
+  const o = { port: DEFAULT_PORT, zip: DEFAULT_ZIP, json: false, quiet: false, demoEvents: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -20,8 +23,9 @@ function parseArgs(argv) {
     else if (a === '--zip' || a.startsWith('--zip=')) o.zip = path.resolve(val());
     else if (a === '--json') o.json = true;
     else if (a === '--quiet') o.quiet = true;
+    else if (a === '--demo-events') o.demoEvents = true;
     else if (a === '-h' || a === '--help') {
-      console.log('usage: node js-shim/dev/server.mjs [--port N] [--zip PATH] [--json] [--quiet]');
+      console.log('usage: node js-shim/dev/server.mjs [--port N] [--zip PATH] [--json] [--quiet] [--demo-events]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -41,6 +45,10 @@ function banner(info) {
     `    claude mcp add --transport http scrypted ${info.mcpUrl}`,
     '  then /mcp → Authenticate, and log in as above when the browser asks.',
     '',
+    '  The demo house: camera 12 answers snapshots; its motion sensor toggles every 20 s and',
+    '  sensor 14\'s temperature drifts every 30 s (with --demo-events, as npm start runs it).',
+    `  Fire one yourself: curl -X POST ${info.baseUrl}/__devhost/event -d '{"id":"10","property":"on","value":false}'`,
+    '',
   ].join('\n');
 }
 
@@ -59,6 +67,7 @@ try {
   console.error(`dev host failed to start: ${e.stack || e}`);
   process.exit(1);
 }
+if (opts.demoEvents) startDemoEvents(host.runtime);
 const info = host.info();
 if (opts.json) process.stdout.write(JSON.stringify(info) + '\n');
 else console.log(banner(info));

@@ -75,6 +75,30 @@ impl Host {
         )
         .await
     }
+    /// `getDeviceById(id).takePicture({reason: 'event', picture: {width}, timeout})`, then
+    /// `mediaManager.convertMediaObjectToBuffer(mo, 'image/jpeg')` (§14): `reason: 'event'`
+    /// makes the Snapshot mixin fail instead of answering a cached or drawn error image;
+    /// `width` and `timeout_ms` are requests the camera may ignore — `takePicture`
+    pub async fn take_picture(&self, id: &str, width: u32, timeout_ms: u32) -> HostResult<Picture> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Answer {
+            mime_type: Option<String>,
+            data: String,
+        }
+        let answer: Answer = self
+            .get(
+                "takePicture",
+                json!({ "id": id, "width": width, "timeoutMs": timeout_ms }),
+            )
+            .await?;
+        let bytes = crate::crypto::b64_decode(&answer.data)
+            .ok_or_else(|| HostError::new("takePicture returned invalid base64"))?;
+        Ok(Picture {
+            mime_type: answer.mime_type,
+            bytes,
+        })
+    }
     /// `systemManager.removeDevice(id)` — `removeDevice`
     pub async fn remove_device(&self, id: &str) -> HostResult<()> {
         self.unit("removeDevice", json!({ "id": id })).await

@@ -94,6 +94,13 @@ fn unix_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     }
 }
 
+/// [`unix_ms`] of a time that may be absent (`null`).
+fn opt_unix_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Ms(#[serde(deserialize_with = "unix_ms")] u64);
+    Ok(Option::<Ms>::deserialize(d)?.map(|Ms(ms)| ms))
+}
+
 /// `logger.getLogs()` entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogEntry {
@@ -150,6 +157,40 @@ pub struct NetworkAddress {
 
 /// `systemManager.getSystemState()`: device id → property → `{value, ...}`.
 pub type SystemState = BTreeMap<String, Map<String, Value>>;
+
+/// A camera picture: the bytes `mediaManager.convertMediaObjectToBuffer(mo, 'image/jpeg')`
+/// gave (base64 over the bridge) and the MediaObject's own mime type. The bytes need not
+/// be a JPEG: Scrypted's built-in image converter passes any `image/*` through unchanged
+/// (docs/reference/scrypted-host.md §14).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picture {
+    pub mime_type: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// One event of `systemManager.listen`, as `js-shim/plugin.js` hands it to the wasm: the
+/// callback's `(eventSource, eventDetails, eventData)` flattened (§14). `id` is `None`
+/// for a device removal (whose `value` is the removed id) and for alerts.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceEvent {
+    #[serde(default)]
+    pub id: Option<String>,
+    /// `OnOff`, `MotionSensor`, ..., `ScryptedDevice` (descriptor, add, remove), `Logger`
+    /// (alerts).
+    #[serde(default)]
+    pub event_interface: Option<String>,
+    #[serde(default)]
+    pub property: Option<String>,
+    /// The server's time of a property change (Unix ms); absent for `ScryptedDevice`
+    /// events.
+    #[serde(default, deserialize_with = "opt_unix_ms")]
+    pub event_time: Option<u64>,
+    #[serde(default)]
+    pub mixin_id: Option<String>,
+    #[serde(default)]
+    pub value: Value,
+}
 
 /// An action that ends our own process (or may): the host runs it from a timer after
 /// `delay_ms`, so the MCP answer has left before the process dies.

@@ -68,3 +68,7 @@ pub fn active_sessions(ctx: &Ctx) -> usize {
 pub fn active_listeners(ctx: &Ctx) -> usize {
     ctx.mcp.listeners.len()
 }
+
+/// A device event reached the ring (`crate::events`): the subscribers of the resources it
+/// changed are told. (Stage: publishing lands with the listener registry.)
+pub fn device_changed(_ctx: &Ctx, _record: &crate::events::EventRecord) {}

@@ -101,6 +101,30 @@ pub fn redact_settings(value: &mut serde_json::Value) -> Vec<String> {
     keys
 }
 
+/// A device property's value as it may be shown: the whole value when the property's
+/// name looks secret; inside it, strings under secret-looking keys and credential-looking
+/// strings. Only strings are secrets below the top: a nested `keyframeInterval: 40` is not.
+/// Returns whether anything was replaced.
+pub fn redact_property(name: &str, value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    fn walk(key: Option<&str>, value: &mut Value) -> bool {
+        match value {
+            Value::String(s) if key.is_some_and(is_secret_key) || is_secret_value(s) => {
+                *value = Value::String(REDACTED.into());
+                true
+            }
+            Value::Array(items) => items.iter_mut().fold(false, |r, v| walk(None, v) | r),
+            Value::Object(map) => map.iter_mut().fold(false, |r, (k, v)| walk(Some(k), v) | r),
+            _ => false,
+        }
+    }
+    if is_secret_key(name) && !value.is_null() {
+        *value = Value::String(REDACTED.into());
+        return true;
+    }
+    walk(None, value)
+}
+
 /// One `KEY=value` line of a `.env` file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvLine<'a> {
@@ -246,6 +270,26 @@ mod tests {
         for k in ["SCRYPTED_VOLUME", "TZ", "SCRYPTED_INSECURE_PORT", "ip"] {
             assert!(!is_secret_key(k), "{k}");
         }
+    }
+
+    #[test]
+    fn property_values_lose_their_secrets_and_keep_the_rest() {
+        use serde_json::json;
+        let mut v = json!("hunter2");
+        assert!(redact_property("apiKey", &mut v));
+        assert_eq!(v, REDACTED);
+        let mut v = json!({"video": {"keyframeInterval": 40, "codec": "h264"},
+                           "auth": {"password": "pw", "user": "u"}, "note": "Bearer abc"});
+        assert!(redact_property("streams", &mut v));
+        assert_eq!(
+            v,
+            json!({"video": {"keyframeInterval": 40, "codec": "h264"},
+                   "auth": {"password": REDACTED, "user": "u"}, "note": REDACTED})
+        );
+        let mut v = json!(true);
+        assert!(!redact_property("on", &mut v));
+        let mut v = serde_json::Value::Null;
+        assert!(!redact_property("token", &mut v), "nothing to hide");
     }
 
     #[test]

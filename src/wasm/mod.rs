@@ -132,12 +132,22 @@ impl WasmPlugin {
     #[wasm_bindgen(constructor)]
     pub fn new(bridge: HostBridge) -> WasmPlugin {
         let bridge = Rc::new(bridge);
-        WasmPlugin {
-            plugin: Plugin::new(
-                Rc::new(JsBridge(bridge.clone())),
-                Rc::new(JsStore(bridge.clone())),
-                Rc::new(JsClock(bridge)),
-            ),
+        let plugin = Plugin::new(
+            Rc::new(JsBridge(bridge.clone())),
+            Rc::new(JsStore(bridge.clone())),
+            Rc::new(JsClock(bridge)),
+        );
+        let pump = plugin.clone();
+        wasm_bindgen_futures::spawn_local(async move { pump.pump_events().await });
+        WasmPlugin { plugin }
+    }
+
+    /// One event of Scrypted's `systemManager.listen`, as `js-shim/host.js`
+    /// `listenToDevices` flattens it: queued, never thrown back into Scrypted's callback.
+    #[wasm_bindgen(js_name = deviceEvent)]
+    pub fn device_event(&self, event: JsValue) {
+        if let Ok(event) = serde_wasm_bindgen::from_value(event) {
+            self.plugin.device_event(event);
         }
     }
 

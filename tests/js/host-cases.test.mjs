@@ -8,8 +8,9 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { DEMO, mergePatch } from '../../js-shim/dev/demo.mjs';
 import { Runtime } from '../../js-shim/dev/runtime.mjs';
-import { createHost } from '../../js-shim/host.js';
+import { createHost, listenToDevices } from '../../js-shim/host.js';
 import { ROOT } from './helpers/devhost.mjs';
+import { pictureInfo } from './helpers/picture.mjs';
 
 const { cases } = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/host-cases.json'), 'utf8'));
 
@@ -53,13 +54,22 @@ function check(step, outcome) {
   if ('length' in step) assert.equal(answer?.length, step.length, `answered ${show(answer)}`);
   if ('each' in step) assert.ok(answer.every((x) => matches(step.each, x)), `answered ${show(answer)}, not every entry matches ${show(step.each)}`);
   if ('pattern' in step) assert.match(answer, new RegExp(step.pattern));
+  if ('picture' in step) {
+    const { mimeType, ...header } = step.picture;
+    assert.equal(answer.mimeType, mimeType);
+    const info = pictureInfo(Buffer.from(answer.data, 'base64'));
+    for (const [k, v] of Object.entries(header)) assert.equal(info[k], v, `picture ${k}`);
+  }
 }
 
 describe('host behaviour cases, against the dev host through js-shim/host.js', () => {
   for (const c of cases) {
     test(c.name, async () => {
       const rt = new Runtime({ demo: mergePatch(DEMO, c.given ?? {}), log: () => {} });
-      const host = createHost(rt.pluginParams(), { os: rt.osModule(), console: { log() {}, warn() {}, error() {} } });
+      const params = rt.pluginParams();
+      const host = createHost(params, { os: rt.osModule(), console: { log() {}, warn() {}, error() {} } });
+      const events = [];
+      listenToDevices(params.systemManager, (e) => events.push(e));
       for (const [i, step] of c.steps.entries()) {
         const outcome = {};
         try {
@@ -67,7 +77,11 @@ describe('host behaviour cases, against the dev host through js-shim/host.js', (
         } catch (e) {
           outcome.error = e;
         }
+        // Events arrive on a later tick than the call's answer, as one-way RPC messages do.
+        await new Promise((r) => setImmediate(r));
+        const fired = events.splice(0);
         try {
+          if (step.events) assert.ok(matches(step.events, fired), `events ${JSON.stringify(fired)} do not match ${JSON.stringify(step.events)}`);
           check(step, outcome);
         } catch (e) {
           e.message = `step ${i + 1} (${step.call}): ${e.message}`;

@@ -39,10 +39,9 @@ impl FakeBridge {
         }
     }
 
-    /// `getSystemState()`: device id → property → `{value, lastEventTime, stateTime}`.
+    /// `getSystemState()`: device id → property → `{value}` (0.144.2, §14).
     pub fn system_state(&self) -> Value {
-        let t = json!(self.now() - 60_000.0);
-        let entry = |v: Value| json!({"value": v, "lastEventTime": t, "stateTime": t});
+        let entry = |v: Value| json!({ "value": v });
         let mut out = Map::new();
         for d in self.devices.borrow().values() {
             let mut s = Map::new();
@@ -166,6 +165,8 @@ impl FakeBridge {
         for other in provided {
             self.remove_device(&other);
         }
+        // The devices it provided went first (runtime.ts removeDevice), each with its event.
+        self.device_removed(id);
         match d.native_id.as_deref() {
             None => {
                 self.plugins.borrow_mut().remove(&d.plugin_id);
@@ -215,6 +216,7 @@ impl FakeBridge {
                         mixin_types: None,
                     },
                 );
+                self.descriptor_changed(&id);
                 id
             }
         };
@@ -249,9 +251,7 @@ impl FakeBridge {
     }
 
     fn set_prop(&self, id: &str, property: &str, value: Value) {
-        if let Some(d) = self.devices.borrow_mut().get_mut(id) {
-            d.state.insert(property.into(), value);
-        }
+        self.set_device_state(id, property, value);
     }
 
     pub fn has_device(&self, id: &str) -> bool {

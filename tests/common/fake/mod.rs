@@ -4,11 +4,15 @@
 //! behaves the way the real server does (quirks included): `tests/host-cases.json` pins
 //! that behaviour, and runs against this fake and against the dev host.
 //!
-//! Each `call` is recorded in `calls` as (method, args); `notify` in `notices`.
+//! Each `call` is recorded in `calls` as (method, args); `notify` in `notices`; every device
+//! event it fires in `events`.
 
 mod devices;
+mod media;
 mod plugins;
 mod services;
+
+pub use media::{jpeg_picture, CAMERA_MODES, NATIVE_WIDTH};
 
 use async_trait::async_trait;
 use scrypted_mcp::host::{Alert, Bridge, LogEntry, NetworkAddress};
@@ -16,6 +20,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 /// The peer route Scrypted's RPC appends to a remote error's message
 /// (server/src/rpc.ts:229-231; js-shim/dev/rpc.mjs `RPC_ROUTE`).
@@ -140,6 +145,9 @@ impl Fail {
 
 pub type Answer = Result<Value, Fail>;
 
+/// The plugin's `systemManager.listen` callback.
+pub type EventSink = Rc<dyn Fn(Value)>;
+
 pub struct FakeBridge {
     /// Every `call`: (host.js method, arguments).
     pub calls: RefCell<Vec<(String, Value)>>,
@@ -172,6 +180,12 @@ pub struct FakeBridge {
     pub backup: RefCell<Vec<u8>>,
     /// Every backup `restoreBackup` accepted.
     pub restored: RefCell<Vec<Vec<u8>>>,
+    /// Every device event fired, as `listenToDevices` hands it to the wasm.
+    pub events: RefCell<Vec<Value>>,
+    /// The plugin's `systemManager.listen` callback.
+    pub event_sink: RefCell<Option<EventSink>>,
+    /// Device id → camera mode (`CAMERA_MODES`; default `jpeg`).
+    pub camera_modes: RefCell<BTreeMap<String, String>>,
     next_id: Cell<u32>,
     next_pid: Cell<u32>,
     now_ms: u64,
@@ -235,6 +249,9 @@ impl FakeBridge {
             cluster: RefCell::new(demo.get("clusterWorkers").cloned().unwrap_or(json!({}))),
             backup: RefCell::new(demo_backup_bytes()),
             restored: RefCell::default(),
+            events: RefCell::default(),
+            event_sink: RefCell::default(),
+            camera_modes: RefCell::new(field(demo, "cameraModes")),
             next_id: Cell::new(demo["nextId"].as_u64().unwrap_or(100) as u32),
             next_pid: Cell::new(demo["nextPid"].as_u64().unwrap_or(4100) as u32),
             now_ms,
@@ -264,6 +281,7 @@ impl FakeBridge {
             "systemState" | "deviceInfo" | "callDeviceMethod" | "removeDevice" => {
                 self.device_call(method, a)
             }
+            "takePicture" => self.take_picture(a),
             "packageJson" | "pluginInfo" | "reloadPlugin" | "killPlugin" | "installNpm"
             | "updatePlugins" | "npmInfo" | "renameDeviceId" | "setMixins" | "getStorage"
             | "setStorage" | "idForPluginId" | "idForNativeId" | "disconnectClients"
@@ -297,6 +315,7 @@ impl FakeBridge {
             "networkAddresses",
             "systemState",
             "deviceInfo",
+            "takePicture",
             "packageJson",
             "pluginInfo",
             "npmInfo",
@@ -396,6 +415,11 @@ impl Bridge for FakeBridge {
             .push((method.to_string(), args.clone()));
         if let Some(message) = self.fail.borrow().get(method) {
             return Err(message.clone());
+        }
+        if method == "takePicture" && self.camera_mode(args["id"].as_str().unwrap_or("")) == "hang"
+        {
+            // A camera that never answers.
+            return futures::future::pending().await;
         }
         match self.dispatch(method, &args) {
             Ok(answer) => Ok(answer),

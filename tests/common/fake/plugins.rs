@@ -102,6 +102,8 @@ impl FakeBridge {
                     }
                 }
                 devices.get_mut(&id).unwrap().mixins = kept;
+                drop(devices);
+                self.descriptor_changed(&id);
                 Ok(Value::Null)
             }
             "getStorage" => Ok(json!(self

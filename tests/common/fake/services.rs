@@ -57,10 +57,12 @@ impl FakeBridge {
             "removeAlert" => {
                 let id = text(a, "id")?;
                 self.alerts.borrow_mut().retain(|x| x.id != id);
+                self.alerts_changed();
                 Ok(Value::Null)
             }
             "clearAlerts" => {
                 self.alerts.borrow_mut().clear();
+                self.alerts_changed();
                 Ok(Value::Null)
             }
             "serverVersion" => Ok(json!(self.server.borrow().version)),
