@@ -10,8 +10,10 @@
 
 pub mod alerts;
 pub mod backup;
+pub mod cameras;
 pub mod cluster;
 pub mod devices;
+pub mod events;
 pub mod logs;
 pub mod network;
 pub mod plugins;
@@ -166,6 +168,8 @@ pub fn catalogue() -> &'static [ToolDef] {
         devices::LIST_DEVICES,
         devices::GET_DEVICE,
         devices::CALL_DEVICE_METHOD,
+        cameras::GET_CAMERA_SNAPSHOT,
+        events::GET_RECENT_EVENTS,
         logs::GET_LOGS,
         logs::CLEAR_LOGS,
         alerts::LIST_ALERTS,

@@ -15,10 +15,14 @@ pub use demo::{demo, merge_patch};
 pub use fake::{Device, FakeBridge, FakePlugin, FakeUser, NpmPackage};
 pub use peer::{FakePeer, ProgressNote};
 
+use futures::future::LocalBoxFuture;
 use scrypted_mcp::clock::FixedClock;
 use scrypted_mcp::store::MemStore;
 use scrypted_mcp::tools::Caller;
+use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
+use std::task::Context;
 
 /// The fixed clock's start: 2026-11-21T10:00:00Z.
 pub const NOW_MS: u64 = 1_795_255_200_000;
@@ -78,11 +82,41 @@ pub fn plugin_over(
     let store = Rc::new(MemStore::default());
     let clock = Rc::new(FixedClock::at_ms(NOW_MS));
     let plugin = scrypted_mcp::Plugin::new(host.clone(), store.clone(), clock.clone());
+    // What js-shim/plugin.js does: the host's one event listener feeds the plugin's queue.
+    let ctx = Rc::downgrade(&plugin.ctx);
+    host.listen(move |event| {
+        if let Some(ctx) = ctx.upgrade() {
+            let event = serde_json::from_value(event).expect("a listenToDevices event");
+            scrypted_mcp::Plugin { ctx }.device_event(event);
+        }
+    });
     (plugin, host, store, clock)
 }
 
-/// The 39 tools issue 3 names, in its order: the catalogue the plugin must list.
-pub const ISSUE_TOOLS: [&str; 39] = [
+/// The plugin's event pump (`Plugin::pump_events`, which the wasm glue spawns), driven by
+/// hand: `run` applies every event queued so far.
+pub struct Pump(RefCell<LocalBoxFuture<'static, ()>>);
+
+impl Pump {
+    pub fn new(plugin: &scrypted_mcp::Plugin) -> Pump {
+        let plugin = plugin.clone();
+        Pump(RefCell::new(Box::pin(
+            async move { plugin.pump_events().await },
+        )))
+    }
+
+    pub fn run(&self) {
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        assert!(
+            self.0.borrow_mut().as_mut().poll(&mut cx).is_pending(),
+            "the pump runs for the plugin's life"
+        );
+    }
+}
+
+/// The catalogue the plugin must list, in order: the 39 tools of issue 3, with issue 11's
+/// camera snapshot and recent events after the device tools.
+pub const CATALOGUE_TOOLS: [&str; 41] = [
     "list_plugins",
     "get_plugin_info",
     "reload_plugin",
@@ -100,6 +134,8 @@ pub const ISSUE_TOOLS: [&str; 39] = [
     "list_devices",
     "get_device",
     "call_device_method",
+    "get_camera_snapshot",
+    "get_recent_events",
     "get_logs",
     "clear_logs",
     "list_alerts",

@@ -46,7 +46,7 @@ fn tools_list_fits_one_page_and_refuses_foreign_cursors() {
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), names.len(), "duplicate tool names");
-    for name in common::ISSUE_TOOLS {
+    for name in common::CATALOGUE_TOOLS {
         assert!(
             names.iter().any(|n| n == name),
             "{name} not on the first page"
@@ -55,8 +55,8 @@ fn tools_list_fits_one_page_and_refuses_foreign_cursors() {
     #[cfg(not(feature = "conformance-fixtures"))]
     assert_eq!(
         names.len(),
-        common::ISSUE_TOOLS.len(),
-        "exactly the 39 tools: {names:?}"
+        common::CATALOGUE_TOOLS.len(),
+        "exactly the catalogue: {names:?}"
     );
     for cursor in ["not-a-cursor", "cGFnZTE6MA", ""] {
         let reply = c.call(2, "tools/list", json!({ "cursor": cursor }));

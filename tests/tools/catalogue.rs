@@ -3,9 +3,9 @@
 use super::*;
 
 #[test]
-fn catalogue_is_exactly_the_39_issue_tools() {
+fn catalogue_is_exactly_the_listed_tools() {
     let names: Vec<&str> = catalogue().iter().map(|t| t.name).collect();
-    assert_eq!(names, ISSUE_TOOLS);
+    assert_eq!(names, CATALOGUE_TOOLS);
 }
 
 /// (name, readOnly, destructive, idempotent, openWorld)
@@ -27,6 +27,8 @@ const HINTS: &[(&str, bool, bool, bool, bool)] = &[
     ("list_devices", true, false, true, false),
     ("get_device", true, false, true, false),
     ("call_device_method", false, true, false, false),
+    ("get_camera_snapshot", true, false, true, false),
+    ("get_recent_events", true, false, true, false),
     ("get_logs", true, false, true, false),
     ("clear_logs", false, true, true, false),
     ("list_alerts", true, false, true, false),

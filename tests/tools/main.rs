@@ -8,8 +8,10 @@ mod common;
 mod flow;
 
 mod backup;
+mod cameras;
 mod catalogue;
 mod devices;
+mod events;
 mod logs;
 mod network;
 mod plugin_devices;

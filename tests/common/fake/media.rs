@@ -8,7 +8,7 @@
 //!   the listener (`listen`), which in the plugin only queues them.
 
 use super::*;
-use jpeg_encoder::{ColorType, Encoder};
+use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 use scrypted_mcp::crypto;
 use std::rc::Rc;
 
@@ -51,7 +51,10 @@ pub fn jpeg_picture(width: u32, noise: bool) -> Vec<u8> {
         }
     }
     let mut out = Vec::new();
-    Encoder::new(&mut out, 80)
+    // Full-resolution colour, as jpeg-js (the dev host's encoder) writes it.
+    let mut encoder = Encoder::new(&mut out, 80);
+    encoder.set_sampling_factor(SamplingFactor::R_4_4_4);
+    encoder
         .encode(&rgb, width as u16, height as u16, ColorType::Rgb)
         .expect("encodes");
     out

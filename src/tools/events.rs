@@ -1,0 +1,116 @@
+//! Recent device events: the ring of `crate::events`, filtered and paged.
+
+use super::resolve::{prop_of, Snapshot};
+use super::schema::{ok, page_bounds, tool, Page, READ};
+use super::{ToolContext, ToolDef, ToolResult};
+use crate::events::{EventKind, RING_CAPACITY};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::rc::Rc;
+
+pub const GET_RECENT_EVENTS: ToolDef = tool! {
+    name: "get_recent_events",
+    title: "Recent device events",
+    description: "What happened on the server since this plugin last started (it knows nothing from before that, and keeps only the latest 1,000 events): device state changes (lights on/off, motion, doors, locks, temperatures, ...), devices added, changed or removed, and alerts raised or removed. Newest first. Filters: since_ms (Unix time in ms; `now_ms` in every answer helps compute it, e.g. now_ms - 600000 for the last ten minutes), id (one device), interface (exact, e.g. \"MotionSensor\"). Pages with limit/offset. Secret-looking values are \"[REDACTED]\". Scrypted does not report object detections or settings changes here.",
+    input: RecentEventsArgs,
+    output: RecentEventsOut,
+    hints: READ,
+    run: get_recent_events,
+};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecentEventsArgs {
+    /// Only events at or after this Unix time in milliseconds (default: all the plugin has).
+    #[serde(default, alias = "sinceMs")]
+    pub since_ms: Option<u64>,
+    /// Only events of this device (Scrypted device id).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Only events of this interface (exact, e.g. "OnOff", "MotionSensor", "Logger" for alerts).
+    #[serde(default)]
+    pub interface: Option<String>,
+    /// Most events to return (default 100, at most 1000).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// Matching events to skip, newest first (for paging back; default 0).
+    #[serde(default)]
+    pub offset: Option<u32>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct EventOut {
+    /// Order of arrival since the plugin started.
+    pub seq: u64,
+    /// Unix time in ms.
+    pub time_ms: u64,
+    pub kind: EventKind,
+    pub device_id: Option<String>,
+    /// The device's current name; null when it is gone.
+    pub device_name: Option<String>,
+    pub interface: Option<String>,
+    pub property: Option<String>,
+    /// The new value ("[REDACTED]" where secret); a summary for device and alert events.
+    pub value: Value,
+    pub redacted: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RecentEventsOut {
+    /// Matching events, newest first.
+    pub events: Vec<EventOut>,
+    #[serde(flatten)]
+    pub page: Page,
+    /// The server's current time (Unix ms), to compute since_ms.
+    pub now_ms: u64,
+    /// Events seen since the plugin started; the oldest beyond the latest 1,000 are gone.
+    pub seen_since_start: u64,
+}
+
+async fn get_recent_events(tc: Rc<ToolContext>, a: RecentEventsArgs) -> ToolResult {
+    let snap = Snapshot::load(&tc).await?;
+    let records = tc.ctx.events.records();
+    let since = a.since_ms.unwrap_or(0);
+    let matched: Vec<EventOut> = records
+        .into_iter()
+        .rev()
+        .filter(|r| {
+            r.time_ms >= since
+                && a.id
+                    .as_ref()
+                    .is_none_or(|id| r.device_id.as_ref() == Some(id))
+                && a.interface
+                    .as_ref()
+                    .is_none_or(|i| r.interface.as_ref() == Some(i))
+        })
+        .map(|r| EventOut {
+            device_name: r
+                .device_id
+                .as_deref()
+                .and_then(|id| snap.device(id))
+                .and_then(|m| prop_of(m, "name"))
+                .and_then(Value::as_str)
+                .map(String::from),
+            seq: r.seq,
+            time_ms: r.time_ms,
+            kind: r.kind,
+            device_id: r.device_id,
+            interface: r.interface,
+            property: r.property,
+            value: r.value,
+            redacted: r.redacted,
+        })
+        .collect();
+    let total = matched.len();
+    let offset = a.offset.unwrap_or(0) as usize;
+    let limit = page_bounds(a.limit, 100, RING_CAPACITY as u32);
+    let events: Vec<EventOut> = matched.into_iter().skip(offset).take(limit).collect();
+    let page = Page::new("get_recent_events", offset, events.len(), total);
+    ok(RecentEventsOut {
+        events,
+        page,
+        now_ms: tc.ctx.clock.now_ms(),
+        seen_since_start: tc.ctx.events.seen(),
+    })
+}
