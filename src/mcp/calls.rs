@@ -67,14 +67,31 @@ pub fn missing_capabilities(
 }
 
 pub async fn call(call: &Call, params: &Value) -> Result<CallToolResult, ErrorData> {
-    // Read before validation, so malformed calls are audited too.
-    let name = params.get("name").and_then(Value::as_str).unwrap_or("");
-    let empty = Value::Object(Map::new());
-    let hash = audit::args_hash(&*call.ctx.store, params.get("arguments").unwrap_or(&empty));
-    let outcome = match jsonrpc::params::<CallToolRequestParams>(params) {
-        Ok(p) => run(call, &p.name, p.arguments.unwrap_or_default()).await,
-        Err(e) => Err(e),
-    };
+    match jsonrpc::params::<CallToolRequestParams>(params) {
+        Ok(p) => invoke(call, &p.name, p.arguments.unwrap_or_default()).await,
+        Err(e) => {
+            // Malformed calls are audited too.
+            let name = params.get("name").and_then(Value::as_str).unwrap_or("");
+            let empty = Value::Object(Map::new());
+            let hash =
+                audit::args_hash(&*call.ctx.store, params.get("arguments").unwrap_or(&empty));
+            let outcome = Err(e);
+            record(call, name, hash, &outcome);
+            outcome
+        }
+    }
+}
+
+/// Runs one tool for the client behind `call`, and audits it. Every tool run takes this
+/// path (tools/call, and the prompts that gather their evidence through tools), so what a
+/// call must pass, and what the audit trail sees, holds for all of them.
+pub async fn invoke(
+    call: &Call,
+    name: &str,
+    arguments: Map<String, Value>,
+) -> Result<CallToolResult, ErrorData> {
+    let hash = audit::args_hash(&*call.ctx.store, &Value::Object(arguments.clone()));
+    let outcome = run(call, name, arguments).await;
     record(call, name, hash, &outcome);
     outcome
 }

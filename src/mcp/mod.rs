@@ -4,8 +4,8 @@
 //! `transport` answers HTTP and picks the era (`era`): `legacy` serves sessions
 //! (`session`), `modern` serves stateless 2026-07-28 requests after checking their
 //! headers (`headers`); `jsonrpc` frames messages; `server` dispatches methods and
-//! `wire` shapes results per era; `calls` runs tools; `content` serves resources,
-//! prompts and completions; `peer` is the client as a tool sees it (`elicited` checks
+//! `wire` shapes results per era; `calls` runs tools; `content` serves resources;
+//! `prompts` serves prompts and completions; `peer` is the client as a tool sees it (`elicited` checks
 //! its answers); `stream` turns a POST's handlers into an SSE body pulled by the shim;
 //! `listen` serves `subscriptions/listen` from the listeners of `subscriptions`.
 
@@ -22,6 +22,7 @@ pub mod listen;
 pub mod modern;
 pub mod paging;
 pub mod peer;
+pub mod prompts;
 pub mod server;
 pub mod session;
 pub mod stream;

@@ -7,7 +7,7 @@ use super::era::{self, Era};
 use super::jsonrpc::{self, parse_id};
 use super::peer::RequestPeer;
 use super::session::{self, log_rank, SessionRef};
-use super::{calls, content, wire};
+use super::{calls, content, prompts, wire};
 use crate::tools::Caller;
 use crate::Ctx;
 use rmcp::model::{
@@ -38,8 +38,8 @@ server information, plugins, devices, logs, alerts, users, network and backups. 
 read-only tools (get_server_info) to understand the server. Tools marked destructive change \
 the server; they ask the user for confirmation when the client supports elicitation, and \
 some restart Scrypted or this plugin after answering. The resource \
-scrypted-mcp://audit/recent lists the latest tool calls; the prompt diagnose_server walks \
-through a health check.";
+scrypted-mcp://audit/recent lists the latest tool calls; the prompts health_report, \
+diagnose_plugin and security_review gather the evidence for common jobs.";
 
 /// How long clients may cache what only a plugin update changes (discover, the lists):
 /// an update reloads the plugin, which ends every listen stream, so clients refetch.
@@ -175,7 +175,7 @@ pub async fn dispatch(call: Rc<Call>, method: &str, params: Value) -> Result<Val
         ("logging/setLevel", Some(session)) => set_level(session, &params)?,
         ("completion/complete", _) => {
             let p: CompleteRequestParams = jsonrpc::params(&params)?;
-            ServerResult::CompleteResult(CompleteResult::new(content::complete(&p)?))
+            ServerResult::CompleteResult(CompleteResult::new(prompts::complete(&call, &p).await?))
         }
         ("tools/list", _) => paged!(ListToolsResult, *calls::all_tools(), &params),
         ("tools/call", _) => ServerResult::CallToolResult(calls::call(&call, &params).await?),
@@ -191,10 +191,8 @@ pub async fn dispatch(call: Rc<Call>, method: &str, params: Value) -> Result<Val
         ("resources/subscribe" | "resources/unsubscribe", Some(session)) => {
             super::fixtures::subscription(session, method, &params)?
         }
-        ("prompts/list", _) => paged!(ListPromptsResult, content::prompts(), &params),
-        ("prompts/get", _) => {
-            ServerResult::GetPromptResult(content::get_prompt(&call.ctx, &params)?)
-        }
+        ("prompts/list", _) => paged!(ListPromptsResult, prompts::list(), &params),
+        ("prompts/get", _) => ServerResult::GetPromptResult(prompts::get(&call, &params).await?),
         ("initialize", Some(_)) => {
             return Err(ErrorData::invalid_request(
                 "initialize must be sent alone, without a session id",

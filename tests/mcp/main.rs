@@ -14,6 +14,7 @@ mod reply;
 #[cfg(feature = "conformance-fixtures")]
 mod fixtures;
 mod methods;
+mod prompts;
 mod transport;
 
 use futures::executor::block_on;
