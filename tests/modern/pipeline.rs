@@ -172,7 +172,7 @@ fn mcp_name_must_equal_the_name_or_uri() {
         400,
         -32020,
     );
-    let prompt = rpc("prompts/get", json!({"name": "diagnose_server"}));
+    let prompt = rpc("prompts/get", json!({"name": "health_report"}));
     assert_eq!(s.post(&prompt).status, 200);
     refused(&s, &prompt.header("Mcp-Name", None), 400, -32020);
 }

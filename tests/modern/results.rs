@@ -65,10 +65,10 @@ fn every_result_is_complete_and_names_the_server() {
         ("resources/templates/list", json!({})),
         ("resources/read", json!({"uri": AUDIT})),
         ("prompts/list", json!({})),
-        ("prompts/get", json!({"name": "diagnose_server"})),
+        ("prompts/get", json!({"name": "health_report"})),
         (
             "completion/complete",
-            json!({"ref": {"type": "ref/prompt", "name": "diagnose_server"},
+            json!({"ref": {"type": "ref/prompt", "name": "health_report"},
                    "argument": {"name": "focus", "value": "p"}}),
         ),
     ] {
@@ -154,8 +154,8 @@ fn tools_are_listed_in_the_catalogue_order_every_time() {
     // The issue's catalogue order, not alphabetical: a client trying "the first tool"
     // gets the read-only list_plugins, never add_user.
     assert_eq!(
-        &first[..common::ISSUE_TOOLS.len()],
-        &common::ISSUE_TOOLS[..]
+        &first[..common::CATALOGUE_TOOLS.len()],
+        &common::CATALOGUE_TOOLS[..]
     );
 }
 
