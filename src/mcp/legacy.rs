@@ -49,12 +49,36 @@ fn find_session(
 pub fn delete(ctx: &Ctx, req: &Request, claims: &AccessClaims, now: u64) -> Response {
     match find_session(ctx, req, claims, now) {
         Ok(session) => {
-            let id = session.borrow().id.clone();
+            let (id, get_stream) = {
+                let s = session.borrow();
+                (s.id.clone(), s.get_stream)
+            };
             ctx.mcp.sessions.remove(&id);
+            // Its GET stream ends with it.
+            if let Some(listener) = get_stream {
+                ctx.mcp.listeners.close(listener);
+            }
             Response::new(204)
         }
         Err(response) => response,
     }
+}
+
+/// GET: the session's stream of resource updates (`updates`); 406 unless the client
+/// takes an event stream.
+pub fn get(ctx: &Rc<Ctx>, req: &Request, claims: &AccessClaims, now: u64) -> Response {
+    let session = match find_session(ctx, req, claims, now) {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    if !accepts_event_stream(req) {
+        return rpc_error(
+            406,
+            -32000,
+            "Not Acceptable: the GET stream is text/event-stream; send Accept: text/event-stream",
+        );
+    }
+    super::updates::open(ctx, req, claims, &session)
 }
 
 pub async fn post(

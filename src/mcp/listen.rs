@@ -1,7 +1,8 @@
 //! `subscriptions/listen` (2026-07-28 basic/patterns/subscriptions.mdx): one long-lived
 //! SSE response that first acknowledges the notifications the server will honour, then
 //! carries each matching change tagged with the subscription id (the request's JSON-RPC
-//! id), and a keep-alive comment whenever it has been idle for `KEEP_ALIVE_MS`.
+//! id), coalesced per resource (`subscriptions::Delivery`), and a keep-alive comment
+//! whenever it has been idle for `KEEP_ALIVE_MS`.
 //!
 //! The stream ends when the client closes it (the response is dropped, and with it the
 //! registration), or when the server ends it — the token behind it was revoked or
@@ -9,14 +10,11 @@
 //! graceful closing result of the spec's "Graceful Closure".
 
 use super::era::{META_SERVER_INFO, META_SUBSCRIPTION_ID};
-use super::subscriptions::{Change, Registration};
+use super::subscriptions::{Change, Delivery, Next, Registration};
 use super::{content, jsonrpc, server};
 use crate::http::{Disconnect, Request, Response};
 use crate::oauth::{self, AccessClaims};
 use crate::Ctx;
-use futures::channel::mpsc::UnboundedReceiver;
-use futures::future::{select, Either};
-use futures::StreamExt;
 use rmcp::model::{ErrorData, RequestId, SubscriptionFilter};
 use serde_json::{json, Map, Value};
 use std::rc::Rc;
@@ -26,7 +24,7 @@ use std::rc::Rc;
 pub const KEEP_ALIVE_MS: u64 = 15_000;
 
 /// Opens the stream, or answers why not (a malformed filter is -32602).
-pub fn open(
+pub async fn open(
     ctx: &Rc<Ctx>,
     req: &Request,
     claims: &AccessClaims,
@@ -35,7 +33,7 @@ pub fn open(
 ) -> Result<Response, ErrorData> {
     let requested: SubscriptionFilter =
         jsonrpc::params(params.get("notifications").unwrap_or(&Value::Null))?;
-    let honoured = honoured(&requested);
+    let honoured = honoured(ctx, &requested).await;
     let (registration, changes) =
         ctx.mcp
             .listeners
@@ -51,7 +49,7 @@ pub fn open(
         claims: claims.clone(),
         id: id.clone(),
         ack: Some(ack),
-        changes,
+        delivery: Delivery::new(changes, ctx.clock.clone(), KEEP_ALIVE_MS),
         ended: false,
         _registration: registration,
     };
@@ -64,20 +62,15 @@ pub fn open(
 
 /// The part of the requested filter we serve: what our capabilities declare, and only
 /// resources we have (an unknown URI would never be updated).
-fn honoured(requested: &SubscriptionFilter) -> SubscriptionFilter {
+async fn honoured(ctx: &Ctx, requested: &SubscriptionFilter) -> SubscriptionFilter {
     let mut honoured = requested.supported_by(&server::capabilities(true));
-    honoured.resource_subscriptions = honoured
-        .resource_subscriptions
-        .map(|uris| {
-            let mut known: Vec<String> = Vec::new();
-            for uri in uris {
-                if content::subscribable(&uri) && !known.contains(&uri) {
-                    known.push(uri);
-                }
-            }
-            known
-        })
-        .filter(|uris| !uris.is_empty());
+    let mut known: Vec<String> = Vec::new();
+    for uri in honoured.resource_subscriptions.take().unwrap_or_default() {
+        if !known.contains(&uri) && content::subscribable(ctx, &uri).await {
+            known.push(uri);
+        }
+    }
+    honoured.resource_subscriptions = (!known.is_empty()).then_some(known);
     honoured
 }
 
@@ -88,7 +81,7 @@ struct Listen {
     claims: AccessClaims,
     id: RequestId,
     ack: Option<Value>,
-    changes: UnboundedReceiver<Change>,
+    delivery: Delivery,
     ended: bool,
     /// Keeps the listener registered while the stream lives.
     _registration: Registration,
@@ -102,18 +95,12 @@ impl Listen {
         if self.ended {
             return None;
         }
-        let tick = self.ctx.clock.clone().sleep(KEEP_ALIVE_MS);
-        let next = match select(self.changes.next(), tick).await {
-            Either::Left((change, _)) => change,
-            Either::Right(((), _)) => {
-                if self.authorized().await {
-                    return Some(":\n\n".to_string());
-                }
-                None
-            }
-        };
+        let next = self.delivery.next().await;
+        let authorized =
+            next != Next::Closed && authorized(&self.ctx, &self.req, &self.claims).await;
         match next {
-            Some(change) if self.authorized().await => Some(event(&notification(
+            Next::KeepAlive if authorized => Some(":\n\n".to_string()),
+            Next::Change(change) if authorized => Some(event(&notification(
                 &self.id,
                 change.method(),
                 params(&change),
@@ -126,16 +113,6 @@ impl Listen {
         }
     }
 
-    /// The token that opened the stream still verifies, for the same subject and client.
-    async fn authorized(&self) -> bool {
-        match oauth::authenticate(&self.ctx, &self.req).await {
-            Ok(claims) => {
-                claims.sub == self.claims.sub && claims.client_id == self.claims.client_id
-            }
-            Err(_) => false,
-        }
-    }
-
     fn closing_result(&self) -> Value {
         let mut meta = Map::new();
         meta.insert(META_SUBSCRIPTION_ID.into(), jsonrpc::id_to_value(&self.id));
@@ -144,7 +121,15 @@ impl Listen {
     }
 }
 
-fn params(change: &Change) -> Value {
+/// The token that opened a stream (`req`) still verifies, for the same subject and client.
+pub async fn authorized(ctx: &Ctx, req: &Request, opened_by: &AccessClaims) -> bool {
+    match oauth::authenticate(ctx, req).await {
+        Ok(claims) => claims.sub == opened_by.sub && claims.client_id == opened_by.client_id,
+        Err(_) => false,
+    }
+}
+
+pub fn params(change: &Change) -> Value {
     match change {
         Change::ResourceUpdated(uri) => json!({ "uri": uri }),
         _ => json!({}),

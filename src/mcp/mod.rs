@@ -7,7 +7,8 @@
 //! `wire` shapes results per era; `calls` runs tools; `content` serves resources;
 //! `prompts` serves prompts and completions; `peer` is the client as a tool sees it (`elicited` checks
 //! its answers); `stream` turns a POST's handlers into an SSE body pulled by the shim;
-//! `listen` serves `subscriptions/listen` from the listeners of `subscriptions`.
+//! `listen` serves `subscriptions/listen` and `updates` a legacy session's GET stream,
+//! both from the listeners of `subscriptions`.
 
 pub mod calls;
 pub mod content;
@@ -28,6 +29,7 @@ pub mod session;
 pub mod stream;
 pub mod subscriptions;
 pub mod transport;
+pub mod updates;
 pub mod wire;
 
 use crate::Ctx;
@@ -71,5 +73,9 @@ pub fn active_listeners(ctx: &Ctx) -> usize {
 }
 
 /// A device event reached the ring (`crate::events`): the subscribers of the resources it
-/// changed are told. (Stage: publishing lands with the listener registry.)
-pub fn device_changed(_ctx: &Ctx, _record: &crate::events::EventRecord) {}
+/// changed (the device, and the device list when one came, went or was renamed) hear of it.
+pub fn device_changed(ctx: &Ctx, record: &crate::events::EventRecord) {
+    for change in content::changed_by(record) {
+        publish(ctx, change);
+    }
+}

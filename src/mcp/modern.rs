@@ -120,10 +120,12 @@ async fn serve(
     meta: RequestMeta,
 ) -> Response {
     if method == "subscriptions/listen" {
-        return listen::open(ctx, req, claims, &id, &params).unwrap_or_else(|error| {
-            let answer = jsonrpc::error(Some(&id), &error);
-            Response::json(status_of(&answer), &answer)
-        });
+        return listen::open(ctx, req, claims, &id, &params)
+            .await
+            .unwrap_or_else(|error| {
+                let answer = jsonrpc::error(Some(&id), &error);
+                Response::json(status_of(&answer), &answer)
+            });
     }
     let (tx, rx) = mpsc::unbounded();
     let out = accepts_event_stream(req).then(|| tx.clone());

@@ -71,11 +71,10 @@ pub fn server_info_json() -> Value {
 }
 
 /// What we offer. Both eras: tools, resources, prompts, logging (per session in legacy,
-/// per request in modern) and completions. Resource subscriptions travel on
-/// `subscriptions/listen`, so the modern era offers them (the audit resource changes
-/// with every tool call); legacy sessions would need a GET stream, which we do not
-/// serve, so only the conformance fixtures (whose scenario subscribes and unsubscribes,
-/// nothing more) declare it there. List-changed notifications only where something can
+/// per request in modern) and completions. Resource subscriptions (devices change
+/// state, the audit resource changes with every tool call) travel on
+/// `subscriptions/listen` in the modern era, on the session's GET stream in the legacy
+/// one. List-changed notifications only where something can
 /// change a list while we run: the fixtures' triggers. Our own lists change only with a
 /// plugin update, which restarts us and ends every stream.
 pub fn capabilities(modern: bool) -> ServerCapabilities {
@@ -85,9 +84,7 @@ pub fn capabilities(modern: bool) -> ServerCapabilities {
     tools.list_changed = Some(modern && fixtures);
     caps.tools = Some(tools);
     let mut resources = ResourcesCapability::default();
-    if modern || fixtures {
-        resources.subscribe = Some(true);
-    }
+    resources.subscribe = Some(true);
     caps.resources = Some(resources);
     let mut prompts = PromptsCapability::default();
     if modern && fixtures {
@@ -184,12 +181,11 @@ pub async fn dispatch(call: Rc<Call>, method: &str, params: Value) -> Result<Val
             paged!(ListResourceTemplatesResult, content::templates(), &params)
         }
         ("resources/read", _) => {
-            let read = content::read(&call.ctx, &params);
+            let read = content::read(&call, &params).await;
             ServerResult::ReadResourceResult(read.map_err(|e| not_found_for(&era, e))?)
         }
-        #[cfg(feature = "conformance-fixtures")]
         ("resources/subscribe" | "resources/unsubscribe", Some(session)) => {
-            super::fixtures::subscription(session, method, &params)?
+            content::subscription(&call, session, method, &params).await?
         }
         ("prompts/list", _) => paged!(ListPromptsResult, prompts::list(), &params),
         ("prompts/get", _) => ServerResult::GetPromptResult(prompts::get(&call, &params).await?),

@@ -63,7 +63,11 @@ pub struct Session {
     /// Rank in `LOG_LEVELS` of the lowest level sent as `notifications/message`.
     pub log_level: usize,
     pub last_seen_ms: u64,
+    /// The resources this session subscribed to (`resources/subscribe`); updates travel
+    /// on its GET stream.
     pub subscriptions: BTreeSet<String>,
+    /// The listener of its open GET stream (`subscriptions::Listeners`), if any.
+    pub get_stream: Option<u64>,
     next_event: u64,
     next_outgoing: i64,
     next_run: u64,
@@ -189,6 +193,7 @@ impl Sessions {
             log_level: 1,
             last_seen_ms: now_ms,
             subscriptions: BTreeSet::new(),
+            get_stream: None,
             next_event: 0,
             next_outgoing: 0,
             next_run: 0,

@@ -1,14 +1,27 @@
-//! Who listens for which changes. Each open `subscriptions/listen` stream registers the
-//! filter the server acknowledged (the list-changed kinds and the resource URIs it
-//! subscribed to); code that changes something calls `publish`, and every listener
-//! whose filter asks for that change gets it. Dropping the registration (the stream was
-//! closed) removes the listener.
+//! Who listens for which changes, and how changes reach them. Each open stream
+//! registers what it wants: a `subscriptions/listen` stream the filter the server
+//! acknowledged (the list-changed kinds and the resource URIs it subscribed to), a legacy
+//! session's GET stream the resources the session subscribed to at the moment of each
+//! change. Code that changes something calls `publish`, and every listener that wants the
+//! change gets it. Dropping the registration (the stream was closed) removes the
+//! listener, so interest in a resource ends with its last subscriber.
+//!
+//! [`Delivery`] is the receiving end both streams share: it coalesces, so a chatty sensor
+//! cannot flood a client — at most one notification per resource per [`COALESCE_MS`]:
+//! the first change goes out at once, later ones within that time become one that goes
+//! out when it is over — and it says when a keep-alive is due.
 
+use crate::clock::Clock;
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use futures::future::{select, Either};
+use futures::StreamExt;
 use rmcp::model::SubscriptionFilter;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
+
+/// At most one notification per resource (or list) per this many ms, per stream.
+pub const COALESCE_MS: u64 = 1000;
 
 /// Something a client may be notified of.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,10 +63,13 @@ impl Change {
 /// without bound (the same rule as `session::MAX_SESSIONS`).
 pub const MAX_LISTENERS: usize = 256;
 
+/// What a listener wants to hear about, asked at each change.
+pub type Interest = Box<dyn Fn(&Change) -> bool>;
+
 struct Listener {
     sub: String,
     client_id: String,
-    filter: SubscriptionFilter,
+    wants: Interest,
     tx: UnboundedSender<Change>,
 }
 
@@ -75,6 +91,13 @@ pub struct Registration {
     id: u64,
 }
 
+impl Registration {
+    /// Its place in the registry, for [`Listeners::close`].
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
 impl Drop for Registration {
     fn drop(&mut self) {
         self.registry.map.borrow_mut().remove(&self.id);
@@ -90,6 +113,16 @@ impl Listeners {
         client_id: &str,
         filter: SubscriptionFilter,
     ) -> (Registration, UnboundedReceiver<Change>) {
+        self.register_interest(sub, client_id, Box::new(move |c| c.wanted_by(&filter)))
+    }
+
+    /// [`Listeners::register`] for an interest that may change while the stream lives.
+    pub fn register_interest(
+        &self,
+        sub: &str,
+        client_id: &str,
+        wants: Interest,
+    ) -> (Registration, UnboundedReceiver<Change>) {
         let (tx, rx) = mpsc::unbounded();
         let id = self.inner.next.get() + 1;
         self.inner.next.set(id);
@@ -103,7 +136,7 @@ impl Listeners {
             Listener {
                 sub: sub.to_string(),
                 client_id: client_id.to_string(),
-                filter,
+                wants,
                 tx,
             },
         );
@@ -118,7 +151,7 @@ impl Listeners {
     /// Hands `change` to every listener that asked for it.
     pub fn publish(&self, change: &Change) {
         for listener in self.inner.map.borrow().values() {
-            if change.wanted_by(&listener.filter) {
+            if (listener.wants)(change) {
                 let _ = listener.tx.unbounded_send(change.clone());
             }
         }
@@ -133,11 +166,124 @@ impl Listeners {
             .retain(|_, l| !doomed(&l.sub, &l.client_id));
     }
 
+    /// Ends one listener (a legacy session opened a newer GET stream).
+    pub fn close(&self, registration_id: u64) {
+        self.inner.map.borrow_mut().remove(&registration_id);
+    }
+
     pub fn len(&self) -> usize {
         self.inner.map.borrow().len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// What a stream sends next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    Change(Change),
+    /// Nothing was sent for [`Delivery`]'s keep-alive time.
+    KeepAlive,
+    /// The server closed the listener.
+    Closed,
+}
+
+/// The receiving end of one listener: changes as they may go out, coalesced.
+pub struct Delivery {
+    changes: UnboundedReceiver<Change>,
+    clock: Rc<dyn Clock>,
+    keep_alive_ms: u64,
+    /// When something last went out (a change or a keep-alive).
+    last_out_ms: u64,
+    /// Per resource or list: when its last notification went out.
+    sent_ms: BTreeMap<String, u64>,
+    /// Held changes, each going out `COALESCE_MS` after its predecessor.
+    held: Vec<Change>,
+    ready: VecDeque<Change>,
+}
+
+fn key(change: &Change) -> String {
+    match change {
+        Change::ResourceUpdated(uri) => uri.clone(),
+        other => other.method().to_string(),
+    }
+}
+
+impl Delivery {
+    pub fn new(
+        changes: UnboundedReceiver<Change>,
+        clock: Rc<dyn Clock>,
+        keep_alive_ms: u64,
+    ) -> Self {
+        Delivery {
+            last_out_ms: clock.now_ms(),
+            changes,
+            clock,
+            keep_alive_ms,
+            sent_ms: BTreeMap::new(),
+            held: Vec::new(),
+            ready: VecDeque::new(),
+        }
+    }
+
+    /// The next thing to send: a change once it may go out, a keep-alive, or the end.
+    pub async fn next(&mut self) -> Next {
+        loop {
+            let now = self.clock.now_ms();
+            self.release_due(now);
+            if let Some(change) = self.ready.pop_front() {
+                self.sent_ms.insert(key(&change), now);
+                self.last_out_ms = now;
+                return Next::Change(change);
+            }
+            let keep_alive_at = self.last_out_ms + self.keep_alive_ms;
+            if now >= keep_alive_at {
+                self.last_out_ms = now;
+                return Next::KeepAlive;
+            }
+            let wake_at = self
+                .held
+                .iter()
+                .map(|c| self.due_ms(c))
+                .fold(keep_alive_at, u64::min);
+            let timer = self.clock.clone().sleep(wake_at.saturating_sub(now));
+            match select(self.changes.next(), timer).await {
+                Either::Left((Some(change), _)) => self.offer(change),
+                // What was still held goes with it: the stream is over.
+                Either::Left((None, _)) => return Next::Closed,
+                Either::Right(((), _)) => {}
+            }
+        }
+    }
+
+    /// When a notification about `change` may next go out.
+    fn due_ms(&self, change: &Change) -> u64 {
+        self.sent_ms
+            .get(&key(change))
+            .map_or(0, |sent| sent + COALESCE_MS)
+    }
+
+    fn offer(&mut self, change: Change) {
+        let k = key(&change);
+        let pending = self.ready.iter().chain(&self.held).any(|c| key(c) == k);
+        if pending {
+            // One notification already waits; it will say the same.
+            return;
+        }
+        if self.due_ms(&change) <= self.clock.now_ms() {
+            self.ready.push_back(change);
+        } else {
+            self.held.push(change);
+        }
+    }
+
+    fn release_due(&mut self, now: u64) {
+        let (due, held): (Vec<Change>, Vec<Change>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|c| self.due_ms(c) <= now);
+        self.held = held;
+        self.ready.extend(due);
     }
 }

@@ -14,7 +14,7 @@ use rmcp::model::{ErrorCode, ErrorData};
 use serde_json::Value;
 use std::rc::Rc;
 
-const ALLOW: &str = "POST, DELETE";
+const ALLOW: &str = "GET, POST, DELETE";
 
 pub async fn handle(ctx: &Rc<Ctx>, req: Request) -> Response {
     // Origin first: a DNS-rebinding page gets 403 whether or not it carries a token.
@@ -30,7 +30,8 @@ pub async fn handle(ctx: &Rc<Ctx>, req: Request) -> Response {
     if req.method == "POST" {
         return post(ctx, &req, &claims, now).await;
     }
-    // 2026-07-28 has neither the GET stream nor sessions to DELETE.
+    // 2026-07-28 has neither the GET stream nor sessions to DELETE: its updates travel on
+    // subscriptions/listen.
     let modern = req
         .header("mcp-protocol-version")
         .and_then(|v| era::modern(v.trim()))
@@ -39,12 +40,14 @@ pub async fn handle(ctx: &Rc<Ctx>, req: Request) -> Response {
         if let Err(response) = check_version_header(&req) {
             return response;
         }
-        if req.method == "DELETE" {
-            return legacy::delete(ctx, &req, &claims, now);
+        match req.method.as_str() {
+            "DELETE" => return legacy::delete(ctx, &req, &claims, now),
+            "GET" => return legacy::get(ctx, &req, &claims, now),
+            _ => {}
         }
     }
-    // No standalone server-to-client stream: everything travels on POST streams.
-    rpc_error(405, -32000, "Method not allowed").header("allow", ALLOW)
+    let allow = if modern { "POST" } else { ALLOW };
+    rpc_error(405, -32000, "Method not allowed").header("allow", allow)
 }
 
 async fn post(ctx: &Rc<Ctx>, req: &Request, claims: &AccessClaims, now: u64) -> Response {

@@ -4,6 +4,7 @@ use super::resolve::{interfaces_of, prop_of, Snapshot};
 use super::schema::{tool, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolOutput, ToolResult};
 use crate::settings::format_time;
+use futures::future::{select, Either};
 use rmcp::model::ContentBlock;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -83,17 +84,26 @@ async fn get_camera_snapshot(tc: Rc<ToolContext>, a: SnapshotArgs) -> ToolResult
             interfaces.join(", ")
         )));
     }
-    let picture = tc
+    let taking = tc
         .ctx
         .host
-        .take_picture(&a.id, requested_width, CAMERA_TIMEOUT_MS)
-        .await
-        .map_err(|e| {
+        .take_picture(&a.id, requested_width, CAMERA_TIMEOUT_MS);
+    let deadline = tc.ctx.clock.clone().sleep(DEADLINE_MS);
+    let picture = match select(Box::pin(taking), deadline).await {
+        Either::Left((answer, _)) => answer.map_err(|e| {
             ToolError::failed(format!(
                 "{camera} could not take a picture: Scrypted reported: {}",
                 e.message
             ))
-        })?;
+        })?,
+        Either::Right(((), _)) => {
+            return Err(ToolError::failed(format!(
+                "{camera} gave no picture within {} s; the camera or its plugin may be offline or busy. Try again, or look at its logs (get_logs with device_id {}).",
+                DEADLINE_MS / 1000,
+                a.id
+            )))
+        }
+    };
     let bytes = picture.bytes;
     if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         let what = picture.mime_type.as_deref().unwrap_or("unlabelled");

@@ -1,6 +1,6 @@
 //! Devices: `systemManager` state and device calls (docs/reference/scrypted-host.md §4, §10).
 
-use super::redact::{redact_settings, REDACTED};
+use super::redact::{redact_property, redact_settings, REDACTED};
 use super::resolve::{interfaces_of, is_own_device, prop_of, refuse_own_device, Snapshot};
 use super::schema::{ok, page_bounds, tool, Page, DESTRUCTIVE, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
@@ -240,11 +240,10 @@ fn numeric_key(id: &str) -> (u64, String) {
     (id.parse::<u64>().unwrap_or(u64::MAX), id.to_string())
 }
 
-async fn list_devices(tc: Rc<ToolContext>, a: ListDevicesArgs) -> ToolResult {
-    let snap = Snapshot::load(&tc).await?;
-    let name = a.name.as_deref().map(str::to_lowercase);
-    let room = a.room.as_deref().map(str::to_lowercase);
-    let mut matched: Vec<DeviceSummary> = snap
+/// Every device of a snapshot, in id order (list_devices, and the `scrypted://devices`
+/// resource).
+pub fn summaries(snap: &Snapshot) -> Vec<DeviceSummary> {
+    let mut all: Vec<DeviceSummary> = snap
         .state
         .iter()
         .map(|(id, m)| DeviceSummary {
@@ -256,6 +255,17 @@ async fn list_devices(tc: Rc<ToolContext>, a: ListDevicesArgs) -> ToolResult {
             native_id: opt_str(m, "nativeId"),
             interfaces: interfaces_of(m),
         })
+        .collect();
+    all.sort_by_key(|d| numeric_key(&d.id));
+    all
+}
+
+async fn list_devices(tc: Rc<ToolContext>, a: ListDevicesArgs) -> ToolResult {
+    let snap = Snapshot::load(&tc).await?;
+    let name = a.name.as_deref().map(str::to_lowercase);
+    let room = a.room.as_deref().map(str::to_lowercase);
+    let matched: Vec<DeviceSummary> = summaries(&snap)
+        .into_iter()
         .filter(|d| {
             a.interface
                 .as_ref()
@@ -276,7 +286,6 @@ async fn list_devices(tc: Rc<ToolContext>, a: ListDevicesArgs) -> ToolResult {
                     .is_none_or(|p| d.plugin_id.as_ref() == Some(p))
         })
         .collect();
-    matched.sort_by_key(|d| numeric_key(&d.id));
     let total = matched.len();
     let offset = a.offset.unwrap_or(0) as usize;
     let limit = page_bounds(a.limit, 100, 500);
@@ -290,7 +299,7 @@ async fn list_devices(tc: Rc<ToolContext>, a: ListDevicesArgs) -> ToolResult {
 pub const GET_DEVICE: ToolDef = tool! {
     name: "get_device",
     title: "Get a device",
-    description: "Every state property of one device (on, brightness, lockState, temperature, …) plus its interfaces, mixins and the NAMES of its storage keys. Bulky properties (camera stream options, picture dimensions, PTZ capabilities and anything over 1 KB) are left out and listed in `omitted` unless include_bulky is true. Storage VALUES are never returned here, because plugins keep passwords and API keys there; read them with get_storage (which redacts secrets by default).",
+    description: "Every state property of one device (on, brightness, lockState, temperature, …) plus its interfaces, mixins and the NAMES of its storage keys. Secret-looking state values come back as \"[REDACTED]\" (listed in redacted_keys). The same snapshot is the resource scrypted://devices/{id}, which clients can subscribe to. Bulky properties (camera stream options, picture dimensions, PTZ capabilities and anything over 1 KB) are left out and listed in `omitted` unless include_bulky is true. Storage VALUES are never returned here, because plugins keep passwords and API keys there; read them with get_storage (which redacts secrets by default).",
     input: GetDeviceArgs,
     output: GetDeviceOut,
     hints: READ,
@@ -320,6 +329,8 @@ pub struct GetDeviceOut {
     pub mixins: Vec<String>,
     /// Every other state property: name → value.
     pub state: Map<String, Value>,
+    /// State properties whose values were (partly) redacted as secret-looking.
+    pub redacted_keys: Vec<String>,
     /// Bulky properties left out (ask again with include_bulky: true).
     pub omitted: Vec<String>,
     /// Names of the device's storage keys; values via get_storage. Empty for this MCP
@@ -331,12 +342,25 @@ pub struct GetDeviceOut {
 
 async fn get_device(tc: Rc<ToolContext>, a: GetDeviceArgs) -> ToolResult {
     let snap = Snapshot::load(&tc).await?;
-    let device = snap.require_device(&a.id)?.clone();
+    snap.require_device(&a.id)?;
+    ok(device_snapshot(&tc, &snap, a.id, a.include_bulky).await?)
+}
+
+/// get_device's answer for a device `snap` holds (also the `scrypted://devices/{id}`
+/// resource).
+pub async fn device_snapshot(
+    tc: &ToolContext,
+    snap: &Snapshot,
+    id: String,
+    include_bulky: bool,
+) -> Result<GetDeviceOut, ToolError> {
+    let device = snap.require_device(&id)?.clone();
     // This plugin's storage key names (client ids, token hashes) stay private too.
-    let own = is_own_device(&tc, &snap, &a.id).await?;
-    let info = tc.ctx.host.device_info(&a.id).await?;
+    let own = is_own_device(tc, snap, &id).await?;
+    let info = tc.ctx.host.device_info(&id).await?;
     let mut state = Map::new();
     let mut omitted = Vec::new();
+    let mut redacted_keys = Vec::new();
     const TOP: &[&str] = &[
         "id",
         "name",
@@ -350,12 +374,15 @@ async fn get_device(tc: Rc<ToolContext>, a: GetDeviceArgs) -> ToolResult {
         if TOP.contains(&k.as_str()) {
             continue;
         }
-        let value = p.get("value").cloned().unwrap_or(Value::Null);
+        let mut value = p.get("value").cloned().unwrap_or(Value::Null);
         let bulky = BULKY_PROPERTIES.contains(&k.as_str())
             || serde_json::to_string(&value).map_or(0, |s| s.len()) > BULKY_BYTES;
-        if bulky && !a.include_bulky {
+        if bulky && !include_bulky {
             omitted.push(k.clone());
         } else {
+            if redact_property(k, &mut value) {
+                redacted_keys.push(k.clone());
+            }
             state.insert(k.clone(), value);
         }
     }
@@ -381,8 +408,8 @@ async fn get_device(tc: Rc<ToolContext>, a: GetDeviceArgs) -> ToolResult {
         .or_else(|| prop_of(&device, "mixins").and_then(ids))
         .unwrap_or_default();
     let interfaces = interfaces_of(&device);
-    ok(GetDeviceOut {
-        id: a.id,
+    Ok(GetDeviceOut {
+        id,
         name: opt_str(&device, "name"),
         device_type: opt_str(&device, "type"),
         plugin_id: opt_str(&device, "pluginId"),
@@ -394,6 +421,7 @@ async fn get_device(tc: Rc<ToolContext>, a: GetDeviceArgs) -> ToolResult {
         interfaces,
         mixins,
         state,
+        redacted_keys,
         omitted,
         storage_keys,
     })

@@ -15,6 +15,7 @@ mod reply;
 mod fixtures;
 mod methods;
 mod prompts;
+mod subscriptions;
 mod transport;
 
 use futures::executor::block_on;
@@ -34,14 +35,16 @@ const V11: &str = "2025-11-25";
 
 struct Server {
     plugin: Plugin,
+    host: Rc<common::FakeBridge>,
     store: Rc<MemStore>,
     clock: Rc<FixedClock>,
 }
 
 fn server() -> Server {
-    let (plugin, _host, store, clock) = common::plugin();
+    let (plugin, host, store, clock) = common::plugin();
     Server {
         plugin,
+        host,
         store,
         clock,
     }

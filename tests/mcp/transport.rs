@@ -24,16 +24,11 @@ fn initialize_negotiates_and_opens_a_session() {
         .unwrap()
         .contains("get_server_info"));
     let caps = &result["capabilities"];
-    // Only what we serve: no list-changed notifications, subscriptions only for the
-    // conformance fixtures' watched resource.
-    let resources = if cfg!(feature = "conformance-fixtures") {
-        json!({"subscribe": true})
-    } else {
-        json!({})
-    };
+    // Only what we serve: no list-changed notifications; resource updates on the GET
+    // stream.
     assert_eq!(
         caps,
-        &json!({"tools": {"listChanged": false}, "resources": resources,
+        &json!({"tools": {"listChanged": false}, "resources": {"subscribe": true},
                 "prompts": {}, "logging": {}, "completions": {}})
     );
     assert!(
@@ -278,15 +273,34 @@ fn malformed_bodies_get_precise_codes() {
 }
 
 #[test]
-fn get_is_405_with_allow() {
+fn get_opens_the_sessions_update_stream_and_nothing_else() {
     let s = server();
-    let c = s.session(V11, json!({}));
+    let mut c = s.session(V11, json!({}));
     let resp = s.send(c.request("GET", None));
-    assert_eq!(resp.status, 405);
-    assert_eq!(resp.get_header("allow"), Some("POST, DELETE"));
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.get_header("content-type"), Some("text/event-stream"));
+    assert_eq!(resp.on_disconnect, scrypted_mcp::http::Disconnect::Cancel);
+    let mut json_only = c.request("GET", None);
+    json_only
+        .headers
+        .insert("accept".into(), "application/json".into());
+    assert_eq!(s.send(json_only).status, 406);
     let mut anonymous = c.request("GET", None);
     anonymous.headers.remove("authorization");
     assert_eq!(s.send(anonymous).status, 401);
+    let mut modern = c.request("GET", None);
+    modern
+        .headers
+        .insert("mcp-protocol-version".into(), "2026-07-28".into());
+    let resp = s.send(modern);
+    assert_eq!((resp.status, resp.get_header("allow")), (405, Some("POST")));
+    let mut unknown = c.request("GET", None);
+    unknown
+        .headers
+        .insert("mcp-session-id".into(), "no-such-session".into());
+    assert_eq!(s.send(unknown).status, 404);
+    c.session = None;
+    assert_eq!(s.send(c.request("GET", None)).status, 400);
 }
 
 #[test]

@@ -11,7 +11,7 @@ use scrypted_mcp::http::{Body, Disconnect};
 const AUDIT: &str = "scrypted-mcp://audit/recent";
 const KEEP_ALIVE_MS: u64 = 15_000;
 
-fn listen(notifications: Value) -> Rpc {
+pub(super) fn listen(notifications: Value) -> Rpc {
     rpc(
         "subscriptions/listen",
         json!({"notifications": notifications}),
@@ -20,7 +20,7 @@ fn listen(notifications: Value) -> Rpc {
 
 /// Opens a listen stream; checks the response is an uncached, unbuffered event stream
 /// whose closing cancels it.
-fn open(s: &Server, rpc: &Rpc) -> LocalBoxStream<'static, String> {
+pub(super) fn open(s: &Server, rpc: &Rpc) -> LocalBoxStream<'static, String> {
     let resp = s.send(rpc.request(&s.token));
     assert_eq!(resp.status, 200);
     assert_eq!(resp.get_header("content-type"), Some("text/event-stream"));
@@ -34,11 +34,11 @@ fn open(s: &Server, rpc: &Rpc) -> LocalBoxStream<'static, String> {
 }
 
 /// The next chunk if one is ready now, without waiting.
-fn ready(stream: &mut LocalBoxStream<'static, String>) -> Option<Option<String>> {
+pub(super) fn ready(stream: &mut LocalBoxStream<'static, String>) -> Option<Option<String>> {
     stream.next().now_or_never()
 }
 
-fn message(chunk: Option<Option<String>>) -> Value {
+pub(super) fn message(chunk: Option<Option<String>>) -> Value {
     let chunk = chunk
         .expect("a chunk is ready")
         .expect("the stream goes on");
@@ -113,6 +113,11 @@ fn resource_updates_reach_only_the_streams_that_subscribed() {
     let body = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
                       "params": {"name": "get_server_info", "arguments": {}}});
     read(flow::rpc(&s.plugin, HOST, &s.token, Some(&session), body));
+    // At most one update per resource per second: this one waits out the second.
+    assert_eq!(ready(&mut audit), None);
+    s.clock.advance_ms(999);
+    assert_eq!(ready(&mut audit), None);
+    s.clock.advance_ms(1);
     assert_eq!(message(ready(&mut audit))["params"]["uri"], AUDIT);
     assert_eq!(ready(&mut audit), None);
 }

@@ -12,6 +12,7 @@ mod flow;
 #[path = "../common/reply.rs"]
 mod reply;
 
+mod devices;
 #[cfg(feature = "conformance-fixtures")]
 mod fixtures;
 mod listen;
@@ -32,6 +33,7 @@ const V26: &str = "2026-07-28";
 
 struct Server {
     plugin: Plugin,
+    host: Rc<common::FakeBridge>,
     store: Rc<MemStore>,
     clock: Rc<FixedClock>,
     token: String,
@@ -39,10 +41,11 @@ struct Server {
 
 /// A plugin and an access token for it.
 fn server() -> Server {
-    let (plugin, _host, store, clock) = common::plugin();
+    let (plugin, host, store, clock) = common::plugin();
     let token = flow::obtain_tokens(&plugin, HOST).access_token;
     Server {
         plugin,
+        host,
         store,
         clock,
         token,

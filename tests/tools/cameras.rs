@@ -162,3 +162,35 @@ fn widths_outside_64_to_3840_are_invalid() {
     h.invalid("get_camera_snapshot", json!({"camera": CAMERA_ID}));
     assert!(!h.host.called("takePicture"));
 }
+
+#[test]
+fn a_camera_that_never_answers_is_given_up_after_12_seconds() {
+    use std::task::Context;
+    let h = H::new();
+    h.host.set_camera_mode(CAMERA_ID, "hang");
+    let def = catalogue()
+        .iter()
+        .find(|t| t.name == "get_camera_snapshot")
+        .unwrap();
+    let tc = Rc::new(ToolContext {
+        ctx: h.plugin.ctx.clone(),
+        caller: h.caller.clone(),
+        peer: h.peer.clone(),
+    });
+    let mut run = (def.run)(tc, json!({"id": CAMERA_ID}));
+    let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+    assert!(run.as_mut().poll(&mut cx).is_pending());
+    h.clock.advance_ms(11_999);
+    assert!(
+        run.as_mut().poll(&mut cx).is_pending(),
+        "still within the deadline"
+    );
+    h.clock.advance_ms(1);
+    match run.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(Err(ToolError::Failed(m))) => assert_eq!(
+            m,
+            "Device 12 (Front Door Camera) gave no picture within 12 s; the camera or its plugin may be offline or busy. Try again, or look at its logs (get_logs with device_id 12)."
+        ),
+        other => panic!("expected the deadline, got {other:?}"),
+    }
+}
