@@ -58,7 +58,7 @@ async function invalidParams(name, args) {
 const tool = (name) => tools.find((t) => t.name === name);
 
 describe('tools/list', () => {
-  test('lists exactly the 39 tools with annotations and object schemas', async () => {
+  test('lists exactly the 41 tools with annotations and object schemas', async () => {
     const names = tools.map((t) => t.name).sort();
     assert.deepEqual(names, [...ALL].sort());
     for (const t of tools) {
@@ -321,7 +321,7 @@ describe('inspector-cli 1.0.3', () => {
     token = (await obtainTokens(host, cookie)).tokens.access_token;
   });
 
-  test('tools/list through inspector-cli lists the 39 tools', async () => {
+  test('tools/list through inspector-cli lists the 41 tools', async () => {
     const r = await inspector(host.mcpUrl, token, ['--method', 'tools/list']);
     assert.equal(r.code, 0, r.stderr);
     // inspector-cli (like other simple clients) asks for one page and never follows

@@ -1,9 +1,9 @@
 // Small helpers around tool results and the dev host's recorded calls.
 
-/** The production tool catalogue by area: the plugin's 39 tools. */
+/** The production tool catalogue by area: the plugin's 41 tools. */
 export const TOOLS = {
   plugins: ['list_plugins', 'get_plugin_info', 'reload_plugin', 'kill_plugin', 'install_plugin', 'update_plugins', 'npm_info', 'rename_device_id', 'set_mixins', 'get_storage', 'set_storage', 'get_id_for_native_id', 'disconnect_clients', 'clear_console'],
-  devices: ['list_devices', 'get_device', 'call_device_method'],
+  devices: ['list_devices', 'get_device', 'call_device_method', 'get_camera_snapshot', 'get_recent_events'],
   logs: ['get_logs', 'clear_logs', 'list_alerts', 'remove_alert', 'clear_alerts'],
   server: ['get_server_info', 'restart_server', 'update_server', 'get_dotenv', 'set_dotenv'],
   users: ['list_users', 'add_user', 'remove_user'],
