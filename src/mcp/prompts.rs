@@ -337,51 +337,44 @@ async fn health_report(call: &Call, focus: &str) -> Result<GetPromptResult, Erro
             format!(", concentrating on {focus}")
         }
     );
-    if wants("server") {
-        section(
-            &mut text,
-            "Server",
-            "get_server_info",
-            &read(call, "get_server_info", json!({})).await?,
-        );
-    }
-    if wants("plugins") {
-        section(
-            &mut text,
+    // (areas it belongs to, title, tool, arguments)
+    let parts = [
+        (&["server"][..], "Server", "get_server_info", json!({})),
+        (
+            &["plugins"],
             "Plugins",
             "list_plugins",
-            &read(call, "list_plugins", json!({ "limit": 500 })).await?,
-        );
-    }
-    if wants("devices") {
-        section(
-            &mut text,
+            json!({ "limit": 500 }),
+        ),
+        (
+            &["devices"],
             "Devices",
             "list_devices",
-            &read(call, "list_devices", json!({ "limit": 500 })).await?,
-        );
-    }
-    if wants("alerts") || wants("plugins") || wants("devices") {
-        section(
-            &mut text,
+            json!({ "limit": 500 }),
+        ),
+        (
+            &["alerts", "plugins", "devices"],
             "Open alerts",
             "list_alerts",
-            &read(call, "list_alerts", json!({ "limit": 100 })).await?,
-        );
-        section(
-            &mut text,
+            json!({ "limit": 100 }),
+        ),
+        (
+            &["alerts", "plugins", "devices"],
             "Warnings and errors, newest first",
-            "get_logs level w",
-            &read(call, "get_logs", json!({ "level": "w", "limit": 50 })).await?,
-        );
-    }
-    if wants("cluster") {
-        section(
-            &mut text,
+            "get_logs",
+            json!({ "level": "w", "limit": 50 }),
+        ),
+        (
+            &["cluster"],
             "Cluster workers",
             "list_cluster_workers",
-            &read(call, "list_cluster_workers", json!({})).await?,
-        );
+            json!({}),
+        ),
+    ];
+    for (areas, title, tool, args) in parts {
+        if areas.iter().any(|a| wants(a)) {
+            section(&mut text, title, tool, &read(call, tool, args).await?);
+        }
     }
     text.push_str(
         "\nFor the state of one device use get_device; for what changed recently, \
@@ -407,12 +400,8 @@ async fn security_review(call: &Call, area: &str) -> Result<GetPromptResult, Err
         }
     );
     if wants("users") {
-        section(
-            &mut text,
-            "User accounts",
-            "list_users",
-            &read(call, "list_users", json!({})).await?,
-        );
+        let users = read(call, "list_users", json!({})).await?;
+        section(&mut text, "User accounts", "list_users", &users);
     }
     if wants("secrets") {
         let env = read(call, "get_server_info", json!({})).await?;

@@ -3,7 +3,7 @@
 use super::resolve::{prop_of, Snapshot};
 use super::schema::{ok, page_bounds, tool, Page, READ};
 use super::{ToolContext, ToolDef, ToolResult};
-use crate::events::{EventKind, RING_CAPACITY};
+use crate::events::{EventRecord, RING_CAPACITY};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -41,19 +41,10 @@ pub struct RecentEventsArgs {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct EventOut {
-    /// Order of arrival since the plugin started.
-    pub seq: u64,
-    /// Unix time in ms.
-    pub time_ms: u64,
-    pub kind: EventKind,
-    pub device_id: Option<String>,
+    #[serde(flatten)]
+    pub event: EventRecord,
     /// The device's current name; null when it is gone.
     pub device_name: Option<String>,
-    pub interface: Option<String>,
-    pub property: Option<String>,
-    /// The new value ("[REDACTED]" where secret); a summary for device and alert events.
-    pub value: Value,
-    pub redacted: bool,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -92,14 +83,7 @@ async fn get_recent_events(tc: Rc<ToolContext>, a: RecentEventsArgs) -> ToolResu
                 .and_then(|m| prop_of(m, "name"))
                 .and_then(Value::as_str)
                 .map(String::from),
-            seq: r.seq,
-            time_ms: r.time_ms,
-            kind: r.kind,
-            device_id: r.device_id,
-            interface: r.interface,
-            property: r.property,
-            value: r.value,
-            redacted: r.redacted,
+            event: r,
         })
         .collect();
     let total = matched.len();

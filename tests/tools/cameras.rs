@@ -4,6 +4,11 @@
 use super::*;
 use rmcp::model::ContentBlock;
 
+/// A snapshot that succeeds.
+fn snapshot(h: &H, args: Value) -> ToolOutput {
+    h.call("get_camera_snapshot", args).unwrap()
+}
+
 /// The answer's caption line and the picture's bytes.
 fn picture(out: &ToolOutput) -> (String, Vec<u8>) {
     match &out.extra_content[..] {
@@ -18,12 +23,7 @@ fn picture(out: &ToolOutput) -> (String, Vec<u8>) {
 #[test]
 fn a_snapshot_is_a_jpeg_of_the_requested_width_as_image_content() {
     let h = H::new();
-    let out = h
-        .call(
-            "get_camera_snapshot",
-            json!({"id": CAMERA_ID, "width": 640}),
-        )
-        .unwrap();
+    let out = snapshot(&h, json!({"id": CAMERA_ID, "width": 640}));
     let (line, bytes) = picture(&out);
     assert!(bytes.starts_with(&[0xFF, 0xD8, 0xFF]));
     let size = imagesize::blob_size(&bytes).unwrap();
@@ -64,12 +64,7 @@ fn without_a_width_the_camera_is_asked_for_1280() {
 fn a_camera_that_cannot_resize_reports_its_real_size() {
     let h = H::new();
     h.host.set_camera_mode(CAMERA_ID, "native");
-    let out = h
-        .call(
-            "get_camera_snapshot",
-            json!({"id": CAMERA_ID, "width": 640}),
-        )
-        .unwrap();
+    let out = snapshot(&h, json!({"id": CAMERA_ID, "width": 640}));
     let (line, bytes) = picture(&out);
     assert_eq!(
         imagesize::blob_size(&bytes).unwrap().width,
