@@ -31,7 +31,11 @@ export function message(e) {
  * (`removeListener()`), or undefined without a systemManager.
  */
 export function listenToDevices(systemManager, deliver, log = console) {
-  return systemManager?.listen((source, details, data) => {
+  if (typeof systemManager?.listen !== 'function') {
+    log.warn('[scrypted-mcp] systemManager.listen is not available: no device events');
+    return undefined;
+  }
+  return systemManager.listen((source, details, data) => {
     try {
       deliver({
         id: source?.id ?? null,

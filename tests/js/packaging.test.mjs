@@ -34,6 +34,7 @@ after(() => {
 function fakeManagers() {
   const storage = new Map();
   const calls = [];
+  const listeners = [];
   const localStorage = {
     getItem: (k) => storage.get(k), // undefined for missing keys, like Scrypted's StorageImpl
     setItem: (k, v) => void storage.set(k, String(v)),
@@ -54,13 +55,17 @@ function fakeManagers() {
     },
     getSystemState: () => ({}),
     getDeviceById: () => undefined,
+    listen: (cb) => {
+      listeners.push(cb);
+      return { removeListener() {} };
+    },
   };
   const endpointManager = {
     getLocalEndpoint: async (_n, o) => `${o?.insecure ? 'http' : 'https'}://127.0.0.1:${o?.insecure ? 11080 : 10443}/endpoint/scrypted-mcp/${o?.public ? 'public/' : ''}`,
     getPath: async (_n, o) => `/endpoint/scrypted-mcp/${o?.public ? 'public/' : ''}`,
   };
   const deviceManager = { getDeviceStorage: () => localStorage, onDeviceEvent: async () => {} };
-  return { storage, calls, params: { systemManager, deviceManager, endpointManager, mediaManager: {}, localStorage } };
+  return { storage, calls, listeners, params: { systemManager, deviceManager, endpointManager, mediaManager: {}, localStorage } };
 }
 
 /**
@@ -119,6 +124,7 @@ describe('dist/plugin.zip', () => {
     assert.equal(typeof plugin.getSettings, 'function');
     assert.equal(typeof plugin.putSetting, 'function');
     assert.equal(path.basename(process.cwd()), 'fs');
+    assert.equal(fake.listeners.length, 1, 'one systemManager.listen for the plugin\'s life');
   });
 
   test('answers GET .../public/.well-known/oauth-protected-resource with 200 JSON', async () => {
