@@ -200,20 +200,15 @@ impl FakeBridge {
                 self.devices.borrow_mut().insert(
                     id.clone(),
                     Device {
-                        id: id.clone(),
-                        plugin_id: "@scrypted/core".into(),
-                        native_id: Some(native_id),
                         provider_id: Some(provider.into()),
-                        name: username.into(),
-                        kind: "Person".into(),
-                        room: None,
-                        interfaces: vec!["ScryptedUser".into(), "Settings".into()],
-                        info: json!({}),
-                        mixins: vec![],
-                        storage: BTreeMap::new(),
-                        state: Map::new(),
-                        console: vec![],
-                        mixin_types: None,
+                        ..Device::new(
+                            &id,
+                            "@scrypted/core",
+                            &native_id,
+                            username,
+                            "Person",
+                            &["ScryptedUser", "Settings"],
+                        )
                     },
                 );
                 self.descriptor_changed(&id);
@@ -260,22 +255,7 @@ impl FakeBridge {
 
     /// Adds a child device (e.g. one belonging to our own plugin).
     pub fn add_device(&self, id: &str, plugin_id: &str, native_id: &str, name: &str) {
-        let device = Device {
-            id: id.into(),
-            plugin_id: plugin_id.into(),
-            native_id: Some(native_id.into()),
-            provider_id: None,
-            name: name.into(),
-            kind: "API".into(),
-            room: None,
-            interfaces: vec!["Settings".into()],
-            info: json!({}),
-            mixins: vec![],
-            storage: BTreeMap::new(),
-            state: Map::new(),
-            console: vec![],
-            mixin_types: None,
-        };
+        let device = Device::new(id, plugin_id, native_id, name, "API", &["Settings"]);
         self.devices.borrow_mut().insert(id.into(), device);
     }
 

@@ -58,6 +58,36 @@ pub struct Device {
     pub mixin_types: Option<Vec<String>>,
 }
 
+impl Device {
+    /// A device created at run time (not from demo.json): no provider, room, mixins, storage or
+    /// state yet.
+    pub fn new(
+        id: &str,
+        plugin_id: &str,
+        native_id: &str,
+        name: &str,
+        kind: &str,
+        interfaces: &[&str],
+    ) -> Self {
+        Device {
+            id: id.into(),
+            plugin_id: plugin_id.into(),
+            native_id: Some(native_id.into()),
+            provider_id: None,
+            name: name.into(),
+            kind: kind.into(),
+            room: None,
+            interfaces: interfaces.iter().map(|i| i.to_string()).collect(),
+            info: empty_object(),
+            mixins: vec![],
+            storage: BTreeMap::new(),
+            state: Map::new(),
+            console: vec![],
+            mixin_types: None,
+        }
+    }
+}
+
 fn empty_object() -> Value {
     json!({})
 }
