@@ -3,12 +3,15 @@
 //!
 //! Plugin storage ships its whole map to the server on every write, so the trail lives
 //! under one key ([`KEY`]) as a compact JSON array (one row per entry, oldest first) and
-//! never holds more than [`MAX_ENTRIES`] rows.
+//! never holds more than [`MAX_ENTRIES`] rows. When it is full, the client holding the
+//! most rows loses its oldest: one client's volume pushes out only its own history, so
+//! a flood of calls cannot erase what another client did (issue 8 item 9).
 
 use crate::crypto;
 use crate::store::{Store, StoreExt};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// The storage key holding the whole trail.
 pub const KEY: &str = "audit.log";
@@ -64,15 +67,27 @@ fn load(store: &dyn Store) -> Vec<Row> {
     store.get_json::<Vec<Row>>(KEY).unwrap_or_default()
 }
 
-/// Appends an entry, dropping the oldest past the bound.
+/// Appends an entry; past the bound, drops the oldest row of the client holding the most.
 pub fn record(store: &dyn Store, entry: AuditEntry) {
     let mut rows = load(store);
     rows.push(to_row(entry));
-    if rows.len() > MAX_ENTRIES {
-        let excess = rows.len() - MAX_ENTRIES;
-        rows.drain(..excess);
+    while rows.len() > MAX_ENTRIES {
+        let doomed = eviction_index(&rows);
+        rows.remove(doomed);
     }
     store.set_json(KEY, &rows);
+}
+
+/// The oldest row among those of the clients holding the most rows.
+fn eviction_index(rows: &[Row]) -> usize {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for row in rows {
+        *counts.entry(row.2.as_str()).or_default() += 1;
+    }
+    let most = counts.values().copied().max().unwrap_or(0);
+    rows.iter()
+        .position(|row| counts[row.2.as_str()] == most)
+        .unwrap_or(0)
 }
 
 /// The latest `limit` entries, newest first.

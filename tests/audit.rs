@@ -91,7 +91,9 @@ fn bounded_dropping_the_oldest() {
     let store = MemStore::default();
     let total = MAX_ENTRIES as u64 + 57;
     for i in 0..total {
-        audit::record(&store, entry(&store, i, &json!({"device": "lock", "n": i})));
+        let mut e = entry(&store, i, &json!({"device": "lock", "n": i}));
+        e.client_id = "one-client".into();
+        audit::record(&store, e);
     }
     let all = audit::recent(&store, usize::MAX);
     assert_eq!(all.len(), MAX_ENTRIES);
@@ -103,6 +105,42 @@ fn bounded_dropping_the_oldest() {
     // Storage ships whole on every write: the trail must stay small.
     let size = store.get(KEY).unwrap().len();
     assert!(size < 64 * 1024, "audit trail is {size} bytes");
+}
+
+/// Issue 8 item 9: a 200-item batch by one client used to erase a prior `set_dotenv` row
+/// of another. Past the bound, the client holding the most rows loses its oldest.
+#[test]
+fn one_clients_volume_never_erases_anothers_rows() {
+    let store = MemStore::default();
+    let mut dotenv = entry(&store, 0, &json!({"text": "TZ=UTC"}));
+    dotenv.tool = "set_dotenv".into();
+    dotenv.client_id = "victim".into();
+    audit::record(&store, dotenv.clone());
+    for i in 1..=1000 {
+        let mut e = entry(&store, i, &json!({}));
+        e.client_id = "flood".into();
+        audit::record(&store, e);
+    }
+    let all = audit::recent(&store, usize::MAX);
+    assert_eq!(all.len(), MAX_ENTRIES);
+    assert_eq!(all.last().unwrap(), &dotenv, "the victim's row survives");
+    assert_eq!(all[0].tool, "tool_1000");
+    assert_eq!(
+        all[MAX_ENTRIES - 2].tool,
+        format!("tool_{}", 1000 - (MAX_ENTRIES as u64 - 2))
+    );
+    // Two heavy clients share the loss: each keeps its newest rows.
+    for i in 1001..1101 {
+        let mut e = entry(&store, i, &json!({}));
+        e.client_id = "second".into();
+        audit::record(&store, e);
+    }
+    let all = audit::recent(&store, usize::MAX);
+    let count = |c: &str| all.iter().filter(|e| e.client_id == c).count();
+    assert_eq!(
+        (count("victim"), count("flood"), count("second")),
+        (1, 99, 100)
+    );
 }
 
 #[test]

@@ -18,6 +18,10 @@ use rmcp::model::{ErrorData, ProtocolVersion, RequestId};
 use serde_json::Value;
 use std::rc::Rc;
 
+/// Messages one 2025-03-26 batch may hold. Every request in it leaves an audit entry and
+/// runs at once; a client with more to say sends more POSTs.
+pub const MAX_BATCH: usize = 50;
+
 fn owner(claims: &AccessClaims) -> Owner<'_> {
     Owner {
         sub: &claims.sub,
@@ -124,6 +128,16 @@ pub async fn post(
                 format!("Invalid request: batches are not part of protocol {version}")
             };
             let error = ErrorData::invalid_request(why, None);
+            return Response::json(400, &jsonrpc::error(None, &error));
+        }
+        if raw.len() > MAX_BATCH {
+            let error = ErrorData::invalid_request(
+                format!(
+                    "Invalid request: a batch holds at most {MAX_BATCH} messages and this one has {}; nothing in it was run. Send the rest in further POSTs.",
+                    raw.len()
+                ),
+                None,
+            );
             return Response::json(400, &jsonrpc::error(None, &error));
         }
     }

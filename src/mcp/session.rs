@@ -13,9 +13,14 @@ use std::rc::Rc;
 /// Sessions idle for longer are forgotten.
 pub const IDLE_LIMIT_MS: u64 = 60 * 60 * 1000;
 
-/// Past this many live sessions, opening one forgets the longest idle: each holds state,
-/// and clients that never DELETE would otherwise grow the map until the next reap.
+/// Past this many live sessions, opening one forgets a session: each holds state, and
+/// clients that never DELETE would otherwise grow the map until the next reap.
 pub const MAX_SESSIONS: usize = 256;
+
+/// Sessions one client (`client_id`) may hold; its next one forgets its own longest idle.
+/// Generous for a client that opens a session per conversation, small enough that one
+/// client alone cannot fill [`MAX_SESSIONS`].
+pub const MAX_SESSIONS_PER_CLIENT: usize = 32;
 
 /// The revisions we speak, oldest first.
 pub const SUPPORTED_VERSIONS: [ProtocolVersion; 3] = [
@@ -172,16 +177,18 @@ impl Sessions {
         client_capabilities: ClientCapabilities,
         now_ms: u64,
     ) -> SessionRef {
-        if self.len() >= MAX_SESSIONS {
-            let oldest = self
-                .map
-                .borrow()
-                .iter()
-                .min_by_key(|(_, s)| s.borrow().last_seen_ms)
-                .map(|(id, _)| id.clone());
-            if let Some(oldest) = oldest {
-                self.remove(&oldest);
-            }
+        // One client's volume costs only its own sessions: past its cap it loses its own
+        // longest idle; when the map is full, the client holding the most loses one.
+        let doomed = if self.held_by(owner.client_id) >= MAX_SESSIONS_PER_CLIENT {
+            self.longest_idle_of(owner.client_id)
+        } else if self.len() >= MAX_SESSIONS {
+            self.heaviest_client()
+                .and_then(|client| self.longest_idle_of(&client))
+        } else {
+            None
+        };
+        if let Some(id) = doomed {
+            self.remove(&id);
         }
         let id = crate::crypto::random_token();
         let session = Rc::new(RefCell::new(Session {
@@ -220,6 +227,34 @@ impl Sessions {
             s.last_seen_ms = now_ms;
         }
         Some(session)
+    }
+
+    fn held_by(&self, client_id: &str) -> usize {
+        let map = self.map.borrow();
+        map.values()
+            .filter(|s| s.borrow().client_id == client_id)
+            .count()
+    }
+
+    fn longest_idle_of(&self, client_id: &str) -> Option<String> {
+        let map = self.map.borrow();
+        map.iter()
+            .filter(|(_, s)| s.borrow().client_id == client_id)
+            .min_by_key(|(_, s)| s.borrow().last_seen_ms)
+            .map(|(id, _)| id.clone())
+    }
+
+    /// The client holding the most sessions (ties: the one whose id sorts first, so the
+    /// choice does not depend on the map's order).
+    fn heaviest_client(&self) -> Option<String> {
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for s in self.map.borrow().values() {
+            *counts.entry(s.borrow().client_id.clone()).or_default() += 1;
+        }
+        counts
+            .into_iter()
+            .max_by(|(a, n), (b, m)| n.cmp(m).then_with(|| b.cmp(a)))
+            .map(|(client, _)| client)
     }
 
     pub fn remove(&self, id: &str) {

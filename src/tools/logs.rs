@@ -1,6 +1,6 @@
 //! Logs: the `logger` component (docs/reference/scrypted-host.md §3.3).
 
-use super::resolve::Snapshot;
+use super::resolve::{refuse_own_device, Snapshot};
 use super::schema::{ok, tool, DESTRUCTIVE_IDEMPOTENT, READ};
 use super::{ToolContext, ToolDef, ToolResult};
 use crate::host::LogEntry;
@@ -161,7 +161,7 @@ async fn get_logs(tc: Rc<ToolContext>, a: GetLogsArgs) -> ToolResult {
 pub const CLEAR_LOGS: ToolDef = tool! {
     name: "clear_logs",
     title: "Clear logs (and alerts)",
-    description: "Clears Scrypted's logs with the logger's clear(): all logs, or only one device's log when device_id is given. WARNING: Scrypted's clear() ALSO DELETES THE ALERTS under the same path — all alerts when no device_id is given. The answer reports how many log entries and alerts were removed.",
+    description: "Clears Scrypted's logs with the logger's clear(): all logs, or only one device's log when device_id is given. WARNING: Scrypted's clear() ALSO DELETES THE ALERTS under the same path — all alerts when no device_id is given. The answer reports how many log entries and alerts were removed. Clearing the log of one of this MCP plugin's own devices is refused.",
     input: ClearLogsArgs,
     output: ClearLogsOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
@@ -189,7 +189,10 @@ pub struct ClearLogsOut {
 
 async fn clear_logs(tc: Rc<ToolContext>, a: ClearLogsArgs) -> ToolResult {
     if let Some(id) = &a.device_id {
-        Snapshot::load(&tc).await?.require_device(id)?;
+        let snap = Snapshot::load(&tc).await?;
+        snap.require_device(id)?;
+        // Its log holds its security warnings (token reuse): not erasable through it.
+        refuse_own_device(&tc, &snap, id, "clearing its log").await?;
     }
     let host = &tc.ctx.host;
     let logs_before = host.logs(a.device_id.as_deref()).await?.len();

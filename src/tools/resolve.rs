@@ -129,11 +129,20 @@ pub async fn refuse_own_device(
     Ok(())
 }
 
-/// Refuses when `plugin_id` is this plugin.
+/// Refuses when `plugin_id` is this plugin; `why` finishes the sentence "{what} …".
 pub fn refuse_own_plugin(plugin_id: &str, what: &str) -> Result<(), ToolError> {
+    refuse_own_plugin_because(
+        plugin_id,
+        what,
+        "would cut off the connection you are using",
+    )
+}
+
+/// Refuses when `plugin_id` is this plugin, saying why `what` is blocked.
+pub fn refuse_own_plugin_because(plugin_id: &str, what: &str, why: &str) -> Result<(), ToolError> {
     if plugin_id == self_plugin_id() {
         return Err(ToolError::failed(format!(
-            "Refused: '{plugin_id}' is this MCP plugin; {what} would cut off the connection you are using. Do it from the Scrypted web UI instead."
+            "Refused: '{plugin_id}' is this MCP plugin; {what} {why}. Do it from the Scrypted web UI instead."
         )));
     }
     Ok(())

@@ -249,6 +249,42 @@ fn batches_only_under_2025_03_26() {
     }
 }
 
+/// Issue 8 item 9: a 200-item batch replaced the whole audit trail in one POST. A batch
+/// over the bound is refused whole: nothing in it runs, nothing is audited.
+#[test]
+fn oversized_batches_are_refused_whole() {
+    use scrypted_mcp::mcp::legacy::MAX_BATCH;
+    let s = server();
+    let old = s.session(V03, json!({}));
+    let call = |id: usize| {
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+               "params": {"name": "get_server_info", "arguments": {}}})
+    };
+    let before = s.host.calls.borrow().len();
+    let batch: Vec<Value> = (0..=MAX_BATCH).map(call).collect();
+    let reply = old.post(Value::Array(batch));
+    assert_eq!((reply.status, reply.error_code()), (400, -32600));
+    let message = reply.response()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains(&format!("at most {MAX_BATCH}")) && message.contains("51"),
+        "{message}"
+    );
+    assert!(scrypted_mcp::audit::recent(s.store.as_ref(), 10).is_empty());
+    assert_eq!(
+        s.host.calls.borrow().len(),
+        before,
+        "nothing reached the host"
+    );
+    // At the bound it runs.
+    let batch: Vec<Value> = (0..MAX_BATCH).map(call).collect();
+    let reply = old.post(Value::Array(batch));
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json.unwrap().as_array().unwrap().len(), MAX_BATCH);
+}
+
 #[test]
 fn malformed_bodies_get_precise_codes() {
     let s = server();
@@ -404,33 +440,79 @@ fn idle_sessions_are_reaped_after_an_hour() {
     assert_eq!(scrypted_mcp::mcp::active_sessions(&s.plugin.ctx), 0);
 }
 
+/// Issue 8 item 10: 257 initializes by client B used to evict client A's session. One
+/// client's excess now costs only its own longest-idle sessions.
 #[test]
-fn session_count_is_bounded_by_forgetting_the_longest_idle() {
+fn one_clients_sessions_never_push_out_anothers() {
+    use scrypted_mcp::mcp::session::{MAX_SESSIONS, MAX_SESSIONS_PER_CLIENT};
     let s = server();
-    let first = s.session(V11, json!({}));
+    let victim = s.session(V11, json!({}));
     s.clock.advance_ms(1);
-    let mut c = s.client();
-    c.initialize(V11, json!({}));
-    let second = c.session.clone();
-    for _ in 0..scrypted_mcp::mcp::session::MAX_SESSIONS - 2 {
+    let mut flood = s.client();
+    flood.initialize(V11, json!({}));
+    let floods_first = flood.session.clone();
+    for _ in 0..MAX_SESSIONS {
         s.clock.advance_ms(1);
-        c.initialize(V11, json!({}));
+        flood.initialize(V11, json!({}));
     }
     assert_eq!(
         scrypted_mcp::mcp::active_sessions(&s.plugin.ctx),
-        scrypted_mcp::mcp::session::MAX_SESSIONS
+        1 + MAX_SESSIONS_PER_CLIENT
     );
-    // The first is touched, so the second is now the longest idle.
-    s.clock.advance_ms(1);
-    assert_eq!(first.call(1, "ping", json!({})).result(), json!({}));
-    c.initialize(V11, json!({}));
+    assert_eq!(victim.call(1, "ping", json!({})).result(), json!({}));
+    assert_eq!(flood.call(2, "ping", json!({})).result(), json!({}));
+    flood.session = floods_first;
     assert_eq!(
-        scrypted_mcp::mcp::active_sessions(&s.plugin.ctx),
-        scrypted_mcp::mcp::session::MAX_SESSIONS
+        flood.call(3, "ping", json!({})).status,
+        404,
+        "its own oldest went"
     );
-    assert_eq!(first.call(2, "ping", json!({})).result(), json!({}));
-    c.session = second;
-    assert_eq!(c.call(3, "ping", json!({})).status, 404);
+}
+
+/// The whole map stays bounded: when it is full, the client holding the most sessions
+/// loses its longest idle, never a client with one.
+#[test]
+fn session_count_is_bounded_at_the_heaviest_clients_expense() {
+    use scrypted_mcp::mcp::session::{Owner, Sessions, MAX_SESSIONS, MAX_SESSIONS_PER_CLIENT};
+    let sessions = Sessions::default();
+    let owner = |client_id| Owner {
+        sub: "admin",
+        client_id,
+    };
+    let open = |client_id, now| {
+        let s = sessions.create(
+            owner(client_id),
+            rmcp::model::ProtocolVersion::V_2025_11_25,
+            Default::default(),
+            now,
+        );
+        let id = s.borrow().id.clone();
+        id
+    };
+    let victim = open("victim", 0);
+    let clients: Vec<String> = (0..MAX_SESSIONS / MAX_SESSIONS_PER_CLIENT)
+        .map(|c| format!("client-{c}"))
+        .collect();
+    let mut opened: Vec<Vec<String>> = vec![Vec::new(); clients.len()];
+    let mut now = 1;
+    for (c, client) in clients.iter().enumerate() {
+        for _ in 0..MAX_SESSIONS_PER_CLIENT {
+            now += 1;
+            opened[c].push(open(client.as_str(), now));
+        }
+    }
+    assert_eq!(sessions.len(), MAX_SESSIONS);
+    assert!(sessions.lookup(&victim, owner("victim"), now).is_some());
+    // The last client was one short of its cap when the map filled, so its last open
+    // cost the first of the full clients (ties go to the id sorting first) its oldest.
+    let alive = |c: usize, i: usize| {
+        sessions
+            .lookup(&opened[c][i], owner(&clients[c]), now)
+            .is_some()
+    };
+    assert!(!alive(0, 0));
+    assert!(alive(0, 1) && alive(1, 0));
+    assert!(alive(clients.len() - 1, MAX_SESSIONS_PER_CLIENT - 1));
 }
 
 #[test]

@@ -149,3 +149,17 @@ fn clear_alerts_clears_and_reports_failures() {
     let h = H::new();
     h.reports_host_message("clearAlerts", "db locked", "clear_alerts", json!({}));
 }
+
+/// Issue 8 item 11: this plugin's own log is where its warnings go; not through its tools.
+#[test]
+fn clear_logs_of_this_plugin_is_refused() {
+    let h = H::new();
+    let before = h.host.logs.borrow().len();
+    let msg = h.failed("clear_logs", json!({"device_id": SELF_ID}));
+    assert!(
+        msg.starts_with("Refused:") && msg.contains("clearing its log"),
+        "{msg}"
+    );
+    assert!(!h.host.called("clearLogs"));
+    assert_eq!(h.host.logs.borrow().len(), before);
+}

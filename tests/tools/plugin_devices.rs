@@ -317,3 +317,33 @@ fn clear_console_clears_and_unknown_is_not_found() {
     assert!(msg.contains("No device") && !msg.contains("TypeError"));
     assert_eq!(h.host.calls_of("clearConsole").len(), 1);
 }
+
+/// Issue 8 item 11: this plugin's console, log and clients hold its security warnings
+/// (token reuse); its own clients cannot wipe them.
+#[test]
+fn own_console_and_clients_are_refused() {
+    let h = H::new();
+    if let Some(own) = h.host.devices.borrow_mut().get_mut(SELF_ID) {
+        own.console
+            .push("refresh token reuse: grant revoked".into());
+    }
+    let console_before = h.host.devices.borrow()[SELF_ID].console.clone();
+    let clients_before = h.host.plugins.borrow()[SELF_PLUGIN].clients_count;
+    let msg = h.failed("clear_console", json!({"id": SELF_ID}));
+    assert!(
+        msg.starts_with("Refused:") && msg.contains(SELF_PLUGIN),
+        "{msg}"
+    );
+    let msg = h.failed("disconnect_clients", json!({"plugin_id": SELF_PLUGIN}));
+    assert!(
+        msg.starts_with("Refused:") && msg.contains("security warnings"),
+        "{msg}"
+    );
+    assert!(!h.host.called("clearConsole"));
+    assert!(!h.host.called("disconnectClients"));
+    assert_eq!(h.host.devices.borrow()[SELF_ID].console, console_before);
+    assert_eq!(
+        h.host.plugins.borrow()[SELF_PLUGIN].clients_count,
+        clients_before
+    );
+}

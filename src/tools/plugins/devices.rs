@@ -227,7 +227,7 @@ async fn get_id_for_native_id(tc: Rc<ToolContext>, a: NativeIdArgs) -> ToolResul
 pub const CLEAR_CONSOLE: ToolDef = tool! {
     name: "clear_console",
     title: "Clear a device's console",
-    description: "Empties the console (debug output) buffer of a device (`clearConsole`). The persisted logs (get_logs) are not touched.",
+    description: "Empties the console (debug output) buffer of a device (`clearConsole`). The persisted logs (get_logs) are not touched. Refused for this MCP plugin's own devices (its console holds its security warnings).",
     input: DeviceIdArgs,
     output: ClearConsoleOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
@@ -244,6 +244,7 @@ pub struct ClearConsoleOut {
 async fn clear_console(tc: Rc<ToolContext>, a: DeviceIdArgs) -> ToolResult {
     let snap = Snapshot::load(&tc).await?;
     snap.require_device(&a.id)?;
+    refuse_own_device(&tc, &snap, &a.id, "clearing its console").await?;
     tc.ctx.host.clear_console(&a.id).await?;
     ok(ClearConsoleOut {
         id: a.id,

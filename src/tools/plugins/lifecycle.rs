@@ -2,7 +2,9 @@
 
 use super::version_of;
 use crate::host::Deferred;
-use crate::tools::resolve::{refuse_own_plugin, self_plugin_id, Snapshot};
+use crate::tools::resolve::{
+    refuse_own_plugin, refuse_own_plugin_because, self_plugin_id, Snapshot,
+};
 use crate::tools::schema::{
     ok, page_bounds, tool, Page, PluginIdArgs, DESTRUCTIVE_IDEMPOTENT, READ,
 };
@@ -261,7 +263,7 @@ async fn kill_plugin(tc: Rc<ToolContext>, a: PluginIdArgs) -> ToolResult {
 pub const DISCONNECT_CLIENTS: ToolDef = tool! {
     name: "disconnect_clients",
     title: "Disconnect a plugin's clients",
-    description: "Closes the engine.io (RPC) client connections of one plugin's host (`disconnectClients`), e.g. browser consoles and remote RPC clients; they reconnect on their own. Does not affect HTTP requests such as this MCP endpoint.",
+    description: "Closes the engine.io (RPC) client connections of one plugin's host (`disconnectClients`), e.g. browser consoles and remote RPC clients; they reconnect on their own. Does not affect HTTP requests such as this MCP endpoint. Refused for this MCP plugin.",
     input: PluginIdArgs,
     output: DisconnectOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
@@ -276,6 +278,12 @@ pub struct DisconnectOut {
 }
 
 async fn disconnect_clients(tc: Rc<ToolContext>, a: PluginIdArgs) -> ToolResult {
+    // Its console watchers are how an admin sees this plugin's warnings (token reuse).
+    refuse_own_plugin_because(
+        &a.plugin_id,
+        "disconnecting its clients",
+        "would cut off the consoles that show its security warnings",
+    )?;
     let snap = Snapshot::load(&tc).await?;
     snap.require_plugin(&a.plugin_id)?;
     tc.ctx.host.disconnect_clients(&a.plugin_id).await?;
