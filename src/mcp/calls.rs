@@ -5,7 +5,8 @@ use super::jsonrpc;
 use super::server::Call;
 use super::subscriptions::Change;
 use crate::audit::{self, AuditEntry};
-use crate::tools::{self, Peer, ToolContext, ToolDef, ToolError, ToolOutput};
+use crate::oauth::Scope;
+use crate::tools::{self, Caller, Peer, ToolContext, ToolDef, ToolError, ToolOutput};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ContentBlock, ErrorCode, ErrorData, Tool,
     ToolAnnotations,
@@ -26,10 +27,32 @@ fn describe(def: &ToolDef) -> Tool {
         .destructive(hints.destructive)
         .idempotent(hints.idempotent)
         .open_world(hints.open_world);
-    Tool::new(def.name, def.description, Arc::new(def.input_schema()))
+    let description = format!(
+        "{} Needs OAuth scope {}.",
+        def.description,
+        def.scope.name()
+    );
+    let mut tool = Tool::new(def.name, description, Arc::new(def.input_schema()))
         .with_title(def.title)
         .with_annotations(annotations)
-        .with_raw_output_schema(Arc::new(def.output_schema()))
+        .with_raw_output_schema(Arc::new(def.output_schema()));
+    let mut meta = Map::new();
+    meta.insert(SCOPE_META.into(), Value::String(def.scope.name().into()));
+    tool.meta = Some(rmcp::model::MetaObject(meta));
+    tool
+}
+
+/// The `_meta` key of a listed tool that names the one OAuth scope calling it needs
+/// (README, "Scopes"); namespaced as the spec asks of `_meta` keys.
+pub const SCOPE_META: &str = "io.scrypted/scope";
+
+/// The scope `name` needs: the catalogue's, `scrypted:read` for the conformance fixtures,
+/// and `None` for a name that is no tool (the call fails as unknown).
+pub fn scope_of(name: &str) -> Option<Scope> {
+    if let Some(def) = tools::catalogue().iter().find(|d| d.name == name) {
+        return Some(def.scope);
+    }
+    find_tool(name).map(|_| Scope::Read)
 }
 
 /// Every tool, in the catalogue's order: the same order on every call (2026-07-28
@@ -91,6 +114,16 @@ pub async fn invoke(
     arguments: Map<String, Value>,
 ) -> Result<CallToolResult, ErrorData> {
     let hash = audit::args_hash(&*call.ctx.store, &Value::Object(arguments.clone()));
+    if let Some(needed) = scope_of(name).filter(|needed| *needed > call.caller.scope) {
+        // tools/call is refused with 403 before it gets here (mcp::scopes); this keeps
+        // every other path to a tool (the prompts) inside the token's scope too.
+        let message = format!(
+            "{name} needs OAuth scope {}, which this token lacks; nothing was run.",
+            needed.name()
+        );
+        record_outcome(call, name, hash, "refused");
+        return Ok(CallToolResult::error(vec![ContentBlock::text(message)]));
+    }
     let outcome = run(call, name, arguments).await;
     record(call, name, hash, &outcome);
     outcome
@@ -155,14 +188,39 @@ fn record(call: &Call, tool: &str, args_hash: String, outcome: &Result<CallToolR
         Err(e) if e.code == ErrorCode::INVALID_PARAMS => "invalid_params",
         Err(_) => "error",
     };
+    record_outcome(call, tool, args_hash, outcome);
+}
+
+/// One audit entry for `tool` by this call's client.
+fn record_outcome(call: &Call, tool: &str, args_hash: String, outcome: &str) {
+    let elicitation = call.peer.elicitation_outcome();
+    audit_entry(
+        &call.ctx,
+        &call.caller,
+        tool,
+        args_hash,
+        outcome,
+        elicitation,
+    );
+}
+
+/// One audit entry, and the audit resource's update.
+pub fn audit_entry(
+    ctx: &crate::Ctx,
+    caller: &Caller,
+    tool: &str,
+    args_hash: String,
+    outcome: &str,
+    elicitation: Option<&str>,
+) {
     // Unknown tool names come from the client: bound what we store.
     let tool: String = tool.chars().take(128).collect();
     audit::record(
-        &*call.ctx.store,
+        &*ctx.store,
         AuditEntry {
-            time_ms: call.ctx.clock.now_ms(),
-            user: call.caller.sub.clone(),
-            client_id: call.caller.client_id.clone(),
+            time_ms: ctx.clock.now_ms(),
+            user: caller.sub.clone(),
+            client_id: caller.client_id.clone(),
             tool,
             args_hash,
             outcome: outcome.to_string(),
@@ -170,7 +228,7 @@ fn record(call: &Call, tool: &str, args_hash: String, outcome: &Result<CallToolR
         },
     );
     super::publish(
-        &call.ctx,
+        ctx,
         Change::ResourceUpdated(super::content::AUDIT_URI.into()),
     );
 }

@@ -142,6 +142,11 @@ pub async fn post(
         }
     }
 
+    // Before anything of the POST takes effect: a batch with one call beyond the token's
+    // scope is refused whole.
+    if let Err(response) = super::scopes::check(ctx, req, claims, &raw).await {
+        return response;
+    }
     let (requests, answered) = match sort(&session, raw, batch) {
         Ok(sorted) => sorted,
         Err(response) => return response,

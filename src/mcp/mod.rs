@@ -24,6 +24,7 @@ pub mod modern;
 pub mod paging;
 pub mod peer;
 pub mod prompts;
+pub mod scopes;
 pub mod server;
 pub mod session;
 pub mod stream;

@@ -51,7 +51,14 @@ pub async fn post(ctx: &Rc<Ctx>, req: &Request, claims: &AccessClaims, body: Val
         }
         Ok(Message::Request { id, method, params }) => match admit(req, &method, &params) {
             Err((status, error)) => reject(Some(&id), status, error),
-            Ok(meta) => serve(ctx, req, claims, id, method, params, meta).await,
+            Ok(meta) => {
+                let message =
+                    json!({ "id": jsonrpc::id_to_value(&id), "method": method, "params": params });
+                if let Err(response) = super::scopes::check(ctx, req, claims, &[message]).await {
+                    return response;
+                }
+                serve(ctx, req, claims, id, method, params, meta).await
+            }
         },
     }
 }

@@ -150,8 +150,14 @@ fn choice<'a>(value: Option<&str>, allowed: &[&'a str], name: &str) -> Result<&'
 }
 
 /// One tool's answer, run for the caller: its structured content, or `{"error": message}`
-/// when it failed (the model should see that too).
+/// when it failed (the model should see that too), or `{"skipped": why}` when the token's
+/// scope does not cover the tool, which then is not called.
 async fn read(call: &Call, tool: &str, args: Value) -> Result<Value, ErrorData> {
+    if let Some(needed) = calls::scope_of(tool).filter(|n| *n > call.caller.scope) {
+        return Ok(json!({
+            "skipped": format!("{tool} needs OAuth scope {}, which this app was not granted", needed.name())
+        }));
+    }
     let args = match args {
         Value::Object(map) => map,
         _ => Map::new(),

@@ -3,7 +3,7 @@
 //! on a CSRF-protected page, because open registration plus auto-approval to an https
 //! redirect would let any web page collect an admin token from a logged-in browser.
 
-use super::{clients, grants, normalise_resource, params, OAuthError, SCOPE};
+use super::{clients, grants, normalise_resource, params, OAuthError, Scope};
 use crate::http::{Request, Response};
 use crate::origin::{self, html_escape, page, PublicBase};
 use crate::{crypto, Ctx};
@@ -22,6 +22,9 @@ struct AuthRequest {
     state: Option<String>,
     code_challenge: String,
     resource: String,
+    /// The highest scope asked for (`scope` absent or naming none of ours: everything,
+    /// as before scopes existed; the admin may grant less).
+    requested: Scope,
     /// What the client asked for, echoed into the consent form.
     params: BTreeMap<String, String>,
 }
@@ -163,6 +166,9 @@ async fn answer(
         state: state.clone(),
         code_challenge,
         resource: canonical,
+        requested: params::get(&params, "scope")
+            .and_then(Scope::highest)
+            .unwrap_or(Scope::Admin),
         params,
     };
 
@@ -243,7 +249,7 @@ fn approve(ctx: &Ctx, base: &PublicBase, request: &AuthRequest, username: &str) 
         code_challenge: request.code_challenge.clone(),
         resource: request.resource.clone(),
         sub: username.to_string(),
-        scope: SCOPE.to_string(),
+        scope: request.requested.min(super::scope::cap(store)).granted(),
         exp_ms: now + grants::CODE_TTL_MS,
         used_grant: None,
     };

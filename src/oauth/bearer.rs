@@ -1,7 +1,7 @@
 //! The MCP endpoint's bearer check: only our own ES256 access token counts, never
 //! Scrypted's `username` (which Scrypted also fills from its own bearer tokens).
 
-use super::{clients, grants, jwt, AccessClaims, OAuthError};
+use super::{clients, grants, jwt, scope, AccessClaims, OAuthError, Scope};
 use crate::http::Request;
 use crate::origin::{self, PublicBase};
 use crate::{crypto, Ctx};
@@ -68,11 +68,20 @@ fn check(ctx: &Ctx, base: &PublicBase, token: &str) -> Result<AccessClaims, &'st
     if clients::get(store, &claims.client_id).is_none() {
         return Err("the client of this token is no longer registered");
     }
-    match grants::get_grant(store, &verified.grant_id) {
-        Some(g) if g.client_id == claims.client_id && g.live(ctx.clock.now_ms()) => {}
+    let grant = match grants::get_grant(store, &verified.grant_id) {
+        Some(g) if g.client_id == claims.client_id && g.live(ctx.clock.now_ms()) => g,
         _ => return Err("access token revoked"),
-    }
-    Ok(verified.claims)
+    };
+    // What this request may do is the least of the token's scope, the grant's (the admin
+    // may have lowered it in Settings since) and read-only mode's cap: a live token never
+    // outlasts a lowering.
+    let level = Scope::of_grant(&claims.scope)
+        .min(Scope::of_grant(&grant.scope))
+        .min(scope::cap(store));
+    Ok(AccessClaims {
+        scope: level.granted(),
+        ..verified.claims
+    })
 }
 
 fn parse(claims: &Value) -> Option<Verified> {
@@ -123,7 +132,10 @@ fn challenge(base: &PublicBase, reason: Option<&str>) -> OAuthError {
     let prm = base.prm_url();
     let (header, error) = match reason {
         None => (
-            format!("Bearer resource_metadata=\"{prm}\""),
+            format!(
+                "Bearer resource_metadata=\"{prm}\", scope=\"{}\"",
+                scope::all_names()
+            ),
             OAuthError::new(
                 401,
                 "unauthorized",

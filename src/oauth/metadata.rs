@@ -2,7 +2,7 @@
 //! same document, OIDC-shaped, also at `openid-configuration`), and the JWKS.
 //! They ignore `MCP-Protocol-Version`: clients send it on discovery too.
 
-use super::{OAuthError, SCOPE};
+use super::{scope, OAuthError};
 use crate::http::{Request, Response};
 use crate::origin;
 use crate::Ctx;
@@ -29,7 +29,7 @@ pub async fn protected_resource(ctx: &Ctx, req: &Request) -> Result<Response, OA
     Ok(document(json!({
         "resource": base.mcp_url(),
         "authorization_servers": [base.issuer],
-        "scopes_supported": [SCOPE],
+        "scopes_supported": scope::supported(),
         "bearer_methods_supported": ["header"],
         "resource_name": "Scrypted MCP server",
     })))
@@ -45,7 +45,7 @@ pub async fn authorization_server(ctx: &Ctx, req: &Request) -> Result<Response, 
         "registration_endpoint": base.endpoint("/register"),
         "revocation_endpoint": base.endpoint("/revoke"),
         "jwks_uri": base.endpoint("/.well-known/jwks.json"),
-        "scopes_supported": [SCOPE],
+        "scopes_supported": scope::supported(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],

@@ -18,9 +18,11 @@ pub mod keys;
 mod metadata;
 pub mod params;
 pub mod register;
+pub mod scope;
 pub mod token;
 
 pub use error::OAuthError;
+pub use scope::Scope;
 
 use crate::host::ServerPorts;
 use crate::http::{Request, Response};
@@ -28,9 +30,6 @@ use crate::store::Store;
 use crate::Ctx;
 use std::cell::RefCell;
 use std::collections::HashMap;
-
-/// The one scope: the server is admin-only, so a token is all or nothing.
-pub const SCOPE: &str = "scrypted:admin";
 
 /// Storage key of the RFC 9207 compatibility switch: `"false"` stops advertising
 /// `authorization_response_iss_parameter_supported` and sending `iss` on the redirect

@@ -5,7 +5,7 @@
 //! [`OAuthError`], so they are tested without HTTP; `handle` turns either into the answer.
 
 use super::authorize::valid_pkce_value;
-use super::{bearer, clients, grants, jwt, normalise_resource, params, OAuthError};
+use super::{bearer, clients, grants, jwt, normalise_resource, params, scope, OAuthError, Scope};
 use crate::host::LogLevel;
 use crate::http::{Request, Response};
 use crate::store::StoreExt;
@@ -158,7 +158,7 @@ pub fn code_grant(
     grants::put_grant(store, &grant);
     grants::sweep(store, now, Some(&client.client_id));
     clients::touch(store, &client, now);
-    Ok(issue(ctx, &grant, refresh_token))
+    Ok(issue(ctx, &grant, None, refresh_token))
 }
 
 /// RFC 8707: a `resource` sent to `/token` must be the one the code or grant is for
@@ -270,22 +270,14 @@ pub async fn refresh_grant(
             None => return Err(OAuthError::invalid_grant("unknown refresh token")),
         }
     }
-    if let Some(scope) = params::get(params, "scope") {
-        let granted: Vec<&str> = grant.scope.split_whitespace().collect();
-        if let Some(extra) = scope
-            .split_whitespace()
-            .find(|s| *s != "offline_access" && !granted.contains(s))
-        {
-            return Err(OAuthError::invalid_scope(format!(
-                "scope {extra} was not granted; a refresh may only narrow the scope"
-            )));
-        }
-    }
+    // RFC 6749 §6: a narrower scope narrows this answer's token; the grant keeps what the
+    // admin approved, so a later refresh without `scope` may have it again.
+    let narrower = narrowed_scope(params, &grant)?;
     check_resource(params, &grant.resource, "grant")?;
 
     if let Some(refresh_token) = unchanged {
         clients::touch(store, &client, now);
-        return Ok(issue(ctx, &grant, refresh_token));
+        return Ok(issue(ctx, &grant, narrower, refresh_token));
     }
     let refresh_token = if current {
         successor
@@ -297,21 +289,56 @@ pub async fn refresh_grant(
     grants::put_grant(store, &grant);
     grants::sweep(store, now, Some(&grant.client_id));
     clients::touch(store, &client, now);
-    Ok(issue(ctx, &grant, refresh_token))
+    Ok(issue(ctx, &grant, narrower, refresh_token))
 }
 
-/// A fresh access token for the grant, with the given refresh token.
-fn issue(ctx: &Ctx, grant: &GrantRecord, refresh_token: String) -> TokenResponse {
+/// The `scope` of a refresh request: `None` when absent or the same as granted, the
+/// narrower level when narrower; `invalid_scope` for anything beyond the grant or unknown
+/// (scopes are hierarchical: asking for `scrypted:read` of an admin grant narrows it).
+fn narrowed_scope(params: &Params, grant: &GrantRecord) -> Result<Option<Scope>, OAuthError> {
+    let Some(requested) = params::get(params, "scope") else {
+        return Ok(None);
+    };
+    let held = Scope::of_grant(&grant.scope);
+    for name in requested.split_whitespace() {
+        match Scope::from_name(name) {
+            Some(s) if s <= held => {}
+            _ if name == "offline_access" => {}
+            _ => {
+                return Err(OAuthError::invalid_scope(format!(
+                    "scope {name} was not granted ({}); a refresh may only narrow the scope: authorize again to get more",
+                    grant.scope
+                )))
+            }
+        }
+    }
+    Ok(Scope::highest(requested).filter(|s| *s < held))
+}
+
+/// A fresh access token for the grant (narrowed to `narrower` when given), with the given
+/// refresh token.
+fn issue(
+    ctx: &Ctx,
+    grant: &GrantRecord,
+    narrower: Option<Scope>,
+    refresh_token: String,
+) -> TokenResponse {
     let store = ctx.store.as_ref();
     let ttl = settings::config(store).access_token_ttl_sec;
     let now = ctx.clock.now_sec();
     let key = ctx.oauth.key(store);
+    // Read-only mode caps what is issued without touching the grant: switched off, the
+    // next refresh gives the grant's own scope again.
+    let scope = Scope::of_grant(&grant.scope)
+        .min(narrower.unwrap_or(Scope::Admin))
+        .min(scope::cap(store))
+        .granted();
     let claims = json!({
         "iss": grant.issuer,
         "aud": grant.resource,
         "sub": grant.sub,
         "client_id": grant.client_id,
-        "scope": grant.scope,
+        "scope": scope,
         "iat": now,
         "exp": now + ttl,
         "jti": crypto::b64url(&crypto::random_bytes(16)),
@@ -322,7 +349,7 @@ fn issue(ctx: &Ctx, grant: &GrantRecord, refresh_token: String) -> TokenResponse
         token_type: "Bearer",
         expires_in: ttl,
         refresh_token,
-        scope: grant.scope.clone(),
+        scope,
     }
 }
 

@@ -15,6 +15,7 @@ pub const LIST_ALERTS: ToolDef = tool! {
     input: ListAlertsArgs,
     output: ListAlertsOut,
     hints: READ,
+    scope: Read,
     run: list_alerts,
 };
 
@@ -78,6 +79,7 @@ pub const REMOVE_ALERT: ToolDef = tool! {
     input: RemoveAlertArgs,
     output: RemoveAlertOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
+    scope: Control,
     run: remove_alert,
 };
 
@@ -123,6 +125,7 @@ pub const CLEAR_ALERTS: ToolDef = tool! {
     input: NoArgs,
     output: ClearAlertsOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
+    scope: Control,
     run: clear_alerts,
 };
 

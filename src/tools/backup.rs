@@ -85,6 +85,7 @@ pub const CREATE_BACKUP: ToolDef = tool! {
     input: NoArgs,
     output: BackupOut,
     hints: READ,
+    scope: Admin,
     run: create_backup,
 };
 
@@ -157,6 +158,7 @@ pub const RESTORE_BACKUP: ToolDef = tool! {
     input: RestoreArgs,
     output: RestoreOut,
     hints: DESTRUCTIVE,
+    scope: Admin,
     run: restore_backup,
 };
 

@@ -30,6 +30,7 @@ pub const GET_CAMERA_SNAPSHOT: ToolDef = tool! {
     input: SnapshotArgs,
     output: SnapshotOut,
     hints: READ,
+    scope: Read,
     run: get_camera_snapshot,
 };
 

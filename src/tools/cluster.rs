@@ -16,6 +16,7 @@ pub const LIST_CLUSTER_WORKERS: ToolDef = tool! {
     input: NoArgs,
     output: ClusterOut,
     hints: READ,
+    scope: Read,
     run: list_cluster_workers,
 };
 

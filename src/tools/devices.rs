@@ -182,6 +182,7 @@ pub const LIST_DEVICES: ToolDef = tool! {
     input: ListDevicesArgs,
     output: ListDevicesOut,
     hints: READ,
+    scope: Read,
     run: list_devices,
 };
 
@@ -303,6 +304,7 @@ pub const GET_DEVICE: ToolDef = tool! {
     input: GetDeviceArgs,
     output: GetDeviceOut,
     hints: READ,
+    scope: Read,
     run: get_device,
 };
 
@@ -436,6 +438,7 @@ pub const CALL_DEVICE_METHOD: ToolDef = tool! {
     input: CallArgs,
     output: CallOut,
     hints: DESTRUCTIVE,
+    scope: Control,
     run: call_device_method,
 };
 

@@ -16,6 +16,7 @@ pub const GET_RECENT_EVENTS: ToolDef = tool! {
     input: RecentEventsArgs,
     output: RecentEventsOut,
     hints: READ,
+    scope: Read,
     run: get_recent_events,
 };
 

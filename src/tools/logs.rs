@@ -55,6 +55,7 @@ pub const GET_LOGS: ToolDef = tool! {
     input: GetLogsArgs,
     output: GetLogsOut,
     hints: READ,
+    scope: Read,
     run: get_logs,
 };
 
@@ -165,6 +166,7 @@ pub const CLEAR_LOGS: ToolDef = tool! {
     input: ClearLogsArgs,
     output: ClearLogsOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
+    scope: Control,
     run: clear_logs,
 };
 

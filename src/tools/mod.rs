@@ -38,6 +38,8 @@ pub struct Caller {
     /// The Scrypted user who authorized the client (`sub`).
     pub sub: String,
     pub client_id: String,
+    /// What the token may do right now (token, grant and read-only mode, the least).
+    pub scope: crate::oauth::Scope,
 }
 
 /// What an elicitation request came back with.
@@ -131,6 +133,9 @@ pub struct ToolDef {
     /// Generates the `outputSchema` from the result type.
     pub output: fn() -> Map<String, Value>,
     pub hints: Hints,
+    /// The one OAuth scope a token needs to call it (issue 9): the tool is listed to
+    /// everyone, and a call without it is refused with 403 before anything runs.
+    pub scope: crate::oauth::Scope,
     pub run: fn(Rc<ToolContext>, Value) -> LocalBoxFuture<'static, ToolResult>,
 }
 

@@ -48,6 +48,7 @@ pub const GET_LOCAL_ADDRESSES: ToolDef = tool! {
     input: NoArgs,
     output: LocalAddressesOut,
     hints: READ,
+    scope: Read,
     run: get_local_addresses,
 };
 
@@ -76,6 +77,7 @@ pub const SET_LOCAL_ADDRESSES: ToolDef = tool! {
     input: SetLocalAddressesArgs,
     output: SetLocalAddressesOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
+    scope: Admin,
     run: set_local_addresses,
 };
 
@@ -127,6 +129,7 @@ pub const GET_EXTERNAL_ADDRESSES: ToolDef = tool! {
     input: TargetArgs,
     output: AddressesOut,
     hints: READ,
+    scope: Read,
     run: get_external_addresses,
 };
 
@@ -159,6 +162,7 @@ pub const SET_EXTERNAL_ADDRESSES: ToolDef = tool! {
     input: SetAddressesArgs,
     output: SetAddressesOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
+    scope: Admin,
     run: set_external_addresses,
 };
 
@@ -225,6 +229,7 @@ pub const GET_CORS: ToolDef = tool! {
     input: TargetArgs,
     output: CorsOut,
     hints: READ,
+    scope: Read,
     run: get_cors,
 };
 
@@ -275,6 +280,7 @@ pub const SET_CORS: ToolDef = tool! {
     input: SetCorsArgs,
     output: SetCorsOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
+    scope: Admin,
     run: set_cors,
 };
 

@@ -164,6 +164,7 @@ pub fn ok<T: Serialize>(value: T) -> ToolResult {
 ///     input: ListPluginsArgs,   // Deserialize + JsonSchema: the inputSchema
 ///     output: ListPluginsOut,   // Serialize + JsonSchema: the outputSchema
 ///     hints: READ,
+///     scope: Read,              // the one OAuth scope it needs: Read, Control or Admin
 ///     run: list_plugins,        // async fn(Rc<ToolContext>, ListPluginsArgs) -> ToolResult
 /// };
 /// ```
@@ -178,6 +179,7 @@ macro_rules! tool {
         input: $input:ty,
         output: $output:ty,
         hints: $hints:expr,
+        scope: $scope:ident,
         run: $f:path $(,)?
     ) => {
         $crate::tools::ToolDef {
@@ -187,6 +189,7 @@ macro_rules! tool {
             input: $crate::tools::schema::input::<$input>,
             output: $crate::tools::schema::output::<$output>,
             hints: $hints,
+            scope: $crate::oauth::Scope::$scope,
             run: |tc, args| {
                 use futures::FutureExt;
                 async move {

@@ -22,6 +22,7 @@ pub const GET_SERVER_INFO: ToolDef = tool! {
     input: NoArgs,
     output: ServerInfoOut,
     hints: READ,
+    scope: Read,
     run: get_server_info,
 };
 
@@ -84,6 +85,7 @@ pub const RESTART_SERVER: ToolDef = tool! {
     input: NoArgs,
     output: ScheduledOut,
     hints: DESTRUCTIVE,
+    scope: Admin,
     run: restart_server,
 };
 
@@ -108,6 +110,7 @@ pub const UPDATE_SERVER: ToolDef = tool! {
     input: NoArgs,
     output: ScheduledOut,
     hints: DESTRUCTIVE,
+    scope: Admin,
     run: update_server,
 };
 
@@ -140,6 +143,7 @@ pub const GET_DOTENV: ToolDef = tool! {
     input: NoArgs,
     output: DotEnvOut,
     hints: READ,
+    scope: Read,
     run: get_dotenv,
 };
 
@@ -183,6 +187,7 @@ pub const SET_DOTENV: ToolDef = tool! {
     input: SetDotEnvArgs,
     output: SetDotEnvOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
+    scope: Admin,
     run: set_dotenv,
 };
 

@@ -46,6 +46,7 @@ pub const LIST_USERS: ToolDef = tool! {
     input: NoArgs,
     output: ListUsersOut,
     hints: READ,
+    scope: Read,
     run: list_users,
 };
 
@@ -91,6 +92,7 @@ pub const ADD_USER: ToolDef = tool! {
     input: AddUserArgs,
     output: UserOut,
     hints: ADDITIVE,
+    scope: Admin,
     run: add_user,
 };
 
@@ -185,6 +187,7 @@ pub const REMOVE_USER: ToolDef = tool! {
     input: RemoveUserArgs,
     output: RemoveUserOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
+    scope: Admin,
     run: remove_user,
 };
 

@@ -78,6 +78,17 @@ pub fn authorize_redirect(
     client_id: &str,
     challenge: &str,
 ) -> url::Url {
+    authorize_scoped(plugin, origin_host, client_id, challenge, "scrypted:admin")
+}
+
+/// GET /authorize asking for `scope`; returns the redirect URL.
+pub fn authorize_scoped(
+    plugin: &Plugin,
+    origin_host: &str,
+    client_id: &str,
+    challenge: &str,
+    scope: &str,
+) -> url::Url {
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("response_type", "code")
         .append_pair("client_id", client_id)
@@ -85,7 +96,7 @@ pub fn authorize_redirect(
         .append_pair("code_challenge", challenge)
         .append_pair("code_challenge_method", "S256")
         .append_pair("state", "flow-state")
-        .append_pair("scope", "scrypted:admin")
+        .append_pair("scope", scope)
         .finish();
     let mut req = request("GET", &format!("/authorize?{query}"), origin_host);
     req.username = Some("admin".into());
@@ -121,8 +132,18 @@ pub fn token_request(plugin: &Plugin, origin_host: &str, fields: &[(&str, &str)]
 /// register → authorize (as "admin") → token, all over `Plugin::handle`.
 pub fn obtain_tokens(plugin: &Plugin, origin_host: &str) -> Tokens {
     let client_id = register(plugin, origin_host);
+    tokens_for(plugin, origin_host, &client_id, "scrypted:admin")
+}
+
+/// authorize `client_id` for `scope` (as "admin") → token.
+pub fn tokens_for(plugin: &Plugin, origin_host: &str, client_id: &str, scope: &str) -> Tokens {
+    let client_id = client_id.to_string();
     let (verifier, challenge) = pkce();
-    let code = authorize(plugin, origin_host, &client_id, &challenge);
+    let code = authorize_scoped(plugin, origin_host, &client_id, &challenge, scope)
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("code in redirect");
     let resp = token_request(
         plugin,
         origin_host,

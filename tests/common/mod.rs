@@ -56,6 +56,7 @@ pub fn admin_caller() -> Caller {
     Caller {
         sub: "admin".into(),
         client_id: "test-client".into(),
+        scope: scrypted_mcp::oauth::Scope::Admin,
     }
 }
 

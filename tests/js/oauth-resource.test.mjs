@@ -37,7 +37,7 @@ describe('metadata', () => {
     assert.deepEqual(prm.authorization_servers, [host.publicBase]);
     assert.deepEqual(prm.bearer_methods_supported, ['header']);
     // docs/reference/client-compat.md §2: the server's scopes, without offline_access.
-    assert.deepEqual(prm.scopes_supported, ['scrypted:admin']);
+    assert.deepEqual(prm.scopes_supported, ['scrypted:read', 'scrypted:control', 'scrypted:admin']);
   });
 
   test('AS metadata: one document at both paths, issuer string-equal, OIDC fields the TS SDK requires', async () => {
@@ -61,7 +61,7 @@ describe('metadata', () => {
     assert.deepEqual(oidc.code_challenge_methods_supported, ['S256']);
     assert.deepEqual(oidc.response_types_supported, ['code']);
     assert.deepEqual(oidc.token_endpoint_auth_methods_supported, ['none']);
-    assert.deepEqual(oidc.scopes_supported, ['scrypted:admin']);
+    assert.deepEqual(oidc.scopes_supported, ['scrypted:read', 'scrypted:control', 'scrypted:admin']);
     assert.deepEqual([...oidc.grant_types_supported].sort(), ['authorization_code', 'refresh_token']);
     assert.deepEqual(oidc.subject_types_supported, ['public']);
     assert.deepEqual(oidc.id_token_signing_alg_values_supported, ['ES256']);
@@ -117,6 +117,7 @@ describe('MCP endpoint accepts only its own valid token', () => {
     const p = challenge(r.headers.get('www-authenticate'));
     assert.equal(p.resource_metadata, prmUrl());
     assert.equal(p.error, undefined, 'no error when no token was sent');
+    assert.equal(p.scope, 'scrypted:read scrypted:control scrypted:admin', 'the challenge names every scope (the consent page may grant less)');
   });
 
   async function assertInvalidToken(headers, what) {

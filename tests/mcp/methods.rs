@@ -75,7 +75,14 @@ fn catalogue_tools_are_listed_as_defined() {
             .find(|t| t["name"] == def.name)
             .unwrap_or_else(|| panic!("{} not listed", def.name));
         assert_eq!(tool["title"], def.title);
-        assert_eq!(tool["description"], def.description);
+        assert_eq!(
+            tool["description"],
+            format!(
+                "{} Needs OAuth scope {}.",
+                def.description,
+                def.scope.name()
+            )
+        );
         assert_eq!(tool["inputSchema"], Value::Object(def.input_schema()));
         assert_eq!(tool["outputSchema"], Value::Object(def.output_schema()));
         let a = &tool["annotations"];

@@ -18,6 +18,7 @@ mod fixtures;
 mod listen;
 mod pipeline;
 mod results;
+mod scopes;
 
 use futures::executor::block_on;
 use reply::{read, Reply};

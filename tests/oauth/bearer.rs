@@ -20,7 +20,7 @@ fn bearer_failures_get_401_with_the_exact_challenge() {
     let err = authenticate(&p, &req).unwrap_err();
     assert_eq!(
         challenge_of(&err),
-        format!("Bearer resource_metadata=\"{PRM_URL}\"")
+        format!("Bearer resource_metadata=\"{PRM_URL}\", scope=\"scrypted:read scrypted:control scrypted:admin\"")
     );
     assert!(err.body_json().unwrap()["error"].is_string());
 
@@ -100,7 +100,10 @@ fn access_token_claims_and_ttl_come_from_settings() {
     assert_eq!(claims["aud"], MCP_URL);
     assert_eq!(claims["sub"], "admin");
     assert_eq!(claims["client_id"], t.client_id.as_str());
-    assert_eq!(claims["scope"], "scrypted:admin");
+    assert_eq!(
+        claims["scope"],
+        "scrypted:read scrypted:control scrypted:admin"
+    );
     assert!(claims["jti"].is_string());
     assert_eq!(
         claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),

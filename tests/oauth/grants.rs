@@ -6,7 +6,10 @@
 use super::*;
 use scrypted_mcp::oauth::grants::{self, CodeRecord};
 use scrypted_mcp::oauth::token::{code_grant, refresh_grant, Params, TokenResponse};
-use scrypted_mcp::oauth::{register::register, OAuthError, SCOPE};
+use scrypted_mcp::oauth::{register::register, OAuthError};
+
+/// What an admin grant holds: every scope up to admin.
+const SCOPE: &str = "scrypted:read scrypted:control scrypted:admin";
 use scrypted_mcp::store::{MemStore, StoreExt};
 use std::collections::BTreeMap;
 

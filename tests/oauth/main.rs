@@ -13,6 +13,7 @@ mod grants;
 mod metadata;
 mod origin;
 mod register;
+mod scopes;
 mod token;
 
 use common::plugin;

@@ -12,7 +12,10 @@ fn metadata_documents_have_the_required_fields_and_one_issuer() {
     let prm = prm.body_json().unwrap();
     assert_eq!(prm["resource"], MCP_URL);
     assert_eq!(prm["authorization_servers"], json!([ISSUER]));
-    assert_eq!(prm["scopes_supported"], json!(["scrypted:admin"]));
+    assert_eq!(
+        prm["scopes_supported"],
+        json!(["scrypted:read", "scrypted:control", "scrypted:admin"])
+    );
     assert_eq!(prm["bearer_methods_supported"], json!(["header"]));
     let prm_mcp = send(&p, get("/.well-known/oauth-protected-resource/mcp"));
     assert_eq!(prm_mcp.body_json().unwrap(), prm);
@@ -44,7 +47,10 @@ fn metadata_documents_have_the_required_fields_and_one_issuer() {
         );
         assert_eq!(m["code_challenge_methods_supported"], json!(["S256"]));
         assert_eq!(m["token_endpoint_auth_methods_supported"], json!(["none"]));
-        assert_eq!(m["scopes_supported"], json!(["scrypted:admin"]));
+        assert_eq!(
+            m["scopes_supported"],
+            json!(["scrypted:read", "scrypted:control", "scrypted:admin"])
+        );
         assert_eq!(m["authorization_response_iss_parameter_supported"], true);
         assert!(m.get("client_id_metadata_document_supported").is_none());
         assert!(!m.to_string().contains("offline_access"));

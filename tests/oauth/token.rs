@@ -15,12 +15,18 @@ fn token_accepts_raw_and_json_form_bodies_with_no_store() {
     let body = resp.body_json().unwrap();
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 3600);
-    assert_eq!(body["scope"], "scrypted:admin");
+    assert_eq!(
+        body["scope"],
+        "scrypted:read scrypted:control scrypted:admin"
+    );
     assert!(body["refresh_token"].as_str().unwrap().len() > 40);
     let claims = authenticate(&p, &mcp_request(HOST, body["access_token"].as_str())).unwrap();
     assert_eq!(claims.sub, "admin");
     assert_eq!(claims.client_id, client_id);
-    assert_eq!(claims.scope, "scrypted:admin");
+    assert_eq!(
+        claims.scope,
+        "scrypted:read scrypted:control scrypted:admin"
+    );
 
     // Scrypted's JSON-object form.
     let (client_id, verifier, code) = code_for(&p);
@@ -217,7 +223,7 @@ fn refresh_rotates_every_time() {
     assert_ne!(b1["refresh_token"], t0.refresh_token.as_str());
     assert_ne!(b1["access_token"], t0.access_token.as_str());
     assert_eq!(b1["expires_in"], 3600);
-    assert_eq!(b1["scope"], "scrypted:admin");
+    assert_eq!(b1["scope"], "scrypted:read scrypted:control scrypted:admin");
     assert!(authenticate(&p, &mcp_request(HOST, b1["access_token"].as_str())).is_ok());
     // Narrowing or repeating the scope and sending the resource are fine; widening is not.
     clock.advance_sec(10);

@@ -129,6 +129,7 @@ fn caller(sub: &str, client_id: &str) -> Caller {
     Caller {
         sub: sub.into(),
         client_id: client_id.into(),
+        scope: scrypted_mcp::oauth::Scope::Admin,
     }
 }
 

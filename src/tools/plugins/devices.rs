@@ -17,6 +17,7 @@ pub const RENAME_DEVICE_ID: ToolDef = tool! {
     input: RenameArgs,
     output: RenameOut,
     hints: DESTRUCTIVE,
+    scope: Admin,
     run: rename_device_id,
 };
 
@@ -82,6 +83,7 @@ pub const SET_MIXINS: ToolDef = tool! {
     input: SetMixinsArgs,
     output: SetMixinsOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
+    scope: Control,
     run: set_mixins,
 };
 
@@ -180,6 +182,7 @@ pub const GET_ID_FOR_NATIVE_ID: ToolDef = tool! {
     input: NativeIdArgs,
     output: NativeIdOut,
     hints: READ,
+    scope: Read,
     run: get_id_for_native_id,
 };
 
@@ -231,6 +234,7 @@ pub const CLEAR_CONSOLE: ToolDef = tool! {
     input: DeviceIdArgs,
     output: ClearConsoleOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
+    scope: Control,
     run: clear_console,
 };
 

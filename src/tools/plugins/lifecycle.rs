@@ -24,6 +24,7 @@ pub const LIST_PLUGINS: ToolDef = tool! {
     input: ListPluginsArgs,
     output: ListPluginsOut,
     hints: READ,
+    scope: Read,
     run: list_plugins,
 };
 
@@ -91,6 +92,7 @@ pub const GET_PLUGIN_INFO: ToolDef = tool! {
     input: PluginIdArgs,
     output: PluginInfoOut,
     hints: READ,
+    scope: Read,
     run: get_plugin_info,
 };
 
@@ -167,6 +169,7 @@ pub const RELOAD_PLUGIN: ToolDef = tool! {
     input: PluginIdArgs,
     output: ReloadOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
+    scope: Control,
     run: reload_plugin,
 };
 
@@ -226,6 +229,7 @@ pub const KILL_PLUGIN: ToolDef = tool! {
     input: PluginIdArgs,
     output: KillOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
+    scope: Admin,
     run: kill_plugin,
 };
 
@@ -267,6 +271,7 @@ pub const DISCONNECT_CLIENTS: ToolDef = tool! {
     input: PluginIdArgs,
     output: DisconnectOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
+    scope: Control,
     run: disconnect_clients,
 };
 

@@ -22,6 +22,7 @@ pub const INSTALL_PLUGIN: ToolDef = tool! {
     input: InstallArgs,
     output: InstallOut,
     hints: DESTRUCTIVE_IDEMPOTENT_OPEN,
+    scope: Admin,
     run: install_plugin,
 };
 
@@ -162,6 +163,7 @@ pub const UPDATE_PLUGINS: ToolDef = tool! {
     input: NoArgs,
     output: UpdateOut,
     hints: DESTRUCTIVE_OPEN,
+    scope: Admin,
     run: update_plugins,
 };
 
@@ -324,6 +326,7 @@ pub const NPM_INFO: ToolDef = tool! {
     input: NpmInfoArgs,
     output: NpmInfoOut,
     hints: READ_OPEN,
+    scope: Read,
     run: npm_info,
 };
 

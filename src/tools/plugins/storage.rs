@@ -18,6 +18,7 @@ pub const GET_STORAGE: ToolDef = tool! {
     input: GetStorageArgs,
     output: GetStorageOut,
     hints: READ,
+    scope: Read,
     run: get_storage,
 };
 
@@ -115,6 +116,7 @@ pub const SET_STORAGE: ToolDef = tool! {
     input: SetStorageArgs,
     output: SetStorageOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
+    scope: Control,
     run: set_storage,
 };
 

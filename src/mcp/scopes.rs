@@ -1,0 +1,84 @@
+//! Scope enforcement at the door (issue 9): a request whose token lacks the scope its
+//! method or tool needs is answered HTTP 403 with an RFC 6750 `insufficient_scope`
+//! challenge before anything runs, in both eras, so MCP clients can step up
+//! (2026-07-28 basic/authorization "Scope Challenge Handling"). A refused tool call is
+//! audited as `refused`.
+
+use super::calls;
+use super::jsonrpc;
+use super::transport::caller;
+use crate::http::{Request, Response};
+use crate::oauth::{scope, AccessClaims, Scope};
+use crate::{audit, origin, Ctx};
+use rmcp::model::{ErrorCode, ErrorData};
+use serde_json::{Map, Value};
+
+/// The scope a request needs: the tool's for tools/call, read for what shows the
+/// server's state; `None` for what any valid token may do (lists, discovery, ping,
+/// session housekeeping) and for unknown tools (they fail as unknown).
+pub fn required(method: &str, params: &Value) -> Option<Scope> {
+    match method {
+        "tools/call" => params
+            .get("name")
+            .and_then(Value::as_str)
+            .and_then(calls::scope_of),
+        "resources/read"
+        | "resources/subscribe"
+        | "prompts/get"
+        | "completion/complete"
+        | "subscriptions/listen" => Some(Scope::Read),
+        _ => None,
+    }
+}
+
+/// `Err(403 answer)` when a request among `messages` (a POST's body: one message or a
+/// batch) needs more than the token holds; the first such request is named.
+pub async fn check(
+    ctx: &Ctx,
+    req: &Request,
+    claims: &AccessClaims,
+    messages: &[Value],
+) -> Result<(), Response> {
+    let held = Scope::of_grant(&claims.scope);
+    for message in messages {
+        let (Some(method), Some(_)) = (
+            message.get("method").and_then(Value::as_str),
+            message.get("id"),
+        ) else {
+            continue;
+        };
+        let params = message.get("params").cloned().unwrap_or(Value::Null);
+        let Some(needed) = required(method, &params).filter(|n| *n > held) else {
+            continue;
+        };
+        let what = match params.get("name").and_then(Value::as_str) {
+            Some(tool) if method == "tools/call" => {
+                let empty = Value::Object(Map::new());
+                let hash = audit::args_hash(&*ctx.store, params.get("arguments").unwrap_or(&empty));
+                calls::audit_entry(ctx, &caller(claims), tool, hash, "refused", None);
+                format!("the tool {tool}")
+            }
+            _ => method.to_string(),
+        };
+        let description = format!(
+            "{what} needs OAuth scope {}; this token has {}. Nothing was run. Authorize again asking for {} (the Scrypted admin approves it).",
+            needed.name(),
+            held.granted(),
+            needed.name()
+        );
+        let base = origin::base(ctx, req).await;
+        let id = message.get("id").and_then(jsonrpc::parse_id);
+        let error = ErrorData::new(
+            ErrorCode(-32000),
+            format!("Forbidden: insufficient_scope: {description}"),
+            Some(serde_json::json!({ "scope": needed.name() })),
+        );
+        return Err(Response::json(403, &jsonrpc::error(id.as_ref(), &error))
+            .header(
+                "www-authenticate",
+                scope::insufficient_challenge(&base, needed, &description),
+            )
+            .header("cache-control", "no-store"));
+    }
+    Ok(())
+}

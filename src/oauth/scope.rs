@@ -1,0 +1,139 @@
+//! The three scopes, hierarchical: `scrypted:admin` ⊃ `scrypted:control` ⊃ `scrypted:read`.
+//! Every tool needs exactly one (its `tool!` definition says which); resources, prompts
+//! and completion need `scrypted:read`.
+//!
+//! A grant, a code and a token hold the full set their level implies
+//! (`"scrypted:read scrypted:control"` for control), so a client or resource server that
+//! compares scopes as sets (RFC 6749 §3.3) reads them right, and a client doing the MCP
+//! step-up (the union of what it had and what the challenge names) asks for a superset.
+
+use crate::origin::PublicBase;
+use crate::store::Store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    Read,
+    Control,
+    Admin,
+}
+
+/// Storage key of the plugin-wide read-only switch: `"true"` caps every grant, new and
+/// existing, at [`Scope::Read`] on its next request.
+pub const READ_ONLY_KEY: &str = "settings.read_only";
+
+impl Scope {
+    /// Lowest first.
+    pub const ALL: [Scope; 3] = [Scope::Read, Scope::Control, Scope::Admin];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Scope::Read => "scrypted:read",
+            Scope::Control => "scrypted:control",
+            Scope::Admin => "scrypted:admin",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// What the scope allows, in words an admin reads on the consent page and in Settings.
+    pub const fn plain_words(self) -> &'static str {
+        match self {
+            Scope::Read => "See the server: devices and their state, camera pictures, plugins, logs, alerts, users (names only), network settings and the audit trail. Secrets stay redacted. Changes nothing.",
+            Scope::Control => "Operate the home: run device commands (lock, unlock, switch, open), change mixins and device storage, reload plugins, clear logs, consoles and alerts.",
+            Scope::Admin => "Administer Scrypted: users, the .env file, network and CORS settings, install, update or remove plugins, restart or update the server, create and restore backups (which hold every secret).",
+        }
+    }
+
+    /// Short label for Settings choices.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Scope::Read => "Read only",
+            Scope::Control => "Read and control devices",
+            Scope::Admin => "Full admin",
+        }
+    }
+
+    /// The scope string a grant of this level holds: every scope it implies, lowest first.
+    pub fn granted(self) -> String {
+        Scope::ALL
+            .into_iter()
+            .filter(|s| *s <= self)
+            .map(Scope::name)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The highest known scope in a space-separated scope string; unknown entries (such
+    /// as `offline_access`) are ignored. `None` when it names none of ours.
+    pub fn highest(scope: &str) -> Option<Scope> {
+        scope.split_whitespace().filter_map(Scope::from_name).max()
+    }
+
+    /// The level a stored grant or a token claim stands for. Everything we issue names a
+    /// known scope; anything else counts as the least, never as more.
+    pub fn of_grant(scope: &str) -> Scope {
+        Scope::highest(scope).unwrap_or(Scope::Read)
+    }
+}
+
+/// Every scope, for `scopes_supported` and the 401 challenge.
+pub fn supported() -> Vec<&'static str> {
+    Scope::ALL.into_iter().map(Scope::name).collect()
+}
+
+/// The space-separated list of every scope.
+pub fn all_names() -> String {
+    supported().join(" ")
+}
+
+pub fn read_only_mode(store: &dyn Store) -> bool {
+    store.get(READ_ONLY_KEY).as_deref() == Some("true")
+}
+
+/// The most a grant may give right now: read-only mode caps everything at read.
+pub fn cap(store: &dyn Store) -> Scope {
+    if read_only_mode(store) {
+        Scope::Read
+    } else {
+        Scope::Admin
+    }
+}
+
+/// RFC 6750 §3.1 answer to a token that lacks the scope a request needs: 403 with
+/// `error="insufficient_scope"`, the scope needed, and where to find the metadata, so a
+/// client can step up.
+pub fn insufficient_challenge(base: &PublicBase, needed: Scope, description: &str) -> String {
+    let description: String = description
+        .chars()
+        .filter(|c| *c != '"' && *c != '\\')
+        .collect();
+    format!(
+        "Bearer error=\"insufficient_scope\", scope=\"{}\", resource_metadata=\"{}\", error_description=\"{description}\"",
+        needed.name(),
+        base.prm_url()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hierarchy_and_strings() {
+        assert!(Scope::Admin > Scope::Control && Scope::Control > Scope::Read);
+        assert_eq!(Scope::Read.granted(), "scrypted:read");
+        assert_eq!(
+            Scope::Admin.granted(),
+            "scrypted:read scrypted:control scrypted:admin"
+        );
+        assert_eq!(
+            Scope::highest("offline_access scrypted:control scrypted:read"),
+            Some(Scope::Control)
+        );
+        assert_eq!(Scope::highest("openid profile"), None);
+        assert_eq!(Scope::of_grant("nonsense"), Scope::Read);
+        assert_eq!(Scope::of_grant("scrypted:admin"), Scope::Admin);
+    }
+}

@@ -1,0 +1,236 @@
+//! Per-tool scopes in the legacy era (issue 9): a read-only token lists every tool, runs
+//! every read tool, and gets HTTP 403 `insufficient_scope` on the others with nothing
+//! changed on the host; stepping up (authorizing again with more) then succeeds.
+
+use super::*;
+use scrypted_mcp::oauth::Scope;
+use scrypted_mcp::tools::catalogue;
+
+impl Server {
+    /// A session whose token was authorized for `scope` only.
+    fn scoped(&self, scope: &str) -> Client<'_> {
+        let client_id = flow::register(&self.plugin, HOST);
+        let tokens = flow::tokens_for(&self.plugin, HOST, &client_id, scope);
+        let mut c = Client {
+            server: self,
+            token: tokens.access_token,
+            refresh: tokens.refresh_token,
+            client_id: tokens.client_id,
+            session: None,
+            version: None,
+            accept: "application/json, text/event-stream",
+        };
+        c.initialize(V06, json!({}));
+        c
+    }
+}
+
+/// Arguments each read tool answers successfully with on the demo server.
+fn read_args(tool: &str) -> Value {
+    match tool {
+        "get_plugin_info" => json!({"plugin_id": "@scrypted/hue"}),
+        "npm_info" => json!({"endpoint": "@scrypted/hue"}),
+        "get_storage" | "get_device" => json!({"id": "12"}),
+        "get_id_for_native_id" => json!({"plugin_id": "@scrypted/hue", "native_id": "hue-light-1"}),
+        "get_camera_snapshot" => json!({"id": "12"}),
+        "get_external_addresses" | "get_cors" => json!({"id": "@scrypted/core"}),
+        _ => json!({}),
+    }
+}
+
+/// One tool of each scope above read, with arguments that would change the host.
+const HIGHER: [(&str, &str, Scope); 2] = [
+    (
+        "call_device_method",
+        r#"{"id": "13", "method": "unlock", "args": []}"#,
+        Scope::Control,
+    ),
+    ("set_dotenv", r#"{"text": "HACKED=1\n"}"#, Scope::Admin),
+];
+
+fn call_tool(c: &Client<'_>, id: i64, name: &str, args: Value) -> Reply {
+    c.call(id, "tools/call", json!({"name": name, "arguments": args}))
+}
+
+#[test]
+fn every_tool_is_listed_with_its_scope_in_the_description_and_meta() {
+    let s = server();
+    let c = s.scoped("scrypted:read");
+    let listed = all_tools(&c);
+    // Every tool (and the conformance fixtures' too when that feature is on).
+    assert!(
+        listed.len() >= catalogue().len(),
+        "a read token lists every tool"
+    );
+    for def in catalogue() {
+        let tool = listed.iter().find(|t| t["name"] == def.name).unwrap();
+        let needs = format!("Needs OAuth scope {}.", def.scope.name());
+        assert!(
+            tool["description"].as_str().unwrap().ends_with(&needs),
+            "{}: {}",
+            def.name,
+            tool["description"]
+        );
+        assert_eq!(
+            tool["_meta"]["io.scrypted/scope"],
+            def.scope.name(),
+            "{}",
+            def.name
+        );
+    }
+}
+
+#[test]
+fn a_read_token_runs_every_read_tool() {
+    let s = server();
+    let c = s.scoped("scrypted:read");
+    let reads: Vec<_> = catalogue()
+        .iter()
+        .filter(|d| d.scope == Scope::Read)
+        .collect();
+    assert!(reads.len() >= 18, "{} read tools", reads.len());
+    for (i, def) in reads.iter().enumerate() {
+        let reply = call_tool(&c, 10 + i as i64, def.name, read_args(def.name));
+        assert_eq!(reply.status, 200, "{}: {reply:?}", def.name);
+        let result = reply.result();
+        assert_ne!(result["isError"], true, "{}: {result}", def.name);
+    }
+    assert_eq!(s.host.mutating_calls(), Vec::<String>::new());
+}
+
+#[test]
+fn a_call_beyond_the_scope_is_403_insufficient_scope_runs_nothing_and_is_audited() {
+    let s = server();
+    let c = s.scoped("scrypted:read");
+    for (i, (name, args, needed)) in HIGHER.iter().enumerate() {
+        let before = s.store.snapshot();
+        let reply = call_tool(&c, 50 + i as i64, name, serde_json::from_str(args).unwrap());
+        assert_eq!(reply.status, 403, "{name}: {reply:?}");
+        let challenge = reply.header("www-authenticate").unwrap();
+        assert!(
+            challenge.starts_with("Bearer error=\"insufficient_scope\""),
+            "{challenge}"
+        );
+        assert!(
+            challenge.contains(&format!("scope=\"{}\"", needed.name())),
+            "{challenge}"
+        );
+        assert!(
+            challenge.contains(&format!(
+                "resource_metadata=\"http://{HOST}{}/.well-known/oauth-protected-resource\"",
+                flow::ROOT
+            )),
+            "{challenge}"
+        );
+        let error = &reply.response()["error"];
+        assert_eq!(reply.response()["id"], 50 + i as i64);
+        assert!(
+            error["message"].as_str().unwrap().contains(needed.name()),
+            "{error}"
+        );
+        // Only the audit trail moved.
+        let mut after = s.store.snapshot();
+        let mut before = before;
+        before.retain(|k, _| !k.starts_with("audit."));
+        after.retain(|k, _| !k.starts_with("audit."));
+        assert_eq!(before, after, "{name} stored nothing");
+        let last = &scrypted_mcp::audit::recent(s.store.as_ref(), 1)[0];
+        assert_eq!(
+            (last.tool.as_str(), last.outcome.as_str()),
+            (*name, "refused")
+        );
+    }
+    assert_eq!(s.host.mutating_calls(), Vec::<String>::new());
+}
+
+#[test]
+fn a_batch_with_one_call_beyond_the_scope_is_refused_whole() {
+    let s = server();
+    let mut c = s.scoped("scrypted:read");
+    // Batches exist only in 2025-03-26.
+    c.initialize(V03, json!({}));
+    let batch = json!([
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "list_devices", "arguments": {}}},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "clear_alerts", "arguments": {}}},
+    ]);
+    let reply = c.post(batch);
+    assert_eq!(reply.status, 403, "{reply:?}");
+    assert!(reply
+        .header("www-authenticate")
+        .unwrap()
+        .contains("scope=\"scrypted:control\""));
+    assert_eq!(
+        s.host
+            .call_names()
+            .iter()
+            .filter(|n| n.contains("Alert"))
+            .count(),
+        0
+    );
+    assert_eq!(s.host.mutating_calls(), Vec::<String>::new());
+}
+
+#[test]
+fn control_runs_device_methods_but_not_admin_tools_and_step_up_then_succeeds() {
+    let s = server();
+    let c = s.scoped("scrypted:control");
+    let unlock = call_tool(
+        &c,
+        1,
+        "call_device_method",
+        json!({"id": "13", "method": "unlock", "args": []}),
+    );
+    assert_eq!(unlock.status, 200, "{unlock:?}");
+    assert_ne!(unlock.result()["isError"], true);
+    let dotenv = call_tool(&c, 2, "set_dotenv", json!({"text": "A=1\n"}));
+    assert_eq!(dotenv.status, 403);
+    // Step up: the same client authorizes again for admin and retries.
+    let tokens = flow::tokens_for(
+        &s.plugin,
+        HOST,
+        &c.client_id,
+        "scrypted:read scrypted:control scrypted:admin",
+    );
+    let mut admin = Client {
+        token: tokens.access_token,
+        session: None,
+        version: None,
+        ..c
+    };
+    admin.initialize(V06, json!({}));
+    let retried = call_tool(&admin, 3, "set_dotenv", json!({"text": "A=1\n"}));
+    assert_eq!(retried.status, 200, "{retried:?}");
+    assert_ne!(retried.result()["isError"], true, "{retried:?}");
+    let writes = s.host.mutating_calls();
+    assert!(
+        writes.iter().any(|n| n.to_lowercase().contains("dotenv")),
+        "{writes:?}"
+    );
+}
+
+#[test]
+fn scopes_follow_what_a_tool_can_change_and_the_readme_table_is_the_code() {
+    for def in catalogue() {
+        // Read is exactly the read-only tools, except the backup, which holds every secret.
+        let expect_read = def.hints.read_only && def.name != "create_backup";
+        assert_eq!(def.scope == Scope::Read, expect_read, "{}", def.name);
+    }
+    let readme = include_str!("../../README.md");
+    for scope in Scope::ALL {
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", scope.name())))
+            .unwrap_or_else(|| panic!("README has no row for {}", scope.name()));
+        let tools_cell = row.trim_end_matches('|').rsplit('|').next().unwrap();
+        let listed: Vec<&str> = tools_cell
+            .split(',')
+            .map(|t| t.trim().trim_matches('`'))
+            .collect();
+        let coded: Vec<&str> = catalogue()
+            .iter()
+            .filter(|d| d.scope == scope)
+            .map(|d| d.name)
+            .collect();
+        assert_eq!(listed, coded, "README row of {}", scope.name());
+    }
+}
