@@ -17,6 +17,7 @@ pub mod events;
 pub mod logs;
 pub mod network;
 pub mod plugins;
+pub mod preview;
 pub mod redact;
 pub mod resolve;
 pub mod schema;

@@ -1,5 +1,6 @@
 //! Network: `addresses` and `cors` (docs/reference/scrypted-host.md §3.5).
 
+use super::preview::{list_delta, ListDelta};
 use super::resolve::Snapshot;
 use super::schema::{ok, tool, NoArgs, DESTRUCTIVE_IDEMPOTENT, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
@@ -73,7 +74,7 @@ async fn get_local_addresses(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
 pub const SET_LOCAL_ADDRESSES: ToolDef = tool! {
     name: "set_local_addresses",
     title: "Set local addresses",
-    description: "Replaces the list of LAN addresses (IP addresses or network interface names such as \"eth0\") Scrypted uses for local URLs; saved in the database. A wrong value breaks local URLs for cameras and apps; [] returns to automatic selection. Returns the list before and after.",
+    description: "Replaces the list of LAN addresses (IP addresses or network interface names such as \"eth0\") Scrypted uses for local URLs; saved in the database. A wrong value breaks local URLs for cameras and apps; [] returns to automatic selection. Returns the list before and after, and the entries added and removed; with dry_run: true it only answers what would change.",
     input: SetLocalAddressesArgs,
     output: SetLocalAddressesOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
@@ -86,20 +87,43 @@ pub const SET_LOCAL_ADDRESSES: ToolDef = tool! {
 pub struct SetLocalAddressesArgs {
     /// The complete new list: IP addresses (e.g. "192.168.1.10") or interface names (e.g. "eth0").
     pub addresses: Vec<String>,
+    /// true: change nothing and answer what would change (the same checks run first).
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SetLocalAddressesOut {
     pub before: Option<Vec<String>>,
+    /// As Scrypted answers after the write (interface names resolved to addresses); in a
+    /// dry run, the list as it would be saved.
     pub after: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub delta: ListDelta,
+    /// True when nothing was written.
+    pub dry_run: bool,
 }
 
 async fn set_local_addresses(tc: Rc<ToolContext>, a: SetLocalAddressesArgs) -> ToolResult {
     check_list(&a.addresses, "address", valid_address)?;
     let before = tc.ctx.host.local_addresses().await?;
-    tc.ctx.host.set_local_addresses(a.addresses).await?;
-    let after = tc.ctx.host.local_addresses().await?;
-    ok(SetLocalAddressesOut { before, after })
+    let after = if a.dry_run {
+        // Scrypted answers unset for an empty list (addresses.ts getLocalAddresses).
+        (!a.addresses.is_empty()).then_some(a.addresses)
+    } else {
+        tc.ctx.host.set_local_addresses(a.addresses).await?;
+        tc.ctx.host.local_addresses().await?
+    };
+    let none = Vec::new();
+    ok(SetLocalAddressesOut {
+        delta: list_delta(
+            before.as_ref().unwrap_or(&none),
+            after.as_ref().unwrap_or(&none),
+        ),
+        before,
+        after,
+        dry_run: a.dry_run,
+    })
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -158,7 +182,7 @@ async fn get_external_addresses(tc: Rc<ToolContext>, a: TargetArgs) -> ToolResul
 pub const SET_EXTERNAL_ADDRESSES: ToolDef = tool! {
     name: "set_external_addresses",
     title: "Set external addresses (until restart)",
-    description: "Replaces the external addresses registered for a plugin or device id. MEMORY ONLY: the change lasts until the Scrypted server restarts and plugins may overwrite it at startup. Returns the list before and after.",
+    description: "Replaces the external addresses registered for a plugin or device id. MEMORY ONLY: the change lasts until the Scrypted server restarts and plugins may overwrite it at startup. Returns the list before and after, and the entries added and removed; with dry_run: true it only answers what would change.",
     input: SetAddressesArgs,
     output: SetAddressesOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
@@ -173,6 +197,9 @@ pub struct SetAddressesArgs {
     pub id: String,
     /// The complete new list of external addresses (host names, IPs or URLs).
     pub addresses: Vec<String>,
+    /// true: change nothing and answer what would change (the same checks run first).
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -180,6 +207,10 @@ pub struct SetAddressesOut {
     pub id: String,
     pub before: Vec<String>,
     pub after: Vec<String>,
+    #[serde(flatten)]
+    pub delta: ListDelta,
+    /// True when nothing was written.
+    pub dry_run: bool,
     /// Always false: memory only, lost on restart.
     pub persisted: bool,
     pub note: String,
@@ -191,13 +222,17 @@ async fn set_external_addresses(tc: Rc<ToolContext>, a: SetAddressesArgs) -> Too
     })?;
     check_target(&tc, &a.id).await?;
     let before = tc.ctx.host.external_addresses(&a.id).await?;
-    tc.ctx
-        .host
-        .set_external_addresses(&a.id, a.addresses)
-        .await?;
-    let after = tc.ctx.host.external_addresses(&a.id).await?;
+    let after = if a.dry_run {
+        a.addresses
+    } else {
+        let host = &tc.ctx.host;
+        host.set_external_addresses(&a.id, a.addresses).await?;
+        host.external_addresses(&a.id).await?
+    };
     ok(SetAddressesOut {
         id: a.id,
+        delta: list_delta(&before, &after),
+        dry_run: a.dry_run,
         before,
         after,
         persisted: false,
@@ -276,7 +311,7 @@ async fn get_cors(tc: Rc<ToolContext>, a: TargetArgs) -> ToolResult {
 pub const SET_CORS: ToolDef = tool! {
     name: "set_cors",
     title: "Set CORS origins (until restart)",
-    description: "Replaces the CORS origins (e.g. \"https://app.example.com\") allowed for a plugin's or device's endpoints. MEMORY ONLY: the change lasts until the Scrypted server restarts; for a permanent setting use SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS in .env (set_dotenv). Returns the list before and after.",
+    description: "Replaces the CORS origins (e.g. \"https://app.example.com\") allowed for a plugin's or device's endpoints. MEMORY ONLY: the change lasts until the Scrypted server restarts; for a permanent setting use SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS in .env (set_dotenv). Returns the list before and after, and the origins added and removed; with dry_run: true it only answers what would change.",
     input: SetCorsArgs,
     output: SetCorsOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
@@ -292,6 +327,9 @@ pub struct SetCorsArgs {
     /// The complete new list of origins, each "scheme://host[:port]" without a path,
     /// e.g. "https://app.example.com". [] removes them all.
     pub origins: Vec<String>,
+    /// true: change nothing and answer what would change (the same checks run first).
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -299,6 +337,10 @@ pub struct SetCorsOut {
     pub id: String,
     pub before: Vec<String>,
     pub after: Vec<String>,
+    #[serde(flatten)]
+    pub delta: ListDelta,
+    /// True when nothing was written.
+    pub dry_run: bool,
     /// Always false: memory only, lost on restart.
     pub persisted: bool,
     pub note: String,
@@ -312,10 +354,16 @@ async fn set_cors(tc: Rc<ToolContext>, a: SetCorsArgs) -> ToolResult {
     )?;
     check_target(&tc, &a.id).await?;
     let before = tc.ctx.host.cors(&a.id).await?;
-    tc.ctx.host.set_cors(&a.id, a.origins).await?;
-    let after = tc.ctx.host.cors(&a.id).await?;
+    let after = if a.dry_run {
+        a.origins
+    } else {
+        tc.ctx.host.set_cors(&a.id, a.origins).await?;
+        tc.ctx.host.cors(&a.id).await?
+    };
     ok(SetCorsOut {
         id: a.id,
+        delta: list_delta(&before, &after),
+        dry_run: a.dry_run,
         before,
         after,
         persisted: false,

@@ -11,6 +11,7 @@ mod backup;
 mod cameras;
 mod catalogue;
 mod devices;
+mod dry_run;
 mod events;
 mod logs;
 mod network;

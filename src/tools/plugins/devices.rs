@@ -1,5 +1,6 @@
 //! Devices as the plugins component manages them: ids, mixins, consoles.
 
+use crate::tools::preview::{list_delta, ListDelta, NOTHING_CHANGED};
 use crate::tools::resolve::{refuse_own_device, self_plugin_id, Snapshot};
 use crate::tools::schema::{ok, tool, DeviceIdArgs, DESTRUCTIVE, DESTRUCTIVE_IDEMPOTENT, READ};
 use crate::tools::{ToolContext, ToolDef, ToolError, ToolResult};
@@ -79,7 +80,7 @@ async fn rename_device_id(tc: Rc<ToolContext>, a: RenameArgs) -> ToolResult {
 pub const SET_MIXINS: ToolDef = tool! {
     name: "set_mixins",
     title: "Set a device's mixins",
-    description: "Replaces the full list of mixin provider ids applied to a device (`setMixins`; not additive: to add one, read the current list with get_device and send it with the new id). Every mixin id must be an existing device; a device cannot be its own mixin. Refused for this MCP plugin's devices. Returns the list before and after, read back from the server: Scrypted drops a mixin whose provider's canMixin declines the device (e.g. a device type it does not support), and `dropped` lists those.",
+    description: "Replaces the full list of mixin provider ids applied to a device (`setMixins`; not additive: to add one, read the current list with get_device and send it with the new id). Every mixin id must be an existing device; a device cannot be its own mixin. Refused for this MCP plugin's devices. Returns the list before and after, read back from the server: Scrypted drops a mixin whose provider's canMixin declines the device (e.g. a device type it does not support), and `dropped` lists those. With dry_run: true it only answers what would change (the list as it would be sent; only the real call shows what Scrypted drops).",
     input: SetMixinsArgs,
     output: SetMixinsOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
@@ -95,6 +96,9 @@ pub struct SetMixinsArgs {
     /// The complete new list of mixin provider device ids (replaces the current list;
     /// [] removes all mixins).
     pub mixins: Vec<String>,
+    /// true: change nothing and answer what would change (the same checks run first).
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -102,10 +106,16 @@ pub struct SetMixinsOut {
     pub id: String,
     /// Mixins before the call.
     pub before: Vec<String>,
-    /// Mixins after the call, read back from the server.
+    /// Mixins after the call, read back from the server; in a dry run, the list that
+    /// would be sent.
     pub after: Vec<String>,
-    /// Requested mixins the server did not keep (their provider declined this device).
+    #[serde(flatten)]
+    pub delta: ListDelta,
+    /// Requested mixins the server did not keep (their provider declined this device);
+    /// always empty in a dry run.
     pub dropped: Vec<String>,
+    /// True when nothing was written.
+    pub dry_run: bool,
     pub message: String,
 }
 
@@ -145,6 +155,21 @@ async fn set_mixins(tc: Rc<ToolContext>, a: SetMixinsArgs) -> ToolResult {
         }
     }
     let before = string_list(snap.prop(&a.id, "mixins"));
+    if a.dry_run {
+        return ok(SetMixinsOut {
+            message: format!(
+                "{NOTHING_CHANGED} Device {} would get mixins [{}]; a provider whose canMixin declines the device is dropped by Scrypted, which only the real call shows.",
+                a.id,
+                mixins.join(", ")
+            ),
+            id: a.id,
+            delta: list_delta(&before, &mixins),
+            before,
+            after: mixins,
+            dropped: Vec::new(),
+            dry_run: true,
+        });
+    }
     tc.ctx.host.set_mixins(&a.id, mixins.clone()).await?;
     let after_snap = Snapshot::load(&tc).await?;
     let after = string_list(after_snap.prop(&a.id, "mixins"));
@@ -166,9 +191,11 @@ async fn set_mixins(tc: Rc<ToolContext>, a: SetMixinsArgs) -> ToolResult {
     };
     ok(SetMixinsOut {
         id: a.id,
+        delta: list_delta(&before, &after),
         before,
         after,
         dropped,
+        dry_run: false,
         message,
     })
 }

@@ -1,5 +1,6 @@
 //! A device's key-value storage, with secrets redacted and large answers capped.
 
+use crate::tools::preview::{map_delta, EntryChange};
 use crate::tools::redact::{redact_map, OMITTED, REDACTED};
 use crate::tools::resolve::{refuse_own_device, Snapshot};
 use crate::tools::schema::{ok, tool, DESTRUCTIVE_IDEMPOTENT, READ};
@@ -112,7 +113,7 @@ async fn get_storage(tc: Rc<ToolContext>, a: GetStorageArgs) -> ToolResult {
 pub const SET_STORAGE: ToolDef = tool! {
     name: "set_storage",
     title: "Write a device's storage",
-    description: "Writes a device's storage (`setStorage`) and pushes it live into the owning plugin. By default the given map REPLACES the whole storage (keys you leave out are deleted); with merge: true the given keys are added or changed and the rest kept. A value of \"[REDACTED]\" or \"[OMITTED]\" keeps that key's current value, so a get_storage → edit → set_storage round trip never destroys a secret or a value left out of a capped answer. This MCP plugin's own storage is refused. Returns the key names added, removed and changed (never values).",
+    description: "Writes a device's storage (`setStorage`) and pushes it live into the owning plugin. By default the given map REPLACES the whole storage (keys you leave out are deleted); with merge: true the given keys are added or changed and the rest kept. A value of \"[REDACTED]\" or \"[OMITTED]\" keeps that key's current value, so a get_storage → edit → set_storage round trip never destroys a secret or a value left out of a capped answer. This MCP plugin's own storage is refused. Returns the key names added, removed and changed (never values). With dry_run: true nothing is written and `changes` shows each entry's value before and after (secrets as \"[REDACTED]\": a changed secret says only \"changed\").",
     input: SetStorageArgs,
     output: SetStorageOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
@@ -132,6 +133,9 @@ pub struct SetStorageArgs {
     /// true: only the given keys are added or changed.
     #[serde(default)]
     pub merge: bool,
+    /// true: change nothing and answer what would change (the same checks run first).
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -144,6 +148,11 @@ pub struct SetStorageOut {
     pub kept_secret_keys: Vec<String>,
     /// Keys stored after the write.
     pub count: usize,
+    /// True when nothing was written.
+    pub dry_run: bool,
+    /// In a dry run, each entry that would change, with its values before and after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Vec<EntryChange>>,
 }
 
 async fn set_storage(tc: Rc<ToolContext>, a: SetStorageArgs) -> ToolResult {
@@ -186,7 +195,12 @@ async fn set_storage(tc: Rc<ToolContext>, a: SetStorageArgs) -> ToolResult {
         .map(|(k, _)| k.clone())
         .collect();
     let count = next.len();
-    tc.ctx.host.set_storage(&a.id, next).await?;
+    let changes = if a.dry_run {
+        Some(map_delta(&current, &next))
+    } else {
+        tc.ctx.host.set_storage(&a.id, next).await?;
+        None
+    };
     ok(SetStorageOut {
         id: a.id,
         added,
@@ -194,5 +208,7 @@ async fn set_storage(tc: Rc<ToolContext>, a: SetStorageArgs) -> ToolResult {
         changed,
         kept_secret_keys: kept,
         count,
+        dry_run: a.dry_run,
+        changes,
     })
 }

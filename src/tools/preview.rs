@@ -1,0 +1,229 @@
+//! What a `dry_run: true` call answers, in the few shapes every preview shares: a line
+//! diff of text, the entries a list gains and loses, the entries a map adds, removes and
+//! changes. Each tool runs the same checks as its real call, builds one of these from the
+//! state before and the state it would write, and returns without writing. Secrets stay
+//! redacted: a secret that would change shows as "changed", never either value.
+
+use super::redact::{is_secret_key, is_secret_value, REDACTED};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The message of every preview.
+pub const NOTHING_CHANGED: &str = "Dry run: nothing was changed.";
+
+/// Longest value shown in a map preview; longer ones are cut (their full length is said).
+pub const PREVIEW_VALUE_CHARS: usize = 500;
+
+/// Entries a list gains and loses (each in the order of the list it comes from).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct ListDelta {
+    /// Entries in the new list that the old one lacks.
+    pub added: Vec<String>,
+    /// Entries of the old list that the new one lacks.
+    pub removed: Vec<String>,
+    /// True when both lists hold the same entries in another order.
+    pub reordered: bool,
+}
+
+pub fn list_delta(before: &[String], after: &[String]) -> ListDelta {
+    let missing = |from: &[String], other: &[String]| -> Vec<String> {
+        from.iter()
+            .filter(|x| !other.contains(x))
+            .cloned()
+            .collect()
+    };
+    let added = missing(after, before);
+    let removed = missing(before, after);
+    let reordered = added.is_empty() && removed.is_empty() && before != after;
+    ListDelta {
+        added,
+        removed,
+        reordered,
+    }
+}
+
+/// How one map entry would change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryChangeKind {
+    Added,
+    Removed,
+    Changed,
+}
+
+/// One map entry that would change. A secret's values are "[REDACTED]" (so a changed
+/// secret says only "changed"); a long value is cut to 500 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct EntryChange {
+    pub key: String,
+    pub change: EntryChangeKind,
+    /// The current value; absent when the entry is added.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    /// The value it would have; absent when the entry is removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+fn shown(value: &str) -> String {
+    let len = value.chars().count();
+    if len <= PREVIEW_VALUE_CHARS {
+        return value.to_string();
+    }
+    let head: String = value.chars().take(PREVIEW_VALUE_CHARS).collect();
+    format!("{head}… [cut: {len} characters]")
+}
+
+/// The entries of `before` and `after` that differ, by key. An entry is secret when its
+/// key looks secret or either value looks like a credential.
+pub fn map_delta(
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+) -> Vec<EntryChange> {
+    let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    keys.into_iter()
+        .filter_map(|key| {
+            let (old, new) = (before.get(key), after.get(key));
+            let change = match (old, new) {
+                (None, Some(_)) => EntryChangeKind::Added,
+                (Some(_), None) => EntryChangeKind::Removed,
+                (Some(o), Some(n)) if o != n => EntryChangeKind::Changed,
+                _ => return None,
+            };
+            let secret =
+                is_secret_key(key) || old.into_iter().chain(new).any(|v| is_secret_value(v));
+            let show = |v: Option<&String>| {
+                v.map(|v| {
+                    if secret {
+                        REDACTED.to_string()
+                    } else {
+                        shown(v)
+                    }
+                })
+            };
+            Some(EntryChange {
+                key: key.clone(),
+                change,
+                before: show(old),
+                after: show(new),
+            })
+        })
+        .collect()
+}
+
+/// A line diff of two texts (already redacted by the caller).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct TextPreview {
+    /// Unified diff, "before" → "after", three lines of context; empty when equal.
+    pub diff: String,
+    pub lines_added: usize,
+    pub lines_removed: usize,
+}
+
+pub fn text_diff(before: &str, after: &str) -> TextPreview {
+    use similar::{ChangeTag, TextDiff};
+    let diff = TextDiff::from_lines(before, after);
+    let count = |tag| diff.iter_all_changes().filter(|c| c.tag() == tag).count();
+    let (lines_added, lines_removed) = (count(ChangeTag::Insert), count(ChangeTag::Delete));
+    let text = if lines_added + lines_removed == 0 {
+        String::new()
+    } else {
+        diff.unified_diff()
+            .context_radius(3)
+            .header("before", "after")
+            .to_string()
+    };
+    TextPreview {
+        diff: text,
+        lines_added,
+        lines_removed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn lists_gain_lose_and_reorder() {
+        let d = list_delta(&list(&["a", "b", "c"]), &list(&["c", "d", "a"]));
+        assert_eq!(
+            (d.added, d.removed, d.reordered),
+            (list(&["d"]), list(&["b"]), false)
+        );
+        let d = list_delta(&list(&["a", "b"]), &list(&["b", "a"]));
+        assert!(d.reordered && d.added.is_empty() && d.removed.is_empty());
+        assert!(!list_delta(&list(&["a"]), &list(&["a"])).reordered);
+    }
+
+    #[test]
+    fn maps_show_values_but_never_secrets() {
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let before = map(&[
+            ("ip", "10.0.0.1"),
+            ("password", "old"),
+            ("gone", "x"),
+            ("same", "s"),
+            ("note", "Bearer abc"),
+        ]);
+        let after = map(&[
+            ("ip", "10.0.0.2"),
+            ("password", "new"),
+            ("same", "s"),
+            ("new", "y"),
+            ("note", "plain"),
+        ]);
+        let d = map_delta(&before, &after);
+        let entry = |key: &str| d.iter().find(|e| e.key == key).unwrap().clone();
+        assert_eq!(d.len(), 5, "{d:?}");
+        assert_eq!(
+            (entry("ip").before, entry("ip").after),
+            (Some("10.0.0.1".into()), Some("10.0.0.2".into()))
+        );
+        for secret in ["password", "note"] {
+            let e = entry(secret);
+            assert_eq!(e.change, EntryChangeKind::Changed);
+            assert_eq!(
+                (e.before.as_deref(), e.after.as_deref()),
+                (Some(REDACTED), Some(REDACTED))
+            );
+        }
+        assert_eq!(
+            (entry("gone").change, entry("gone").after),
+            (EntryChangeKind::Removed, None)
+        );
+        assert_eq!(
+            (entry("new").change, entry("new").before),
+            (EntryChangeKind::Added, None)
+        );
+    }
+
+    #[test]
+    fn long_values_are_cut_and_say_so() {
+        let long = "x".repeat(PREVIEW_VALUE_CHARS + 1);
+        let d = map_delta(&BTreeMap::new(), &[("k".to_string(), long)].into());
+        let after = d[0].after.as_deref().unwrap();
+        assert!(after.ends_with(&format!("… [cut: {} characters]", PREVIEW_VALUE_CHARS + 1)));
+    }
+
+    #[test]
+    fn text_diff_is_unified_and_counted() {
+        let p = text_diff("A=1\nB=2\nC=3\n", "A=1\nB=20\nC=3\nD=4\n");
+        assert_eq!((p.lines_added, p.lines_removed), (2, 1));
+        assert_eq!(
+            p.diff,
+            "--- before\n+++ after\n@@ -1,3 +1,4 @@\n A=1\n-B=2\n+B=20\n C=3\n+D=4\n"
+        );
+        assert_eq!(text_diff("same\n", "same\n").diff, "");
+    }
+}
