@@ -6,6 +6,10 @@
 // No policy here: quirks (TypeErrors for unknown ids, void returns, ...) reach Rust as they
 // are. Results are plain JSON-safe data; errors are Errors carrying the host's message.
 
+import dns from 'node:dns';
+import https from 'node:https';
+import net from 'node:net';
+
 /** Plain JSON-safe data: undefined → null, Buffers → Buffer-JSON, proxies → their data. */
 export function toPlain(value) {
   if (value === undefined) return null;
@@ -49,6 +53,59 @@ export function listenToDevices(systemManager, deliver, log = console) {
     } catch (e) {
       log.error(`[scrypted-mcp] device event dropped: ${message(e)}`);
     }
+  });
+}
+
+/** Rejects with `what` when `promise` takes longer than `ms`. */
+function within(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * One https GET as src/host/api.rs `https_get` asks it: the socket goes to `address` only (the
+ * `lookup` option answers every lookup with it, so DNS is not asked again and cannot be
+ * rebound), the certificate is checked against the URL's host as usual, redirects are not
+ * followed (Node's client never does), and the request is destroyed past `maxBytes` of body or
+ * `timeoutMs` in all. Which address, how many bytes and how long are Rust's decisions.
+ */
+function pinnedGet({ url, address, maxBytes, timeoutMs }) {
+  return new Promise((resolve, reject) => {
+    let req;
+    let settled = false;
+    const settle = (fn, value) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn(value);
+      req.destroy();
+    };
+    const fail = (e) => settle(reject, e);
+    const family = net.isIP(address);
+    const lookup = (_host, opts, cb) => (opts?.all ? cb(null, [{ address, family }]) : cb(null, address, family));
+    req = https.get(url, { lookup, agent: false, headers: { accept: 'application/json' } }, (res) => {
+      const chunks = [];
+      let size = 0;
+      res.on('data', (chunk) => {
+        size += chunk.length;
+        if (size > maxBytes) fail(new Error(`the answer is larger than ${maxBytes} bytes`));
+        else chunks.push(chunk);
+      });
+      res.on('error', fail);
+      res.on('end', () =>
+        settle(resolve, {
+          status: res.statusCode,
+          cacheControl: res.headers['cache-control'] ?? null,
+          contentType: res.headers['content-type'] ?? null,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    });
+    const timer = setTimeout(() => fail(new Error(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
+    req.on('error', fail);
   });
 }
 
@@ -166,6 +223,12 @@ export function createHost(globals, { console: log = console, nativeId, os } = {
     clusterWorkers: async () => (await component('cluster-fork')).getClusterWorkers(),
     createBackup: async () => bufferToBase64(await (await component('backup')).createBackup(), 'backup'),
     restoreBackup: async ({ data }) => (await component('backup')).restore(Buffer.from(data, 'base64')),
+
+    // ---- the outside network: Node's own clients (Rust decides which address and limits)
+    resolveHost: async ({ host, timeoutMs }) =>
+      (await within(dns.promises.lookup(host, { all: true, verbatim: true }), timeoutMs, `resolving ${host}`))
+        .map(({ address, family }) => ({ address, family })),
+    httpsGet: (args) => pinnedGet(args),
   };
 
   /** `bridge.call`: always a Promise of plain data; rejections are Errors with the host's message. */

@@ -74,6 +74,9 @@ apt_install() {
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# tests/js/cimd.test.mjs makes its test certificate with the openssl command line.
+command -v openssl >/dev/null || apt_install openssl
+
 WASM_TOOLCHAIN=""
 if command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -qx "$TARGET"; then
   WASM_TOOLCHAIN=$(rustup show active-toolchain 2>/dev/null | awk '{print $1}')

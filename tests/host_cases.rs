@@ -247,6 +247,14 @@ fn the_typed_api_sends_every_host_js_entry_and_notice_the_json_it_reads() {
                 .await,
             host.cluster_workers().await,
             host.create_backup().await,
+            host.resolve_host("app.example", 5000).await,
+            host.https_get(
+                "https://app.example/client.json",
+                "93.184.215.14".parse().unwrap(),
+                5120,
+                4000,
+            )
+            .await,
         )
     });
     for action in [
@@ -314,6 +322,8 @@ fn the_typed_api_sends_every_host_js_entry_and_notice_the_json_it_reads() {
         ["setCors", {"id": "scrypted-mcp", "origins": ["https://claude.ai"]}],
         ["clusterWorkers", {}],
         ["createBackup", {}],
+        ["resolveHost", {"host": "app.example", "timeoutMs": 5000}],
+        ["httpsGet", {"url": "https://app.example/client.json", "address": "93.184.215.14", "maxBytes": 5120, "timeoutMs": 4000}],
     ]);
     assert_eq!(pairs(&bridge.calls), expected);
 

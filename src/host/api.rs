@@ -317,6 +317,52 @@ impl Host {
             .ok_or_else(|| HostError::new("createBackup returned invalid base64"))
     }
 
+    // ---- the outside network (Node's own clients, not Scrypted's)
+
+    /// `dns.promises.lookup(host, {all: true})`: every address the host name resolves to
+    /// (an IP literal answers itself); fails after `timeout_ms` — `resolveHost`
+    pub async fn resolve_host(&self, host: &str, timeout_ms: u64) -> HostResult<Vec<IpAddr>> {
+        #[derive(Deserialize)]
+        struct Resolved {
+            address: String,
+        }
+        let list: Vec<Resolved> = self
+            .list(
+                "resolveHost",
+                json!({ "host": host, "timeoutMs": timeout_ms }),
+            )
+            .await?;
+        list.iter()
+            .map(|r| {
+                r.address.parse().map_err(|_| {
+                    HostError::new(format!("resolveHost answered a non-address: {}", r.address))
+                })
+            })
+            .collect()
+    }
+    /// `https.get(url)` with the connection pinned to `address` (the `lookup` option, so no
+    /// second DNS answer is used; the certificate is still checked against the URL's host),
+    /// no redirects followed, aborted past `max_bytes` of body or `timeout_ms` in all
+    /// — `httpsGet`
+    pub async fn https_get(
+        &self,
+        url: &str,
+        address: IpAddr,
+        max_bytes: usize,
+        timeout_ms: u64,
+    ) -> HostResult<HttpsAnswer> {
+        self.get(
+            "httpsGet",
+            json!({
+                "url": url,
+                "address": address.to_string(),
+                "maxBytes": max_bytes,
+                "timeoutMs": timeout_ms,
+            }),
+        )
+        .await
+    }
+
     // ---- process-ending actions and housekeeping (fire-and-forget notices)
 
     /// `setTimeout(() => <the action's entry>(args), delayMs)`: restart / update / reload /

@@ -20,6 +20,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::rc::Rc;
 
 /// The JS side of the host: `bridge.call` / `bridge.notify` of `js-shim/host.js`.
@@ -153,6 +154,20 @@ pub struct NetworkAddress {
     pub family: String,
     /// Loopback.
     pub internal: bool,
+}
+
+/// The answer of an https GET (`httpsGet`): the status, the two headers Rust reads, and
+/// the body as text (at most the requested size).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpsAnswer {
+    pub status: u16,
+    #[serde(default)]
+    pub cache_control: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub body: String,
 }
 
 /// `systemManager.getSystemState()`: device id → property → `{value, ...}`.

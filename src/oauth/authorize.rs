@@ -3,7 +3,7 @@
 //! on a CSRF-protected page, because open registration plus auto-approval to an https
 //! redirect would let any web page collect an admin token from a logged-in browser.
 
-use super::{clients, grants, normalise_resource, params, OAuthError, Scope};
+use super::{cimd, clients, grants, normalise_resource, params, OAuthError, Scope};
 use crate::http::{Request, Response};
 use crate::origin::{self, html_escape, page, PublicBase};
 use crate::{crypto, Ctx};
@@ -72,12 +72,31 @@ async fn answer(
             "This authorization request has no client_id. Start the connection again from your MCP client.",
         );
     };
-    let Some(client) = clients::get(store, client_id) else {
-        return error_page(
-            400,
-            "Unknown client",
-            "This client is not registered here (it may have been revoked). Remove the server in your MCP client and add it again so that it registers anew.",
-        );
+    let client = if cimd::is_url_id(client_id) {
+        // Fetched only for a logged-in admin: anyone else could make this server send
+        // requests wherever they like.
+        if let Err(page) = admin(&base, req) {
+            return page;
+        }
+        match cimd::client(ctx, client_id).await {
+            Ok(client) => client,
+            Err(reason) => {
+                return error_page(
+                    400,
+                    "The app's client metadata was refused",
+                    &format!("invalid_client: {reason}. Report this to the app's developer."),
+                )
+            }
+        }
+    } else {
+        match clients::get(store, client_id) {
+            Some(client) => client,
+            None => return error_page(
+                400,
+                "Unknown client",
+                "This client is not registered here (it may have been revoked). Remove the server in your MCP client and add it again so that it registers anew.",
+            ),
+        }
     };
     let sent = params::get(&params, "redirect_uri");
     let redirect_uri = match sent {
@@ -106,18 +125,10 @@ async fn answer(
         }
     };
 
-    let Some(username) = req.username.as_deref().filter(|u| !u.is_empty()) else {
-        return login_page(&base, req);
+    let username = match admin(&base, req) {
+        Ok(username) => username,
+        Err(page) => return page,
     };
-    if req.acl_id.as_deref().is_some_and(|a| !a.is_empty()) {
-        return error_page(
-            403,
-            "Admins only",
-            &format!(
-                "You are logged into Scrypted as {username}, who is not an admin. The MCP server gives full control of Scrypted, so only an admin can connect an app. Log in as an admin and try again."
-            ),
-        );
-    }
 
     let state = params.get("state").cloned();
     let iss = super::iss_parameter(store).then_some(base.issuer.as_str());
@@ -194,6 +205,23 @@ async fn answer(
     }
 }
 
+/// The logged-in Scrypted admin, or the page that says why there is none.
+fn admin<'a>(base: &PublicBase, req: &'a Request) -> Result<&'a str, Response> {
+    let Some(username) = req.username.as_deref().filter(|u| !u.is_empty()) else {
+        return Err(login_page(base, req));
+    };
+    if req.acl_id.as_deref().is_some_and(|a| !a.is_empty()) {
+        return Err(error_page(
+            403,
+            "Admins only",
+            &format!(
+                "You are logged into Scrypted as {username}, who is not an admin. The MCP server gives full control of Scrypted, so only an admin can connect an app. Log in as an admin and try again."
+            ),
+        ));
+    }
+    Ok(username)
+}
+
 /// The OAuth parameters of an authorization request whose client and redirect URI are
 /// known good: response type, PKCE (S256 only), and the resource the token will be for
 /// (absent means this MCP URL). Returns the code challenge.
@@ -254,7 +282,9 @@ fn approve(ctx: &Ctx, base: &PublicBase, request: &AuthRequest, username: &str) 
         used_grant: None,
     };
     crate::store::StoreExt::set_json(store, &grants::code_key(&code), &record);
-    clients::touch(store, &request.client, now);
+    if !cimd::is_url_id(&request.client.client_id) {
+        clients::touch(store, &request.client, now);
+    }
     redirect(
         &request.redirect_uri,
         &[("code", &code)],
@@ -404,14 +434,14 @@ fn consent_page(ctx: &Ctx, req: &Request, request: &AuthRequest, username: &str)
         html_escape(&csrf_token(ctx, request, username))
     ));
     let body = format!(
-        "<p><b>{name}</b> wants full admin access to this Scrypted server through the MCP \
+        "<p>{who} wants full admin access to this Scrypted server through the MCP \
 server, as <b>{user}</b>.</p>\
 <p>If you approve, the access is sent to <b>{host}</b> (<code>{uri}</code>). Approve only \
 if you started this connection yourself in an app you trust.</p>\
 <form method=\"post\" action=\"{action}\">{hidden}\
 <button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>\
 <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
-        name = html_escape(&name),
+        who = who(&request.client.client_id, &name),
         user = html_escape(username),
         host = html_escape(&host),
         uri = html_escape(&request.redirect_uri),
@@ -421,4 +451,20 @@ if you started this connection yourself in an app you trust.</p>\
         .header("cache-control", "no-store")
         .header("x-frame-options", "DENY")
         .header("content-security-policy", "frame-ancestors 'none'")
+}
+
+/// Who asks, as the consent page says it (HTML). A metadata-document client is named by
+/// the host that serves its document (this server fetched it there, over https), and its
+/// name is shown as its own claim; a registered client's name is all there is.
+fn who(client_id: &str, name: &str) -> String {
+    match cimd::parse_client_id(client_id) {
+        Ok(url) => format!(
+            "An app published by <b>{host}</b> (verified: its description was fetched from \
+<code>{url}</code>), which calls itself \u{201c}{name}\u{201d},",
+            host = html_escape(url.host_str().unwrap_or_default()),
+            url = html_escape(client_id),
+            name = html_escape(name),
+        ),
+        Err(_) => format!("<b>{}</b>", html_escape(name)),
+    }
 }

@@ -1,7 +1,7 @@
 //! The MCP endpoint's bearer check: only our own ES256 access token counts, never
 //! Scrypted's `username` (which Scrypted also fills from its own bearer tokens).
 
-use super::{clients, grants, jwt, scope, AccessClaims, OAuthError, Scope};
+use super::{cimd, clients, grants, jwt, scope, AccessClaims, OAuthError, Scope};
 use crate::http::Request;
 use crate::origin::{self, PublicBase};
 use crate::{crypto, Ctx};
@@ -65,7 +65,8 @@ fn check(ctx: &Ctx, base: &PublicBase, token: &str) -> Result<AccessClaims, &'st
         return Err("access token is for another resource");
     }
     let store = ctx.store.as_ref();
-    if clients::get(store, &claims.client_id).is_none() {
+    // A metadata-document client has no registration; its grant (checked next) is the check.
+    if !cimd::is_url_id(&claims.client_id) && clients::get(store, &claims.client_id).is_none() {
         return Err("the client of this token is no longer registered");
     }
     let grant = match grants::get_grant(store, &verified.grant_id) {

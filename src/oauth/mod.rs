@@ -8,8 +8,10 @@
 //! - `oauth.code.<hash of code>`: authorization codes (60 s, single use);
 //! - `oauth.grant.<grant_id>`: grants, holding the hash of their current refresh token.
 
+mod addresses;
 mod authorize;
 mod bearer;
+pub mod cimd;
 pub mod clients;
 mod error;
 pub mod grants;
@@ -46,6 +48,8 @@ pub struct OAuthState {
     key: RefCell<Option<keys::Key>>,
     verified: RefCell<HashMap<String, bearer::Verified>>,
     ports: RefCell<Option<ServerPorts>>,
+    /// Client metadata documents checked lately (`cimd`).
+    cimd: cimd::Cache,
 }
 
 impl OAuthState {
@@ -137,6 +141,7 @@ pub fn revoke_all(ctx: &Ctx) {
     }
     keys::rotate(store, &ctx.oauth.key);
     ctx.oauth.forget_verified();
+    ctx.oauth.cimd.clear();
     ctx.host.log(
         crate::host::LogLevel::Info,
         "OAuth: all tokens and client registrations revoked; signing key rotated.",
@@ -148,7 +153,10 @@ pub fn revoke_all(ctx: &Ctx) {
 /// `false` when no such client was registered.
 pub fn revoke_client(ctx: &Ctx, client_id: &str) -> bool {
     let store = ctx.store.as_ref();
-    let existed = clients::get(store, client_id).is_some();
+    let existed = clients::get(store, client_id).is_some()
+        || grants::all_grants(store)
+            .iter()
+            .any(|g| g.client_id == client_id);
     grants::delete_client_grants(store, client_id);
     if existed {
         store.remove(&clients::key(client_id));
@@ -200,8 +208,46 @@ pub fn clients(ctx: &Ctx) -> Vec<ClientSummary> {
             }
         })
         .collect();
+    out.extend(document_clients(ctx, now));
     out.sort_by_key(|c| std::cmp::Reverse(c.last_used_ms));
     out
+}
+
+/// Metadata-document clients have no registration: they are listed while they hold a
+/// grant, named by the host that publishes their document (what the admin trusted) and,
+/// when its document is in memory, by what they call themselves.
+fn document_clients(ctx: &Ctx, now: u64) -> Vec<ClientSummary> {
+    let mut by_id: std::collections::BTreeMap<String, ClientSummary> = Default::default();
+    for g in grants::all_grants(ctx.store.as_ref()) {
+        let Ok(url) = cimd::parse_client_id(&g.client_id) else {
+            continue;
+        };
+        let used = g.previous.first().map_or(g.created_ms, |p| p.replaced_ms);
+        let entry = by_id.entry(g.client_id.clone()).or_insert_with(|| {
+            let host = url.host_str().unwrap_or_default().to_string();
+            let known = ctx.oauth.cimd.known(&g.client_id);
+            let mut redirect_hosts: Vec<String> = known
+                .iter()
+                .flat_map(|c| c.redirect_uris.iter().map(|u| clients::redirect_host(u)))
+                .collect();
+            redirect_hosts.dedup();
+            ClientSummary {
+                client_name: Some(match known.and_then(|c| c.client_name) {
+                    Some(name) => format!("{host} (calls itself \u{201c}{name}\u{201d})"),
+                    None => host,
+                }),
+                client_id: g.client_id.clone(),
+                redirect_hosts,
+                created_ms: g.created_ms,
+                last_used_ms: used,
+                live_tokens: false,
+            }
+        });
+        entry.created_ms = entry.created_ms.min(g.created_ms);
+        entry.last_used_ms = entry.last_used_ms.max(used);
+        entry.live_tokens |= g.live(now);
+    }
+    by_id.into_values().collect()
 }
 
 /// Persisted refresh tokens: one per live grant.

@@ -5,7 +5,9 @@
 //! [`OAuthError`], so they are tested without HTTP; `handle` turns either into the answer.
 
 use super::authorize::valid_pkce_value;
-use super::{bearer, clients, grants, jwt, normalise_resource, params, scope, OAuthError, Scope};
+use super::{
+    bearer, cimd, clients, grants, jwt, normalise_resource, params, scope, OAuthError, Scope,
+};
 use crate::host::LogLevel;
 use crate::http::{Request, Response};
 use crate::store::StoreExt;
@@ -37,6 +39,23 @@ fn unknown_client() -> OAuthError {
     OAuthError::invalid_client(
         "unknown client_id: the client is not registered (or was revoked); register again",
     )
+}
+
+/// The registered client `client_id`, or `None` for a metadata-document client: it has no
+/// registration, its document was checked at `/authorize`, and the code or grant it
+/// presents names it exactly. The token endpoint never fetches a document.
+fn client_of(
+    store: &dyn crate::store::Store,
+    client_id: &str,
+) -> Result<Option<clients::ClientRecord>, OAuthError> {
+    if cimd::is_url_id(client_id) {
+        return cimd::parse_client_id(client_id)
+            .map(|_| None)
+            .map_err(OAuthError::invalid_client);
+    }
+    clients::get(store, client_id)
+        .map(Some)
+        .ok_or_else(unknown_client)
 }
 
 /// `client_id` from the body, else from HTTP Basic (some SDKs send only that).
@@ -88,7 +107,7 @@ pub fn code_grant(
     let store = ctx.store.as_ref();
     let now = ctx.clock.now_ms();
     let client_id = client_id.ok_or_else(|| OAuthError::invalid_client("client_id is required"))?;
-    let client = clients::get(store, &client_id).ok_or_else(unknown_client)?;
+    let client = client_of(store, &client_id)?;
     let code = params::get(params, "code")
         .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
     let code_key = grants::code_key(code);
@@ -112,7 +131,7 @@ pub fn code_grant(
     if record.exp_ms <= now {
         return Err(OAuthError::invalid_grant("authorization code expired"));
     }
-    if record.client_id != client.client_id {
+    if record.client_id != client_id {
         return Err(OAuthError::invalid_grant(
             "authorization code was issued to another client",
         ));
@@ -143,7 +162,7 @@ pub fn code_grant(
     let refresh_token = grants::new_refresh_token(&grant_id);
     let grant = GrantRecord {
         grant_id: grant_id.clone(),
-        client_id: client.client_id.clone(),
+        client_id: client_id.clone(),
         issuer: record.issuer.clone(),
         sub: record.sub.clone(),
         scope: record.scope.clone(),
@@ -156,8 +175,10 @@ pub fn code_grant(
     record.used_grant = Some(grant_id);
     store.set_json(&code_key, &record);
     grants::put_grant(store, &grant);
-    grants::sweep(store, now, Some(&client.client_id));
-    clients::touch(store, &client, now);
+    grants::sweep(store, now, Some(&client_id));
+    if let Some(client) = &client {
+        clients::touch(store, client, now);
+    }
     Ok(issue(ctx, &grant, None, refresh_token))
 }
 
@@ -187,9 +208,7 @@ pub async fn refresh_grant(
     // A deleted client must hear `invalid_client` (not `invalid_grant`): that is the
     // signal on which clients register again.
     if let Some(id) = &client_id {
-        if clients::get(ctx.store.as_ref(), id).is_none() {
-            return Err(unknown_client());
-        }
+        client_of(ctx.store.as_ref(), id)?;
     }
     let before = grants::get_grant(ctx.store.as_ref(), grant_id).ok_or_else(revoked)?;
     if client_id.as_ref().is_some_and(|id| *id != before.client_id) {
@@ -212,7 +231,7 @@ pub async fn refresh_grant(
     let store = ctx.store.as_ref();
     let now = ctx.clock.now_ms();
     let mut grant = grants::get_grant(store, grant_id).ok_or_else(revoked)?;
-    let Some(client) = clients::get(store, &grant.client_id) else {
+    let Ok(client) = client_of(store, &grant.client_id) else {
         grants::delete_grant(store, grant_id);
         return Err(unknown_client());
     };
@@ -259,8 +278,11 @@ pub async fn refresh_grant(
                     LogLevel::Warn,
                     &format!(
                         "OAuth: client {} ({}) re-used an old refresh token: a bug in the client or a stolen token. The whole grant is revoked; the app must reconnect.",
-                        client.client_name.as_deref().unwrap_or("unnamed"),
-                        client.client_id
+                        client
+                            .as_ref()
+                            .and_then(|c| c.client_name.as_deref())
+                            .unwrap_or("unnamed"),
+                        grant.client_id
                     ),
                 );
                 return Err(OAuthError::invalid_grant(
@@ -276,7 +298,9 @@ pub async fn refresh_grant(
     check_resource(params, &grant.resource, "grant")?;
 
     if let Some(refresh_token) = unchanged {
-        clients::touch(store, &client, now);
+        if let Some(client) = &client {
+            clients::touch(store, client, now);
+        }
         return Ok(issue(ctx, &grant, narrower, refresh_token));
     }
     let refresh_token = if current {
@@ -288,7 +312,9 @@ pub async fn refresh_grant(
     grant.rotate(crypto::hash_secret(&refresh_token), now, now + ttl_ms);
     grants::put_grant(store, &grant);
     grants::sweep(store, now, Some(&grant.client_id));
-    clients::touch(store, &client, now);
+    if let Some(client) = &client {
+        clients::touch(store, client, now);
+    }
     Ok(issue(ctx, &grant, narrower, refresh_token))
 }
 

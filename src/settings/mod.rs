@@ -130,6 +130,7 @@ pub async fn get_settings(ctx: &Ctx) -> Vec<Setting> {
     let mut settings = endpoint::endpoint_settings(ctx).await;
     settings.extend(configuration_settings(ctx.store.as_ref()));
     settings.push(iss_parameter_setting(ctx.store.as_ref()));
+    settings.push(private_hosts_setting(ctx.store.as_ref()));
     settings.extend(status_settings(ctx));
     let clients = oauth::clients(ctx);
     settings.extend(app_settings(&clients));
@@ -185,6 +186,31 @@ fn iss_parameter_setting(store: &dyn Store) -> Setting {
         ),
         kind: Some("boolean".to_string()),
         value: Some(json!(oauth::iss_parameter(store))),
+        ..Setting::default()
+    }
+}
+
+/// The admin's allowance for client metadata documents on private hosts, stored under
+/// [`oauth::cimd::PRIVATE_HOSTS_KEY`]. Empty by default: documents are then fetched only
+/// from public addresses.
+pub const KEY_CIMD_PRIVATE_HOSTS: &str = "cimd_private_hosts";
+
+fn private_hosts_setting(store: &dyn Store) -> Setting {
+    Setting {
+        key: KEY_CIMD_PRIVATE_HOSTS.to_string(),
+        title: "Allow metadata documents from these private hosts".to_string(),
+        group: Some(GROUP_CONFIGURATION.to_string()),
+        description: Some(
+            "Apps may name themselves by the https URL of a client metadata document, which \
+             this server fetches. Hosts that resolve to loopback, private or link-local \
+             addresses are refused unless listed here as host:port (e.g. nas.lan:8443), \
+             separated by commas. Empty by default."
+                .to_string(),
+        ),
+        kind: Some("string".to_string()),
+        value: Some(json!(store
+            .get(oauth::cimd::PRIVATE_HOSTS_KEY)
+            .unwrap_or_default())),
         ..Setting::default()
     }
 }
@@ -471,6 +497,22 @@ pub async fn put_setting(ctx: &Ctx, key: &str, value: serde_json::Value) -> Resu
             crate::host::LogLevel::Info,
             &format!("Setting {key} = {on}"),
         );
+    } else if key == KEY_CIMD_PRIVATE_HOSTS {
+        let text = match &value {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            other => return Err(format!("{key} must be text (got {other}).")),
+        };
+        let normal = oauth::cimd::parse_private_hosts(&text)?;
+        if normal.is_empty() {
+            ctx.store.remove(oauth::cimd::PRIVATE_HOSTS_KEY);
+        } else {
+            ctx.store.set(oauth::cimd::PRIVATE_HOSTS_KEY, &normal);
+        }
+        ctx.host.log(
+            crate::host::LogLevel::Info,
+            &format!("Setting {key} = {normal}"),
+        );
     } else if key == KEY_REVOKE_ALL {
         oauth::revoke_all(ctx);
         mcp::close_all_sessions(ctx);
@@ -490,7 +532,7 @@ pub async fn put_setting(ctx: &Ctx, key: &str, value: serde_json::Value) -> Resu
         return Err(format!("{key} is read-only."));
     } else {
         return Err(format!(
-            "Unknown setting {key}. Settable: {}, {KEY_ISS_PARAMETER}, and the revoke buttons.",
+            "Unknown setting {key}. Settable: {}, {KEY_ISS_PARAMETER}, {KEY_CIMD_PRIVATE_HOSTS}, and the revoke buttons.",
             CONFIG_KEYS.join(", ")
         ));
     }

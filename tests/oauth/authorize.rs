@@ -278,7 +278,7 @@ fn oauth_pages_escape_everything_a_client_or_request_controls() {
     }
 }
 
-fn consent_fields(html: &str) -> Vec<(String, String)> {
+pub(super) fn consent_fields(html: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for part in html.split("<input type=\"hidden\" ").skip(1) {
         let name = part
@@ -306,7 +306,7 @@ fn consent_fields(html: &str) -> Vec<(String, String)> {
     out
 }
 
-fn consent_post(
+pub(super) fn consent_post(
     fields: &[(String, String)],
     decision: &str,
     json_form: bool,

@@ -9,6 +9,7 @@ mod flow;
 
 mod authorize;
 mod bearer;
+mod cimd;
 mod grants;
 mod metadata;
 mod origin;

@@ -52,7 +52,8 @@ fn metadata_documents_have_the_required_fields_and_one_issuer() {
             json!(["scrypted:read", "scrypted:control", "scrypted:admin"])
         );
         assert_eq!(m["authorization_response_iss_parameter_supported"], true);
-        assert!(m.get("client_id_metadata_document_supported").is_none());
+        // MCP 2026-07-28 client-registration: CIMD is served (tests/oauth/cimd.rs).
+        assert_eq!(m["client_id_metadata_document_supported"], true);
         assert!(!m.to_string().contains("offline_access"));
     }
 }

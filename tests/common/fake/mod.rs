@@ -9,10 +9,12 @@
 
 mod devices;
 mod media;
+mod net;
 mod plugins;
 mod services;
 
 pub use media::{jpeg_picture, CAMERA_MODES, NATIVE_WIDTH};
+pub use net::Page;
 
 use async_trait::async_trait;
 use scrypted_mcp::host::{Alert, Bridge, LogEntry, NetworkAddress};
@@ -216,6 +218,10 @@ pub struct FakeBridge {
     pub event_sink: RefCell<Option<EventSink>>,
     /// Device id → camera mode (`CAMERA_MODES`; default `jpeg`).
     pub camera_modes: RefCell<BTreeMap<String, String>>,
+    /// Host name → the addresses `resolveHost` answers (IP literals answer themselves).
+    pub dns: RefCell<BTreeMap<String, Vec<String>>>,
+    /// URL → what `httpsGet` answers; any other URL is refused.
+    pub web: RefCell<BTreeMap<String, Page>>,
     next_id: Cell<u32>,
     next_pid: Cell<u32>,
     now_ms: u64,
@@ -282,6 +288,8 @@ impl FakeBridge {
             events: RefCell::default(),
             event_sink: RefCell::default(),
             camera_modes: RefCell::new(field(demo, "cameraModes")),
+            dns: RefCell::default(),
+            web: RefCell::default(),
             next_id: Cell::new(demo["nextId"].as_u64().unwrap_or(100) as u32),
             next_pid: Cell::new(demo["nextPid"].as_u64().unwrap_or(4100) as u32),
             now_ms,
@@ -312,6 +320,7 @@ impl FakeBridge {
                 self.device_call(method, a)
             }
             "takePicture" => self.take_picture(a),
+            "resolveHost" | "httpsGet" => self.net_call(method, a),
             "packageJson" | "pluginInfo" | "reloadPlugin" | "killPlugin" | "installNpm"
             | "updatePlugins" | "npmInfo" | "renameDeviceId" | "setMixins" | "getStorage"
             | "setStorage" | "idForPluginId" | "idForNativeId" | "disconnectClients"
@@ -363,6 +372,8 @@ impl FakeBridge {
             "cors",
             "clusterWorkers",
             "createBackup",
+            "resolveHost",
+            "httpsGet",
         ];
         let mut names: Vec<String> = self
             .call_names()

@@ -146,8 +146,10 @@ export async function obtainTokens(host, cookie, opts = {}) {
 
 /** In-memory OAuthClientProvider for the SDK client (recipe docs/reference/mcp-protocol.md §3.3). */
 export class MemoryOAuthProvider {
-  constructor({ cookie, redirectUrl = LOOPBACK_REDIRECT, clientName = 'sdk-e2e' }) {
+  constructor({ cookie, redirectUrl = LOOPBACK_REDIRECT, clientName = 'sdk-e2e', clientMetadataUrl }) {
     this.cookie = cookie;
+    /** With it, the SDK uses Client ID Metadata Documents when the AS advertises them. */
+    this.clientMetadataUrl = clientMetadataUrl;
     this._redirectUrl = redirectUrl;
     this.clientName = clientName;
     this._client = undefined;
