@@ -4,7 +4,7 @@
 // against our authorization server (§2.7).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { FIXTURE_ZIP, ROOT } from './helpers/devhost.mjs';
@@ -150,5 +150,11 @@ describe('conformance 0.2.0-alpha.12 authorization scenarios against our AS', ()
     }
     assert.ok(total, `no Total line:\n${all.slice(-1500)}`);
     assert.equal(total[2], '0', 'no failed check');
+    // Every check, warnings included (the summary counts only failures): the CIMD check of
+    // the metadata was a WARNING until the AS served Client ID Metadata Documents.
+    const checks = readdirSync(outDir).flatMap((d) => JSON.parse(readFileSync(path.join(outDir, d, 'checks.json'), 'utf8')));
+    const notOk = checks.filter((c) => c.status !== 'SUCCESS').map((c) => `${c.status} ${c.id}: ${c.errorMessage}`);
+    assert.deepEqual(notOk, [], 'no warning or failure in any check');
+    assert.equal(checks.find((c) => c.id === 'authorization-server-metadata-cimd')?.status, 'SUCCESS', 'the CIMD check ran and passed');
   });
 });
