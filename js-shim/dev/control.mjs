@@ -13,6 +13,9 @@
 //        pluginStorage (this plugin's storage map), clockOffsetMs, ...
 //   POST /__devhost/reset   demo data, calls, clock and plugin storage back to the start; the
 //        plugin is loaded afresh from the zip
+//   POST /__devhost/reload  the plugin's worker restarts, as on a plugin reload or a server
+//        restart (runtime.ts runPlugin): its open HTTP answers are cut, its listeners dropped,
+//        and the plugin is loaded afresh from the zip; storage, data, clock and logins stay
 //   POST /__devhost/network  {ipAddress?, networkInterfaces?}: what getComponent('SCRYPTED_IP_ADDRESS')
 //        and os.networkInterfaces() answer the plugin; ipAddress null = no usable LAN address (§13)
 //   GET  /__devhost/settings        the plugin's getSettings(), as Scrypted's Settings tab asks
@@ -68,6 +71,11 @@ export async function control(host, req, res, url) {
     host.loginTokens.clear();
     await host.loadPlugin();
     return sendJson(res, 200, { ok: true });
+  }
+  if (p === '/__devhost/reload' && req.method === 'POST') {
+    req.resume();
+    await host.reloadPlugin();
+    return sendJson(res, 200, { ok: true, loadMs: host.loadMs });
   }
   if (p === '/__devhost/network' && req.method === 'POST') {
     const body = await jsonBody(req, res, '{ipAddress?, networkInterfaces?}');

@@ -71,6 +71,8 @@ class DevHostServer {
     this.loginTokens = new Map(); // /login "authorization" token → username (dies with the process)
     this.sockets = new Set();
     this.plugin = null;
+    /** HTTP answers the plugin is still writing (cut when its worker dies). */
+    this.pluginAnswers = new Set();
   }
 
   get port() { return this.server?.address()?.port ?? this.requestedPort; }
@@ -125,6 +127,19 @@ class DevHostServer {
     this.plugin = loaded;
     this.loadMs = performance.now() - t0;
     return loaded;
+  }
+
+  /**
+   * A plugin reload (or a server restart, as our plugin sees it): the old worker dies with
+   * its open answers and event listeners (only the plugin registers listeners here), then
+   * the plugin is loaded afresh from the zip over the same storage.
+   */
+  async reloadPlugin() {
+    for (const res of this.pluginAnswers) res.destroy();
+    this.pluginAnswers.clear();
+    this.runtime.events.system.clear();
+    this.runtime.events.devices.clear();
+    return this.loadPlugin();
   }
 
   async start() {
@@ -392,6 +407,8 @@ ${error ? `<p style="color:#b00">${htmlEscape(error)}</p>` : ''}
 
   /** createResponseInterface + handleRequestEndpoint: exactly one send*, else 500. */
   async callPlugin(req, res, request) {
+    this.pluginAnswers.add(res);
+    res.on('close', () => this.pluginAnswers.delete(res));
     let sent = false;
     const log = this.logFn;
     const apply = (options) => {

@@ -6,6 +6,7 @@ use super::jsonrpc::{self, Message};
 use super::peer::RequestPeer;
 use super::server::{self, Call};
 use super::session::{Owner, SessionRef};
+use super::session_id;
 use super::stream::{Exchange, Start, Work};
 use super::transport::{accepts_event_stream, caller, check_version_header, rpc_error};
 use crate::http::{Disconnect, Request, Response};
@@ -43,10 +44,13 @@ fn find_session(
             "Bad Request: Mcp-Session-Id header is required",
         ));
     };
-    // Another subject's or client's session answers exactly like an unknown one.
+    let id = id.trim();
+    // Another subject's or client's session answers exactly like an unknown one; one we
+    // no longer hold (idle, reload, restart) is revived from its signed id.
     ctx.mcp
         .sessions
-        .lookup(id.trim(), owner(claims), now)
+        .lookup(id, owner(claims), now)
+        .or_else(|| session_id::revive(ctx, id, claims, now))
         .ok_or_else(|| rpc_error(404, -32001, "Session not found"))
 }
 
@@ -58,6 +62,7 @@ pub fn delete(ctx: &Ctx, req: &Request, claims: &AccessClaims, now: u64) -> Resp
                 (s.id.clone(), s.get_stream)
             };
             ctx.mcp.sessions.remove(&id);
+            session_id::end(ctx, &id);
             // Its GET stream ends with it.
             if let Some(listener) = get_stream {
                 ctx.mcp.listeners.close(listener);
@@ -254,12 +259,11 @@ fn initialize(
 ) -> Response {
     match server::initialize(params) {
         Ok((version, capabilities, result)) => {
-            let session = ctx
-                .mcp
+            let minted = session_id::mint(ctx, claims, &version, &capabilities);
+            ctx.mcp
                 .sessions
-                .create(owner(claims), version, capabilities, now);
-            let session_id = session.borrow().id.clone();
-            Response::json(200, &jsonrpc::result(id, result)).header("mcp-session-id", session_id)
+                .create(minted.clone(), owner(claims), version, capabilities, now);
+            Response::json(200, &jsonrpc::result(id, result)).header("mcp-session-id", minted)
         }
         Err(error) => Response::json(200, &jsonrpc::error(Some(id), &error)),
     }

@@ -2,8 +2,8 @@
 //! dispatch.
 //!
 //! `transport` answers HTTP and picks the era (`era`): `legacy` serves sessions
-//! (`session`), `modern` serves stateless 2026-07-28 requests after checking their
-//! headers (`headers`); `jsonrpc` frames messages; `server` dispatches methods and
+//! (`session`; `session_id` revives one the server no longer holds from its signed id),
+//! `modern` serves stateless 2026-07-28 requests after checking their headers (`headers`); `jsonrpc` frames messages; `server` dispatches methods and
 //! `wire` shapes results per era; `calls` runs tools; `content` serves resources;
 //! `prompts` serves prompts and completions; `peer` is the client as a tool sees it (`elicited` checks
 //! its answers); `stream` turns a POST's handlers into an SSE body pulled by the shim;
@@ -27,6 +27,7 @@ pub mod prompts;
 pub mod scopes;
 pub mod server;
 pub mod session;
+pub mod session_id;
 pub mod stream;
 pub mod subscriptions;
 pub mod transport;
@@ -48,9 +49,10 @@ pub fn publish(ctx: &Ctx, change: Change) {
     ctx.mcp.listeners.publish(&change);
 }
 
-/// Ends every session and listen stream (revoke-all).
+/// Ends every session and listen stream (revoke-all); no session id minted so far revives.
 pub fn close_all_sessions(ctx: &Ctx) {
     ctx.mcp.sessions.close_where(|_| true);
+    session_id::forget_all(ctx);
     ctx.mcp.listeners.close_where(|_, _| true);
 }
 

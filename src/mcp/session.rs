@@ -170,8 +170,10 @@ pub struct Owner<'a> {
 }
 
 impl Sessions {
+    /// Opens (or revives) the session `id` (minted by `session_id`).
     pub fn create(
         &self,
+        id: String,
         owner: Owner<'_>,
         version: ProtocolVersion,
         client_capabilities: ClientCapabilities,
@@ -190,7 +192,6 @@ impl Sessions {
         if let Some(id) = doomed {
             self.remove(&id);
         }
-        let id = crate::crypto::random_token();
         let session = Rc::new(RefCell::new(Session {
             id: id.clone(),
             sub: owner.sub.to_string(),

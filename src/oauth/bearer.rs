@@ -14,7 +14,6 @@ use serde_json::Value;
 pub struct Verified {
     claims: AccessClaims,
     iss: String,
-    grant_id: String,
 }
 
 /// Cached verifications beyond this are dropped (expired ones first).
@@ -69,7 +68,7 @@ fn check(ctx: &Ctx, base: &PublicBase, token: &str) -> Result<AccessClaims, &'st
     if !cimd::is_url_id(&claims.client_id) && clients::get(store, &claims.client_id).is_none() {
         return Err("the client of this token is no longer registered");
     }
-    let grant = match grants::get_grant(store, &verified.grant_id) {
+    let grant = match grants::get_grant(store, &claims.grant_id) {
         Some(g) if g.client_id == claims.client_id && g.live(ctx.clock.now_ms()) => g,
         _ => return Err("access token revoked"),
     };
@@ -95,9 +94,9 @@ fn parse(claims: &Value) -> Option<Verified> {
             jti: s("jti")?,
             aud: s("aud")?,
             exp: claims.get("exp").and_then(Value::as_u64)?,
+            grant_id: s("gid")?,
         },
         iss: s("iss")?,
-        grant_id: s("gid")?,
     })
 }
 
@@ -125,7 +124,7 @@ pub fn grant_of(ctx: &Ctx, token: &str) -> Option<(String, String)> {
     let key = ctx.oauth.key(ctx.store.as_ref());
     let claims = jwt::verify(&key, token).ok()?;
     let v = parse(&claims)?;
-    Some((v.grant_id, v.claims.client_id))
+    Some((v.claims.grant_id, v.claims.client_id))
 }
 
 /// The 401 answer. `reason` is set when a token was sent (RFC 6750 §3.1).

@@ -83,6 +83,8 @@ pub struct AccessClaims {
     pub jti: String,
     pub aud: String,
     pub exp: u64,
+    /// The grant the token came from (its `gid`): refreshes keep it, revocation ends it.
+    pub grant_id: String,
 }
 
 /// Answers the OAuth and metadata paths; `None` for paths that are not ours. The one place

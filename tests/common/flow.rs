@@ -89,6 +89,18 @@ pub fn authorize_scoped(
     challenge: &str,
     scope: &str,
 ) -> url::Url {
+    authorize_as(plugin, origin_host, client_id, challenge, scope, "admin")
+}
+
+/// GET /authorize asking for `scope`, as the logged-in Scrypted admin `username`.
+pub fn authorize_as(
+    plugin: &Plugin,
+    origin_host: &str,
+    client_id: &str,
+    challenge: &str,
+    scope: &str,
+    username: &str,
+) -> url::Url {
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("response_type", "code")
         .append_pair("client_id", client_id)
@@ -99,7 +111,7 @@ pub fn authorize_scoped(
         .append_pair("scope", scope)
         .finish();
     let mut req = request("GET", &format!("/authorize?{query}"), origin_host);
-    req.username = Some("admin".into());
+    req.username = Some(username.into());
     let resp = send(plugin, req);
     assert_eq!(resp.status, 302, "authorize: {:?}", resp.body_text());
     url::Url::parse(resp.get_header("location").unwrap()).unwrap()
@@ -135,11 +147,22 @@ pub fn obtain_tokens(plugin: &Plugin, origin_host: &str) -> Tokens {
     tokens_for(plugin, origin_host, &client_id, "scrypted:admin")
 }
 
-/// authorize `client_id` for `scope` (as "admin") → token.
+/// authorize `client_id` for `scope` (as "admin") → token: a new grant.
 pub fn tokens_for(plugin: &Plugin, origin_host: &str, client_id: &str, scope: &str) -> Tokens {
+    tokens_as(plugin, origin_host, client_id, scope, "admin")
+}
+
+/// authorize `client_id` for `scope` as the Scrypted admin `username` → token.
+pub fn tokens_as(
+    plugin: &Plugin,
+    origin_host: &str,
+    client_id: &str,
+    scope: &str,
+    username: &str,
+) -> Tokens {
     let client_id = client_id.to_string();
     let (verifier, challenge) = pkce();
-    let code = authorize_scoped(plugin, origin_host, &client_id, &challenge, scope)
+    let code = authorize_as(plugin, origin_host, &client_id, &challenge, scope, username)
         .query_pairs()
         .find(|(k, _)| k == "code")
         .map(|(_, v)| v.into_owned())

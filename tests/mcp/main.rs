@@ -15,6 +15,7 @@ mod reply;
 mod fixtures;
 mod methods;
 mod prompts;
+mod revival;
 mod scopes;
 mod subscriptions;
 mod transport;

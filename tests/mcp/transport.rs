@@ -370,44 +370,10 @@ fn session_is_bound_to_its_user() {
     let s = server();
     let owner = s.session(V11, json!({}));
     // The same client, authorized by another Scrypted admin in their own browser.
-    let (verifier, challenge) = flow::pkce();
-    let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair("response_type", "code")
-        .append_pair("client_id", &owner.client_id)
-        .append_pair("redirect_uri", flow::REDIRECT_URI)
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256")
-        .finish();
-    let mut authorize = flow::request("GET", &format!("/authorize?{query}"), HOST);
-    authorize.username = Some("second-admin".into());
-    let location = s
-        .send(authorize)
-        .get_header("location")
-        .unwrap()
-        .to_string();
-    let code = url::Url::parse(&location)
-        .unwrap()
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
-    let tokens = flow::token_request(
-        &s.plugin,
-        HOST,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", flow::REDIRECT_URI),
-            ("code_verifier", &verifier),
-            ("client_id", &owner.client_id),
-        ],
-    )
-    .body_json()
-    .unwrap();
+    let tokens = flow::tokens_as(&s.plugin, HOST, &owner.client_id, "second-admin");
     let other = Client {
         server: &s,
-        token: tokens["access_token"].as_str().unwrap().to_string(),
+        token: tokens.access_token,
         refresh: String::new(),
         client_id: owner.client_id.clone(),
         session: owner.session.clone(),
@@ -420,7 +386,7 @@ fn session_is_bound_to_its_user() {
 }
 
 #[test]
-fn idle_sessions_are_reaped_after_an_hour() {
+fn idle_sessions_leave_memory_after_an_hour_and_revive() {
     let s = server();
     let mut c = s.session(V11, json!({}));
     assert_eq!(scrypted_mcp::mcp::active_sessions(&s.plugin.ctx), 1);
@@ -436,8 +402,10 @@ fn idle_sessions_are_reaped_after_an_hour() {
     );
     s.clock.advance_sec(61 * 60);
     c.refresh();
-    assert_eq!(c.call(3, "ping", json!({})).status, 404);
     assert_eq!(scrypted_mcp::mcp::active_sessions(&s.plugin.ctx), 0);
+    // Revived from its signed id (tests/mcp/revival.rs).
+    assert_eq!(c.call(3, "ping", json!({})).result(), json!({}));
+    assert_eq!(scrypted_mcp::mcp::active_sessions(&s.plugin.ctx), 1);
 }
 
 /// Issue 8 item 10: 257 initializes by client B used to evict client A's session. One
@@ -461,12 +429,15 @@ fn one_clients_sessions_never_push_out_anothers() {
     );
     assert_eq!(victim.call(1, "ping", json!({})).result(), json!({}));
     assert_eq!(flood.call(2, "ping", json!({})).result(), json!({}));
+    // Its own oldest left memory; its signed id revives it (tests/mcp/revival.rs), at
+    // the cost of another of its own: the cap holds, the victim stays.
     flood.session = floods_first;
+    assert_eq!(flood.call(3, "ping", json!({})).result(), json!({}));
     assert_eq!(
-        flood.call(3, "ping", json!({})).status,
-        404,
-        "its own oldest went"
+        scrypted_mcp::mcp::active_sessions(&s.plugin.ctx),
+        1 + MAX_SESSIONS_PER_CLIENT
     );
+    assert_eq!(victim.call(4, "ping", json!({})).result(), json!({}));
 }
 
 /// The whole map stays bounded: when it is full, the client holding the most sessions
@@ -481,6 +452,7 @@ fn session_count_is_bounded_at_the_heaviest_clients_expense() {
     };
     let open = |client_id, now| {
         let s = sessions.create(
+            scrypted_mcp::crypto::random_token(),
             owner(client_id),
             rmcp::model::ProtocolVersion::V_2025_11_25,
             Default::default(),
@@ -520,9 +492,14 @@ fn revoking_a_client_closes_its_sessions() {
     let s = server();
     let a = s.session(V11, json!({}));
     let b = s.session(V11, json!({}));
+    // What the Settings tab's buttons do.
+    scrypted_mcp::oauth::revoke_client(&s.plugin.ctx, &a.client_id);
     scrypted_mcp::mcp::close_client_sessions(&s.plugin.ctx, &a.client_id);
-    assert_eq!(a.call(1, "ping", json!({})).status, 404);
+    assert_eq!(scrypted_mcp::mcp::active_sessions(&s.plugin.ctx), 1);
+    assert_eq!(a.call(1, "ping", json!({})).status, 401);
     assert_eq!(b.call(1, "ping", json!({})).result(), json!({}));
+    scrypted_mcp::oauth::revoke_all(&s.plugin.ctx);
     scrypted_mcp::mcp::close_all_sessions(&s.plugin.ctx);
-    assert_eq!(b.call(2, "ping", json!({})).status, 404);
+    assert_eq!(scrypted_mcp::mcp::active_sessions(&s.plugin.ctx), 0);
+    assert_eq!(b.call(2, "ping", json!({})).status, 401);
 }

@@ -134,6 +134,11 @@ export class DevHost {
     return this._json('/__devhost/reset', { method: 'POST' });
   }
 
+  /** Restarts the plugin's worker (a plugin reload or server restart): storage stays. */
+  async reload() {
+    return this._json('/__devhost/reload', { method: 'POST' });
+  }
+
   /** Advances the clock the wasm sees. */
   async advanceClock(ms) {
     return this._json('/__devhost/clock', {

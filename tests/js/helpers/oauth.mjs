@@ -78,10 +78,30 @@ export async function registerPublicClient(host, redirectUris = [LOOPBACK_REDIRE
   return r.json;
 }
 
-/** GET /authorize without following redirects. */
-export async function authorize(host, params, cookie) {
+/**
+ * What the user does in the browser: opens the authorization URL logged in to Scrypted
+ * (`cookie`) and approves. Returns the redirect back to the client as a URL. The one place
+ * the Node suites sign in; tests/clients/python/signin.py and tests/clients/rmcp do the same.
+ */
+export async function approve(authorizationUrl, cookie) {
+  const r = await fetch(authorizationUrl, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+  const body = await r.text();
+  if (r.status !== 302 || !r.headers.get('location')) {
+    throw new Error(`authorize answered ${r.status}, expected a 302: ${body.slice(0, 300)}`);
+  }
+  return new URL(r.headers.get('location'));
+}
+
+/** The /authorize URL with `params` (undefined ones left out). */
+function authorizeUrl(host, params) {
   const u = new URL(host.url('/authorize'));
   for (const [k, v] of Object.entries(params)) if (v !== undefined) u.searchParams.set(k, v);
+  return u;
+}
+
+/** GET /authorize without following redirects. */
+export async function authorize(host, params, cookie) {
+  const u = authorizeUrl(host, params);
   const r = await fetch(u, { redirect: 'manual', headers: cookie ? { cookie } : {} });
   const out = await asJson(r);
   out.location = r.headers.get('location');
@@ -107,25 +127,20 @@ export async function getCode(host, cookie, { client, redirectUri = LOOPBACK_RED
   client ??= await registerPublicClient(host, [redirectUri]);
   const { verifier, challenge } = pkce();
   const state = b64url(randomBytes(12));
-  const a = await authorize(
-    host,
-    {
-      response_type: 'code',
-      client_id: client.client_id,
-      redirect_uri: redirectUri,
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
-      state,
-      resource: resource ?? host.mcpUrl,
-      scope,
-    },
-    cookie,
-  );
-  if (a.status !== 302 || !a.location) throw new Error(`authorize → ${a.status}: ${a.text.slice(0, 300)}`);
-  const loc = new URL(a.location);
-  if (loc.searchParams.get('state') !== state) throw new Error(`state not echoed: ${a.location}`);
+  const u = authorizeUrl(host, {
+    response_type: 'code',
+    client_id: client.client_id,
+    redirect_uri: redirectUri,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+    state,
+    resource: resource ?? host.mcpUrl,
+    scope,
+  });
+  const loc = await approve(u, cookie);
+  if (loc.searchParams.get('state') !== state) throw new Error(`state not echoed: ${loc}`);
   const code = loc.searchParams.get('code');
-  if (!code) throw new Error(`no code in ${a.location}`);
+  if (!code) throw new Error(`no code in ${loc}`);
   return { client, code, verifier, redirectUri, location: loc };
 }
 
@@ -199,10 +214,7 @@ export class MemoryOAuthProvider {
   }
   async redirectToAuthorization(url) {
     this.authorizationUrls.push(new URL(url));
-    const r = await fetch(url, { redirect: 'manual', headers: { cookie: this.cookie } });
-    const body = await r.text();
-    if (r.status !== 302) throw new Error(`authorize answered ${r.status}, expected a 302: ${body.slice(0, 300)}`);
-    const loc = new URL(r.headers.get('location'));
+    const loc = await approve(url, this.cookie);
     if (loc.searchParams.get('state') !== this._state) throw new Error(`state mismatch in ${loc}`);
     if (loc.searchParams.get('error')) throw new Error(`authorize error: ${loc}`);
     this.codes.push(loc.searchParams.get('code'));

@@ -1,18 +1,52 @@
-// The loopback bearer-adding proxy of docs/reference/mcp-protocol.md §2.8: forwards every request
-// unchanged (method, path, streamed body, Host and Origin as sent) and adds
-// `Authorization: Bearer <token>`. Used because the conformance suite's server mode cannot
-// send an Authorization header.
+// Loopback proxies in front of the dev host. Both forward every request unchanged (method,
+// path, streamed body, Host and Origin as sent, so the plugin sees the proxy's origin):
+// - the bearer-adding proxy of docs/reference/mcp-protocol.md §2.8 adds
+//   `Authorization: Bearer <token>`, because the conformance suite's server mode cannot send
+//   an Authorization header;
+// - the recording proxy keeps what crossed the wire (method, path, JSON-RPC methods of the
+//   body, MCP headers, status), so a test can say what a real client sent.
 import http from 'node:http';
 import { viewAt } from './devhost.mjs';
 
-export async function startBearerProxy(targetBaseUrl, getToken) {
+export function startBearerProxy(targetBaseUrl, getToken) {
+  return startProxy(targetBaseUrl, { getToken });
+}
+
+/** `log`: [{method, path, rpc: [JSON-RPC methods], version, sessionId, status}], in order. */
+export async function startRecordingProxy(targetBaseUrl) {
+  const log = [];
+  const proxy = await startProxy(targetBaseUrl, { log });
+  return { ...proxy, log };
+}
+
+/** The JSON-RPC methods of a body (a message or a batch), [] for anything else. */
+function rpcMethods(body) {
+  try {
+    const parsed = JSON.parse(body);
+    return (Array.isArray(parsed) ? parsed : [parsed]).map((m) => m?.method).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+async function startProxy(targetBaseUrl, { getToken, log }) {
   const target = new URL(targetBaseUrl);
   const server = http.createServer((inReq, inRes) => {
-    const token = getToken();
+    const token = getToken?.();
     const headers = token ? { ...inReq.headers, authorization: `Bearer ${token}` } : { ...inReq.headers };
+    const chunks = [];
+    if (log) inReq.on('data', (c) => chunks.push(c));
     const out = http.request(
       { host: target.hostname, port: target.port, method: inReq.method, path: inReq.url, headers },
       (res) => {
+        log?.push({
+          method: inReq.method,
+          path: new URL(inReq.url, 'http://x').pathname,
+          rpc: rpcMethods(Buffer.concat(chunks).toString('utf8')),
+          version: inReq.headers['mcp-protocol-version'] ?? null,
+          sessionId: inReq.headers['mcp-session-id'] ?? null,
+          status: res.statusCode,
+        });
         inRes.writeHead(res.statusCode, res.headers);
         res.pipe(inRes);
       },
