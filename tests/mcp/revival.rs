@@ -145,8 +145,14 @@ fn another_clients_or_users_token_does_not_revive_it() {
     assert_eq!(stranger.ping(1), 404, "another client");
     // The same client, authorized by another Scrypted admin.
     let mut other_user = owner.to(&after);
-    other_user.token =
-        flow::tokens_as(&after.plugin, HOST, &owner.client_id, "scrypted:admin", "second-admin").access_token;
+    other_user.token = flow::tokens_as(
+        &after.plugin,
+        HOST,
+        &owner.client_id,
+        "scrypted:admin",
+        "second-admin",
+    )
+    .access_token;
     assert_eq!(other_user.ping(2), 404, "another user");
     assert_eq!(owner.to(&after).ping(3), 200);
 }
