@@ -370,7 +370,13 @@ fn session_is_bound_to_its_user() {
     let s = server();
     let owner = s.session(V11, json!({}));
     // The same client, authorized by another Scrypted admin in their own browser.
-    let tokens = flow::tokens_as(&s.plugin, HOST, &owner.client_id, "second-admin");
+    let tokens = flow::tokens_as(
+        &s.plugin,
+        HOST,
+        &owner.client_id,
+        "scrypted:admin",
+        "second-admin",
+    );
     let other = Client {
         server: &s,
         token: tokens.access_token,
