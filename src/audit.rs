@@ -1,6 +1,13 @@
 //! The audit trail: every tool call, bounded, in plugin storage. Never the arguments
 //! themselves, only their hash.
 //!
+//! The hash is there to correlate: the same call made twice (or by two clients) shows the
+//! same hash, without the trail storing what was sent. It is keyed with `audit.hash_key`,
+//! which sits in the same plugin storage and so in every backup: whoever holds a backup
+//! can test guesses against it. So its input is the arguments with every secret replaced
+//! by the redaction placeholder (`tools::redact::for_audit`): a password, a secret `.env`
+//! value or storage value never enters it, and a guess at one can never be confirmed.
+//!
 //! Plugin storage ships its whole map to the server on every write, so the trail lives
 //! under one key ([`KEY`]) as a compact JSON array (one row per entry, oldest first) and
 //! never holds more than [`MAX_ENTRIES`] rows. When it is full, the client holding the
@@ -26,7 +33,7 @@ pub struct AuditEntry {
     pub user: String,
     pub client_id: String,
     pub tool: String,
-    /// SHA-256 (hex) of the canonical JSON of the arguments.
+    /// HMAC-SHA256 (hex) of the canonical JSON of the arguments, secrets redacted.
     pub args_hash: String,
     /// `ok`, `error`, `refused` or `invalid_params`.
     pub outcome: String,

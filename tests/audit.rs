@@ -310,7 +310,8 @@ fn every_tool_call_is_audited_without_its_arguments() {
         "{}",
         r#"{"plugin_id":"no-such-plugin-secret-ish"}"#,
         r#"{"chunk_base64":"c2VjcmV0LWNodW5r","chunk_index":0,"confirm":"RESTORE FROM BACKUP","total_chunks":1}"#,
-        r#"{"password":"hunter2-secret","token":"tok-XYZZY"}"#,
+        // Issue 8 item 6: secrets enter the hash as the placeholder.
+        r#"{"password":"[REDACTED]","token":"[REDACTED]"}"#,
     ];
     for (entry, canonical) in entries.iter().rev().zip(canonical) {
         assert_eq!(
@@ -350,4 +351,53 @@ fn every_tool_call_is_audited_without_its_arguments() {
     let listed: Vec<AuditEntry> = serde_json::from_str(text).unwrap();
     assert_eq!(listed, entries);
     assert!(!text.contains("hunter2-secret"));
+}
+
+/// Issue 8 item 6: a dictionary of 7 words recovered an `add_user` password from the
+/// trail and the key stored beside it. Secrets now enter the hash as the placeholder, so
+/// no guess can be confirmed: two different passwords leave the same hash.
+#[test]
+fn secret_arguments_never_enter_the_hash() {
+    let (plugin, _host, store, clock) = common::plugin();
+    let (token, session, _) = session(&plugin);
+    for (name, password) in [("eve", "hunter2"), ("eve", "correct horse")] {
+        clock.advance_sec(1);
+        call_tool(
+            &plugin,
+            &token,
+            &session,
+            "add_user",
+            json!({"username": name, "password": password, "admin": false}),
+        );
+    }
+    call_tool(
+        &plugin,
+        &token,
+        &session,
+        "set_dotenv",
+        json!({"text": "TZ=UTC\nMQTT_PASS=hunter2\n"}),
+    );
+    let rows = audit::recent(store.as_ref(), 3);
+    assert_eq!(
+        rows[1].args_hash, rows[2].args_hash,
+        "the password is not in it"
+    );
+    for guess in ["hunter2", "correct horse", "password"] {
+        let guessed = expected_hash(
+            &store,
+            &format!(r#"{{"admin":false,"password":"{guess}","username":"eve"}}"#),
+        );
+        assert_ne!(rows[1].args_hash, guessed, "{guess}");
+    }
+    assert_eq!(
+        rows[1].args_hash,
+        expected_hash(
+            &store,
+            r#"{"admin":false,"password":"[REDACTED]","username":"eve"}"#
+        )
+    );
+    assert_eq!(
+        rows[0].args_hash,
+        expected_hash(&store, r#"{"text":"TZ=UTC\nMQTT_PASS=[REDACTED]\n"}"#)
+    );
 }

@@ -6,7 +6,7 @@ use super::server::Call;
 use super::subscriptions::Change;
 use crate::audit::{self, AuditEntry};
 use crate::oauth::Scope;
-use crate::tools::{self, Caller, Peer, ToolContext, ToolDef, ToolError, ToolOutput};
+use crate::tools::{self, redact, Caller, Peer, ToolContext, ToolDef, ToolError, ToolOutput};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ContentBlock, ErrorCode, ErrorData, Tool,
     ToolAnnotations,
@@ -96,8 +96,8 @@ pub async fn call(call: &Call, params: &Value) -> Result<CallToolResult, ErrorDa
             // Malformed calls are audited too.
             let name = params.get("name").and_then(Value::as_str).unwrap_or("");
             let empty = Value::Object(Map::new());
-            let hash =
-                audit::args_hash(&*call.ctx.store, params.get("arguments").unwrap_or(&empty));
+            let arguments = redact::for_audit(name, params.get("arguments").unwrap_or(&empty));
+            let hash = audit::args_hash(&*call.ctx.store, &arguments);
             let outcome = Err(e);
             record(call, name, hash, &outcome);
             outcome
@@ -113,7 +113,10 @@ pub async fn invoke(
     name: &str,
     arguments: Map<String, Value>,
 ) -> Result<CallToolResult, ErrorData> {
-    let hash = audit::args_hash(&*call.ctx.store, &Value::Object(arguments.clone()));
+    let hash = audit::args_hash(
+        &*call.ctx.store,
+        &redact::for_audit(name, &Value::Object(arguments.clone())),
+    );
     if let Some(needed) = scope_of(name).filter(|needed| *needed > call.caller.scope) {
         // tools/call is refused with 403 before it gets here (mcp::scopes); this keeps
         // every other path to a tool (the prompts) inside the token's scope too.

@@ -506,7 +506,10 @@ async fn call_device_method(tc: Rc<ToolContext>, a: CallArgs) -> ToolResult {
             methods.join(", ")
         )));
     }
-    if a.args.iter().any(|v| v.as_str() == Some(REDACTED)) {
+    if a.args
+        .iter()
+        .any(|v| v.as_str().is_some_and(|s| s.contains(REDACTED)))
+    {
         return Err(ToolError::failed(format!(
             "An argument is the redaction placeholder {REDACTED}, which stands for a secret this tool did not show; sending it would store the placeholder itself. Give the real value, or leave that setting alone. Nothing was changed."
         )));

@@ -21,6 +21,7 @@ pub mod preview;
 pub mod redact;
 pub mod resolve;
 pub mod schema;
+pub mod secrets;
 pub mod server;
 pub mod users;
 

@@ -3,6 +3,7 @@
 //! placeholder keep the current value, so a read-modify-write round trip never destroys
 //! a secret.
 
+use super::secrets::redact_value;
 use std::collections::BTreeMap;
 
 /// What a redacted value is replaced with.
@@ -12,7 +13,8 @@ pub const REDACTED: &str = "[REDACTED]";
 /// that receive it keep the current value.
 pub const OMITTED: &str = "[OMITTED]";
 
-/// Name fragments (case-insensitive) that mark a key as secret.
+/// Name fragments (case-insensitive) that mark a key as secret wherever they appear
+/// (`apiKey`, `app_key`, `DB_PWD`, `oauth_token`).
 pub const SECRET_MARKERS: &[&str] = &[
     "TOKEN",
     "SECRET",
@@ -20,6 +22,8 @@ pub const SECRET_MARKERS: &[&str] = &[
     "PASSWORD",
     "PASSWD",
     "PASSPHRASE",
+    "PASSCODE",
+    "PWD",
     "KEY",
     "CREDENTIAL",
     "PRIVATE",
@@ -27,31 +31,71 @@ pub const SECRET_MARKERS: &[&str] = &[
     "SALT",
 ];
 
-/// Whether a key (env name, storage key) looks like it holds a secret.
+/// Words that mark a key as secret only as a whole word of its name (`MQTT_PASS`,
+/// `alarmPin`, `wifi_psk`): inside other words they are everyday (`bypass`, `ping`,
+/// `mapping`).
+pub const SECRET_WORDS: &[&str] = &["PASS", "PIN", "PSK"];
+
+/// Whether a key (env name, storage key, setting) looks like it holds a secret.
 pub fn is_secret_key(key: &str) -> bool {
     let upper = key.to_ascii_uppercase();
     SECRET_MARKERS.iter().any(|m| upper.contains(m))
+        || words(key)
+            .iter()
+            .any(|w| SECRET_WORDS.iter().any(|s| w.eq_ignore_ascii_case(s)))
 }
 
-/// Whether a value looks like a credential whatever its key (`Bearer …`, `Basic …`).
+/// The words of a name: split at anything not alphanumeric and where camelCase turns
+/// from lower to upper case.
+fn words(key: &str) -> Vec<&str> {
+    let mut cuts = vec![0];
+    let bytes = key.as_bytes();
+    for i in 1..bytes.len() {
+        if bytes[i - 1].is_ascii_lowercase() && bytes[i].is_ascii_uppercase() {
+            cuts.push(i);
+        }
+    }
+    cuts.push(key.len());
+    cuts.windows(2)
+        .flat_map(move |w| key[w[0]..w[1]].split(|c: char| !c.is_ascii_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Whether a value looks like a credential whatever its key (see `secrets`).
 pub fn is_secret_value(value: &str) -> bool {
-    let v = value.trim_start().to_ascii_lowercase();
-    v.starts_with("bearer ") || v.starts_with("basic ")
+    redact_value(value).is_some()
 }
 
-/// A map with secret-looking entries replaced by the placeholder; also returns the keys
-/// that were redacted.
+/// How a value under `key` may be shown: `None` when nothing in it looks secret, else
+/// the placeholder (secret key, credential-looking value) or the value with its secret
+/// part replaced (a URL's password, a webhook's path; see `secrets`).
+pub fn shown(key: Option<&str>, value: &str) -> Option<String> {
+    if key.is_some_and(is_secret_key) {
+        return Some(REDACTED.into());
+    }
+    redact_value(value)
+}
+
+/// Whether `sent`, written back under `key`, stands for the `current` value: it is the
+/// placeholder, or exactly what `current` is shown as. A read-modify-write round trip
+/// thus keeps a secret that was shown partly (`mqtt://u:[REDACTED]@broker`).
+pub fn stands_for(key: &str, sent: &str, current: &str) -> bool {
+    sent == REDACTED || shown(Some(key), current).as_deref() == Some(sent)
+}
+
+/// A map with secret-looking entries replaced as [`shown`]; also returns the keys that
+/// were redacted.
 pub fn redact_map(map: &BTreeMap<String, String>) -> (BTreeMap<String, String>, Vec<String>) {
     let mut redacted = Vec::new();
     let out = map
         .iter()
-        .map(|(k, v)| {
-            if is_secret_key(k) || is_secret_value(v) {
+        .map(|(k, v)| match shown(Some(k), v) {
+            Some(hidden) => {
                 redacted.push(k.clone());
-                (k.clone(), REDACTED.to_string())
-            } else {
-                (k.clone(), v.clone())
+                (k.clone(), hidden)
             }
+            None => (k.clone(), v.clone()),
         })
         .collect();
     (out, redacted)
@@ -74,19 +118,22 @@ pub fn redact_settings(value: &mut serde_json::Value) -> Vec<String> {
                     keys.extend(redact_settings(item));
                     continue;
                 };
-                let secret = obj.get("type").and_then(Value::as_str) == Some("password")
-                    || is_secret_key(&key)
-                    || obj
-                        .get("value")
-                        .and_then(Value::as_str)
-                        .is_some_and(is_secret_value);
                 let has_value = match obj.get("value") {
                     None | Some(Value::Null) => false,
                     Some(Value::String(s)) => !s.is_empty(),
                     Some(_) => true,
                 };
-                if secret && has_value {
-                    obj.insert("value".into(), Value::String(REDACTED.into()));
+                let hidden = if obj.get("type").and_then(Value::as_str) == Some("password")
+                    || is_secret_key(&key)
+                {
+                    Some(REDACTED.to_string())
+                } else {
+                    obj.get("value")
+                        .and_then(Value::as_str)
+                        .and_then(redact_value)
+                };
+                if let (Some(hidden), true) = (hidden, has_value) {
+                    obj.insert("value".into(), Value::String(hidden));
                     keys.push(key);
                 }
             }
@@ -109,10 +156,13 @@ pub fn redact_property(name: &str, value: &mut serde_json::Value) -> bool {
     use serde_json::Value;
     fn walk(key: Option<&str>, value: &mut Value) -> bool {
         match value {
-            Value::String(s) if key.is_some_and(is_secret_key) || is_secret_value(s) => {
-                *value = Value::String(REDACTED.into());
-                true
-            }
+            Value::String(s) => match shown(key, s) {
+                Some(hidden) => {
+                    *value = Value::String(hidden);
+                    true
+                }
+                None => false,
+            },
             Value::Array(items) => items.iter_mut().fold(false, |r, v| walk(None, v) | r),
             Value::Object(map) => map.iter_mut().fold(false, |r, (k, v)| walk(Some(k), v) | r),
             _ => false,
@@ -123,6 +173,45 @@ pub fn redact_property(name: &str, value: &mut serde_json::Value) -> bool {
         return true;
     }
     walk(None, value)
+}
+
+/// A tool's arguments as the audit trail hashes them: every value redaction would hide is
+/// the placeholder (strings under secret keys, secret-looking strings, secret `.env`
+/// values), and a `putSetting` value, whose setting may be password-typed. The hash is
+/// keyed with a secret kept in the same storage (and every backup), so whatever enters
+/// it can be tested against guesses by anyone holding a backup: secrets must not enter
+/// it (issue 8 item 6).
+pub fn for_audit(tool: &str, arguments: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    fn walk(key: Option<&str>, value: &Value) -> Value {
+        match value {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), walk(Some(k), v)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(|v| walk(None, v)).collect()),
+            Value::Null | Value::Bool(_) => value.clone(),
+            Value::Number(_) if key.is_some_and(is_secret_key) => Value::String(REDACTED.into()),
+            Value::Number(_) => value.clone(),
+            Value::String(s) => Value::String(shown(key, s).unwrap_or_else(|| s.clone())),
+        }
+    }
+    let mut out = walk(None, arguments);
+    match tool {
+        "set_dotenv" => {
+            if let Some(text) = arguments.get("text").and_then(Value::as_str) {
+                out["text"] = Value::String(redact_dotenv(text).0);
+            }
+        }
+        "call_device_method" if arguments.get("method") == Some(&Value::from("putSetting")) => {
+            if let Some(value) = out.get_mut("args").and_then(|a| a.get_mut(1)) {
+                *value = Value::String(REDACTED.into());
+            }
+        }
+        _ => {}
+    }
+    out
 }
 
 /// One `KEY=value` line of a `.env` file.
@@ -211,13 +300,12 @@ fn push_once(keys: &mut Vec<String>, key: &str) {
 /// `.env` text with secret-looking values replaced; returns the redacted keys.
 pub fn redact_dotenv(text: &str) -> (String, Vec<String>) {
     let mut keys = Vec::new();
-    let out = rewrite_dotenv(text, |l| {
-        if is_secret_key(l.key) || is_secret_value(unquote(l.raw_value)) {
+    let out = rewrite_dotenv(text, |l| match shown(Some(l.key), unquote(l.raw_value)) {
+        Some(hidden) => {
             push_once(&mut keys, l.key);
-            Ok::<_, std::convert::Infallible>(Some(REDACTED.to_string()))
-        } else {
-            Ok(None)
+            Ok::<_, std::convert::Infallible>(Some(hidden))
         }
+        None => Ok(None),
     });
     match out {
         Ok(out) => (out, keys),
@@ -225,9 +313,10 @@ pub fn redact_dotenv(text: &str) -> (String, Vec<String>) {
     }
 }
 
-/// Replaces every placeholder value in `new_text` with that key's current raw value from
-/// `current`. Returns the text and the keys kept; `Err` names a placeholder key that has
-/// no current value (nothing to keep), so nothing is written.
+/// Replaces every value in `new_text` that stands for the current one (the placeholder,
+/// or the current value as get_dotenv showed it) with that key's current raw value from
+/// `current`. Returns the text and the keys kept; `Err` names a key holding the
+/// placeholder that stands for no current value (nothing to keep), so nothing is written.
 pub fn restore_dotenv(new_text: &str, current: &str) -> Result<(String, Vec<String>), String> {
     let existing: BTreeMap<&str, &str> = current
         .lines()
@@ -236,12 +325,16 @@ pub fn restore_dotenv(new_text: &str, current: &str) -> Result<(String, Vec<Stri
         .collect();
     let mut kept = Vec::new();
     let out = rewrite_dotenv(new_text, |l| {
-        if unquote(l.raw_value) != REDACTED {
+        let sent = unquote(l.raw_value);
+        if !sent.contains(REDACTED) {
             return Ok(None);
         }
-        let Some(raw) = existing.get(l.key) else {
+        let Some(raw) = existing
+            .get(l.key)
+            .filter(|raw| stands_for(l.key, sent, unquote(raw)))
+        else {
             return Err(format!(
-                "{} has the placeholder {REDACTED} but no current value to keep; give it a real value or remove the line.",
+                "{} holds the placeholder {REDACTED} but it does not stand for a current value (none, or get_dotenv showed it otherwise); give the full value or remove the line.",
                 l.key
             ));
         };
@@ -264,12 +357,85 @@ mod tests {
             "mqtt_password",
             "apiKey",
             "AWS_CREDENTIALS",
+            // issue 8 item 7
+            "MQTT_PASS",
+            "DB_PWD",
+            "pin",
+            "alarmPin",
+            "PIN_CODE",
+            "app_key",
+            "apikey",
+            "wifi.psk",
+            "smtpPass",
         ] {
             assert!(is_secret_key(k), "{k}");
         }
-        for k in ["SCRYPTED_VOLUME", "TZ", "SCRYPTED_INSECURE_PORT", "ip"] {
+        for k in [
+            "SCRYPTED_VOLUME",
+            "TZ",
+            "SCRYPTED_INSECURE_PORT",
+            "ip",
+            "bypass",
+            "passthrough",
+            "ping",
+            "mapping",
+            "pinned",
+            "spinner",
+            "compass",
+        ] {
             assert!(!is_secret_key(k), "{k}");
         }
+    }
+
+    #[test]
+    fn partly_shown_values_round_trip() {
+        let cur = "BROKER=mqtt://u:pw@broker:1883\nTZ=UTC\n";
+        let (red, keys) = redact_dotenv(cur);
+        assert_eq!(red, "BROKER=mqtt://u:[REDACTED]@broker:1883\nTZ=UTC\n");
+        assert_eq!(keys, vec!["BROKER"]);
+        let (back, kept) = restore_dotenv(&red, cur).unwrap();
+        assert_eq!(back, cur);
+        assert_eq!(kept, vec!["BROKER"]);
+        // Another host with the placeholder would store the placeholder: refused.
+        let moved = red.replace("broker:1883", "other:1883");
+        assert!(restore_dotenv(&moved, cur).unwrap_err().contains("BROKER"));
+        assert!(stands_for(
+            "url",
+            "mqtt://u:[REDACTED]@broker:1883",
+            "mqtt://u:pw@broker:1883"
+        ));
+        assert!(!stands_for(
+            "url",
+            "mqtt://u:[REDACTED]@evil:1883",
+            "mqtt://u:pw@broker:1883"
+        ));
+    }
+
+    #[test]
+    fn audit_input_holds_no_secret() {
+        use serde_json::json;
+        let args = json!({"username": "bob", "password": "hunter2", "admin": true});
+        assert_eq!(
+            for_audit("add_user", &args),
+            json!({"username": "bob", "password": REDACTED, "admin": true})
+        );
+        let args = json!({"text": "TZ=UTC\nMQTT_PASS=pw\n"});
+        assert_eq!(
+            for_audit("set_dotenv", &args),
+            json!({"text": "TZ=UTC\nMQTT_PASS=[REDACTED]\n"})
+        );
+        let args = json!({"id": "7", "storage": {"ip": "10.0.0.2", "pin": 1234, "url": "http://a:pw@cam/x"}});
+        assert_eq!(
+            for_audit("set_storage", &args),
+            json!({"id": "7", "storage": {"ip": "10.0.0.2", "pin": REDACTED, "url": "http://a:[REDACTED]@cam/x"}})
+        );
+        let args = json!({"id": "7", "method": "putSetting", "args": ["adminCode", "4711"]});
+        assert_eq!(
+            for_audit("call_device_method", &args),
+            json!({"id": "7", "method": "putSetting", "args": ["adminCode", REDACTED]})
+        );
+        let args = json!({"id": "7", "method": "setBrightness", "args": [50]});
+        assert_eq!(for_audit("call_device_method", &args), args);
     }
 
     #[test]

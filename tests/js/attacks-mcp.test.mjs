@@ -204,3 +204,55 @@ describe('item 10: one client cannot end the sessions of another', () => {
     assert.deepEqual(r.messages[0].result, {});
   });
 });
+
+describe('items 6 and 7: secrets stay out of answers and out of the audit hash', () => {
+  const SECRETS = {
+    MQTT_PASS: 'mqtt-pw-1',
+    DB_PWD: 'db-pw-2',
+    ALARM_PIN: '4711',
+    CAMERA_URL: 'http://admin:cam-pw-3@192.168.1.40/cgi-bin/snap',
+    BROKER: 'mqtt://u:broker-pw-4@broker:1883',
+    SLACK: 'https://hooks.slack.com/services/T0A/B0B/slackSecret5',
+    SESSION: 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJl',
+    HUE: 'Qw3rTy9UiOp1AsDfGh2JkLzX4cVbNm8Q',
+  };
+  const ORDINARY = { TZ: 'Europe/Berlin', CAMERA_MAC: '00:11:22:33:44:55', STREAM: 'rtsp://192.168.1.40:554/s1' };
+  const text = Object.entries({ ...SECRETS, ...ORDINARY }).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+
+  test('get_dotenv hides secrets by key and by value, keeps the rest; writing back what it showed changes nothing', async () => {
+    const { sessionId } = await initialize(host.mcpUrl, alice.token);
+    const set = await callTool(alice, sessionId, 'set_dotenv', { text });
+    assert.equal(set.result.isError, false, JSON.stringify(set));
+    const shown = (await callTool(alice, sessionId, 'get_dotenv')).result.structuredContent;
+    for (const [k, v] of Object.entries(SECRETS)) {
+      assert.ok(!shown.text.includes(v), `${k} in clear: ${shown.text}`);
+      assert.ok(shown.redacted_keys.includes(k), k);
+    }
+    for (const [k, v] of Object.entries(ORDINARY)) assert.ok(shown.text.includes(`${k}=${v}`), k);
+    assert.ok(shown.text.includes('BROKER=mqtt://u:[REDACTED]@broker:1883'), shown.text);
+    const back = await callTool(alice, sessionId, 'set_dotenv', { text: shown.text });
+    assert.equal(back.result.isError, false, JSON.stringify(back));
+    assert.equal((await host.state()).dotenv, text, 'every stored value kept');
+  });
+
+  test('a placeholder that stands for no current value is refused and nothing is written', async () => {
+    const { sessionId } = await initialize(host.mcpUrl, alice.token);
+    await callTool(alice, sessionId, 'set_dotenv', { text });
+    const moved = await callTool(alice, sessionId, 'set_dotenv', { text: 'BROKER=mqtt://u:[REDACTED]@evil.example:1883\n' });
+    assert.equal(moved.result.isError, true);
+    assert.match(moved.result.content[0].text, /BROKER .*Nothing was written/);
+    assert.equal((await host.state()).dotenv, text);
+  });
+
+  test("add_user's password never enters the audit hash: two passwords, one hash, no guess confirmed", async () => {
+    const { sessionId } = await initialize(host.mcpUrl, alice.token);
+    for (const password of ['hunter2', 'correct horse battery']) {
+      await callTool(alice, sessionId, 'add_user', { username: 'mallory', password, admin: false });
+    }
+    const rows = (await auditRows()).filter((r) => r[3] === 'add_user').slice(-2);
+    assert.equal(rows.length, 2);
+    assert.equal(rows[0][4], rows[1][4]);
+    const storage = JSON.stringify(await host.pluginStorage());
+    for (const secret of ['hunter2', 'correct horse', ...Object.values(SECRETS)]) assert.ok(!storage.includes(secret), secret);
+  });
+});

@@ -180,6 +180,76 @@ fn set_storage_round_trip_keeps_redacted_secrets() {
     assert_eq!(stored["username"], "admin");
 }
 
+/// Issue 8 item 7: secrets shown in clear before — by key (`MQTT_PASS`, `DB_PWD`, `pin`)
+/// and by value (URL userinfo, webhooks, JWTs, a Hue app key) — are hidden, ordinary
+/// values stay, and a round trip of what was shown keeps every stored value.
+#[test]
+fn storage_secrets_by_key_and_value_are_hidden_and_round_trip() {
+    let h = H::new();
+    let secrets = [
+        ("MQTT_PASS", "mqtt-pw-1"),
+        ("DB_PWD", "db-pw-2"),
+        ("pin", "4711"),
+        ("rtsp", "rtsp://admin:cam-pw-3@192.168.1.40:554/s1"),
+        (
+            "notify",
+            "https://hooks.slack.com/services/T0A/B0B/slackSecret4",
+        ),
+        (
+            "session",
+            "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJl",
+        ),
+        ("bridge", "Qw3rTy9UiOp1AsDfGh2JkLzX4cVbNm8Q"),
+    ];
+    let ordinary = [
+        ("mac", "00:11:22:33:44:55"),
+        ("uuid", "3f2c9a1e-7b4d-4c1a-9e2f-0a1b2c3d4e5f"),
+        ("bypass", "true"),
+        ("stream", "rtsp://192.168.1.40:554/s1"),
+    ];
+    {
+        let mut devices = h.host.devices.borrow_mut();
+        let storage = &mut devices.get_mut(CAMERA_ID).unwrap().storage;
+        for (k, v) in secrets.iter().chain(&ordinary) {
+            storage.insert(k.to_string(), v.to_string());
+        }
+    }
+    let before = h.host.devices.borrow()[CAMERA_ID].storage.clone();
+    let out = h.ok("get_storage", json!({"id": CAMERA_ID}));
+    let text = out.to_string();
+    for (k, v) in secrets {
+        assert!(!text.contains(v), "{k} shown: {text}");
+        assert!(
+            out["redacted_keys"].as_array().unwrap().contains(&json!(k)),
+            "{k}"
+        );
+    }
+    for (k, v) in ordinary {
+        assert_eq!(out["storage"][k], v, "{k}");
+    }
+    assert_eq!(
+        out["storage"]["rtsp"],
+        "rtsp://admin:[REDACTED]@192.168.1.40:554/s1"
+    );
+    let mut edited = out["storage"].clone();
+    edited["ip"] = json!("192.168.1.41");
+    h.ok("set_storage", json!({"id": CAMERA_ID, "storage": edited}));
+    let mut expected = before;
+    expected.insert("ip".into(), "192.168.1.41".into());
+    assert_eq!(h.host.devices.borrow()[CAMERA_ID].storage, expected);
+    // The placeholder in a URL that no longer matches the stored one would store it: refused.
+    let msg = h.failed(
+        "set_storage",
+        json!({"id": CAMERA_ID, "merge": true,
+               "storage": {"rtsp": "rtsp://admin:[REDACTED]@10.0.0.9:554/s1"}}),
+    );
+    assert!(
+        msg.contains("rtsp") && msg.contains("Nothing was written"),
+        "{msg}"
+    );
+    assert_eq!(h.host.devices.borrow()[CAMERA_ID].storage, expected);
+}
+
 #[test]
 fn get_storage_caps_its_output_and_a_round_trip_keeps_what_it_left_out() {
     // Issue §"What every tool must do": output stays usable by a model, capped with a

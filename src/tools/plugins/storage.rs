@@ -1,7 +1,7 @@
 //! A device's key-value storage, with secrets redacted and large answers capped.
 
 use crate::tools::preview::{map_delta, EntryChange};
-use crate::tools::redact::{redact_map, OMITTED, REDACTED};
+use crate::tools::redact::{redact_map, stands_for, OMITTED, REDACTED};
 use crate::tools::resolve::{refuse_own_device, Snapshot};
 use crate::tools::schema::{ok, tool, DESTRUCTIVE_IDEMPOTENT, READ};
 use crate::tools::{ToolContext, ToolDef, ToolError, ToolResult};
@@ -15,7 +15,7 @@ use std::rc::Rc;
 pub const GET_STORAGE: ToolDef = tool! {
     name: "get_storage",
     title: "Read a device's storage",
-    description: "Reads a device's key-value storage (`getStorage`), where plugins keep their configuration and often passwords and API keys. Values whose key looks secret (token, secret, auth, password, key, credential, private, cookie, salt) come back as \"[REDACTED]\" unless reveal_secrets is true; set_storage keeps the current value of any key sent with that placeholder. Answers are capped at 64 KB: the largest values then come back as \"[OMITTED]\" (listed in omitted_keys; read them with keys: [...]), which set_storage also keeps. This MCP plugin's own storage is refused.",
+    description: "Reads a device's key-value storage (`getStorage`), where plugins keep their configuration and often passwords and API keys. Values whose key looks secret (token, secret, auth, password, pass, pwd, pin, key, credential, private, cookie, salt) come back as \"[REDACTED]\" unless reveal_secrets is true, and so do values that look secret whatever their key (JWTs, long random tokens, webhook URLs, a URL's password: only that part is replaced); set_storage keeps the current value of any key sent back as shown. Answers are capped at 64 KB: the largest values then come back as \"[OMITTED]\" (listed in omitted_keys; read them with keys: [...]), which set_storage also keeps. This MCP plugin's own storage is refused.",
     input: GetStorageArgs,
     output: GetStorageOut,
     hints: READ,
@@ -113,7 +113,7 @@ async fn get_storage(tc: Rc<ToolContext>, a: GetStorageArgs) -> ToolResult {
 pub const SET_STORAGE: ToolDef = tool! {
     name: "set_storage",
     title: "Write a device's storage",
-    description: "Writes a device's storage (`setStorage`) and pushes it live into the owning plugin. By default the given map REPLACES the whole storage (keys you leave out are deleted); with merge: true the given keys are added or changed and the rest kept. A value of \"[REDACTED]\" or \"[OMITTED]\" keeps that key's current value, so a get_storage → edit → set_storage round trip never destroys a secret or a value left out of a capped answer. This MCP plugin's own storage is refused. Returns the key names added, removed and changed (never values). With dry_run: true nothing is written and `changes` shows each entry's value before and after (secrets as \"[REDACTED]\": a changed secret says only \"changed\").",
+    description: "Writes a device's storage (`setStorage`) and pushes it live into the owning plugin. By default the given map REPLACES the whole storage (keys you leave out are deleted); with merge: true the given keys are added or changed and the rest kept. A value of \"[REDACTED]\" or \"[OMITTED]\" (or a value exactly as get_storage showed it, e.g. a URL with \"[REDACTED]\" for its password) keeps that key's current value, so a get_storage → edit → set_storage round trip never destroys a secret or a value left out of a capped answer. This MCP plugin's own storage is refused. Returns the key names added, removed and changed (never values). With dry_run: true nothing is written and `changes` shows each entry's value before and after (secrets as \"[REDACTED]\": a changed secret says only \"changed\").",
     input: SetStorageArgs,
     output: SetStorageOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
@@ -167,10 +167,14 @@ async fn set_storage(tc: Rc<ToolContext>, a: SetStorageArgs) -> ToolResult {
     };
     let mut kept = Vec::new();
     for (k, v) in a.storage {
-        if v == REDACTED || v == OMITTED {
-            let Some(cur) = current.get(&k) else {
+        if v == OMITTED || v.contains(REDACTED) {
+            // The placeholder, or the value as get_storage showed it, keeps the current one.
+            let Some(cur) = current
+                .get(&k)
+                .filter(|cur| v == OMITTED || stands_for(&k, &v, cur))
+            else {
                 return Err(ToolError::failed(format!(
-                    "Key '{k}' was sent as {v} but has no current value to keep; give a real value or leave the key out. Nothing was written."
+                    "Key '{k}' was sent as {v}, which stands for no current value (none, or get_storage showed it otherwise); give the full value or leave the key out. Nothing was written."
                 )));
             };
             kept.push(k.clone());

@@ -1,0 +1,230 @@
+//! Secrets recognised by their value, whatever key they sit under (issue 8 item 7):
+//! credentials in URLs, JWTs, known webhook forms and long random-looking tokens.
+//! `redact` applies these beside its key markers.
+
+use super::redact::{is_secret_key, REDACTED};
+use url::Url;
+
+/// Shortest string taken for a random token by its look alone. Keys that services issue
+/// (API keys, Hue app keys, bot tokens) are 32 characters or more; ids, names and
+/// everyday settings are shorter or read as words, so they stay visible.
+pub const TOKEN_MIN_LEN: usize = 32;
+
+/// Least Shannon entropy, in bits per character, of a random token. Random base62/64
+/// strings of 32+ characters measure about 4.3–5; words, camelCase names and repeated
+/// patterns of that length measure well under 4.
+pub const TOKEN_MIN_ENTROPY: f64 = 4.0;
+
+/// Where known webhooks keep their secret: everything after the prefix. An empty host
+/// matches any (Home Assistant's webhook triggers live on the user's own server).
+const WEBHOOKS: &[(&str, &str)] = &[
+    ("hooks.slack.com", "/services/"),
+    ("discord.com", "/api/webhooks/"),
+    ("discordapp.com", "/api/webhooks/"),
+    ("maker.ifttt.com", "/trigger/"),
+    ("", "/api/webhook/"),
+];
+
+/// What a value may show: `None` when nothing in it looks secret, else the value with its
+/// secret parts replaced by [`REDACTED`]. A URL keeps its scheme, host and the rest; any
+/// other secret-looking value is replaced whole.
+pub fn redact_value(value: &str) -> Option<String> {
+    let trimmed = value.trim();
+    let lower = trimmed.to_ascii_lowercase();
+    if lower.starts_with("bearer ") || lower.starts_with("basic ") {
+        return Some(REDACTED.into());
+    }
+    if is_jwt(trimmed) || is_random_token(trimmed) {
+        return Some(REDACTED.into());
+    }
+    if trimmed.contains("://") {
+        return redact_url(trimmed);
+    }
+    None
+}
+
+/// Three base64url segments, the first a JSON object (`eyJ` is `{"` encoded).
+fn is_jwt(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 3
+        && s.starts_with("eyJ")
+        && parts[..2].iter().all(|p| p.len() >= 4)
+        && parts.iter().all(|p| {
+            p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// Most vowels among the letters of a random token. Random letters hold about 19%
+/// vowels, words (and camelCase names built of them) about 35–40%.
+pub const TOKEN_MAX_VOWELS: f64 = 0.3;
+
+/// A long unbroken random-looking string of token characters mixing upper case, lower
+/// case and digits, that does not read as words. Hex strings (device ids, MACs, hashes,
+/// UUIDs) have no upper case and stay visible.
+pub fn is_random_token(s: &str) -> bool {
+    let token_char = |b: u8| b.is_ascii_alphanumeric() || b"+/=_-.~".contains(&b);
+    let letters = s.bytes().filter(u8::is_ascii_alphabetic).count();
+    let vowels = s.bytes().filter(|b| b"aeiouAEIOU".contains(b)).count();
+    s.len() >= TOKEN_MIN_LEN
+        && s.bytes().all(token_char)
+        && s.bytes().any(|b| b.is_ascii_uppercase())
+        && s.bytes().any(|b| b.is_ascii_lowercase())
+        && s.bytes().any(|b| b.is_ascii_digit())
+        && (vowels as f64) < TOKEN_MAX_VOWELS * letters as f64
+        && entropy(s) >= TOKEN_MIN_ENTROPY
+}
+
+/// Shannon entropy of the string's bytes, in bits per byte.
+fn entropy(s: &str) -> f64 {
+    let mut counts = [0usize; 256];
+    for b in s.bytes() {
+        counts[b as usize] += 1;
+    }
+    let n = s.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// The placeholder's brackets are not allowed raw in a URL's userinfo, path or query:
+/// this marker goes in instead and becomes the placeholder in the text.
+const MARK: &str = "REDACTEDxSECRETxMARK";
+
+/// A URL with its password, a token-looking user name, a webhook's secret path,
+/// token-looking path segments and secret query values hidden; `None` when it has none
+/// of them (or is no URL).
+fn redact_url(s: &str) -> Option<String> {
+    let mut url = Url::parse(s).ok()?;
+    let mut changed = false;
+    if url.password().is_some() {
+        changed |= url.set_password(Some(MARK)).is_ok();
+    }
+    if is_random_token(url.username()) {
+        changed |= url.set_username(MARK).is_ok();
+    }
+    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    let webhook = WEBHOOKS
+        .iter()
+        .find(|(h, prefix)| (h.is_empty() || *h == host) && url.path().starts_with(prefix));
+    if let Some((_, prefix)) = webhook {
+        url.set_path(&format!("{prefix}{MARK}"));
+        changed = true;
+    } else if let Some(segments) = url.path_segments() {
+        let segments: Vec<&str> = segments.collect();
+        if segments.iter().any(|s| is_random_token(s) || is_jwt(s)) {
+            let hidden: Vec<&str> = segments
+                .iter()
+                .map(|s| {
+                    if is_random_token(s) || is_jwt(s) {
+                        MARK
+                    } else {
+                        s
+                    }
+                })
+                .collect();
+            url.set_path(&hidden.join("/"));
+            changed = true;
+        }
+    }
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let secret = |k: &str, v: &str| is_secret_key(k) || redact_value(v).is_some();
+    if pairs.iter().any(|(k, v)| secret(k, v)) {
+        let hidden: Vec<(String, String)> = pairs
+            .into_iter()
+            .map(|(k, v)| {
+                let v = if secret(&k, &v) { MARK.to_string() } else { v };
+                (k, v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(hidden);
+        changed = true;
+    }
+    changed.then(|| url.as_str().replace(MARK, REDACTED))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_keep_everything_but_the_secret() {
+        let cases = [
+            (
+                "http://admin:pw@192.168.1.5/cgi",
+                "http://admin:[REDACTED]@192.168.1.5/cgi",
+            ),
+            ("mqtt://u:pw@broker:1883", "mqtt://u:[REDACTED]@broker:1883"),
+            (
+                "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX",
+                "https://hooks.slack.com/services/[REDACTED]",
+            ),
+            (
+                "https://discord.com/api/webhooks/123/abcDEF",
+                "https://discord.com/api/webhooks/[REDACTED]",
+            ),
+            (
+                "https://maker.ifttt.com/trigger/door/with/key/bJ3x",
+                "https://maker.ifttt.com/trigger/[REDACTED]",
+            ),
+            (
+                "http://ha.local:8123/api/webhook/front-door-42",
+                "http://ha.local:8123/api/webhook/[REDACTED]",
+            ),
+            (
+                "https://api.example.com/v1/send?chat=42&api_key=abc",
+                "https://api.example.com/v1/send?chat=42&api_key=[REDACTED]",
+            ),
+            (
+                "https://bridge/api/Qw3rTy9UiOp1AsDfGh2JkLzX4cVbNm8Q/lights",
+                "https://bridge/api/[REDACTED]/lights",
+            ),
+        ];
+        for (value, shown) in cases {
+            assert_eq!(redact_value(value).as_deref(), Some(shown), "{value}");
+        }
+    }
+
+    #[test]
+    fn tokens_and_jwts_are_hidden_whole() {
+        for v in [
+            "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJl",
+            "Qw3rTy9UiOp1AsDfGh2JkLzX4cVbNm8Q", // a Hue app key's shape
+            "xoxb-1234567890-AbCdEfGhIjKlMnOpQrStUv", // a Slack bot token
+            "ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8",
+            "Bearer abc",
+        ] {
+            assert_eq!(redact_value(v).as_deref(), Some(REDACTED), "{v}");
+        }
+    }
+
+    #[test]
+    fn ordinary_values_stay_visible() {
+        for v in [
+            "42",
+            "Kitchen Light",
+            "192.168.1.20",
+            "00:11:22:33:44:55",
+            "3f2c9a1e-7b4d-4c1a-9e2f-0a1b2c3d4e5f", // a UUID
+            "5d41402abc4b2a76b9719d911017c592",     // an md5 hex id
+            "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3", // a sha1 hex id
+            "living_room_camera_front_door_2024",
+            "ThisIsAVeryLongCamelCaseSettingName2",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAa1",
+            "https://github.com/koush/scrypted/releases",
+            "rtsp://192.168.1.40:554/stream1",
+            "h264",
+            "",
+        ] {
+            assert_eq!(redact_value(v), None, "{v}");
+        }
+    }
+}
