@@ -1,16 +1,20 @@
 // Real MCP clients from the registries against the real wasm + shim in the dev host, each
 // signed in headlessly by its language's one sign-in helper (helpers/oauth.mjs approve(),
-// tests/clients/python/signin.py), behind a recording proxy that shows what crossed the wire:
-// - Python `mcp` 2.3.0 and fastmcp 4.2.3 (PyPI, installed by helpers/python.mjs) connect in
-//   2026-07-28: server/discover answered at once, no initialize, no session, no 400 fallback;
+// tests/clients/python/signin.py, tests/clients/rmcp approve()), behind a recording proxy
+// that shows what crossed the wire:
+// - Python `mcp` 2.3.0, fastmcp 4.2.3 (PyPI) and rmcp 3.11 (crates.io), installed and built
+//   by helpers/clients.mjs, connect in 2026-07-28: server/discover answered at once, no
+//   initialize, no session, no 400 fallback; Python and rmcp confirm a restore_backup
+//   through MRTR (an InputRequiredResult, answered by retrying with inputResponses);
 // - the TypeScript SDK 1.32.2 in legacy mode keeps its one session over a 2-hour idle (clock
 //   moved, token expired) and a plugin reload (the worker restarts from dist/plugin.zip).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLoggedIn, connectSdkClient } from './helpers/oauth.mjs';
 import { startRecordingProxy } from './helpers/proxy.mjs';
-import { ensurePythonClients, runPythonClient } from './helpers/python.mjs';
-import { resultJson } from './helpers/tools.mjs';
+import { waitFor } from './helpers/devhost.mjs';
+import { ensurePythonClients, ensureRmcpClient, runPythonClient, runRmcpClient } from './helpers/clients.mjs';
+import { isRestore, resultJson } from './helpers/tools.mjs';
 
 const MODERN = '2026-07-28';
 const HOUR = 60 * 60 * 1000;
@@ -21,7 +25,7 @@ const mcpLog = (proxy) => proxy.log.filter((e) => e.path.endsWith('/mcp'));
 /**
  * What a modern client must have sent: after the one unauthenticated 401 that starts its
  * sign-in, server/discover answered 200 first, every request at 2026-07-28 with no session,
- * and never initialize nor a 400.
+ * and never initialize nor a 400. Returns the authorized requests.
  */
 function assertModernWire(proxy) {
   const log = mcpLog(proxy);
@@ -35,8 +39,7 @@ function assertModernWire(proxy) {
     assert.equal(e.sessionId, null, JSON.stringify(e));
     assert.ok(e.status < 400, JSON.stringify(e));
   }
-  assert.ok(authorized.some((e) => e.rpc.includes('tools/list')));
-  assert.ok(authorized.some((e) => e.rpc.includes('tools/call')));
+  return authorized;
 }
 
 function assertToolsAndCall(out) {
@@ -48,15 +51,32 @@ function assertToolsAndCall(out) {
   assert.equal(out.call.structured.env.SCRYPTED_ADMIN_TOKEN, '[REDACTED]');
 }
 
+/** Runs `client(mcpUrl)` behind a fresh recording proxy; resolves {out, wire}. */
+async function throughProxy(host, client) {
+  const proxy = await startRecordingProxy(host.baseUrl);
+  try {
+    const out = await client(proxy.view(host).mcpUrl);
+    return { out, wire: assertModernWire(proxy) };
+  } finally {
+    await proxy.close();
+  }
+}
+
+const MRTR_TODO = 'needs MRTR (D2, issue 10 stage 2) on main: until then a 2026-07-28 client is refused restore_backup';
+
 describe('real clients from the registries', () => {
   let host;
   let cookie;
   let python;
+  let rmcp;
   let proxy;
   before(async () => {
-    const t = Date.now();
+    let t = Date.now();
     python = await ensurePythonClients();
     console.error(`[clients] python clients ready in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    t = Date.now();
+    rmcp = await ensureRmcpClient();
+    console.error(`[clients] rmcp client ready in ${((Date.now() - t) / 1000).toFixed(1)} s`);
     ({ host, cookie } = await startLoggedIn());
   });
   after(async () => {
@@ -64,20 +84,39 @@ describe('real clients from the registries', () => {
     await host?.stop();
   });
 
-  for (const [which, name] of [
-    ['sdk', 'Python mcp 2.3.0'],
-    ['fastmcp', 'fastmcp 4.2.3'],
-  ]) {
+  const modern = {
+    'Python mcp 2.3.0': (run) => (url) => runPythonClient(python, [run === 'tools' ? 'sdk' : 'sdk-restore', url, cookie]),
+    'fastmcp 4.2.3': () => (url) => runPythonClient(python, ['fastmcp', url, cookie]),
+    'rmcp 3.11': (run) => (url) => runRmcpClient(rmcp, [run, url, cookie]),
+  };
+
+  for (const [name, client] of Object.entries(modern)) {
     test(`${name} connects in 2026-07-28, lists the tools and calls one`, async () => {
-      proxy = await startRecordingProxy(host.baseUrl);
-      try {
-        const out = await runPythonClient(python, [which, proxy.view(host).mcpUrl, cookie]);
-        assertToolsAndCall(out);
-        assertModernWire(proxy);
-      } finally {
-        await proxy.close();
-        proxy = undefined;
-      }
+      const { out, wire } = await throughProxy(host, client('tools'));
+      assertToolsAndCall(out);
+      assert.ok(wire.some((e) => e.rpc.includes('tools/list')));
+      assert.ok(wire.some((e) => e.rpc.includes('tools/call')));
+    });
+  }
+
+  for (const name of ['Python mcp 2.3.0', 'rmcp 3.11']) {
+    test(`${name} confirms a restore_backup through MRTR`, { todo: MRTR_TODO }, async () => {
+      const before = (await host.state()).restoredBackups.length;
+      const { out, wire } = await throughProxy(host, modern[name]('restore'));
+      assert.equal(out.protocolVersion, MODERN);
+      assert.equal(out.asked.length, 1, `asked once: ${JSON.stringify(out.asked)}`);
+      assert.equal(out.call.isError, false, JSON.stringify(out.call));
+      // The question came as an InputRequiredResult: exactly one retry carried the answer.
+      assert.equal(wire.filter((e) => e.inputResponses).length, 1, JSON.stringify(wire));
+      // The tool answered first; then the restore ran, once, with exactly these bytes.
+      await waitFor(async () => (await host.state()).restoredBackups.length > before, {
+        what: 'the restore to run',
+        timeoutMs: 10_000,
+      });
+      const state = await host.state();
+      assert.equal(state.restoredBackups.length, before + 1);
+      assert.equal(state.restoredBackups.at(-1).sha256, out.sha256);
+      assert.ok((await host.calls()).some(isRestore));
     });
   }
 

@@ -1,20 +1,24 @@
 """Real Python MCP clients from PyPI against the plugin, driven by tests/js/clients.test.mjs:
 
-    python run.py sdk|fastmcp MCP_URL COOKIE
+    python run.py sdk|sdk-restore|fastmcp MCP_URL COOKIE
 
 `sdk` is the `mcp` SDK's Client, `fastmcp` fastmcp's Client, each in its default
 mode="auto" (server/discover first, initialize only as a fallback). Each signs in
 headlessly (signin.py), lists the tools, calls get_server_info and prints one JSON line:
-{protocolVersion, tools, call: {isError, structured}}. The Node test checks the wire
-through its recording proxy."""
+{protocolVersion, tools, call: {isError, structured}}. `sdk-restore` restores a backup,
+confirming through MRTR. The Node test checks the wire through its recording proxy."""
 
 import asyncio
+import base64
 import json
 import sys
 
 import httpx2
 
 from signin import oauth_provider
+
+# Scrypted refuses request bodies over 100 KB: the zip travels in chunks of 64 KiB.
+CHUNK = 65536
 
 
 async def sdk(url: str, cookie: str) -> dict:
@@ -29,6 +33,51 @@ async def sdk(url: str, cookie: str) -> dict:
             return {
                 "protocolVersion": client.protocol_version,
                 "tools": [t.name for t in tools.tools],
+                "call": {"isError": bool(result.is_error), "structured": result.structured_content},
+            }
+
+
+async def sdk_restore(url: str, cookie: str) -> dict:
+    """create_backup, then restore_backup of that zip in 64 KiB chunks; the confirmation
+    arrives as an InputRequiredResult (MRTR) that the SDK answers through `elicit`."""
+    import hashlib
+
+    import mcp_types as types
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    asked: list[str] = []
+
+    async def elicit(context, params):
+        asked.append(params.message)
+        return types.ElicitResult(action="accept", content={"decision": "RESTORE"})
+
+    auth = oauth_provider(url, cookie, "python-mcp-sdk-restore")
+    async with httpx2.AsyncClient(auth=auth, timeout=30) as http:
+        transport = streamable_http_client(url, http_client=http)
+        async with Client(transport, mode="auto", elicitation_callback=elicit) as client:
+            backup = await client.call_tool("create_backup", {})
+            blob = next(c.resource.blob for c in backup.content if c.type == "resource")
+            data = base64.b64decode(blob)
+            chunks = [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)]
+            upload = None
+            for i, chunk in enumerate(chunks):
+                args = {
+                    "confirm": "RESTORE FROM BACKUP",
+                    "chunk_base64": base64.b64encode(chunk).decode(),
+                    "chunk_index": i,
+                    "total_chunks": len(chunks),
+                }
+                if upload:
+                    args["upload_id"] = upload
+                if i == len(chunks) - 1:
+                    args["sha256"] = hashlib.sha256(data).hexdigest()
+                result = await client.call_tool("restore_backup", args)
+                upload = (result.structured_content or {}).get("upload_id", upload)
+            return {
+                "protocolVersion": client.protocol_version,
+                "asked": asked,
+                "sha256": hashlib.sha256(data).hexdigest(),
                 "call": {"isError": bool(result.is_error), "structured": result.structured_content},
             }
 
@@ -48,7 +97,7 @@ async def fastmcp(url: str, cookie: str) -> dict:
 
 def main() -> None:
     which, url, cookie = sys.argv[1:4]
-    run = {"sdk": sdk, "fastmcp": fastmcp}[which]
+    run = {"sdk": sdk, "sdk-restore": sdk_restore, "fastmcp": fastmcp}[which]
     print(json.dumps(asyncio.run(run(url, cookie))), flush=True)
 
 

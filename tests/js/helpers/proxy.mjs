@@ -12,18 +12,18 @@ export function startBearerProxy(targetBaseUrl, getToken) {
   return startProxy(targetBaseUrl, { getToken });
 }
 
-/** `log`: [{method, path, rpc: [JSON-RPC methods], version, sessionId, status}], in order. */
+/** `log`: [{method, path, rpc: [JSON-RPC methods], inputResponses, version, sessionId, status}], in order. */
 export async function startRecordingProxy(targetBaseUrl) {
   const log = [];
   const proxy = await startProxy(targetBaseUrl, { log });
   return { ...proxy, log };
 }
 
-/** The JSON-RPC methods of a body (a message or a batch), [] for anything else. */
-function rpcMethods(body) {
+/** The JSON-RPC messages of a body (a message or a batch), [] for anything else. */
+function rpcMessages(body) {
   try {
     const parsed = JSON.parse(body);
-    return (Array.isArray(parsed) ? parsed : [parsed]).map((m) => m?.method).filter(Boolean);
+    return (Array.isArray(parsed) ? parsed : [parsed]).filter((m) => m && typeof m === 'object');
   } catch {
     return [];
   }
@@ -39,10 +39,13 @@ async function startProxy(targetBaseUrl, { getToken, log }) {
     const out = http.request(
       { host: target.hostname, port: target.port, method: inReq.method, path: inReq.url, headers },
       (res) => {
+        const messages = log ? rpcMessages(Buffer.concat(chunks).toString('utf8')) : [];
         log?.push({
           method: inReq.method,
           path: new URL(inReq.url, 'http://x').pathname,
-          rpc: rpcMethods(Buffer.concat(chunks).toString('utf8')),
+          rpc: messages.map((m) => m.method).filter(Boolean),
+          // a 2026-07-28 retry answering an InputRequiredResult (MRTR)
+          inputResponses: messages.some((m) => m.params?.inputResponses !== undefined),
           version: inReq.headers['mcp-protocol-version'] ?? null,
           sessionId: inReq.headers['mcp-session-id'] ?? null,
           status: res.statusCode,

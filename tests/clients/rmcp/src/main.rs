@@ -1,0 +1,194 @@
+//! rmcp 3.11 (crates.io), the Rust MCP SDK Codex is built on, as a real client of the
+//! plugin: signs in headlessly (`approve`, the one sign-in of the Rust client) and connects
+//! with the auto lifecycle (server/discover first, initialize only as a fallback). Prints
+//! one JSON line.
+//!
+//!     rmcp-client tools MCP_URL COOKIE     lists the tools, calls get_server_info:
+//!                                          {protocolVersion, tools, call: {isError, structured}}
+//!     rmcp-client restore MCP_URL COOKIE   create_backup, then restore_backup of it in
+//!                                          64 KiB chunks, confirming when asked:
+//!                                          {protocolVersion, asked, sha256, call}
+
+use anyhow::{bail, Context, Result};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
+    ElicitResult, ElicitationAction, ErrorData, Implementation, ProtocolVersion,
+};
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RequestContext, RunningService};
+use rmcp::transport::auth::{AuthClient, AuthorizationRequest, OAuthState};
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::{ClientHandler, RoleClient};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use std::sync::Mutex;
+
+/// Loopback, never served: `approve` reads the code from the redirect itself.
+const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
+/// Scrypted refuses request bodies over 100 KB: the zip travels in chunks of 64 KiB.
+const CHUNK: usize = 65536;
+
+/// What the user does in the browser: opens the authorization URL logged in to Scrypted
+/// and approves. Returns the redirect back to the client (code, state, iss).
+async fn approve(authorization_url: &str, cookie: &str) -> Result<String> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let r = http
+        .get(authorization_url)
+        .header("cookie", cookie)
+        .send()
+        .await?;
+    let status = r.status();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().map(String::from));
+    match location {
+        Some(Ok(to)) if status == 302 => Ok(to),
+        _ => bail!(
+            "/authorize answered {status}, expected a 302: {}",
+            r.text().await?
+        ),
+    }
+}
+
+/// Registers, signs in and returns the authorized HTTP client the transport uses.
+async fn sign_in(mcp_url: &str, cookie: &str) -> Result<AuthClient<reqwest::Client>> {
+    let mut oauth = OAuthState::new(mcp_url, None).await?;
+    oauth
+        .start_authorization(AuthorizationRequest::new(REDIRECT_URI).with_client_name("rmcp-3.11"))
+        .await?;
+    let back = approve(&oauth.get_authorization_url().await?, cookie).await?;
+    oauth.handle_callback_url(&back).await?;
+    let manager = oauth
+        .into_authorization_manager()
+        .context("not authorized after the callback")?;
+    Ok(AuthClient::new(reqwest::Client::default(), manager))
+}
+
+/// The user at the keyboard: picks RESTORE whenever asked, and remembers what was asked.
+#[derive(Default)]
+struct Confirming {
+    asked: Mutex<Vec<String>>,
+}
+
+impl ClientHandler for Confirming {
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, ErrorData> {
+        if let ElicitRequestParams::FormElicitationParams { message, .. } = &request {
+            self.asked.lock().unwrap().push(message.clone());
+        }
+        Ok(ElicitResult::new(ElicitationAction::Accept)
+            .with_content(json!({"decision": "RESTORE"})))
+    }
+
+    fn get_info(&self) -> ClientConfig {
+        // Form elicitation: what restore_backup's confirmation asks through.
+        let capabilities: ClientCapabilities =
+            serde_json::from_value(json!({"elicitation": {"form": {}}})).expect("capabilities");
+        ClientConfig::new(capabilities, Implementation::new("rmcp-client", "3.11.0"))
+    }
+}
+
+type Client = RunningService<RoleClient, Confirming>;
+
+fn call(name: &str, arguments: Value) -> CallToolRequestParams {
+    let Value::Object(arguments) = arguments else {
+        unreachable!("tool arguments are an object")
+    };
+    CallToolRequestParams::new(name.to_string()).with_arguments(arguments)
+}
+
+fn outcome(result: &CallToolResult) -> Value {
+    json!({"isError": result.is_error.unwrap_or(false), "structured": result.structured_content})
+}
+
+async fn tools(client: &Client) -> Result<Value> {
+    let tools = client.list_all_tools().await?;
+    let result = client.call_tool(call("get_server_info", json!({}))).await?;
+    Ok(json!({
+        "tools": tools.iter().map(|t| t.name.to_string()).collect::<Vec<_>>(),
+        "call": outcome(&result),
+    }))
+}
+
+async fn restore(client: &Client) -> Result<Value> {
+    let backup = serde_json::to_value(client.call_tool(call("create_backup", json!({}))).await?)?;
+    let blob = backup["content"]
+        .as_array()
+        .and_then(|c| c.iter().find_map(|item| item["resource"]["blob"].as_str()))
+        .context("create_backup embeds no backup")?;
+    let data = STANDARD.decode(blob)?;
+    let sha256: String = Sha256::digest(&data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let chunks: Vec<&[u8]> = data.chunks(CHUNK).collect();
+    let mut upload = None::<String>;
+    let mut last = None;
+    for (i, chunk) in chunks.iter().enumerate() {
+        let mut args = Map::new();
+        args.insert("confirm".into(), json!("RESTORE FROM BACKUP"));
+        args.insert("chunk_base64".into(), json!(STANDARD.encode(chunk)));
+        args.insert("chunk_index".into(), json!(i));
+        args.insert("total_chunks".into(), json!(chunks.len()));
+        if let Some(id) = &upload {
+            args.insert("upload_id".into(), json!(id));
+        }
+        if i == chunks.len() - 1 {
+            args.insert("sha256".into(), json!(sha256));
+        }
+        let result = client
+            .call_tool(call("restore_backup", Value::Object(args)))
+            .await?;
+        if let Some(id) = result
+            .structured_content
+            .as_ref()
+            .and_then(|s| s["upload_id"].as_str())
+        {
+            upload = Some(id.to_string());
+        }
+        last = Some(result);
+    }
+    let asked = client.service().asked.lock().unwrap().clone();
+    Ok(json!({"asked": asked, "sha256": sha256, "call": outcome(&last.context("no chunk")?)}))
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, what, mcp_url, cookie] = args.as_slice() else {
+        bail!("usage: rmcp-client tools|restore MCP_URL COOKIE");
+    };
+    let http = sign_in(mcp_url, cookie).await?;
+    let transport = StreamableHttpClientTransport::with_client(
+        http,
+        StreamableHttpClientTransportConfig::with_uri(mcp_url.as_str()),
+    );
+    let client = Confirming::default()
+        .serve_with_lifecycle(
+            transport,
+            ClientLifecycleMode::Auto {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+                legacy_version: None,
+            },
+        )
+        .await?;
+    let mut out = match what.as_str() {
+        "tools" => tools(&client).await?,
+        "restore" => restore(&client).await?,
+        other => bail!("unknown run {other}: tools or restore"),
+    };
+    out["protocolVersion"] = json!(client
+        .peer_info()
+        .map(|p| p.protocol_version.as_str().to_string()));
+    println!("{out}");
+    client.cancel().await?;
+    Ok(())
+}
