@@ -1,185 +1,223 @@
 #!/usr/bin/env node
-// npm run bench — benchmarks (not tests): figures and ratios against bench/baseline.json
-// (the first run writes it; `--write-baseline` rewrites it).
+// npm run bench — benchmarks, not tests (not in npm test). One interleaved run of three
+// servers behind the same thin node:http harness (bench/ts-reference/scrypted-response.mjs):
 //
-//   size        wasm after wasm-opt -Oz, gzipped, main.nodejs.js and plugin.zip
-//   cold start  fresh process: unzip + evaluate the bundle (wasm compile + instantiate) +
-//               construct + first answer (median of N runs)
-//   latency     authenticated tools/call through the dev host, one at a time (p50/p95/p99),
-//               in a legacy session and as stateless MCP 2026-07-28 requests, side by side
-//   throughput  the same with C concurrent clients for a fixed time (calls/s), both eras
-//   memory      dev host RSS after the run
-// The token comes from the real OAuth flow (tests/js/helpers/oauth.mjs: POST /login cookie →
-// /register → /authorize → /token), the dev host from tests/js/helpers/devhost.mjs.
+//   ours   dist/plugin.zip in bench/harness.mjs, token from its own OAuth flow
+//   ref    the earlier TypeScript plugin's request path (bench/ts-reference/server.mjs,
+//          MCP TS SDK 1.32.2, the project's own devDependency)
+//   raw    the machine's floor: node:http answering fixed JSON (bench/ts-reference/raw.mjs)
 //
-// Options: --calls N (sequential, default 300), --concurrency C (8), --seconds S (5),
-//          --cold N (5), --write-baseline, --json
-import { spawnSync } from 'node:child_process';
+// Points (each at c=1 and c=16, --reps repetitions, the targets' order rotated every time:
+// A B C, B C A, C A B ...; the driver is bench/load.mjs):
+//   legacy  tools/call get_server_info in a 2025-06-18 session   ours, ref, raw
+//   modern  the same as stateless 2026-07-28 requests             ours, raw (the SDK has no 2026 era)
+//   nohost  tools/call get_recent_events, modern (no wait on Scrypted beyond one system-state read)
+// Then: cold start (spawn → first authenticated initialize answered), RSS after --sessions idle
+// sessions (bench/sessions-rss.mjs), wasm size. Figures are medians over the repetitions;
+// ratios are to the floor (raw) and to the reference. Absolute figures from different runs
+// do not compare on a shared machine; the ratios from one run do.
+//
+// Options: --reps N (3), --duration S (5), --warmup S (1), --cold N (5), --sessions N (1000),
+//          --only legacy,modern,nohost, --json
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { ensureBuilt } from '../js-shim/build.mjs';
 import { ROOT } from '../scripts/lib.mjs';
-import { startDevHost } from '../tests/js/helpers/devhost.mjs';
-import { login, obtainTokens } from '../tests/js/helpers/oauth.mjs';
-import { modernInit } from '../tests/js/helpers/mcp.mjs';
+import { obtainTokens } from '../tests/js/helpers/oauth.mjs';
 
-const BASELINE = path.join(ROOT, 'bench/baseline.json');
 const argv = process.argv.slice(2);
-const opt = (name, def) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : def);
-const CALLS = opt('--calls', 300);
-const CONCURRENCY = opt('--concurrency', 8);
-const SECONDS = opt('--seconds', 5);
-const COLD = opt('--cold', 5);
+const opt = (name, def) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : def);
+const REPS = Number(opt('--reps', 3));
+const DURATION = Number(opt('--duration', 5));
+const WARMUP = Number(opt('--warmup', 1));
+const COLD = Number(opt('--cold', 5));
+const SESSIONS = Number(opt('--sessions', 1000));
+const ONLY = opt('--only', 'legacy,modern,nohost').split(',');
+const ROOTPATH = '/endpoint/scrypted-mcp/public';
+const BENCH = path.join(ROOT, 'bench');
+const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'scrypted-mcp-bench-'));
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const median = (xs) => pct([...xs].sort((a, b) => a - b), 50);
+const log = (...a) => console.error('[bench]', ...a);
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN; };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function log(...a) { console.error('[bench]', ...a); }
+/** Starts one server script; resolves once it prints its "listening" line. */
+function startServer(script, env) {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [path.join(BENCH, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const ready = new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; if (out.includes('listening')) resolve(); });
+    child.once('exit', (c) => reject(new Error(`${script} exited with ${c}`)));
+  });
+  return { child, t0, ready, stop: () => stopServer(child) };
+}
+
+async function stopServer(child) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  process.kill(child.pid, 'SIGTERM');
+  await exited;
+}
+
+/** Runs a node script to completion; resolves with its stdout. */
+function runNode(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${args[0]} failed (${code}): ${err}${out}`))));
+  });
+}
+
+const PORTS = { ours: 18182, ref: 18180, raw: 18181 };
+const mcpUrl = (port) => `http://127.0.0.1:${port}${ROOTPATH}/mcp`;
+const storageFile = path.join(WORK, 'ours-storage.json');
+const keyFile = path.join(WORK, 'ref-key.json');
+const serverOf = {
+  ours: () => startServer('harness.mjs', { PORT: PORTS.ours, STORAGE_FILE: storageFile }),
+  ref: () => startServer('ts-reference/server.mjs', { PORT: PORTS.ref, KEY_FILE: keyFile }),
+  raw: () => startServer('ts-reference/raw.mjs', { PORT: PORTS.raw }),
+};
+
+async function oursToken() {
+  const base = `http://127.0.0.1:${PORTS.ours}${ROOTPATH}`;
+  const host = { url: (p) => base + p, mcpUrl: `${base}/mcp` };
+  // bench/harness.mjs treats Scrypted's login cookie as the logged-in admin.
+  const { tokens } = await obtainTokens(host, 'login_user_token_insecure=bench', { scope: 'scrypted:admin' });
+  return tokens.access_token;
+}
+
+const POINTS = {
+  legacy: { targets: ['ours', 'ref', 'raw'], args: [] },
+  modern: { targets: ['ours', 'raw'], args: ['--modern'] },
+  nohost: { targets: ['ours', 'raw'], args: ['--modern', '--tool', 'get_recent_events', '--expect', 'seen_since_start'] },
+};
+
+async function load(target, token, point, c) {
+  const common = ['--concurrency', String(c), '--duration', String(DURATION), '--warmup', String(WARMUP), '--json'];
+  const args = target === 'raw'
+    ? [path.join(BENCH, 'load.mjs'), '--raw', `http://127.0.0.1:${PORTS.raw}/`, '--any200', ...common]
+    : [path.join(BENCH, 'load.mjs'), mcpUrl(PORTS[target]), '--token', token, ...POINTS[point].args, ...common];
+  return JSON.parse((await runNode(args)).trim().split('\n').pop());
+}
+
+async function throughput(tokens) {
+  const runs = {}; // `${point} c=${c}` → target → [results]
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const point of ONLY) {
+      for (const c of [1, 16]) {
+        const key = `${point} c=${c}`;
+        runs[key] ??= {};
+        const ts = POINTS[point].targets;
+        const order = ts.map((_, i) => ts[(i + rep) % ts.length]);
+        for (const target of order) {
+          const r = await load(target, tokens[target], point, c);
+          (runs[key][target] ??= []).push(r);
+          log(`rep ${rep + 1}/${REPS} ${key.padEnd(12)} ${target.padEnd(4)} ${String(r.rps).padStart(8)} req/s  p50 ${r.p50_ms} ms  p99 ${r.p99_ms} ms  (machine busy ${r.machine_busy_cores} cores)`);
+        }
+      }
+    }
+  }
+  const table = {};
+  for (const [key, byTarget] of Object.entries(runs)) {
+    table[key] = {};
+    for (const [target, rs] of Object.entries(byTarget)) {
+      table[key][target] = { rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50_ms)), p99: median(rs.map((r) => r.p99_ms)) };
+    }
+  }
+  return table;
+}
+
+/** Spawn → first authenticated initialize answered (raw: first POST answered), in ms. */
+async function coldStart(target, token) {
+  const s = serverOf[target]();
+  const url = target === 'raw' ? `http://127.0.0.1:${PORTS.raw}/` : mcpUrl(PORTS[target]);
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'cold', version: '1' } } });
+  try {
+    for (;;) {
+      try {
+        const r = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` } });
+        await r.text();
+        if (r.status === 200) return performance.now() - s.t0;
+        throw new Error(`${target}: initialize answered ${r.status}`);
+      } catch (e) {
+        if (e.cause?.code !== 'ECONNREFUSED') throw e;
+        await sleep(2);
+      }
+    }
+  } finally {
+    await s.stop();
+  }
+}
+
+async function sessionsRss(target, token) {
+  const s = serverOf[target]();
+  await s.ready;
+  try {
+    const out = await runNode([path.join(BENCH, 'sessions-rss.mjs'), '--url', mcpUrl(PORTS[target]), '--token', token, '--pid', String(s.child.pid), '--sessions', String(SESSIONS), '--json']);
+    return JSON.parse(out.trim().split('\n').pop());
+  } finally {
+    await s.stop();
+  }
+}
+
+const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
 async function main() {
   const built = await ensureBuilt({ variants: ['release'], quiet: true });
-  const zip = built.release.zip;
-  const wasmFile = built.release.wasm;
-  const wasm = fs.readFileSync(wasmFile);
-  const figures = {
-    wasmBytes: wasm.length,
-    wasmGzipBytes: zlib.gzipSync(wasm, { level: 9 }).length,
-    mainJsBytes: fs.statSync(path.join(ROOT, 'dist/main.nodejs.js')).size,
-    zipBytes: fs.statSync(zip).size,
-  };
-  log(`size: wasm ${figures.wasmBytes} B (gzip ${figures.wasmGzipBytes} B), main.nodejs.js ${figures.mainJsBytes} B, plugin.zip ${figures.zipBytes} B`);
+  const wasm = fs.readFileSync(built.release.wasm);
+  const figures = { wasmBytes: wasm.length, wasmGzipBytes: zlib.gzipSync(wasm, { level: 9 }).length, zipBytes: fs.statSync(built.release.zip).size };
+  log(`size: wasm ${figures.wasmBytes} B (gzip ${figures.wasmGzipBytes} B), plugin.zip ${figures.zipBytes} B`);
 
-  // ---- cold start
-  const colds = [];
-  for (let i = 0; i < COLD; i++) {
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'bench/cold.mjs'), zip], { cwd: ROOT, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`cold start run failed: ${r.stderr}`);
-    colds.push(JSON.parse(r.stdout.trim().split('\n').pop()));
-  }
-  figures.coldStartMs = median(colds.map((c) => c.coldStartMs));
-  figures.coldLoadMs = median(colds.map((c) => c.loadMs));
-  figures.coldFirstAnswerMs = median(colds.map((c) => c.firstAnswerMs));
-  figures.firstJwksMs = median(colds.map((c) => c.firstJwksMs));
-  log(`cold start: ${figures.coldStartMs.toFixed(1)} ms (load+instantiate ${figures.coldLoadMs.toFixed(1)} ms, first answer ${figures.coldFirstAnswerMs.toFixed(1)} ms; first JWKS incl. key creation ${figures.firstJwksMs.toFixed(1)} ms), median of ${COLD}`);
-
-  // ---- through the dev host
-  const host = await startDevHost({ zip, args: ['--quiet'] });
+  const servers = { ours: serverOf.ours(), ref: serverOf.ref(), raw: serverOf.raw() };
   try {
-    const cookie = await login(host.baseUrl, host.username, host.password);
-    const { tokens } = await obtainTokens(host, cookie, { scope: 'scrypted:admin' });
-    const headers = {
-      'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${tokens.access_token}`,
+    await Promise.all(Object.values(servers).map((s) => s.ready));
+    const tokens = {
+      ours: await oursToken(),
+      ref: (await runNode([path.join(BENCH, 'ts-reference/mint-token.mjs'), mcpUrl(PORTS.ref), '--key', keyFile])).trim(),
     };
-    const post = async (body, sid, pv) => {
-      const h = { ...headers };
-      if (sid) h['mcp-session-id'] = sid;
-      if (pv) h['mcp-protocol-version'] = pv;
-      const r = await fetch(host.mcpUrl, { method: 'POST', headers: h, body: JSON.stringify(body) });
-      return { r, text: await r.text() };
-    };
-    const init = await post({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } });
-    if (init.r.status !== 200) throw new Error(`initialize → ${init.r.status}: ${init.text}`);
-    const sid = init.r.headers.get('mcp-session-id');
-    const pv = JSON.parse(init.text.startsWith('{') ? init.text : init.text.split('data: ')[1]).result.protocolVersion;
-    await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, sid, pv);
-    let id = 1;
-    const legacyCall = async () => {
-      const { r, text } = await post({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: 'get_server_info', arguments: {} } }, sid, pv);
-      if (r.status !== 200) throw new Error(`tools/call → ${r.status}: ${text.slice(0, 300)}`);
-      return text;
-    };
-    // The same call in MCP 2026-07-28: no session; version, client and capabilities in
-    // every request's _meta, mirrored by the standard headers.
-    const modernCall = async () => {
-      const r = await fetch(host.mcpUrl, modernInit(tokens.access_token, 'tools/call', { name: 'get_server_info', arguments: {} }, { id: id++ }));
-      const text = await r.text();
-      if (r.status !== 200) throw new Error(`modern tools/call → ${r.status}: ${text.slice(0, 300)}`);
-      return text;
-    };
-    const sample = await legacyCall();
-    const toolOk = /"result"/.test(sample) && !/"isError":\s*true/.test(sample);
-    figures.tool = 'get_server_info';
-    figures.toolAnswered = toolOk ? 'result' : 'error';
-    if (!toolOk) log(`note: get_server_info did not return a result (${sample.slice(0, 160)}); timing the authenticated round trip anyway`);
-    const modernSample = await modernCall();
-    if (!/"resultType":"complete"/.test(modernSample)) throw new Error(`modern tools/call gave no complete result: ${modernSample.slice(0, 300)}`);
+    figures.throughput = await throughput(tokens);
+    await Promise.all(Object.values(servers).map((s) => s.stop())); // ours writes its storage: the token stays valid
 
-    // Both eras in one run on the same host, interleaved so that warm-up, the audit trail
-    // filling up to its cap and the machine's other load weigh on both alike: the ratio is
-    // what counts.
-    const eras = { legacy: legacyCall, modern: modernCall };
-    for (let i = 0; i < 250; i++) for (const call of Object.values(eras)) await call(); // warm-up
-    const lat = { legacy: [], modern: [] };
-    for (let i = 0; i < CALLS; i++) {
-      const order = i % 2 ? ['modern', 'legacy'] : ['legacy', 'modern'];
-      for (const era of order) {
-        const s = performance.now();
-        await eras[era]();
-        lat[era].push(performance.now() - s);
-      }
+    const colds = { ours: [], ref: [], raw: [] };
+    for (let i = 0; i < COLD; i++) {
+      const ts = Object.keys(colds);
+      for (const target of ts.map((_, j) => ts[(j + i) % ts.length])) colds[target].push(await coldStart(target, tokens[target]));
     }
-    // Throughput: CONCURRENCY clients, in alternating one-second slices per era.
-    const done = { legacy: 0, modern: 0 };
-    const spent = { legacy: 0, modern: 0 };
-    for (let slice = 0; slice < 2 * SECONDS; slice++) {
-      const era = slice % 2 ? 'modern' : 'legacy';
-      const ts = performance.now();
-      const end = ts + 1000;
-      const worker = async () => { while (performance.now() < end) { await eras[era](); done[era]++; } };
-      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-      spent[era] += performance.now() - ts;
-    }
-    const summary = (era) => {
-      const sorted = lat[era].sort((a, b) => a - b);
-      return { p50: pct(sorted, 50), p95: pct(sorted, 95), p99: pct(sorted, 99), perSec: done[era] / (spent[era] / 1000) };
-    };
-    const legacy = summary('legacy');
-    const modern = summary('modern');
-    // The legacy figures keep their names, so the baseline still compares them.
-    for (const [prefix, m] of [['', legacy], ['modern', modern]]) {
-      const name = (figure) => (prefix ? prefix + figure[0].toUpperCase() + figure.slice(1) : figure);
-      Object.assign(figures, {
-        [name('latencyP50Ms')]: m.p50,
-        [name('latencyP95Ms')]: m.p95,
-        [name('latencyP99Ms')]: m.p99,
-        [name('throughputPerSec')]: m.perSec,
-      });
-    }
-    log(`tools/call get_server_info, ${CALLS} sequential calls per era, then ${CONCURRENCY} concurrent clients for ${SECONDS} s per era:`);
-    log('                         p50 ms    p95 ms    p99 ms   calls/s');
-    for (const [name, m] of [['legacy (session)', legacy], ['modern (stateless)', modern]]) {
-      log(`  ${name.padEnd(20)} ${m.p50.toFixed(2).padStart(8)}  ${m.p95.toFixed(2).padStart(8)}  ${m.p99.toFixed(2).padStart(8)}  ${m.perSec.toFixed(0).padStart(8)}`);
-    }
-    log(`  modern / legacy      ${(modern.p50 / legacy.p50).toFixed(2).padStart(7)}x  ${(modern.p95 / legacy.p95).toFixed(2).padStart(7)}x  ${(modern.p99 / legacy.p99).toFixed(2).padStart(7)}x  ${(modern.perSec / legacy.perSec).toFixed(2).padStart(7)}x`);
-
-    const state = await host.state();
-    figures.devHostRssMb = state.memory.rss / 1048576;
-    log(`dev host RSS after the run: ${figures.devHostRssMb.toFixed(1)} MB`);
+    figures.coldStartMs = Object.fromEntries(Object.entries(colds).map(([t, xs]) => [t, median(xs)]));
+    figures.sessionsRss = { ours: await sessionsRss('ours', tokens.ours), ref: await sessionsRss('ref', tokens.ref) };
   } finally {
-    await host.stop();
+    await Promise.all(Object.values(servers).map((s) => s.stop()));
+    fs.rmSync(WORK, { recursive: true, force: true });
   }
-
-  // ---- baseline
-  const lowerIsBetter = (k) => !/throughput/i.test(k);
-  let baseline = null;
-  try { baseline = JSON.parse(fs.readFileSync(BASELINE, 'utf8')); } catch { /* first run */ }
-  if ((!baseline && figures.toolAnswered === 'result') || argv.includes('--write-baseline')) {
-    fs.writeFileSync(BASELINE, JSON.stringify({ writtenAt: new Date().toISOString(), node: process.version, figures }, null, 2) + '\n');
-    log(`baseline written to ${path.relative(ROOT, BASELINE)}`);
-  }
-  if (!baseline && figures.toolAnswered !== 'result') log('no baseline written: the timed tool did not answer with a result yet');
-  const base = baseline?.figures || figures;
-  console.log('');
-  console.log('figure                       current       baseline      ratio');
-  for (const [k, v] of Object.entries(figures)) {
-    if (typeof v !== 'number') { console.log(`${k.padEnd(28)} ${String(v).padStart(12)}`); continue; }
-    const b = base[k];
-    const ratio = typeof b === 'number' && b !== 0 ? v / b : NaN;
-    const flag = Number.isFinite(ratio) && (lowerIsBetter(k) ? ratio > 1.25 : ratio < 0.8) ? '  ← worse' : '';
-    console.log(`${k.padEnd(28)} ${v.toFixed(v < 100 ? 2 : 0).padStart(12)}  ${typeof b === 'number' ? b.toFixed(b < 100 ? 2 : 0).padStart(12) : '           -'}  ${Number.isFinite(ratio) ? ratio.toFixed(2) + 'x' : '-'}${flag}`);
-  }
+  report(figures);
   if (argv.includes('--json')) console.log(JSON.stringify(figures));
+}
+
+function report(f) {
+  console.log(`\ninterleaved, ${REPS} × ${DURATION} s per target and point (medians); ratios of req/s, and of p99 for "p99 vs"`);
+  console.log('point          target      req/s    p50 ms    p99 ms   ×floor   ×ref   p99 vs floor  p99 vs ref');
+  for (const [key, byTarget] of Object.entries(f.throughput)) {
+    const floor = byTarget.raw;
+    const ref = byTarget.ref;
+    for (const [t, m] of Object.entries(byTarget)) {
+      console.log(`${key.padEnd(14)} ${t.padEnd(6)} ${fmt(m.rps).padStart(10)} ${fmt(m.p50, 2).padStart(9)} ${fmt(m.p99, 2).padStart(9)}`
+        + `  ${fmt(m.rps / floor.rps, 2).padStart(7)} ${ref ? fmt(m.rps / ref.rps, 2).padStart(6) : '     -'}`
+        + `  ${fmt(m.p99 / floor.p99, 2).padStart(12)} ${ref ? fmt(m.p99 / ref.p99, 2).padStart(11) : '          -'}`);
+    }
+  }
+  const c = f.coldStartMs;
+  console.log(`\ncold start (spawn → first authenticated initialize answered, median of ${COLD}): ours ${fmt(c.ours, 1)} ms, ref ${fmt(c.ref, 1)} ms, raw ${fmt(c.raw, 1)} ms; ours/ref ${fmt(c.ours / c.ref, 2)}×`);
+  for (const [t, r] of Object.entries(f.sessionsRss)) {
+    console.log(`RSS ${t}: warm ${r.rss_warm_mb} MB, after ${r.sessions} idle sessions ${r.rss_after_10s_mb} MB (+10 s), peak ${r.hwm_mb} MB, ~${r.per_session_kb} kB/session, last session alive: ${r.last_session_alive}`);
+  }
+  console.log(`wasm ${f.wasmBytes} B (gzip ${f.wasmGzipBytes} B), plugin.zip ${f.zipBytes} B`);
 }
 
 main().catch((e) => {

@@ -1,0 +1,96 @@
+// The thin harness: this plugin's dist/plugin.zip behind the same node:http → Scrypted-shaped
+// HttpRequest → onRequest → send/sendStream path as bench/ts-reference/server.mjs, so the two
+// compare like for like (no dev-host emulation, no Scrypted express layer, no RPC hop).
+//
+// The injected managers are the least get_server_info and the OAuth flow need: `info`
+// answers what the reference's getServerInfo answers; plugin storage is an in-memory
+// DOM-Storage shape, read from / written to STORAGE_FILE at start and exit so that the
+// signing key (and so a token) outlives a restart for the cold-start figure.
+// A request whose cookie carries `login_user_token_insecure` is the logged-in admin, as
+// Scrypted fills `username` for a logged-in browser (only /authorize looks at it).
+//
+// Env: PORT (18082), ZIP (dist/plugin.zip), STORAGE_FILE (none: storage starts empty).
+// Binds 127.0.0.1 only. Prints "listening ... pid=N" once ready.
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadPluginZip } from '../js-shim/dev/loader.mjs';
+import { scryptedResponse } from './ts-reference/scrypted-response.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const HOST = '127.0.0.1';
+const PORT = Number(process.env.PORT ?? 18082);
+const ZIP = process.env.ZIP || path.join(HERE, '../dist/plugin.zip');
+const STORAGE_FILE = process.env.STORAGE_FILE;
+const PLUGIN_ROOT = '/endpoint/scrypted-mcp/public';
+
+/** Plugin storage with the DOM Storage methods Scrypted's injected localStorage has. */
+function memoryStorage(initial) {
+  const map = new Map(Object.entries(initial));
+  return {
+    map,
+    getItem: (k) => (map.has(k) ? map.get(k) : null),
+    setItem: (k, v) => void map.set(k, String(v)),
+    removeItem: (k) => void map.delete(k),
+    key: (i) => [...map.keys()][i] ?? null,
+    get length() { return map.size; },
+  };
+}
+
+const initial = STORAGE_FILE && fs.existsSync(STORAGE_FILE) ? JSON.parse(fs.readFileSync(STORAGE_FILE, 'utf8')) : {};
+const localStorage = memoryStorage(initial);
+const info = { getVersion: async () => '0.144.2', getScryptedEnv: async () => ({ SCRYPTED_INSECURE_PORT: '11080' }) };
+const components = { info, SCRYPTED_IP_ADDRESS: '127.0.0.1', SCRYPTED_INSECURE_PORT: PORT, SCRYPTED_SECURE_PORT: PORT + 1 };
+const systemManager = {
+  getComponent: async (name) => components[name],
+  getSystemState: () => ({}),
+  listen: () => ({ removeListener() {} }),
+};
+const quiet = { log() {}, info() {}, warn: console.warn, error: console.error, debug() {} };
+const loaded = await loadPluginZip(ZIP, {
+  params: {
+    systemManager,
+    deviceManager: { onDeviceEvent: async () => {} },
+    endpointManager: { getPath: async () => `${PLUGIN_ROOT}/` },
+    localStorage,
+    console: quiet,
+  },
+});
+const plugin = loaded.instance;
+
+const httpServer = http.createServer((nodeReq, nodeRes) => {
+  const parts = [];
+  nodeReq.on('data', (c) => parts.push(c));
+  nodeReq.on('end', () => {
+    const body = parts.length ? Buffer.concat(parts).toString('utf8') : undefined;
+    const loggedIn = /(^|;\s*)login_user_token_insecure=/.test(nodeReq.headers.cookie ?? '');
+    const req = {
+      url: nodeReq.url,
+      method: nodeReq.method,
+      headers: nodeReq.headers,
+      body,
+      rootPath: PLUGIN_ROOT,
+      isPublicEndpoint: true,
+      username: loggedIn ? 'admin' : undefined,
+    };
+    plugin.onRequest(req, scryptedResponse(nodeRes)).catch((e) => {
+      if (!nodeRes.headersSent) nodeRes.writeHead(500);
+      nodeRes.end(String(e?.message ?? e));
+    });
+  });
+});
+
+httpServer.listen(PORT, HOST, () => {
+  console.log(`harness listening on http://${HOST}:${httpServer.address().port}${PLUGIN_ROOT}/mcp pid=${process.pid}`);
+});
+
+function shutdown() {
+  if (STORAGE_FILE) fs.writeFileSync(STORAGE_FILE, JSON.stringify(Object.fromEntries(localStorage.map)));
+  fs.rmSync(loaded.dir, { recursive: true, force: true });
+  httpServer.close();
+  httpServer.closeAllConnections?.();
+  process.exit(0);
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
