@@ -129,9 +129,15 @@ export function createHost(globals, { console: log = console, nativeId, os } = {
     if (!globals[name]) throw new Error(`${name} is not available`);
     return globals[name];
   };
+  // A component is a proxy of one object of the server's, the same for the server's life
+  // (and ours), but each getComponent is an RPC round trip (§2): looked up once. A missing
+  // one is asked for again next time.
+  const components = new Map();
   const component = async (name) => {
+    if (components.has(name)) return components.get(name);
     const c = await sm().getComponent(name);
     if (c === undefined || c === null) throw new Error(`Scrypted component '${name}' is not available`);
+    components.set(name, c);
     return c;
   };
   const plugins = () => component('plugins');

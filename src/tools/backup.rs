@@ -38,6 +38,8 @@ const ZIP_MAGIC: &[&[u8]] = &[b"PK\x03\x04", b"PK\x05\x06"];
 #[derive(Default)]
 pub struct ToolsState {
     uploads: RefCell<BTreeMap<String, Upload>>,
+    /// get_server_info's host reads, briefly reused (src/tools/server.rs `ServerInfoCache`).
+    pub(crate) server_info: super::server::ServerInfoCache,
 }
 
 impl ToolsState {

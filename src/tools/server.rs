@@ -7,6 +7,7 @@ use super::{ToolContext, ToolDef, ToolError, ToolResult};
 use crate::host::Deferred;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -38,9 +39,39 @@ pub struct ServerInfoOut {
     pub update_available: Option<bool>,
 }
 
+/// How long get_server_info reuses what the host said. Both reads describe the running
+/// server process (its version, its SCRYPTED_* environment), which cannot change while it
+/// runs, and a restart restarts this plugin too; the bound is only a safety margin. On the
+/// real host the two reads are four RPC round trips (component lookup, then the call),
+/// most of what a get_server_info call cost (issue 12).
+pub const SERVER_INFO_TTL_MS: u64 = 5_000;
+
+/// The server's version and its SCRYPTED_* environment, as the host said them.
+type ServerInfo = (String, BTreeMap<String, String>);
+
+/// The last successful answer of the two host reads and when it was read (ms); failures
+/// are never kept.
+#[derive(Default)]
+pub struct ServerInfoCache(RefCell<Option<(u64, ServerInfo)>>);
+
+async fn server_info(tc: &ToolContext) -> Result<ServerInfo, ToolError> {
+    let cache = &tc.ctx.tools.server_info.0;
+    let now = tc.ctx.clock.now_ms();
+    if let Some((at, info)) = cache.borrow().as_ref() {
+        if now.saturating_sub(*at) < SERVER_INFO_TTL_MS {
+            return Ok(info.clone());
+        }
+    }
+    let info = (
+        tc.ctx.host.server_version().await?,
+        tc.ctx.host.scrypted_env().await?,
+    );
+    *cache.borrow_mut() = Some((now, info.clone()));
+    Ok(info)
+}
+
 async fn get_server_info(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
-    let version = tc.ctx.host.server_version().await?;
-    let env = tc.ctx.host.scrypted_env().await?;
+    let (version, env) = server_info(&tc).await?;
     let (env, redacted_keys) = redact_map(&env);
     ok(ServerInfoOut {
         version,

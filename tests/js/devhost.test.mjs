@@ -218,6 +218,20 @@ describe('host.js notices, storage and clock over the simulated globals', () => 
     assert.deepEqual(h.storageKeys(), []);
     assert.ok(Math.abs(h.now() - Date.now()) < 1000);
   });
+  test('a component is looked up once (each getComponent is an RPC round trip); a missing one is asked for again', async () => {
+    const params = rt.pluginParams();
+    const asked = [];
+    const systemManager = { ...params.systemManager, getComponent: (name) => { asked.push(name); return params.systemManager.getComponent(name); } };
+    const counted = createHost({ ...params, systemManager }, { console: quiet, os: rt.osModule() });
+    assert.equal(await counted.call('serverVersion', {}), await counted.call('serverVersion', {}));
+    await counted.call('scryptedEnv', {});
+    assert.deepEqual(asked, ['info']);
+    const missing = { ...params.systemManager, getComponent: async (name) => { asked.push(name); return undefined; } };
+    const none = createHost({ ...params, systemManager: missing }, { console: quiet, os: rt.osModule() });
+    await assert.rejects(none.call('serverVersion', {}), /Scrypted component 'info' is not available/);
+    await assert.rejects(none.call('serverVersion', {}), /Scrypted component 'info' is not available/);
+    assert.deepEqual(asked.filter((n) => n === 'info'), ['info', 'info', 'info']);
+  });
   test('without localStorage there is no plugin: createHost says so', () => {
     assert.throws(() => createHost({ ...rt.pluginParams(), localStorage: undefined }), /no localStorage/);
   });

@@ -33,6 +33,41 @@ fn get_server_info_redacts_secret_environment() {
 }
 
 #[test]
+fn get_server_info_reuses_the_host_reads_briefly() {
+    use scrypted_mcp::tools::server::SERVER_INFO_TTL_MS;
+    let h = H::new();
+    let reads = || {
+        (
+            h.host.calls_of("serverVersion").len(),
+            h.host.calls_of("scryptedEnv").len(),
+        )
+    };
+    h.ok("get_server_info", json!({}));
+    h.ok("get_server_info", json!({}));
+    assert_eq!(
+        reads(),
+        (1, 1),
+        "the second call within the TTL reads nothing"
+    );
+
+    // Past the bound the host is asked again, and what it says now is what is shown.
+    h.host.server.borrow_mut().version = "0.145.0".into();
+    h.clock.advance_ms(SERVER_INFO_TTL_MS);
+    assert_eq!(h.ok("get_server_info", json!({}))["version"], "0.145.0");
+    assert_eq!(reads(), (2, 2));
+}
+
+#[test]
+fn get_server_info_keeps_no_failure() {
+    let h = H::new();
+    h.host.fail_with("scryptedEnv", "boom");
+    h.failed("get_server_info", json!({}));
+    h.host.fail.borrow_mut().clear();
+    assert_eq!(h.ok("get_server_info", json!({}))["version"], "0.144.2");
+    assert_eq!(h.host.calls_of("scryptedEnv").len(), 2);
+}
+
+#[test]
 fn get_server_info_reports_host_failure() {
     let h = H::new();
     // A missing method fails remotely with this text (docs/reference/scrypted-host.md §2, RPC proxy quirks).
