@@ -19,6 +19,8 @@
 //
 // Options: --reps N (3), --duration S (5), --warmup S (1), --cold N (5), --sessions N (1000),
 //          --only legacy,modern,nohost, --json
+// A real Scrypted instead (docs/reference/scrypted-host.md §9): --real <our MCP URL> --token T
+// --floor <the floor plugin's URL> runs the same points against the deployed plugins only.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -77,6 +79,10 @@ function runNode(args) {
 
 const PORTS = { ours: 18182, ref: 18180, raw: 18181 };
 const mcpUrl = (port) => `http://127.0.0.1:${port}${ROOTPATH}/mcp`;
+const REAL = opt('--real');
+const URLS = REAL
+  ? { ours: REAL, raw: opt('--floor') }
+  : { ours: mcpUrl(PORTS.ours), ref: mcpUrl(PORTS.ref), raw: `http://127.0.0.1:${PORTS.raw}/` };
 const storageFile = path.join(WORK, 'ours-storage.json');
 const keyFile = path.join(WORK, 'ref-key.json');
 const serverOf = {
@@ -102,8 +108,8 @@ const POINTS = {
 async function load(target, token, point, c) {
   const common = ['--concurrency', String(c), '--duration', String(DURATION), '--warmup', String(WARMUP), '--json'];
   const args = target === 'raw'
-    ? [path.join(BENCH, 'load.mjs'), '--raw', `http://127.0.0.1:${PORTS.raw}/`, '--any200', ...common]
-    : [path.join(BENCH, 'load.mjs'), mcpUrl(PORTS[target]), '--token', token, ...POINTS[point].args, ...common];
+    ? [path.join(BENCH, 'load.mjs'), '--raw', URLS.raw, '--any200', ...common]
+    : [path.join(BENCH, 'load.mjs'), URLS[target], '--token', token, ...POINTS[point].args, ...common];
   return JSON.parse((await runNode(args)).trim().split('\n').pop());
 }
 
@@ -114,7 +120,7 @@ async function throughput(tokens) {
       for (const c of [1, 16]) {
         const key = `${point} c=${c}`;
         runs[key] ??= {};
-        const ts = POINTS[point].targets;
+        const ts = POINTS[point].targets.filter((t) => URLS[t]);
         const order = ts.map((_, i) => ts[(i + rep) % ts.length]);
         for (const target of order) {
           const r = await load(target, tokens[target], point, c);
@@ -170,6 +176,10 @@ async function sessionsRss(target, token) {
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
 async function main() {
+  if (REAL) { // the plugins are already deployed: nothing to build
+    report({ throughput: await throughput({ ours: opt('--token') }) });
+    return;
+  }
   const built = await ensureBuilt({ variants: ['release'], quiet: true });
   const wasm = fs.readFileSync(built.release.wasm);
   const figures = { wasmBytes: wasm.length, wasmGzipBytes: zlib.gzipSync(wasm, { level: 9 }).length, zipBytes: fs.statSync(built.release.zip).size };
@@ -212,12 +222,13 @@ function report(f) {
         + `  ${fmt(m.p99 / floor.p99, 2).padStart(12)} ${ref ? fmt(m.p99 / ref.p99, 2).padStart(11) : '          -'}`);
     }
   }
+  if (!f.coldStartMs) return;
+  console.log(`wasm ${f.wasmBytes} B (gzip ${f.wasmGzipBytes} B), plugin.zip ${f.zipBytes} B`);
   const c = f.coldStartMs;
   console.log(`\ncold start (spawn → first authenticated initialize answered, median of ${COLD}): ours ${fmt(c.ours, 1)} ms, ref ${fmt(c.ref, 1)} ms, raw ${fmt(c.raw, 1)} ms; ours/ref ${fmt(c.ours / c.ref, 2)}×`);
   for (const [t, r] of Object.entries(f.sessionsRss)) {
     console.log(`RSS ${t}: warm ${r.rss_warm_mb} MB, after ${r.sessions} idle sessions ${r.rss_after_10s_mb} MB (+10 s), peak ${r.hwm_mb} MB, ~${r.per_session_kb} kB/session, last session alive: ${r.last_session_alive}`);
   }
-  console.log(`wasm ${f.wasmBytes} B (gzip ${f.wasmGzipBytes} B), plugin.zip ${f.zipBytes} B`);
 }
 
 main().catch((e) => {
