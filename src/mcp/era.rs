@@ -146,20 +146,25 @@ impl Era {
         }
     }
 
-    /// Whether we can ask this client to fill in a form. Modern clients are asked
-    /// through MRTR results, not requests on the stream; until that is built (stage 2 of
-    /// issue 10) they cannot be asked at all.
+    /// Whether we can ask this client to fill in a form: a legacy session by a request
+    /// on the stream, a modern client through an `InputRequiredResult` (`mrtr`). Form
+    /// mode is what we send: `{}` means form; `{url: {}}` alone does not offer it.
     pub fn supports_elicitation(&self) -> bool {
         match self {
             Era::Legacy(session) => session.borrow().supports_elicitation(),
-            Era::Modern(_) => false,
+            Era::Modern(meta) => meta
+                .capabilities
+                .elicitation
+                .as_ref()
+                .is_some_and(|e| e.form.is_some() || e.url.is_none()),
         }
     }
 
     pub fn supports_sampling(&self) -> bool {
         match self {
             Era::Legacy(session) => session.borrow().supports_sampling(),
-            Era::Modern(_) => false,
+            #[allow(deprecated)]
+            Era::Modern(meta) => meta.capabilities.sampling.is_some(),
         }
     }
 

@@ -6,7 +6,7 @@
 //! `modern` serves stateless 2026-07-28 requests after checking their headers (`headers`); `jsonrpc` frames messages; `server` dispatches methods and
 //! `wire` shapes results per era; `calls` runs tools; `content` serves resources;
 //! `prompts` serves prompts and completions; `peer` is the client as a tool sees it (`elicited` checks
-//! its answers); `stream` turns a POST's handlers into an SSE body pulled by the shim;
+//! its answers, `mrtr` carries a modern client's answers between rounds); `stream` turns a POST's handlers into an SSE body pulled by the shim;
 //! `listen` serves `subscriptions/listen` and `updates` a legacy session's GET stream,
 //! both from the listeners of `subscriptions`.
 
@@ -21,6 +21,7 @@ pub mod jsonrpc;
 pub mod legacy;
 pub mod listen;
 pub mod modern;
+pub mod mrtr;
 pub mod paging;
 pub mod peer;
 pub mod prompts;
@@ -41,6 +42,8 @@ use subscriptions::Change;
 pub struct McpState {
     pub(crate) sessions: session::Sessions,
     pub(crate) listeners: subscriptions::Listeners,
+    /// `requestState`s already answered (`mrtr`).
+    pub(crate) spent: mrtr::Spent,
 }
 
 /// Tells every open `subscriptions/listen` stream that asked for it about `change`

@@ -16,6 +16,7 @@
 
 use super::era::{self, Era, RequestMeta};
 use super::jsonrpc::{self, Message};
+use super::mrtr::{self, Inputs};
 use super::peer::RequestPeer;
 use super::server::{self, Call};
 use super::stream::{Exchange, Start, Work};
@@ -134,14 +135,22 @@ async fn serve(
                 Response::json(status_of(&answer), &answer)
             });
     }
+    let caller = caller(claims);
     let (tx, rx) = mpsc::unbounded();
     let out = accepts_event_stream(req).then(|| tx.clone());
     drop(tx);
-    let peer = Rc::new(RequestPeer::new(Era::Modern(Rc::new(meta)), out, &params));
+    let mut peer = RequestPeer::new(Era::Modern(Rc::new(meta.clone())), out, &params);
+    if mrtr::METHODS.contains(&method.as_str()) {
+        // A forged, foreign or expired requestState stops the request before it runs.
+        match Inputs::read(ctx, &caller, &meta.capabilities, &method, &params) {
+            Ok(inputs) => peer = peer.with_inputs(inputs),
+            Err(error) => return reject(Some(&id), 200, error),
+        }
+    }
     let call = Rc::new(Call {
         ctx: ctx.clone(),
-        caller: caller(claims),
-        peer,
+        caller,
+        peer: Rc::new(peer),
     });
     let work: Work = async move {
         vec![match server::dispatch(call, &method, params).await {

@@ -1,11 +1,14 @@
 //! The client as one in-flight request sees it: notifications travel on that request's
 //! event stream; in a legacy session, so do server-to-client requests, whose answers
-//! come back by a later POST (2026-07-28 has no such requests: `request` refuses).
+//! come back by a later POST. 2026-07-28 has no such requests: a modern request asks
+//! through the answers it carries (`mrtr`), and ends with an `InputRequiredResult` when
+//! one is missing.
 
 #![allow(deprecated)] // rmcp marks logging and sampling deprecated for 2026-07-28.
 
 use super::era::Era;
 use super::jsonrpc;
+use super::mrtr::{self, Inputs};
 use super::session::{log_rank, SessionRef};
 use crate::tools::{Elicited, Peer};
 use async_trait::async_trait;
@@ -26,6 +29,11 @@ pub struct RequestPeer {
     last_progress: Cell<Option<f64>>,
     /// What the last elicitation came to, for the audit trail.
     elicitation: RefCell<Option<&'static str>>,
+    /// A modern request's answers (`None` in a legacy session, and on the methods that
+    /// cannot ask).
+    inputs: Option<Inputs>,
+    /// Elicitations asked so far in this run: each gets its own input key.
+    asked: Cell<u32>,
 }
 
 /// Forgets a parked request when its waiter goes away (cancelled, stream dropped).
@@ -53,7 +61,24 @@ impl RequestPeer {
             progress_token,
             last_progress: Cell::new(None),
             elicitation: RefCell::new(None),
+            inputs: None,
+            asked: Cell::new(0),
         }
+    }
+
+    /// A modern request that may ask for input (one of `mrtr::METHODS`).
+    pub fn with_inputs(mut self, inputs: Inputs) -> Self {
+        self.inputs = Some(inputs);
+        self
+    }
+
+    /// The input this run asked for and has no answer to, if any.
+    pub fn inputs(&self) -> Option<&Inputs> {
+        self.inputs.as_ref()
+    }
+
+    pub fn awaiting_input(&self) -> bool {
+        self.inputs.as_ref().is_some_and(Inputs::awaiting)
     }
 
     pub fn can_send(&self) -> bool {
@@ -94,6 +119,36 @@ impl RequestPeer {
         self.send(jsonrpc::notification(method, params));
     }
 
+    /// Asks the client `method` with `params`: a legacy session gets a request on this
+    /// stream and we wait for the answer; a modern request answers from its
+    /// `inputResponses` under `key`, or `Ok(None)` when it has none yet (the request then
+    /// ends with an `InputRequiredResult`, and the handler must have changed nothing).
+    /// `unbound`: see `Inputs::answer`.
+    pub async fn ask(
+        &self,
+        key: &str,
+        method: &str,
+        params: Value,
+        unbound: bool,
+    ) -> Result<Option<Value>, String> {
+        if self.era.session().is_some() {
+            return self
+                .request(method, params)
+                .await
+                .map(Some)
+                .map_err(|e| e.message.to_string());
+        }
+        let Some(inputs) = &self.inputs else {
+            return Err(format!("{method} cannot be asked during this request"));
+        };
+        if !inputs.can_ask(method) {
+            return Err(format!(
+                "the client did not declare the capability {method} needs"
+            ));
+        }
+        Ok(inputs.answer(key, &mrtr::request(method, params), unbound))
+    }
+
     /// Sends a request to the client on this stream and waits for the answering POST
     /// (legacy sessions only: 2026-07-28 forbids requests on a response stream).
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, ErrorData> {
@@ -125,24 +180,9 @@ impl RequestPeer {
             Err(_) => Err(ErrorData::internal_error("the session ended", None)),
         }
     }
-}
-
-#[async_trait(?Send)]
-impl Peer for RequestPeer {
-    fn supports_elicitation(&self) -> bool {
-        let supported = self.can_send() && self.era.supports_elicitation();
-        if !supported {
-            self.note("unsupported");
-        }
-        supported
-    }
-
-    async fn elicit(&self, message: &str, requested_schema: Value) -> Result<Elicited, String> {
-        if !self.supports_elicitation() {
-            return Err("This MCP client does not support elicitation (form mode).".into());
-        }
-        let asked = requested_schema.clone();
-        let requested_schema: ElicitationSchema = serde_json::from_value(requested_schema)
+    /// The params of `elicitation/create` for a form of `schema` (rmcp's types check it).
+    pub fn form(&self, message: &str, schema: &Value) -> Result<Value, String> {
+        let requested_schema: ElicitationSchema = serde_json::from_value(schema.clone())
             .map_err(|e| format!("invalid elicitation schema: {e}"))?;
         let params = ElicitRequestParams::FormElicitationParams {
             meta: None,
@@ -156,16 +196,11 @@ impl Peer for RequestPeer {
                 p.remove("mode");
             }
         }
-        let answer = self
-            .request("elicitation/create", params)
-            .await
-            .map_err(|e| {
-                self.note("cancel");
-                format!(
-                    "The client answered the elicitation with an error: {}",
-                    e.message
-                )
-            })?;
+        Ok(params)
+    }
+
+    /// The client's answer to a form of `schema`, checked against it.
+    pub fn elicited(&self, schema: &Value, answer: Value) -> Result<Elicited, String> {
         let result: ElicitResult = serde_json::from_value(answer).map_err(|e| {
             self.note("cancel");
             format!("malformed elicitation result: {e}")
@@ -177,7 +212,7 @@ impl Peer for RequestPeer {
                     Some(Value::Object(content)) => content,
                     _ => Map::new(),
                 };
-                Elicited::Accept(super::elicited::conform(&asked, content)?)
+                Elicited::Accept(super::elicited::conform(schema, content)?)
             }
             ElicitationAction::Decline => {
                 self.note("decline");
@@ -188,6 +223,41 @@ impl Peer for RequestPeer {
                 Elicited::Cancel
             }
         })
+    }
+}
+
+#[async_trait(?Send)]
+impl Peer for RequestPeer {
+    fn supports_elicitation(&self) -> bool {
+        // A modern client is asked through the result, so it needs no stream.
+        let reachable = self.era.is_modern() || self.can_send();
+        let supported = reachable && self.era.supports_elicitation();
+        if !supported {
+            self.note("unsupported");
+        }
+        supported
+    }
+
+    async fn elicit(&self, message: &str, requested_schema: Value) -> Result<Elicited, String> {
+        if !self.supports_elicitation() {
+            return Err("This MCP client does not support elicitation (form mode).".into());
+        }
+        let params = self.form(message, &requested_schema)?;
+        self.asked.set(self.asked.get() + 1);
+        let key = format!("elicitation_{}", self.asked.get());
+        match self.ask(&key, "elicitation/create", params, false).await {
+            Ok(Some(answer)) => self.elicited(&requested_schema, answer),
+            Ok(None) => {
+                self.note("asked");
+                Err("waiting for the client's answer (input required)".into())
+            }
+            Err(e) => {
+                self.note("cancel");
+                Err(format!(
+                    "The client answered the elicitation with an error: {e}"
+                ))
+            }
+        }
     }
 
     fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {

@@ -128,6 +128,8 @@ pub async fn get(call: &Call, params: &Value) -> Result<GetPromptResult, ErrorDa
         }
         "review_recent_tool_calls" => Ok(review_recent_tool_calls(call)),
         #[cfg(feature = "conformance-fixtures")]
+        super::fixtures::mrtr::PROMPT => super::fixtures::mrtr::get_prompt(call).await,
+        #[cfg(feature = "conformance-fixtures")]
         name if super::fixtures::has_prompt(name) => super::fixtures::get_prompt(name, &arguments),
         name => Err(ErrorData::invalid_params(
             format!("Unknown prompt: {name}"),

@@ -197,6 +197,11 @@ pub async fn dispatch(call: Rc<Call>, method: &str, params: Value) -> Result<Val
         }
         _ => return Err(jsonrpc::method_not_found(method)),
     };
+    // A handler that asked for input it did not get: the answer is the question.
+    let result = match call.peer.inputs().and_then(|i| i.input_required(&call.ctx)) {
+        Some(input) => ServerResult::InputRequiredResult(input?),
+        None => result,
+    };
     Ok(match &era {
         Era::Legacy(_) => wire::legacy(result, &era.version()),
         Era::Modern(_) => wire::modern(result),

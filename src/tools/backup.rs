@@ -291,18 +291,30 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
         return ok(status);
     }
 
-    // Every chunk is here and a checksum was given: take the upload out (a refusal below
-    // discards it) and verify.
-    let upload = state
-        .uploads
-        .borrow_mut()
-        .remove(&upload_id)
-        .ok_or_else(|| unknown_upload(&upload_id))?;
-    let mut data = Vec::with_capacity(upload.bytes);
-    for (_, chunk) in upload.chunks {
-        data.extend_from_slice(&chunk);
-    }
+    // Every chunk is here and a checksum was given: verify. A failed check discards the
+    // upload; the upload stays staged while the user is asked, because a 2026-07-28
+    // client answers by retrying this very call (MRTR), which must find it again.
+    let (data, total_chunks) = {
+        let uploads = state.uploads.borrow();
+        let upload = uploads
+            .get(&upload_id)
+            .filter(|u| u.owner == me)
+            .ok_or_else(|| unknown_upload(&upload_id))?;
+        (
+            upload
+                .chunks
+                .values()
+                .flatten()
+                .copied()
+                .collect::<Vec<u8>>(),
+            upload.total_chunks,
+        )
+    };
+    let discard = || {
+        state.uploads.borrow_mut().remove(&upload_id);
+    };
     if data.len() > max {
+        discard();
         return Err(refuse(format!(
             "The backup is {} bytes, over max_restore_mb ({} MB).",
             data.len(),
@@ -317,11 +329,13 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
         .to_ascii_lowercase();
     let actual = crypto::sha256_hex(&data);
     if !crypto::constant_time_eq(expected.as_bytes(), actual.as_bytes()) {
+        discard();
         return Err(refuse(format!(
             "Checksum mismatch: the staged bytes have SHA-256 {actual}, not {expected}. The upload was discarded; stage the backup again."
         )));
     }
     if !ZIP_MAGIC.iter().any(|m| data.starts_with(m)) {
+        discard();
         return Err(refuse(
             "The staged data is not a zip file (no PK signature); send the file create_backup produced. The upload was discarded.",
         ));
@@ -338,14 +352,24 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
         .elicit(&message, confirmation_schema())
         .await
         .map_err(|e| refuse(format!("The confirmation dialog failed: {e}.")))?;
-    match answer {
+    let refusal = match answer {
         Elicited::Accept(content)
-            if content.get("decision").and_then(Value::as_str) == Some("RESTORE") => {}
-        Elicited::Accept(_) => {
-            return Err(refuse("The user chose not to restore."));
+            if content.get("decision").and_then(Value::as_str) == Some("RESTORE") =>
+        {
+            None
         }
-        Elicited::Decline => return Err(refuse("The user declined the restore.")),
-        Elicited::Cancel => return Err(refuse("The user cancelled the restore.")),
+        Elicited::Accept(_) => Some("The user chose not to restore."),
+        Elicited::Decline => Some("The user declined the restore."),
+        Elicited::Cancel => Some("The user cancelled the restore."),
+    };
+    // Taken out now: a second confirmation of the same upload (a replayed retry, or a
+    // concurrent call) finds nothing to restore.
+    let taken = state.uploads.borrow_mut().remove(&upload_id);
+    if let Some(refusal) = refusal {
+        return Err(refuse(refusal));
+    }
+    if taken.is_none() {
+        return Err(unknown_upload(&upload_id));
     }
 
     tc.ctx.host.defer(
@@ -357,8 +381,8 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
     ok(RestoreOut {
         status: RestoreStatus::Scheduled,
         upload_id: Some(upload_id),
-        received_chunks: upload.total_chunks,
-        total_chunks: upload.total_chunks,
+        received_chunks: total_chunks,
+        total_chunks,
         received_bytes: data.len(),
         complete: true,
         missing_chunks: Vec::new(),

@@ -1,0 +1,325 @@
+//! Multi round-trip requests (2026-07-28 basic/patterns/mrtr.mdx): how a modern client
+//! is asked for input. A tool (or prompt, or resource) that needs an answer asks for it
+//! under a key; without one the request ends with an `InputRequiredResult` listing what
+//! was asked, and the client retries the same request with `inputResponses` and the
+//! `requestState` we gave it. The retry runs the handler again from the start, and this
+//! time the answer is there.
+//!
+//! `requestState` is attacker-controlled input that decides whether a restore runs, so
+//! it is signed (HMAC-SHA256 under a key in plugin storage, `crypto`) and binds what the
+//! spec's server requirement 5 lists: the OAuth client and user, the method and its
+//! target (tool, prompt or URI), a keyed hash of the exact arguments, and an expiry. It
+//! also binds each answer to the exact question it answers (a digest of the request we
+//! sent): an answer counts only for the question it was given to, so a dialog cannot be
+//! skipped by answering a key the server never asked, and the confirmation shown (size
+//! and checksum of a backup) is the one confirmed. The payload is signed, not encrypted:
+//! it holds nothing the client does not already know. Each state is also single-use
+//! (the spec's warning under requirement 5): a restore confirmed once cannot be replayed
+//! by sending the same retry again, which a one-shot restore (its chunk in the
+//! arguments) would otherwise allow for ten minutes.
+
+use crate::audit;
+use crate::crypto;
+use crate::tools::Caller;
+use crate::Ctx;
+use rmcp::model::{ClientCapabilities, ErrorData, InputRequest, InputRequiredResult};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+/// How long a client has to answer (then retry) before the state is refused.
+pub const STATE_TTL_MS: u64 = 10 * 60 * 1000;
+/// Storage key of the HMAC key that signs `requestState`.
+pub const STATE_SECRET_KEY: &str = "mcp.state_secret";
+/// The methods that may answer with an `InputRequiredResult` ("Supported Requests").
+pub const METHODS: [&str; 3] = ["tools/call", "prompts/get", "resources/read"];
+
+/// What a signed `requestState` says (field names kept short: it travels on every retry).
+#[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
+struct State {
+    /// OAuth client and user (`sub`) it was issued to.
+    c: String,
+    u: String,
+    /// Method and its target: the tool or prompt name, or the resource URI.
+    m: String,
+    t: String,
+    /// Keyed hash of the arguments (`audit::args_hash`).
+    a: String,
+    /// Expiry, Unix ms.
+    e: u64,
+    /// Questions of the last round awaiting an answer: key → digest of the request.
+    q: BTreeMap<String, String>,
+    /// Answers accepted in earlier rounds: key → [digest of the question, answer].
+    r: BTreeMap<String, (String, Value)>,
+    /// Random id, remembered once the state is used.
+    n: String,
+}
+
+/// The states already used, until they expire: id → expiry (Unix ms).
+#[derive(Default)]
+pub struct Spent(RefCell<BTreeMap<String, u64>>);
+
+/// States used within one expiry window that we remember; more are refused until some
+/// expire (each took an authenticated request, so only a misbehaving client gets here).
+const MAX_SPENT: usize = 4096;
+
+impl Spent {
+    fn spend(&self, id: &str, expiry: u64, now: u64) -> Result<(), ErrorData> {
+        let mut spent = self.0.borrow_mut();
+        spent.retain(|_, until| *until > now);
+        if spent.contains_key(id) {
+            return Err(refused(
+                "it was already used; each requestState answers once",
+            ));
+        }
+        if spent.len() >= MAX_SPENT {
+            return Err(ErrorData::invalid_params(
+                "Too many input rounds are in progress; try again in a few minutes.",
+                None,
+            ));
+        }
+        spent.insert(id.to_string(), expiry);
+        Ok(())
+    }
+}
+
+/// The request an MRTR round belongs to, as the binding sees it.
+struct Origin {
+    client: String,
+    user: String,
+    method: String,
+    target: String,
+    args: String,
+}
+
+impl Origin {
+    fn of(ctx: &Ctx, caller: &Caller, method: &str, params: &Value) -> Origin {
+        let field = if method == "resources/read" {
+            "uri"
+        } else {
+            "name"
+        };
+        let empty = Value::Object(Map::new());
+        let arguments = params.get("arguments").unwrap_or(&empty);
+        Origin {
+            client: caller.client_id.clone(),
+            user: caller.sub.clone(),
+            method: method.to_string(),
+            target: params
+                .get(field)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            args: audit::args_hash(&*ctx.store, arguments),
+        }
+    }
+}
+
+/// The answers one modern request carries, and the questions its handler asked that
+/// have none yet.
+pub struct Inputs {
+    origin: Origin,
+    capabilities: ClientCapabilities,
+    /// Bound answers: key → (question digest, answer).
+    answered: BTreeMap<String, (String, Value)>,
+    /// This request's `inputResponses` as sent, for unbound questions (fixtures only).
+    sent: BTreeMap<String, Value>,
+    /// Questions asked during this run that have no answer: key → request.
+    pending: RefCell<BTreeMap<String, Value>>,
+}
+
+fn refused(why: impl std::fmt::Display) -> ErrorData {
+    ErrorData::invalid_params(
+        format!("Invalid requestState: {why}. Nothing was run; send the request again without requestState and inputResponses to start over."),
+        None,
+    )
+}
+
+impl Inputs {
+    /// Reads a modern request's `inputResponses` and verifies its `requestState`. `Err`
+    /// (-32602) when either is malformed, or the state fails verification or belongs to
+    /// another client, user, request or arguments, or has expired: nothing runs then.
+    pub fn read(
+        ctx: &Ctx,
+        caller: &Caller,
+        capabilities: &ClientCapabilities,
+        method: &str,
+        params: &Value,
+    ) -> Result<Inputs, ErrorData> {
+        let sent = match params.get("inputResponses") {
+            None => BTreeMap::new(),
+            Some(Value::Object(map)) => {
+                for (key, answer) in map {
+                    if !answer.is_object() {
+                        return Err(ErrorData::invalid_params(
+                            format!("Invalid params: inputResponses[\"{key}\"] must be the client's result object for that input request"),
+                            None,
+                        ));
+                    }
+                }
+                map.clone().into_iter().collect()
+            }
+            Some(_) => {
+                return Err(ErrorData::invalid_params(
+                    "Invalid params: inputResponses must be an object keyed like the inputRequests it answers",
+                    None,
+                ))
+            }
+        };
+        let origin = Origin::of(ctx, caller, method, params);
+        let mut answered = BTreeMap::new();
+        match params.get("requestState") {
+            None => {}
+            Some(Value::String(token)) => {
+                let state = open(ctx, token)?;
+                let now = ctx.clock.now_ms();
+                check(&state, &origin, now)?;
+                ctx.mcp.spent.spend(&state.n, state.e, now)?;
+                answered = state.r;
+                for (key, digest) in state.q {
+                    if let Some(answer) = sent.get(&key) {
+                        answered.insert(key, (digest, answer.clone()));
+                    }
+                }
+            }
+            Some(_) => return Err(refused("it must be the string the server sent")),
+        }
+        Ok(Inputs {
+            origin,
+            capabilities: capabilities.clone(),
+            answered,
+            sent,
+            pending: RefCell::default(),
+        })
+    }
+
+    /// The answer to `request` (`{method, params}`) under `key`, if the client gave one
+    /// to this very question; otherwise records the question and returns `None`.
+    /// `unbound` also takes an answer sent without a state that asked for it (only the
+    /// conformance fixtures, whose scenarios send such answers, use it).
+    pub fn answer(&self, key: &str, request: &Value, unbound: bool) -> Option<Value> {
+        let digest = crypto::sha256_hex(request.to_string().as_bytes());
+        match self.answered.get(key) {
+            Some((asked, answer)) if *asked == digest => return Some(answer.clone()),
+            _ if unbound => {
+                if let Some(answer) = self.sent.get(key) {
+                    return Some(answer.clone());
+                }
+            }
+            _ => {}
+        }
+        self.pending
+            .borrow_mut()
+            .insert(key.to_string(), request.clone());
+        None
+    }
+
+    /// Whether the client declared what `method` needs (requirement 7: never ask for
+    /// an input the client cannot give).
+    pub fn can_ask(&self, method: &str) -> bool {
+        let caps = &self.capabilities;
+        match method {
+            "elicitation/create" => caps.elicitation.is_some(),
+            "sampling/createMessage" => caps.sampling.is_some(),
+            "roots/list" => caps.roots.is_some(),
+            _ => false,
+        }
+    }
+
+    pub fn awaiting(&self) -> bool {
+        !self.pending.borrow().is_empty()
+    }
+
+    /// The `InputRequiredResult` asking for every pending question, with a new state
+    /// that carries the answers so far; `None` when nothing is pending.
+    pub fn input_required(&self, ctx: &Ctx) -> Option<Result<InputRequiredResult, ErrorData>> {
+        let pending = self.pending.borrow();
+        if pending.is_empty() {
+            return None;
+        }
+        let mut requests = BTreeMap::new();
+        let mut asked = BTreeMap::new();
+        for (key, request) in pending.iter() {
+            let typed: InputRequest = match serde_json::from_value(request.clone()) {
+                Ok(typed) => typed,
+                Err(e) => {
+                    return Some(Err(ErrorData::internal_error(
+                        format!("input request {key} is malformed: {e}"),
+                        None,
+                    )))
+                }
+            };
+            requests.insert(key.clone(), typed);
+            asked.insert(
+                key.clone(),
+                crypto::sha256_hex(request.to_string().as_bytes()),
+            );
+        }
+        let state = State {
+            c: self.origin.client.clone(),
+            u: self.origin.user.clone(),
+            m: self.origin.method.clone(),
+            t: self.origin.target.clone(),
+            a: self.origin.args.clone(),
+            e: ctx.clock.now_ms() + STATE_TTL_MS,
+            q: asked,
+            r: self.answered.clone(),
+            n: crypto::b64url(&crypto::random_bytes(16)),
+        };
+        Some(Ok(InputRequiredResult::new(
+            Some(requests),
+            Some(seal(ctx, &state)),
+        )))
+    }
+}
+
+/// `{method, params}` of one input request, as `InputRequests` carries it.
+pub fn request(method: &str, params: Value) -> Value {
+    json!({ "method": method, "params": params })
+}
+
+fn mac(ctx: &Ctx, payload: &str) -> String {
+    let key = crypto::stored_secret(&*ctx.store, STATE_SECRET_KEY);
+    crypto::b64url(&crypto::hmac_sha256(&key, &["mcp-request-state", payload]))
+}
+
+fn seal(ctx: &Ctx, state: &State) -> String {
+    let payload = crypto::b64url(serde_json::to_string(state).unwrap_or_default().as_bytes());
+    let tag = mac(ctx, &payload);
+    format!("{payload}.{tag}")
+}
+
+fn open(ctx: &Ctx, token: &str) -> Result<State, ErrorData> {
+    let forged = || refused("it was modified or was not issued by this server");
+    let (payload, tag) = token.split_once('.').ok_or_else(forged)?;
+    if !crypto::constant_time_eq(mac(ctx, payload).as_bytes(), tag.as_bytes()) {
+        return Err(forged());
+    }
+    let bytes = crypto::b64url_decode(payload).ok_or_else(forged)?;
+    serde_json::from_slice(&bytes).map_err(|_| forged())
+}
+
+fn check(state: &State, origin: &Origin, now: u64) -> Result<(), ErrorData> {
+    if state.c != origin.client || state.u != origin.user {
+        return Err(refused("it was issued to another client or user"));
+    }
+    if state.m != origin.method || state.t != origin.target {
+        return Err(refused(format!(
+            "it was issued for {} {}, not this request",
+            state.m, state.t
+        )));
+    }
+    if !crypto::constant_time_eq(state.a.as_bytes(), origin.args.as_bytes()) {
+        return Err(refused(
+            "it was issued for other arguments; a retry must repeat the arguments exactly",
+        ));
+    }
+    if now >= state.e {
+        return Err(refused(format!(
+            "it expired ({} minutes after it was issued)",
+            STATE_TTL_MS / 60_000
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,279 @@
+//! restore_backup's confirmation through multi round-trip requests (2026-07-28
+//! basic/patterns/mrtr.mdx): the `InputRequiredResult`, the retry that completes it, and
+//! every `requestState` the server must refuse — modified, another client's, expired,
+//! for other arguments — each refused with nothing run.
+
+use super::*;
+use scrypted_mcp::audit;
+use scrypted_mcp::crypto;
+
+const CONFIRM: &str = "RESTORE FROM BACKUP";
+const ELICITATION: &str = r#"{"elicitation": {}}"#;
+
+/// A zip-looking backup of `len` bytes.
+fn zip_bytes(len: usize) -> Vec<u8> {
+    let mut b = b"PK\x03\x04".to_vec();
+    b.extend((0..len - 4).map(|i| (i * 7 % 251) as u8));
+    b
+}
+
+fn restore_args(data: &[u8]) -> Value {
+    json!({
+        "confirm": CONFIRM,
+        "chunk_base64": crypto::b64(data),
+        "chunk_index": 0,
+        "total_chunks": 1,
+        "sha256": crypto::sha256_hex(data),
+    })
+}
+
+fn restore(arguments: &Value) -> Rpc {
+    rpc(
+        "tools/call",
+        json!({"name": "restore_backup", "arguments": arguments}),
+    )
+    .caps(serde_json::from_str(ELICITATION).unwrap())
+}
+
+/// The same call again, answering `key` with `answer` under `state`.
+fn retry(arguments: &Value, key: &str, answer: Value, state: &str) -> Rpc {
+    let mut call = restore(arguments).id(json!(2));
+    call.params
+        .insert("inputResponses".into(), json!({ key: answer }));
+    call.params.insert("requestState".into(), json!(state));
+    call
+}
+
+fn pick(decision: &str) -> Value {
+    json!({"action": "accept", "content": {"decision": decision}})
+}
+
+/// The first round: the question's key and the state to echo.
+fn asked(s: &Server, arguments: &Value) -> (String, String) {
+    let reply = s.post(&restore(arguments));
+    assert_eq!(reply.status, 200);
+    let r = reply.result();
+    assert_eq!(r["resultType"], "input_required", "{r}");
+    let requests = r["inputRequests"].as_object().expect("inputRequests");
+    assert_eq!(requests.len(), 1, "{r}");
+    let (key, request) = requests.iter().next().unwrap();
+    assert_eq!(request["method"], "elicitation/create");
+    assert_eq!(request["params"]["mode"], "form");
+    let form = &request["params"]["requestedSchema"]["properties"]["decision"];
+    assert_eq!(form["enum"], json!(["RESTORE", "KEEP CURRENT SERVER"]));
+    (
+        key.clone(),
+        r["requestState"]
+            .as_str()
+            .expect("requestState")
+            .to_string(),
+    )
+}
+
+fn outcomes(s: &Server) -> Vec<String> {
+    let mut all: Vec<String> = audit::recent(&*s.store, 50)
+        .into_iter()
+        .map(|e| format!("{} {}", e.tool, e.outcome))
+        .collect();
+    all.reverse();
+    all
+}
+
+#[test]
+fn the_confirmation_is_an_input_required_result_and_the_retry_restores() {
+    let s = server();
+    let data = zip_bytes(5000);
+    let args = restore_args(&data);
+    let first = s.post(&restore(&args));
+    let message = first.result()["inputRequests"]["elicitation_1"]["params"]["message"].clone();
+    assert!(
+        message.as_str().unwrap().contains("5000 bytes"),
+        "the dialog names what it restores: {message}"
+    );
+    assert!(
+        s.host.deferred().is_empty(),
+        "nothing runs before the answer"
+    );
+    let (key, state) = asked(&s, &args);
+    let reply = s.post(&retry(&args, &key, pick("RESTORE"), &state));
+    let r = reply.result();
+    assert_eq!(r["resultType"], "complete", "{r}");
+    assert_eq!(r["isError"], false, "{r}");
+    assert_eq!(r["structuredContent"]["status"], "scheduled");
+    let deferred = s.host.deferred();
+    assert_eq!(deferred.len(), 1);
+    assert_eq!(deferred[0]["method"], "restoreBackup");
+    assert_eq!(deferred[0]["args"]["data"], crypto::b64(&data));
+    assert_eq!(
+        outcomes(&s),
+        [
+            "restore_backup input_required",
+            "restore_backup input_required",
+            "restore_backup ok"
+        ]
+    );
+    // A state answers once: replaying the retry (its chunk would stage the backup
+    // again) restores nothing a second time.
+    let again = s.post(&retry(&args, &key, pick("RESTORE"), &state));
+    assert_rejected(&again, 200, -32602, json!(2));
+    assert!(again.response()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("already used"));
+    assert_eq!(s.host.deferred().len(), 1);
+}
+
+#[test]
+fn a_user_who_does_not_pick_restore_restores_nothing() {
+    let s = server();
+    let args = restore_args(&zip_bytes(300));
+    for answer in [
+        pick("KEEP CURRENT SERVER"),
+        json!({"action": "decline"}),
+        json!({"action": "cancel"}),
+    ] {
+        let (key, state) = asked(&s, &args);
+        let r = s.post(&retry(&args, &key, answer.clone(), &state)).result();
+        assert_eq!(r["isError"], true, "{answer}: {r}");
+        let text = r["content"][0]["text"].as_str().unwrap();
+        assert!(text.contains("Nothing was restored"), "{text}");
+    }
+    assert!(s.host.deferred().is_empty());
+}
+
+#[test]
+fn an_answer_without_the_state_that_asked_for_it_is_asked_again() {
+    let s = server();
+    let args = restore_args(&zip_bytes(300));
+    let mut forged = restore(&args);
+    forged.params.insert(
+        "inputResponses".into(),
+        json!({"elicitation_1": pick("RESTORE")}),
+    );
+    let r = s.post(&forged).result();
+    assert_eq!(r["resultType"], "input_required", "{r}");
+    assert!(s.host.deferred().is_empty());
+}
+
+/// Each refused retry: HTTP 200 (an error of the method), -32602 echoing the id, a
+/// message saying why, and nothing stored, audited or scheduled.
+fn assert_state_refused(s: &Server, call: &Rpc, why: &str) {
+    let before = s.stored();
+    let reply = s.post(call);
+    assert_rejected(&reply, 200, -32602, json!(2));
+    let message = reply.response()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(message.contains(why), "{message}");
+    assert_eq!(s.stored(), before, "nothing changed");
+    assert!(s.host.deferred().is_empty(), "nothing restored");
+}
+
+#[test]
+fn a_modified_state_is_refused() {
+    let s = server();
+    let args = restore_args(&zip_bytes(300));
+    let (key, state) = asked(&s, &args);
+    let (payload, tag) = state.split_once('.').unwrap();
+    // The payload names its client, user, arguments and expiry: change one letter of it.
+    let mut bytes = crypto::b64url_decode(payload).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
+    let edited = format!("{}.{tag}", crypto::b64url(&bytes));
+    for bad in [
+        format!("{state}-TAMPERED"),
+        edited,
+        format!("{payload}.{}", crypto::b64url(&[0u8; 32])),
+        "not-a-state".to_string(),
+    ] {
+        assert_state_refused(&s, &retry(&args, &key, pick("RESTORE"), &bad), "modified");
+    }
+    let mut number = retry(&args, &key, pick("RESTORE"), &state);
+    number.params.insert("requestState".into(), json!(42));
+    assert_state_refused(&s, &number, "must be the string");
+}
+
+#[test]
+fn another_clients_state_is_refused() {
+    let s = server();
+    let args = restore_args(&zip_bytes(300));
+    let (key, state) = asked(&s, &args);
+    let other = flow::obtain_tokens(&s.plugin, HOST).access_token;
+    let call = retry(&args, &key, pick("RESTORE"), &state);
+    let before = s.stored();
+    let reply = read(s.send(call.request(&other)));
+    assert_rejected(&reply, 200, -32602, json!(2));
+    let message = reply.response()["error"]["message"].to_string();
+    assert!(message.contains("another client"), "{message}");
+    assert_eq!(s.stored(), before);
+    assert!(s.host.deferred().is_empty());
+}
+
+#[test]
+fn an_expired_state_is_refused() {
+    let s = server();
+    let args = restore_args(&zip_bytes(300));
+    let (key, state) = asked(&s, &args);
+    s.clock.advance_ms(10 * 60 * 1000);
+    // The access token outlives the state (1 h by default).
+    assert_state_refused(&s, &retry(&args, &key, pick("RESTORE"), &state), "expired");
+}
+
+#[test]
+fn a_state_is_bound_to_its_tool_and_exact_arguments() {
+    let s = server();
+    let args = restore_args(&zip_bytes(300));
+    let (key, state) = asked(&s, &args);
+    let other_backup = restore_args(&zip_bytes(301));
+    assert_state_refused(
+        &s,
+        &retry(&other_backup, &key, pick("RESTORE"), &state),
+        "other arguments",
+    );
+    let mut other_tool = retry(&args, &key, pick("RESTORE"), &state);
+    other_tool
+        .params
+        .insert("name".into(), json!("create_backup"));
+    let mut other_tool = other_tool.header("Mcp-Name", Some("create_backup"));
+    other_tool.params.insert("arguments".into(), json!({}));
+    assert_state_refused(&s, &other_tool, "issued for tools/call restore_backup");
+}
+
+#[test]
+fn malformed_input_responses_are_invalid_params() {
+    let s = server();
+    let args = restore_args(&zip_bytes(300));
+    for responses in [json!(null), json!([1]), json!({"elicitation_1": 12345})] {
+        let mut call = restore(&args).id(json!(2));
+        call.params
+            .insert("inputResponses".into(), responses.clone());
+        let before = s.stored();
+        let reply = s.post(&call);
+        assert_rejected(&reply, 200, -32602, json!(2));
+        assert_eq!(s.stored(), before, "{responses}");
+    }
+}
+
+#[test]
+fn a_modern_client_without_elicitation_is_refused_as_a_legacy_one_is() {
+    let s = server();
+    let args = restore_args(&zip_bytes(300));
+    let r = s.post(&restore(&args).caps(json!({}))).result();
+    assert_eq!(r["resultType"], "complete");
+    assert_eq!(r["isError"], true);
+    let text = r["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("cannot show a confirmation dialog"), "{text}");
+    assert_eq!(s.plugin.ctx.tools.staged_uploads(), 0);
+    assert!(s.host.deferred().is_empty());
+}
+
+#[test]
+fn methods_that_cannot_ask_ignore_input_fields() {
+    let s = server();
+    let mut list = rpc("tools/list", json!({}));
+    list.params
+        .insert("requestState".into(), json!("anything at all"));
+    let r = s.post(&list).result();
+    assert_eq!(r["resultType"], "complete");
+}
