@@ -397,7 +397,7 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
 
 fn unknown_upload(id: &str) -> ToolError {
     refuse(format!(
-        "No staged upload '{id}' for this connection (uploads expire 30 minutes after their last chunk, and a new upload replaces the previous one). Start again with chunk_index 0 and no upload_id."
+        "No staged upload '{id}' for this app and user (uploads expire 30 minutes after their last chunk, and a new upload replaces the previous one). Start again with chunk_index 0 and no upload_id."
     ))
 }
 

@@ -20,6 +20,7 @@ mod mrtr;
 mod pipeline;
 mod results;
 mod scopes;
+mod uploads;
 
 use futures::executor::block_on;
 use reply::{read, Reply};

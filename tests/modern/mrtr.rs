@@ -277,3 +277,24 @@ fn methods_that_cannot_ask_ignore_input_fields() {
     let r = s.post(&list).result();
     assert_eq!(r["resultType"], "complete");
 }
+
+#[test]
+fn the_same_app_authorized_by_another_user_cannot_use_the_state() {
+    let s = server();
+    let client = flow::register(&s.plugin, HOST);
+    let admin = flow::tokens_as(&s.plugin, HOST, &client, "scrypted:admin", "admin");
+    let second = flow::tokens_as(&s.plugin, HOST, &client, "scrypted:admin", "second-admin");
+    let args = restore_args(&zip_bytes(300));
+    let first = read(s.send(restore(&args).request(&admin.access_token))).result();
+    let state = first["requestState"].as_str().unwrap();
+    let call = retry(&args, "elicitation_1", pick("RESTORE"), state);
+    let before = s.stored();
+    let reply = read(s.send(call.request(&second.access_token)));
+    assert_rejected(&reply, 200, -32602, json!(2));
+    assert!(reply.response()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("another client or user"));
+    assert_eq!(s.stored(), before);
+    assert!(s.host.deferred().is_empty());
+}
