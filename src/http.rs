@@ -59,12 +59,6 @@ impl Request {
             None => "",
         }
     }
-
-    pub fn query_pairs(&self) -> BTreeMap<String, String> {
-        form_urlencoded::parse(self.query().as_bytes())
-            .into_owned()
-            .collect()
-    }
 }
 
 /// A response body: complete text, or an event stream the shim pulls chunk by chunk

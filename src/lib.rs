@@ -79,8 +79,9 @@ impl Plugin {
         }
         let path = req.local_path().to_string();
         let cors_req = req.clone();
+        let base = origin::base(ctx, &req).await;
         let response = if req.method == "OPTIONS" {
-            origin::preflight(&req)
+            origin::preflight(&req, &base)
         } else if path == "/mcp" {
             mcp::transport::handle(ctx, req).await
         } else if let Some(response) = oauth::route(ctx, &req, &path).await {
@@ -96,7 +97,7 @@ impl Plugin {
                 ),
             )
         };
-        origin::with_cors(&cors_req, response)
+        origin::with_cors(&cors_req, &base, response)
     }
 
     /// What the shim answers when `handle` itself fails: it is taken at start-up, since a

@@ -1,12 +1,21 @@
 //! The public base URL of a request, CORS, and the hint page.
 //!
-//! Scrypted's `HttpRequest` carries no scheme (docs/reference/scrypted-host.md §6.4), so the
-//! scheme comes from `x-forwarded-proto`, else from comparing the Host port with the
-//! server's own port settings. Issuer, MCP URL and PRM URL all derive from one base, so
-//! metadata `issuer`, JWT `iss` and RFC 9207 `iss` are always the same string.
+//! Scrypted's `HttpRequest` carries no scheme and no remote address
+//! (docs/reference/scrypted-host.md §6.4), so the plugin cannot tell a proxy's
+//! `X-Forwarded-Proto` / `X-Forwarded-Host` from the same headers sent by any client.
+//! They are therefore honoured only when the origin they name is one of the admin's
+//! **Public URLs** (the setting naming the addresses the endpoint is published under);
+//! otherwise the URL is the `Host` header's, with the scheme from comparing its port with
+//! the server's own ports. Every reader of forwarded headers goes through [`base`].
+//! Issuer, MCP URL and PRM URL all derive from one base, so metadata `issuer`, JWT `iss`
+//! and RFC 9207 `iss` are always the same string.
 
 use crate::http::{Request, Response};
+use crate::store::Store;
 use crate::Ctx;
+
+/// Storage key of the Public URLs setting: normalised origins, one per line.
+pub const PUBLIC_URLS_KEY: &str = "settings.public_urls";
 
 /// Where the client reached us: `<scheme>://<host>` plus the plugin's root path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +26,8 @@ pub struct PublicBase {
     pub host: String,
     /// `<scheme>://<host><root_path>`, no trailing slash.
     pub issuer: String,
+    /// Whether it came from forwarded headers naming one of the Public URLs.
+    pub forwarded: bool,
 }
 
 impl PublicBase {
@@ -43,34 +54,64 @@ fn first_value(value: &str) -> &str {
     value.split(',').next().unwrap_or("").trim()
 }
 
-/// The Host the client used: `x-forwarded-host` first, else `host`.
-fn raw_host(req: &Request) -> &str {
-    req.header("x-forwarded-host")
-        .map(first_value)
-        .filter(|h| !h.is_empty())
-        .or_else(|| req.header("host").map(str::trim))
-        .filter(|h| !h.is_empty())
-        .unwrap_or("localhost")
+fn header_value<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.header(name).map(first_value).filter(|v| !v.is_empty())
 }
 
-fn forwarded_scheme(req: &Request) -> Option<String> {
-    req.header("x-forwarded-proto")
-        .map(|p| first_value(p).to_ascii_lowercase())
-        .filter(|p| p == "http" || p == "https")
+/// The `Host` header, or `localhost` when there is none.
+fn host_header(req: &Request) -> &str {
+    header_value(req, "host").unwrap_or("localhost")
 }
 
-/// Normalises `host[:port]` through the URL parser, so a hostile Host header cannot
-/// smuggle paths, quotes or markup into the URLs we emit. `None` when it does not parse.
+/// Normalises `host[:port]` through the URL parser and admits only the characters a host
+/// name or IP address has, so a hostile Host header cannot smuggle paths, quotes or markup
+/// into the URLs and headers we emit. `None` when it does not parse.
 fn normalise_host(scheme: &str, host: &str) -> Option<String> {
     let url = url::Url::parse(&format!("{scheme}://{host}/")).ok()?;
     if url.path() != "/" || url.query().is_some() || !url.username().is_empty() {
         return None;
     }
     let name = url.host_str()?;
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    let ipv6 = |c: char| c.is_ascii_hexdigit() || matches!(c, ':' | '.' | '[' | ']');
+    if !(name.chars().all(plain) || (name.starts_with('[') && name.chars().all(ipv6))) {
+        return None;
+    }
     Some(match url.port() {
         Some(port) => format!("{name}:{port}"),
         None => name.to_string(),
     })
+}
+
+/// `scheme://host[:port]` of an http(s) URL that names only an origin (a trailing `/` is
+/// fine), as [`base`] would produce it; `None` for anything else.
+pub fn parse_public_url(text: &str) -> Option<String> {
+    let url = url::Url::parse(text.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.path() != "/"
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return None;
+    }
+    let host = normalise_host(url.scheme(), url.host_str()?)?;
+    let host = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    };
+    Some(format!("{}://{host}", url.scheme()))
+}
+
+/// The admin's Public URLs, normalised.
+pub fn public_urls(store: &dyn Store) -> Vec<String> {
+    store
+        .get(PUBLIC_URLS_KEY)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(parse_public_url)
+        .collect()
 }
 
 /// The host name (no port) of the `Host` header the client sent: the address it reached
@@ -94,27 +135,37 @@ fn host_port(host: &str) -> Option<u16> {
         .and_then(|u| u.port())
 }
 
-/// The public base URL of this request.
+/// The public base URL of this request: the forwarded origin when it is one of the
+/// Public URLs, else the `Host` header's.
 pub async fn base(ctx: &Ctx, req: &Request) -> PublicBase {
-    let host = raw_host(req);
-    let scheme = match forwarded_scheme(req) {
-        Some(s) => s,
-        None => {
-            let port = host_port(host);
-            let ports = ctx.oauth.server_ports(ctx).await;
-            match (port, ports) {
-                (Some(p), Some(ports)) if p == ports.secure => "https".to_string(),
-                _ => "http".to_string(),
+    let host = host_header(req);
+    let ports = ctx.oauth.server_ports(ctx).await;
+    let scheme = match (host_port(host), ports) {
+        (Some(p), Some(ports)) if p == ports.secure => "https",
+        _ => "http",
+    };
+    let root = req.root_path.trim_end_matches('/');
+    let make = |scheme: &str, host: String, forwarded: bool| PublicBase {
+        issuer: format!("{scheme}://{host}{root}"),
+        scheme: scheme.to_string(),
+        host,
+        forwarded,
+    };
+    let forwarded_host = header_value(req, "x-forwarded-host");
+    let forwarded_scheme = header_value(req, "x-forwarded-proto").map(str::to_ascii_lowercase);
+    if forwarded_host.is_some() || forwarded_scheme.is_some() {
+        let fscheme = forwarded_scheme.as_deref().unwrap_or(scheme);
+        if let Some(fhost) = normalise_host(fscheme, forwarded_host.unwrap_or(host)) {
+            let listed = public_urls(ctx.store.as_ref());
+            if matches!(fscheme, "http" | "https")
+                && listed.contains(&format!("{fscheme}://{fhost}"))
+            {
+                return make(fscheme, fhost, true);
             }
         }
-    };
-    let host = normalise_host(&scheme, host).unwrap_or_else(|| "localhost".to_string());
-    let issuer = format!("{scheme}://{host}{}", req.root_path.trim_end_matches('/'));
-    PublicBase {
-        scheme,
-        host,
-        issuer,
     }
+    let host = normalise_host(scheme, host).unwrap_or_else(|| "localhost".to_string());
+    make(scheme, host, false)
 }
 
 /// Whether a host (as the `url` crate gives it: IPv6 in brackets, no port) is this
@@ -125,8 +176,9 @@ pub fn is_loopback_host(host: &str) -> bool {
 
 /// Whether a browser `Origin` may talk to the MCP endpoint: no Origin (most AI clients
 /// send none), our own origin, or any loopback origin when we are reached over loopback.
-/// Synchronous, so the scheme is taken from the Origin itself unless a proxy told us.
-pub fn origin_allowed(req: &Request) -> bool {
+/// Without a trusted forwarded origin our scheme is a guess, so the Origin's own scheme
+/// is taken and only host and port must match.
+pub fn origin_allowed(req: &Request, base: &PublicBase) -> bool {
     let Some(origin) = req.header("origin").map(str::trim) else {
         return true;
     };
@@ -140,12 +192,10 @@ pub fn origin_allowed(req: &Request) -> bool {
     if scheme != "http" && scheme != "https" {
         return false;
     }
-    if let Some(proto) = forwarded_scheme(req) {
-        if proto != scheme && !is_loopback_host(origin_host) {
-            return false;
-        }
+    if base.forwarded && scheme != base.scheme && !is_loopback_host(origin_host) {
+        return false;
     }
-    let Ok(own) = url::Url::parse(&format!("{scheme}://{}/", raw_host(req))) else {
+    let Ok(own) = url::Url::parse(&format!("{scheme}://{}/", base.host)) else {
         return false;
     };
     let Some(own_host) = own.host_str() else {
@@ -164,28 +214,46 @@ const ALLOW_HEADERS: &str =
 const EXPOSE_HEADERS: &str = "mcp-session-id, www-authenticate";
 
 /// CORS preflight answer for browser-based clients.
-pub fn preflight(req: &Request) -> Response {
+pub fn preflight(req: &Request, base: &PublicBase) -> Response {
     let response = Response::new(204)
         .header("access-control-allow-methods", ALLOW_METHODS)
         .header("access-control-allow-headers", ALLOW_HEADERS)
         .header("access-control-max-age", "600");
-    with_cors(req, response)
+    with_cors(req, base, response)
 }
 
-/// Adds our own CORS headers (Scrypted's do not expose `Mcp-Session-Id`).
+/// Our own CORS decision, set on every answer because it replaces Scrypted's: Scrypted
+/// echoes any Origin an admin listed for this plugin (`set_cors`, `.env`) and adds
+/// `Access-Control-Allow-Credentials: true` to every endpoint response, which would let
+/// that site read the consent page (and its CSRF token) with the admin's cookie.
 ///
-/// `/authorize` gets none: Scrypted adds `Access-Control-Allow-Credentials: true` to every
-/// endpoint response, so echoing the Origin there would let any web page read the consent
-/// page (and its CSRF token) with the admin's cookie.
-pub fn with_cors(req: &Request, response: Response) -> Response {
-    if req.local_path() == "/authorize" {
-        return response;
-    }
-    let response = match req.header("origin") {
-        Some(origin) if !origin.is_empty() => {
-            response.header("access-control-allow-origin", origin.trim())
+/// - `/authorize`: never readable cross-origin; the allowed origin is our own.
+/// - `/mcp`: only the origins [`origin_allowed`] admits.
+/// - metadata, `/register`, `/token`, `/revoke`, the hint page: any origin, so browser
+///   clients can sign in; they carry no cookie-bound data.
+///
+/// Credentials are never allowed: nothing here is read with cookies cross-origin (the MCP
+/// endpoint takes a bearer token).
+pub fn with_cors(req: &Request, base: &PublicBase, response: Response) -> Response {
+    let origin = req
+        .header("origin")
+        .map(str::trim)
+        .filter(|o| !o.is_empty());
+    let response = match origin {
+        Some(origin) => {
+            let allowed = match req.local_path() {
+                "/authorize" => false,
+                "/mcp" => origin_allowed(req, base),
+                _ => true,
+            };
+            let allow = if allowed {
+                origin.to_string()
+            } else {
+                base.origin()
+            };
+            response.header("access-control-allow-origin", allow)
         }
-        _ => response,
+        None => response,
     };
     let vary = match response.get_header("vary") {
         Some(v)
@@ -198,6 +266,7 @@ pub fn with_cors(req: &Request, response: Response) -> Response {
         None => "Origin".to_string(),
     };
     response
+        .header("access-control-allow-credentials", "false")
         .header("access-control-expose-headers", EXPOSE_HEADERS)
         .header("vary", vary)
 }

@@ -27,6 +27,10 @@
 //        the value differs from the current one. 400 for an unknown device.
 //   GET  /__devhost/events  [{id, eventInterface, property, value}] — every event the server
 //        dispatched to listeners, oldest first (listener counts are in /__devhost/state)
+//   POST /__devhost/user    {username, action}: changes a user outside MCP, as an admin would in
+//        Scrypted's UI: "remove" deletes core's user:<name> device (core then calls
+//        users.removeUser), "demote" makes the user a non-admin through core's createDevice
+//        (its user device's id becomes the aclId) → {username, exists, admin}
 //   POST /__devhost/camera  {id, mode}: how that camera answers takePicture (media.mjs
 //        CAMERA_MODES: jpeg, noise, native, png, fail, hang) → {id, mode}
 import { JSON_LIMIT, readBody, sendJson } from './http.mjs';
@@ -111,6 +115,25 @@ export async function control(host, req, res, url) {
   if (p === '/__devhost/events' && req.method === 'GET') {
     req.resume();
     return sendJson(res, 200, host.runtime.events.fired);
+  }
+  if (p === '/__devhost/user' && req.method === 'POST') {
+    const b = await jsonBody(req, res, '{username, action: "remove" | "demote"}');
+    if (!b) return undefined;
+    const rt = host.runtime;
+    const user = rt.findUser(String(b.username));
+    if (!user || !['remove', 'demote'].includes(b.action)) {
+      return sendJson(res, 400, { error: `needs {username, action: "remove" | "demote"} of an existing user (no user ${JSON.stringify(b.username)}?)` });
+    }
+    const device = rt.findDevice('@scrypted/core', `user:${user.username}`);
+    if (b.action === 'remove') {
+      if (device) rt.removeDevice(device.id);
+      else rt.removeUser(user.username);
+    } else {
+      const provider = rt.findDevice('@scrypted/core', 'users');
+      rt.coreCreateUser(provider?.id, { username: user.username, password: user.password, admin: false });
+    }
+    const now = rt.findUser(user.username);
+    return sendJson(res, 200, { username: user.username, exists: !!now, admin: !!now && !now.aclId });
   }
   if (p === '/__devhost/camera' && req.method === 'POST') {
     const b = await jsonBody(req, res, '{id, mode}');

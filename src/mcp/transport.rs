@@ -18,7 +18,8 @@ const ALLOW: &str = "GET, POST, DELETE";
 
 pub async fn handle(ctx: &Rc<Ctx>, req: Request) -> Response {
     // Origin first: a DNS-rebinding page gets 403 whether or not it carries a token.
-    if !crate::origin::origin_allowed(&req) {
+    let base = crate::origin::base(ctx, &req).await;
+    if !crate::origin::origin_allowed(&req, &base) {
         return rpc_error(403, -32000, "Forbidden: Origin not allowed");
     }
     let claims = match oauth::authenticate(ctx, &req).await {

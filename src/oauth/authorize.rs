@@ -30,23 +30,30 @@ struct AuthRequest {
 }
 
 pub async fn handle(ctx: &Ctx, req: &Request) -> Result<Response, OAuthError> {
-    let (params, is_post) = match req.method.as_str() {
+    let (fields, is_post) = match req.method.as_str() {
         // Not HEAD: a loopback approval writes a code, which a HEAD must not do.
-        "GET" => (req.query_pairs(), false),
-        "POST" => match params::body_fields(req) {
-            Some(p) => (p, true),
-            None => {
-                return Ok(error_page(
-                    413,
-                    "Request too large",
-                    "The form was too large.",
-                ))
-            }
-        },
+        "GET" => (params::query_fields(req), false),
+        "POST" => (params::body_fields(req), true),
         _ => {
             return Err(OAuthError::method_not_allowed(
                 "GET, POST",
                 "Use GET or POST.",
+            ))
+        }
+    };
+    // Before the request is known good, its errors are pages, never redirects.
+    let params = match fields {
+        Ok(params) => params,
+        Err(params::ParamError::TooLarge) => {
+            return Ok(error_page(413, "Request too large", "The form was too large."))
+        }
+        Err(params::ParamError::Repeated(name)) => {
+            return Ok(error_page(
+                400,
+                "The app's request is invalid",
+                &format!(
+                    "invalid_request: the parameter {name} appears more than once. Start the connection again from your MCP client; if this repeats, report it to the app's developer."
+                ),
             ))
         }
     };
@@ -267,7 +274,22 @@ pub fn valid_pkce_value(value: &str) -> bool {
 fn approve(ctx: &Ctx, base: &PublicBase, request: &AuthRequest, username: &str) -> Response {
     let store = ctx.store.as_ref();
     let now = ctx.clock.now_ms();
+    let iss = super::iss_parameter(store).then_some(base.issuer.as_str());
     grants::sweep(store, now, None);
+    if !grants::room_for_code(store, &request.client.client_id) {
+        return redirect(
+            &request.redirect_uri,
+            &[
+                ("error", "temporarily_unavailable"),
+                (
+                    "error_description",
+                    "too many sign-ins are pending on this server; try again in a minute",
+                ),
+            ],
+            request.state.as_deref(),
+            iss,
+        );
+    }
     let code = crypto::random_token();
     let record = grants::CodeRecord {
         client_id: request.client.client_id.clone(),
@@ -289,7 +311,7 @@ fn approve(ctx: &Ctx, base: &PublicBase, request: &AuthRequest, username: &str) 
         &request.redirect_uri,
         &[("code", &code)],
         request.state.as_deref(),
-        super::iss_parameter(store).then_some(base.issuer.as_str()),
+        iss,
     )
 }
 

@@ -1,10 +1,16 @@
 //! The MCP endpoint's bearer check: only our own ES256 access token counts, never
 //! Scrypted's `username` (which Scrypted also fills from its own bearer tokens).
+//!
+//! A good signature is not enough: the signing key sits in plugin storage, which every
+//! backup carries. So a token must also match a live grant (its user, client, issuer and
+//! resource), live no longer than the configured access-token lifetime, and belong to a
+//! user who is still a Scrypted admin, asked of the host at most every few seconds.
 
 use super::{cimd, clients, grants, jwt, scope, AccessClaims, OAuthError, Scope};
+use crate::host::LogLevel;
 use crate::http::Request;
 use crate::origin::{self, PublicBase};
-use crate::{crypto, Ctx};
+use crate::{crypto, settings, Ctx};
 use serde_json::Value;
 
 /// A token whose signature has been checked, kept until its `exp`: ES256 verification
@@ -14,10 +20,18 @@ use serde_json::Value;
 pub struct Verified {
     claims: AccessClaims,
     iss: String,
+    iat: u64,
 }
 
 /// Cached verifications beyond this are dropped (expired ones first).
 const CACHE_MAX: usize = 512;
+
+/// How long the host's answer "this user is an admin" is trusted. A removed or demoted
+/// admin loses access within this time; within it, a burst of requests costs one host call.
+pub const USER_CHECK_MS: u64 = 3_000;
+
+/// How far in the future an `iat` may lie (clock steps between minting and checking).
+const IAT_SKEW_SEC: u64 = 60;
 
 pub async fn authenticate(ctx: &Ctx, req: &Request) -> Result<AccessClaims, OAuthError> {
     let base = origin::base(ctx, req).await;
@@ -33,7 +47,52 @@ pub async fn authenticate(ctx: &Ctx, req: &Request) -> Result<AccessClaims, OAut
             ))
         }
     };
+    let claims = check(ctx, &base, token).map_err(|reason| challenge(&base, Some(reason)))?;
+    match still_admin(ctx, &claims.sub).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let ended = super::revoke_subject(ctx, &claims.sub);
+            ctx.host.log(
+                LogLevel::Warn,
+                &format!(
+                    "OAuth: {} is no longer a Scrypted admin (removed or demoted outside MCP); their {ended} grant(s) are revoked.",
+                    claims.sub
+                ),
+            );
+            return Err(challenge(
+                &base,
+                Some("the user of this token no longer exists or is no longer a Scrypted admin"),
+            ));
+        }
+        Err(e) => {
+            return Err(OAuthError::temporarily_unavailable(format!(
+                "could not check the token's user with Scrypted: {e}; try again"
+            )))
+        }
+    }
+    // The grant may have ended while the host answered.
     check(ctx, &base, token).map_err(|reason| challenge(&base, Some(reason)))
+}
+
+/// Whether `sub` is still a Scrypted admin: the host's user list, asked at most every
+/// [`USER_CHECK_MS`] (one answer refreshes every user's entry).
+async fn still_admin(ctx: &Ctx, sub: &str) -> Result<bool, crate::host::HostError> {
+    let now = ctx.clock.now_ms();
+    if let Some(&(at, admin)) = ctx.oauth.admins.borrow().get(sub) {
+        if at <= now && now - at < USER_CHECK_MS {
+            return Ok(admin);
+        }
+    }
+    let users = ctx.host.users().await?;
+    let now = ctx.clock.now_ms();
+    let mut cache = ctx.oauth.admins.borrow_mut();
+    cache.clear();
+    for user in &users {
+        cache.insert(user.username.clone(), (now, user.admin));
+    }
+    let admin = cache.get(sub).is_some_and(|&(_, admin)| admin);
+    cache.insert(sub.to_string(), (now, admin));
+    Ok(admin)
 }
 
 fn check(ctx: &Ctx, base: &PublicBase, token: &str) -> Result<AccessClaims, &'static str> {
@@ -63,15 +122,29 @@ fn check(ctx: &Ctx, base: &PublicBase, token: &str) -> Result<AccessClaims, &'st
     if claims.aud != base.mcp_url() {
         return Err("access token is for another resource");
     }
+    if verified.iat > now + IAT_SKEW_SEC {
+        return Err("access token was issued in the future");
+    }
     let store = ctx.store.as_ref();
+    if claims.exp.saturating_sub(verified.iat) > settings::config(store).access_token_ttl_sec {
+        return Err("access token lives longer than this server issues tokens for");
+    }
     // A metadata-document client has no registration; its grant (checked next) is the check.
     if !cimd::is_url_id(&claims.client_id) && clients::get(store, &claims.client_id).is_none() {
         return Err("the client of this token is no longer registered");
     }
-    let grant = match grants::get_grant(store, &claims.grant_id) {
-        Some(g) if g.client_id == claims.client_id && g.live(ctx.clock.now_ms()) => g,
-        _ => return Err("access token revoked"),
-    };
+    let grant = grants::get_grant(store, &claims.grant_id)
+        .filter(|g| g.live(ctx.clock.now_ms()))
+        .ok_or("access token revoked")?;
+    // Whoever holds the signing key (any backup has it) must still name a live grant
+    // exactly as it was granted.
+    if grant.client_id != claims.client_id
+        || grant.sub != claims.sub
+        || grant.issuer != verified.iss
+        || grant.resource != claims.aud
+    {
+        return Err("access token does not match its grant");
+    }
     // What this request may do is the least of the token's scope, the grant's (the admin
     // may have lowered it in Settings since) and read-only mode's cap: a live token never
     // outlasts a lowering.
@@ -97,6 +170,7 @@ fn parse(claims: &Value) -> Option<Verified> {
             grant_id: s("gid")?,
         },
         iss: s("iss")?,
+        iat: claims.get("iat").and_then(Value::as_u64)?,
     })
 }
 
@@ -129,7 +203,7 @@ pub fn grant_of(ctx: &Ctx, token: &str) -> Option<(String, String)> {
 
 /// The 401 answer. `reason` is set when a token was sent (RFC 6750 §3.1).
 fn challenge(base: &PublicBase, reason: Option<&str>) -> OAuthError {
-    let prm = base.prm_url();
+    let prm = quoted(&base.prm_url());
     let (header, error) = match reason {
         None => (
             format!(
@@ -143,18 +217,29 @@ fn challenge(base: &PublicBase, reason: Option<&str>) -> OAuthError {
                  WWW-Authenticate says where to get one.",
             ),
         ),
-        Some(reason) => {
-            let reason: String = reason.chars().filter(|c| *c != '"' && *c != '\\').collect();
-            (
-                format!(
-                    "Bearer resource_metadata=\"{prm}\", error=\"invalid_token\", error_description=\"{reason}\""
-                ),
-                OAuthError::new(401, "invalid_token", reason),
-            )
-        }
+        Some(reason) => (
+            format!(
+                "Bearer resource_metadata=\"{prm}\", error=\"invalid_token\", error_description=\"{}\"",
+                quoted(reason)
+            ),
+            OAuthError::new(401, "invalid_token", reason),
+        ),
     };
     OAuthError {
         challenge: Some(header),
         ..error
     }
+}
+
+/// Text for an RFC 9110 §5.6.4 quoted-string: quotes and backslashes are escaped, control
+/// characters dropped, so nothing from a request can end the string or the header.
+fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().filter(|c| !c.is_control()) {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -16,15 +16,18 @@ pub const GRANT_PREFIX: &str = "oauth.grant.";
 pub const CODE_TTL_MS: u64 = 60_000;
 /// How long a used code is remembered, so a replay can still revoke what it issued.
 pub const USED_CODE_KEEP_MS: u64 = 10 * 60_000;
-/// The window in which a just-replaced refresh token is still honoured (client retries,
-/// clients refreshing from two places at once).
-pub const REFRESH_GRACE_MS: u64 = 60_000;
+/// How long after its rotation a rotated-out refresh token is only refused, not taken as
+/// theft: concurrent refreshes of one token, a retry after a lost answer (token.rs).
+pub const REUSE_WINDOW_MS: u64 = 10_000;
 /// Replaced refresh-token hashes remembered per grant, for reuse detection.
 const MAX_PREVIOUS: usize = 8;
-/// Codes kept at once, used ones included; the oldest goes first. A web page can make a
-/// logged-in admin's browser request codes for a loopback client without any page shown,
-/// and each one would otherwise grow the storage map that every write ships.
-const MAX_CODES: usize = 32;
+/// Codes kept at once, used ones included. A web page can make a logged-in admin's
+/// browser request codes for a loopback client without any page shown, and each one
+/// would otherwise grow the storage map that every write ships.
+pub const MAX_CODES: usize = 32;
+/// Pending (unused) codes one client may hold; a new one pushes out that client's oldest,
+/// never another client's, so a flood through one client cannot evict a victim's code.
+pub const MAX_PENDING_PER_CLIENT: usize = 4;
 /// Live grants kept per client; the oldest goes first.
 const MAX_GRANTS_PER_CLIENT: usize = 20;
 
@@ -131,52 +134,23 @@ pub fn new_refresh_token(grant_id: &str) -> String {
     format!("{grant_id}.{}", crypto::random_token())
 }
 
-/// Storage key of the HMAC key that derives a refresh token's successor.
+/// Storage key of the HMAC key that once derived a refresh token's successor; no longer
+/// written, removed by revoke-all where an older version left it.
 pub const REFRESH_SECRET_KEY: &str = "oauth.refresh_secret";
-
-/// The successor of a refresh token: derived from the token itself under a stored key, so
-/// a retry within the grace window gets the very token the first answer carried (only
-/// hashes are stored, so it could not be looked up), while whoever holds only the old
-/// token or only storage cannot compute it.
-pub fn successor(store: &dyn Store, grant_id: &str, presented: &str) -> String {
-    let secret = crypto::stored_secret(store, REFRESH_SECRET_KEY);
-    let mac = crypto::hmac_sha256(&secret, &["refresh-successor", presented]);
-    format!("{grant_id}.{}", crypto::b64url(&mac))
-}
 
 pub fn grant_id_of(refresh_token: &str) -> Option<&str> {
     refresh_token.split_once('.').map(|(g, _)| g)
 }
 
-/// Deletes expired codes and grants, the oldest codes beyond [`MAX_CODES`] less one (room
-/// for the code a caller may add next), and the
-/// oldest grants of `client_id` beyond its quota. Called whenever we write, so storage
-/// stays bounded.
+/// Deletes expired codes and grants, and the oldest grants of `client_id` beyond its
+/// quota. Called whenever we write, so storage stays bounded.
 pub fn sweep(store: &dyn Store, now_ms: u64, client_id: Option<&str>) {
-    let mut codes = Vec::new();
     for key in store.keys_with_prefix(CODE_PREFIX) {
-        let expired = match store.get_json::<CodeRecord>(&key) {
-            Some(c) => {
-                let keep_until = if c.used_grant.is_some() {
-                    c.exp_ms.saturating_sub(CODE_TTL_MS) + USED_CODE_KEEP_MS
-                } else {
-                    c.exp_ms
-                };
-                codes.push((c.exp_ms, key.clone()));
-                keep_until <= now_ms
-            }
-            None => true,
-        };
-        if expired {
-            codes.retain(|(_, k)| *k != key);
+        let keep = store
+            .get_json::<CodeRecord>(&key)
+            .is_some_and(|c| keep_until(&c) > now_ms);
+        if !keep {
             store.remove(&key);
-        }
-    }
-    // Room for the one code a caller may add next.
-    if codes.len() >= MAX_CODES {
-        codes.sort();
-        for (_, key) in &codes[..=codes.len() - MAX_CODES] {
-            store.remove(key);
         }
     }
     let mut mine = Vec::new();
@@ -196,6 +170,44 @@ pub fn sweep(store: &dyn Store, now_ms: u64, client_id: Option<&str>) {
             store.remove(&grant_key(&g.grant_id));
         }
     }
+}
+
+fn keep_until(c: &CodeRecord) -> u64 {
+    if c.used_grant.is_some() {
+        c.exp_ms.saturating_sub(CODE_TTL_MS) + USED_CODE_KEEP_MS
+    } else {
+        c.exp_ms
+    }
+}
+
+/// Makes room for one more pending code of `client_id` (after [`sweep`]): that client's
+/// oldest pending codes beyond its quota go, then the oldest used codes (kept only to
+/// catch a replay) while storage holds [`MAX_CODES`]. Another client's pending code is
+/// never removed: `false` when all the room is taken by them (they expire within a
+/// minute).
+pub fn room_for_code(store: &dyn Store, client_id: &str) -> bool {
+    let mut mine = Vec::new();
+    let mut used = Vec::new();
+    let mut total = 0;
+    for key in store.keys_with_prefix(CODE_PREFIX) {
+        let Some(c) = store.get_json::<CodeRecord>(&key) else {
+            continue;
+        };
+        total += 1;
+        if c.used_grant.is_some() {
+            used.push((c.exp_ms, key));
+        } else if c.client_id == client_id {
+            mine.push((c.exp_ms, key));
+        }
+    }
+    mine.sort();
+    let over = (mine.len() + 1).saturating_sub(MAX_PENDING_PER_CLIENT);
+    used.sort();
+    let spare = (total - over + 1).saturating_sub(MAX_CODES);
+    for (_, key) in mine.iter().take(over).chain(used.iter().take(spare)) {
+        store.remove(key);
+    }
+    total - over - spare.min(used.len()) < MAX_CODES
 }
 
 /// Deletes every grant and pending code of a client.

@@ -16,12 +16,15 @@ pub fn sign(key: &Key, claims: &Value) -> String {
         crypto::b64url(header.to_string().as_bytes()),
         crypto::b64url(claims.to_string().as_bytes())
     );
+    // p256 does not normalise S when signing; `verify` refuses high S, so sign low.
     let signature: Signature = key.signing.sign(signing_input.as_bytes());
+    let signature = signature.normalize_s();
     format!("{signing_input}.{}", crypto::b64url(&signature.to_bytes()))
 }
 
 /// Checks the header and signature and returns the claims. Only ES256 with our current
-/// key id is accepted, so `alg: none`, HS256 confusion and foreign keys all fail here.
+/// key id and a low-S signature is accepted, so `alg: none`, HS256 confusion, foreign keys
+/// and malleated signatures all fail here.
 pub fn verify(key: &Key, token: &str) -> Result<Value, &'static str> {
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) =
@@ -40,6 +43,11 @@ pub fn verify(key: &Key, token: &str) -> Result<Value, &'static str> {
     }
     let sig_bytes = crypto::b64url_decode(s).ok_or("malformed JWT signature")?;
     let signature = Signature::from_slice(&sig_bytes).map_err(|_| "malformed JWT signature")?;
+    // (r, n − s) verifies as well as (r, s): only the low-S form counts, so each token has
+    // exactly one valid encoding (one cache entry, one identity for revocation).
+    if signature.normalize_s() != signature {
+        return Err("JWT signature is not in low-S form");
+    }
     let signing_input = &token[..h.len() + 1 + p.len()];
     key.verifying
         .verify(signing_input.as_bytes(), &signature)

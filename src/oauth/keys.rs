@@ -1,5 +1,12 @@
 //! The ES256 signing key: made on first use, kept in plugin storage as PKCS#8 PEM (the one
-//! secret that cannot be stored as a hash), parsed once and cached; rotated by revoke-all.
+//! secret that cannot be stored as a hash), parsed once and cached; rotated by revoke-all
+//! and by the first start on a restored backup.
+//!
+//! Every backup carries plugin storage, so whoever holds a backup holds the key it had.
+//! The plugin cannot tell a restore from a restart, so `create_backup` marks the key as
+//! backed up (the kid under [`BACKED_UP_KEY`]) for the moment the host copies storage,
+//! then clears the mark: only a backup holds it, and a plugin that starts on storage
+//! carrying it replaces the key before signing or verifying anything.
 
 use crate::crypto;
 use crate::store::Store;
@@ -9,6 +16,8 @@ use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use serde_json::{json, Value};
 
 pub const STORE_KEY: &str = "oauth.signing_key";
+/// The kid of the key that was current when a backup was taken; only backups hold it.
+pub const BACKED_UP_KEY: &str = "oauth.signing_key_backed_up";
 
 /// A parsed signing key with its public half and key id.
 #[derive(Clone)]
@@ -70,12 +79,30 @@ pub fn current(store: &dyn Store, cache: &std::cell::RefCell<Option<Key>>) -> Ke
             return key.clone();
         }
     }
-    let key = stored
-        .as_deref()
-        .and_then(Key::from_pem)
-        .unwrap_or_else(|| generate(store));
+    let restored = |key: &Key| store.get(BACKED_UP_KEY).as_deref() == Some(key.kid.as_str());
+    let key = match stored.as_deref().and_then(Key::from_pem) {
+        // Storage came back from a backup (or a backup failed half-way): the key is known
+        // outside this server.
+        Some(key) if cache.borrow().is_none() && restored(&key) => generate(store),
+        Some(key) => key,
+        None => generate(store),
+    };
+    clear_backed_up(store);
     *cache.borrow_mut() = Some(key.clone());
     key
+}
+
+/// Marks the current key as the one a backup about to be taken holds.
+pub fn mark_backed_up(store: &dyn Store, cache: &std::cell::RefCell<Option<Key>>) {
+    let key = current(store, cache);
+    store.set(BACKED_UP_KEY, &key.kid);
+}
+
+/// Clears the mark once the host has copied storage into the backup.
+pub fn clear_backed_up(store: &dyn Store) {
+    if store.get(BACKED_UP_KEY).is_some() {
+        store.remove(BACKED_UP_KEY);
+    }
 }
 
 /// Replaces the key: every access token signed with the old one stops verifying.

@@ -3,7 +3,7 @@
 //! Storage layout (plugin storage, bounded, secrets hashed):
 //! - `oauth.signing_key`: the ES256 key, PKCS#8 PEM;
 //! - `oauth.csrf_secret`: HMAC key for consent-form tokens;
-//! - `oauth.refresh_secret`: HMAC key deriving a refresh token's successor;
+//! - `oauth.signing_key_backed_up`: set only while a backup is taken (`keys`);
 //! - `oauth.client.<client_id>`: registered clients;
 //! - `oauth.code.<hash of code>`: authorization codes (60 s, single use);
 //! - `oauth.grant.<grant_id>`: grants, holding the hash of their current refresh token.
@@ -23,6 +23,7 @@ pub mod register;
 pub mod scope;
 pub mod token;
 
+pub use bearer::USER_CHECK_MS;
 pub use error::OAuthError;
 pub use scope::Scope;
 
@@ -47,6 +48,8 @@ pub fn iss_parameter(store: &dyn Store) -> bool {
 pub struct OAuthState {
     key: RefCell<Option<keys::Key>>,
     verified: RefCell<HashMap<String, bearer::Verified>>,
+    /// user name → (when the host was asked, whether the user is an admin).
+    admins: RefCell<HashMap<String, (u64, bool)>>,
     ports: RefCell<Option<ServerPorts>>,
     /// Client metadata documents checked lately (`cimd`).
     cimd: cimd::Cache,
@@ -56,6 +59,11 @@ impl OAuthState {
     /// The current signing key (made on first use).
     pub fn key(&self, store: &dyn Store) -> keys::Key {
         keys::current(store, &self.key)
+    }
+
+    /// Marks the current key as held by the backup about to be taken (`keys`).
+    pub fn mark_key_backed_up(&self, store: &dyn Store) {
+        keys::mark_backed_up(store, &self.key)
     }
 
     /// The server's http/https ports, asked once: they change only with a server restart,
@@ -71,6 +79,7 @@ impl OAuthState {
 
     fn forget_verified(&self) {
         self.verified.borrow_mut().clear();
+        self.admins.borrow_mut().clear();
     }
 }
 

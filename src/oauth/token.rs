@@ -80,8 +80,7 @@ pub async fn handle(ctx: &Ctx, req: &Request) -> Result<Response, OAuthError> {
     if req.method != "POST" {
         return Err(OAuthError::method_not_allowed("POST, OPTIONS", "Use POST."));
     }
-    let params = params::body_fields(req)
-        .ok_or_else(|| OAuthError::invalid_request("request body too large"))?;
+    let params = params::body_fields(req)?;
     let client_id = client_id_of(req, &params);
     let tokens = match params::get(&params, "grant_type") {
         Some("authorization_code") => code_grant(ctx, &params, client_id)?,
@@ -193,8 +192,9 @@ fn check_resource(params: &Params, expected: &str, what: &str) -> Result<(), OAu
     }
 }
 
-/// The refresh_token grant: rotation on every use, a grace window for retries, reuse
-/// outside it revokes the whole grant, and the user must still be a Scrypted admin.
+/// The refresh_token grant: rotation on every use, one winner per token, reuse of a
+/// rotated-out token after a short window revokes the whole grant, and the user must
+/// still be a Scrypted admin.
 pub async fn refresh_grant(
     ctx: &Ctx,
     params: &Params,
@@ -247,29 +247,30 @@ pub async fn refresh_grant(
         ));
     }
 
+    // One winner per refresh token. Rotation is decided here, after the last await, so
+    // of many concurrent refreshes of one token exactly the first rotates it and every
+    // other finds it rotated out. A rotated-out token never yields a refresh token again:
+    // - within REUSE_WINDOW_MS of its rotation (concurrent refreshes, a retry after a
+    //   lost answer) it only gets `invalid_grant`, and the grant lives on;
+    // - after that window its use means two parties hold the family (a stolen token, or
+    //   a client replaying old state), and the whole grant ends, the current holder
+    //   included.
+    // A client that lost the answer is left without a working refresh token: it does
+    // what every OAuth client does on `invalid_grant`, authorize again, which an admin's
+    // browser session answers without a page for loopback apps (and with the consent
+    // page otherwise). So the lost answer costs one browser round trip, and a thief
+    // holding an old token gains nothing from it.
     let hash = crypto::hash_secret(presented);
-    let current = crypto::constant_time_eq(hash.as_bytes(), grant.refresh_hash.as_bytes());
-    let successor = grants::successor(store, grant_id, presented);
-    // `Some` once the answer's refresh token is decided without rotating.
-    let mut unchanged = None;
-    if !current {
+    if !crypto::constant_time_eq(hash.as_bytes(), grant.refresh_hash.as_bytes()) {
         let previous = grant
             .previous
             .iter()
             .find(|p| crypto::constant_time_eq(hash.as_bytes(), p.hash.as_bytes()));
-        match previous {
-            // A retry (lost response, or the same client refreshing from two places):
-            // the successor the first answer carried, while it is still current.
-            // Once that one has been rotated too, a fresh pair replaces it, so exactly
-            // one refresh token of the grant is ever current.
-            Some(p) if now.saturating_sub(p.replaced_ms) <= grants::REFRESH_GRACE_MS => {
-                let successor_hash = crypto::hash_secret(&successor);
-                if crypto::constant_time_eq(
-                    successor_hash.as_bytes(),
-                    grant.refresh_hash.as_bytes(),
-                ) {
-                    unchanged = Some(successor.clone());
-                }
+        return Err(match previous {
+            Some(p) if now.saturating_sub(p.replaced_ms) <= grants::REUSE_WINDOW_MS => {
+                OAuthError::invalid_grant(
+                    "refresh token was already used (rotated); use the refresh token of the latest answer, or authorize again",
+                )
             }
             Some(_) => {
                 grants::delete_grant(store, grant_id);
@@ -285,29 +286,19 @@ pub async fn refresh_grant(
                         grant.client_id
                     ),
                 );
-                return Err(OAuthError::invalid_grant(
+                OAuthError::invalid_grant(
                     "refresh token was already used; the grant is revoked, authorize again",
-                ));
+                )
             }
-            None => return Err(OAuthError::invalid_grant("unknown refresh token")),
-        }
+            None => OAuthError::invalid_grant("unknown refresh token"),
+        });
     }
     // RFC 6749 §6: a narrower scope narrows this answer's token; the grant keeps what the
     // admin approved, so a later refresh without `scope` may have it again.
     let narrower = narrowed_scope(params, &grant)?;
     check_resource(params, &grant.resource, "grant")?;
 
-    if let Some(refresh_token) = unchanged {
-        if let Some(client) = &client {
-            clients::touch(store, client, now);
-        }
-        return Ok(issue(ctx, &grant, narrower, refresh_token));
-    }
-    let refresh_token = if current {
-        successor
-    } else {
-        grants::new_refresh_token(grant_id)
-    };
+    let refresh_token = grants::new_refresh_token(grant_id);
     let ttl_ms = settings::config(store).refresh_token_ttl_sec * 1000;
     grant.rotate(crypto::hash_secret(&refresh_token), now, now + ttl_ms);
     grants::put_grant(store, &grant);
@@ -384,8 +375,7 @@ pub async fn revoke(ctx: &Ctx, req: &Request) -> Result<Response, OAuthError> {
     if req.method != "POST" {
         return Err(OAuthError::method_not_allowed("POST, OPTIONS", "Use POST."));
     }
-    let params = params::body_fields(req)
-        .ok_or_else(|| OAuthError::invalid_request("request body too large"))?;
+    let params = params::body_fields(req)?;
     let token = params::get(&params, "token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     let client_id = client_id_of(req, &params);

@@ -3,7 +3,7 @@
 //! The tab (`get_settings`) has these groups, in order:
 //! - **Endpoint**: the MCP URL over HTTPS and over HTTP, read-only, with a hint on which to use.
 //! - **Configuration**: the numeric settings of `scrypted-manifest.json`, validated here,
-//!   and the RFC 9207 `iss` compatibility switch.
+//!   the RFC 9207 `iss` compatibility switch, and the Public URLs forwarded headers may name.
 //! - **Status**: active MCP sessions, registered clients, persisted refresh tokens, computed
 //!   when the tab is opened.
 //! - **Connected apps**: the revoke-all button, then each registered client with its own
@@ -14,6 +14,7 @@
 //! with a message and changes nothing.
 
 mod endpoint;
+mod public_urls;
 
 use crate::audit;
 use crate::manifest::number_setting;
@@ -131,6 +132,7 @@ pub async fn get_settings(ctx: &Ctx) -> Vec<Setting> {
     settings.extend(configuration_settings(ctx.store.as_ref()));
     settings.push(iss_parameter_setting(ctx.store.as_ref()));
     settings.push(private_hosts_setting(ctx.store.as_ref()));
+    settings.push(public_urls::setting(ctx.store.as_ref()));
     settings.extend(status_settings(ctx));
     let clients = oauth::clients(ctx);
     settings.extend(app_settings(&clients));
@@ -513,6 +515,12 @@ pub async fn put_setting(ctx: &Ctx, key: &str, value: serde_json::Value) -> Resu
             crate::host::LogLevel::Info,
             &format!("Setting {key} = {normal}"),
         );
+    } else if key == public_urls::KEY {
+        let urls = public_urls::put(ctx.store.as_ref(), &value)?;
+        ctx.host.log(
+            crate::host::LogLevel::Info,
+            &format!("Setting {key} = {urls}"),
+        );
     } else if key == KEY_REVOKE_ALL {
         oauth::revoke_all(ctx);
         mcp::close_all_sessions(ctx);
@@ -532,8 +540,9 @@ pub async fn put_setting(ctx: &Ctx, key: &str, value: serde_json::Value) -> Resu
         return Err(format!("{key} is read-only."));
     } else {
         return Err(format!(
-            "Unknown setting {key}. Settable: {}, {KEY_ISS_PARAMETER}, {KEY_CIMD_PRIVATE_HOSTS}, and the revoke buttons.",
-            CONFIG_KEYS.join(", ")
+            "Unknown setting {key}. Settable: {}, {KEY_ISS_PARAMETER}, {KEY_CIMD_PRIVATE_HOSTS}, {}, and the revoke buttons.",
+            CONFIG_KEYS.join(", "),
+            public_urls::KEY
         ));
     }
     ctx.host.settings_changed();

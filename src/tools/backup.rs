@@ -83,7 +83,7 @@ fn owner(c: &Caller) -> (String, String) {
 pub const CREATE_BACKUP: ToolDef = tool! {
     name: "create_backup",
     title: "Create a full backup",
-    description: "Creates a full backup of the Scrypted server (its whole database as a zip) and returns it as an embedded resource (base64 zip, application/zip) plus its size and SHA-256. WARNING: the backup holds EVERY SECRET of the server — user password hashes and login tokens that work as Bearer credentials, all plugin storage (camera passwords, API keys, this plugin's signing key). Store it like a password vault and never paste it anywhere public. Scrypted also leaves a copy (backup.db) in its volume. Backups larger than max_restore_mb are refused.",
+    description: "Creates a full backup of the Scrypted server (its whole database as a zip) and returns it as an embedded resource (base64 zip, application/zip) plus its size and SHA-256. WARNING: the backup holds EVERY SECRET of the server — user password hashes and login tokens that work as Bearer credentials, all plugin storage (camera passwords, API keys), and this plugin's signing secrets (its OAuth token-signing key and HMAC keys, and the audit trail's hash key): whoever holds it can sign access tokens for this plugin's live grants until the key is replaced (Revoke all in the plugin's settings does; so does restoring a backup, on the plugin's next start). Store it like a password vault and never paste it anywhere public. Scrypted also leaves a copy (backup.db) in its volume. Backups larger than max_restore_mb are refused.",
     input: NoArgs,
     output: BackupOut,
     hints: READ,
@@ -121,8 +121,17 @@ fn max_restore_bytes(tc: &ToolContext) -> usize {
     settings::config(tc.ctx.store.as_ref()).max_restore_mb as usize * 1024 * 1024
 }
 
+/// The `warning` of every backup answer.
+pub const WARNING: &str = "This backup contains every secret of the Scrypted server (user password hashes and Bearer-usable tokens, all plugin storage) and this plugin's signing secrets (its OAuth token-signing key and HMAC keys, and the audit trail's hash key). Whoever holds it can sign access tokens for this plugin's live grants until the key is replaced (Revoke all in the plugin's settings; restoring a backup does it on the plugin's next start). Keep it private.";
+
 async fn create_backup(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
-    let data = tc.ctx.host.create_backup().await?;
+    // The mark tells a plugin started on this backup's storage to replace the key
+    // (oauth/keys.rs); the live storage keeps it only while the host copies it.
+    let (store, key_cache) = (tc.ctx.store.as_ref(), &tc.ctx.oauth);
+    key_cache.mark_key_backed_up(store);
+    let data = tc.ctx.host.create_backup().await;
+    crate::oauth::keys::clear_backed_up(store);
+    let data = data?;
     let max = max_restore_bytes(&tc);
     if data.len() > max {
         return Err(ToolError::failed(format!(
@@ -144,7 +153,7 @@ async fn create_backup(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
         sha256,
         uri,
         mime_type: ZipMime::Zip,
-        warning: "This backup contains every secret of the Scrypted server (user password hashes and Bearer-usable tokens, all plugin storage). Keep it private.".into(),
+        warning: WARNING.into(),
     };
     let mut output = ok(out)?;
     output.extra_content.push(resource);

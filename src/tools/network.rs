@@ -1,7 +1,7 @@
 //! Network: `addresses` and `cors` (docs/reference/scrypted-host.md §3.5).
 
 use super::preview::{list_delta, ListDelta};
-use super::resolve::Snapshot;
+use super::resolve::{is_own_device, self_plugin_id, Snapshot};
 use super::schema::{ok, tool, NoArgs, DESTRUCTIVE_IDEMPOTENT, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
 use schemars::JsonSchema;
@@ -135,7 +135,10 @@ pub struct TargetArgs {
 
 /// Plugin ids and device ids are both keys of these maps: accept either, refuse others.
 async fn check_target(tc: &ToolContext, id: &str) -> Result<(), ToolError> {
-    let snap = Snapshot::load(tc).await?;
+    known_target(&Snapshot::load(tc).await?, id)
+}
+
+fn known_target(snap: &Snapshot, id: &str) -> Result<(), ToolError> {
     if snap.device(id).is_some() || snap.plugin_root(id).is_some() {
         return Ok(());
     }
@@ -352,7 +355,18 @@ async fn set_cors(tc: Rc<ToolContext>, a: SetCorsArgs) -> ToolResult {
         "origin (scheme://host[:port], no path)",
         valid_origin,
     )?;
-    check_target(&tc, &a.id).await?;
+    let snap = Snapshot::load(&tc).await?;
+    known_target(&snap, &a.id)?;
+    // Our own answers override Scrypted's CORS headers (crate::origin::with_cors), but an
+    // origin listed here would still be Scrypted's word that the site may read this
+    // plugin's pages with an admin's login: refused outright.
+    if a.id == self_plugin_id() || is_own_device(&tc, &snap, &a.id).await? {
+        return Err(ToolError::failed(format!(
+            "Refused: '{}' is this MCP plugin ({}). Its sign-in pages must never be readable by other sites with an admin's login, so its CORS origins cannot be set. Nothing was changed.",
+            a.id,
+            self_plugin_id()
+        )));
+    }
     let before = tc.ctx.host.cors(&a.id).await?;
     let after = if a.dry_run {
         a.origins

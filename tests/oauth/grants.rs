@@ -227,17 +227,23 @@ fn code_grant_refusals_are_typed_and_write_nothing() {
 }
 
 #[test]
-fn refresh_grant_rotates_honours_a_retry_and_revokes_on_reuse() {
+fn refresh_grant_rotates_refuses_a_retry_and_revokes_on_reuse() {
     let (p, _host, store, clock) = plugin();
     let (client_id, first) = granted(&p);
 
     let second = refreshing(&p, &client_id, &first.refresh_token, &[]).unwrap();
     assert_ne!(second.refresh_token, first.refresh_token);
     assert_ne!(second.access_token, first.access_token);
-    // A retry inside the grace window gets the very same successor, and changes nothing.
+    // A retry inside the reuse window gets no token at all, and changes nothing.
+    clock.advance_ms(grants::REUSE_WINDOW_MS);
     let before = snapshot(&store);
-    let retry = refreshing(&p, &client_id, &first.refresh_token, &[]).unwrap();
-    assert_eq!(retry.refresh_token, second.refresh_token);
+    let error = refreshing(&p, &client_id, &first.refresh_token, &[]).unwrap_err();
+    assert_eq!(
+        error,
+        OAuthError::invalid_grant(
+            "refresh token was already used (rotated); use the refresh token of the latest answer, or authorize again"
+        )
+    );
     assert_eq!(snapshot(&store), before);
 
     // Narrowing is fine; widening or another resource is refused and changes nothing.
@@ -263,8 +269,8 @@ fn refresh_grant_rotates_honours_a_retry_and_revokes_on_reuse() {
     );
     assert_eq!(snapshot(&store), before);
 
-    // The first token again, after the grace window: the whole grant ends.
-    clock.advance_ms(grants::REFRESH_GRACE_MS + 1);
+    // The first token again, after the reuse window: the whole grant ends.
+    clock.advance_ms(1);
     let error = refreshing(&p, &client_id, &first.refresh_token, &[]).unwrap_err();
     assert_eq!(
         error,

@@ -7,6 +7,7 @@ mod common;
 #[path = "../common/flow.rs"]
 mod flow;
 
+mod attacks;
 mod authorize;
 mod bearer;
 mod cimd;

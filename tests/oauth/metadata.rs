@@ -78,18 +78,34 @@ fn jwks_publishes_the_p256_key() {
 }
 
 #[test]
-fn issuer_follows_forwarded_headers_and_the_port() {
+fn issuer_follows_forwarded_headers_of_a_public_url_and_the_port() {
     let (p, ..) = plugin();
-    let mut req = get("/.well-known/openid-configuration");
-    req.headers
-        .insert("x-forwarded-proto".into(), "https".into());
-    req.headers
-        .insert("x-forwarded-host".into(), "mcp.example.com".into());
-    let m = send(&p, req).body_json().unwrap();
+    let forwarded = |proto: &str, host: &str| {
+        let mut req = get("/.well-known/openid-configuration");
+        req.headers.insert("x-forwarded-proto".into(), proto.into());
+        req.headers.insert("x-forwarded-host".into(), host.into());
+        send(&p, req).body_json().unwrap()["issuer"].clone()
+    };
+    // Issue 8 item 12: nobody can tell a proxy's headers from a client's (no remote
+    // address), so they count only for an origin the admin listed.
+    assert_eq!(forwarded("https", "mcp.example.com"), ISSUER);
+    block_on(p.put_setting(
+        "public_urls",
+        json!("https://mcp.example.com/, http://lan.example:8080"),
+    ))
+    .unwrap();
     assert_eq!(
-        m["issuer"],
+        forwarded("https", "mcp.example.com"),
         "https://mcp.example.com/endpoint/scrypted-mcp/public"
     );
+    assert_eq!(
+        forwarded("http", "lan.example:8080"),
+        "http://lan.example:8080/endpoint/scrypted-mcp/public"
+    );
+    // The same host over the other scheme, another port or another host: not listed.
+    assert_eq!(forwarded("http", "mcp.example.com"), ISSUER);
+    assert_eq!(forwarded("https", "mcp.example.com:8443"), ISSUER);
+    assert_eq!(forwarded("https", "evil.example"), ISSUER);
 
     let req = request(
         "GET",

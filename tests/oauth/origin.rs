@@ -5,7 +5,8 @@ use super::*;
 #[test]
 fn cors_preflight_and_headers() {
     let (p, ..) = plugin();
-    let mut req = request("OPTIONS", "/mcp", HOST);
+    // A browser client on this machine (the MCP inspector) reaching us over loopback.
+    let mut req = request("OPTIONS", "/mcp", "127.0.0.1:11080");
     req.headers
         .insert("origin".into(), "http://localhost:6274".into());
     let resp = send(&p, req);
@@ -44,13 +45,14 @@ fn cors_preflight_and_headers() {
 
 #[test]
 fn origin_allowed_rules() {
-    use scrypted_mcp::origin::origin_allowed;
+    use scrypted_mcp::origin::{base, origin_allowed};
+    let (p, ..) = plugin();
     let with = |host: &str, origin: Option<&str>| {
         let mut req = request("POST", "/mcp", host);
         if let Some(o) = origin {
             req.headers.insert("origin".into(), o.into());
         }
-        origin_allowed(&req)
+        origin_allowed(&req, &block_on(base(&p.ctx, &req)))
     };
     assert!(with(HOST, None));
     assert!(with(HOST, Some("http://192.168.1.10:11080")));

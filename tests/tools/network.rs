@@ -95,7 +95,7 @@ fn cors_get_and_set_say_memory_only() {
     );
     let out = h.ok(
         "set_cors",
-        json!({"id": SELF_PLUGIN, "origins": ["https://claude.ai", "http://localhost:6274"]}),
+        json!({"id": "@scrypted/core", "origins": ["https://claude.ai", "http://localhost:6274"]}),
     );
     assert_eq!(
         out["after"],
@@ -106,7 +106,24 @@ fn cors_get_and_set_say_memory_only() {
         .as_str()
         .unwrap()
         .contains("lost when the server restarts"));
-    assert_eq!(h.host.cors_map.borrow()[SELF_PLUGIN].len(), 2);
+    assert_eq!(h.host.cors_map.borrow()["@scrypted/core"].len(), 2);
+}
+
+#[test]
+fn set_cors_refuses_this_plugin_and_writes_nothing() {
+    // Issue 8 item 5: an origin listed for this plugin could read its consent page with
+    // an admin's cookie.
+    let h = H::new();
+    let before = h.host.cors_map.borrow().clone();
+    for id in [SELF_PLUGIN, SELF_ID] {
+        h.fails_saying(
+            "set_cors",
+            json!({"id": id, "origins": ["https://evil.example"]}),
+            "is this MCP plugin",
+        );
+    }
+    assert!(h.host.calls_of("setCors").is_empty());
+    assert_eq!(*h.host.cors_map.borrow(), before);
 }
 
 #[test]

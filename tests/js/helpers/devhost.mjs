@@ -176,6 +176,15 @@ export class DevHost {
     return { status: r.status, ...(await r.json()) };
   }
 
+  /** Removes ("remove") or demotes ("demote") a Scrypted user outside MCP: {username, exists, admin}. */
+  async user(username, action) {
+    return this._json('/__devhost/user', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, action }),
+    });
+  }
+
   /** The plugin's own storage map as the dev host keeps it, wherever the state puts it. */
   async pluginStorage() {
     const s = await this.state();
