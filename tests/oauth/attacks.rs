@@ -192,6 +192,8 @@ fn a_plugin_started_on_restored_storage_replaces_the_signing_key() {
 
 // ---- item 16: malleated signatures, quotes in the challenge
 
+const ALL_SCOPES: &str = "scrypted:read scrypted:control scrypted:admin";
+
 #[test]
 fn a_high_s_signature_is_refused() {
     use p256::ecdsa::Signature;
@@ -217,14 +219,14 @@ fn quotes_from_the_request_never_reach_www_authenticate() {
     let err = authenticate(&p, &req).unwrap_err();
     assert_eq!(
         challenge_of(&err),
-        format!("Bearer resource_metadata=\"{PRM_URL}\"")
+        format!("Bearer resource_metadata=\"{PRM_URL}\", scope=\"{ALL_SCOPES}\"")
     );
     // Even from a listed proxy, a host with a quote is no host.
     block_on(p.put_setting("public_urls", json!("https://mcp.example.com"))).unwrap();
     let err = authenticate(&p, &req).unwrap_err();
     assert_eq!(
         challenge_of(&err),
-        format!("Bearer resource_metadata=\"{PRM_URL}\"")
+        format!("Bearer resource_metadata=\"{PRM_URL}\", scope=\"{ALL_SCOPES}\"")
     );
     let req = mcp_request("a\"b.example", Some("x"));
     let challenge = challenge_of(&authenticate(&p, &req).unwrap_err());
