@@ -144,6 +144,7 @@ fn another_clients_or_users_token_does_not_revive_it() {
     stranger.version = owner.version;
     assert_eq!(stranger.ping(1), 404, "another client");
     // The same client, authorized by another Scrypted admin.
+    s.host.add_admin("second-admin");
     let mut other_user = owner.to(&after);
     other_user.token = flow::tokens_as(
         &after.plugin,

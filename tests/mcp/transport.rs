@@ -370,12 +370,7 @@ fn session_is_bound_to_its_user() {
     let s = server();
     let owner = s.session(V11, json!({}));
     // The same client, authorized by another Scrypted admin in their own browser.
-    s.host.users.borrow_mut().push(common::fake::FakeUser {
-        username: "second-admin".into(),
-        password: "pw".into(),
-        acl_id: None,
-        token: String::new(),
-    });
+    s.host.add_admin("second-admin");
     let tokens = flow::tokens_as(
         &s.plugin,
         HOST,

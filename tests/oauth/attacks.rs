@@ -2,7 +2,6 @@
 //! logic, with the exact answer and what must not have changed.
 
 use super::*;
-use common::fake::FakeUser;
 use scrypted_mcp::clock::Clock;
 use scrypted_mcp::crypto::{b64url, b64url_decode};
 use scrypted_mcp::oauth::{grants, jwt, keys};
@@ -94,12 +93,7 @@ fn when_the_host_cannot_say_who_is_admin_the_request_waits_and_nothing_is_revoke
 #[test]
 fn forged_tokens_must_match_a_live_grant_and_the_configured_lifetime() {
     let (p, host, store, clock) = plugin();
-    host.users.borrow_mut().push(FakeUser {
-        username: "admin2".into(),
-        password: "pw".into(),
-        acl_id: None,
-        token: String::new(),
-    });
+    host.add_admin("admin2");
     let t = flow::obtain_tokens(&p, HOST);
     let other = flow::obtain_tokens(&p, HOST);
     let good = claims_of(&t.access_token);

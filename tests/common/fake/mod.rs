@@ -424,6 +424,16 @@ impl FakeBridge {
             .collect()
     }
 
+    /// Another Scrypted admin, as if added in Scrypted's UI.
+    pub fn add_admin(&self, username: &str) {
+        self.users.borrow_mut().push(FakeUser {
+            username: username.into(),
+            password: format!("{username}-password"),
+            acl_id: None,
+            token: String::new(),
+        });
+    }
+
     /// Makes every later call of `name` fail with `message`.
     pub fn fail_with(&self, name: &str, message: &str) {
         self.fail
