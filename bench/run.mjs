@@ -20,7 +20,9 @@
 // Options: --reps N (3), --duration S (5), --warmup S (1), --cold N (5), --sessions N (1000),
 //          --only legacy,modern,nohost, --json
 // A real Scrypted instead (docs/reference/scrypted-host.md §9): --real <our MCP URL> --token T
-// --floor <the floor plugin's URL> runs the same points against the deployed plugins only.
+// --floor <the floor plugin's URL> runs the same points against the deployed plugins only;
+// --ref <URL> --ref-token T adds a second MCP plugin deployed beside it (say, the build
+// before a change, under another package name) as the "ref" column.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -81,7 +83,7 @@ const PORTS = { ours: 18182, ref: 18180, raw: 18181 };
 const mcpUrl = (port) => `http://127.0.0.1:${port}${ROOTPATH}/mcp`;
 const REAL = opt('--real');
 const URLS = REAL
-  ? { ours: REAL, raw: opt('--floor') }
+  ? { ours: REAL, ref: opt('--ref'), raw: opt('--floor') }
   : { ours: mcpUrl(PORTS.ours), ref: mcpUrl(PORTS.ref), raw: `http://127.0.0.1:${PORTS.raw}/` };
 const storageFile = path.join(WORK, 'ours-storage.json');
 const keyFile = path.join(WORK, 'ref-key.json');
@@ -101,8 +103,8 @@ async function oursToken() {
 
 const POINTS = {
   legacy: { targets: ['ours', 'ref', 'raw'], args: [] },
-  modern: { targets: ['ours', 'raw'], args: ['--modern'] },
-  nohost: { targets: ['ours', 'raw'], args: ['--modern', '--tool', 'get_recent_events', '--expect', 'seen_since_start'] },
+  modern: { targets: ['ours', 'ref', 'raw'], args: ['--modern'] },
+  nohost: { targets: ['ours', 'ref', 'raw'], args: ['--modern', '--tool', 'get_recent_events', '--expect', 'seen_since_start'] },
 };
 
 async function load(target, token, point, c) {
@@ -120,7 +122,8 @@ async function throughput(tokens) {
       for (const c of [1, 16]) {
         const key = `${point} c=${c}`;
         runs[key] ??= {};
-        const ts = POINTS[point].targets.filter((t) => URLS[t]);
+        // The TypeScript reference (SDK 1.32.2) has no 2026 era; a real-host "ref" is ours.
+        const ts = POINTS[point].targets.filter((t) => URLS[t] && (REAL || t !== 'ref' || point === 'legacy'));
         const order = ts.map((_, i) => ts[(i + rep) % ts.length]);
         for (const target of order) {
           const r = await load(target, tokens[target], point, c);
@@ -177,7 +180,7 @@ const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
 async function main() {
   if (REAL) { // the plugins are already deployed: nothing to build
-    report({ throughput: await throughput({ ours: opt('--token') }) });
+    report({ throughput: await throughput({ ours: opt('--token'), ref: opt('--ref-token') }) });
     return;
   }
   const built = await ensureBuilt({ variants: ['release'], quiet: true });
