@@ -22,7 +22,10 @@
 // A real Scrypted instead (docs/reference/scrypted-host.md §9): --real <our MCP URL> --token T
 // --floor <the floor plugin's URL> runs the same points against the deployed plugins only;
 // --ref <URL> --ref-token T adds a second MCP plugin deployed beside it (say, the build
-// before a change, under another package name) as the "ref" column.
+// before a change, under another package name) as the "ref" column. With --pids
+// server=P,ours=P,ref=P,raw=P (the Scrypted server and each plugin's worker process) it also
+// reports CPU ms per request of the server and of that plugin, from /proc/<pid>/stat: on a
+// machine shared with other load, the figure that stays comparable between runs.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -107,8 +110,28 @@ const POINTS = {
   nohost: { targets: ['ours', 'ref', 'raw'], args: ['--modern', '--tool', 'get_recent_events', '--expect', 'seen_since_start'] },
 };
 
+const PIDS = Object.fromEntries((opt('--pids', '') || '').split(',').filter(Boolean).map((kv) => kv.split('=')));
+/** CPU time (ms) a process has used so far: utime + stime, in clock ticks of 10 ms. */
+function cpuMs(pid) {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 async function load(target, token, point, c) {
-  const common = ['--concurrency', String(c), '--duration', String(DURATION), '--warmup', String(WARMUP), '--json'];
+  if (PIDS.server && PIDS[target]) {
+    const before = [cpuMs(PIDS.server), cpuMs(PIDS[target])];
+    // No unrecorded warm-up here, so the CPU used and the requests counted cover the same
+    // window (the deployed plugins are warm already).
+    const r = await loadOnce(target, token, point, c, 0);
+    r.serverCpuMs = (cpuMs(PIDS.server) - before[0]) / r.requests;
+    r.pluginCpuMs = (cpuMs(PIDS[target]) - before[1]) / r.requests;
+    return r;
+  }
+  return loadOnce(target, token, point, c, WARMUP);
+}
+
+async function loadOnce(target, token, point, c, warmup) {
+  const common = ['--concurrency', String(c), '--duration', String(DURATION), '--warmup', String(warmup), '--json'];
   const args = target === 'raw'
     ? [path.join(BENCH, 'load.mjs'), '--raw', URLS.raw, '--any200', ...common]
     : [path.join(BENCH, 'load.mjs'), URLS[target], '--token', token, ...POINTS[point].args, ...common];
@@ -137,7 +160,10 @@ async function throughput(tokens) {
   for (const [key, byTarget] of Object.entries(runs)) {
     table[key] = {};
     for (const [target, rs] of Object.entries(byTarget)) {
-      table[key][target] = { rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50_ms)), p99: median(rs.map((r) => r.p99_ms)) };
+      table[key][target] = {
+        rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50_ms)), p99: median(rs.map((r) => r.p99_ms)),
+        serverCpuMs: median(rs.map((r) => r.serverCpuMs)), pluginCpuMs: median(rs.map((r) => r.pluginCpuMs)),
+      };
     }
   }
   return table;
@@ -222,7 +248,8 @@ function report(f) {
     for (const [t, m] of Object.entries(byTarget)) {
       console.log(`${key.padEnd(14)} ${t.padEnd(6)} ${fmt(m.rps).padStart(10)} ${fmt(m.p50, 2).padStart(9)} ${fmt(m.p99, 2).padStart(9)}`
         + `  ${fmt(m.rps / floor.rps, 2).padStart(7)} ${ref ? fmt(m.rps / ref.rps, 2).padStart(6) : '     -'}`
-        + `  ${fmt(m.p99 / floor.p99, 2).padStart(12)} ${ref ? fmt(m.p99 / ref.p99, 2).padStart(11) : '          -'}`);
+        + `  ${fmt(m.p99 / floor.p99, 2).padStart(12)} ${ref ? fmt(m.p99 / ref.p99, 2).padStart(11) : '          -'}`
+        + (Number.isFinite(m.serverCpuMs) ? `   cpu ms/req: server ${fmt(m.serverCpuMs, 3)}, plugin ${fmt(m.pluginCpuMs, 3)}` : ''));
     }
   }
   if (!f.coldStartMs) return;
