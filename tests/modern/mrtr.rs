@@ -283,6 +283,7 @@ fn the_same_app_authorized_by_another_user_cannot_use_the_state() {
     let s = server();
     let client = flow::register(&s.plugin, HOST);
     let admin = flow::tokens_as(&s.plugin, HOST, &client, "scrypted:admin", "admin");
+    s.host.add_admin("second-admin");
     let second = flow::tokens_as(&s.plugin, HOST, &client, "scrypted:admin", "second-admin");
     let args = restore_args(&zip_bytes(300));
     let first = read(s.send(restore(&args).request(&admin.access_token))).result();

@@ -155,6 +155,7 @@ fn the_same_app_authorized_by_another_user_cannot_use_the_handle() {
     let s = server();
     let client = flow::register(&s.plugin, HOST);
     let admin = flow::tokens_as(&s.plugin, HOST, &client, "scrypted:admin", "admin");
+    s.host.add_admin("second-admin");
     let second = flow::tokens_as(&s.plugin, HOST, &client, "scrypted:admin", "second-admin");
     let data = zip_bytes(2000);
     let first =
