@@ -40,13 +40,33 @@ pub struct AuditEntry {
     /// `accept`, `decline`, `cancel`, `unsupported` or absent when none was asked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub elicitation: Option<String>,
+    /// The call asked for a dry run (`dry_run: true`): a preview, not a write. Absent
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub dry_run: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// How one entry is stored: a positional row, about a third smaller than the named form.
-type Row = (u64, String, String, String, String, String, Option<String>);
+/// The dry-run mark is an eighth element present only on dry runs, so the rows of every
+/// other call, and the trail written before it existed, keep their seven.
+#[derive(Serialize, Deserialize)]
+struct Row(
+    u64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")] bool,
+);
 
 fn to_row(e: AuditEntry) -> Row {
-    (
+    Row(
         e.time_ms,
         e.user,
         e.client_id,
@@ -54,6 +74,7 @@ fn to_row(e: AuditEntry) -> Row {
         e.args_hash,
         e.outcome,
         e.elicitation,
+        e.dry_run,
     )
 }
 
@@ -66,6 +87,7 @@ fn from_row(r: Row) -> AuditEntry {
         args_hash: r.4,
         outcome: r.5,
         elicitation: r.6,
+        dry_run: r.7,
     }
 }
 
@@ -105,6 +127,23 @@ pub fn recent(store: &dyn Store, limit: usize) -> Vec<AuditEntry> {
         .take(limit)
         .map(from_row)
         .collect()
+}
+
+/// What the trail keeps of one call's arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditedArgs {
+    /// [`args_hash`] of them.
+    pub hash: String,
+    /// They ask for a dry run (`dry_run: true`): the call is audited as one whatever its
+    /// outcome, since even a refused or invalid dry run wrote nothing.
+    pub dry_run: bool,
+}
+
+pub fn audited_args(store: &dyn Store, arguments: &Value) -> AuditedArgs {
+    AuditedArgs {
+        hash: args_hash(store, arguments),
+        dry_run: arguments.get("dry_run") == Some(&Value::Bool(true)),
+    }
 }
 
 /// Storage key of the audit hash key.

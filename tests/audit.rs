@@ -22,6 +22,7 @@ fn entry(store: &MemStore, i: u64, args: &serde_json::Value) -> AuditEntry {
         args_hash: args_hash(store, args),
         outcome: ["ok", "error", "refused", "invalid_params"][(i % 4) as usize].into(),
         elicitation: i.is_multiple_of(5).then(|| "decline".to_string()),
+        dry_run: i.is_multiple_of(3),
     }
 }
 
@@ -166,6 +167,81 @@ fn never_stores_argument_contents() {
             r#"{"nested":{"token":"tok-XYZZY"},"password":"hunter2-secret","username":"mallory"}"#
         )
     );
+}
+
+#[test]
+fn trails_written_before_the_dry_run_mark_still_load() {
+    let store = MemStore::default();
+    store.set(
+        KEY,
+        r#"[[1700000000000,"admin","c1","get_logs","ab","ok",null]]"#,
+    );
+    let got = audit::recent(&store, 10);
+    assert_eq!(got.len(), 1);
+    assert_eq!((got[0].tool.as_str(), got[0].dry_run), ("get_logs", false));
+    // Rows of calls that are not dry runs keep their seven elements.
+    audit::record(
+        &store,
+        AuditEntry {
+            dry_run: false,
+            ..got[0].clone()
+        },
+    );
+    audit::record(
+        &store,
+        AuditEntry {
+            dry_run: true,
+            ..got[0].clone()
+        },
+    );
+    let rows: Vec<Vec<Value>> = serde_json::from_str(&store.get(KEY).unwrap()).unwrap();
+    let lens: Vec<usize> = rows.iter().map(Vec::len).collect();
+    assert_eq!(lens, [7, 7, 8]);
+    assert_eq!(rows[2][7], json!(true));
+}
+
+#[test]
+fn a_dry_run_is_audited_as_one_whatever_its_outcome() {
+    let (plugin, _host, store, _clock) = common::plugin();
+    let (token, session, _) = session(&plugin);
+    let ok = call_tool(
+        &plugin,
+        &token,
+        &session,
+        "clear_alerts",
+        json!({"dry_run": true}),
+    );
+    assert_eq!(ok["result"]["isError"], json!(false), "{ok}");
+    let bad = json!({"dry_run": true, "bogus": 1});
+    let invalid = call_tool(&plugin, &token, &session, "clear_alerts", bad);
+    assert_eq!(invalid["error"]["code"], json!(-32602), "{invalid}");
+    let real = call_tool(
+        &plugin,
+        &token,
+        &session,
+        "clear_alerts",
+        json!({"dry_run": false}),
+    );
+    assert_eq!(real["result"]["isError"], json!(false), "{real}");
+    let got: Vec<(String, bool)> = audit::recent(store.as_ref(), 10)
+        .into_iter()
+        .map(|e| (e.outcome, e.dry_run))
+        .collect();
+    let want = [("ok", false), ("invalid_params", true), ("ok", true)];
+    assert_eq!(got, want.map(|(o, d)| (o.to_string(), d)), "newest first");
+    // The resource marks only the dry runs.
+    let resp = rpc(
+        &plugin,
+        &token,
+        Some(&session),
+        json!({"jsonrpc": "2.0", "id": 9, "method": "resources/read",
+               "params": {"uri": "scrypted-mcp://audit/recent"}}),
+    );
+    let body = resp.body_json().unwrap();
+    let listed: Vec<Value> =
+        serde_json::from_str(body["result"]["contents"][0]["text"].as_str().unwrap()).unwrap();
+    let marks: Vec<&Value> = listed.iter().map(|e| &e["dry_run"]).collect();
+    assert_eq!(marks, [&Value::Null, &json!(true), &json!(true)]);
 }
 
 #[test]

@@ -281,6 +281,7 @@ fn settings_serialize_as_scrypted_setting_objects() {
                 args_hash: audit::args_hash(store.as_ref(), &json!({})),
                 outcome: outcome.into(),
                 elicitation: (outcome == "refused").then(|| "unsupported".to_string()),
+                dry_run: false,
             },
         );
     }

@@ -484,6 +484,7 @@ fn audit_trail_shows_the_latest_twenty_newest_first_without_arguments() {
                 ),
                 outcome: "ok".into(),
                 elicitation: (i == 24).then(|| "accept".to_string()),
+                dry_run: i == 23,
             },
         );
     }
@@ -498,6 +499,8 @@ fn audit_trail_shows_the_latest_twenty_newest_first_without_arguments() {
         lines[0]
     );
     assert!(lines[0].contains("confirmation: accept"), "{}", lines[0]);
+    assert!(!lines[0].contains("dry run"), "{}", lines[0]);
+    assert!(lines[1].contains("tool_23 (dry run)  ok"), "{}", lines[1]);
     assert!(lines[19].contains("tool_5 "), "{}", lines[19]);
     assert!(!text.contains("hunter2"));
 }

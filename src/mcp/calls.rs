@@ -4,7 +4,7 @@
 use super::jsonrpc;
 use super::server::Call;
 use super::subscriptions::Change;
-use crate::audit::{self, AuditEntry};
+use crate::audit::{self, AuditEntry, AuditedArgs};
 use crate::oauth::Scope;
 use crate::tools::{self, redact, Caller, Peer, ToolContext, ToolDef, ToolError, ToolOutput};
 use rmcp::model::{
@@ -97,9 +97,9 @@ pub async fn call(call: &Call, params: &Value) -> Result<CallToolResult, ErrorDa
             let name = params.get("name").and_then(Value::as_str).unwrap_or("");
             let empty = Value::Object(Map::new());
             let arguments = redact::for_audit(name, params.get("arguments").unwrap_or(&empty));
-            let hash = audit::args_hash(&*call.ctx.store, &arguments);
+            let args = audit::audited_args(&*call.ctx.store, &arguments);
             let outcome = Err(e);
-            record(call, name, hash, &outcome);
+            record(call, name, args, &outcome);
             outcome
         }
     }
@@ -113,7 +113,7 @@ pub async fn invoke(
     name: &str,
     arguments: Map<String, Value>,
 ) -> Result<CallToolResult, ErrorData> {
-    let hash = audit::args_hash(
+    let args = audit::audited_args(
         &*call.ctx.store,
         &redact::for_audit(name, &Value::Object(arguments.clone())),
     );
@@ -124,11 +124,11 @@ pub async fn invoke(
             "{name} needs OAuth scope {}, which this token lacks; nothing was run.",
             needed.name()
         );
-        record_outcome(call, name, hash, "refused");
+        record_outcome(call, name, args, "refused");
         return Ok(CallToolResult::error(vec![ContentBlock::text(message)]));
     }
     let outcome = run(call, name, arguments).await;
-    record(call, name, hash, &outcome);
+    record(call, name, args, &outcome);
     outcome
 }
 
@@ -181,7 +181,7 @@ fn success(def: &ToolDef, output: ToolOutput) -> Result<CallToolResult, ErrorDat
     Ok(result)
 }
 
-fn record(call: &Call, tool: &str, args_hash: String, outcome: &Result<CallToolResult, ErrorData>) {
+fn record(call: &Call, tool: &str, args: AuditedArgs, outcome: &Result<CallToolResult, ErrorData>) {
     let elicitation = call.peer.elicitation_outcome();
     let refused = matches!(elicitation, Some("decline" | "cancel" | "unsupported"));
     let outcome = match outcome {
@@ -193,20 +193,13 @@ fn record(call: &Call, tool: &str, args_hash: String, outcome: &Result<CallToolR
         Err(e) if e.code == ErrorCode::INVALID_PARAMS => "invalid_params",
         Err(_) => "error",
     };
-    record_outcome(call, tool, args_hash, outcome);
+    record_outcome(call, tool, args, outcome);
 }
 
 /// One audit entry for `tool` by this call's client.
-fn record_outcome(call: &Call, tool: &str, args_hash: String, outcome: &str) {
+fn record_outcome(call: &Call, tool: &str, args: AuditedArgs, outcome: &str) {
     let elicitation = call.peer.elicitation_outcome();
-    audit_entry(
-        &call.ctx,
-        &call.caller,
-        tool,
-        args_hash,
-        outcome,
-        elicitation,
-    );
+    audit_entry(&call.ctx, &call.caller, tool, args, outcome, elicitation);
 }
 
 /// One audit entry, and the audit resource's update.
@@ -214,7 +207,7 @@ pub fn audit_entry(
     ctx: &crate::Ctx,
     caller: &Caller,
     tool: &str,
-    args_hash: String,
+    args: AuditedArgs,
     outcome: &str,
     elicitation: Option<&str>,
 ) {
@@ -227,9 +220,10 @@ pub fn audit_entry(
             user: caller.sub.clone(),
             client_id: caller.client_id.clone(),
             tool,
-            args_hash,
+            args_hash: args.hash,
             outcome: outcome.to_string(),
             elicitation: elicitation.map(String::from),
+            dry_run: args.dry_run,
         },
     );
     super::publish(

@@ -9,6 +9,7 @@ use super::jsonrpc;
 use super::transport::caller;
 use crate::http::{Request, Response};
 use crate::oauth::{scope, AccessClaims, Scope};
+use crate::tools::redact;
 use crate::{audit, origin, Ctx};
 use rmcp::model::{ErrorCode, ErrorData};
 use serde_json::{Map, Value};
@@ -54,8 +55,11 @@ pub async fn check(
         let what = match params.get("name").and_then(Value::as_str) {
             Some(tool) if method == "tools/call" => {
                 let empty = Value::Object(Map::new());
-                let hash = audit::args_hash(&*ctx.store, params.get("arguments").unwrap_or(&empty));
-                calls::audit_entry(ctx, &caller(claims), tool, hash, "refused", None);
+                // Hashed as every audited call is: secrets redacted first.
+                let arguments =
+                    redact::for_audit(tool, params.get("arguments").unwrap_or(&empty));
+                let args = audit::audited_args(&*ctx.store, &arguments);
+                calls::audit_entry(ctx, &caller(claims), tool, args, "refused", None);
                 format!("the tool {tool}")
             }
             _ => method.to_string(),

@@ -178,6 +178,14 @@ pub fn revoke_client(ctx: &Ctx, client_id: &str) -> bool {
 
 /// Ends every grant a Scrypted user holds (the user was removed): their access tokens
 /// stop verifying at once instead of living on until they expire. Returns how many.
+/// How many grants [`revoke_subject`] would end for `sub`.
+pub fn grants_of_subject(ctx: &Ctx, sub: &str) -> usize {
+    grants::all_grants(ctx.store.as_ref())
+        .iter()
+        .filter(|g| g.sub == sub)
+        .count()
+}
+
 pub fn revoke_subject(ctx: &Ctx, sub: &str) -> usize {
     let store = ctx.store.as_ref();
     let mut ended = 0;

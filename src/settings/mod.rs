@@ -390,12 +390,14 @@ fn audit_line(entry: &audit::AuditEntry, clients: &[oauth::ClientSummary]) -> St
         .as_deref()
         .map(|e| format!(" (confirmation: {e})"))
         .unwrap_or_default();
+    let dry_run = if entry.dry_run { " (dry run)" } else { "" };
     format!(
-        "{}  {}  {}  {}  {}{}  args#{}",
+        "{}  {}  {}  {}{}  {}{}  args#{}",
         format_time(entry.time_ms),
         entry.user,
         client,
         entry.tool,
+        dry_run,
         entry.outcome,
         elicitation,
         short(&entry.args_hash, 12)

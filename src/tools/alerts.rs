@@ -1,7 +1,8 @@
 //! Alerts: the `alerts` component (docs/reference/scrypted-host.md §3.3).
 
-use super::schema::{ok, page_bounds, tool, NoArgs, Page, DESTRUCTIVE_IDEMPOTENT, READ};
+use super::schema::{ok, page_bounds, tool, Page, DESTRUCTIVE_IDEMPOTENT, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
+use crate::host::Alert;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
@@ -116,30 +117,58 @@ async fn remove_alert(tc: Rc<ToolContext>, a: RemoveAlertArgs) -> ToolResult {
     })
 }
 
+/// Ids of the alerts in `before` that `after` no longer has.
+pub fn ids_gone(before: Vec<Alert>, after: &[Alert]) -> Vec<String> {
+    before
+        .into_iter()
+        .filter(|x| !after.iter().any(|y| y.id == x.id))
+        .map(|x| x.id)
+        .collect()
+}
+
 // ---------- clear_alerts
 
 pub const CLEAR_ALERTS: ToolDef = tool! {
     name: "clear_alerts",
     title: "Clear all alerts",
-    description: "Removes every Scrypted alert (the notifications list_alerts shows). Logs are kept; to remove only one alert use remove_alert.",
-    input: NoArgs,
+    description: "Removes every Scrypted alert (the notifications list_alerts shows). Logs are kept; to remove only one alert use remove_alert. Answers the ids removed; with dry_run: true nothing is removed and the answer says what would be.",
+    input: ClearAlertsArgs,
     output: ClearAlertsOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
     scope: Control,
     run: clear_alerts,
 };
 
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct ClearAlertsOut {
-    /// Alerts removed.
-    pub removed: usize,
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClearAlertsArgs {
+    /// true: change nothing and answer what would change (the same checks run first).
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
-async fn clear_alerts(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
-    let before = tc.ctx.host.alerts().await?.len();
-    tc.ctx.host.clear_alerts().await?;
-    let after = tc.ctx.host.alerts().await?.len();
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ClearAlertsOut {
+    /// Alerts removed (or that would be).
+    pub removed: usize,
+    /// Their ids.
+    pub ids: Vec<String>,
+    /// True when nothing was removed.
+    pub dry_run: bool,
+}
+
+async fn clear_alerts(tc: Rc<ToolContext>, a: ClearAlertsArgs) -> ToolResult {
+    let host = &tc.ctx.host;
+    let before = host.alerts().await?;
+    let ids: Vec<String> = if a.dry_run {
+        before.into_iter().map(|x| x.id).collect()
+    } else {
+        host.clear_alerts().await?;
+        ids_gone(before, &host.alerts().await?)
+    };
     ok(ClearAlertsOut {
-        removed: before.saturating_sub(after),
+        removed: ids.len(),
+        ids,
+        dry_run: a.dry_run,
     })
 }

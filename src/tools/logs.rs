@@ -1,9 +1,10 @@
 //! Logs: the `logger` component (docs/reference/scrypted-host.md §3.3).
 
+use super::preview::NOTHING_CHANGED;
 use super::resolve::{refuse_own_device, Snapshot};
 use super::schema::{ok, tool, DESTRUCTIVE_IDEMPOTENT, READ};
 use super::{ToolContext, ToolDef, ToolResult};
-use crate::host::LogEntry;
+use crate::host::{Alert, LogEntry};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
@@ -162,7 +163,7 @@ async fn get_logs(tc: Rc<ToolContext>, a: GetLogsArgs) -> ToolResult {
 pub const CLEAR_LOGS: ToolDef = tool! {
     name: "clear_logs",
     title: "Clear logs (and alerts)",
-    description: "Clears Scrypted's logs with the logger's clear(): all logs, or only one device's log when device_id is given. WARNING: Scrypted's clear() ALSO DELETES THE ALERTS under the same path — all alerts when no device_id is given. The answer reports how many log entries and alerts were removed. Clearing the log of one of this MCP plugin's own devices is refused.",
+    description: "Clears Scrypted's logs with the logger's clear(): all logs, or only one device's log when device_id is given. WARNING: Scrypted's clear() ALSO DELETES THE ALERTS under the same path — all alerts when no device_id is given. The answer reports how many log entries were removed and which alerts (their ids); with dry_run: true nothing is cleared and the answer says what would be. Clearing the log of one of this MCP plugin's own devices is refused.",
     input: ClearLogsArgs,
     output: ClearLogsOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
@@ -176,6 +177,9 @@ pub struct ClearLogsArgs {
     /// Clear only this device's log (and its alerts); omit to clear everything.
     #[serde(default)]
     pub device_id: Option<String>,
+    /// true: change nothing and answer what would change (the same checks run first).
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -186,7 +190,25 @@ pub struct ClearLogsOut {
     pub logs_removed: usize,
     /// Alerts removed along with them.
     pub alerts_removed: usize,
+    /// Their ids.
+    pub alert_ids: Vec<String>,
+    /// True when nothing was cleared (the counts say what would be).
+    pub dry_run: bool,
     pub message: String,
+}
+
+/// The alerts a logger's clear() deletes: those whose path starts with the logger's path,
+/// without a separator (logger.ts:55-75, docs/reference/scrypted-host.md §3.3), so clearing
+/// device 1 also deletes device 12's alerts. The root's path is "".
+fn alerts_cleared_with(alerts: &[Alert], device_id: Option<&str>) -> Vec<String> {
+    let path = device_id
+        .map(|d| format!("/device/{d}"))
+        .unwrap_or_default();
+    alerts
+        .iter()
+        .filter(|x| x.path.as_deref().unwrap_or_default().starts_with(&path))
+        .map(|x| x.id.clone())
+        .collect()
 }
 
 async fn clear_logs(tc: Rc<ToolContext>, a: ClearLogsArgs) -> ToolResult {
@@ -197,23 +219,31 @@ async fn clear_logs(tc: Rc<ToolContext>, a: ClearLogsArgs) -> ToolResult {
         refuse_own_device(&tc, &snap, id, "clearing its log").await?;
     }
     let host = &tc.ctx.host;
-    let logs_before = host.logs(a.device_id.as_deref()).await?.len();
-    let alerts_before = host.alerts().await?.len();
-    host.clear_logs(a.device_id.as_deref()).await?;
-    let logs_after = host.logs(a.device_id.as_deref()).await?.len();
-    let alerts_after = host.alerts().await?.len();
-    let logs_removed = logs_before.saturating_sub(logs_after);
-    let alerts_removed = alerts_before.saturating_sub(alerts_after);
+    let device = a.device_id.as_deref();
+    let logs_before = host.logs(device).await?.len();
+    let alerts_before = host.alerts().await?;
+    let (logs_removed, alert_ids) = if a.dry_run {
+        (logs_before, alerts_cleared_with(&alerts_before, device))
+    } else {
+        host.clear_logs(device).await?;
+        let logs_after = host.logs(device).await?.len();
+        let gone = super::alerts::ids_gone(alerts_before, &host.alerts().await?);
+        (logs_before.saturating_sub(logs_after), gone)
+    };
+    let of = device
+        .map(|d| format!(" of device {d}"))
+        .unwrap_or_default();
+    let alerts_removed = alert_ids.len();
     ok(ClearLogsOut {
-        message: format!(
-            "Cleared {logs_removed} log entries and {alerts_removed} alerts{}.",
-            a.device_id
-                .as_deref()
-                .map(|d| format!(" of device {d}"))
-                .unwrap_or_default()
-        ),
+        message: if a.dry_run {
+            format!("{NOTHING_CHANGED} Clearing would remove {logs_removed} log entries and {alerts_removed} alerts{of}.")
+        } else {
+            format!("Cleared {logs_removed} log entries and {alerts_removed} alerts{of}.")
+        },
         device_id: a.device_id,
         logs_removed,
         alerts_removed,
+        alert_ids,
+        dry_run: a.dry_run,
     })
 }

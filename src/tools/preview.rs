@@ -4,7 +4,6 @@
 //! state before and the state it would write, and returns without writing. Secrets stay
 //! redacted: a secret that would change shows as "changed", never either value.
 
-use super::redact::{is_secret_key, is_secret_value, REDACTED};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -52,8 +51,9 @@ pub enum EntryChangeKind {
     Changed,
 }
 
-/// One map entry that would change. A secret's values are "[REDACTED]" (so a changed
-/// secret says only "changed"); a long value is cut to 500 characters.
+/// One map entry that would change, its values shown as get_storage shows them: a secret
+/// key's as "[REDACTED]" (so a changed secret says only "changed"), a credential inside a
+/// value hidden; a long value is cut to 500 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct EntryChange {
     pub key: String,
@@ -66,7 +66,10 @@ pub struct EntryChange {
     pub after: Option<String>,
 }
 
-fn shown(value: &str) -> String {
+fn shown(key: &str, value: &str) -> String {
+    if let Some(hidden) = super::redact::shown(Some(key), value) {
+        return hidden;
+    }
     let len = value.chars().count();
     if len <= PREVIEW_VALUE_CHARS {
         return value.to_string();
@@ -75,8 +78,7 @@ fn shown(value: &str) -> String {
     format!("{head}… [cut: {len} characters]")
 }
 
-/// The entries of `before` and `after` that differ, by key. An entry is secret when its
-/// key looks secret or either value looks like a credential.
+/// The entries of `before` and `after` that differ, by key.
 pub fn map_delta(
     before: &BTreeMap<String, String>,
     after: &BTreeMap<String, String>,
@@ -91,17 +93,10 @@ pub fn map_delta(
                 (Some(o), Some(n)) if o != n => EntryChangeKind::Changed,
                 _ => return None,
             };
-            let secret =
-                is_secret_key(key) || old.into_iter().chain(new).any(|v| is_secret_value(v));
-            let show = |v: Option<&String>| {
-                v.map(|v| {
-                    if secret {
-                        REDACTED.to_string()
-                    } else {
-                        shown(v)
-                    }
-                })
-            };
+            // As get_storage shows it: a secret key's value is the placeholder, a
+            // credential inside a value is hidden. Equal shown values of a changed entry
+            // say only that its secret changed.
+            let show = |v: Option<&String>| v.map(|v| shown(key, v));
             Some(EntryChange {
                 key: key.clone(),
                 change,
@@ -121,21 +116,45 @@ pub struct TextPreview {
     pub lines_removed: usize,
 }
 
+/// Myers' line diff, formatted as a unified diff. similar's `TextDiff` would do the same in
+/// one call, but it compiles every diff algorithm it can dispatch to (about 400 KB of wasm);
+/// driving the one algorithm directly costs a small fraction of that.
 pub fn text_diff(before: &str, after: &str) -> TextPreview {
-    use similar::{ChangeTag, TextDiff};
-    let diff = TextDiff::from_lines(before, after);
-    let count = |tag| diff.iter_all_changes().filter(|c| c.tag() == tag).count();
-    let (lines_added, lines_removed) = (count(ChangeTag::Insert), count(ChangeTag::Delete));
-    let text = if lines_added + lines_removed == 0 {
-        String::new()
-    } else {
-        diff.unified_diff()
-            .context_radius(3)
-            .header("before", "after")
-            .to_string()
-    };
+    use similar::algorithms::{myers, Capture, Replace};
+    use similar::udiff::UnifiedHunkHeader;
+    use similar::{group_diff_ops, ChangeTag};
+    let old: Vec<&str> = before.split_inclusive('\n').collect();
+    let new: Vec<&str> = after.split_inclusive('\n').collect();
+    // Replace pairs a deletion with the insertion that follows it, so a changed line reads
+    // "-old" then "+new", as TextDiff shows it.
+    let mut capture = Replace::new(Capture::new());
+    let Ok(()) = myers::diff(&mut capture, &old, 0..old.len(), &new, 0..new.len());
+    let (mut diff, mut lines_added, mut lines_removed) = (String::new(), 0, 0);
+    for hunk in group_diff_ops(capture.into_inner().into_ops(), 3) {
+        if diff.is_empty() {
+            diff.push_str("--- before\n+++ after\n");
+        }
+        diff.push_str(&format!("{}\n", UnifiedHunkHeader::new(&hunk)));
+        for change in hunk.iter().flat_map(|op| op.iter_changes(&old, &new)) {
+            diff.push(match change.tag() {
+                ChangeTag::Equal => ' ',
+                ChangeTag::Delete => {
+                    lines_removed += 1;
+                    '-'
+                }
+                ChangeTag::Insert => {
+                    lines_added += 1;
+                    '+'
+                }
+            });
+            diff.push_str(change.value());
+            if !change.value().ends_with('\n') {
+                diff.push_str("\n\\ No newline at end of file\n");
+            }
+        }
+    }
     TextPreview {
-        diff: text,
+        diff,
         lines_added,
         lines_removed,
     }
@@ -144,6 +163,7 @@ pub fn text_diff(before: &str, after: &str) -> TextPreview {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tools::redact::REDACTED;
 
     fn list(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| s.to_string()).collect()
@@ -190,14 +210,18 @@ mod tests {
             (entry("ip").before, entry("ip").after),
             (Some("10.0.0.1".into()), Some("10.0.0.2".into()))
         );
-        for secret in ["password", "note"] {
-            let e = entry(secret);
-            assert_eq!(e.change, EntryChangeKind::Changed);
-            assert_eq!(
-                (e.before.as_deref(), e.after.as_deref()),
-                (Some(REDACTED), Some(REDACTED))
-            );
-        }
+        let e = entry("password");
+        assert_eq!(e.change, EntryChangeKind::Changed);
+        assert_eq!(
+            (e.before.as_deref(), e.after.as_deref()),
+            (Some(REDACTED), Some(REDACTED))
+        );
+        let e = entry("note");
+        assert_eq!(
+            (e.before.as_deref(), e.after.as_deref()),
+            (Some(REDACTED), Some("plain")),
+            "a credential is hidden, a plain value is not"
+        );
         assert_eq!(
             (entry("gone").change, entry("gone").after),
             (EntryChangeKind::Removed, None)
@@ -225,5 +249,10 @@ mod tests {
             "--- before\n+++ after\n@@ -1,3 +1,4 @@\n A=1\n-B=2\n+B=20\n C=3\n+D=4\n"
         );
         assert_eq!(text_diff("same\n", "same\n").diff, "");
+        let p = text_diff("A=1", "A=2");
+        assert_eq!(
+            p.diff,
+            "--- before\n+++ after\n@@ -1 +1 @@\n-A=1\n\\ No newline at end of file\n+A=2\n\\ No newline at end of file\n"
+        );
     }
 }

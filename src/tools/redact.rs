@@ -313,16 +313,46 @@ pub fn redact_dotenv(text: &str) -> (String, Vec<String>) {
     }
 }
 
+/// Each key's raw value in `.env` text (of a key assigned twice, the last).
+fn raw_values(text: &str) -> BTreeMap<&str, &str> {
+    text.lines()
+        .filter_map(parse_env_line)
+        .map(|l| (l.key, l.raw_value))
+        .collect()
+}
+
+/// What a preview shows for a secret that a new `.env` text would change (or add):
+/// neither value, only that it changes.
+pub const CHANGED_SECRET: &str = "[REDACTED, changed]";
+
+/// `new_text` redacted for a preview against `current`: a secret whose raw value is the
+/// current one shows as [`redact_dotenv`] shows it today, and any other secret as
+/// [`CHANGED_SECRET`]. Returns the text and the keys marked changed.
+pub fn redact_dotenv_against(new_text: &str, current: &str) -> (String, Vec<String>) {
+    let existing = raw_values(current);
+    let mut changed = Vec::new();
+    let out = rewrite_dotenv(new_text, |l| {
+        let Some(hidden) = shown(Some(l.key), unquote(l.raw_value)) else {
+            return Ok::<_, std::convert::Infallible>(None);
+        };
+        if existing.get(l.key) == Some(&l.raw_value) {
+            return Ok(Some(hidden));
+        }
+        push_once(&mut changed, l.key);
+        Ok(Some(CHANGED_SECRET.to_string()))
+    });
+    match out {
+        Ok(out) => (out, changed),
+        Err(never) => match never {},
+    }
+}
+
 /// Replaces every value in `new_text` that stands for the current one (the placeholder,
 /// or the current value as get_dotenv showed it) with that key's current raw value from
 /// `current`. Returns the text and the keys kept; `Err` names a key holding the
 /// placeholder that stands for no current value (nothing to keep), so nothing is written.
 pub fn restore_dotenv(new_text: &str, current: &str) -> Result<(String, Vec<String>), String> {
-    let existing: BTreeMap<&str, &str> = current
-        .lines()
-        .filter_map(parse_env_line)
-        .map(|l| (l.key, l.raw_value))
-        .collect();
+    let existing = raw_values(current);
     let mut kept = Vec::new();
     let out = rewrite_dotenv(new_text, |l| {
         let sent = unquote(l.raw_value);
@@ -475,5 +505,17 @@ mod tests {
         );
         assert_eq!(kept, vec!["A_TOKEN", "B_PASSWORD"]);
         assert!(restore_dotenv("NEW_TOKEN=\"[REDACTED]\"", cur).is_err());
+    }
+
+    #[test]
+    fn a_preview_marks_changed_secrets_without_either_value() {
+        let cur = "A_TOKEN=old\nB_KEY=same\nTZ=UTC\n";
+        let new = "A_TOKEN=new\nB_KEY=same\nTZ=UTC\nC_SECRET=added\nNOTE=Bearer xyz\n";
+        let (shown, changed) = redact_dotenv_against(new, cur);
+        assert_eq!(
+            shown,
+            "A_TOKEN=[REDACTED, changed]\nB_KEY=[REDACTED]\nTZ=UTC\nC_SECRET=[REDACTED, changed]\nNOTE=[REDACTED, changed]\n"
+        );
+        assert_eq!(changed, vec!["A_TOKEN", "C_SECRET", "NOTE"]);
     }
 }

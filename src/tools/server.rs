@@ -1,6 +1,7 @@
 //! Server: `info`, `service-control`, `env-control` (docs/reference/scrypted-host.md §3.2).
 
-use super::redact::{redact_dotenv, redact_map, restore_dotenv, REDACTED};
+use super::preview::{text_diff, TextPreview, NOTHING_CHANGED};
+use super::redact::{redact_dotenv, redact_dotenv_against, redact_map, restore_dotenv, REDACTED};
 use super::schema::{ok, tool, NoArgs, DESTRUCTIVE, DESTRUCTIVE_IDEMPOTENT, READ};
 use super::SELF_ACTION_DELAY_MS;
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
@@ -214,7 +215,7 @@ async fn get_dotenv(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
 pub const SET_DOTENV: ToolDef = tool! {
     name: "set_dotenv",
     title: "Write the server's .env file",
-    description: "Overwrites <volume>/.env with the given text (the whole file). Any KEY=[REDACTED] line keeps that key's current value, so text from get_dotenv can be edited and written back without destroying secrets; a placeholder for a key that has no current value is refused and nothing is written. Takes effect only after restart_server.",
+    description: "Overwrites <volume>/.env with the given text (the whole file). Any KEY=[REDACTED] line keeps that key's current value, so text from get_dotenv can be edited and written back without destroying secrets; a placeholder for a key that has no current value is refused and nothing is written. Takes effect only after restart_server. With dry_run: true nothing is written and `preview` holds the line diff against the current file (secrets redacted; a secret that would change shows as \"[REDACTED, changed]\").",
     input: SetDotEnvArgs,
     output: SetDotEnvOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
@@ -227,19 +228,48 @@ pub const SET_DOTENV: ToolDef = tool! {
 pub struct SetDotEnvArgs {
     /// The complete new file, KEY=value lines; "KEY=[REDACTED]" keeps that key's current value.
     pub text: String,
+    /// true: change nothing and answer what would change (the same checks run first).
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SetDotEnvOut {
-    /// Always true.
+    /// True when the file was written; false in a dry run.
     pub written: bool,
-    /// Bytes written.
+    /// True when nothing was written.
+    pub dry_run: bool,
+    /// Bytes written (or that would be).
     pub bytes: usize,
     /// Keys sent as "[REDACTED]" whose current values were kept.
     pub kept_secret_keys: Vec<String>,
     /// Always true: Scrypted reads .env only at start.
     pub restart_required: bool,
     pub message: String,
+    /// In a dry run, the change to the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<DotEnvPreview>,
+}
+
+/// The change a set_dotenv would make, redacted.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DotEnvPreview {
+    /// Whether the file exists now (a missing file diffs as empty text).
+    pub exists: bool,
+    #[serde(flatten)]
+    pub text: TextPreview,
+    /// Secret keys whose value would change (or that would be added); neither value shown.
+    pub changed_secret_keys: Vec<String>,
+}
+
+fn dotenv_preview(current: Option<&str>, text: &str) -> DotEnvPreview {
+    let before = current.unwrap_or("");
+    let (after, changed_secret_keys) = redact_dotenv_against(text, before);
+    DotEnvPreview {
+        exists: current.is_some(),
+        text: text_diff(&redact_dotenv(before).0, &after),
+        changed_secret_keys,
+    }
 }
 
 async fn set_dotenv(tc: Rc<ToolContext>, a: SetDotEnvArgs) -> ToolResult {
@@ -249,19 +279,35 @@ async fn set_dotenv(tc: Rc<ToolContext>, a: SetDotEnvArgs) -> ToolResult {
             a.text.len()
         )));
     }
-    let (text, kept) = if a.text.contains(REDACTED) {
-        let current = read_dotenv(&tc).await?.unwrap_or_default();
-        restore_dotenv(&a.text, &current)
+    let placeholders = a.text.contains(REDACTED);
+    let current = if placeholders || a.dry_run {
+        read_dotenv(&tc).await?
+    } else {
+        None
+    };
+    let (text, kept) = if placeholders {
+        restore_dotenv(&a.text, current.as_deref().unwrap_or_default())
             .map_err(|e| ToolError::failed(format!("{e} Nothing was written.")))?
     } else {
         (a.text, Vec::new())
     };
-    tc.ctx.host.set_dotenv(&text).await?;
+    let (preview, message) = if a.dry_run {
+        let preview = dotenv_preview(current.as_deref(), &text);
+        (Some(preview), format!("{NOTHING_CHANGED} The diff shows what set_dotenv would write; it would take effect after restart_server."))
+    } else {
+        tc.ctx.host.set_dotenv(&text).await?;
+        (
+            None,
+            ".env written; it takes effect after restart_server.".into(),
+        )
+    };
     ok(SetDotEnvOut {
-        written: true,
+        written: !a.dry_run,
+        dry_run: a.dry_run,
         bytes: text.len(),
         kept_secret_keys: kept,
         restart_required: true,
-        message: ".env written; it takes effect after restart_server.".into(),
+        message,
+        preview,
     })
 }

@@ -183,7 +183,7 @@ async fn add_user(tc: Rc<ToolContext>, a: AddUserArgs) -> ToolResult {
 pub const REMOVE_USER: ToolDef = tool! {
     name: "remove_user",
     title: "Remove a user",
-    description: "Deletes a Scrypted user account (its user device in @scrypted/core); the user's logins and tokens stop working at once. Refused for the last admin and for the user who authorized this MCP connection.",
+    description: "Deletes a Scrypted user account (its user device in @scrypted/core); the user's logins and tokens stop working at once. Refused for the last admin and for the user who authorized this MCP connection. The user's MCP connections (grants) end with it. With dry_run: true nothing is removed and the answer says what would be (the account, its user device, the grants).",
     input: RemoveUserArgs,
     output: RemoveUserOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
@@ -196,14 +196,26 @@ pub const REMOVE_USER: ToolDef = tool! {
 pub struct RemoveUserArgs {
     /// Login name of the user to delete.
     pub username: String,
+    /// true: change nothing and answer what would change (the same checks run first).
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RemoveUserOut {
     pub username: String,
-    /// Always true.
+    /// Whether the user was an admin.
+    pub admin: bool,
+    /// True when the account was removed; false in a dry run.
     pub removed: bool,
-    /// Users left.
+    /// True when nothing was changed.
+    pub dry_run: bool,
+    /// The user's device in @scrypted/core removed with it (or that would be); null when
+    /// the account is removed through the raw users component.
+    pub device_id: Option<String>,
+    /// This plugin's grants (connected MCP apps) of the user that ended (or would end).
+    pub mcp_grants_ended: usize,
+    /// Users left (or that would be left).
     pub remaining: usize,
 }
 
@@ -238,12 +250,24 @@ async fn remove_user(tc: Rc<ToolContext>, a: RemoveUserArgs) -> ToolResult {
         }
         None => None,
     };
-    match device {
-        Some(id) => tc.ctx.host.remove_device(&id).await?,
+    if a.dry_run {
+        return ok(RemoveUserOut {
+            admin: user.admin,
+            removed: false,
+            dry_run: true,
+            device_id: device,
+            mcp_grants_ended: crate::oauth::grants_of_subject(&tc.ctx, &a.username),
+            remaining: users.len() - 1,
+            username: a.username,
+        });
+    }
+    let admin = user.admin;
+    match &device {
+        Some(id) => tc.ctx.host.remove_device(id).await?,
         None => tc.ctx.host.remove_user(&a.username).await?,
     }
     // Scrypted kills the user's cookies at once; do the same for their MCP tokens.
-    crate::oauth::revoke_subject(&tc.ctx, &a.username);
+    let mcp_grants_ended = crate::oauth::revoke_subject(&tc.ctx, &a.username);
     let mut remaining = tc.ctx.host.users().await?;
     if remaining.iter().any(|u| u.username == a.username) {
         // Core removes the account from its releaseDevice hook; should that not have run
@@ -259,7 +283,11 @@ async fn remove_user(tc: Rc<ToolContext>, a: RemoveUserArgs) -> ToolResult {
     }
     ok(RemoveUserOut {
         username: a.username,
+        admin,
         removed: true,
+        dry_run: false,
+        device_id: device,
+        mcp_grants_ended,
         remaining: remaining.len(),
     })
 }

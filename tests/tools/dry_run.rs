@@ -204,6 +204,11 @@ const PREVIEWING: &[&str] = &[
     "set_local_addresses",
     "set_external_addresses",
     "set_cors",
+    "set_dotenv",
+    "rename_device_id",
+    "remove_user",
+    "clear_logs",
+    "clear_alerts",
 ];
 
 #[test]
@@ -223,4 +228,197 @@ fn every_replacing_tool_declares_and_describes_dry_run() {
         let out = Value::Object(def.output_schema());
         assert_eq!(out["properties"]["dry_run"]["type"], "boolean", "{name}");
     }
+}
+
+// ---------- text
+
+#[test]
+fn set_dotenv_previews_a_redacted_line_diff() {
+    let h = H::new();
+    let current = h.host.dotenv.borrow().clone().unwrap();
+    let text = h.ok("get_dotenv", json!({}))["text"]
+        .as_str()
+        .unwrap()
+        .replace("TZ=Europe/Berlin", "TZ=UTC")
+        .replace(
+            "SCRYPTED_CLUSTER_SECRET=[REDACTED]",
+            "SCRYPTED_CLUSTER_SECRET=a-NEW-secret",
+        );
+    let args = json!({"text": text});
+    let out = preview(&h, "set_dotenv", args.clone());
+    assert_eq!(h.host.dotenv.borrow().as_deref(), Some(current.as_str()));
+    assert_eq!(out["written"], false);
+    let p = &out["preview"];
+    assert_eq!(p["exists"], true);
+    assert_eq!(
+        (p["lines_added"].clone(), p["lines_removed"].clone()),
+        (json!(2), json!(2))
+    );
+    let diff = p["diff"].as_str().unwrap();
+    for line in [
+        "-SCRYPTED_CLUSTER_SECRET=[REDACTED]\n",
+        "+SCRYPTED_CLUSTER_SECRET=[REDACTED, changed]\n",
+        "-TZ=Europe/Berlin\n",
+        "+TZ=UTC\n",
+        " SCRYPTED_ADMIN_TOKEN=[REDACTED]\n",
+    ] {
+        assert!(diff.contains(line), "{line:?} not in\n{diff}");
+    }
+    assert_eq!(p["changed_secret_keys"], json!(["SCRYPTED_CLUSTER_SECRET"]));
+    for secret in [
+        "a-NEW-secret",
+        "cluster-SECRET-77aa",
+        "adm-TOKEN-5f1e9c",
+        "mqtt PASSWORD 9",
+    ] {
+        assert!(!out.to_string().contains(secret), "{secret} shown: {out}");
+    }
+    let real = h.ok("set_dotenv", args);
+    assert_eq!(
+        (real["written"].clone(), real["preview"].clone()),
+        (json!(true), Value::Null)
+    );
+    assert_eq!(
+        (real["bytes"].clone(), real["kept_secret_keys"].clone()),
+        (out["bytes"].clone(), out["kept_secret_keys"].clone())
+    );
+    let written = current
+        .replace("TZ=Europe/Berlin", "TZ=UTC")
+        .replace("cluster-SECRET-77aa", "a-NEW-secret");
+    assert_eq!(h.host.dotenv.borrow().as_deref(), Some(written.as_str()));
+}
+
+#[test]
+fn set_dotenv_previews_a_new_file() {
+    let h = H::new();
+    *h.host.dotenv.borrow_mut() = None;
+    let out = preview(&h, "set_dotenv", json!({"text": "TZ=UTC\n"}));
+    assert_eq!(out["preview"]["exists"], false);
+    assert_eq!(
+        out["preview"]["diff"],
+        "--- before\n+++ after\n@@ -0,0 +1 @@\n+TZ=UTC\n"
+    );
+    assert_eq!(*h.host.dotenv.borrow(), None);
+}
+
+#[test]
+fn set_dotenv_dry_run_fails_like_the_real_call() {
+    fails_like_the_real_call("set_dotenv", json!({"text": "NEW_TOKEN=[REDACTED]\n"}));
+    fails_like_the_real_call("set_dotenv", json!({"text": "X".repeat(64 * 1024 + 1)}));
+}
+
+// ---------- removals
+
+#[test]
+fn remove_user_previews_the_account_its_device_and_its_grants() {
+    let h = H::new();
+    let args = json!({"username": "viewer"});
+    let out = preview(&h, "remove_user", args.clone());
+    assert_eq!(
+        out,
+        json!({"username": "viewer", "admin": false, "removed": false, "dry_run": true,
+               "device_id": VIEWER_ID, "mcp_grants_ended": 0, "remaining": 1})
+    );
+    assert!(h.host.users.borrow().iter().any(|u| u.username == "viewer"));
+    let real = h.ok("remove_user", args);
+    assert_eq!(
+        real,
+        json!({"username": "viewer", "admin": false, "removed": true, "dry_run": false,
+                            "device_id": VIEWER_ID, "mcp_grants_ended": 0, "remaining": 1})
+    );
+}
+
+#[test]
+fn remove_user_dry_run_fails_like_the_real_call() {
+    fails_like_the_real_call("remove_user", json!({"username": "nobody"}));
+    // The caller, who is also the last admin.
+    fails_like_the_real_call("remove_user", json!({"username": "admin"}));
+}
+
+#[test]
+fn clear_logs_previews_the_entries_and_alerts_it_then_removes() {
+    let h = H::new();
+    // logger.ts clear(): alerts whose path merely starts with the logger's go too.
+    h.host.alerts.borrow_mut().push(scrypted_mcp::host::Alert {
+        id: "alert-130".into(),
+        timestamp: NOW_MS,
+        title: Some("device 130".into()),
+        path: Some("/device/130".into()),
+        message: Some("x".into()),
+    });
+    let logs = h.host.logs.borrow().clone();
+    let args = json!({"device_id": LOCK_ID});
+    let out = preview(&h, "clear_logs", args.clone());
+    assert_eq!(out["alert_ids"], json!(["alert-1", "alert-130"]));
+    assert_eq!(out["alerts_removed"], 2);
+    let under = logs
+        .iter()
+        .filter(|l| l.path.as_deref() == Some("/device/13"))
+        .count();
+    assert!(under > 0);
+    assert_eq!(out["logs_removed"], under);
+    assert_eq!(*h.host.logs.borrow(), logs);
+    assert_eq!(h.host.alerts.borrow().len(), 3);
+    let real = h.ok("clear_logs", args);
+    for field in ["logs_removed", "alerts_removed", "alert_ids"] {
+        assert_eq!(real[field], out[field], "{field}");
+    }
+    let out = preview(&h, "clear_logs", json!({}));
+    assert_eq!(out["alert_ids"], json!(["alert-2"]));
+    assert_eq!(out["logs_removed"], h.host.logs.borrow().len());
+}
+
+#[test]
+fn clear_alerts_previews_the_ids_it_then_removes() {
+    let h = H::new();
+    let out = preview(&h, "clear_alerts", json!({}));
+    assert_eq!(
+        out,
+        json!({"removed": 2, "ids": ["alert-1", "alert-2"], "dry_run": true})
+    );
+    assert_eq!(h.host.alerts.borrow().len(), 2);
+    let real = h.ok("clear_alerts", json!({}));
+    assert_eq!(
+        real,
+        json!({"removed": 2, "ids": ["alert-1", "alert-2"], "dry_run": false})
+    );
+}
+
+#[test]
+fn rename_device_id_previews_old_and_new_id() {
+    let h = H::new();
+    let args = json!({"id": LAMP_ID, "new_id": "111"});
+    let out = preview(&h, "rename_device_id", args.clone());
+    assert_eq!(
+        (out["id"].clone(), out["new_id"].clone()),
+        (json!(LAMP_ID), json!("111"))
+    );
+    assert_eq!(out["plugin_id"], "@scrypted/hue");
+    assert!(out["message"].as_str().unwrap().contains("would"), "{out}");
+    assert!(h.host.devices.borrow().contains_key(LAMP_ID));
+    let real = h.ok("rename_device_id", args);
+    assert_eq!(
+        (
+            real["id"].clone(),
+            real["new_id"].clone(),
+            real["plugin_id"].clone()
+        ),
+        (
+            out["id"].clone(),
+            out["new_id"].clone(),
+            out["plugin_id"].clone()
+        )
+    );
+    assert!(h.host.devices.borrow().contains_key("111"));
+}
+
+#[test]
+fn invalid_removals_fail_like_the_real_call() {
+    fails_like_the_real_call("clear_logs", json!({"device_id": "999"}));
+    fails_like_the_real_call(
+        "rename_device_id",
+        json!({"id": LAMP_ID, "new_id": LIGHT_ID}),
+    );
+    fails_like_the_real_call("rename_device_id", json!({"id": LAMP_ID, "new_id": "a b"}));
+    fails_like_the_real_call("rename_device_id", json!({"id": SELF_ID, "new_id": "300"}));
 }

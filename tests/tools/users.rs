@@ -163,7 +163,8 @@ fn remove_user_with_core_removes_the_users_device() {
     let out = h.ok("remove_user", json!({"username": "viewer"}));
     assert_eq!(
         out,
-        json!({"username": "viewer", "removed": true, "remaining": 1})
+        json!({"username": "viewer", "admin": false, "removed": true, "dry_run": false,
+               "device_id": "20", "mcp_grants_ended": 0, "remaining": 1})
     );
     assert_eq!(h.host.calls_of("removeDevice"), [json!({"id": "20"})]);
     assert!(!h.host.called("removeUser"), "no raw users.removeUser");

@@ -14,7 +14,7 @@ use std::rc::Rc;
 pub const RENAME_DEVICE_ID: ToolDef = tool! {
     name: "rename_device_id",
     title: "Change a device's id",
-    description: "Changes a device's Scrypted id (`renameDeviceId`): Scrypted kills the owning plugin, waits 2 s, re-inserts the device under the new id (state kept) and reloads the plugin. Anything that referenced the old id (mixins, automations) must be updated by hand. Refused when the new id is already taken (Scrypted does not check and would overwrite that device) and for this MCP plugin's devices.",
+    description: "Changes a device's Scrypted id (`renameDeviceId`): Scrypted kills the owning plugin, waits 2 s, re-inserts the device under the new id (state kept) and reloads the plugin. Anything that referenced the old id (mixins, automations) must be updated by hand. Refused when the new id is already taken (Scrypted does not check and would overwrite that device) and for this MCP plugin's devices. With dry_run: true nothing changes and the answer says what would (old and new id, the plugin that would restart).",
     input: RenameArgs,
     output: RenameOut,
     hints: DESTRUCTIVE,
@@ -29,14 +29,19 @@ pub struct RenameArgs {
     pub id: String,
     /// New device id; must not be in use.
     pub new_id: String,
+    /// true: change nothing and answer what would change (the same checks run first).
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RenameOut {
     pub id: String,
     pub new_id: String,
-    /// Plugin that owns the device (it was restarted).
+    /// Plugin that owns the device (it was restarted, or would be).
     pub plugin_id: Option<String>,
+    /// True when nothing was changed.
+    pub dry_run: bool,
     pub message: String,
 }
 
@@ -62,13 +67,22 @@ async fn rename_device_id(tc: Rc<ToolContext>, a: RenameArgs) -> ToolResult {
         )));
     }
     let plugin_id = snap.plugin_id_of(&a.id).map(String::from);
-    tc.ctx.host.rename_device_id(&a.id, new_id).await?;
+    let plugin = plugin_id.as_deref().unwrap_or("?");
+    let message = if a.dry_run {
+        format!(
+            "{NOTHING_CHANGED} Device {} would become {new_id}, and its plugin {plugin} would restart.",
+            a.id
+        )
+    } else {
+        tc.ctx.host.rename_device_id(&a.id, new_id).await?;
+        format!(
+            "Device {} is now {new_id}; its plugin {plugin} was restarted. Update anything that referenced the old id.",
+            a.id
+        )
+    };
     ok(RenameOut {
-        message: format!(
-            "Device {} is now {new_id}; its plugin {} was restarted. Update anything that referenced the old id.",
-            a.id,
-            plugin_id.as_deref().unwrap_or("?")
-        ),
+        message,
+        dry_run: a.dry_run,
         id: a.id,
         new_id: new_id.to_string(),
         plugin_id,
