@@ -219,6 +219,7 @@ export function createHost(globals, { console: log = console, nativeId, os } = {
 
     // ---- network
     localAddresses: async () => (await component('addresses')).getLocalAddresses(),
+    savedLocalAddresses: async () => (await component('addresses')).getLocalAddresses(true),
     setLocalAddresses: async ({ addresses }) => (await component('addresses')).setLocalAddresses(addresses),
     externalAddresses: async ({ id }) => (await component('addresses')).getExternalAddresses(id),
     setExternalAddresses: async ({ id, addresses }) => (await component('addresses')).setExternalAddresses(id, addresses),

@@ -238,6 +238,7 @@ fn the_typed_api_sends_every_host_js_entry_and_notice_the_json_it_reads() {
             host.add_user("u2", "pw", Some(VIEWER_ID)).await,
             host.remove_user("u1").await,
             host.local_addresses().await,
+            host.saved_local_addresses().await,
             host.set_local_addresses(vec!["eth0".into()]).await,
             host.external_addresses(CAMERA_ID).await,
             host.set_external_addresses(CAMERA_ID, vec!["cam.example.com".into()])
@@ -315,6 +316,7 @@ fn the_typed_api_sends_every_host_js_entry_and_notice_the_json_it_reads() {
         ["addUser", {"username": "u2", "password": "pw", "aclId": "20"}],
         ["removeUser", {"username": "u1"}],
         ["localAddresses", {}],
+        ["savedLocalAddresses", {}],
         ["setLocalAddresses", {"addresses": ["eth0"]}],
         ["externalAddresses", {"id": "12"}],
         ["setExternalAddresses", {"id": "12", "addresses": ["cam.example.com"]}],

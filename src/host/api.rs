@@ -276,6 +276,11 @@ impl Host {
     pub async fn local_addresses(&self) -> HostResult<Option<Vec<String>>> {
         self.get("localAddresses", json!({})).await
     }
+    /// `addresses.getLocalAddresses(true)`: the list as saved, interface names unresolved;
+    /// `None` when unset — `savedLocalAddresses`
+    pub async fn saved_local_addresses(&self) -> HostResult<Option<Vec<String>>> {
+        self.get("savedLocalAddresses", json!({})).await
+    }
     /// `addresses.setLocalAddresses(list)` — `setLocalAddresses`
     pub async fn set_local_addresses(&self, addresses: Vec<String>) -> HostResult<()> {
         self.unit("setLocalAddresses", json!({ "addresses": addresses }))

@@ -56,8 +56,7 @@ pub async fn check(
             Some(tool) if method == "tools/call" => {
                 let empty = Value::Object(Map::new());
                 // Hashed as every audited call is: secrets redacted first.
-                let arguments =
-                    redact::for_audit(tool, params.get("arguments").unwrap_or(&empty));
+                let arguments = redact::for_audit(tool, params.get("arguments").unwrap_or(&empty));
                 let args = audit::audited_args(&*ctx.store, &arguments);
                 calls::audit_entry(ctx, &caller(claims), tool, args, "refused", None);
                 format!("the tool {tool}")

@@ -74,7 +74,7 @@ async fn get_local_addresses(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
 pub const SET_LOCAL_ADDRESSES: ToolDef = tool! {
     name: "set_local_addresses",
     title: "Set local addresses",
-    description: "Replaces the list of LAN addresses (IP addresses or network interface names such as \"eth0\") Scrypted uses for local URLs; saved in the database. A wrong value breaks local URLs for cameras and apps; [] returns to automatic selection. Returns the list before and after, and the entries added and removed; with dry_run: true it only answers what would change.",
+    description: "Replaces the list of LAN addresses (IP addresses or network interface names such as \"eth0\") Scrypted uses for local URLs; saved in the database. A wrong value breaks local URLs for cameras and apps; [] returns to automatic selection. Returns the list as saved before and after, the entries added and removed, and the addresses Scrypted then resolves them to; with dry_run: true it only answers what would change.",
     input: SetLocalAddressesArgs,
     output: SetLocalAddressesOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
@@ -94,10 +94,14 @@ pub struct SetLocalAddressesArgs {
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SetLocalAddressesOut {
+    /// The list as saved (interface names as written); null when unset.
     pub before: Option<Vec<String>>,
-    /// As Scrypted answers after the write (interface names resolved to addresses); in a
-    /// dry run, the list as it would be saved.
+    /// The list as saved after the call (in a dry run, as it would be saved).
     pub after: Option<Vec<String>>,
+    /// What Scrypted answers after the write: interface names resolved to their addresses,
+    /// addresses this machine lacks dropped. Absent in a dry run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<Vec<String>>,
     #[serde(flatten)]
     pub delta: ListDelta,
     /// True when nothing was written.
@@ -106,13 +110,17 @@ pub struct SetLocalAddressesOut {
 
 async fn set_local_addresses(tc: Rc<ToolContext>, a: SetLocalAddressesArgs) -> ToolResult {
     check_list(&a.addresses, "address", valid_address)?;
-    let before = tc.ctx.host.local_addresses().await?;
-    let after = if a.dry_run {
+    let host = &tc.ctx.host;
+    let before = host.saved_local_addresses().await?;
+    let (after, resolved) = if a.dry_run {
         // Scrypted answers unset for an empty list (addresses.ts getLocalAddresses).
-        (!a.addresses.is_empty()).then_some(a.addresses)
+        ((!a.addresses.is_empty()).then_some(a.addresses), None)
     } else {
-        tc.ctx.host.set_local_addresses(a.addresses).await?;
-        tc.ctx.host.local_addresses().await?
+        host.set_local_addresses(a.addresses).await?;
+        (
+            host.saved_local_addresses().await?,
+            host.local_addresses().await?,
+        )
     };
     let none = Vec::new();
     ok(SetLocalAddressesOut {
@@ -122,6 +130,7 @@ async fn set_local_addresses(tc: Rc<ToolContext>, a: SetLocalAddressesArgs) -> T
         ),
         before,
         after,
+        resolved,
         dry_run: a.dry_run,
     })
 }

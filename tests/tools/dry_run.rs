@@ -100,10 +100,26 @@ fn set_local_addresses_previews_the_list_as_saved() {
         json!({"addresses": ["192.168.1.10"]}),
     );
     assert_eq!(real["after"], out["after"]);
+    // Interface names compare as saved, not as Scrypted resolves them: eth0 is
+    // 192.168.1.10, yet saving "eth0" instead is a change.
+    let out = preview(&h, "set_local_addresses", json!({"addresses": ["eth0"]}));
+    assert_eq!(out["before"], json!(["192.168.1.10"]));
+    assert_eq!(
+        (out["added"].clone(), out["removed"].clone()),
+        (json!(["eth0"]), json!(["192.168.1.10"]))
+    );
+    assert_eq!(out.get("resolved"), None);
+    h.ok("set_local_addresses", json!({"addresses": ["eth0"]}));
+    let out = preview(&h, "set_local_addresses", json!({"addresses": ["eth0"]}));
+    assert_eq!(
+        (out["added"].clone(), out["removed"].clone()),
+        (json!([]), json!([])),
+        "nothing would change"
+    );
     // [] returns to automatic selection, which Scrypted answers as unset.
     let out = preview(&h, "set_local_addresses", json!({"addresses": []}));
     assert_eq!(out["after"], Value::Null);
-    assert_eq!(out["removed"], json!(["192.168.1.10"]));
+    assert_eq!(out["removed"], json!(["eth0"]));
 }
 
 #[test]

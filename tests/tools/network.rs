@@ -21,7 +21,8 @@ fn local_addresses_get_and_set() {
     );
     // What Scrypted then answers: eth0 resolved to its (not link-local) address, and the
     // address this machine does not have dropped (addresses.ts getLocalAddresses).
-    assert_eq!(out["after"], json!(["192.168.1.10", "192.168.1.10"]));
+    assert_eq!(out["resolved"], json!(["192.168.1.10", "192.168.1.10"]));
+    assert_eq!(out["after"], json!(["192.168.1.10", "eth0", "fe80::1"]));
     assert_eq!(h.ok("get_local_addresses", json!({}))["configured"], true);
 }
 

@@ -368,6 +368,7 @@ impl FakeBridge {
             "dotEnv",
             "users",
             "localAddresses",
+            "savedLocalAddresses",
             "externalAddresses",
             "cors",
             "clusterWorkers",

@@ -115,6 +115,7 @@ impl FakeBridge {
                 Ok(Value::Null)
             }
             "localAddresses" => Ok(json!(self.resolved_local_addresses())),
+            "savedLocalAddresses" => Ok(json!(self.saved_local_addresses())),
             "setLocalAddresses" => {
                 *self.local_addresses.borrow_mut() = Some(strings(a, "addresses"));
                 Ok(Value::Null)
@@ -155,12 +156,18 @@ impl FakeBridge {
         self.external.borrow_mut().clear();
     }
 
+    /// addresses.ts getLocalAddresses(raw = true): the saved list; unset or empty is undefined.
+    fn saved_local_addresses(&self) -> Option<Vec<String>> {
+        let configured = self.local_addresses.borrow().clone()?;
+        configured.first()?;
+        Some(configured)
+    }
+
     /// addresses.ts getLocalAddresses: unset (or an empty list) is undefined; interface
     /// names resolve to their addresses (not link-local); addresses this machine does not
     /// have are dropped.
     fn resolved_local_addresses(&self) -> Option<Vec<String>> {
-        let configured = self.local_addresses.borrow().clone()?;
-        configured.first()?;
+        let configured = self.saved_local_addresses()?;
         let nis = self.network_interfaces.borrow();
         let all: Vec<&str> = nis.values().flatten().map(|n| n.address.as_str()).collect();
         let mut out = Vec::new();
