@@ -31,6 +31,7 @@ pub mod session;
 pub mod session_id;
 pub mod stream;
 pub mod subscriptions;
+pub mod tasks;
 pub mod transport;
 pub mod updates;
 pub mod wire;
@@ -44,6 +45,8 @@ pub struct McpState {
     pub(crate) listeners: subscriptions::Listeners,
     /// `requestState`s already answered (`mrtr`).
     pub(crate) spent: mrtr::Spent,
+    /// Tool calls running as tasks for 2026 clients (`tasks`).
+    pub(crate) tasks: tasks::Tasks,
 }
 
 /// Tells every open `subscriptions/listen` stream that asked for it about `change`

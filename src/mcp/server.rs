@@ -7,7 +7,7 @@ use super::era::{self, Era};
 use super::jsonrpc::{self, parse_id};
 use super::peer::RequestPeer;
 use super::session::{self, log_rank, SessionRef};
-use super::{calls, content, prompts, wire};
+use super::{calls, content, prompts, tasks, wire};
 use crate::tools::Caller;
 use crate::Ctx;
 use rmcp::model::{
@@ -46,7 +46,7 @@ diagnose_plugin and security_review gather the evidence for common jobs.";
 pub const STATIC_TTL_MS: u64 = 60 * 60 * 1000;
 
 /// The methods of 2026-07-28 we serve; any other is 404 + -32601 in that era.
-pub const MODERN_METHODS: [&str; 10] = [
+pub const MODERN_METHODS: [&str; 13] = [
     "server/discover",
     "subscriptions/listen",
     "tools/list",
@@ -57,6 +57,9 @@ pub const MODERN_METHODS: [&str; 10] = [
     "prompts/list",
     "prompts/get",
     "completion/complete",
+    "tasks/get",
+    "tasks/update",
+    "tasks/cancel",
 ];
 
 /// Our identity, as `initialize` and every 2026-07-28 result's `_meta` carry it.
@@ -93,6 +96,10 @@ pub fn capabilities(modern: bool) -> ServerCapabilities {
     caps.prompts = Some(prompts);
     caps.logging = Some(Map::new());
     caps.completions = Some(Map::new());
+    if modern {
+        // Extensions are negotiated per request in 2026-07-28 (`tasks`).
+        caps.extensions = serde_json::from_value(json!({ tasks::EXTENSION: {} })).ok();
+    }
     caps
 }
 
@@ -175,7 +182,13 @@ pub async fn dispatch(call: Rc<Call>, method: &str, params: Value) -> Result<Val
             ServerResult::CompleteResult(CompleteResult::new(prompts::complete(&call, &p).await?))
         }
         ("tools/list", _) => paged!(ListToolsResult, *calls::all_tools(), &params),
+        ("tools/call", None) if tasks::wanted(&params, &era.declared()) => {
+            tasks::start(call.clone(), params).await?
+        }
         ("tools/call", _) => ServerResult::CallToolResult(calls::call(&call, &params).await?),
+        ("tasks/get" | "tasks/update" | "tasks/cancel", None) => {
+            tasks::method(&call.ctx, &call.caller, &era.declared(), method, &params)?
+        }
         ("resources/list", _) => paged!(ListResourcesResult, content::resources(), &params),
         ("resources/templates/list", _) => {
             paged!(ListResourceTemplatesResult, content::templates(), &params)

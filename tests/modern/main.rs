@@ -20,6 +20,7 @@ mod mrtr;
 mod pipeline;
 mod results;
 mod scopes;
+mod tasks;
 mod uploads;
 
 use futures::executor::block_on;
@@ -87,6 +88,7 @@ fn name_of(method: &str, params: &Value) -> Option<String> {
     let field = match method {
         "tools/call" | "prompts/get" => "name",
         "resources/read" => "uri",
+        "tasks/get" | "tasks/update" | "tasks/cancel" => "taskId",
         _ => return None,
     };
     params.get(field).and_then(Value::as_str).map(String::from)

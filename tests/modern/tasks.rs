@@ -1,0 +1,186 @@
+//! The tasks extension (`io.modelcontextprotocol/tasks`): the long tools answer a client
+//! that declares it with a task handle, `tasks/get` inlines the result, the handle
+//! belongs to its client and user, and clients without the extension get plain calls
+//! and -32021 on the `tasks/*` methods.
+
+use super::*;
+use scrypted_mcp::crypto;
+
+const TASKS: &str = "io.modelcontextprotocol/tasks";
+
+fn with_tasks() -> Value {
+    json!({"elicitation": {}, "extensions": {TASKS: {}}})
+}
+
+fn create_backup(caps: Value) -> Rpc {
+    rpc(
+        "tools/call",
+        json!({"name": "create_backup", "arguments": {}}),
+    )
+    .caps(caps)
+}
+
+fn task_call(method: &str, task_id: &str) -> Rpc {
+    rpc(method, json!({"taskId": task_id}))
+        .caps(with_tasks())
+        .id(json!(5))
+}
+
+/// A CreateTaskResult: flat, with the fields the extension names, no requestState.
+fn created(reply: &reply::Reply) -> String {
+    assert_eq!(reply.status, 200);
+    let r = reply.result();
+    assert_eq!(r["resultType"], "task", "{r}");
+    for field in ["taskId", "status", "createdAt", "lastUpdatedAt"] {
+        assert!(r.get(field).is_some(), "{field}: {r}");
+    }
+    assert_eq!(r["ttlMs"], 3_600_000);
+    assert!(r["pollIntervalMs"].is_u64(), "{r}");
+    assert!(
+        r.get("task").is_none() && r.get("requestState").is_none(),
+        "{r}"
+    );
+    r["taskId"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn discover_advertises_the_extension() {
+    let s = server();
+    let r = s.post(&rpc("server/discover", json!({}))).result();
+    assert_eq!(r["capabilities"]["extensions"][TASKS], json!({}));
+    assert!(r["capabilities"].get("tasks").is_none());
+}
+
+#[test]
+fn create_backup_is_a_task_whose_result_tasks_get_inlines() {
+    let s = server();
+    let id = created(&s.post(&create_backup(with_tasks())));
+    let got = s.post(&task_call("tasks/get", &id));
+    assert_eq!(got.status, 200);
+    let r = got.result();
+    assert_eq!(r["resultType"], "complete", "{r}");
+    assert_eq!(r["taskId"], id.as_str());
+    assert_eq!(r["status"], "completed", "{r}");
+    let data = crypto::b64_decode(
+        r["result"]["content"][1]["resource"]["blob"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        r["result"]["structuredContent"]["sha256"],
+        crypto::sha256_hex(&data)
+    );
+    assert!(r.get("requestState").is_none());
+    // Cancelling a finished task acknowledges and changes nothing.
+    let ack = s.post(&task_call("tasks/cancel", &id)).result();
+    assert_eq!(
+        ack,
+        json!({"resultType": "complete", "_meta": ack["_meta"]})
+    );
+    assert_eq!(
+        s.post(&task_call("tasks/get", &id)).result()["status"],
+        "completed"
+    );
+}
+
+#[test]
+fn without_the_extension_the_call_is_plain_and_tasks_methods_are_refused() {
+    let s = server();
+    let r = s.post(&create_backup(json!({}))).result();
+    assert_eq!(r["resultType"], "complete");
+    assert!(r.get("taskId").is_none());
+    assert_eq!(r["structuredContent"]["mime_type"], "application/zip");
+    let id = created(&s.post(&create_backup(with_tasks())));
+    for method in ["tasks/get", "tasks/update", "tasks/cancel"] {
+        let call = task_call(method, &id).caps(json!({}));
+        let reply = s.post(&call);
+        assert_rejected(&reply, 400, -32021, json!(5));
+        assert_eq!(
+            reply.response()["error"]["data"]["requiredCapabilities"]["extensions"][TASKS],
+            json!({})
+        );
+    }
+}
+
+#[test]
+fn a_task_belongs_to_its_client_and_unknown_ids_are_invalid_params() {
+    let s = server();
+    let id = created(&s.post(&create_backup(with_tasks())));
+    let other = flow::obtain_tokens(&s.plugin, HOST).access_token;
+    for method in ["tasks/get", "tasks/cancel"] {
+        let reply = read(s.send(task_call(method, &id).request(&other)));
+        assert_rejected(&reply, 200, -32602, json!(5));
+    }
+    assert_rejected(
+        &s.post(&task_call("tasks/get", "no-such-task")),
+        200,
+        -32602,
+        json!(5),
+    );
+    // The owner still sees it.
+    assert_eq!(
+        s.post(&task_call("tasks/get", &id)).result()["status"],
+        "completed"
+    );
+}
+
+#[test]
+fn tasks_methods_need_the_task_id_in_mcp_name() {
+    let s = server();
+    let id = created(&s.post(&create_backup(with_tasks())));
+    let wrong = task_call("tasks/get", &id).header("Mcp-Name", Some("another-task"));
+    assert_rejected(&s.post(&wrong), 400, -32020, json!(5));
+    let missing = task_call("tasks/get", &id).header("Mcp-Name", None);
+    assert_rejected(&s.post(&missing), 400, -32020, json!(5));
+}
+
+#[test]
+fn restore_confirms_through_mrtr_then_runs_as_a_task() {
+    let s = server();
+    let data = b"PK\x03\x04 a small zip-looking backup".to_vec();
+    let args = json!({
+        "confirm": "RESTORE FROM BACKUP",
+        "chunk_base64": crypto::b64(&data),
+        "chunk_index": 0,
+        "total_chunks": 1,
+        "sha256": crypto::sha256_hex(&data),
+    });
+    let call = || {
+        rpc(
+            "tools/call",
+            json!({"name": "restore_backup", "arguments": args}),
+        )
+        .caps(with_tasks())
+    };
+    let first = s.post(&call()).result();
+    assert_eq!(first["resultType"], "input_required", "{first}");
+    assert!(first.get("taskId").is_none());
+    let mut retry = call().id(json!(2));
+    retry.params.insert(
+        "inputResponses".into(),
+        json!({"elicitation_1": {"action": "accept", "content": {"decision": "RESTORE"}}}),
+    );
+    retry
+        .params
+        .insert("requestState".into(), first["requestState"].clone());
+    let id = created(&s.post(&retry));
+    let r = s.post(&task_call("tasks/get", &id)).result();
+    assert_eq!(r["status"], "completed", "{r}");
+    assert_eq!(r["result"]["structuredContent"]["status"], "scheduled");
+    assert_eq!(s.host.deferred().len(), 1);
+    // Staging a chunk stays a plain call.
+    let mut stage = args.clone();
+    stage.as_object_mut().unwrap().remove("sha256");
+    let staged = s
+        .post(
+            &rpc(
+                "tools/call",
+                json!({"name": "restore_backup", "arguments": stage}),
+            )
+            .caps(with_tasks()),
+        )
+        .result();
+    assert_eq!(staged["resultType"], "complete");
+    assert_eq!(staged["structuredContent"]["status"], "staged");
+}
