@@ -247,7 +247,7 @@ fn status_settings(ctx: &Ctx) -> Vec<Setting> {
                 "Active MCP sessions",
                 json!(mcp::active_sessions(ctx)),
             ),
-            "Sessions idle for over an hour are closed. Reopen the tab to refresh.",
+            "Sessions idle for over an hour leave memory; their next request brings them back. Reopen the tab to refresh.",
         ),
         described(
             readonly(

@@ -10,7 +10,7 @@
 //   moved, token expired) and a plugin reload (the worker restarts from dist/plugin.zip).
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLoggedIn, connectSdkClient } from './helpers/oauth.mjs';
+import { startLoggedIn, connectSdkClient, MemoryOAuthProvider } from './helpers/oauth.mjs';
 import { startRecordingProxy } from './helpers/proxy.mjs';
 import { waitFor } from './helpers/devhost.mjs';
 import { ensurePythonClients, ensureRmcpClient, runPythonClient, runRmcpClient } from './helpers/clients.mjs';
@@ -51,16 +51,23 @@ function assertToolsAndCall(out) {
   assert.equal(out.call.structured.env.SCRYPTED_ADMIN_TOKEN, '[REDACTED]');
 }
 
-/** Runs `client(mcpUrl)` behind a fresh recording proxy; resolves {out, wire}. */
+/**
+ * Runs `client(mcpUrl)` behind a fresh recording proxy; resolves {out, wire} (the /mcp
+ * requests after sign-in) and the sign-in's `authorize` requests.
+ */
 async function throughProxy(host, client) {
   const proxy = await startRecordingProxy(host.baseUrl);
   try {
     const out = await client(proxy.view(host).mcpUrl);
-    return { out, wire: assertModernWire(proxy) };
+    const authorize = proxy.log.filter((e) => e.path.endsWith('/authorize'));
+    return { out, wire: assertModernWire(proxy), authorize };
   } finally {
     await proxy.close();
   }
 }
+
+/** Not loopback: the server asks the admin on its consent page before it redirects there. */
+const CONSENTED_REDIRECT = 'https://client.example/callback';
 
 const MRTR_TODO = 'needs MRTR (D2, issue 10 stage 2) on main: until then a 2026-07-28 client is refused restore_backup';
 
@@ -84,10 +91,12 @@ describe('real clients from the registries', () => {
     await host?.stop();
   });
 
+  // Each client's run (`tools` or `restore`), optionally naming its redirect URI.
   const modern = {
-    'Python mcp 2.3.0': (run) => (url) => runPythonClient(python, [run === 'tools' ? 'sdk' : 'sdk-restore', url, cookie]),
-    'fastmcp 4.2.3': () => (url) => runPythonClient(python, ['fastmcp', url, cookie]),
-    'rmcp 3.11': (run) => (url) => runRmcpClient(rmcp, [run, url, cookie]),
+    'Python mcp 2.3.0': (run, ...redirect) => (url) =>
+      runPythonClient(python, [run === 'tools' ? 'sdk' : 'sdk-restore', url, cookie, ...redirect]),
+    'fastmcp 4.2.3': (_, ...redirect) => (url) => runPythonClient(python, ['fastmcp', url, cookie, ...redirect]),
+    'rmcp 3.11': (run, ...redirect) => (url) => runRmcpClient(rmcp, [run, url, cookie, ...redirect]),
   };
 
   for (const [name, client] of Object.entries(modern)) {
@@ -98,6 +107,33 @@ describe('real clients from the registries', () => {
       assert.ok(wire.some((e) => e.rpc.includes('tools/call')));
     });
   }
+
+  // The one sign-in helper of each language gets through the consent page too.
+  for (const name of ['Python mcp 2.3.0', 'rmcp 3.11']) {
+    test(`${name}'s sign-in approves on the consent page`, async () => {
+      const { out, authorize } = await throughProxy(host, modern[name]('tools', CONSENTED_REDIRECT));
+      assertToolsAndCall(out);
+      assert.deepEqual(
+        authorize.map((e) => `${e.method} ${e.status}`),
+        ['GET 200', 'POST 302'],
+        'the consent page, then its form approved',
+      );
+    });
+  }
+
+  test("the Node suites' sign-in approves on the consent page", async () => {
+    const proxy = await startRecordingProxy(host.baseUrl);
+    const provider = new MemoryOAuthProvider({ cookie, redirectUrl: CONSENTED_REDIRECT });
+    const { client } = await connectSdkClient(proxy.view(host).mcpUrl, cookie, { provider });
+    try {
+      assert.equal((await client.listTools()).tools.length, 41);
+      const authorize = proxy.log.filter((e) => e.path.endsWith('/authorize'));
+      assert.deepEqual(authorize.map((e) => `${e.method} ${e.status}`), ['GET 200', 'POST 302']);
+    } finally {
+      await client.close().catch(() => {});
+      await proxy.close();
+    }
+  });
 
   for (const name of ['Python mcp 2.3.0', 'rmcp 3.11']) {
     test(`${name} confirms a restore_backup through MRTR`, { todo: MRTR_TODO }, async () => {

@@ -15,6 +15,7 @@ import {
   getCode,
   obtainTokens,
   jwtParts,
+  consentForm,
   LOOPBACK_REDIRECT,
 } from './helpers/oauth.mjs';
 import { mcpRequest, req, initialize } from './helpers/mcp.mjs';
@@ -62,21 +63,6 @@ const initBody = () => ({
 
 // Errors found before the redirect URI is validated: a 400 page, never a redirect.
 const errorPage = (r) => r.status === 400 && !r.location;
-
-const unescape = (v) => v.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
-
-/** The consent page's form: its action, hidden fields and submit buttons ([name, value]). */
-function consentForm(html) {
-  const form = html.match(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i);
-  assert.ok(form, 'the consent page has a form');
-  const fields = {};
-  for (const m of form[2].matchAll(/<input[^>]*>/gi)) {
-    const name = m[0].match(/name="([^"]*)"/)?.[1];
-    if (name) fields[name] = unescape(m[0].match(/value="([^"]*)"/)?.[1] ?? '');
-  }
-  const buttons = [...form[2].matchAll(/<button[^>]*name="([^"]*)"[^>]*value="([^"]*)"/gi)].map((m) => [m[1], m[2]]);
-  return { action: unescape(form[1]), fields, buttons };
-}
 
 describe('/register', () => {
   for (const bad of [

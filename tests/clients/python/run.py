@@ -1,6 +1,6 @@
 """Real Python MCP clients from PyPI against the plugin, driven by tests/js/clients.test.mjs:
 
-    python run.py sdk|sdk-restore|fastmcp MCP_URL COOKIE
+    python run.py sdk|sdk-restore|fastmcp MCP_URL COOKIE [REDIRECT_URI]
 
 `sdk` is the `mcp` SDK's Client, `fastmcp` fastmcp's Client, each in its default
 mode="auto" (server/discover first, initialize only as a fallback). Each signs in
@@ -15,17 +15,17 @@ import sys
 
 import httpx2
 
-from signin import oauth_provider
+from signin import REDIRECT_URI, oauth_provider
 
 # Scrypted refuses request bodies over 100 KB: the zip travels in chunks of 64 KiB.
 CHUNK = 65536
 
 
-async def sdk(url: str, cookie: str) -> dict:
+async def sdk(url: str, cookie: str, redirect_uri: str) -> dict:
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
 
-    auth = oauth_provider(url, cookie, "python-mcp-sdk")
+    auth = oauth_provider(url, cookie, "python-mcp-sdk", redirect_uri)
     async with httpx2.AsyncClient(auth=auth, timeout=30) as http:
         async with Client(streamable_http_client(url, http_client=http), mode="auto") as client:
             tools = await client.list_tools()
@@ -37,7 +37,7 @@ async def sdk(url: str, cookie: str) -> dict:
             }
 
 
-async def sdk_restore(url: str, cookie: str) -> dict:
+async def sdk_restore(url: str, cookie: str, redirect_uri: str) -> dict:
     """create_backup, then restore_backup of that zip in 64 KiB chunks; the confirmation
     arrives as an InputRequiredResult (MRTR) that the SDK answers through `elicit`."""
     import hashlib
@@ -52,7 +52,7 @@ async def sdk_restore(url: str, cookie: str) -> dict:
         asked.append(params.message)
         return types.ElicitResult(action="accept", content={"decision": "RESTORE"})
 
-    auth = oauth_provider(url, cookie, "python-mcp-sdk-restore")
+    auth = oauth_provider(url, cookie, "python-mcp-sdk-restore", redirect_uri)
     async with httpx2.AsyncClient(auth=auth, timeout=30) as http:
         transport = streamable_http_client(url, http_client=http)
         async with Client(transport, mode="auto", elicitation_callback=elicit) as client:
@@ -82,10 +82,10 @@ async def sdk_restore(url: str, cookie: str) -> dict:
             }
 
 
-async def fastmcp(url: str, cookie: str) -> dict:
+async def fastmcp(url: str, cookie: str, redirect_uri: str) -> dict:
     from fastmcp import Client
 
-    async with Client(url, auth=oauth_provider(url, cookie, "fastmcp")) as client:
+    async with Client(url, auth=oauth_provider(url, cookie, "fastmcp", redirect_uri)) as client:
         tools = await client.list_tools()
         result = await client.call_tool("get_server_info", {})
         return {
@@ -97,8 +97,9 @@ async def fastmcp(url: str, cookie: str) -> dict:
 
 def main() -> None:
     which, url, cookie = sys.argv[1:4]
+    redirect_uri = sys.argv[4] if len(sys.argv) > 4 else REDIRECT_URI
     run = {"sdk": sdk, "sdk-restore": sdk_restore, "fastmcp": fastmcp}[which]
-    print(json.dumps(asyncio.run(run(url, cookie))), flush=True)
+    print(json.dumps(asyncio.run(run(url, cookie, redirect_uri))), flush=True)
 
 
 if __name__ == "__main__":

@@ -80,16 +80,44 @@ export async function registerPublicClient(host, redirectUris = [LOOPBACK_REDIRE
 
 /**
  * What the user does in the browser: opens the authorization URL logged in to Scrypted
- * (`cookie`) and approves. Returns the redirect back to the client as a URL. The one place
- * the Node suites sign in; tests/clients/python/signin.py and tests/clients/rmcp do the same.
+ * (`cookie`) and approves — at once, or on the consent page by pressing Approve (its form
+ * POSTed back with its hidden fields and CSRF token). Returns the redirect back to the
+ * client as a URL. The one place the Node suites sign in; tests/clients/python/signin.py
+ * and tests/clients/rmcp do the same.
  */
 export async function approve(authorizationUrl, cookie) {
-  const r = await fetch(authorizationUrl, { redirect: 'manual', headers: cookie ? { cookie } : {} });
-  const body = await r.text();
+  const headers = cookie ? { cookie } : {};
+  let r = await fetch(authorizationUrl, { redirect: 'manual', headers });
+  let body = await r.text();
+  if (r.status === 200 && /<form[^>]*method="post"/i.test(body)) {
+    const form = consentForm(body);
+    r = await fetch(new URL(form.action, authorizationUrl), {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ ...form.fields, decision: 'approve' }).toString(),
+    });
+    body = await r.text();
+  }
   if (r.status !== 302 || !r.headers.get('location')) {
     throw new Error(`authorize answered ${r.status}, expected a 302: ${body.slice(0, 300)}`);
   }
   return new URL(r.headers.get('location'));
+}
+
+const unescape = (v) => v.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&#x27;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+/** The consent page's form: its action, hidden fields and submit buttons ([name, value]). */
+export function consentForm(html) {
+  const form = html.match(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i);
+  if (!form) throw new Error(`the consent page has no form: ${html.slice(0, 300)}`);
+  const fields = {};
+  for (const m of form[2].matchAll(/<input[^>]*>/gi)) {
+    const name = m[0].match(/name="([^"]*)"/)?.[1];
+    if (name) fields[name] = unescape(m[0].match(/value="([^"]*)"/)?.[1] ?? '');
+  }
+  const buttons = [...form[2].matchAll(/<button[^>]*name="([^"]*)"[^>]*value="([^"]*)"/gi)].map((m) => [m[1], m[2]]);
+  return { action: unescape(form[1]), fields, buttons };
 }
 
 /** The /authorize URL with `params` (undefined ones left out). */
