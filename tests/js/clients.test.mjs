@@ -69,8 +69,6 @@ async function throughProxy(host, client) {
 /** Not loopback: the server asks the admin on its consent page before it redirects there. */
 const CONSENTED_REDIRECT = 'https://client.example/callback';
 
-const MRTR_TODO = 'needs MRTR (D2, issue 10 stage 2) on main: until then a 2026-07-28 client is refused restore_backup';
-
 describe('real clients from the registries', () => {
   let host;
   let cookie;
@@ -136,7 +134,7 @@ describe('real clients from the registries', () => {
   });
 
   for (const name of ['Python mcp 2.3.0', 'rmcp 3.11']) {
-    test(`${name} confirms a restore_backup through MRTR`, { todo: MRTR_TODO }, async () => {
+    test(`${name} confirms a restore_backup through MRTR`, async () => {
       const before = (await host.state()).restoredBackups.length;
       const { out, wire } = await throughProxy(host, modern[name]('restore'));
       assert.equal(out.protocolVersion, MODERN);
