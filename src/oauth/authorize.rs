@@ -463,7 +463,7 @@ if you started this connection yourself in an app you trust.</p>\
 <form method=\"post\" action=\"{action}\">{hidden}\
 <button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>\
 <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
-        who = who(&request.client.client_id, &name),
+        who = who(&request.client, &name),
         user = html_escape(username),
         host = html_escape(&host),
         uri = html_escape(&request.redirect_uri),
@@ -476,17 +476,21 @@ if you started this connection yourself in an app you trust.</p>\
 }
 
 /// Who asks, as the consent page says it (HTML). A metadata-document client is named by
-/// the host that serves its document (this server fetched it there, over https), and its
-/// name is shown as its own claim; a registered client's name is all there is.
-fn who(client_id: &str, name: &str) -> String {
-    match cimd::parse_client_id(client_id) {
-        Ok(url) => format!(
+/// the host that serves its document (this server fetched it there, over https), its name
+/// shown as its own claim, with the warning of [`cimd::vouch`] when it has one.
+fn who(client: &ClientRecord, name: &str) -> String {
+    match cimd::vouch(client) {
+        Some(vouch) => format!(
             "An app published by <b>{host}</b> (verified: its description was fetched from \
-<code>{url}</code>), which calls itself \u{201c}{name}\u{201d},",
-            host = html_escape(url.host_str().unwrap_or_default()),
-            url = html_escape(client_id),
-            name = html_escape(name),
+<code>{url}</code>), which calls itself \u{201c}{name}\u{201d}{warning},",
+            host = html_escape(&vouch.host),
+            url = html_escape(&client.client_id),
+            name = html_escape(&vouch.claimed_name),
+            warning = vouch
+                .warning
+                .map(|w| format!(" (<b>careful</b>: {})", html_escape(&w)))
+                .unwrap_or_default(),
         ),
-        Err(_) => format!("<b>{}</b>", html_escape(name)),
+        None => format!("<b>{}</b>", html_escape(name)),
     }
 }

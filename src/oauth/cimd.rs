@@ -284,6 +284,36 @@ pub fn parse_private_hosts(text: &str) -> Result<String, String> {
     Ok(entries.join(", "))
 }
 
+/// What vouches for a metadata-document client's name, for the consent page (plain text);
+/// `None` for a registered client, whose name nobody vouches for.
+pub struct Vouch {
+    /// The host that serves the document: what the admin trusts.
+    pub host: String,
+    /// The self-declared name, a claim of that host.
+    pub claimed_name: String,
+    /// MCP 2026-07-28 security considerations: a document cannot stop localhost
+    /// impersonation, so a client whose every redirect is loopback gets a warning.
+    pub warning: Option<String>,
+}
+
+pub fn vouch(client: &ClientRecord) -> Option<Vouch> {
+    let url = parse_client_id(&client.client_id).ok()?;
+    let loopback_only = !client.redirect_uris.is_empty()
+        && client
+            .redirect_uris
+            .iter()
+            .all(|u| clients::is_loopback_redirect(u));
+    Some(Vouch {
+        host: url.host_str()?.to_string(),
+        claimed_name: client.client_name.clone().unwrap_or_default(),
+        warning: loopback_only.then(|| {
+            "its sign-in returns only to the computer that started it (a loopback address), so \
+             any program on that computer could present this app's identity"
+                .to_string()
+        }),
+    })
+}
+
 /// Checked documents in memory, bounded in count; lost on restart on purpose.
 #[derive(Default)]
 pub struct Cache {
@@ -370,6 +400,36 @@ mod tests {
         for bad in ["localhost", "a/b:1", "u@h:1", "h:99999", "http://h:1"] {
             assert!(parse_private_hosts(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_document_client_is_vouched_for_by_its_host_with_a_warning_when_loopback_only() {
+        let doc = |redirects: &[&str]| {
+            let body = serde_json::json!({
+                "client_id": "https://app.example/c.json",
+                "client_name": "Look-alike",
+                "redirect_uris": redirects,
+            });
+            validate("https://app.example/c.json", &body.to_string(), 0).unwrap()
+        };
+        let local = vouch(&doc(&["http://127.0.0.1:3000/cb", "http://localhost/cb"])).unwrap();
+        assert_eq!(local.host, "app.example");
+        assert_eq!(local.claimed_name, "Look-alike");
+        assert!(local
+            .warning
+            .unwrap()
+            .contains("any program on that computer"));
+        let web = vouch(&doc(&[
+            "http://127.0.0.1:3000/cb",
+            "https://app.example/cb",
+        ]))
+        .unwrap();
+        assert_eq!(web.warning, None);
+        let registered = ClientRecord {
+            client_id: "k3J9x_Yq".into(),
+            ..doc(&["http://127.0.0.1/cb"])
+        };
+        assert!(vouch(&registered).is_none());
     }
 
     #[test]
