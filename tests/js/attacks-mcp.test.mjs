@@ -1,7 +1,7 @@
 // Issue 8, the MCP and tools side: hostile requests against the real wasm behind the real
 // shim in the dev host. Each case asserts the exact status and JSON-RPC code, and that
 // nothing changed (the host calls the plugin made, the state it holds, the audit trail).
-// The OAuth side's attacks are in attacks.test.mjs.
+// The OAuth side's attacks are in attacks-oauth.test.mjs.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startLoggedIn, obtainTokens } from './helpers/oauth.mjs';
