@@ -42,8 +42,18 @@ function bodyToString(body) {
   return JSON.stringify(body instanceof Uint8Array ? Buffer.from(body) : body);
 }
 
-/** HttpRequest (§6.4) → plain `{method, url, rootPath, headers, body, username, aclId}`. */
-function toPlainRequest(req) {
+/**
+ * The body's size as Scrypted delivered it, read without copying or scanning it: a string's
+ * length (UTF-16 units, at most its UTF-8 bytes), a Buffer's bytes.
+ */
+function bodySize(body) {
+  if (body === undefined || body === null) return 0;
+  if (typeof body === 'string' || body instanceof Uint8Array) return body.length;
+  return JSON.stringify(body).length;
+}
+
+/** HttpRequest (§6.4) → plain `{method, url, rootPath, headers, username, aclId}`, no body. */
+function toPlainHead(req) {
   const headers = {};
   for (const [k, v] of Object.entries(req.headers || {})) {
     if (v === undefined || v === null) continue;
@@ -54,7 +64,6 @@ function toPlainRequest(req) {
     url: String(req.url || ''),
     rootPath: String(req.rootPath || ''),
     headers,
-    body: bodyToString(req.body),
     // As Scrypted filled them; Rust decides what an empty one means (src/oauth/authorize.rs).
     username: req.username == null ? null : String(req.username),
     aclId: req.aclId == null ? null : String(req.aclId),
@@ -122,11 +131,16 @@ export default class ScryptedMcpPlugin {
     this.fallback = this.wasm.fallbackResponse();
   }
 
-  /** HttpRequestHandler: exactly one `send` or `sendStream` per request. */
+  /**
+   * HttpRequestHandler: exactly one `send` or `sendStream` per request. Rust sees the head
+   * and the body's size first and may answer at once; only then does the body cross.
+   */
   async onRequest(request, response) {
     let out;
     try {
-      out = await this.wasm.handle(toPlainRequest(request));
+      const head = toPlainHead(request);
+      out = await this.wasm.admit(head, bodySize(request.body));
+      if (!out) out = await this.wasm.handle({ ...head, body: bodyToString(request.body) });
     } catch (e) {
       console.error('[scrypted-mcp] request failed', e);
       out = this.fallback;

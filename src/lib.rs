@@ -7,6 +7,7 @@
 //! is `docs/ARCHITECTURE.md`; the host, protocol, client and toolchain facts it rests on
 //! are in `docs/reference/`.
 
+pub mod admit;
 pub mod audit;
 pub mod clock;
 pub mod crypto;
@@ -98,6 +99,14 @@ impl Plugin {
             )
         };
         origin::with_cors(&cors_req, &base, response)
+    }
+
+    /// Asked before the body is read (`admit`): `Some(answer)` refuses the request on its
+    /// head and body size alone, so a huge body never crosses into wasm.
+    pub async fn admit(&self, head: Request, body_bytes: usize) -> Option<Response> {
+        let answer = admit::admit(&self.ctx, &head, body_bytes).await?;
+        let base = origin::base(&self.ctx, &head).await;
+        Some(origin::with_cors(&head, &base, answer))
     }
 
     /// What the shim answers when `handle` itself fails: it is taken at start-up, since a

@@ -119,10 +119,12 @@ fn refresh_token_ttl_applies_to_the_next_grant() {
 
 #[test]
 fn dcr_max_clients_applies_to_the_next_registration() {
-    let (plugin, _host, _store, _clock) = plugin();
+    let (plugin, _host, _store, clock) = plugin();
     put(&plugin, "dcr_max_clients", json!(2)).unwrap();
     for _ in 0..4 {
         flow::register(&plugin, HOST);
+        // Past the 10 minutes in which a new registration cannot be evicted.
+        clock.advance_sec(11 * 60);
     }
     assert_eq!(oauth::client_count(&plugin.ctx), 2);
     assert_eq!(find(&get(&plugin), "status_clients").value, Some(json!(2)));

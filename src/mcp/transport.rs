@@ -81,7 +81,7 @@ pub(super) fn check_version_header(req: &Request) -> Result<(), Response> {
 }
 
 /// An HTTP error whose body is a JSON-RPC error without id, so MCP clients can read it.
-pub(super) fn rpc_error(status: u16, code: i32, message: &str) -> Response {
+pub(crate) fn rpc_error(status: u16, code: i32, message: &str) -> Response {
     let error = ErrorData::new(ErrorCode(code), message.to_string(), None);
     Response::json(status, &jsonrpc::error(None, &error))
 }

@@ -53,6 +53,11 @@ pub struct OAuthState {
     ports: RefCell<Option<ServerPorts>>,
     /// Client metadata documents checked lately (`cimd`).
     cimd: cimd::Cache,
+    /// When `/register` last read every client record to forget idle ones (`register`).
+    pub(crate) clients_swept_ms: std::cell::Cell<Option<u64>>,
+    /// Until when a full registry has no client to evict (`register`): a flood is refused
+    /// by counting keys, without reading every record again.
+    pub(crate) registry_full_until_ms: std::cell::Cell<u64>,
 }
 
 impl OAuthState {

@@ -158,6 +158,27 @@ impl WasmPlugin {
         response_to_js(Plugin::fallback_response())
     }
 
+    /// Called with the request's head (no body) and the body's size (a string's length, a
+    /// Buffer's bytes) before the body is read: resolves to `null` (go on with `handle`)
+    /// or the answer to send instead.
+    pub fn admit(&self, head: JsValue, body_bytes: f64) -> Promise {
+        let plugin = self.plugin.clone();
+        future_to_promise(async move {
+            let head: Request = serde_wasm_bindgen::from_value(head)
+                .map_err(|e| JsValue::from_str(&format!("bad request object: {e}")))?;
+            // A size past usize (or NaN) is as good as too large.
+            let bytes = if body_bytes.is_finite() && body_bytes >= 0.0 {
+                body_bytes.min(usize::MAX as f64) as usize
+            } else {
+                usize::MAX
+            };
+            Ok(match plugin.admit(head, bytes).await {
+                Some(response) => response_to_js(response),
+                None => JsValue::NULL,
+            })
+        })
+    }
+
     /// Resolves to `{status, headers: [[name, value]...], body?: string, stream?: EventStream}`.
     pub fn handle(&self, request: JsValue) -> Promise {
         let plugin = self.plugin.clone();

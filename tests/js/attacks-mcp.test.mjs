@@ -4,7 +4,7 @@
 // The OAuth side's attacks are in attacks-oauth.test.mjs.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startLoggedIn, obtainTokens } from './helpers/oauth.mjs';
+import { startLoggedIn, obtainTokens, register, registerPublicClient } from './helpers/oauth.mjs';
 import { mcpRequest, initialize, req, LATEST } from './helpers/mcp.mjs';
 import { callsMatching } from './helpers/tools.mjs';
 
@@ -254,5 +254,87 @@ describe('items 6 and 7: secrets stay out of answers and out of the audit hash',
     assert.equal(rows[0][4], rows[1][4]);
     const storage = JSON.stringify(await host.pluginStorage());
     for (const secret of ['hunter2', 'correct horse', ...Object.values(SECRETS)]) assert.ok(!storage.includes(secret), secret);
+  });
+});
+
+describe('item 15: huge bodies are refused before they cross into wasm', () => {
+  // Scrypted hands an application/* body over as Buffer-JSON text, ~3.7 characters a byte.
+  const post = (token, body, type) =>
+    fetch(host.mcpUrl, {
+      method: 'POST',
+      headers: { 'content-type': type, accept: 'application/json, text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body,
+    });
+
+  test('an anonymous 80 KB MCP POST → 401 with the challenge, at once', async () => {
+    const r = await post(null, 'x'.repeat(80 * 1024), 'text/plain');
+    assert.equal(r.status, 401);
+    assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer resource_metadata="/);
+    assert.equal((await r.json()).error, 'unauthorized');
+  });
+
+  test('1 MB with a valid token → 413 -32600 saying the limit; nothing runs', async () => {
+    const calls = (await host.calls()).length;
+    const r = await post(alice.token, Buffer.alloc(1024 * 1024, 0x41), 'application/octet-stream');
+    assert.equal(r.status, 413);
+    const body = await r.json();
+    assert.equal(body.error.code, -32600);
+    assert.match(body.error.message, /^Payload Too Large: the body is \d+ characters; this plugin reads at most 262144/);
+    assert.equal((await host.calls()).length, calls);
+  });
+
+  test('30 MB anonymous → 413 (before: 401 after the 110 MB text crossed into wasm)', async () => {
+    const r = await post(null, Buffer.alloc(30 * 1024 * 1024, 0x41), 'application/octet-stream');
+    assert.equal(r.status, 413);
+    assert.equal((await r.json()).error.code, -32600);
+  });
+});
+
+describe('item 8: registration cannot push out real apps or grow storage', () => {
+  const metadata = (over = {}) => ({ client_name: 'flood', redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none', ...over });
+
+  test('duplicated fields (a text/plain body arrives as sent) → 400 invalid_client_metadata, nothing stored', async () => {
+    const before = Object.keys(await host.pluginStorage()).length;
+    const r = await register(host, '{"redirect_uris":["http://127.0.0.1:9/cb"],"client_name":"Good","client_name":"Evil"}', { 'content-type': 'text/plain' });
+    assert.equal(r.status, 400, r.text);
+    assert.equal(r.json.error, 'invalid_client_metadata');
+    assert.match(r.json.error_description, /"client_name" appears twice/);
+    assert.equal(Object.keys(await host.pluginStorage()).length, before);
+  });
+
+  test('6 redirect URIs, a 600-byte URI, 5 KB of metadata → 400 with the bound', async () => {
+    const six = await register(host, metadata({ redirect_uris: Array.from({ length: 6 }, (_, i) => `http://127.0.0.1:9/${i}`) }));
+    assert.deepEqual([six.status, six.json.error], [400, 'invalid_redirect_uri']);
+    assert.match(six.json.error_description, /at most 5/);
+    const long = await register(host, metadata({ redirect_uris: [`http://127.0.0.1:9/${'x'.repeat(600)}`] }));
+    assert.deepEqual([long.status, long.json.error], [400, 'invalid_redirect_uri']);
+    assert.match(long.json.error_description, /at most 512 bytes/);
+    const big = await register(host, metadata({ client_uri: `https://app.example/${'y'.repeat(5000)}` }));
+    assert.deepEqual([big.status, big.json.error], [400, 'invalid_client_metadata']);
+    assert.match(big.json.error_description, /at most 4096 bytes/);
+  });
+
+  test('a flood at the cap gets 503 with Retry-After; the app mid-consent and the new one stay', async () => {
+    const set = await host.putSetting('dcr_max_clients', 4);
+    assert.equal(set.status, 200, JSON.stringify(set));
+    try {
+      const victim = await registerPublicClient(host, ['http://127.0.0.1:9/cb'], 'victim');
+      let refused;
+      for (let i = 0; i < 40; i++) {
+        const r = await register(host, metadata());
+        if (r.status !== 201) {
+          refused = r;
+          break;
+        }
+      }
+      assert.equal(refused?.status, 503, refused?.text);
+      assert.equal(refused.json.error, 'temporarily_unavailable');
+      assert.ok(Number(refused.headers.get('retry-after')) > 0);
+      const storage = await host.pluginStorage();
+      assert.ok(storage[`oauth.client.${victim.client_id}`], 'the victim is still registered');
+      assert.ok(storage[`oauth.client.${alice.clientId}`], 'a connected app stays');
+    } finally {
+      await host.putSetting('dcr_max_clients', 100);
+    }
   });
 });

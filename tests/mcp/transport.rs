@@ -510,3 +510,64 @@ fn revoking_a_client_closes_its_sessions() {
     assert_eq!(scrypted_mcp::mcp::active_sessions(&s.plugin.ctx), 0);
     assert_eq!(b.call(2, "ping", json!({})).status, 401);
 }
+
+/// Issue 8 item 15: the shim asks `admit` with the head and the body's size before the
+/// body crosses into wasm. Too large for anyone → 413; an MCP POST over the anonymous
+/// limit → the transport's own 403 / 401 unless its token verifies; everything else
+/// goes on to `handle`.
+#[test]
+fn oversized_bodies_are_refused_on_their_head() {
+    use scrypted_mcp::admit::{MAX_ANONYMOUS_MCP_BODY_BYTES, MAX_BODY_BYTES};
+    let s = server();
+    let c = s.session(V11, json!({}));
+    let admit = |req: Request, bytes: usize| block_on(s.plugin.admit(req, bytes));
+    let with_token = c.request("POST", None);
+    let mut anonymous = c.request("POST", None);
+    anonymous.headers.remove("authorization");
+    let mut forged = anonymous.clone();
+    forged.headers.insert(
+        "authorization".into(),
+        "Bearer eyJhbGciOiJub25lIn0.e30.".into(),
+    );
+    let mut foreign = with_token.clone();
+    foreign
+        .headers
+        .insert("origin".into(), "http://evil.example".into());
+
+    let too_big = admit(with_token.clone(), MAX_BODY_BYTES + 1).expect("refused");
+    let body: Value = serde_json::from_str(too_big.body_text().unwrap()).unwrap();
+    assert_eq!(
+        (too_big.status, body["error"]["code"].clone()),
+        (413, json!(-32600))
+    );
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Payload Too Large"));
+    let oauth = flow::request("POST", "/register", HOST);
+    let refused = admit(oauth.clone(), MAX_BODY_BYTES + 1).expect("refused");
+    assert_eq!(refused.status, 413);
+    assert_eq!(refused.body_json().unwrap()["error"], "invalid_request");
+    assert!(
+        admit(oauth, MAX_ANONYMOUS_MCP_BODY_BYTES + 1).is_none(),
+        "its own checks"
+    );
+
+    let over = MAX_ANONYMOUS_MCP_BODY_BYTES + 1;
+    let challenge = admit(anonymous.clone(), over).expect("refused");
+    assert_eq!(challenge.status, 401);
+    assert!(challenge
+        .get_header("www-authenticate")
+        .unwrap()
+        .starts_with("Bearer resource_metadata="));
+    let forged = admit(forged, over).expect("refused");
+    assert_eq!(forged.status, 401);
+    assert!(forged
+        .get_header("www-authenticate")
+        .unwrap()
+        .contains("invalid_token"));
+    assert_eq!(admit(foreign, over).expect("refused").status, 403);
+    assert!(admit(with_token.clone(), over).is_none());
+    assert!(admit(with_token, MAX_BODY_BYTES).is_none());
+    assert!(admit(anonymous, MAX_ANONYMOUS_MCP_BODY_BYTES).is_none());
+}

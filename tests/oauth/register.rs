@@ -114,8 +114,27 @@ fn registration_size_is_bounded_because_storage_ships_whole() {
     let before = store.writes.get();
     let resp = register_with(&p, &uris, "Bulky");
     assert_eq!(resp.status, 400, "{:?}", resp.body_text());
-    assert_eq!(error_of(&resp), "invalid_redirect_uri");
-    assert!(resp.body_text().unwrap().contains("4096"));
+    assert_eq!(error_of(&resp), "invalid_client_metadata");
+    assert!(resp.body_text().unwrap().contains("at most 4096 bytes"));
+    // Issue 8 item 8: at most 5 redirect URIs of at most 512 bytes each.
+    let six: Vec<String> = (0..6).map(|i| format!("https://app.example/{i}")).collect();
+    let six: Vec<&str> = six.iter().map(String::as_str).collect();
+    let resp = register_with(&p, &six, "Six");
+    assert_eq!(
+        (resp.status, error_of(&resp).as_str()),
+        (400, "invalid_redirect_uri")
+    );
+    assert!(resp
+        .body_text()
+        .unwrap()
+        .contains("6 redirect_uris given; at most 5"));
+    let long = format!("https://app.example/{}", "x".repeat(500));
+    let resp = register_with(&p, &[long.as_str()], "Long");
+    assert_eq!(
+        (resp.status, error_of(&resp).as_str()),
+        (400, "invalid_redirect_uri")
+    );
+    assert!(resp.body_text().unwrap().contains("at most 512 bytes"));
     assert_eq!(store.writes.get(), before);
     // Cursor's three URIs, or VS Code's four, are far inside the bound.
     register_ok(
@@ -164,11 +183,11 @@ fn registration_cap_evicts_the_least_recently_used_idle_client() {
     store.set("settings.dcr_max_clients", "3");
     // Client A holds live tokens; B and C are idle, B older than C.
     let tokens_a = flow::obtain_tokens(&p, HOST);
-    clock.advance_sec(120);
+    clock.advance_sec(11 * 60);
     let b = register_ok(&p, &[REDIRECT_URI]);
-    clock.advance_sec(120);
+    clock.advance_sec(11 * 60);
     let c = register_ok(&p, &[REDIRECT_URI]);
-    clock.advance_sec(120);
+    clock.advance_sec(11 * 60);
     assert_eq!(oauth::client_count(&p.ctx), 3);
     let d = register_ok(&p, &[REDIRECT_URI]);
     assert_eq!(oauth::client_count(&p.ctx), 3);
@@ -187,6 +206,8 @@ fn registration_cap_evicts_the_least_recently_used_idle_client() {
     let resp = register_with(&p, &[REDIRECT_URI], "One too many");
     assert_eq!(resp.status, 503, "{:?}", resp.body_text());
     assert_eq!(error_of(&resp), "temporarily_unavailable");
+    // d registered just now: its protection lapses in 10 minutes.
+    assert_eq!(resp.get_header("retry-after"), Some("600"));
     assert!(resp.body_json().unwrap()["error_description"]
         .as_str()
         .unwrap()
@@ -239,4 +260,70 @@ fn idle_registrations_expire_after_90_days_but_connected_apps_stay() {
         (resp.status, error_of(&resp).as_str()),
         (401, "invalid_client")
     );
+}
+
+/// Issue 8 item 8: a registration flood evicted clients that had just registered or were
+/// mid-consent. Those are protected now; the flood is told to come back later.
+#[test]
+fn a_flood_never_evicts_a_young_client_or_one_holding_a_pending_code() {
+    let (p, _, store, clock) = plugin();
+    store.set("settings.dcr_max_clients", "3");
+    // A: registered and at the consent step (a pending code) long ago; B: just registered.
+    let a = flow::register(&p, HOST);
+    let (_verifier, challenge) = flow::pkce();
+    clock.advance_sec(30 * 60);
+    let code = flow::authorize(&p, HOST, &a, &challenge);
+    clock.advance_sec(1);
+    let b = register_ok(&p, &[REDIRECT_URI]);
+    let c = register_ok(&p, &[REDIRECT_URI]);
+    let writes = store.writes.get();
+    for _ in 0..50 {
+        let resp = register_with(&p, &[REDIRECT_URI], "flood");
+        assert_eq!(resp.status, 503);
+        assert_eq!(error_of(&resp), "temporarily_unavailable");
+        assert_eq!(resp.get_header("retry-after"), Some("600"));
+    }
+    assert_eq!(
+        store.writes.get(),
+        writes,
+        "nothing written, nobody evicted"
+    );
+    let ids: Vec<String> = oauth::clients(&p.ctx)
+        .into_iter()
+        .map(|c| c.client_id)
+        .collect();
+    assert!(ids.contains(&a) && ids.contains(&b) && ids.contains(&c));
+    assert!(!code.is_empty());
+    // Once B and C are settled and idle (and A's code expired), the LRU idle one goes.
+    clock.advance_sec(11 * 60);
+    let d = register_ok(&p, &[REDIRECT_URI]);
+    let ids: Vec<String> = oauth::clients(&p.ctx)
+        .into_iter()
+        .map(|c| c.client_id)
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert!(!ids.contains(&a) && ids.contains(&d));
+}
+
+/// Issue 8 item 8: duplicated fields in the registration body are refused, not guessed.
+#[test]
+fn duplicate_fields_in_the_registration_body_are_refused() {
+    let (p, _, store, _) = plugin();
+    let mut req = request("POST", "/register", HOST);
+    req.headers
+        .insert("content-type".into(), "text/plain".into());
+    req.body = Some(format!(
+        r#"{{"redirect_uris":["{REDIRECT_URI}"],"client_name":"Good","client_name":"Evil"}}"#
+    ));
+    let resp = send(&p, req);
+    assert_eq!(
+        (resp.status, error_of(&resp).as_str()),
+        (400, "invalid_client_metadata")
+    );
+    assert!(resp
+        .body_text()
+        .unwrap()
+        .contains(r#"the field \"client_name\" appears twice"#));
+    assert_eq!(store.writes.get(), 0);
+    assert_eq!(oauth::client_count(&p.ctx), 0);
 }
