@@ -98,6 +98,10 @@ pub struct Response {
     pub on_disconnect: Disconnect,
 }
 
+/// The Content-Security-Policy of every page, without its `form-action`.
+pub const PAGE_CSP_BASE: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'";
+
 impl Response {
     pub fn new(status: u16) -> Self {
         Response {
@@ -114,9 +118,19 @@ impl Response {
             .text(value.to_string())
     }
 
+    /// An HTML page, locked down (issue 8 item 16): no script, no framing, no referrer,
+    /// no sniffing; its only style is the inline one `origin::page` writes. A page with a
+    /// form widens `form-action` itself.
     pub fn html(status: u16, html: impl Into<String>) -> Self {
         Response::new(status)
             .header("content-type", "text/html; charset=utf-8")
+            .header(
+                "content-security-policy",
+                format!("{PAGE_CSP_BASE}; form-action 'none'"),
+            )
+            .header("x-content-type-options", "nosniff")
+            .header("referrer-policy", "no-referrer")
+            .header("x-frame-options", "DENY")
             .text(html)
     }
 

@@ -1,18 +1,15 @@
 //! `/authorize`: the browser step. The login is the user's Scrypted session (admins only);
-//! loopback redirects are approved at once, any other redirect needs the admin's consent
-//! on a CSRF-protected page, because open registration plus auto-approval to an https
-//! redirect would let any web page collect an admin token from a logged-in browser.
+//! a client's first authorization by a user, and any later one asking for more than that
+//! user granted, needs the admin's consent on a page (`consent`), because registration is
+//! open: any web page can register a client, loopback redirect or not, and must not
+//! collect a token from a logged-in browser without a click.
 
-use super::{cimd, clients, grants, normalise_resource, params, OAuthError, Scope};
+use super::{cimd, clients, consent, grants, normalise_resource, params, scope, OAuthError, Scope};
 use crate::http::{Request, Response};
 use crate::origin::{self, html_escape, page, PublicBase};
 use crate::{crypto, Ctx};
 use clients::ClientRecord;
 use std::collections::BTreeMap;
-
-pub const CSRF_SECRET_KEY: &str = "oauth.csrf_secret";
-/// How long a consent page may stay open before its form is refused.
-const CONSENT_TTL_SEC: u64 = 600;
 
 /// A validated authorization request.
 struct AuthRequest {
@@ -31,7 +28,7 @@ struct AuthRequest {
 
 pub async fn handle(ctx: &Ctx, req: &Request) -> Result<Response, OAuthError> {
     let (fields, is_post) = match req.method.as_str() {
-        // Not HEAD: a loopback approval writes a code, which a HEAD must not do.
+        // Not HEAD: a remembered approval writes a code, which a HEAD must not do.
         "GET" => (params::query_fields(req), false),
         "POST" => (params::body_fields(req), true),
         _ => {
@@ -190,26 +187,87 @@ async fn answer(
         params,
     };
 
-    if trusted {
-        return approve(ctx, &base, &request, username);
-    }
     if !is_post {
+        if consent::remembered(&request.client, username, &request.redirect_uri)
+            .is_some_and(|s| s >= request.requested)
+        {
+            return approve(ctx, &base, &request, username, request.requested);
+        }
         return consent_page(ctx, req, &request, username);
     }
-    let token = params::get(&request.params, "csrf").unwrap_or("");
-    if !csrf_valid(ctx, token, &request, username) {
+    if consent::cross_site(req, &base) {
+        return error_page(
+            403,
+            "Approval refused: it came from another site",
+            "This approval was sent by a page of another site, not by the consent page of this server, so it was ignored. If you want to connect the app, start the connection again from the app and approve on this server's own page.",
+        );
+    }
+    let bound = bound(&request, username);
+    if !consent::spend_csrf(
+        ctx,
+        params::get(&request.params, "csrf").unwrap_or(""),
+        &bound,
+    ) {
         return error_page(
             400,
             "This approval form has expired",
-            "The consent form was too old or did not come from this page. Start the connection again from your MCP client.",
+            "The consent form was too old, was already used, or did not come from this page. Start the connection again from your MCP client.",
         );
     }
-    if params::get(&request.params, "decision") == Some("approve") {
-        approve(ctx, &base, &request, username)
-    } else {
+    let granted = consent::ticked(&request.params, request.requested);
+    match (params::get(&request.params, "decision"), granted) {
+        (Some("approve"), Some(granted)) => {
+            let store = ctx.store.as_ref();
+            consent::remember(
+                store,
+                &request.client,
+                username,
+                &request.redirect_uri,
+                granted,
+            );
+            approve(ctx, &base, &request, username, granted)
+        }
         // The admin saw the consent page naming this host and chose: the answer goes there.
-        deny()
+        _ => deny(),
     }
+}
+
+fn bound<'a>(request: &'a AuthRequest, username: &'a str) -> consent::Bound<'a> {
+    consent::Bound {
+        username,
+        client_id: &request.client.client_id,
+        redirect_uri: &request.redirect_uri,
+        code_challenge: &request.code_challenge,
+        state: request.state.as_deref().unwrap_or(""),
+        resource: &request.resource,
+        requested: request.requested,
+    }
+}
+
+fn consent_page(ctx: &Ctx, req: &Request, request: &AuthRequest, username: &str) -> Response {
+    let mut hidden: Vec<(&str, String)> = [
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "code_challenge",
+        "code_challenge_method",
+        "state",
+        "scope",
+        "resource",
+    ]
+    .into_iter()
+    .filter_map(|key| request.params.get(key).map(|v| (key, v.clone())))
+    .collect();
+    hidden.push(("csrf", consent::csrf_token(ctx, &bound(request, username))));
+    consent::page_response(&consent::Page {
+        client: &request.client,
+        redirect_uri: &request.redirect_uri,
+        action: format!("{}/authorize", req.root_path),
+        username,
+        requested: request.requested,
+        read_only_mode: scope::read_only_mode(ctx.store.as_ref()),
+        hidden,
+    })
 }
 
 /// The logged-in Scrypted admin, or the page that says why there is none.
@@ -271,7 +329,14 @@ pub fn valid_pkce_value(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
-fn approve(ctx: &Ctx, base: &PublicBase, request: &AuthRequest, username: &str) -> Response {
+/// Issues a code for `granted` (capped by read-only mode) and sends the browser back.
+fn approve(
+    ctx: &Ctx,
+    base: &PublicBase,
+    request: &AuthRequest,
+    username: &str,
+    granted: Scope,
+) -> Response {
     let store = ctx.store.as_ref();
     let now = ctx.clock.now_ms();
     let iss = super::iss_parameter(store).then_some(base.issuer.as_str());
@@ -299,13 +364,14 @@ fn approve(ctx: &Ctx, base: &PublicBase, request: &AuthRequest, username: &str) 
         code_challenge: request.code_challenge.clone(),
         resource: request.resource.clone(),
         sub: username.to_string(),
-        scope: request.requested.min(super::scope::cap(store)).granted(),
+        scope: granted.min(scope::cap(store)).granted(),
         exp_ms: now + grants::CODE_TTL_MS,
         used_grant: None,
     };
     crate::store::StoreExt::set_json(store, &grants::code_key(&code), &record);
-    if !cimd::is_url_id(&request.client.client_id) {
-        clients::touch(store, &request.client, now);
+    // Read back: the consent just remembered is in the stored record, not in ours.
+    if let Some(client) = clients::get(store, &request.client.client_id) {
+        clients::touch(store, &client, now);
     }
     redirect(
         &request.redirect_uri,
@@ -376,121 +442,7 @@ login over {other} does not count here.</p>",
             "https"
         },
     );
-    Response::html(401, page("Log into Scrypted first", &body)).header("cache-control", "no-store")
-}
-
-/// HMAC over the user and everything the approval would grant, so a token is good only
-/// for this user, this request and a limited time.
-fn csrf_mac(secret: &[u8], issued: u64, request: &AuthRequest, username: &str) -> String {
-    let issued = issued.to_string();
-    crypto::b64url(&crypto::hmac_sha256(
-        secret,
-        &[
-            "consent",
-            &issued,
-            username,
-            &request.client.client_id,
-            &request.redirect_uri,
-            &request.code_challenge,
-            request.state.as_deref().unwrap_or(""),
-            &request.resource,
-        ],
-    ))
-}
-
-fn csrf_token(ctx: &Ctx, request: &AuthRequest, username: &str) -> String {
-    let secret = crypto::stored_secret(ctx.store.as_ref(), CSRF_SECRET_KEY);
-    let now = ctx.clock.now_sec();
-    format!("{now}.{}", csrf_mac(&secret, now, request, username))
-}
-
-fn csrf_valid(ctx: &Ctx, token: &str, request: &AuthRequest, username: &str) -> bool {
-    let Some(secret) = ctx
-        .store
-        .get(CSRF_SECRET_KEY)
-        .and_then(|s| crypto::b64url_decode(&s))
-    else {
-        return false;
-    };
-    let Some((issued, mac)) = token.split_once('.') else {
-        return false;
-    };
-    let Ok(issued) = issued.parse::<u64>() else {
-        return false;
-    };
-    let now = ctx.clock.now_sec();
-    if issued > now + 60 || now.saturating_sub(issued) > CONSENT_TTL_SEC {
-        return false;
-    }
-    let expected = csrf_mac(&secret, issued, request, username);
-    crypto::constant_time_eq(expected.as_bytes(), mac.as_bytes())
-}
-
-fn consent_page(ctx: &Ctx, req: &Request, request: &AuthRequest, username: &str) -> Response {
-    let name = request
-        .client
-        .client_name
-        .clone()
-        .unwrap_or_else(|| "An unnamed app".to_string());
-    let host = clients::redirect_host(&request.redirect_uri);
-    let mut hidden = String::new();
-    for key in [
-        "response_type",
-        "client_id",
-        "redirect_uri",
-        "code_challenge",
-        "code_challenge_method",
-        "state",
-        "scope",
-        "resource",
-    ] {
-        if let Some(value) = request.params.get(key) {
-            hidden.push_str(&format!(
-                "<input type=\"hidden\" name=\"{key}\" value=\"{}\">",
-                html_escape(value)
-            ));
-        }
-    }
-    hidden.push_str(&format!(
-        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
-        html_escape(&csrf_token(ctx, request, username))
-    ));
-    let body = format!(
-        "<p>{who} wants full admin access to this Scrypted server through the MCP \
-server, as <b>{user}</b>.</p>\
-<p>If you approve, the access is sent to <b>{host}</b> (<code>{uri}</code>). Approve only \
-if you started this connection yourself in an app you trust.</p>\
-<form method=\"post\" action=\"{action}\">{hidden}\
-<button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>\
-<button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
-        who = who(&request.client, &name),
-        user = html_escape(username),
-        host = html_escape(&host),
-        uri = html_escape(&request.redirect_uri),
-        action = html_escape(&format!("{}/authorize", req.root_path)),
-    );
-    Response::html(200, page("Connect an app to Scrypted?", &body))
-        .header("cache-control", "no-store")
-        .header("x-frame-options", "DENY")
-        .header("content-security-policy", "frame-ancestors 'none'")
-}
-
-/// Who asks, as the consent page says it (HTML). A metadata-document client is named by
-/// the host that serves its document (this server fetched it there, over https), its name
-/// shown as its own claim, with the warning of [`cimd::vouch`] when it has one.
-fn who(client: &ClientRecord, name: &str) -> String {
-    match cimd::vouch(client) {
-        Some(vouch) => format!(
-            "An app published by <b>{host}</b> (verified: its description was fetched from \
-<code>{url}</code>), which calls itself \u{201c}{name}\u{201d}{warning},",
-            host = html_escape(&vouch.host),
-            url = html_escape(&client.client_id),
-            name = html_escape(&vouch.claimed_name),
-            warning = vouch
-                .warning
-                .map(|w| format!(" (<b>careful</b>: {})", html_escape(&w)))
-                .unwrap_or_default(),
-        ),
-        None => format!("<b>{}</b>", html_escape(name)),
-    }
+    // 200, not 401: a page for a person, and fastmcp's OAuth helper probes this URL first
+    // and gives up on a 401 (issue 9).
+    Response::html(200, page("Log into Scrypted first", &body)).header("cache-control", "no-store")
 }

@@ -214,6 +214,7 @@ fn validate(id: &str, body: &str, now_ms: u64) -> Result<ClientRecord, String> {
         issued_at: now_ms / 1000,
         created_ms: now_ms,
         last_used_ms: now_ms,
+        consent: Default::default(),
     })
 }
 
@@ -444,6 +445,7 @@ mod tests {
             issued_at: 0,
             created_ms: 1_000,
             last_used_ms: 1_000,
+            consent: Default::default(),
         };
         for i in 0..CACHE_MAX + 10 {
             cache.put(record(i), 1_000, 10_000 + i as u64);

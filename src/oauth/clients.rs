@@ -19,6 +19,11 @@ pub struct ClientRecord {
     pub issued_at: u64,
     pub created_ms: u64,
     pub last_used_ms: u64,
+    /// What each Scrypted user granted this client on the consent page ("user redirect"
+    /// → scope):
+    /// a later request for the same or less needs no page (`consent::remembered`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub consent: std::collections::BTreeMap<String, String>,
 }
 
 pub fn key(client_id: &str) -> String {

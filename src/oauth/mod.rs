@@ -13,6 +13,7 @@ mod authorize;
 mod bearer;
 pub mod cimd;
 pub mod clients;
+pub mod consent;
 mod error;
 pub mod grants;
 pub mod jwt;
@@ -149,7 +150,8 @@ pub fn revoke_all(ctx: &Ctx) {
         if key.starts_with(clients::PREFIX)
             || key.starts_with(grants::GRANT_PREFIX)
             || key.starts_with(grants::CODE_PREFIX)
-            || key == authorize::CSRF_SECRET_KEY
+            || key == consent::CSRF_SECRET_KEY
+            || key == consent::CSRF_USED_KEY
             || key == grants::REFRESH_SECRET_KEY
         {
             store.remove(&key);

@@ -180,6 +180,7 @@ pub fn register(ctx: &Ctx, body: &Map<String, Value>) -> Result<ClientRecord, OA
         issued_at: now / 1000,
         created_ms: now,
         last_used_ms: now,
+        consent: Default::default(),
     };
     clients::put(store, &client);
     Ok(client)

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 /// The plugin's public endpoint prefix, as Scrypted passes it in `rootPath`.
 pub const ROOT: &str = "/endpoint/scrypted-mcp/public";
 
-/// The loopback redirect URI `obtain_tokens` registers (approved without a consent page).
+/// The loopback redirect URI `obtain_tokens` registers.
 pub const REDIRECT_URI: &str = "http://127.0.0.1:33418/callback";
 
 #[derive(Debug, Clone)]
@@ -112,9 +112,72 @@ pub fn authorize_as(
         .finish();
     let mut req = request("GET", &format!("/authorize?{query}"), origin_host);
     req.username = Some(username.into());
-    let resp = send(plugin, req);
+    let resp = approve_consent(plugin, origin_host, username, send(plugin, req), None);
     assert_eq!(resp.status, 302, "authorize: {:?}", resp.body_text());
     url::Url::parse(resp.get_header("location").unwrap()).unwrap()
+}
+
+/// The hidden fields (the CSRF token among them) and the scope checkboxes of a consent page.
+pub fn consent_form(html: &str) -> (Vec<(String, String)>, Vec<String>) {
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        let len = tag[start..].find('"')?;
+        Some(html_escape::decode_html_entities(&tag[start..start + len]).into_owned())
+    };
+    let mut hidden = Vec::new();
+    let mut boxes = Vec::new();
+    for tag in html.split("<input").skip(1) {
+        let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+        let (Some(kind), Some(name)) = (attr(tag, "type"), attr(tag, "name")) else {
+            continue;
+        };
+        match kind.as_str() {
+            "hidden" => hidden.push((name, attr(tag, "value").unwrap_or_default())),
+            "checkbox" => boxes.push(name),
+            _ => {}
+        }
+    }
+    (hidden, boxes)
+}
+
+/// The one way the Rust suites pass the consent page, as the admin `username` at the
+/// browser would:
+/// when `page` is the consent page, POSTs its form (same origin) with the checkboxes of
+/// `grant` ticked (`None`: every scope it shows) and `decision=approve`; any other answer
+/// is returned as it is.
+pub fn approve_consent(
+    plugin: &Plugin,
+    origin_host: &str,
+    username: &str,
+    page: Response,
+    grant: Option<&[&str]>,
+) -> Response {
+    let html = page.body_text().unwrap_or_default().to_string();
+    if page.status != 200 || !html.contains("name=\"csrf\"") {
+        return page;
+    }
+    let (hidden, boxes) = consent_form(&html);
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &hidden {
+        form.append_pair(k, v);
+    }
+    for b in boxes {
+        let scope = format!("scrypted:{}", b.trim_start_matches("grant_"));
+        if grant.is_none_or(|g| g.contains(&scope.as_str())) {
+            form.append_pair(&b, "on");
+        }
+    }
+    form.append_pair("decision", "approve");
+    let mut req = request("POST", "/authorize", origin_host);
+    req.username = Some(username.into());
+    req.headers.insert(
+        "content-type".into(),
+        "application/x-www-form-urlencoded".into(),
+    );
+    req.headers
+        .insert("origin".into(), format!("http://{origin_host}"));
+    req.body = Some(form.finish());
+    send(plugin, req)
 }
 
 /// GET /authorize as the logged-in admin `admin`; returns the code from the redirect.

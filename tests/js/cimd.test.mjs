@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startLoggedIn, authorize, token, pkce, MemoryOAuthProvider, connectSdkClient, LOOPBACK_REDIRECT } from './helpers/oauth.mjs';
+import { startLoggedIn, authorize, token, pkce, MemoryOAuthProvider, connectSdkClient, LOOPBACK_REDIRECT, consentForm } from './helpers/oauth.mjs';
 import { initialize, mcpRequest, req } from './helpers/mcp.mjs';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'cimd-test-'));
@@ -150,7 +150,9 @@ describe('CIMD with the test certificate trusted and the test server allowed', (
     assert.match(page.text, /published by <b>127\.0\.0\.1<\/b>/);
     assert.ok(page.text.includes(`<code>${clientId}</code>`), 'the document URL is shown');
     assert.ok(page.text.includes('calls itself \u201cCIMD &lt;Test&gt; App\u201d'), 'the name is a claim, escaped');
-    const form = new URLSearchParams({ ...formFields(page.text), decision: 'approve' });
+    // Every scope the page offers ticked (consentForm: the shared reading of the page).
+    const ticked = Object.fromEntries(consentForm(page.text).boxes.map((b) => [b, 'on']));
+    const form = new URLSearchParams({ ...formFields(page.text), ...ticked, decision: 'approve' });
     const approved = await fetch(host.url('/authorize'), {
       method: 'POST',
       redirect: 'manual',

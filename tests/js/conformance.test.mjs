@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import http from 'node:http';
 import path from 'node:path';
 import { FIXTURE_ZIP, ROOT } from './helpers/devhost.mjs';
-import { startLoggedIn, obtainTokens, registerPublicClient } from './helpers/oauth.mjs';
+import { startLoggedIn, obtainTokens, registerPublicClient, approveConsent } from './helpers/oauth.mjs';
 import { startBearerProxy } from './helpers/proxy.mjs';
 import { ensureConformance, runCli } from './helpers/conformance.mjs';
 
@@ -110,9 +110,10 @@ describe('conformance 0.2.0-alpha.12 authorization scenarios against our AS', ()
           if (/Waiting up to/i.test(line) && printedUrl && !browser) {
             // The "browser" step: the logged-in admin opens the URL and follows the redirect.
             browser = (async () => {
-              const a = await fetch(printedUrl, { headers: { cookie }, redirect: 'manual' });
-              const loc = a.headers.get('location');
-              if (a.status !== 302 || !loc) throw new Error(`authorize answered ${a.status}: ${(await a.text()).slice(0, 300)}`);
+              // The admin approves the consent page as in a browser (the shared helper).
+              const a = await approveConsent(printedUrl, cookie);
+              const loc = a.location;
+              if (a.status !== 302 || !loc) throw new Error(`authorize answered ${a.status}: ${a.text.slice(0, 300)}`);
               // The scenario starts its callback server just after printing "Waiting ...".
               for (let i = 0; ; i++) {
                 try {

@@ -4,7 +4,6 @@
 //! `invalid_client` and nothing is stored. The network is the fake bridge's `dns` and `web`;
 //! tests/js/cimd.test.mjs runs the same flow over real HTTPS through the real host.js.
 
-use super::authorize::{consent_fields, consent_post};
 use super::common::fake::Page;
 use super::common::{merge_patch, FakeBridge};
 use super::*;
@@ -101,19 +100,20 @@ fn the_consent_page_names_the_verified_host_and_the_name_as_a_claim() {
     let (p, host, _, _) = plugin();
     publish(&host, Page::json(&document(&[CLAUDE_AI])));
     let (verifier, challenge) = pkce();
-    let page = authorize_as_admin(&p, DOC_URL, Some(CLAUDE_AI), &challenge, &[]);
+    let page = consent_page_of(&p, DOC_URL, Some(CLAUDE_AI), &challenge, &[]);
     assert_eq!(page.status, 200);
     let html = page.body_text().unwrap().to_string();
+    assert!(
+        html.contains("Who vouches for this name: <b>app.example</b>, verified"),
+        "{html}"
+    );
     assert!(html.contains("published by <b>app.example</b>"), "{html}");
     assert!(html.contains(&format!("<code>{DOC_URL}</code>")), "{html}");
     assert!(
         html.contains("calls itself \u{201c}Example &lt;App&gt;\u{201d}"),
         "{html}"
     );
-    let resp = send(
-        &p,
-        consent_post(&consent_fields(&html), "approve", false, "admin"),
-    );
+    let resp = flow::approve_consent(&p, HOST, "admin", page, None);
     assert_eq!(resp.status, 302);
     let (_, params) = location_params(&resp);
     let tokens = token_request(
@@ -314,9 +314,10 @@ fn documents_are_cached_as_their_headers_allow() {
     clock.advance_sec(601);
     authorize(&p);
     authorize(&p);
+    // Each authorization is the consent page and its form: two fetches each.
     assert_eq!(
         host.calls_of("httpsGet").len(),
-        4,
+        6,
         "no-store: fetched every time"
     );
 }

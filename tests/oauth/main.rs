@@ -11,6 +11,7 @@ mod attacks;
 mod authorize;
 mod bearer;
 mod cimd;
+mod consent;
 mod grants;
 mod metadata;
 mod origin;
@@ -100,8 +101,20 @@ fn authorize_get(
     ))
 }
 
-/// GET /authorize as the logged-in admin.
+/// GET /authorize as the logged-in admin, who approves the consent page if one is shown.
 fn authorize_as_admin(
+    p: &Plugin,
+    client_id: &str,
+    redirect: Option<&str>,
+    challenge: &str,
+    extra: &[(&str, &str)],
+) -> Response {
+    let page = consent_page_of(p, client_id, redirect, challenge, extra);
+    flow::approve_consent(p, HOST, "admin", page, None)
+}
+
+/// GET /authorize as the logged-in admin: the consent page (or what comes instead).
+fn consent_page_of(
     p: &Plugin,
     client_id: &str,
     redirect: Option<&str>,

@@ -3,7 +3,7 @@ SDK (which fastmcp uses too) whose browser step is `approve()`, with the Scrypte
 cookie the Node test obtained."""
 
 from html.parser import HTMLParser
-from urllib.parse import parse_qs, urljoin, urlparse
+from urllib.parse import parse_qs, urlencode, urljoin, urlparse
 
 import httpx2
 from mcp.client.auth import OAuthClientProvider
@@ -14,24 +14,32 @@ from mcp.shared.auth import (
     OAuthToken,
 )
 
-# Loopback, never served: approve() reads the code from the redirect itself (a test may name
-# another, which the server approves only through its consent page).
+# Loopback, never served: approve() reads the code from the redirect itself.
 REDIRECT_URI = "http://127.0.0.1:9/callback"
 
 
 async def approve(authorization_url: str, cookie: str) -> str:
     """What the user does in the browser: open the authorization URL logged in to Scrypted
-    and approve, at once or on the consent page by pressing Approve (its form posted back
-    with its hidden fields and CSRF token). Returns the redirect back to the client."""
+    and approve, on the consent page when one is shown (every scope it offers ticked), as
+    tests/js/helpers/oauth.mjs approveConsent() does. Returns the redirect back to the
+    client (code, state, iss)."""
     async with httpx2.AsyncClient() as http:
         r = await http.get(authorization_url, headers={"cookie": cookie}, follow_redirects=False)
-        if r.status_code == 200 and 'method="post"' in r.text:
+        if r.status_code == 200 and 'name="csrf"' in r.text:
             form = ConsentForm()
             form.feed(r.text)
+            fields = list(form.hidden) + [(box, "on") for box in form.boxes]
+            fields.append(("decision", "approve"))
+            page = urlparse(authorization_url)
+            origin = f"{page.scheme}://{page.netloc}"
             r = await http.post(
                 urljoin(authorization_url, form.action),
-                data={**form.fields, "decision": "approve"},
-                headers={"cookie": cookie},
+                content=urlencode(fields),
+                headers={
+                    "cookie": cookie,
+                    "content-type": "application/x-www-form-urlencoded",
+                    "origin": origin,
+                },
                 follow_redirects=False,
             )
     if r.status_code != 302:
@@ -40,19 +48,23 @@ async def approve(authorization_url: str, cookie: str) -> str:
 
 
 class ConsentForm(HTMLParser):
-    """The consent page's form: its action and hidden fields."""
+    """The consent page's form: hidden fields (the CSRF token among them), scope
+    checkboxes, and where it posts."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.hidden: list[tuple[str, str]] = []
+        self.boxes: list[str] = []
         self.action = ""
-        self.fields: dict[str, str] = {}
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
+        a = {k: v or "" for k, v in attrs}
         if tag == "form":
-            self.action = a.get("action") or ""
-        elif tag == "input" and a.get("type") == "hidden" and a.get("name"):
-            self.fields[a["name"]] = a.get("value") or ""
+            self.action = a.get("action", "")
+        elif tag == "input" and a.get("type") == "hidden":
+            self.hidden.append((a.get("name", ""), a.get("value", "")))
+        elif tag == "input" and a.get("type") == "checkbox":
+            self.boxes.append(a.get("name", ""))
 
 
 class MemoryStorage:
@@ -75,9 +87,7 @@ class MemoryStorage:
         self.client = client_info
 
 
-def oauth_provider(
-    mcp_url: str, cookie: str, client_name: str, redirect_uri: str = REDIRECT_URI
-) -> OAuthClientProvider:
+def oauth_provider(mcp_url: str, cookie: str, client_name: str) -> OAuthClientProvider:
     redirect: dict[str, str] = {}
 
     async def open_browser(url: str) -> None:
@@ -93,7 +103,7 @@ def oauth_provider(
         server_url=mcp_url,
         client_metadata=OAuthClientMetadata(
             client_name=client_name,
-            redirect_uris=[redirect_uri],
+            redirect_uris=[REDIRECT_URI],
             grant_types=["authorization_code", "refresh_token"],
             response_types=["code"],
             token_endpoint_auth_method="none",

@@ -80,44 +80,72 @@ export async function registerPublicClient(host, redirectUris = [LOOPBACK_REDIRE
 
 /**
  * What the user does in the browser: opens the authorization URL logged in to Scrypted
- * (`cookie`) and approves — at once, or on the consent page by pressing Approve (its form
- * POSTed back with its hidden fields and CSRF token). Returns the redirect back to the
- * client as a URL. The one place the Node suites sign in; tests/clients/python/signin.py
- * and tests/clients/rmcp do the same.
+ * (`cookie`) and approves, on the consent page when one is shown (ticking the scopes of
+ * `grant`, default every scope offered). Returns the redirect back to the client as a URL.
+ * The one place the Node suites sign in; tests/clients/python/signin.py and
+ * tests/clients/rmcp do the same.
  */
-export async function approve(authorizationUrl, cookie) {
-  const headers = cookie ? { cookie } : {};
-  let r = await fetch(authorizationUrl, { redirect: 'manual', headers });
-  let body = await r.text();
-  if (r.status === 200 && /<form[^>]*method="post"/i.test(body)) {
-    const form = consentForm(body);
-    r = await fetch(new URL(form.action, authorizationUrl), {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ ...form.fields, decision: 'approve' }).toString(),
-    });
-    body = await r.text();
+export async function approve(authorizationUrl, cookie, { grant } = {}) {
+  const r = await approveConsent(authorizationUrl, cookie, { grant });
+  if (r.status !== 302 || !r.location) {
+    throw new Error(`authorize answered ${r.status}, expected a 302: ${r.text.slice(0, 300)}`);
   }
-  if (r.status !== 302 || !r.headers.get('location')) {
-    throw new Error(`authorize answered ${r.status}, expected a 302: ${body.slice(0, 300)}`);
-  }
-  return new URL(r.headers.get('location'));
+  return new URL(r.location);
 }
 
 const unescape = (v) => v.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&#x27;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
-/** The consent page's form: its action, hidden fields and submit buttons ([name, value]). */
+/**
+ * The consent page's form: its action, every field as sent when all is ticked (`fields`),
+ * the hidden ones (CSRF token included) as [name, value] pairs, the scope checkboxes'
+ * names, and the submit buttons ([name, value]).
+ */
 export function consentForm(html) {
   const form = html.match(/<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i);
   if (!form) throw new Error(`the consent page has no form: ${html.slice(0, 300)}`);
   const fields = {};
+  const hidden = [];
+  const boxes = [];
   for (const m of form[2].matchAll(/<input[^>]*>/gi)) {
     const name = m[0].match(/name="([^"]*)"/)?.[1];
-    if (name) fields[name] = unescape(m[0].match(/value="([^"]*)"/)?.[1] ?? '');
+    if (!name) continue;
+    const value = unescape(m[0].match(/value="([^"]*)"/)?.[1] ?? '');
+    fields[name] = value;
+    if (/type="checkbox"/i.test(m[0])) boxes.push(name);
+    else hidden.push([name, value]);
   }
   const buttons = [...form[2].matchAll(/<button[^>]*name="([^"]*)"[^>]*value="([^"]*)"/gi)].map((m) => [m[1], m[2]]);
-  return { action: unescape(form[1]), fields, buttons };
+  return { action: unescape(form[1]), fields, hidden, boxes, buttons };
+}
+
+/**
+ * The consent step as the admin's browser does it: GET the authorization URL with the
+ * admin's cookie; when the consent page answers, POST its form from its own origin with the
+ * checkboxes of `grant` ticked (scope names; default every scope the page offers) and
+ * `decision` (approve). Returns `{status, location, text, consented}`: the final answer,
+ * and whether a page was shown (a remembered approval answers at once).
+ */
+export async function approveConsent(authorizationUrl, cookie, { grant, decision = 'approve' } = {}) {
+  const url = new URL(authorizationUrl);
+  const first = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+  const text = await first.text();
+  if (first.status !== 200 || !text.includes('name="csrf"')) {
+    return { status: first.status, location: first.headers.get('location'), text, consented: false };
+  }
+  const { hidden, boxes, action } = consentForm(text);
+  const form = new URLSearchParams(hidden);
+  for (const box of boxes) {
+    const scope = `scrypted:${box.replace(/^grant_/, '')}`;
+    if (!grant || grant.includes(scope)) form.append(box, 'on');
+  }
+  form.append('decision', decision);
+  const r = await fetch(new URL(action, url), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: url.origin },
+    body: form.toString(),
+  });
+  return { status: r.status, location: r.headers.get('location'), text: await r.text(), consented: true };
 }
 
 /** The /authorize URL with `params` (undefined ones left out). */
@@ -148,10 +176,10 @@ export async function token(host, params, { json = false } = {}) {
 }
 
 /**
- * register → authorize (with the admin cookie) → code. Returns everything needed to
- * exchange the code.
+ * register → authorize (with the admin cookie, approving the consent page for `grant`,
+ * default everything asked) → code. Returns everything needed to exchange the code.
  */
-export async function getCode(host, cookie, { client, redirectUri = LOOPBACK_REDIRECT, resource, scope } = {}) {
+export async function getCode(host, cookie, { client, redirectUri = LOOPBACK_REDIRECT, resource, scope, grant } = {}) {
   client ??= await registerPublicClient(host, [redirectUri]);
   const { verifier, challenge } = pkce();
   const state = b64url(randomBytes(12));
@@ -165,7 +193,7 @@ export async function getCode(host, cookie, { client, redirectUri = LOOPBACK_RED
     resource: resource ?? host.mcpUrl,
     scope,
   });
-  const loc = await approve(u, cookie);
+  const loc = await approve(u, cookie, { grant });
   if (loc.searchParams.get('state') !== state) throw new Error(`state not echoed: ${loc}`);
   const code = loc.searchParams.get('code');
   if (!code) throw new Error(`no code in ${loc}`);
@@ -189,8 +217,10 @@ export async function obtainTokens(host, cookie, opts = {}) {
 
 /** In-memory OAuthClientProvider for the SDK client (recipe docs/reference/mcp-protocol.md §3.3). */
 export class MemoryOAuthProvider {
-  constructor({ cookie, redirectUrl = LOOPBACK_REDIRECT, clientName = 'sdk-e2e', clientMetadataUrl }) {
+  /** `grant`: the scopes the admin ticks on the consent page (default: all it offers). */
+  constructor({ cookie, redirectUrl = LOOPBACK_REDIRECT, clientName = 'sdk-e2e', clientMetadataUrl, grant }) {
     this.cookie = cookie;
+    this.grant = grant;
     /** With it, the SDK uses Client ID Metadata Documents when the AS advertises them. */
     this.clientMetadataUrl = clientMetadataUrl;
     this._redirectUrl = redirectUrl;
@@ -242,7 +272,7 @@ export class MemoryOAuthProvider {
   }
   async redirectToAuthorization(url) {
     this.authorizationUrls.push(new URL(url));
-    const loc = await approve(url, this.cookie);
+    const loc = await approve(url, this.cookie, { grant: this.grant });
     if (loc.searchParams.get('state') !== this._state) throw new Error(`state mismatch in ${loc}`);
     if (loc.searchParams.get('error')) throw new Error(`authorize error: ${loc}`);
     this.codes.push(loc.searchParams.get('code'));
