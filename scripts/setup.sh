@@ -76,6 +76,9 @@ apt_install() {
 
 # tests/js/cimd.test.mjs makes its test certificate with the openssl command line.
 command -v openssl >/dev/null || apt_install openssl
+# tests/js/consent-browser.test.mjs drives the consent page in Debian's Chromium (about
+# 100 MB of packages on a fresh machine; puppeteer-core, an npm devDependency, drives it).
+[ -x /usr/bin/chromium ] || apt_install chromium
 
 WASM_TOOLCHAIN=""
 if command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -qx "$TARGET"; then

@@ -301,6 +301,7 @@ fn settings_serialize_as_scrypted_setting_objects() {
                 "type",
                 "range",
                 "readonly",
+                "choices",
                 "value"
             ]
             .contains(&k.as_str())),

@@ -100,13 +100,12 @@ pub fn lower(store: &dyn Store, client: &ClientRecord, cap: Scope) {
 // ---------- the form's checks
 
 /// Issue 8 item 3: a consent form posted from another origin is refused whatever it
-/// carries. Browsers send `Origin` on every POST and `Sec-Fetch-Site` on every request;
-/// a client that sends neither (a test, a script) still needs the CSRF token.
+/// carries. `Sec-Fetch-Site` decides where a browser sends it (every current one does);
+/// otherwise `Origin`, which browsers send on every POST. A client that sends neither (a
+/// test, a script) still needs the CSRF token.
 pub fn cross_site(req: &Request, base: &PublicBase) -> bool {
     if let Some(site) = req.header("sec-fetch-site") {
-        if !matches!(site.trim(), "same-origin") {
-            return true;
-        }
+        return site.trim() != "same-origin";
     }
     match req.header("origin") {
         Some(origin) => origin.trim() != base.origin(),
@@ -316,6 +315,9 @@ if you started this connection yourself in an app you trust.</p>\
     Response::html(200, page("Connect an app to Scrypted?", &body))
         .header("cache-control", "no-store")
         .header("content-security-policy", csp)
+        // Not no-referrer here: under it a browser posts the form with `Origin: null`,
+        // which `cross_site` must refuse. same-origin still sends nothing to the app.
+        .header("referrer-policy", "same-origin")
 }
 
 /// The CSP source expression of a redirect URI: its origin, or its scheme for a custom

@@ -139,6 +139,8 @@ pub struct ClientSummary {
     pub created_ms: u64,
     pub last_used_ms: u64,
     pub live_tokens: bool,
+    /// The highest scope among its live grants.
+    pub scope: Option<Scope>,
 }
 
 /// Revoke-all: every grant, code and client registration goes, and the signing key is
@@ -210,11 +212,15 @@ pub fn revoke_subject(ctx: &Ctx, sub: &str) -> usize {
 pub fn clients(ctx: &Ctx) -> Vec<ClientSummary> {
     let store = ctx.store.as_ref();
     let now = ctx.clock.now_ms();
-    let live: std::collections::HashSet<String> = grants::all_grants(store)
+    let mut live: HashMap<String, Scope> = HashMap::new();
+    for g in grants::all_grants(store)
         .into_iter()
         .filter(|g| g.live(now))
-        .map(|g| g.client_id)
-        .collect();
+    {
+        let level = Scope::of_grant(&g.scope);
+        let held = live.entry(g.client_id).or_insert(level);
+        *held = (*held).max(level);
+    }
     let mut out: Vec<ClientSummary> = clients::all(store)
         .into_iter()
         .map(|c| {
@@ -225,7 +231,8 @@ pub fn clients(ctx: &Ctx) -> Vec<ClientSummary> {
                 .collect();
             hosts.dedup();
             ClientSummary {
-                live_tokens: live.contains(&c.client_id),
+                live_tokens: live.contains_key(&c.client_id),
+                scope: live.get(&c.client_id).copied(),
                 client_id: c.client_id,
                 client_name: c.client_name,
                 redirect_hosts: hosts,
@@ -267,13 +274,54 @@ fn document_clients(ctx: &Ctx, now: u64) -> Vec<ClientSummary> {
                 created_ms: g.created_ms,
                 last_used_ms: used,
                 live_tokens: false,
+                scope: None,
             }
         });
         entry.created_ms = entry.created_ms.min(g.created_ms);
         entry.last_used_ms = entry.last_used_ms.max(used);
         entry.live_tokens |= g.live(now);
+        if g.live(now) {
+            entry.scope = entry.scope.max(Some(Scope::of_grant(&g.scope)));
+        }
     }
     by_id.into_values().collect()
+}
+
+/// Lowers what a client holds to at most `cap` (Settings, Connected apps): every live
+/// grant, so its access tokens (which the bearer check caps by their grant) lose the rest
+/// on their next request, and what its users consented to, so asking for more shows the
+/// consent page again. Returns what it held; raising is refused.
+pub fn lower_client_scope(ctx: &Ctx, client_id: &str, cap: Scope) -> Result<Scope, String> {
+    let store = ctx.store.as_ref();
+    let now = ctx.clock.now_ms();
+    let live: Vec<_> = grants::all_grants(store)
+        .into_iter()
+        .filter(|g| g.client_id == client_id && g.live(now))
+        .collect();
+    let Some(held) = live.iter().map(|g| Scope::of_grant(&g.scope)).max() else {
+        return Err(format!(
+            "{client_id} holds no live grant (it was revoked, or its sign-in expired): there is nothing to lower."
+        ));
+    };
+    if cap > held {
+        return Err(format!(
+            "This app holds {}; here a level can only be lowered. To give it more, the app asks again and you approve on the consent page.",
+            held.granted()
+        ));
+    }
+    for mut g in live {
+        let lowered = Scope::of_grant(&g.scope).min(cap).granted();
+        if lowered != g.scope {
+            g.scope = lowered;
+            grants::put_grant(store, &g);
+        }
+    }
+    // A metadata-document client has no record, and no remembered consent to lower.
+    if let Some(client) = clients::get(store, client_id) {
+        consent::lower(store, &client, cap);
+    }
+    ctx.oauth.forget_verified();
+    Ok(held)
 }
 
 /// Persisted refresh tokens: one per live grant.

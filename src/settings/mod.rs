@@ -6,13 +6,15 @@
 //!   the RFC 9207 `iss` compatibility switch, and the Public URLs forwarded headers may name.
 //! - **Status**: active MCP sessions, registered clients, persisted refresh tokens, computed
 //!   when the tab is opened.
-//! - **Connected apps**: the revoke-all button, then each registered client with its own
+//! - **Connected apps** (`apps`): the revoke-all button, read-only mode, then each
+//!   registered client with the scope it holds (lowerable) and its own
 //!   revoke button.
 //! - **Audit trail**: the latest tool calls.
 //!
 //! `put_setting` accepts the configuration keys and the buttons; everything else is refused
 //! with a message and changes nothing.
 
+mod apps;
 mod endpoint;
 mod public_urls;
 
@@ -72,6 +74,9 @@ pub struct Setting {
     pub range: Option<[i64; 2]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub readonly: Option<bool>,
+    /// The values a `string` setting may take (Scrypted shows a drop-down).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub choices: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<serde_json::Value>,
 }
@@ -102,7 +107,7 @@ pub const KEY_AUDIT: &str = "audit_recent";
 /// How many audit entries the tab shows.
 pub const AUDIT_SHOWN: usize = 20;
 
-fn readonly(group: &str, key: &str, title: &str, value: Value) -> Setting {
+pub(super) fn readonly(group: &str, key: &str, title: &str, value: Value) -> Setting {
     Setting {
         key: key.to_string(),
         title: title.to_string(),
@@ -135,7 +140,7 @@ pub async fn get_settings(ctx: &Ctx) -> Vec<Setting> {
     settings.push(public_urls::setting(ctx.store.as_ref()));
     settings.extend(status_settings(ctx));
     let clients = oauth::clients(ctx);
-    settings.extend(app_settings(&clients));
+    settings.extend(apps::app_settings(ctx.store.as_ref(), &clients));
     settings.push(audit_setting(ctx, &clients));
     settings
 }
@@ -218,7 +223,7 @@ fn private_hosts_setting(store: &dyn Store) -> Setting {
 }
 
 /// A boolean from what Scrypted sends: `true`/`false`, or the strings "true"/"false".
-fn boolean_value(value: &Value) -> Option<bool> {
+pub(super) fn boolean_value(value: &Value) -> Option<bool> {
     match value {
         Value::Bool(b) => Some(*b),
         Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
@@ -274,82 +279,6 @@ fn status_settings(ctx: &Ctx) -> Vec<Setting> {
     ]
 }
 
-fn client_label(client: &oauth::ClientSummary) -> String {
-    match client.client_name.as_deref().map(str::trim) {
-        Some(name) if !name.is_empty() => name.to_string(),
-        _ => format!("Unnamed client {}", short(&client.client_id, 8)),
-    }
-}
-
-fn app_settings(clients: &[oauth::ClientSummary]) -> Vec<Setting> {
-    let mut settings = vec![Setting {
-        key: KEY_REVOKE_ALL.to_string(),
-        title: "Revoke all tokens & disconnect clients".to_string(),
-        group: Some(GROUP_APPS.to_string()),
-        description: Some(
-            "Drops every refresh token and client registration, rotates the signing key so \
-             existing access tokens stop working at once, and closes every MCP session. \
-             Clients must sign in again."
-                .to_string(),
-        ),
-        kind: Some("button".to_string()),
-        ..Setting::default()
-    }];
-    if clients.is_empty() {
-        settings.push(readonly(
-            GROUP_APPS,
-            KEY_NO_CLIENTS,
-            "Registered apps",
-            Value::String("None yet. Apps appear here once they register.".to_string()),
-        ));
-    }
-    for client in clients {
-        let label = client_label(client);
-        let hosts = if client.redirect_hosts.is_empty() {
-            "none".to_string()
-        } else {
-            client.redirect_hosts.join(", ")
-        };
-        let last_used = match client.last_used_ms {
-            0 => "never".to_string(),
-            ms => format_time(ms),
-        };
-        let detail = format!(
-            "Redirects to {hosts} · registered {} · last used {last_used} · {}",
-            format_time(client.created_ms),
-            if client.live_tokens {
-                "holds live tokens"
-            } else {
-                "no live tokens"
-            }
-        );
-        settings.push(Setting {
-            subgroup: Some(label.clone()),
-            description: Some(format!("Client id {}", client.client_id)),
-            ..readonly(
-                GROUP_APPS,
-                &format!("{KEY_CLIENT_PREFIX}{}", client.client_id),
-                &label,
-                Value::String(detail),
-            )
-        });
-        settings.push(Setting {
-            key: format!("{KEY_REVOKE_CLIENT_PREFIX}{}", client.client_id),
-            title: format!("Revoke {label}"),
-            group: Some(GROUP_APPS.to_string()),
-            subgroup: Some(label),
-            description: Some(
-                "Deletes this registration and its tokens and closes its sessions; the app \
-                 must register and sign in again."
-                    .to_string(),
-            ),
-            kind: Some("button".to_string()),
-            ..Setting::default()
-        });
-    }
-    settings
-}
-
 fn audit_setting(ctx: &Ctx, clients: &[oauth::ClientSummary]) -> Setting {
     let entries = audit::recent(ctx.store.as_ref(), AUDIT_SHOWN);
     let text = if entries.is_empty() {
@@ -383,7 +312,7 @@ fn audit_line(entry: &audit::AuditEntry, clients: &[oauth::ClientSummary]) -> St
     let client = clients
         .iter()
         .find(|c| c.client_id == entry.client_id)
-        .map(client_label)
+        .map(apps::client_label)
         .unwrap_or_else(|| short(&entry.client_id, 12).to_string());
     let elicitation = entry
         .elicitation
@@ -404,7 +333,7 @@ fn audit_line(entry: &audit::AuditEntry, clients: &[oauth::ClientSummary]) -> St
     )
 }
 
-fn short(text: &str, chars: usize) -> &str {
+pub(super) fn short(text: &str, chars: usize) -> &str {
     match text.char_indices().nth(chars) {
         Some((i, _)) => &text[..i],
         None => text,
@@ -445,7 +374,7 @@ fn integer_value(value: &Value) -> Option<i64> {
 
 /// A short rendering of a refused value for the error message: strings as typed (the UI
 /// sends most values as strings), anything else as JSON.
-fn shown(value: &Value) -> String {
+pub(super) fn shown(value: &Value) -> String {
     let text = match value {
         Value::Null => "nothing".to_string(),
         Value::String(s) if s.trim().is_empty() => "nothing".to_string(),
@@ -523,6 +452,10 @@ pub async fn put_setting(ctx: &Ctx, key: &str, value: serde_json::Value) -> Resu
             crate::host::LogLevel::Info,
             &format!("Setting {key} = {urls}"),
         );
+    } else if key == apps::KEY_READ_ONLY {
+        apps::put_read_only(ctx, &value)?;
+    } else if let Some(client_id) = key.strip_prefix(apps::KEY_SCOPE_PREFIX) {
+        apps::put_scope(ctx, client_id, &value)?;
     } else if key == KEY_REVOKE_ALL {
         oauth::revoke_all(ctx);
         mcp::close_all_sessions(ctx);
@@ -542,9 +475,10 @@ pub async fn put_setting(ctx: &Ctx, key: &str, value: serde_json::Value) -> Resu
         return Err(format!("{key} is read-only."));
     } else {
         return Err(format!(
-            "Unknown setting {key}. Settable: {}, {KEY_ISS_PARAMETER}, {KEY_CIMD_PRIVATE_HOSTS}, {}, and the revoke buttons.",
+            "Unknown setting {key}. Settable: {}, {KEY_ISS_PARAMETER}, {KEY_CIMD_PRIVATE_HOSTS}, {}, {}, each app's scope, and the revoke buttons.",
             CONFIG_KEYS.join(", "),
-            public_urls::KEY
+            public_urls::KEY,
+            apps::KEY_READ_ONLY
         ));
     }
     ctx.host.settings_changed();

@@ -135,4 +135,23 @@ describe('a read-only token', () => {
     assert.equal(r.json.scope, 'scrypted:read');
     assert.equal(jwtParts(r.json.access_token).payload.scope, 'scrypted:read');
   });
+
+  test('read-only mode (Settings) downgrades a live admin token on its next request, and lifts again', async () => {
+    const admin = await obtainTokens(host, cookie, {});
+    const { sessionId } = await initialize(host.mcpUrl, admin.tokens.access_token);
+    const clear = () => mcpRequest(host.mcpUrl, { token: admin.tokens.access_token, sessionId, body: req('tools/call', { name: 'clear_alerts', arguments: {} }) });
+    await host.putSetting('read_only', true);
+    try {
+      const before = await hostState();
+      const r = await clear();
+      assert.equal(r.status, 403, r.text.slice(0, 300));
+      assert.match(r.headers.get('www-authenticate'), /insufficient_scope", scope="scrypted:control"/);
+      assert.deepEqual(await hostState(), before, 'alerts kept');
+    } finally {
+      await host.putSetting('read_only', false);
+    }
+    const r = await clear();
+    assert.equal(r.status, 200, r.text.slice(0, 300));
+    assert.equal((await host.state()).alerts.length, 0, 'cleared once read-only mode is off');
+  });
 });

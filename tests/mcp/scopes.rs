@@ -234,3 +234,34 @@ fn scopes_follow_what_a_tool_can_change_and_the_readme_table_is_the_code() {
         assert_eq!(listed, coded, "README row of {}", scope.name());
     }
 }
+
+#[test]
+fn security_review_with_a_read_only_token_runs_only_tools_that_token_may_call() {
+    let s = server();
+    let c = s.scoped("scrypted:read");
+    let reply = c.call(
+        9,
+        "prompts/get",
+        json!({"name": "security_review", "arguments": {}}),
+    );
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let text = reply.result()["messages"][0]["content"]["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        text.contains("SCRYPTED_ADMIN_TOKEN"),
+        "the secret names are there"
+    );
+    assert!(
+        !text.contains("skipped"),
+        "every check it makes is within read: {text}"
+    );
+    let trail = scrypted_mcp::audit::recent(s.store.as_ref(), 50);
+    assert!(!trail.is_empty());
+    for entry in trail {
+        let def = catalogue().iter().find(|d| d.name == entry.tool).unwrap();
+        assert_eq!(def.scope, Scope::Read, "{} is read", entry.tool);
+        assert_eq!(entry.outcome, "ok", "{}", entry.tool);
+    }
+}

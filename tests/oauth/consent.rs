@@ -206,7 +206,12 @@ fn every_page_is_locked_down_and_the_consent_form_may_go_only_to_the_app() {
             None => assert!(csp.ends_with("form-action 'none'"), "{csp}"),
         }
         assert_eq!(page.get_header("x-content-type-options"), Some("nosniff"));
-        assert_eq!(page.get_header("referrer-policy"), Some("no-referrer"));
+        let referrer = if target.is_some() {
+            "same-origin"
+        } else {
+            "no-referrer"
+        };
+        assert_eq!(page.get_header("referrer-policy"), Some(referrer));
         assert_eq!(page.get_header("x-frame-options"), Some("DENY"));
         assert!(!page.body_text().unwrap().contains("<script"));
     }
