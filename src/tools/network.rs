@@ -196,7 +196,7 @@ pub const SET_EXTERNAL_ADDRESSES: ToolDef = tool! {
     title: "Set external addresses (until restart)",
     description: "Replaces the external addresses registered for a plugin or device id. MEMORY ONLY: the change lasts until the Scrypted server restarts and plugins may overwrite it at startup. Returns the list before and after, and the entries added and removed; with dry_run: true it only answers what would change.",
     input: SetAddressesArgs,
-    output: SetAddressesOut,
+    output: ListChangeOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
     scope: Admin,
     run: set_external_addresses,
@@ -214,8 +214,9 @@ pub struct SetAddressesArgs {
     pub dry_run: bool,
 }
 
+/// What set_external_addresses and set_cors answer: a memory-only list, before and after.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct SetAddressesOut {
+pub struct ListChangeOut {
     pub id: String,
     pub before: Vec<String>,
     pub after: Vec<String>,
@@ -241,7 +242,7 @@ async fn set_external_addresses(tc: Rc<ToolContext>, a: SetAddressesArgs) -> Too
         host.set_external_addresses(&a.id, a.addresses).await?;
         host.external_addresses(&a.id).await?
     };
-    ok(SetAddressesOut {
+    ok(ListChangeOut {
         id: a.id,
         delta: list_delta(&before, &after),
         dry_run: a.dry_run,
@@ -325,7 +326,7 @@ pub const SET_CORS: ToolDef = tool! {
     title: "Set CORS origins (until restart)",
     description: "Replaces the CORS origins (e.g. \"https://app.example.com\") allowed for a plugin's or device's endpoints. MEMORY ONLY: the change lasts until the Scrypted server restarts; for a permanent setting use SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS in .env (set_dotenv). Returns the list before and after, and the origins added and removed; with dry_run: true it only answers what would change.",
     input: SetCorsArgs,
-    output: SetCorsOut,
+    output: ListChangeOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
     scope: Admin,
     run: set_cors,
@@ -342,20 +343,6 @@ pub struct SetCorsArgs {
     /// true: change nothing and answer what would change (the same checks run first).
     #[serde(default)]
     pub dry_run: bool,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct SetCorsOut {
-    pub id: String,
-    pub before: Vec<String>,
-    pub after: Vec<String>,
-    #[serde(flatten)]
-    pub delta: ListDelta,
-    /// True when nothing was written.
-    pub dry_run: bool,
-    /// Always false: memory only, lost on restart.
-    pub persisted: bool,
-    pub note: String,
 }
 
 async fn set_cors(tc: Rc<ToolContext>, a: SetCorsArgs) -> ToolResult {
@@ -383,7 +370,7 @@ async fn set_cors(tc: Rc<ToolContext>, a: SetCorsArgs) -> ToolResult {
         tc.ctx.host.set_cors(&a.id, a.origins).await?;
         tc.ctx.host.cors(&a.id).await?
     };
-    ok(SetCorsOut {
+    ok(ListChangeOut {
         id: a.id,
         delta: list_delta(&before, &after),
         dry_run: a.dry_run,

@@ -69,7 +69,11 @@ impl Server {
     }
 
     fn client(&self) -> Client<'_> {
-        let tokens = flow::obtain_tokens(&self.plugin, HOST);
+        self.client_with(flow::obtain_tokens(&self.plugin, HOST))
+    }
+
+    /// A client holding `tokens`, before `initialize`.
+    fn client_with(&self, tokens: flow::Tokens) -> Client<'_> {
         Client {
             server: self,
             token: tokens.access_token,

@@ -11,15 +11,7 @@ impl Server {
     fn scoped(&self, scope: &str) -> Client<'_> {
         let client_id = flow::register(&self.plugin, HOST);
         let tokens = flow::tokens_for(&self.plugin, HOST, &client_id, scope);
-        let mut c = Client {
-            server: self,
-            token: tokens.access_token,
-            refresh: tokens.refresh_token,
-            client_id: tokens.client_id,
-            session: None,
-            version: None,
-            accept: "application/json, text/event-stream",
-        };
+        let mut c = self.client_with(tokens);
         c.initialize(V06, json!({}));
         c
     }

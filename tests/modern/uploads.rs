@@ -107,6 +107,17 @@ fn a_handle_carries_across_requests_and_eras_to_a_confirmed_restore() {
     assert_eq!(s.plugin.ctx.tools.staged_uploads(), 0);
 }
 
+/// A 2,000-byte backup whose first half is staged by the server's own token: the backup
+/// and the upload handle.
+fn first_half_staged(s: &Server) -> (Vec<u8>, String) {
+    let data = zip_bytes(2000);
+    let first = s
+        .post(&modern_call(chunk(None, &data[..1000], 0, 2)))
+        .result();
+    let handle = first["structuredContent"]["upload_id"].as_str().unwrap();
+    (data, handle.to_string())
+}
+
 /// A refused chunk: an `isError` result (HTTP 200) naming the handle, the staged upload
 /// as it was, nothing restored.
 fn assert_handle_refused(s: &Server, reply: &reply::Reply, staged_bytes: usize) {
@@ -122,11 +133,8 @@ fn assert_handle_refused(s: &Server, reply: &reply::Reply, staged_bytes: usize) 
 #[test]
 fn another_clients_handle_is_refused() {
     let s = server();
-    let data = zip_bytes(2000);
-    let first = s
-        .post(&modern_call(chunk(None, &data[..1000], 0, 2)))
-        .result();
-    let handle = first["structuredContent"]["upload_id"].as_str().unwrap();
+    let (data, handle) = first_half_staged(&s);
+    let handle = handle.as_str();
     let other = flow::obtain_tokens(&s.plugin, HOST).access_token;
     let rest = modern_call(chunk(Some(handle), &data[1000..], 1, 2));
     let reply = read(s.send(rest.request(&other)));
@@ -139,11 +147,8 @@ fn another_clients_handle_is_refused() {
 #[test]
 fn an_expired_handle_is_refused() {
     let s = server();
-    let data = zip_bytes(2000);
-    let first = s
-        .post(&modern_call(chunk(None, &data[..1000], 0, 2)))
-        .result();
-    let handle = first["structuredContent"]["upload_id"].as_str().unwrap();
+    let (data, handle) = first_half_staged(&s);
+    let handle = handle.as_str();
     s.clock.advance_ms(30 * 60 * 1000);
     let reply = s.post(&modern_call(chunk(Some(handle), &data[1000..], 1, 2)));
     assert_handle_refused(&s, &reply, 0);
