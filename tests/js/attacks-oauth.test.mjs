@@ -6,7 +6,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, sign as cryptoSign, createPublicKey } from 'node:crypto';
 import AdmZip from 'adm-zip';
-import { startLoggedIn, login, authorize, token, pkce, getCode, obtainTokens, registerPublicClient, jwtParts, b64url, LOOPBACK_REDIRECT } from './helpers/oauth.mjs';
+import { startLoggedIn, login, authorize, authorizeUrl, approveConsent, token, pkce, getCode, obtainTokens, registerPublicClient, jwtParts, b64url, LOOPBACK_REDIRECT } from './helpers/oauth.mjs';
 import { mcpRequest, initialize, req } from './helpers/mcp.mjs';
 
 const USER_CHECK_MS = 3000; // src/oauth/bearer.rs USER_CHECK_MS
@@ -233,13 +233,14 @@ describe('item 13: a parameter sent twice', () => {
 });
 
 describe('item 14: pending codes per client', () => {
-  test("40 silent authorizations through 8 clients never evict a victim's pending code", async () => {
+  test("40 authorizations through 8 clients never evict a victim's pending code", async () => {
     const victim = await getCode(host, cookie);
     const attackers = await Promise.all(Array.from({ length: 8 }, () => registerPublicClient(host)));
     let refused = 0;
     for (let i = 0; i < 40; i++) {
       const { challenge } = pkce();
-      const a = await authorize(host, { response_type: 'code', client_id: attackers[i % 8].client_id, redirect_uri: LOOPBACK_REDIRECT, code_challenge: challenge, code_challenge_method: 'S256' }, cookie);
+      // Each attacker's first visit is approved on the consent page, the rest are silent.
+      const a = await approveConsent(authorizeUrl(host, { response_type: 'code', client_id: attackers[i % 8].client_id, redirect_uri: LOOPBACK_REDIRECT, code_challenge: challenge, code_challenge_method: 'S256' }), cookie);
       assert.equal(a.status, 302);
       if (new URL(a.location).searchParams.get('error') === 'temporarily_unavailable') refused++;
     }
@@ -269,11 +270,10 @@ describe('item 12: forwarded headers', () => {
     try {
       const client = await registerPublicClient(host);
       const { verifier, challenge } = pkce();
-      const u = new URL(host.url('/authorize'));
-      for (const [k, v] of Object.entries({ response_type: 'code', client_id: client.client_id, redirect_uri: LOOPBACK_REDIRECT, code_challenge: challenge, code_challenge_method: 'S256', resource: publicMcp })) u.searchParams.set(k, v);
-      const a = await fetch(u, { redirect: 'manual', headers: { cookie: httpsCookie, ...fwd } });
-      assert.equal(a.status, 302, await a.text());
-      const code = new URL(a.headers.get('location')).searchParams.get('code');
+      const u = authorizeUrl(host, { response_type: 'code', client_id: client.client_id, redirect_uri: LOOPBACK_REDIRECT, code_challenge: challenge, code_challenge_method: 'S256', resource: publicMcp });
+      const a = await approveConsent(u, httpsCookie, { headers: { ...fwd, origin: 'https://public.example' } });
+      assert.equal(a.status, 302, a.text);
+      const code = new URL(a.location).searchParams.get('code');
       const t = await fetch(host.url('/token'), {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', ...fwd },

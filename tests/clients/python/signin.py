@@ -14,7 +14,8 @@ from mcp.shared.auth import (
     OAuthToken,
 )
 
-# Loopback, never served: approve() reads the code from the redirect itself.
+# Loopback, never served: approve() reads the code from the redirect itself (a test may name
+# another).
 REDIRECT_URI = "http://127.0.0.1:9/callback"
 
 
@@ -87,7 +88,9 @@ class MemoryStorage:
         self.client = client_info
 
 
-def oauth_provider(mcp_url: str, cookie: str, client_name: str) -> OAuthClientProvider:
+def oauth_provider(
+    mcp_url: str, cookie: str, client_name: str, redirect_uri: str = REDIRECT_URI
+) -> OAuthClientProvider:
     redirect: dict[str, str] = {}
 
     async def open_browser(url: str) -> None:
@@ -103,7 +106,7 @@ def oauth_provider(mcp_url: str, cookie: str, client_name: str) -> OAuthClientPr
         server_url=mcp_url,
         client_metadata=OAuthClientMetadata(
             client_name=client_name,
-            redirect_uris=[REDIRECT_URI],
+            redirect_uris=[redirect_uri],
             grant_types=["authorization_code", "refresh_token"],
             response_types=["code"],
             token_endpoint_auth_method="none",

@@ -122,12 +122,13 @@ export function consentForm(html) {
  * The consent step as the admin's browser does it: GET the authorization URL with the
  * admin's cookie; when the consent page answers, POST its form from its own origin with the
  * checkboxes of `grant` ticked (scope names; default every scope the page offers) and
- * `decision` (approve). Returns `{status, location, text, consented}`: the final answer,
+ * `decision` (approve); `headers` go with both requests (a proxy's forwarded headers, the
+ * Origin the browser would send there). Returns `{status, location, text, consented}`: the final answer,
  * and whether a page was shown (a remembered approval answers at once).
  */
-export async function approveConsent(authorizationUrl, cookie, { grant, decision = 'approve' } = {}) {
+export async function approveConsent(authorizationUrl, cookie, { grant, decision = 'approve', headers = {} } = {}) {
   const url = new URL(authorizationUrl);
-  const first = await fetch(url, { redirect: 'manual', headers: cookie ? { cookie } : {} });
+  const first = await fetch(url, { redirect: 'manual', headers: { ...(cookie ? { cookie } : {}), ...headers } });
   const text = await first.text();
   if (first.status !== 200 || !text.includes('name="csrf"')) {
     return { status: first.status, location: first.headers.get('location'), text, consented: false };
@@ -142,14 +143,14 @@ export async function approveConsent(authorizationUrl, cookie, { grant, decision
   const r = await fetch(new URL(action, url), {
     method: 'POST',
     redirect: 'manual',
-    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: url.origin },
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: url.origin, ...headers },
     body: form.toString(),
   });
   return { status: r.status, location: r.headers.get('location'), text: await r.text(), consented: true };
 }
 
 /** The /authorize URL with `params` (undefined ones left out). */
-function authorizeUrl(host, params) {
+export function authorizeUrl(host, params) {
   const u = new URL(host.url('/authorize'));
   for (const [k, v] of Object.entries(params)) if (v !== undefined) u.searchParams.set(k, v);
   return u;

@@ -3,11 +3,11 @@
 //! with the auto lifecycle (server/discover first, initialize only as a fallback). Prints
 //! one JSON line.
 //!
-//!     rmcp-client tools MCP_URL COOKIE     lists the tools, calls get_server_info:
-//!                                          {protocolVersion, tools, call: {isError, structured}}
-//!     rmcp-client restore MCP_URL COOKIE   create_backup, then restore_backup of it in
-//!                                          64 KiB chunks, confirming when asked:
-//!                                          {protocolVersion, asked, sha256, call}
+//!     rmcp-client tools|restore MCP_URL COOKIE [REDIRECT_URI]
+//!
+//! `tools` lists the tools and calls get_server_info: {protocolVersion, tools, call:
+//! {isError, structured}}. `restore` runs create_backup, then restore_backup of it in
+//! 64 KiB chunks, confirming when asked: {protocolVersion, asked, sha256, call}.
 
 use anyhow::{bail, Context, Result};
 use base64::engine::general_purpose::STANDARD;
@@ -25,15 +25,15 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::sync::Mutex;
 
-/// Loopback, never served: `approve` reads the code from the redirect itself.
+/// Loopback, never served: `approve` reads the code from the redirect itself (a test may
+/// name another, which the server approves only through its consent page).
 const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
 /// Scrypted refuses request bodies over 100 KB: the zip travels in chunks of 64 KiB.
 const CHUNK: usize = 65536;
 
 /// What the user does in the browser: opens the authorization URL logged in to Scrypted
-/// and approves, on the consent page when one is shown (every scope it offers ticked), as
-/// tests/js/helpers/oauth.mjs approveConsent() does. Returns the redirect back to the
-/// client (code, state, iss).
+/// and approves, at once or on the consent page by pressing Approve (its form posted back
+/// with its hidden fields, CSRF token and every scope ticked). Returns the redirect back to the client.
 async fn approve(authorization_url: &str, cookie: &str) -> Result<String> {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -45,24 +45,17 @@ async fn approve(authorization_url: &str, cookie: &str) -> Result<String> {
         .await?;
     if r.status() == 200 {
         let page = r.text().await?;
-        let (action, mut fields) =
-            consent_form(&page).context("a consent page without its form")?;
+        let (action, mut fields) = consent_form(&page)?;
         fields.push(("decision".into(), "approve".into()));
-        let origin = authorization_url
-            .splitn(4, '/')
-            .take(3)
-            .collect::<Vec<_>>()
-            .join("/");
-        let body: Vec<String> = fields
-            .iter()
-            .map(|(k, v)| format!("{}={}", form_escape(k), form_escape(v)))
-            .collect();
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&fields)
+            .finish();
         r = http
-            .post(format!("{origin}{action}"))
+            .post(url::Url::parse(authorization_url)?.join(&action)?)
             .header("cookie", cookie)
-            .header("origin", &origin)
+            .header("origin", origin_of(authorization_url)?)
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(body.join("&"))
+            .body(body)
             .send()
             .await?;
     }
@@ -80,54 +73,58 @@ async fn approve(authorization_url: &str, cookie: &str) -> Result<String> {
     }
 }
 
-/// The consent form's action and the fields an approval posts: its hidden inputs (the
-/// CSRF token among them) and every scope checkbox ticked. Read by hand: the page is ours
-/// and small, and this client keeps to the crates it already builds.
-fn consent_form(page: &str) -> Option<(String, Vec<(String, String)>)> {
-    let attr = |tag: &str, name: &str| -> Option<String> {
-        let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
-        let len = tag[start..].find('"')?;
-        Some(
-            tag[start..start + len]
-                .replace("&quot;", "\"")
-                .replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&amp;", "&"),
-        )
-    };
-    let form = page.split("<form").nth(1)?;
-    let action = attr(&form[..form.find('>')?], "action")?;
-    let mut fields = Vec::new();
-    for tag in page.split("<input").skip(1) {
-        let tag = &tag[..tag.find('>')?];
-        match (attr(tag, "type").as_deref(), attr(tag, "name")) {
-            (Some("hidden"), Some(name)) => {
-                fields.push((name, attr(tag, "value").unwrap_or_default()))
-            }
-            (Some("checkbox"), Some(name)) => fields.push((name, "on".into())),
-            _ => {}
-        }
-    }
-    Some((action, fields))
+/// The origin a browser sends with the consent form: the authorization page's own.
+fn origin_of(authorization_url: &str) -> Result<String> {
+    Ok(url::Url::parse(authorization_url)?
+        .origin()
+        .ascii_serialization())
 }
 
-/// application/x-www-form-urlencoded, every byte but the unreserved ones escaped.
-fn form_escape(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
+/// The consent page's form: its action and hidden fields. Read by hand from the one page
+/// this server renders (attributes in double quotes, HTML-escaped values): an HTML parser
+/// would be a heavy build for two tag names.
+fn consent_form(page: &str) -> Result<(String, Vec<(String, String)>)> {
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        let end = start + tag[start..].find('"')?;
+        Some(html_escape::decode_html_entities(&tag[start..end]).into_owned())
+    };
+    let tags = |name: &str| -> Vec<&str> {
+        page.match_indices(&format!("<{name} "))
+            .filter_map(|(i, _)| page[i..].find('>').map(|end| &page[i..i + end]))
+            .collect()
+    };
+    let action = tags("form")
+        .first()
+        .and_then(|form| attr(form, "action"))
+        .context("the authorization page has no consent form")?;
+    // Hidden fields as they are; every scope checkbox ticked, as the page shows them.
+    let fields: Vec<(String, String)> = tags("input")
+        .into_iter()
+        .filter_map(|input| match attr(input, "type").as_deref() {
+            Some("hidden") => Some((
+                attr(input, "name")?,
+                attr(input, "value").unwrap_or_default(),
+            )),
+            Some("checkbox") => Some((attr(input, "name")?, "on".into())),
+            _ => None,
         })
-        .collect()
+        .collect();
+    if !fields.iter().any(|(name, _)| name == "csrf") {
+        bail!("the consent form has no CSRF token");
+    }
+    Ok((action, fields))
 }
 
 /// Registers, signs in and returns the authorized HTTP client the transport uses.
-async fn sign_in(mcp_url: &str, cookie: &str) -> Result<AuthClient<reqwest::Client>> {
+async fn sign_in(
+    mcp_url: &str,
+    cookie: &str,
+    redirect_uri: &str,
+) -> Result<AuthClient<reqwest::Client>> {
     let mut oauth = OAuthState::new(mcp_url, None).await?;
     oauth
-        .start_authorization(AuthorizationRequest::new(REDIRECT_URI).with_client_name("rmcp-3.11"))
+        .start_authorization(AuthorizationRequest::new(redirect_uri).with_client_name("rmcp-3.11"))
         .await?;
     let back = approve(&oauth.get_authorization_url().await?, cookie).await?;
     oauth.handle_callback_url(&back).await?;
@@ -231,10 +228,12 @@ async fn restore(client: &Client) -> Result<Value> {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, what, mcp_url, cookie] = args.as_slice() else {
-        bail!("usage: rmcp-client tools|restore MCP_URL COOKIE");
+    let (what, mcp_url, cookie, redirect_uri) = match args.as_slice() {
+        [_, what, url, cookie] => (what, url, cookie, REDIRECT_URI),
+        [_, what, url, cookie, redirect] => (what, url, cookie, redirect.as_str()),
+        _ => bail!("usage: rmcp-client tools|restore MCP_URL COOKIE [REDIRECT_URI]"),
     };
-    let http = sign_in(mcp_url, cookie).await?;
+    let http = sign_in(mcp_url, cookie, redirect_uri).await?;
     let transport = StreamableHttpClientTransport::with_client(
         http,
         StreamableHttpClientTransportConfig::with_uri(mcp_url.as_str()),
