@@ -229,6 +229,20 @@ pub struct ListChangeOut {
     pub note: String,
 }
 
+impl ListChangeOut {
+    fn new(id: String, before: Vec<String>, after: Vec<String>, dry_run: bool) -> Self {
+        ListChangeOut {
+            id,
+            delta: list_delta(&before, &after),
+            dry_run,
+            before,
+            after,
+            persisted: false,
+            note: MEMORY_ONLY.into(),
+        }
+    }
+}
+
 async fn set_external_addresses(tc: Rc<ToolContext>, a: SetAddressesArgs) -> ToolResult {
     check_list(&a.addresses, "external address", |s| {
         !s.is_empty() && s.len() <= 2048 && !s.chars().any(char::is_whitespace)
@@ -242,15 +256,7 @@ async fn set_external_addresses(tc: Rc<ToolContext>, a: SetAddressesArgs) -> Too
         host.set_external_addresses(&a.id, a.addresses).await?;
         host.external_addresses(&a.id).await?
     };
-    ok(ListChangeOut {
-        id: a.id,
-        delta: list_delta(&before, &after),
-        dry_run: a.dry_run,
-        before,
-        after,
-        persisted: false,
-        note: MEMORY_ONLY.into(),
-    })
+    ok(ListChangeOut::new(a.id, before, after, a.dry_run))
 }
 
 /// `scheme://host[:port]` exactly, as browsers send in `Origin`.
@@ -370,13 +376,5 @@ async fn set_cors(tc: Rc<ToolContext>, a: SetCorsArgs) -> ToolResult {
         tc.ctx.host.set_cors(&a.id, a.origins).await?;
         tc.ctx.host.cors(&a.id).await?
     };
-    ok(ListChangeOut {
-        id: a.id,
-        delta: list_delta(&before, &after),
-        dry_run: a.dry_run,
-        before,
-        after,
-        persisted: false,
-        note: MEMORY_ONLY.into(),
-    })
+    ok(ListChangeOut::new(a.id, before, after, a.dry_run))
 }

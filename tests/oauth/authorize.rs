@@ -330,7 +330,10 @@ fn authorize_https_redirect_needs_csrf_protected_consent() {
         .unwrap()
         .to_string();
     let (verifier, challenge) = pkce();
-    let page = consent_page_of(&p, &client_id, Some(CLAUDE_AI), &challenge, &[]);
+    let page = consent_page_of(
+        &p,
+        authorize_get(&client_id, Some(CLAUDE_AI), &challenge, &[]),
+    );
     assert_eq!(page.status, 200);
     assert!(page.get_header("location").is_none());
     assert_eq!(page.get_header("x-frame-options"), Some("DENY"));
@@ -384,7 +387,10 @@ fn authorize_https_redirect_needs_csrf_protected_consent() {
 
     // Approve (Scrypted's JSON form body, every scope ticked) on a fresh page → a code
     // that works. (The denied form was spent: tests/oauth/consent.rs.)
-    let page = consent_page_of(&p, &client_id, Some(CLAUDE_AI), &challenge, &[]);
+    let page = consent_page_of(
+        &p,
+        authorize_get(&client_id, Some(CLAUDE_AI), &challenge, &[]),
+    );
     let mut fields = consent_fields(page.body_text().unwrap());
     for scope in ["read", "control", "admin"] {
         fields.push((format!("grant_{scope}"), "on".into()));
@@ -405,7 +411,10 @@ fn authorize_https_redirect_needs_csrf_protected_consent() {
     // approved and would get no page).
     let client_id = register_ok(&p, &[CLAUDE_AI]);
     let (_, challenge) = pkce();
-    let page = consent_page_of(&p, &client_id, Some(CLAUDE_AI), &challenge, &[]);
+    let page = consent_page_of(
+        &p,
+        authorize_get(&client_id, Some(CLAUDE_AI), &challenge, &[]),
+    );
     let fields = consent_fields(page.body_text().unwrap());
     clock.advance_sec(601);
     let resp = send(&p, consent_post(&fields, "approve", true, "admin"));

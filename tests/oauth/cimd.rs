@@ -100,7 +100,7 @@ fn the_consent_page_names_the_verified_host_and_the_name_as_a_claim() {
     let (p, host, _, _) = plugin();
     publish(&host, Page::json(&document(&[CLAUDE_AI])));
     let (verifier, challenge) = pkce();
-    let page = consent_page_of(&p, DOC_URL, Some(CLAUDE_AI), &challenge, &[]);
+    let page = consent_page_of(&p, authorize_get(DOC_URL, Some(CLAUDE_AI), &challenge, &[]));
     assert_eq!(page.status, 200);
     let html = page.body_text().unwrap().to_string();
     assert!(

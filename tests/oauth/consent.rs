@@ -12,10 +12,12 @@ fn ask(p: &Plugin, client_id: &str, scope: &str) -> (Response, String) {
     let (verifier, challenge) = pkce();
     let resp = consent_page_of(
         p,
-        client_id,
-        Some(REDIRECT_URI),
-        &challenge,
-        &[("scope", scope)],
+        authorize_get(
+            client_id,
+            Some(REDIRECT_URI),
+            &challenge,
+            &[("scope", scope)],
+        ),
     );
     (resp, verifier)
 }
@@ -181,7 +183,7 @@ fn every_page_is_locked_down_and_the_consent_form_may_go_only_to_the_app() {
     let (_, challenge) = pkce();
     let pages = [
         (
-            consent_page_of(&p, &https, Some(CLAUDE_AI), &challenge, &[]),
+            consent_page_of(&p, authorize_get(&https, Some(CLAUDE_AI), &challenge, &[])),
             "https://claude.ai",
         ),
         (ask(&p, &loopback, ALL).0, "http://127.0.0.1:33418"),
@@ -243,10 +245,7 @@ fn an_approval_holds_for_the_redirect_it_named_not_for_another_of_the_same_clien
     let (_, challenge) = pkce();
     let other = consent_page_of(
         &p,
-        &client_id,
-        Some("https://evil.example/cb"),
-        &challenge,
-        &[],
+        authorize_get(&client_id, Some("https://evil.example/cb"), &challenge, &[]),
     );
     assert_eq!(other.status, 200, "a page, not a silent redirect");
     assert!(other.get_header("location").is_none());
@@ -255,10 +254,12 @@ fn an_approval_holds_for_the_redirect_it_named_not_for_another_of_the_same_clien
     // The loopback one on another port (a native app's next run) stays approved.
     let another_port = consent_page_of(
         &p,
-        &client_id,
-        Some("http://127.0.0.1:5555/callback"),
-        &challenge,
-        &[],
+        authorize_get(
+            &client_id,
+            Some("http://127.0.0.1:5555/callback"),
+            &challenge,
+            &[],
+        ),
     );
     assert_eq!(another_port.status, 302);
 }

@@ -109,22 +109,14 @@ fn authorize_as_admin(
     challenge: &str,
     extra: &[(&str, &str)],
 ) -> Response {
-    let page = consent_page_of(p, client_id, redirect, challenge, extra);
+    let page = consent_page_of(p, authorize_get(client_id, redirect, challenge, extra));
     flow::approve_consent(p, HOST, "admin", page, None)
 }
 
-/// GET /authorize as the logged-in admin: the consent page (or what comes instead).
-fn consent_page_of(
-    p: &Plugin,
-    client_id: &str,
-    redirect: Option<&str>,
-    challenge: &str,
-    extra: &[(&str, &str)],
-) -> Response {
-    send(
-        p,
-        as_admin(authorize_get(client_id, redirect, challenge, extra)),
-    )
+/// `get` (an /authorize request) as the logged-in admin: the consent page (or what comes
+/// instead).
+fn consent_page_of(p: &Plugin, get: Request) -> Response {
+    send(p, as_admin(get))
 }
 
 fn as_admin(mut req: Request) -> Request {
