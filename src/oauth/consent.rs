@@ -217,12 +217,12 @@ fn field(scope: Scope) -> String {
 /// The line that says who vouches for the app's name (HTML). A registered (DCR) client
 /// named itself; a metadata-document client's description was fetched from its host.
 pub fn who_vouches(client: &ClientRecord) -> String {
-    match cimd::parse_client_id(&client.client_id) {
-        Ok(url) => format!(
+    match cimd::vouch(client) {
+        Some(vouch) => format!(
             "<b>{host}</b>, verified: this server fetched the app's description from it over https.",
-            host = html_escape(url.host_str().unwrap_or_default()),
+            host = html_escape(&vouch.host),
         ),
-        Err(_) => "Nobody: the app chose this name itself when it registered (self-declared, not verified)."
+        None => "Nobody: the app chose this name itself when it registered (self-declared, not verified)."
             .to_string(),
     }
 }
