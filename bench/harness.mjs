@@ -3,7 +3,8 @@
 // compare like for like (no dev-host emulation, no Scrypted express layer, no RPC hop).
 //
 // The injected managers are the least get_server_info and the OAuth flow need: `info`
-// answers what the reference's getServerInfo answers; plugin storage is an in-memory
+// answers what the reference's getServerInfo answers, `users` the one admin the bearer check
+// asks about; plugin storage is an in-memory
 // DOM-Storage shape, read from / written to STORAGE_FILE at start and exit so that the
 // signing key (and so a token) outlives a restart for the cold-start figure.
 // A request whose cookie carries `login_user_token_insecure` is the logged-in admin, as
@@ -41,7 +42,9 @@ function memoryStorage(initial) {
 const initial = STORAGE_FILE && fs.existsSync(STORAGE_FILE) ? JSON.parse(fs.readFileSync(STORAGE_FILE, 'utf8')) : {};
 const localStorage = memoryStorage(initial);
 const info = { getVersion: async () => '0.144.2', getScryptedEnv: async () => ({ SCRYPTED_INSECURE_PORT: '11080' }) };
-const components = { info, SCRYPTED_IP_ADDRESS: '127.0.0.1', SCRYPTED_INSECURE_PORT: PORT, SCRYPTED_SECURE_PORT: PORT + 1 };
+// The bearer check asks whether the token's user is still an admin (every few seconds).
+const users = { getAllUsers: async () => [{ username: 'admin', admin: true }] };
+const components = { info, users, SCRYPTED_IP_ADDRESS: '127.0.0.1', SCRYPTED_INSECURE_PORT: PORT, SCRYPTED_SECURE_PORT: PORT + 1 };
 const systemManager = {
   getComponent: async (name) => components[name],
   getSystemState: () => ({}),
