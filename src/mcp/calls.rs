@@ -74,14 +74,18 @@ pub fn find_tool(name: &str) -> Option<Tool> {
     all_tools().iter().find(|t| t.name == name).cloned()
 }
 
-/// The client capabilities calling `name` needs that `declared` lacks, if any. Only a
-/// conformance fixture needs one today: restore_backup, which asks through MRTR, refuses
-/// a client without elicitation itself, with the same message in both eras.
+/// The client capabilities calling `name` needs that `declared` lacks, if any: the tasks
+/// extension for a tool that runs only as a task (none of the catalogue's), and what a
+/// conformance fixture needs. restore_backup, which asks through MRTR, refuses a client
+/// without elicitation itself, with the same message in both eras.
 #[allow(unused_variables)]
 pub fn missing_capabilities(
     name: &str,
     declared: &rmcp::model::ClientCapabilities,
 ) -> Option<rmcp::model::ClientCapabilities> {
+    if let Some(missing) = super::tasks::missing_capabilities(name, declared) {
+        return Some(missing);
+    }
     #[cfg(feature = "conformance-fixtures")]
     if let Some(missing) = super::fixtures::missing_capabilities(name, declared) {
         return Some(missing);

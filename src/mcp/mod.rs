@@ -8,7 +8,8 @@
 //! `prompts` serves prompts and completions; `peer` is the client as a tool sees it (`elicited` checks
 //! its answers, `mrtr` carries a modern client's answers between rounds); `stream` turns a POST's handlers into an SSE body pulled by the shim;
 //! `listen` serves `subscriptions/listen` and `updates` a legacy session's GET stream,
-//! both from the listeners of `subscriptions`.
+//! both from the listeners of `subscriptions`; `tasks` runs long tool calls as tasks of
+//! the tasks extension (`task_input` holds what a running task asks).
 
 pub mod calls;
 pub mod content;
@@ -31,6 +32,7 @@ pub mod session;
 pub mod session_id;
 pub mod stream;
 pub mod subscriptions;
+pub mod task_input;
 pub mod tasks;
 pub mod transport;
 pub mod updates;

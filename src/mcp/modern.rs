@@ -21,7 +21,7 @@ use super::peer::RequestPeer;
 use super::server::{self, Call};
 use super::stream::{Exchange, Start, Work};
 use super::transport::{accepts_event_stream, caller};
-use super::{calls, headers, listen};
+use super::{calls, headers, listen, tasks};
 use crate::http::{Disconnect, Request, Response};
 use crate::oauth::AccessClaims;
 use crate::Ctx;
@@ -128,12 +128,14 @@ async fn serve(
     meta: RequestMeta,
 ) -> Response {
     if method == "subscriptions/listen" {
-        return listen::open(ctx, req, claims, &id, &params)
-            .await
-            .unwrap_or_else(|error| {
-                let answer = jsonrpc::error(Some(&id), &error);
-                Response::json(status_of(&answer), &answer)
-            });
+        let opened = match tasks::check_listen(&params, &meta.capabilities) {
+            Ok(()) => listen::open(ctx, req, claims, &id, &params).await,
+            Err(error) => Err(error),
+        };
+        return opened.unwrap_or_else(|error| {
+            let answer = jsonrpc::error(Some(&id), &error);
+            Response::json(status_of(&answer), &answer)
+        });
     }
     let caller = caller(claims);
     let (tx, rx) = mpsc::unbounded();

@@ -2,7 +2,7 @@
 //! event stream; in a legacy session, so do server-to-client requests, whose answers
 //! come back by a later POST. 2026-07-28 has no such requests: a modern request asks
 //! through the answers it carries (`mrtr`), and ends with an `InputRequiredResult` when
-//! one is missing.
+//! one is missing; a call that became a task asks through the task (`task_input`).
 
 #![allow(deprecated)] // rmcp marks logging and sampling deprecated for 2026-07-28.
 
@@ -10,6 +10,7 @@ use super::era::Era;
 use super::jsonrpc;
 use super::mrtr::{self, Inputs};
 use super::session::{log_rank, SessionRef};
+use super::task_input::Inbox;
 use crate::tools::{Elicited, Peer};
 use async_trait::async_trait;
 use futures::channel::mpsc::UnboundedSender;
@@ -20,6 +21,7 @@ use rmcp::model::{
 };
 use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 pub struct RequestPeer {
     era: Era,
@@ -34,6 +36,10 @@ pub struct RequestPeer {
     inputs: Option<Inputs>,
     /// Elicitations asked so far in this run: each gets its own input key.
     asked: Cell<u32>,
+    /// This tools/call may continue as a task (`tasks::start` polls it).
+    task_offered: Cell<bool>,
+    /// Once it is a task: where its questions wait for `tasks/update`.
+    task: RefCell<Option<Rc<Inbox>>>,
 }
 
 /// Forgets a parked request when its waiter goes away (cancelled, stream dropped).
@@ -63,7 +69,37 @@ impl RequestPeer {
             elicitation: RefCell::new(None),
             inputs: None,
             asked: Cell::new(0),
+            task_offered: Cell::new(false),
+            task: RefCell::default(),
         }
+    }
+
+    /// Marks this call as one that may continue as a task (`escalate`).
+    pub fn offer_task(&self) {
+        self.task_offered.set(true);
+    }
+
+    /// The call is a task now: later questions wait in `inbox`.
+    pub fn became_task(&self, inbox: Rc<Inbox>) {
+        *self.task.borrow_mut() = Some(inbox);
+    }
+
+    /// The point from which a tool's work continues as a task (SEP-2663: input needed
+    /// to decide whether to proceed is asked before it through MRTR, input needed
+    /// while working is asked after it through `tasks/update`). For a call that may
+    /// become a task and is not one yet, this yields once, so the first poll ends and
+    /// `tasks::start` answers with the task handle; for any other call it is a no-op.
+    pub async fn escalate(&self) {
+        let mut yielded = !self.task_offered.get() || self.task.borrow().is_some();
+        futures::future::poll_fn(|cx| {
+            if yielded {
+                return std::task::Poll::Ready(());
+            }
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        })
+        .await
     }
 
     /// A modern request that may ask for input (one of `mrtr::METHODS`).
@@ -122,7 +158,8 @@ impl RequestPeer {
     /// Asks the client `method` with `params`: a legacy session gets a request on this
     /// stream and we wait for the answer; a modern request answers from its
     /// `inputResponses` under `key`, or `Ok(None)` when it has none yet (the request then
-    /// ends with an `InputRequiredResult`, and the handler must have changed nothing).
+    /// ends with an `InputRequiredResult`, and the handler must have changed nothing);
+    /// once the call is a task, the question waits for `tasks/update` (`task_input`).
     /// `unbound`: see `Inputs::answer`.
     pub async fn ask(
         &self,
@@ -146,7 +183,12 @@ impl RequestPeer {
                 "the client did not declare the capability {method} needs"
             ));
         }
-        Ok(inputs.answer(key, &mrtr::request(method, params), unbound))
+        let request = mrtr::request(method, params);
+        let task = self.task.borrow().clone();
+        if let Some(inbox) = task {
+            return Ok(Some(inbox.ask(key, request)?.await));
+        }
+        Ok(inputs.answer(key, &request, unbound))
     }
 
     /// Sends a request to the client on this stream and waits for the answering POST

@@ -1,52 +1,117 @@
 //! The tasks extension (`io.modelcontextprotocol/tasks`, SEP-2663) for 2026-07-28
-//! clients that declare it on a request: the long tools (`TASK_TOOLS`) answer with a task
+//! clients that declare it on a request: the long tools (`support`) answer with a task
 //! handle at once (`CreateTaskResult`), and `tasks/get` reports its status, then inlines
-//! the tool's result; `tasks/cancel` stops it; clients that do not declare the extension
-//! get the plain call, and the `tasks/*` methods refuse them with -32021.
+//! the tool's result; `tasks/update` answers what a running task asks; `tasks/cancel`
+//! stops it; clients that do not declare the extension get the plain call (or -32021
+//! for a tool that can only run as a task), and the `tasks/*` methods refuse them with
+//! -32021.
 //!
 //! No task is spawned: a task is the tool's own future, kept here and polled once when
-//! it is created and once on every `tasks/get` (the architecture runs a request's work
-//! inside an answer, `mcp/stream.rs`; a task is that work with the answer split in two).
-//! Host calls are JS promises that settle on their own, so each poll finds the step
-//! before done and starts the next; a client polling at `pollIntervalMs` drives the tool
-//! through at that pace. A task belongs to the OAuth client and user that made it:
-//! anyone else's `tasks/get` finds no such task.
+//! it is created and once on every `tasks/get` or `tasks/update` (the architecture runs
+//! a request's work inside an answer, `mcp/stream.rs`; a task is that work with the
+//! answer split in two). Host calls are JS promises that settle on their own, so each
+//! poll finds the step before done and starts the next; a client polling at
+//! `pollIntervalMs` drives the tool through at that pace. A task belongs to the OAuth
+//! client and user (and scope) that made it: anyone else's `tasks/get` finds no such
+//! task.
 //!
-//! A tool that asks for input does so before it becomes a task (MRTR composition): the
-//! first poll ends in an `InputRequiredResult`, and the retry with the answer creates the
-//! task. Tasks therefore never wait in `input_required`, and `tasks/update` has nothing to
-//! deliver: it acknowledges and ignores the answers, as the extension asks for unknown keys.
+//! Input comes two ways, as the extension separates them. What decides whether to
+//! proceed (restore_backup's confirmation) is asked before the task exists: the first
+//! poll ends in an `InputRequiredResult` (MRTR), and the retry with the answer creates
+//! the task. What a tool needs while working is asked after `RequestPeer::escalate`
+//! made it a task: the question waits in the task's inbox (`task_input`), the task is
+//! `input_required` and lists it on `tasks/get`, and `tasks/update` delivers the answer.
 
-use super::jsonrpc;
 use super::server::Call;
+use super::task_input::Inbox;
 use crate::tools::Caller;
 use crate::Ctx;
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
 use rmcp::model::{
     CallToolResult, ClientCapabilities, CreateTaskResult, DetailedTask, ErrorData, GetTaskResult,
-    ServerResult, Task, TaskAckResult, TaskPayload, TaskStatus,
+    ServerResult, Task, TaskAckResult, TaskPayload,
 };
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
 pub const EXTENSION: &str = "io.modelcontextprotocol/tasks";
-/// The tools that run as tasks for clients that declare the extension.
-pub const TASK_TOOLS: [&str; 4] = [
+/// How long a task (and its result) can be fetched after it was created.
+pub const TASK_TTL_MS: u64 = 60 * 60 * 1000;
+/// How often clients should poll: each poll also drives the task (module comment).
+pub const POLL_INTERVAL_MS: u64 = 500;
+/// Tasks kept at once; the oldest finished one makes room, else a new call is refused
+/// before it runs.
+const MAX_TASKS: usize = 64;
+
+/// How a tool takes to running as a task.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Support {
+    /// A task for clients that declare the extension, a plain call for the others.
+    Optional,
+    /// Only as a task: clients without the extension get -32021.
+    Required,
+}
+
+/// The product's long tools: each runs as a task for clients that declare the extension.
+const PRODUCT: [&str; 4] = [
     "install_plugin",
     "update_plugins",
     "create_backup",
     "restore_backup",
 ];
-/// How long a task (and its result) can be fetched after it was created.
-pub const TASK_TTL_MS: u64 = 60 * 60 * 1000;
-/// How often clients should poll: each poll also drives the task (module comment).
-pub const POLL_INTERVAL_MS: u64 = 500;
-/// Tasks kept at once; the oldest finished one makes room, else a new one runs plainly.
-const MAX_TASKS: usize = 64;
+
+/// How `name` runs as a task; `None` for a tool that always answers plainly.
+pub fn support(name: &str) -> Option<Support> {
+    if PRODUCT.contains(&name) {
+        return Some(Support::Optional);
+    }
+    #[cfg(feature = "conformance-fixtures")]
+    if let Some(support) = super::fixtures::task_support(name) {
+        return Some(support);
+    }
+    None
+}
+
+/// What a client that did not declare `declared`'s extension lacks to call `name`: the
+/// extension, for a tool that runs only as a task (SEP-2663 "Capability Negotiation").
+pub fn missing_capabilities(
+    name: &str,
+    declared: &ClientCapabilities,
+) -> Option<ClientCapabilities> {
+    (support(name) == Some(Support::Required) && !declared.supports_tasks())
+        .then(required_capabilities)
+}
+
+fn required_capabilities() -> ClientCapabilities {
+    serde_json::from_value(json!({ "extensions": { EXTENSION: {} } })).unwrap_or_default()
+}
+
+/// `subscriptions/listen` asking for task status notifications (`taskIds`) from a
+/// request without the extension: -32021, as SEP-2663 requires. With the extension the
+/// stream opens, and its acknowledgement leaves `taskIds` out: we send no task
+/// notifications (a task advances only when polled, so the client must poll anyway).
+pub fn check_listen(params: &Value, declared: &ClientCapabilities) -> Result<(), ErrorData> {
+    let asks = params.pointer("/notifications/taskIds").is_some();
+    if asks && !declared.supports_tasks() {
+        return Err(ErrorData::missing_required_client_capability(
+            required_capabilities(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether this `tools/call` becomes a task for the request's client: a tool that runs as
+/// a task, and of restore_backup only the final step (the one with `sha256`; staging a
+/// chunk is quick).
+pub fn wanted(params: &Value, declared: &ClientCapabilities) -> bool {
+    let name = params.get("name").and_then(Value::as_str).unwrap_or("");
+    let final_step = name != "restore_backup" || params.pointer("/arguments/sha256").is_some();
+    support(name).is_some() && final_step && declared.supports_tasks()
+}
 
 type Work = LocalBoxFuture<'static, Result<CallToolResult, ErrorData>>;
 
@@ -60,19 +125,11 @@ struct Entry {
     created_ms: u64,
     updated_ms: u64,
     progress: Progress,
+    inbox: Rc<Inbox>,
 }
 
 #[derive(Default)]
 pub struct Tasks(RefCell<BTreeMap<String, Entry>>);
-
-/// Whether this `tools/call` becomes a task for the request's client: one of the long
-/// tools, and of restore_backup only the final step (the one with `sha256`; staging a
-/// chunk is quick).
-pub fn wanted(params: &Value, declared: &ClientCapabilities) -> bool {
-    let name = params.get("name").and_then(Value::as_str).unwrap_or("");
-    let final_step = name != "restore_backup" || params.pointer("/arguments/sha256").is_some();
-    TASK_TOOLS.contains(&name) && final_step && declared.supports_tasks()
-}
 
 fn polled(work: &mut Work) -> Option<TaskPayload> {
     let mut cx = Context::from_waker(futures::task::noop_waker_ref());
@@ -103,26 +160,59 @@ fn iso(ms: u64) -> String {
 }
 
 impl Entry {
+    /// The task's status and what goes with it, as `tasks/get` shows them.
+    fn detailed(&self) -> TaskPayload {
+        match &self.progress {
+            Progress::Done(payload) => payload.clone(),
+            Progress::Running(_) => {
+                let input_requests = self.inbox.outstanding();
+                if input_requests.is_empty() {
+                    TaskPayload::Working
+                } else {
+                    TaskPayload::InputRequired { input_requests }
+                }
+            }
+        }
+    }
+
     fn task(&self, id: &str) -> Task {
-        let status = match &self.progress {
-            Progress::Running(_) => TaskStatus::Working,
-            Progress::Done(payload) => payload.status(),
+        let payload = self.detailed();
+        let mut task = Task::new(
+            id,
+            payload.status(),
+            iso(self.created_ms),
+            iso(self.updated_ms),
+        )
+        .with_ttl_ms(TASK_TTL_MS)
+        .with_poll_interval_ms(POLL_INTERVAL_MS);
+        let message = match &payload {
+            TaskPayload::Working => Some("running".to_string()),
+            TaskPayload::InputRequired { .. } => {
+                Some("waiting for input: answer inputRequests with tasks/update".to_string())
+            }
+            // The extension asks failed tasks to say why in statusMessage too.
+            TaskPayload::Failed { error } => error
+                .get("message")
+                .and_then(Value::as_str)
+                .map(String::from),
+            _ => None,
         };
-        let mut task = Task::new(id, status, iso(self.created_ms), iso(self.updated_ms))
-            .with_ttl_ms(TASK_TTL_MS)
-            .with_poll_interval_ms(POLL_INTERVAL_MS);
-        if status == TaskStatus::Working {
-            task = task.with_status_message("running");
+        if let Some(message) = message {
+            task = task.with_status_message(message);
         }
         task
     }
 
     fn drive(&mut self, now: u64) {
+        let before = self.detailed().status();
         if let Progress::Running(work) = &mut self.progress {
             if let Some(done) = polled(work) {
                 self.progress = Progress::Done(done);
-                self.updated_ms = now;
+                self.inbox.close();
             }
+        }
+        if self.detailed().status() != before {
+            self.updated_ms = now;
         }
     }
 }
@@ -133,15 +223,48 @@ impl Tasks {
             .borrow_mut()
             .retain(|_, e| now.saturating_sub(e.created_ms) < TASK_TTL_MS);
     }
+
+    /// Room for one more task: the oldest finished one goes if need be. `Err` when all
+    /// are still running (before the new call runs anything).
+    fn make_room(&self, now: u64) -> Result<(), ErrorData> {
+        self.prune(now);
+        let mut map = self.0.borrow_mut();
+        if map.len() < MAX_TASKS {
+            return Ok(());
+        }
+        // Tasks advance when polled: one whose client stopped polling may be done.
+        for entry in map.values_mut() {
+            entry.drive(now);
+        }
+        let finished = map
+            .iter()
+            .filter(|(_, e)| matches!(e.progress, Progress::Done(_)))
+            .min_by_key(|(_, e)| e.created_ms)
+            .map(|(k, _)| k.clone());
+        match finished {
+            Some(oldest) => {
+                map.remove(&oldest);
+                Ok(())
+            }
+            None => Err(ErrorData::internal_error(
+                format!("{MAX_TASKS} tasks are running; nothing was run. Try again when one finishes (tasks/get shows them), or cancel one with tasks/cancel."),
+                None,
+            )),
+        }
+    }
 }
 
 /// Starts `call`'s tools/call as a task, and polls it once: a tool that asked for input
-/// is answered plainly instead (the transport turns that into an `InputRequiredResult`).
+/// before it escalated is answered plainly instead (the transport turns that into an
+/// `InputRequiredResult`).
 pub async fn start(call: Rc<Call>, params: Value) -> Result<ServerResult, ErrorData> {
     let ctx = call.ctx.clone();
     let now = ctx.clock.now_ms();
+    let tasks = &ctx.mcp.tasks;
+    tasks.make_room(now)?;
     let owner = call.caller.clone();
     let worker = call.clone();
+    call.peer.offer_task();
     let mut work: Work = async move { super::calls::call(&worker, &params).await }.boxed_local();
     let first = polled(&mut work);
     if call.peer.awaiting_input() {
@@ -150,8 +273,8 @@ pub async fn start(call: Rc<Call>, params: Value) -> Result<ServerResult, ErrorD
             vec![],
         )));
     }
-    let tasks = &ctx.mcp.tasks;
-    tasks.prune(now);
+    let inbox = Rc::new(Inbox::default());
+    call.peer.became_task(inbox.clone());
     let id = crate::crypto::random_token();
     let entry = Entry {
         owner,
@@ -161,30 +284,10 @@ pub async fn start(call: Rc<Call>, params: Value) -> Result<ServerResult, ErrorD
             Some(done) => Progress::Done(done),
             None => Progress::Running(work),
         },
+        inbox,
     };
     let task = entry.task(&id);
-    {
-        let mut map = tasks.0.borrow_mut();
-        if map.len() >= MAX_TASKS {
-            let finished = map
-                .iter()
-                .filter(|(_, e)| matches!(e.progress, Progress::Done(_)))
-                .min_by_key(|(_, e)| e.created_ms)
-                .map(|(k, _)| k.clone());
-            match finished {
-                Some(oldest) => {
-                    map.remove(&oldest);
-                }
-                None => {
-                    return Err(ErrorData::internal_error(
-                        format!("{MAX_TASKS} tasks are running; try again when one finishes"),
-                        None,
-                    ))
-                }
-            }
-        }
-        map.insert(id, entry);
-    }
+    tasks.0.borrow_mut().insert(id, entry);
     Ok(ServerResult::CreateTaskResult(CreateTaskResult::new(task)))
 }
 
@@ -196,6 +299,27 @@ fn task_id(params: &Value) -> Result<String, ErrorData> {
         .ok_or_else(|| {
             ErrorData::invalid_params("Invalid params: taskId (a string) is required", None)
         })
+}
+
+/// `tasks/update`'s answers: an object of result objects, as MRTR's `inputResponses`.
+fn input_responses(params: &Value) -> Result<Map<String, Value>, ErrorData> {
+    let invalid = |why: String| {
+        ErrorData::invalid_params(
+            format!("Invalid params: {why}; nothing was delivered"),
+            None,
+        )
+    };
+    let Some(Value::Object(responses)) = params.get("inputResponses") else {
+        return Err(invalid(
+            "inputResponses (an object keyed like the task's inputRequests) is required".into(),
+        ));
+    };
+    if let Some((key, _)) = responses.iter().find(|(_, answer)| !answer.is_object()) {
+        return Err(invalid(format!(
+            "inputResponses[\"{key}\"] must be the client's result object for that input request"
+        )));
+    }
+    Ok(responses.clone())
 }
 
 fn unknown(id: &str) -> ErrorData {
@@ -214,10 +338,9 @@ pub fn method(
     params: &Value,
 ) -> Result<ServerResult, ErrorData> {
     if !declared.supports_tasks() {
-        let required: ClientCapabilities =
-            serde_json::from_value(serde_json::json!({ "extensions": { EXTENSION: {} } }))
-                .unwrap_or_default();
-        return Err(ErrorData::missing_required_client_capability(required));
+        return Err(ErrorData::missing_required_client_capability(
+            required_capabilities(),
+        ));
     }
     let id = task_id(params)?;
     let now = ctx.clock.now_ms();
@@ -231,26 +354,27 @@ pub fn method(
     match method {
         "tasks/get" => {
             entry.drive(now);
-            let payload = match &entry.progress {
-                Progress::Running(_) => TaskPayload::Working,
-                Progress::Done(payload) => payload.clone(),
-            };
             let task = entry.task(&id);
             Ok(ServerResult::GetTaskResult(GetTaskResult::new(
-                DetailedTask::new(task, payload),
+                DetailedTask::new(task, entry.detailed()),
             )))
         }
-        "tasks/cancel" => {
-            // Dropping the future stops the tool between two steps; a finished task stays as it is.
+        "tasks/update" => {
+            let responses = input_responses(params)?;
             if matches!(entry.progress, Progress::Running(_)) {
-                entry.progress = Progress::Done(TaskPayload::Cancelled);
-                entry.updated_ms = now;
+                entry.inbox.deliver(responses);
+                entry.drive(now);
             }
             Ok(ServerResult::TaskAckResult(TaskAckResult::new()))
         }
-        // "tasks/update": our tasks never wait for input (module comment).
+        // "tasks/cancel". Dropping the future stops the tool between two steps; a
+        // finished task stays as it is.
         _ => {
-            let _ = jsonrpc::params::<serde_json::Map<String, Value>>(params)?;
+            if matches!(entry.progress, Progress::Running(_)) {
+                entry.progress = Progress::Done(TaskPayload::Cancelled);
+                entry.inbox.close();
+                entry.updated_ms = now;
+            }
             Ok(ServerResult::TaskAckResult(TaskAckResult::new()))
         }
     }

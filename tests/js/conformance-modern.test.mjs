@@ -1,7 +1,7 @@
 // MCP 2026-07-28 conformance: @modelcontextprotocol/conformance 0.2.0-alpha.12 with
 // `--requirements 2026-07-28`, through a real OAuth token and the loopback bearer proxy
-// (mcp-protocol.md §2.8), against the fixture build (every scenario of issue 10 stage 1) and
-// the product build (the scenarios that need no test tool). The suite reports some
+// (mcp-protocol.md §2.8), against the fixture build (every scenario, no expected failure)
+// and the product build (the scenarios that need no test tool). The suite reports some
 // scenarios as passing even against a dead server, so every scenario here is checked by its
 // checks.json: the exact number of successful checks, and no failure or warning.
 import { test, before, after } from 'node:test';
@@ -16,9 +16,8 @@ import { ensureConformance, readChecks, runCli } from './helpers/conformance.mjs
 const RESULTS = path.join(ROOT, 'tests', 'js', 'results');
 const PREFIX = 'modern-conformance-';
 
-// Scenario → successful checks, for every scenario that passes (the fixture run). The rest
-// of the 50 are still expected to fail: tests/js/conformance-2026-fixture.yml lists them.
-const STAGE1 = {
+// Scenario → successful checks of the fixture run: every scenario of the requirements.
+const FIXTURE = {
   'server-stateless': 30,
   'completion-complete': 2,
   'tools-list': 4,
@@ -60,6 +59,18 @@ const STAGE1 = {
   'input-required-result-ignore-extra-params': 2,
   'input-required-result-unsupported-methods': 2,
   'input-required-result-validate-input': 3,
+  // The tasks extension (SEP-2663). tasks-status-notifications reports one SKIPPED check
+  // and nothing else in 0.2.0-alpha.12 (its harness awaits a rewrite), so it counts 0.
+  'tasks-lifecycle': 9,
+  'tasks-capability-negotiation': 5,
+  'tasks-wire-fields': 4,
+  'tasks-request-state-removal': 3,
+  'tasks-mrtr-input': 4,
+  'tasks-request-headers': 5,
+  'tasks-dispatch-and-envelope': 9,
+  'tasks-required-task-error': 3,
+  'tasks-mrtr-composition': 2,
+  'tasks-status-notifications': 0,
 };
 
 // The scenarios that need no test tool, against the product build's real tools.
@@ -118,7 +129,7 @@ function assertScenarios(byScenario, expected, allowed = () => false) {
     const checks = byScenario.get(scenario);
     assert.ok(checks, `${scenario} ran`);
     assert.deepEqual(failing(checks.filter((c) => !allowed(scenario, c))), [], scenario);
-    assert.equal(counts(checks).SUCCESS, successes, `${scenario}: ${JSON.stringify(counts(checks))}`);
+    assert.equal(counts(checks).SUCCESS ?? 0, successes, `${scenario}: ${JSON.stringify(counts(checks))}`);
   }
 }
 
@@ -131,20 +142,19 @@ after(async () => {
   await Promise.all([fixture?.stop(), product?.stop()]);
 });
 
-test('fixture build: every 2026-07-28 scenario of stage 1 passes, stage 2 is the exact baseline', { timeout: 300_000 }, async (t) => {
+test('fixture build: every 2026-07-28 scenario passes', { timeout: 300_000 }, async (t) => {
   const outDir = path.join(RESULTS, `${PREFIX}fixture-${Date.now()}`);
-  const baseline = path.join(ROOT, 'tests', 'js', 'conformance-2026-fixture.yml');
-  const r = await runCli(cli.node, [cli.alpha, 'server', '--url', fixture.url, '--requirements', '2026-07-28', '--timeout', '10000', '--expected-failures', baseline, '-o', outDir]);
+  const r = await runCli(cli.node, [cli.alpha, 'server', '--url', fixture.url, '--requirements', '2026-07-28', '--timeout', '10000', '-o', outDir]);
   const all = `${r.out}\n${r.err}`;
   writeFileSync(path.join(RESULTS, `${PREFIX}fixture-output.txt`), all);
   const total = all.match(/Total:\s*(\d+)\s+passed,\s*(\d+)\s+failed/);
   t.diagnostic(`conformance 0.2.0-alpha.12 --requirements 2026-07-28 (fixture): ${total?.[0]}`);
-  assert.equal(r.code, 0, `unexpected failures or a stale baseline:\n${all.slice(-3000)}`);
-  assert.match(all, /Baseline check passed/);
-  assert.doesNotMatch(all, /Stale baseline|Unexpected/i);
+  assert.equal(r.code, 0, `failures:\n${all.slice(-3000)}`);
+  assert.equal(total?.[2], '0', `no check failed:\n${all.slice(-3000)}`);
   const byScenario = readChecks(outDir);
   assert.equal(byScenario.size, 50, 'every scenario of the requirements ran');
-  assertScenarios(byScenario, STAGE1);
+  assert.deepEqual([...byScenario.keys()].sort(), Object.keys(FIXTURE).sort(), 'each scenario that ran has its exact count here');
+  assertScenarios(byScenario, FIXTURE);
   // The checks the product cannot exercise pass here.
   const stateless = byScenario.get('server-stateless');
   for (const id of [...PRODUCT_UNTESTABLE, ...PRODUCT_SKIPPED]) {

@@ -20,6 +20,8 @@ mod mrtr;
 mod pipeline;
 mod results;
 mod scopes;
+#[cfg(feature = "conformance-fixtures")]
+mod task_input;
 mod tasks;
 mod uploads;
 
@@ -151,6 +153,15 @@ impl Rpc {
     }
     fn caps(self, caps: Value) -> Self {
         self.meta("clientCapabilities", Some(caps))
+    }
+    /// The retry of an MRTR round: `responses` and the `requestState` of `asked` (the
+    /// `InputRequiredResult`), under id 2.
+    fn answering(mut self, asked: &Value, responses: Value) -> Self {
+        self.id = json!(2);
+        self.params.insert("inputResponses".into(), responses);
+        self.params
+            .insert("requestState".into(), asked["requestState"].clone());
+        self
     }
     fn without_meta(mut self) -> Self {
         self.no_meta = true;

@@ -156,14 +156,10 @@ fn restore_confirms_through_mrtr_then_runs_as_a_task() {
     let first = s.post(&call()).result();
     assert_eq!(first["resultType"], "input_required", "{first}");
     assert!(first.get("taskId").is_none());
-    let mut retry = call().id(json!(2));
-    retry.params.insert(
-        "inputResponses".into(),
+    let retry = call().answering(
+        &first,
         json!({"elicitation_1": {"action": "accept", "content": {"decision": "RESTORE"}}}),
     );
-    retry
-        .params
-        .insert("requestState".into(), first["requestState"].clone());
     let id = created(&s.post(&retry));
     let r = s.post(&task_call("tasks/get", &id)).result();
     assert_eq!(r["status"], "completed", "{r}");
@@ -183,4 +179,29 @@ fn restore_confirms_through_mrtr_then_runs_as_a_task() {
         .result();
     assert_eq!(staged["resultType"], "complete");
     assert_eq!(staged["structuredContent"]["status"], "staged");
+}
+
+#[test]
+fn listening_for_task_notifications_needs_the_extension_and_none_are_promised() {
+    let s = server();
+    let ask = |caps: Value| {
+        super::listen::listen(json!({"taskIds": ["some-task"], "toolsListChanged": true}))
+            .caps(caps)
+            .id(json!(9))
+    };
+    let refused = s.post(&ask(json!({})));
+    assert_rejected(&refused, 400, -32021, json!(9));
+    assert_eq!(
+        refused.response()["error"]["data"]["requiredCapabilities"]["extensions"][TASKS],
+        json!({})
+    );
+    // With the extension the stream opens; its acknowledgement honours no taskIds (tasks
+    // advance only when polled, so there is nothing to notify without a poll).
+    let mut stream = super::listen::open(&s, &ask(with_tasks()));
+    let ack = super::listen::message(super::listen::ready(&mut stream));
+    assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
+    assert!(
+        ack["params"]["notifications"].get("taskIds").is_none(),
+        "{ack}"
+    );
 }
