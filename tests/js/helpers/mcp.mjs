@@ -84,7 +84,10 @@ export function modernInit(token, method, params = {}, { id = nextId++, capabili
     'mcp-protocol-version': MODERN,
     'mcp-method': method,
   };
-  const name = method === 'resources/read' ? params.uri : ['tools/call', 'prompts/get'].includes(method) ? params.name : undefined;
+  const name = method === 'resources/read' ? params.uri
+    : ['tools/call', 'prompts/get'].includes(method) ? params.name
+    : method.startsWith('tasks/') ? params.taskId // SEP-2663 "Routing Headers"
+    : undefined;
   if (name !== undefined) headers['mcp-name'] = name;
   const _meta = {
     'io.modelcontextprotocol/protocolVersion': MODERN,

@@ -20,6 +20,12 @@ export async function startLoggedIn(opts) {
   return { host, cookie: await login(host.baseUrl, host.username, host.password) };
 }
 
+/** A fresh dev host, its admin's login cookie and an access token from a real OAuth flow. */
+export async function startWithToken(opts) {
+  const { host, cookie } = await startLoggedIn(opts);
+  return { host, cookie, token: (await obtainTokens(host, cookie)).tokens.access_token };
+}
+
 /** Logs into the dev host as Scrypted does; returns the Cookie header value. */
 export async function login(baseUrl, username, password) {
   const r = await fetch(`${baseUrl}/login`, {

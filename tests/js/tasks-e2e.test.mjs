@@ -1,0 +1,132 @@
+// The tasks extension (SEP-2663) with the product's tools through the real shim and dev
+// host, where host calls are real promises: a task answers `working` at once, advances as
+// its client polls tasks/get at pollIntervalMs, and inlines what the plain call would have
+// answered; the same tools stay plain calls for a client without the extension, and
+// restore_backup confirms through MRTR before its final step runs as a task. The protocol
+// rules themselves are tested in tests/modern (Rust) and by the conformance suite.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { startWithToken } from './helpers/oauth.mjs';
+import { waitFor } from './helpers/devhost.mjs';
+import { modernInit, parseSse } from './helpers/mcp.mjs';
+
+const TASKS = { extensions: { 'io.modelcontextprotocol/tasks': {} } };
+const PLUGIN = '@scrypted/ring';
+
+let host;
+let token;
+before(async () => ({ host, token } = await startWithToken()));
+after(() => host?.stop());
+
+/** One 2026-07-28 request; its HTTP status and JSON-RPC answer. */
+async function rpc(method, params, capabilities = TASKS) {
+  const res = await fetch(host.mcpUrl, modernInit(token, method, params, { capabilities }));
+  const text = await res.text();
+  const answer = (res.headers.get('content-type') ?? '').includes('text/event-stream') ? parseSse(text).at(-1) : JSON.parse(text);
+  return { status: res.status, answer };
+}
+
+async function result(method, params, capabilities) {
+  const { status, answer } = await rpc(method, params, capabilities);
+  assert.equal(status, 200, JSON.stringify(answer));
+  assert.ok(answer.result, JSON.stringify(answer));
+  return answer.result;
+}
+
+/** Polls the task (at least once) at its pollIntervalMs until it ends; every status seen,
+ * and the last tasks/get answer. */
+async function pollToEnd(created) {
+  const seen = [created.status];
+  let task = created;
+  do {
+    assert.ok(seen.length < 100, `the task ended: ${seen}`);
+    await new Promise((r) => setTimeout(r, task.pollIntervalMs));
+    task = await result('tasks/get', { taskId: created.taskId });
+    assert.equal(task.resultType, 'complete');
+    assert.equal(task.taskId, created.taskId);
+    seen.push(task.status);
+  } while (!['completed', 'failed', 'cancelled'].includes(task.status));
+  return { seen, task };
+}
+
+function assertCreated(created) {
+  assert.equal(created.resultType, 'task', JSON.stringify(created));
+  assert.equal(created.status, 'working', 'host calls are promises: the first poll cannot finish the tool');
+  assert.ok(Number.isInteger(created.ttlMs) && Number.isInteger(created.pollIntervalMs), JSON.stringify(created));
+  for (const absent of ['result', 'error', 'requestState', 'task']) assert.ok(!(absent in created), absent);
+}
+
+test('install_plugin runs as a task its client polls through; Scrypted has the plugin after', { timeout: 60_000 }, async () => {
+  assert.ok(!(await host.state()).plugins.some((p) => p.pluginId === PLUGIN), 'not installed yet');
+  const created = await result('tools/call', { name: 'install_plugin', arguments: { package: PLUGIN } });
+  assertCreated(created);
+  const { seen, task } = await pollToEnd(created);
+  assert.equal(task.status, 'completed', JSON.stringify(task));
+  assert.equal(task.result.isError, false, JSON.stringify(task.result));
+  assert.equal(task.result.structuredContent.package, PLUGIN);
+  assert.equal(task.result.structuredContent.change, 'installed');
+  assert.ok(seen.length >= 2, `working first, then done: ${seen}`);
+  assert.ok((await host.state()).plugins.some((p) => p.pluginId === PLUGIN), 'Scrypted installed it');
+  // Once done the task keeps its result, and cancelling it changes nothing.
+  assert.deepEqual((await result('tasks/cancel', { taskId: created.taskId })).resultType, 'complete');
+  assert.equal((await result('tasks/get', { taskId: created.taskId })).status, 'completed');
+});
+
+test('without the extension the same tools answer plainly', { timeout: 60_000 }, async () => {
+  const plain = await result('tools/call', { name: 'create_backup', arguments: {} }, {});
+  assert.equal(plain.resultType, 'complete');
+  assert.ok(!('taskId' in plain));
+  assert.equal(plain.structuredContent.mime_type, 'application/zip');
+  const { status, answer } = await rpc('tasks/get', { taskId: 'any' }, {});
+  assert.equal(status, 400);
+  assert.equal(answer.error.code, -32021);
+});
+
+test('create_backup and update_plugins as tasks inline what the plain call answers', { timeout: 60_000 }, async () => {
+  const backup = await result('tools/call', { name: 'create_backup', arguments: {} });
+  assertCreated(backup);
+  const { task } = await pollToEnd(backup);
+  assert.equal(task.status, 'completed', JSON.stringify(task));
+  const blob = task.result.content.find((c) => c.type === 'resource').resource.blob;
+  assert.equal(task.result.structuredContent.sha256, createHash('sha256').update(Buffer.from(blob, 'base64')).digest('hex'));
+
+  const update = await result('tools/call', { name: 'update_plugins', arguments: {} });
+  assertCreated(update);
+  const updated = (await pollToEnd(update)).task;
+  assert.equal(updated.status, 'completed', JSON.stringify(updated));
+  assert.equal(updated.result.structuredContent.status, 'updated');
+  const after = (await host.state()).plugins;
+  for (const c of updated.result.structuredContent.updated) assert.equal(after.find((p) => p.pluginId === c.plugin_id).version, c.after);
+});
+
+test('restore_backup confirms through MRTR, then its final step runs as a task', { timeout: 60_000 }, async () => {
+  const backup = await result('tools/call', { name: 'create_backup', arguments: {} }, {});
+  const data = Buffer.from(backup.content.find((c) => c.type === 'resource').resource.blob, 'base64');
+  const args = {
+    confirm: 'RESTORE FROM BACKUP',
+    chunk_base64: data.toString('base64'),
+    chunk_index: 0,
+    total_chunks: 1,
+    sha256: createHash('sha256').update(data).digest('hex'),
+  };
+  const caps = { elicitation: {}, ...TASKS };
+  const asked = await result('tools/call', { name: 'restore_backup', arguments: args }, caps);
+  assert.equal(asked.resultType, 'input_required', JSON.stringify(asked));
+  assert.ok(!('taskId' in asked));
+  const [key] = Object.keys(asked.inputRequests);
+  const before = (await host.state()).restoredBackups.length;
+  const created = await result('tools/call', {
+    name: 'restore_backup',
+    arguments: args,
+    inputResponses: { [key]: { action: 'accept', content: { decision: 'RESTORE' } } },
+    requestState: asked.requestState,
+  }, caps);
+  assert.equal(created.resultType, 'task', JSON.stringify(created));
+  const { task } = await pollToEnd(created);
+  assert.equal(task.status, 'completed', JSON.stringify(task));
+  assert.equal(task.result.structuredContent.status, 'scheduled');
+  // The tool answered first; then Scrypted restored exactly these bytes, once.
+  await waitFor(async () => (await host.state()).restoredBackups.length === before + 1, { timeoutMs: 10_000, what: 'the restore' });
+  assert.equal((await host.state()).restoredBackups.at(-1).sha256, args.sha256);
+});
