@@ -35,7 +35,7 @@ pub struct AuditEntry {
     pub tool: String,
     /// HMAC-SHA256 (hex) of the canonical JSON of the arguments, secrets redacted.
     pub args_hash: String,
-    /// `ok`, `error`, `refused` or `invalid_params`.
+    /// `ok`, `error`, `refused`, `invalid_params`, `input_required` or `cancelled`.
     pub outcome: String,
     /// `accept`, `decline`, `cancel`, `unsupported` or absent when none was asked.
     #[serde(skip_serializing_if = "Option::is_none")]

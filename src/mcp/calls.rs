@@ -131,9 +131,34 @@ pub async fn invoke(
         record_outcome(call, name, args, "refused");
         return Ok(CallToolResult::error(vec![ContentBlock::text(message)]));
     }
+    let mut unfinished = Unfinished {
+        call,
+        tool: name,
+        args: Some(args),
+    };
     let outcome = run(call, name, arguments).await;
-    record(call, name, args, &outcome);
+    if let Some(args) = unfinished.args.take() {
+        record(call, name, args, &outcome);
+    }
     outcome
+}
+
+/// A tool run that ends without an outcome — its future dropped by `tasks/cancel`,
+/// `notifications/cancelled` or a closed stream, after it may have changed the server —
+/// still leaves its audit entry, as `cancelled`.
+struct Unfinished<'a> {
+    call: &'a Call,
+    tool: &'a str,
+    /// Taken when the run ends with an outcome (`record`).
+    args: Option<AuditedArgs>,
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        if let Some(args) = self.args.take() {
+            record_outcome(self.call, self.tool, args, "cancelled");
+        }
+    }
 }
 
 async fn run(

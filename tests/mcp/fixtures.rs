@@ -438,6 +438,9 @@ fn cancellation_stops_the_request_without_answer() {
         next(&mut stream).is_none(),
         "no response after cancellation"
     );
+    // The stopped run is audited as cancelled.
+    let trail = scrypted_mcp::audit::recent(&*s.store, 1);
+    assert_eq!(trail[0].outcome, "cancelled");
     // The parked elicitation is gone: a late answer is simply accepted.
     let reply =
         c.post(json!({"jsonrpc": "2.0", "id": request["id"], "result": {"action": "accept"}}));
