@@ -89,9 +89,11 @@ const URLS = REAL
   ? { ours: REAL, ref: opt('--ref'), raw: opt('--floor') }
   : { ours: mcpUrl(PORTS.ours), ref: mcpUrl(PORTS.ref), raw: `http://127.0.0.1:${PORTS.raw}/` };
 const storageFile = path.join(WORK, 'ours-storage.json');
+const volumeDir = path.join(WORK, 'ours-volume');
+fs.mkdirSync(volumeDir);
 const keyFile = path.join(WORK, 'ref-key.json');
 const serverOf = {
-  ours: () => startServer('harness.mjs', { PORT: PORTS.ours, STORAGE_FILE: storageFile }),
+  ours: () => startServer('harness.mjs', { PORT: PORTS.ours, STORAGE_FILE: storageFile, VOLUME: volumeDir }),
   ref: () => startServer('ts-reference/server.mjs', { PORT: PORTS.ref, KEY_FILE: keyFile }),
   raw: () => startServer('ts-reference/raw.mjs', { PORT: PORTS.raw }),
 };

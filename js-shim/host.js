@@ -7,8 +7,10 @@
 // are. Results are plain JSON-safe data; errors are Errors carrying the host's message.
 
 import dns from 'node:dns';
+import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
+import path from 'node:path';
 
 /** Plain JSON-safe data: undefined → null, Buffers → Buffer-JSON, proxies → their data. */
 export function toPlain(value) {
@@ -115,9 +117,10 @@ const own = (table, name) => (Object.prototype.hasOwnProperty.call(table, name) 
  * @param globals  Scrypted's injected managers: {systemManager, deviceManager, endpointManager,
  *                 mediaManager, localStorage}
  * @param options  {console, nativeId (of the plugin device; undefined = its root), os (Node's
- *                 `os` module, for the machine's network interfaces)}
+ *                 `os` module, for the machine's network interfaces), volume (the plugin's own
+ *                 directory, Scrypted's SCRYPTED_PLUGIN_VOLUME)}
  */
-export function createHost(globals, { console: log = console, nativeId, os } = {}) {
+export function createHost(globals, { console: log = console, nativeId, os, volume } = {}) {
   const storage = globals.localStorage;
   if (!storage) throw new Error('[scrypted-mcp] Scrypted injected no localStorage (plugin storage)');
   const sm = () => {
@@ -141,6 +144,10 @@ export function createHost(globals, { console: log = console, nativeId, os } = {
     return c;
   };
   const plugins = () => component('plugins');
+  const volumeFile = (name) => {
+    if (!volume) throw new Error('Scrypted gave this plugin no volume (SCRYPTED_PLUGIN_VOLUME is not set)');
+    return path.join(volume, name);
+  };
   /** The logger at `path` (logger ids from the root, as Rust chose them). */
   const logger = async (path) => {
     let at = await component('logger');
@@ -299,6 +306,23 @@ export function createHost(globals, { console: log = console, nativeId, os } = {
         if (k !== undefined && k !== null) keys.push(String(k));
       }
       return keys;
+    },
+    // The plugin volume (docs/reference/scrypted-host.md §5): files only this process
+    // writes, kept across reloads and updates. Synchronous, so a write is in the file before
+    // the answer that depends on it leaves.
+    volumeRead: (name) => {
+      try {
+        return fs.readFileSync(volumeFile(name), 'utf8');
+      } catch (e) {
+        if (e.code === 'ENOENT') return undefined;
+        throw e;
+      }
+    },
+    volumeAppend: (name, text) => fs.appendFileSync(volumeFile(name), text),
+    volumeReplace: (name, text) => {
+      const file = volumeFile(name);
+      fs.writeFileSync(`${file}.tmp`, text);
+      fs.renameSync(`${file}.tmp`, file);
     },
     now: () => Date.now(),
     /** A promise resolved after `ms` milliseconds (keep-alives of long-lived streams). */

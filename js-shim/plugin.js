@@ -123,7 +123,9 @@ export default class ScryptedMcpPlugin {
     this.nativeId = nativeId;
     ensureWasm();
     const globals = hostGlobals();
-    this.wasm = new WasmPlugin(createHost(globals, { nativeId, os }));
+    // The plugin's own directory: Scrypted sets it in every plugin process's environment.
+    const volume = process.env.SCRYPTED_PLUGIN_VOLUME;
+    this.wasm = new WasmPlugin(createHost(globals, { nativeId, os, volume }));
     // One listener for the plugin's life: Scrypted drops it with our process.
     this.events = listenToDevices(globals.systemManager, (event) => this.wasm.deviceEvent(event));
     // Rust's answer for a request it fails to answer: asked for now, because a wasm trap

@@ -1,27 +1,49 @@
-//! The audit trail: every tool call, bounded, in plugin storage. Never the arguments
-//! themselves, only their hash.
+//! The audit trail: every tool call, bounded, in a file of the plugin's own volume. Never
+//! the arguments themselves, only their hash.
 //!
 //! The hash is there to correlate: the same call made twice (or by two clients) shows the
 //! same hash, without the trail storing what was sent. It is keyed with `audit.hash_key`,
-//! which sits in the same plugin storage and so in every backup: whoever holds a backup
-//! can test guesses against it. So its input is the arguments with every secret replaced
-//! by the redaction placeholder (`tools::redact::for_audit`): a password, a secret `.env`
-//! value or storage value never enters it, and a guess at one can never be confirmed.
+//! which sits in plugin storage and so in every backup: whoever holds a backup can test
+//! guesses against it. So its input is the arguments with every secret replaced by the
+//! redaction placeholder (`tools::redact::for_audit`): a password, a secret `.env` value or
+//! storage value never enters it, and a guess at one can never be confirmed.
 //!
-//! Plugin storage ships its whole map to the server on every write, so the trail lives
-//! under one key ([`KEY`]) as a compact JSON array (one row per entry, oldest first) and
-//! never holds more than [`MAX_ENTRIES`] rows. When it is full, the client holding the
-//! most rows loses its oldest: one client's volume pushes out only its own history, so
-//! a flood of calls cannot erase what another client did (issue 8 item 9).
+//! Not in plugin storage: Scrypted ships the whole storage map to the server on every write
+//! (docs/reference/scrypted-host.md §5), so a row per call there cost every call in
+//! proportion to all the clients and grants stored beside it. The trail is the file
+//! [`FILE`] in the plugin volume instead (§5): one JSON row per line, oldest first, one
+//! line appended per call. This process keeps the rows in memory (read once), so a call
+//! never reads the file. When it is full ([`MAX_ENTRIES`] rows) the client holding the most
+//! rows loses its oldest: one client's volume pushes out only its own history, so a flood
+//! of calls cannot erase what another client did (issue 8 item 9). Every [`MAX_ENTRIES`]
+//! appends the file is rewritten with only the kept rows, so it stays bounded as well.
+//!
+//! Durable: the row is appended (`appendFileSync`: written to the file, not queued) before
+//! the call's answer leaves, so a crash of the plugin or of Scrypted after an answer cannot
+//! take its row back (only the machine losing power before the kernel writes its cache
+//! could, as for Scrypted's own database). A rewrite goes to a temporary file renamed over
+//! the trail: a crash leaves the old rows or the new, never a mix. A line torn by a crash
+//! mid-append is skipped when read, and the next row rewrites the file instead of
+//! appending to the torn line. A failed write is logged and its rows kept in memory; the
+//! next row rewrites the whole file.
+//!
+//! Earlier versions kept the trail in plugin storage under [`LEGACY_KEY`]: on first use it
+//! is written to the file, and the key removed once the file holds it.
 
 use crate::crypto;
-use crate::store::{Store, StoreExt};
+use crate::host::LogLevel;
+use crate::store::Store;
+use crate::Ctx;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
 
-/// The storage key holding the whole trail.
-pub const KEY: &str = "audit.log";
+/// The trail's file in the plugin volume.
+pub const FILE: &str = "audit.jsonl";
+
+/// The storage key earlier versions kept the whole trail under (a JSON array of rows).
+pub const LEGACY_KEY: &str = "audit.log";
 
 /// At most this many entries are kept; the oldest are dropped first.
 pub const MAX_ENTRIES: usize = 200;
@@ -53,7 +75,7 @@ fn is_false(b: &bool) -> bool {
 /// How one entry is stored: a positional row, about a third smaller than the named form.
 /// The dry-run mark is an eighth element present only on dry runs, so the rows of every
 /// other call, and the trail written before it existed, keep their seven.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Row(
     u64,
     String,
@@ -91,20 +113,140 @@ fn from_row(r: Row) -> AuditEntry {
     }
 }
 
-/// The stored rows, oldest first; an unreadable value counts as an empty trail.
-fn load(store: &dyn Store) -> Vec<Row> {
-    store.get_json::<Vec<Row>>(KEY).unwrap_or_default()
+/// The trail as this process knows it: read from the file on first use, then kept.
+#[derive(Default)]
+pub struct Trail(RefCell<Option<Loaded>>);
+
+struct Loaded {
+    /// Oldest first, at most [`MAX_ENTRIES`].
+    rows: Vec<Row>,
+    /// Lines in the file: the kept rows and those evicted since the last rewrite.
+    lines: usize,
+    /// The file does not hold `rows` line for line (a failed write, a torn last line): the
+    /// next record rewrites it.
+    rewrite: bool,
 }
 
-/// Appends an entry; past the bound, drops the oldest row of the client holding the most.
-pub fn record(store: &dyn Store, entry: AuditEntry) {
-    let mut rows = load(store);
-    rows.push(to_row(entry));
+impl Trail {
+    fn loaded<'a>(&'a self, ctx: &Ctx) -> RefMut<'a, Loaded> {
+        let mut slot = self.0.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(load(ctx));
+        }
+        RefMut::map(slot, |s| s.as_mut().expect("loaded above"))
+    }
+}
+
+/// Appends `row`; past the bound, drops the oldest row of the client holding the most.
+fn push_bounded(rows: &mut Vec<Row>, row: Row) {
+    rows.push(row);
     while rows.len() > MAX_ENTRIES {
-        let doomed = eviction_index(&rows);
+        let doomed = eviction_index(rows);
         rows.remove(doomed);
     }
-    store.set_json(KEY, &rows);
+}
+
+fn line_of(row: &Row) -> String {
+    let mut line = serde_json::to_string(row).expect("serializable row");
+    line.push('\n');
+    line
+}
+
+/// The file, then an earlier version's trail from storage (moved into the file).
+fn load(ctx: &Ctx) -> Loaded {
+    let mut t = Loaded {
+        rows: Vec::new(),
+        lines: 0,
+        rewrite: false,
+    };
+    let file = match ctx.host.volume_read(FILE) {
+        Ok(file) => file,
+        Err(e) => {
+            // Whatever the file holds stays; new rows are appended after it.
+            log_failure(ctx, &format!("could not read {FILE}: {}", e.message));
+            return t;
+        }
+    };
+    let store = ctx.store.as_ref();
+    match (&file, store.get(LEGACY_KEY)) {
+        (None, Some(stored)) => {
+            // Unreadable rows count as none, as the storage trail always did.
+            for row in serde_json::from_str::<Vec<Row>>(&stored).unwrap_or_default() {
+                push_bounded(&mut t.rows, row);
+            }
+            if write_all(ctx, &mut t) {
+                store.remove(LEGACY_KEY);
+            }
+        }
+        // The file was written from the key before a crash kept the key from going.
+        (Some(_), Some(_)) => store.remove(LEGACY_KEY),
+        _ => {}
+    }
+    if let Some(text) = file {
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            t.lines += 1;
+            if let Ok(row) = serde_json::from_str::<Row>(line) {
+                push_bounded(&mut t.rows, row);
+            }
+        }
+        t.rewrite = !text.is_empty() && !text.ends_with('\n');
+    }
+    t
+}
+
+/// Rewrites the file with the kept rows; false if that failed (logged; retried next time).
+fn write_all(ctx: &Ctx, t: &mut Loaded) -> bool {
+    let text: String = t.rows.iter().map(line_of).collect();
+    match ctx.host.volume_replace(FILE, &text) {
+        Ok(()) => {
+            t.lines = t.rows.len();
+            t.rewrite = false;
+            true
+        }
+        Err(e) => {
+            log_failure(ctx, &format!("could not write {FILE}: {}", e.message));
+            t.rewrite = true;
+            false
+        }
+    }
+}
+
+fn log_failure(ctx: &Ctx, what: &str) {
+    ctx.host.log(
+        LogLevel::Error,
+        &format!("audit trail: {what}; the rows stay in memory and are written with the next call"),
+    );
+}
+
+/// Records one call: in memory, and in the file before returning.
+pub fn record(ctx: &Ctx, entry: AuditEntry) {
+    let mut t = ctx.audit.loaded(ctx);
+    let row = to_row(entry);
+    let line = line_of(&row);
+    push_bounded(&mut t.rows, row);
+    if t.rewrite || t.lines >= 2 * MAX_ENTRIES {
+        write_all(ctx, &mut t);
+        return;
+    }
+    match ctx.host.volume_append(FILE, &line) {
+        Ok(()) => t.lines += 1,
+        Err(e) => {
+            log_failure(ctx, &format!("could not append to {FILE}: {}", e.message));
+            t.rewrite = true;
+        }
+    }
+}
+
+/// The latest `limit` entries, newest first.
+pub fn recent(ctx: &Ctx, limit: usize) -> Vec<AuditEntry> {
+    let t = ctx.audit.loaded(ctx);
+    t.rows
+        .iter()
+        .rev()
+        .take(limit)
+        .cloned()
+        .map(from_row)
+        .collect()
 }
 
 /// The oldest row among those of the clients holding the most rows.
@@ -117,16 +259,6 @@ fn eviction_index(rows: &[Row]) -> usize {
     rows.iter()
         .position(|row| counts[row.2.as_str()] == most)
         .unwrap_or(0)
-}
-
-/// The latest `limit` entries, newest first.
-pub fn recent(store: &dyn Store, limit: usize) -> Vec<AuditEntry> {
-    load(store)
-        .into_iter()
-        .rev()
-        .take(limit)
-        .map(from_row)
-        .collect()
 }
 
 /// What the trail keeps of one call's arguments.

@@ -39,6 +39,8 @@ pub struct Ctx {
     pub clock: Rc<dyn Clock>,
     pub oauth: oauth::OAuthState,
     pub mcp: mcp::McpState,
+    /// The audit trail, read from the plugin volume once.
+    pub audit: audit::Trail,
     /// In-memory tool state (restore_backup's staged uploads).
     pub tools: tools::ToolsState,
     /// The device events seen since start, and the queue they arrive on.
@@ -63,6 +65,7 @@ impl Plugin {
                 clock,
                 oauth: oauth::OAuthState::default(),
                 mcp: mcp::McpState::default(),
+                audit: audit::Trail::default(),
                 tools: tools::ToolsState::default(),
                 events: events::Events::default(),
                 last_request_host: RefCell::default(),

@@ -1,4 +1,6 @@
-//! The audit trail: bounded, newest first, one storage key, never argument contents; and
+//! The audit trail: bounded, newest first, one line per call in the plugin volume (none in
+//! plugin storage), durable, moved over from earlier versions' storage key, never argument
+//! contents; and
 //! over `Plugin::handle`, one entry per tools/call, readable as an MCP resource.
 
 mod common;
@@ -7,11 +9,15 @@ mod flow;
 
 use base64::Engine as _;
 use hmac::{KeyInit, Mac};
-use scrypted_mcp::audit::{self, args_hash, AuditEntry, KEY, MAX_ENTRIES};
+use scrypted_mcp::audit::{self, args_hash, AuditEntry, FILE, LEGACY_KEY, MAX_ENTRIES};
 use scrypted_mcp::http::Response;
 use scrypted_mcp::store::{MemStore, Store};
 use scrypted_mcp::Plugin;
 use serde_json::{json, Value};
+use std::rc::Rc;
+
+use common::fake::FakeBridge;
+use scrypted_mcp::clock::FixedClock;
 
 fn entry(store: &MemStore, i: u64, args: &serde_json::Value) -> AuditEntry {
     AuditEntry {
@@ -45,84 +51,150 @@ fn expected_hash(store: &MemStore, canonical: &str) -> String {
         .collect()
 }
 
+/// A plugin over the fake host, driven through its audit trail; the fake host keeps the
+/// volume's files (`FakeBridge::volume`) across restarts, as the real directory does.
+struct Trail {
+    plugin: Plugin,
+    host: Rc<FakeBridge>,
+    store: Rc<MemStore>,
+}
+
+impl Trail {
+    fn new() -> Trail {
+        let (plugin, host, store, _clock) = common::plugin();
+        Trail {
+            plugin,
+            host,
+            store,
+        }
+    }
+    /// The plugin restarted (a reload, an update, a crash Scrypted survived): a new Plugin
+    /// over the same storage and volume, nothing kept in memory.
+    fn restarted(&self) -> Trail {
+        Trail {
+            plugin: Plugin::new(
+                self.host.clone(),
+                self.store.clone(),
+                Rc::new(FixedClock::at_ms(common::NOW_MS)),
+            ),
+            host: self.host.clone(),
+            store: self.store.clone(),
+        }
+    }
+    fn entry(&self, i: u64, args: &Value) -> AuditEntry {
+        entry(&self.store, i, args)
+    }
+    fn record(&self, e: AuditEntry) {
+        audit::record(&self.plugin.ctx, e);
+    }
+    fn recent(&self, limit: usize) -> Vec<AuditEntry> {
+        audit::recent(&self.plugin.ctx, limit)
+    }
+    /// The trail's file as it is on disk now.
+    fn file(&self) -> Option<String> {
+        self.host.volume.borrow().get(FILE).cloned()
+    }
+    fn file_rows(&self) -> Vec<Vec<Value>> {
+        self.file()
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("every line is one JSON row"))
+            .collect()
+    }
+    fn errors_logged(&self) -> Vec<String> {
+        self.host
+            .notices
+            .borrow()
+            .iter()
+            .filter(|(n, a)| n == "log" && a["level"] == "error")
+            .map(|(_, a)| a["message"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
 #[test]
 fn empty_trail_is_empty() {
-    let store = MemStore::default();
-    assert!(audit::recent(&store, 20).is_empty());
-    assert_eq!(store.writes.get(), 0);
+    let t = Trail::new();
+    assert!(t.recent(20).is_empty());
+    assert_eq!(t.store.writes.get(), 0);
+    assert_eq!(t.file(), None, "reading creates no file");
 }
 
 #[test]
 fn recent_is_newest_first_and_limited() {
-    let store = MemStore::default();
+    let t = Trail::new();
     for i in 0..5 {
-        audit::record(&store, entry(&store, i, &json!({})));
+        t.record(t.entry(i, &json!({})));
     }
-    let got = audit::recent(&store, 3);
+    let got = t.recent(3);
     let tools: Vec<&str> = got.iter().map(|e| e.tool.as_str()).collect();
     assert_eq!(tools, ["tool_4", "tool_3", "tool_2"]);
-    assert_eq!(
-        got[0],
-        entry(&store, 4, &json!({})),
-        "every field round-trips"
-    );
-    assert_eq!(audit::recent(&store, 100).len(), 5);
+    assert_eq!(got[0], t.entry(4, &json!({})), "every field round-trips");
+    assert_eq!(t.recent(100).len(), 5);
+    // The same after a restart, read back from the volume.
+    assert_eq!(t.restarted().recent(100), t.recent(100));
 }
 
+/// Scrypted ships the whole storage map on every storage write (scrypted-host.md §5): a
+/// call's row goes to the volume, and plugin storage is not written at all.
 #[test]
-fn one_write_per_record_under_one_key() {
-    let store = MemStore::default();
-    let entries: Vec<AuditEntry> = (0..10)
-        .map(|i| entry(&store, i, &json!({"i": i})))
-        .collect();
-    // Hashing made the hash key once; recording adds exactly one write each.
-    let before = store.writes.get();
-    for e in entries {
-        audit::record(&store, e);
+fn each_record_appends_one_line_to_the_volume_and_writes_no_storage() {
+    let t = Trail::new();
+    let entries: Vec<AuditEntry> = (0..10).map(|i| t.entry(i, &json!({"i": i}))).collect();
+    // Hashing made the hash key once.
+    let before = t.store.writes.get();
+    for (n, e) in entries.into_iter().enumerate() {
+        t.record(e);
+        // Durable when record returns: the row is in the file already.
+        assert_eq!(t.file_rows().len(), n + 1);
     }
-    assert_eq!(store.writes.get() - before, 10);
+    assert_eq!(t.store.writes.get(), before);
+    assert_eq!(t.store.keys(), vec![audit::HASH_KEY.to_string()]);
+    let tools: Vec<Value> = t.file_rows().iter().map(|r| r[3].clone()).collect();
     assert_eq!(
-        store.keys(),
-        vec![audit::HASH_KEY.to_string(), KEY.to_string()]
+        tools,
+        (0..10)
+            .map(|i| json!(format!("tool_{i}")))
+            .collect::<Vec<_>>()
     );
 }
 
 #[test]
 fn bounded_dropping_the_oldest() {
-    let store = MemStore::default();
-    let total = MAX_ENTRIES as u64 + 57;
+    let t = Trail::new();
+    let total = MAX_ENTRIES as u64 * 5 + 57;
     for i in 0..total {
-        let mut e = entry(&store, i, &json!({"device": "lock", "n": i}));
+        let mut e = t.entry(i, &json!({"device": "lock", "n": i}));
         e.client_id = "one-client".into();
-        audit::record(&store, e);
+        t.record(e);
+        // The file is rewritten with the kept rows now and then: it stays bounded too.
+        assert!(t.file_rows().len() <= 2 * MAX_ENTRIES);
     }
-    let all = audit::recent(&store, usize::MAX);
+    let all = t.recent(usize::MAX);
     assert_eq!(all.len(), MAX_ENTRIES);
     assert_eq!(all[0].tool, format!("tool_{}", total - 1));
     assert_eq!(
         all.last().unwrap().tool,
         format!("tool_{}", total - MAX_ENTRIES as u64)
     );
-    // Storage ships whole on every write: the trail must stay small.
-    let size = store.get(KEY).unwrap().len();
-    assert!(size < 64 * 1024, "audit trail is {size} bytes");
+    assert_eq!(t.restarted().recent(usize::MAX), all);
 }
 
 /// Issue 8 item 9: a 200-item batch by one client used to erase a prior `set_dotenv` row
 /// of another. Past the bound, the client holding the most rows loses its oldest.
 #[test]
 fn one_clients_volume_never_erases_anothers_rows() {
-    let store = MemStore::default();
-    let mut dotenv = entry(&store, 0, &json!({"text": "TZ=UTC"}));
+    let t = Trail::new();
+    let mut dotenv = t.entry(0, &json!({"text": "TZ=UTC"}));
     dotenv.tool = "set_dotenv".into();
     dotenv.client_id = "victim".into();
-    audit::record(&store, dotenv.clone());
+    t.record(dotenv.clone());
     for i in 1..=1000 {
-        let mut e = entry(&store, i, &json!({}));
+        let mut e = t.entry(i, &json!({}));
         e.client_id = "flood".into();
-        audit::record(&store, e);
+        t.record(e);
     }
-    let all = audit::recent(&store, usize::MAX);
+    let all = t.recent(usize::MAX);
     assert_eq!(all.len(), MAX_ENTRIES);
     assert_eq!(all.last().unwrap(), &dotenv, "the victim's row survives");
     assert_eq!(all[0].tool, "tool_1000");
@@ -132,26 +204,29 @@ fn one_clients_volume_never_erases_anothers_rows() {
     );
     // Two heavy clients share the loss: each keeps its newest rows.
     for i in 1001..1101 {
-        let mut e = entry(&store, i, &json!({}));
+        let mut e = t.entry(i, &json!({}));
         e.client_id = "second".into();
-        audit::record(&store, e);
+        t.record(e);
     }
-    let all = audit::recent(&store, usize::MAX);
+    let all = t.recent(usize::MAX);
     let count = |c: &str| all.iter().filter(|e| e.client_id == c).count();
     assert_eq!(
         (count("victim"), count("flood"), count("second")),
         (1, 99, 100)
     );
+    // A restart reads the very same trail back.
+    assert_eq!(t.restarted().recent(usize::MAX), all);
 }
 
 #[test]
 fn never_stores_argument_contents() {
-    let store = MemStore::default();
+    let t = Trail::new();
     let args = json!({"password": "hunter2-secret", "username": "mallory", "nested": {"token": "tok-XYZZY"}});
-    let mut e = entry(&store, 1, &args);
+    let mut e = t.entry(1, &args);
     e.tool = "add_user".into();
-    audit::record(&store, e);
-    for (key, value) in store.snapshot() {
+    t.record(e);
+    let files = t.host.volume.borrow().clone();
+    for (key, value) in t.store.snapshot().into_iter().chain(files) {
         for secret in ["hunter2-secret", "mallory", "tok-XYZZY", "password"] {
             assert!(
                 !value.contains(secret),
@@ -159,50 +234,148 @@ fn never_stores_argument_contents() {
             );
         }
     }
-    let got = &audit::recent(&store, 1)[0];
+    let got = &t.recent(1)[0];
     assert_eq!(
         got.args_hash,
         expected_hash(
-            &store,
+            &t.store,
             r#"{"nested":{"token":"tok-XYZZY"},"password":"hunter2-secret","username":"mallory"}"#
         )
     );
 }
 
+/// An installed plugin's trail (plugin storage, `audit.log`, as earlier versions wrote it)
+/// survives the update: moved into the volume, then the key removed.
 #[test]
-fn trails_written_before_the_dry_run_mark_still_load() {
-    let store = MemStore::default();
-    store.set(
-        KEY,
-        r#"[[1700000000000,"admin","c1","get_logs","ab","ok",null]]"#,
+fn an_earlier_versions_trail_moves_from_storage_to_the_volume() {
+    let t = Trail::new();
+    // Rows exactly as the earlier version stored them, dry-run mark and all.
+    let stored = r#"[[1700000000000,"admin","c1","get_logs","ab","ok",null],[1700000001000,"admin","c2","clear_alerts","cd","ok","accept",true]]"#;
+    t.store.set(LEGACY_KEY, stored);
+    let got = t.recent(10);
+    let seen: Vec<(&str, &str, Option<&str>, bool)> = got
+        .iter()
+        .map(|e| {
+            (
+                e.tool.as_str(),
+                e.client_id.as_str(),
+                e.elicitation.as_deref(),
+                e.dry_run,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("clear_alerts", "c2", Some("accept"), true),
+            ("get_logs", "c1", None, false)
+        ]
     );
-    let got = audit::recent(&store, 10);
-    assert_eq!(got.len(), 1);
-    assert_eq!((got[0].tool.as_str(), got[0].dry_run), ("get_logs", false));
-    // Rows of calls that are not dry runs keep their seven elements.
-    audit::record(
-        &store,
-        AuditEntry {
-            dry_run: false,
-            ..got[0].clone()
-        },
+    assert_eq!(t.store.get(LEGACY_KEY), None, "the storage copy is gone");
+    assert_eq!(t.file_rows().len(), 2, "once the volume holds it");
+    // New calls go after it, and a restart reads it all from the volume.
+    t.record(t.entry(9, &json!({})));
+    let after = t.restarted().recent(10);
+    assert_eq!(after.len(), 3);
+    assert_eq!(after[0].tool, "tool_9");
+    assert_eq!(after[1..], got[..]);
+}
+
+/// The file was written from the storage copy, then the process died before the key was
+/// removed: the next start removes the key and does not add its rows twice.
+#[test]
+fn a_move_interrupted_after_writing_the_file_is_not_repeated() {
+    let t = Trail::new();
+    let stored = r#"[[1700000000000,"admin","c1","get_logs","ab","ok",null]]"#;
+    t.store.set(LEGACY_KEY, stored);
+    t.host.volume.borrow_mut().insert(
+        FILE.into(),
+        "[1700000000000,\"admin\",\"c1\",\"get_logs\",\"ab\",\"ok\",null]\n".into(),
     );
-    audit::record(
-        &store,
-        AuditEntry {
-            dry_run: true,
-            ..got[0].clone()
-        },
+    assert_eq!(t.recent(10).len(), 1);
+    assert_eq!(t.store.get(LEGACY_KEY), None);
+}
+
+#[test]
+fn rows_without_the_dry_run_mark_keep_seven_elements() {
+    let t = Trail::new();
+    let first = t.entry(1, &json!({}));
+    t.record(AuditEntry {
+        dry_run: false,
+        elicitation: None,
+        ..first.clone()
+    });
+    t.record(AuditEntry {
+        dry_run: true,
+        ..first
+    });
+    let lens: Vec<usize> = t.file_rows().iter().map(Vec::len).collect();
+    assert_eq!(lens, [7, 8]);
+    assert_eq!(t.file_rows()[1][7], json!(true));
+}
+
+#[test]
+fn unreadable_stored_trail_starts_over() {
+    let t = Trail::new();
+    t.store.set(LEGACY_KEY, "not json");
+    assert!(t.recent(20).is_empty());
+    t.record(t.entry(7, &json!({})));
+    assert_eq!(t.recent(20).len(), 1);
+    assert_eq!(t.store.get(LEGACY_KEY), None);
+}
+
+/// A crash in the middle of an append leaves a torn last line: it is skipped, and the next
+/// row rewrites the file rather than being glued onto it.
+#[test]
+fn a_torn_last_line_is_skipped_and_never_glued_to_the_next_row() {
+    let t = Trail::new();
+    t.record(t.entry(1, &json!({})));
+    t.record(t.entry(2, &json!({})));
+    let whole = t.file().unwrap();
+    let torn = &whole[..whole.len() - 9];
+    t.host.volume.borrow_mut().insert(FILE.into(), torn.into());
+    let t2 = t.restarted();
+    let tools = |t: &Trail| -> Vec<String> { t.recent(10).into_iter().map(|e| e.tool).collect() };
+    assert_eq!(tools(&t2), ["tool_1"]);
+    t2.record(t2.entry(3, &json!({})));
+    assert_eq!(t2.file_rows().len(), 2, "every line parses");
+    assert_eq!(tools(&t2.restarted()), ["tool_3", "tool_1"]);
+}
+
+/// A write that fails (disk full, permissions) is logged; the row is kept in memory and the
+/// next row that can be written brings the file up to date.
+#[test]
+fn a_failed_write_is_logged_and_caught_up_by_the_next() {
+    let t = Trail::new();
+    t.record(t.entry(1, &json!({})));
+    t.host.fail.borrow_mut().insert(
+        "volumeAppend".into(),
+        "ENOSPC: no space left on device, write".into(),
     );
-    let rows: Vec<Vec<Value>> = serde_json::from_str(&store.get(KEY).unwrap()).unwrap();
-    let lens: Vec<usize> = rows.iter().map(Vec::len).collect();
-    assert_eq!(lens, [7, 7, 8]);
-    assert_eq!(rows[2][7], json!(true));
+    t.record(t.entry(2, &json!({})));
+    let errors = t.errors_logged();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("ENOSPC") && errors[0].contains(FILE),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(t.recent(10).len(), 2, "kept in memory");
+    assert_eq!(t.file_rows().len(), 1);
+    t.host.fail.borrow_mut().clear();
+    t.record(t.entry(3, &json!({})));
+    let tools: Vec<String> = t
+        .restarted()
+        .recent(10)
+        .into_iter()
+        .map(|e| e.tool)
+        .collect();
+    assert_eq!(tools, ["tool_3", "tool_2", "tool_1"]);
 }
 
 #[test]
 fn a_dry_run_is_audited_as_one_whatever_its_outcome() {
-    let (plugin, _host, store, _clock) = common::plugin();
+    let (plugin, _host, _store, _clock) = common::plugin();
     let (token, session, _) = session(&plugin);
     let ok = call_tool(
         &plugin,
@@ -223,7 +396,7 @@ fn a_dry_run_is_audited_as_one_whatever_its_outcome() {
         json!({"dry_run": false}),
     );
     assert_eq!(real["result"]["isError"], json!(false), "{real}");
-    let got: Vec<(String, bool)> = audit::recent(store.as_ref(), 10)
+    let got: Vec<(String, bool)> = audit::recent(&plugin.ctx, 10)
         .into_iter()
         .map(|e| (e.outcome, e.dry_run))
         .collect();
@@ -279,15 +452,6 @@ fn args_hash_is_a_keyed_hash_of_canonical_json() {
     );
 }
 
-#[test]
-fn unreadable_trail_starts_over() {
-    let store = MemStore::default();
-    store.set(KEY, "not json");
-    assert!(audit::recent(&store, 20).is_empty());
-    audit::record(&store, entry(&store, 7, &json!({})));
-    assert_eq!(audit::recent(&store, 20).len(), 1);
-}
-
 // ---- over the MCP endpoint
 
 const HOST: &str = "192.168.1.10:11080";
@@ -317,7 +481,7 @@ fn call_tool(plugin: &Plugin, token: &str, session: &str, name: &str, args: Valu
 
 #[test]
 fn every_tool_call_is_audited_without_its_arguments() {
-    let (plugin, _host, store, clock) = common::plugin();
+    let (plugin, host, store, clock) = common::plugin();
     let (token, session, client_id) = session(&plugin);
     let calls = [
         ("get_server_info", json!({})),
@@ -360,7 +524,7 @@ fn every_tool_call_is_audited_without_its_arguments() {
     );
     assert_eq!(answers[3]["error"]["code"], json!(-32602), "{}", answers[3]);
 
-    let entries = audit::recent(store.as_ref(), 10);
+    let entries = audit::recent(&plugin.ctx, 10);
     let got: Vec<(&str, &str, Option<&str>)> = entries
         .iter()
         .map(|e| {
@@ -403,7 +567,8 @@ fn every_tool_call_is_audited_without_its_arguments() {
         );
     }
     assert_eq!(entries[0].time_ms, common::NOW_MS + 4000);
-    for (key, value) in store.snapshot() {
+    let files = host.volume.borrow().clone();
+    for (key, value) in store.snapshot().into_iter().chain(files) {
         for secret in [
             "hunter2-secret",
             "tok-XYZZY",
@@ -453,7 +618,7 @@ fn secret_arguments_never_enter_the_hash() {
         "set_dotenv",
         json!({"text": "TZ=UTC\nMQTT_PASS=hunter2\n"}),
     );
-    let rows = audit::recent(store.as_ref(), 3);
+    let rows = audit::recent(&plugin.ctx, 3);
     assert_eq!(
         rows[1].args_hash, rows[2].args_hash,
         "the password is not in it"

@@ -272,7 +272,7 @@ fn settings_serialize_as_scrypted_setting_objects() {
         .enumerate()
     {
         audit::record(
-            store.as_ref(),
+            &plugin.ctx,
             AuditEntry {
                 time_ms: NOW_MS + 60_000 * (i as u64 + 1),
                 user: "admin".into(),

@@ -474,7 +474,7 @@ fn audit_trail_shows_the_latest_twenty_newest_first_without_arguments() {
     let tokens = obtain_tokens(&plugin, HOST);
     for i in 0..25u64 {
         audit::record(
-            store.as_ref(),
+            &plugin.ctx,
             AuditEntry {
                 time_ms: NOW_MS + i * 1000,
                 user: "admin".into(),

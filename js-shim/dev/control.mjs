@@ -10,12 +10,15 @@
 //   POST /__devhost/clock   {advanceMs} → {offsetMs, now}: moves the clock the wasm sees
 //   GET  /__devhost/state   users (with passwords, aclIds, tokens), devices, plugins, alerts,
 //        logsCount, env, dotenv, cors, externalAddresses, localAddresses, restoredBackups,
-//        pluginStorage (this plugin's storage map), clockOffsetMs, ...
-//   POST /__devhost/reset   demo data, calls, clock and plugin storage back to the start; the
+//        pluginStorage (this plugin's storage map), info.pluginVolume (its volume directory),
+//        clockOffsetMs, ...
+//   POST /__devhost/reset   demo data, calls, clock, plugin storage and volume back to the start; the
 //        plugin is loaded afresh from the zip
 //   POST /__devhost/reload  the plugin's worker restarts, as on a plugin reload or a server
 //        restart (runtime.ts runPlugin): its open HTTP answers are cut, its listeners dropped,
 //        and the plugin is loaded afresh from the zip; storage, data, clock and logins stay
+//   POST /__devhost/storage  {key, value}: sets (value null: removes) one key of this plugin's
+//        storage behind its back, as an earlier version of the plugin left it (read on reload)
 //   POST /__devhost/network  {ipAddress?, networkInterfaces?}: what getComponent('SCRYPTED_IP_ADDRESS')
 //        and os.networkInterfaces() answer the plugin; ipAddress null = no usable LAN address (§13)
 //   GET  /__devhost/settings        the plugin's getSettings(), as Scrypted's Settings tab asks
@@ -33,6 +36,7 @@
 //        (its user device's id becomes the aclId) → {username, exists, admin}
 //   POST /__devhost/camera  {id, mode}: how that camera answers takePicture (media.mjs
 //        CAMERA_MODES: jpeg, noise, native, png, fail, hang) → {id, mode}
+import { PLUGIN_ID } from './demo.mjs';
 import { JSON_LIMIT, readBody, sendJson } from './http.mjs';
 
 /** The request's JSON body, or undefined after answering 400 with `usage`. */
@@ -71,6 +75,7 @@ export async function control(host, req, res, url) {
   if (p === '/__devhost/reset' && req.method === 'POST') {
     req.resume();
     host.runtime.reset();
+    host.resetVolume();
     host.clockOffsetMs = 0;
     host.loginTokens.clear();
     await host.loadPlugin();
@@ -80,6 +85,17 @@ export async function control(host, req, res, url) {
     req.resume();
     await host.reloadPlugin();
     return sendJson(res, 200, { ok: true, loadMs: host.loadMs });
+  }
+  if (p === '/__devhost/storage' && req.method === 'POST') {
+    const body = await jsonBody(req, res, '{key, value}');
+    if (!body) return undefined;
+    if (typeof body.key !== 'string' || !(typeof body.value === 'string' || body.value === null)) {
+      return sendJson(res, 400, { error: 'body must be JSON {key: string, value: string | null}' });
+    }
+    const own = host.runtime.device(host.runtime.rootId(PLUGIN_ID));
+    if (body.value === null) delete own.storage[body.key];
+    else own.storage[body.key] = body.value;
+    return sendJson(res, 200, { ok: true });
   }
   if (p === '/__devhost/network' && req.method === 'POST') {
     const body = await jsonBody(req, res, '{ipAddress?, networkInterfaces?}');

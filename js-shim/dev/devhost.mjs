@@ -22,6 +22,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADMIN, PLUGIN_ID, VIEWER } from './demo.mjs';
@@ -73,6 +74,8 @@ class DevHostServer {
     this.plugin = null;
     /** HTTP answers the plugin is still writing (cut when its worker dies). */
     this.pluginAnswers = new Set();
+    /** The plugin volume (§5): the plugin's own files, kept across reloads like Scrypted's. */
+    this.volume = fs.mkdtempSync(path.join(os.tmpdir(), 'scrypted-mcp-volume-'));
   }
 
   get port() { return this.server?.address()?.port ?? this.requestedPort; }
@@ -88,6 +91,7 @@ class DevHostServer {
       mcpUrl: this.mcpUrl,
       loginUrl: this.loginUrl,
       username: ADMIN.username,
+      pluginVolume: this.volume,
       password: ADMIN.password,
       viewer: { username: VIEWER.username, password: VIEWER.password, aclId: VIEWER.aclId },
       zip: this.zip,
@@ -118,6 +122,8 @@ class DevHostServer {
       error: (...a) => this.logFn('[plugin:error]', ...a),
       debug: (...a) => this.logFn('[plugin:debug]', ...a),
     };
+    // Scrypted starts each plugin process with its volume in the environment (plugin-host.ts).
+    process.env.SCRYPTED_PLUGIN_VOLUME = this.volume;
     const loaded = await loadPluginZip(this.zip, {
       chdir: this.chdir,
       params: { ...params, console: pluginConsole, Date: this.makeDate() },
@@ -168,7 +174,14 @@ class DevHostServer {
       for (const s of this.sockets) s.destroy();
     });
     if (this.plugin?.dir) fs.rmSync(this.plugin.dir, { recursive: true, force: true });
+    fs.rmSync(this.volume, { recursive: true, force: true });
     this.server = null;
+  }
+
+  /** The plugin volume emptied (a fresh install's). */
+  resetVolume() {
+    fs.rmSync(this.volume, { recursive: true, force: true });
+    fs.mkdirSync(this.volume);
   }
 
   // ---------------------------------------------------------------- login cookie and tokens

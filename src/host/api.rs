@@ -387,6 +387,22 @@ impl Host {
             json!({ "level": level, "message": format!("{LOG_PREFIX}{message}") }),
         );
     }
+    /// A file of the plugin volume (`Bridge::volume_read`) — `volumeRead`
+    pub fn volume_read(&self, name: &str) -> HostResult<Option<String>> {
+        self.bridge.volume_read(name).map_err(HostError::new)
+    }
+    /// `Bridge::volume_append` — `volumeAppend`
+    pub fn volume_append(&self, name: &str, text: &str) -> HostResult<()> {
+        self.bridge
+            .volume_append(name, text)
+            .map_err(HostError::new)
+    }
+    /// `Bridge::volume_replace` — `volumeReplace`
+    pub fn volume_replace(&self, name: &str, text: &str) -> HostResult<()> {
+        self.bridge
+            .volume_replace(name, text)
+            .map_err(HostError::new)
+    }
     /// `deviceManager.onDeviceEvent(nativeId, 'Settings', undefined)` so the UI re-fetches
     /// — `settingsChanged`
     pub fn settings_changed(&self) {
@@ -422,6 +438,15 @@ mod tests {
                 .unwrap_or(Ok(Value::Null))
         }
         fn notify(&self, _method: &str, _args: Value) {}
+        fn volume_read(&self, _name: &str) -> Result<Option<String>, String> {
+            Ok(None)
+        }
+        fn volume_append(&self, _name: &str, _text: &str) -> Result<(), String> {
+            Ok(())
+        }
+        fn volume_replace(&self, _name: &str, _text: &str) -> Result<(), String> {
+            Ok(())
+        }
     }
 
     fn host(answers: &[(&'static str, Result<Value, String>)]) -> Host {

@@ -32,6 +32,15 @@ pub trait Bridge {
     /// A fire-and-forget `host.js` notice (`defer`, `log`, `settingsChanged`): nothing to
     /// wait for, nothing comes back.
     fn notify(&self, method: &str, args: Value);
+    /// The text of the file `name` in this plugin's own volume (`SCRYPTED_PLUGIN_VOLUME`,
+    /// docs/reference/scrypted-host.md §5), `None` if there is none. Synchronous, like
+    /// plugin storage; only this plugin's process touches these files.
+    fn volume_read(&self, name: &str) -> Result<Option<String>, String>;
+    /// Appends `text` to the file `name`; once it returns, the bytes are in the file.
+    fn volume_append(&self, name: &str, text: &str) -> Result<(), String>;
+    /// Replaces the file `name` with `text` all at once (a temporary file renamed over it):
+    /// a crash leaves the old text or the new, never a mix.
+    fn volume_replace(&self, name: &str, text: &str) -> Result<(), String>;
 }
 
 /// A failed host call. Scrypted's RPC keeps only the message (`e.code` is lost).

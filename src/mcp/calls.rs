@@ -243,7 +243,7 @@ pub fn audit_entry(
     // Unknown tool names come from the client: bound what we store.
     let tool: String = tool.chars().take(128).collect();
     audit::record(
-        &*ctx.store,
+        ctx,
         AuditEntry {
             time_ms: ctx.clock.now_ms(),
             user: caller.sub.clone(),

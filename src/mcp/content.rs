@@ -109,10 +109,7 @@ pub async fn read(call: &Call, params: &Value) -> Result<ReadResourceResult, Err
     let p: ReadResourceRequestParams = jsonrpc::params(params)?;
     let uri = p.uri.as_str();
     if uri == AUDIT_URI {
-        return Ok(live_json(
-            uri,
-            &audit::recent(&*call.ctx.store, AUDIT_LIMIT),
-        ));
+        return Ok(live_json(uri, &audit::recent(&call.ctx, AUDIT_LIMIT)));
     }
     if uri == DEVICES_URI || device_id(uri).is_some() {
         return read_devices(call, uri).await;

@@ -492,7 +492,7 @@ fn connected_apps(call: &Call) -> Value {
 // ---------- review_recent_tool_calls
 
 fn review_recent_tool_calls(call: &Call) -> GetPromptResult {
-    let entries = audit::recent(&*call.ctx.store, super::content::AUDIT_LIMIT);
+    let entries = audit::recent(&call.ctx, super::content::AUDIT_LIMIT);
     let json = serde_json::to_string_pretty(&entries).unwrap_or_else(|_| "[]".into());
     GetPromptResult::new(vec![
         PromptMessage::new_resource(

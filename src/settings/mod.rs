@@ -280,7 +280,7 @@ fn status_settings(ctx: &Ctx) -> Vec<Setting> {
 }
 
 fn audit_setting(ctx: &Ctx, clients: &[oauth::ClientSummary]) -> Setting {
-    let entries = audit::recent(ctx.store.as_ref(), AUDIT_SHOWN);
+    let entries = audit::recent(ctx, AUDIT_SHOWN);
     let text = if entries.is_empty() {
         "No tool calls yet.".to_string()
     } else {

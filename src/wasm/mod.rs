@@ -37,6 +37,12 @@ extern "C" {
     fn storage_remove(this: &HostBridge, key: &str);
     #[wasm_bindgen(method, js_name = storageKeys)]
     fn storage_keys(this: &HostBridge) -> Vec<String>;
+    #[wasm_bindgen(method, catch, js_name = volumeRead)]
+    fn volume_read(this: &HostBridge, name: &str) -> Result<Option<String>, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = volumeAppend)]
+    fn volume_append(this: &HostBridge, name: &str, text: &str) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = volumeReplace)]
+    fn volume_replace(this: &HostBridge, name: &str, text: &str) -> Result<(), JsValue>;
     #[wasm_bindgen(method)]
     fn now(this: &HostBridge) -> f64;
     /// A promise that resolves after `ms` milliseconds (`setTimeout`).
@@ -69,6 +75,15 @@ impl Bridge for JsBridge {
     }
     fn notify(&self, method: &str, args: Value) {
         self.0.notify(method, to_js(&args));
+    }
+    fn volume_read(&self, name: &str) -> Result<Option<String>, String> {
+        self.0.volume_read(name).map_err(error_message)
+    }
+    fn volume_append(&self, name: &str, text: &str) -> Result<(), String> {
+        self.0.volume_append(name, text).map_err(error_message)
+    }
+    fn volume_replace(&self, name: &str, text: &str) -> Result<(), String> {
+        self.0.volume_replace(name, text).map_err(error_message)
     }
 }
 

@@ -180,8 +180,8 @@ describe('responses', () => {
 // What each host.js entry answers over the simulated components is pinned by the shared
 // host-behaviour cases (tests/host-cases.json, run here by host-cases.test.mjs and against the
 // Rust fake by tests/host_cases.rs). These tests cover what those cannot: the notices, the
-// storage and clock members, and the RPC proxy itself.
-describe('host.js notices, storage and clock over the simulated globals', () => {
+// storage, volume and clock members, and the RPC proxy itself.
+describe('host.js notices, storage, volume and clock over the simulated globals', () => {
   const rt = new Runtime({ log: () => {} });
   const lines = [];
   const quiet = { log: (m) => lines.push(['log', m]), warn: (m) => lines.push(['warn', m]), error: (m) => lines.push(['error', m]) };
@@ -231,6 +231,25 @@ describe('host.js notices, storage and clock over the simulated globals', () => 
     await assert.rejects(none.call('serverVersion', {}), /Scrypted component 'info' is not available/);
     await assert.rejects(none.call('serverVersion', {}), /Scrypted component 'info' is not available/);
     assert.deepEqual(asked.filter((n) => n === 'info'), ['info', 'info', 'info']);
+  });
+  test('volume members are files of the plugin volume: absent → undefined, append, replace whole; none without a volume', () => {
+    const volume = fs.mkdtempSync(path.join(os.tmpdir(), 'scrypted-mcp-volume-test-'));
+    try {
+      const v = createHost(rt.pluginParams(), { console: quiet, volume });
+      assert.equal(v.volumeRead('t.jsonl'), undefined);
+      v.volumeAppend('t.jsonl', 'a\n');
+      v.volumeAppend('t.jsonl', 'b\n');
+      assert.equal(fs.readFileSync(path.join(volume, 't.jsonl'), 'utf8'), 'a\nb\n', 'on disk when the call returns');
+      v.volumeReplace('t.jsonl', 'c\n');
+      assert.equal(v.volumeRead('t.jsonl'), 'c\n');
+      assert.deepEqual(fs.readdirSync(volume), ['t.jsonl'], 'no temporary file left behind');
+      fs.chmodSync(volume, 0o500);
+      if (process.getuid?.() !== 0) assert.throws(() => v.volumeAppend('u', 'x'), /EACCES/, 'a failing write throws');
+    } finally {
+      fs.chmodSync(volume, 0o700);
+      fs.rmSync(volume, { recursive: true, force: true });
+    }
+    assert.throws(() => h.volumeAppend('t.jsonl', 'x'), /no volume \(SCRYPTED_PLUGIN_VOLUME is not set\)/);
   });
   test('without localStorage there is no plugin: createHost says so', () => {
     assert.throws(() => createHost({ ...rt.pluginParams(), localStorage: undefined }), /no localStorage/);

@@ -101,7 +101,7 @@ fn content_fixtures_have_exact_payloads() {
         r["content"][0]["text"],
         "This tool intentionally returns an error for testing"
     );
-    let trail = scrypted_mcp::audit::recent(&*s.store, 1);
+    let trail = scrypted_mcp::audit::recent(&s.plugin.ctx, 1);
     assert_eq!(
         (trail[0].tool.as_str(), trail[0].outcome.as_str()),
         ("test_error_handling", "error")
@@ -290,14 +290,14 @@ fn elicitation_accept_decline_cancel() {
         params["requestedSchema"]["required"],
         json!(["username", "email"])
     );
-    let trail = scrypted_mcp::audit::recent(&*s.store, 1);
+    let trail = scrypted_mcp::audit::recent(&s.plugin.ctx, 1);
     assert_eq!(trail[0].elicitation.as_deref(), Some("accept"));
     assert_eq!(trail[0].outcome, "ok");
 
     let (text, _) = elicit_round(&c, json!({"action": "decline"}));
     assert!(text.contains("action=decline"), "{text}");
     assert_eq!(
-        scrypted_mcp::audit::recent(&*s.store, 1)[0]
+        scrypted_mcp::audit::recent(&s.plugin.ctx, 1)[0]
             .elicitation
             .as_deref(),
         Some("decline")
@@ -351,7 +351,7 @@ fn elicitation_error_answer_and_unsupported_client() {
             "{caps}"
         );
         assert_eq!(reply.result()["isError"], true);
-        let entry = &scrypted_mcp::audit::recent(&*s.store, 1)[0];
+        let entry = &scrypted_mcp::audit::recent(&s.plugin.ctx, 1)[0];
         assert_eq!(
             (entry.outcome.as_str(), entry.elicitation.as_deref()),
             ("refused", Some("unsupported"))

@@ -111,7 +111,7 @@ fn a_catalogue_tool_answers_structured_content_mirrored_as_text() {
     let text: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
     assert_eq!(&text, structured);
     assert!(result.get("resultType").is_none());
-    let entry = &scrypted_mcp::audit::recent(&*s.store, 1)[0];
+    let entry = &scrypted_mcp::audit::recent(&s.plugin.ctx, 1)[0];
     assert_eq!(
         (entry.tool.as_str(), entry.outcome.as_str()),
         ("get_server_info", "ok")
@@ -130,7 +130,7 @@ fn a_catalogue_tool_answers_structured_content_mirrored_as_text() {
     assert_eq!(&old_text, structured);
     // Omitted arguments are audited as the empty object they mean.
     assert_eq!(
-        scrypted_mcp::audit::recent(&*s.store, 1)[0].args_hash,
+        scrypted_mcp::audit::recent(&s.plugin.ctx, 1)[0].args_hash,
         hash_with_empty_arguments
     );
 }
@@ -171,7 +171,7 @@ fn restore_backup_asks_the_user_through_elicitation() {
         "{done}"
     );
     assert!(next_event(&mut stream).is_none());
-    let entry = &scrypted_mcp::audit::recent(&*s.store, 1)[0];
+    let entry = &scrypted_mcp::audit::recent(&s.plugin.ctx, 1)[0];
     assert_eq!(
         (entry.tool.as_str(), entry.outcome.as_str()),
         ("restore_backup", "ok")
@@ -187,7 +187,7 @@ fn restore_backup_asks_the_user_through_elicitation() {
         c.post(json!({"jsonrpc": "2.0", "id": ask["id"], "result": answer}));
         let done = next_event(&mut stream).unwrap();
         assert_eq!(done["result"]["isError"], true, "{done}");
-        let entry = &scrypted_mcp::audit::recent(&*s.store, 1)[0];
+        let entry = &scrypted_mcp::audit::recent(&s.plugin.ctx, 1)[0];
         assert_eq!(
             (entry.outcome.as_str(), entry.elicitation.as_deref()),
             ("refused", Some(audited))
@@ -199,7 +199,7 @@ fn restore_backup_asks_the_user_through_elicitation() {
     let reply = plain.post(restore_call(3));
     assert_eq!(reply.header("content-type"), Some("application/json"));
     assert_eq!(reply.result()["isError"], true);
-    let entry = &scrypted_mcp::audit::recent(&*s.store, 1)[0];
+    let entry = &scrypted_mcp::audit::recent(&s.plugin.ctx, 1)[0];
     assert_eq!(
         (entry.outcome.as_str(), entry.elicitation.as_deref()),
         ("refused", Some("unsupported"))
@@ -263,7 +263,7 @@ fn unknown_tool_is_invalid_params_and_audited() {
         .as_str()
         .unwrap()
         .contains("no_such_tool"));
-    let trail = scrypted_mcp::audit::recent(&*s.store, 10);
+    let trail = scrypted_mcp::audit::recent(&s.plugin.ctx, 10);
     let entry = &trail[0];
     assert_eq!(entry.tool, "no_such_tool");
     assert_eq!(entry.outcome, "invalid_params");
@@ -276,7 +276,7 @@ fn unknown_tool_is_invalid_params_and_audited() {
             r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"no_such_tool","arguments":{arguments}}}}}"#
         );
         assert_eq!(read(c.post_raw(&body)).error_code(), -32602);
-        scrypted_mcp::audit::recent(&*s.store, 1)[0]
+        scrypted_mcp::audit::recent(&s.plugin.ctx, 1)[0]
             .args_hash
             .clone()
     };

@@ -48,7 +48,7 @@ fn contains_all(text: &str, wanted: &[&str]) {
 
 /// The tools the audit trail saw, oldest first.
 fn audited_tools(s: &Server) -> Vec<String> {
-    let mut tools: Vec<String> = scrypted_mcp::audit::recent(&*s.store, 200)
+    let mut tools: Vec<String> = scrypted_mcp::audit::recent(&s.plugin.ctx, 200)
         .into_iter()
         .map(|e| e.tool)
         .collect();

@@ -126,7 +126,7 @@ fn a_call_beyond_the_scope_is_403_insufficient_scope_runs_nothing_and_is_audited
         before.retain(|k, _| !k.starts_with("audit."));
         after.retain(|k, _| !k.starts_with("audit."));
         assert_eq!(before, after, "{name} stored nothing");
-        let last = &scrypted_mcp::audit::recent(s.store.as_ref(), 1)[0];
+        let last = &scrypted_mcp::audit::recent(&s.plugin.ctx, 1)[0];
         assert_eq!(
             (last.tool.as_str(), last.outcome.as_str()),
             (*name, "refused")
@@ -249,7 +249,7 @@ fn security_review_with_a_read_only_token_runs_only_tools_that_token_may_call() 
         !text.contains("skipped"),
         "every check it makes is within read: {text}"
     );
-    let trail = scrypted_mcp::audit::recent(s.store.as_ref(), 50);
+    let trail = scrypted_mcp::audit::recent(&s.plugin.ctx, 50);
     assert!(!trail.is_empty());
     for entry in trail {
         let def = catalogue().iter().find(|d| d.name == entry.tool).unwrap();

@@ -272,7 +272,7 @@ fn oversized_batches_are_refused_whole() {
         message.contains(&format!("at most {MAX_BATCH}")) && message.contains("51"),
         "{message}"
     );
-    assert!(scrypted_mcp::audit::recent(s.store.as_ref(), 10).is_empty());
+    assert!(scrypted_mcp::audit::recent(&s.plugin.ctx, 10).is_empty());
     assert_eq!(
         s.host.calls.borrow().len(),
         before,

@@ -71,7 +71,7 @@ fn asked(s: &Server, arguments: &Value) -> (String, String) {
 }
 
 fn outcomes(s: &Server) -> Vec<String> {
-    let mut all: Vec<String> = audit::recent(&*s.store, 50)
+    let mut all: Vec<String> = audit::recent(&s.plugin.ctx, 50)
         .into_iter()
         .map(|e| format!("{} {}", e.tool, e.outcome))
         .collect();

@@ -34,7 +34,7 @@ fn a_modern_request_is_served_without_any_session() {
     let reply = s.post(&list_plugins());
     assert_eq!(reply.status, 200);
     assert_eq!(reply.result()["isError"], false);
-    let audited = scrypted_mcp::audit::recent(&*s.store, 1);
+    let audited = scrypted_mcp::audit::recent(&s.plugin.ctx, 1);
     assert_eq!(audited[0].tool, "list_plugins");
     assert_eq!(audited[0].outcome, "ok");
 }

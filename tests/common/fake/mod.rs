@@ -222,6 +222,10 @@ pub struct FakeBridge {
     pub dns: RefCell<BTreeMap<String, Vec<String>>>,
     /// URL → what `httpsGet` answers; any other URL is refused.
     pub web: RefCell<BTreeMap<String, Page>>,
+    /// The plugin volume's files (`SCRYPTED_PLUGIN_VOLUME`): name → text. Outlives a
+    /// plugin restart, as the directory does; `fail` with `volumeRead`, `volumeAppend` or
+    /// `volumeReplace` makes that operation throw.
+    pub volume: RefCell<BTreeMap<String, String>>,
     next_id: Cell<u32>,
     next_pid: Cell<u32>,
     now_ms: u64,
@@ -290,6 +294,7 @@ impl FakeBridge {
             camera_modes: RefCell::new(field(demo, "cameraModes")),
             dns: RefCell::default(),
             web: RefCell::default(),
+            volume: RefCell::default(),
             next_id: Cell::new(demo["nextId"].as_u64().unwrap_or(100) as u32),
             next_pid: Cell::new(demo["nextPid"].as_u64().unwrap_or(4100) as u32),
             now_ms,
@@ -486,6 +491,40 @@ impl Bridge for FakeBridge {
             "unknown host notice: {method}"
         );
         self.notices.borrow_mut().push((method.to_string(), args));
+    }
+
+    fn volume_read(&self, name: &str) -> Result<Option<String>, String> {
+        self.volume_failure("volumeRead")?;
+        Ok(self.volume.borrow().get(name).cloned())
+    }
+
+    fn volume_append(&self, name: &str, text: &str) -> Result<(), String> {
+        self.volume_failure("volumeAppend")?;
+        self.volume
+            .borrow_mut()
+            .entry(name.to_string())
+            .or_default()
+            .push_str(text);
+        Ok(())
+    }
+
+    fn volume_replace(&self, name: &str, text: &str) -> Result<(), String> {
+        self.volume_failure("volumeReplace")?;
+        self.volume
+            .borrow_mut()
+            .insert(name.to_string(), text.to_string());
+        Ok(())
+    }
+}
+
+impl FakeBridge {
+    /// The message a `fail` entry sets for a volume operation (Node's fs errors are local:
+    /// no RPC route).
+    fn volume_failure(&self, op: &str) -> Result<(), String> {
+        match self.fail.borrow().get(op) {
+            Some(message) => Err(message.clone()),
+            None => Ok(()),
+        }
     }
 }
 

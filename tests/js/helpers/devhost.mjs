@@ -134,6 +134,11 @@ export class DevHost {
     return this._json('/__devhost/reset', { method: 'POST' });
   }
 
+  /** Sets (null: removes) one key of the plugin's storage behind its back. */
+  async setPluginStorage(key, value) {
+    return this._json('/__devhost/storage', { method: 'POST', body: JSON.stringify({ key, value }), headers: { 'content-type': 'application/json' } });
+  }
+
   /** Restarts the plugin's worker (a plugin reload or server restart): storage stays. */
   async reload() {
     return this._json('/__devhost/reload', { method: 'POST' });
