@@ -2,7 +2,8 @@
 // Vendored from ../shared/perf/load.mjs (the team's shared perf folder, not in this repo) so
 // that a fresh checkout can run `npm run bench`; changes here: --modern (stateless MCP
 // 2026-07-28 requests, no session), --tool / --expect (time another tool than
-// get_server_info).
+// get_server_info), --max-requests (stop after that many), requests_total in the JSON (the
+// warm-up's answered requests included: what a process's CPU time covers).
 //
 // Closed-loop HTTP load driver for an MCP streamable-HTTP endpoint (Node built-ins only).
 //
@@ -60,6 +61,7 @@ function parseArgs(argv) {
       case '--timeout': o.timeout = Number(next()); break;
       case '--label': o.label = next(); break;
       case '--json': o.json = true; break;
+      case '--max-requests': o.maxRequests = Number(next()); break;
       case '-h': case '--help': usage(); break;
       default:
         if (a.startsWith('-')) usage(`unknown option ${a}`);
@@ -181,6 +183,7 @@ async function main() {
   const lat = [];
   const errors = {};
   let ok = 0;
+  let total = 0;
   let nextId = 1;
   const t0 = performance.now();
   const measureStart = t0 + opt.warmup * 1000;
@@ -199,7 +202,7 @@ async function main() {
   async function worker() {
     for (;;) {
       const start = performance.now();
-      if (start >= end) return;
+      if (start >= end || (opt.maxRequests && nextId > opt.maxRequests)) return;
       const id = nextId++;
       const body = `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"${opt.tool}","arguments":{}${meta}}}`;
       let kind;
@@ -219,6 +222,7 @@ async function main() {
         kind = `net_${e.code ?? e.message}`;
       }
       const done = performance.now();
+      if (!kind) total++;
       if (start >= measureStart) {
         if (kind) bump(kind);
         else {
@@ -254,6 +258,7 @@ async function main() {
     warmup_s: opt.warmup,
     window_s: round(window, 3),
     requests: ok,
+    requests_total: total,
     errors: nErr,
     error_kinds: errors,
     rps: round(ok / window, 1),

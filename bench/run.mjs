@@ -12,13 +12,18 @@
 //   legacy  tools/call get_server_info in a 2025-06-18 session   ours, ref, raw
 //   modern  the same as stateless 2026-07-28 requests             ours, raw (the SDK has no 2026 era)
 //   nohost  tools/call get_recent_events, modern (no wait on Scrypted beyond one system-state read)
+// With --state, a fourth target joins every point: "grown", the same plugin.zip in its own
+// harness over grown OAuth state — 100 registered clients (the default cap), 1,000 grants
+// and a full audit trail, made beforehand through the real OAuth endpoints and tool calls —
+// and the report compares its req/s and its process's CPU ms per request with "ours" (the
+// same plugin over an empty state): per-call cost should not grow with what is stored.
 // Then: cold start (spawn → first authenticated initialize answered), RSS after --sessions idle
 // sessions (bench/sessions-rss.mjs), wasm size. Figures are medians over the repetitions;
 // ratios are to the floor (raw) and to the reference. Absolute figures from different runs
 // do not compare on a shared machine; the ratios from one run do.
 //
 // Options: --reps N (3), --duration S (5), --warmup S (1), --cold N (5), --sessions N (1000),
-//          --only legacy,modern,nohost, --json
+//          --only legacy,modern,nohost, --state, --json
 // A real Scrypted instead (docs/reference/scrypted-host.md §9): --real <our MCP URL> --token T
 // --floor <the floor plugin's URL> runs the same points against the deployed plugins only;
 // --ref <URL> --ref-token T adds a second MCP plugin deployed beside it (say, the build
@@ -43,6 +48,7 @@ const WARMUP = Number(opt('--warmup', 1));
 const COLD = Number(opt('--cold', 5));
 const SESSIONS = Number(opt('--sessions', 1000));
 const ONLY = opt('--only', 'legacy,modern,nohost').split(',');
+const STATE = argv.includes('--state');
 const ROOTPATH = '/endpoint/scrypted-mcp/public';
 const BENCH = path.join(ROOT, 'bench');
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'scrypted-mcp-bench-'));
@@ -82,34 +88,63 @@ function runNode(args) {
   });
 }
 
-const PORTS = { ours: 18182, ref: 18180, raw: 18181 };
+const PORTS = { ours: 18182, ref: 18180, raw: 18181, grown: 18183 };
 const mcpUrl = (port) => `http://127.0.0.1:${port}${ROOTPATH}/mcp`;
 const REAL = opt('--real');
 const URLS = REAL
   ? { ours: REAL, ref: opt('--ref'), raw: opt('--floor') }
-  : { ours: mcpUrl(PORTS.ours), ref: mcpUrl(PORTS.ref), raw: `http://127.0.0.1:${PORTS.raw}/` };
-const storageFile = path.join(WORK, 'ours-storage.json');
-const volumeDir = path.join(WORK, 'ours-volume');
-fs.mkdirSync(volumeDir);
+  : { ours: mcpUrl(PORTS.ours), ref: mcpUrl(PORTS.ref), raw: `http://127.0.0.1:${PORTS.raw}/`, ...(STATE ? { grown: mcpUrl(PORTS.grown) } : {}) };
+/** The harness of this plugin as target `name`: its own storage file and volume. */
+function harness(name) {
+  const volume = path.join(WORK, `${name}-volume`);
+  fs.mkdirSync(volume, { recursive: true });
+  return startServer('harness.mjs', { PORT: PORTS[name], STORAGE_FILE: path.join(WORK, `${name}-storage.json`), VOLUME: volume });
+}
 const keyFile = path.join(WORK, 'ref-key.json');
 const serverOf = {
-  ours: () => startServer('harness.mjs', { PORT: PORTS.ours, STORAGE_FILE: storageFile, VOLUME: volumeDir }),
+  ours: () => harness('ours'),
+  grown: () => harness('grown'),
   ref: () => startServer('ts-reference/server.mjs', { PORT: PORTS.ref, KEY_FILE: keyFile }),
   raw: () => startServer('ts-reference/raw.mjs', { PORT: PORTS.raw }),
 };
 
-async function oursToken() {
-  const base = `http://127.0.0.1:${PORTS.ours}${ROOTPATH}`;
-  const host = { url: (p) => base + p, mcpUrl: `${base}/mcp` };
-  // bench/harness.mjs treats Scrypted's login cookie as the logged-in admin.
-  const { tokens } = await obtainTokens(host, 'login_user_token_insecure=bench', { scope: 'scrypted:admin' });
+// bench/harness.mjs treats Scrypted's login cookie as the logged-in admin.
+const ADMIN_COOKIE = 'login_user_token_insecure=bench';
+const harnessHost = (name) => {
+  const base = `http://127.0.0.1:${PORTS[name]}${ROOTPATH}`;
+  return { url: (p) => base + p, mcpUrl: `${base}/mcp` };
+};
+
+async function oursToken(name = 'ours') {
+  const { tokens } = await obtainTokens(harnessHost(name), ADMIN_COOKIE, { scope: 'scrypted:admin' });
   return tokens.access_token;
 }
 
+/**
+ * Grows the state of the harness `name` through its real endpoints: `clients` registered
+ * clients with `grantsPerClient` grants each (sign-ins; the first is consented, the rest
+ * remembered), then a full audit trail of tool calls. Returns a token of the last grant.
+ */
+async function growState(name, { clients = 100, grantsPerClient = 10, calls = 200 } = {}) {
+  const host = harnessHost(name);
+  const t0 = performance.now();
+  let last;
+  for (let c = 0; c < clients; c++) {
+    let client;
+    for (let g = 0; g < grantsPerClient; g++) {
+      ({ client, tokens: last } = await obtainTokens(host, ADMIN_COOKIE, { client, scope: 'scrypted:admin' }));
+    }
+    if ((c + 1) % 20 === 0) log(`state: ${c + 1} clients, ${(c + 1) * grantsPerClient} grants (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  }
+  await runNode([path.join(BENCH, 'load.mjs'), host.mcpUrl, '--token', last.access_token, '--modern', '--concurrency', '1', '--duration', '60', '--warmup', '0', '--max-requests', String(calls), '--json']);
+  log(`state grown in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return last.access_token;
+}
+
 const POINTS = {
-  legacy: { targets: ['ours', 'ref', 'raw'], args: [] },
-  modern: { targets: ['ours', 'ref', 'raw'], args: ['--modern'] },
-  nohost: { targets: ['ours', 'ref', 'raw'], args: ['--modern', '--tool', 'get_recent_events', '--expect', 'seen_since_start'] },
+  legacy: { targets: ['ours', 'ref', 'raw', 'grown'], args: [] },
+  modern: { targets: ['ours', 'ref', 'raw', 'grown'], args: ['--modern'] },
+  nohost: { targets: ['ours', 'ref', 'raw', 'grown'], args: ['--modern', '--tool', 'get_recent_events', '--expect', 'seen_since_start'] },
 };
 
 const PIDS = Object.fromEntries((opt('--pids', '') || '').split(',').filter(Boolean).map((kv) => kv.split('=')));
@@ -119,7 +154,17 @@ function cpuMs(pid) {
   return (Number(f[11]) + Number(f[12])) * 10;
 }
 
+/** The local harness processes, by target (their CPU per request is reported too). */
+const LOCAL_PIDS = {};
+
 async function load(target, token, point, c) {
+  if (!REAL && LOCAL_PIDS[target]) {
+    const before = cpuMs(LOCAL_PIDS[target]);
+    const r = await loadOnce(target, token, point, c, WARMUP);
+    // The process's CPU covers the warm-up's requests too.
+    r.pluginCpuMs = (cpuMs(LOCAL_PIDS[target]) - before) / r.requests_total;
+    return r;
+  }
   if (PIDS.server && PIDS[target]) {
     const before = [cpuMs(PIDS.server), cpuMs(PIDS[target])];
     // No unrecorded warm-up here, so the CPU used and the requests counted cover the same
@@ -216,15 +261,18 @@ async function main() {
   const figures = { wasmBytes: wasm.length, wasmGzipBytes: zlib.gzipSync(wasm, { level: 9 }).length, zipBytes: fs.statSync(built.release.zip).size };
   log(`size: wasm ${figures.wasmBytes} B (gzip ${figures.wasmGzipBytes} B), plugin.zip ${figures.zipBytes} B`);
 
-  const servers = { ours: serverOf.ours(), ref: serverOf.ref(), raw: serverOf.raw() };
+  const servers = { ours: serverOf.ours(), ref: serverOf.ref(), raw: serverOf.raw(), ...(STATE ? { grown: serverOf.grown() } : {}) };
   try {
     await Promise.all(Object.values(servers).map((s) => s.ready));
+    for (const [t, s] of Object.entries(servers)) LOCAL_PIDS[t] = s.child.pid;
     const tokens = {
       ours: await oursToken(),
       ref: (await runNode([path.join(BENCH, 'ts-reference/mint-token.mjs'), mcpUrl(PORTS.ref), '--key', keyFile])).trim(),
+      ...(STATE ? { grown: await growState('grown') } : {}),
     };
     figures.throughput = await throughput(tokens);
     await Promise.all(Object.values(servers).map((s) => s.stop())); // ours writes its storage: the token stays valid
+    delete tokens.grown;
 
     const colds = { ours: [], ref: [], raw: [] };
     for (let i = 0; i < COLD; i++) {
@@ -251,8 +299,14 @@ function report(f) {
       console.log(`${key.padEnd(14)} ${t.padEnd(6)} ${fmt(m.rps).padStart(10)} ${fmt(m.p50, 2).padStart(9)} ${fmt(m.p99, 2).padStart(9)}`
         + `  ${fmt(m.rps / floor.rps, 2).padStart(7)} ${ref ? fmt(m.rps / ref.rps, 2).padStart(6) : '     -'}`
         + `  ${fmt(m.p99 / floor.p99, 2).padStart(12)} ${ref ? fmt(m.p99 / ref.p99, 2).padStart(11) : '          -'}`
-        + (Number.isFinite(m.serverCpuMs) ? `   cpu ms/req: server ${fmt(m.serverCpuMs, 3)}, plugin ${fmt(m.pluginCpuMs, 3)}` : ''));
+        + (Number.isFinite(m.serverCpuMs) ? `   cpu ms/req: server ${fmt(m.serverCpuMs, 3)}, plugin ${fmt(m.pluginCpuMs, 3)}`
+          : Number.isFinite(m.pluginCpuMs) ? `   cpu ms/req ${fmt(m.pluginCpuMs, 3)}` : ''));
     }
+  }
+  for (const [key, byTarget] of Object.entries(f.throughput)) {
+    const { ours, grown } = byTarget;
+    if (!ours || !grown) continue;
+    console.log(`state ${key.padEnd(12)} grown/empty: req/s ${fmt(grown.rps / ours.rps, 2)}×, p99 ${fmt(grown.p99 / ours.p99, 2)}×, CPU ms/req ${fmt(grown.pluginCpuMs, 3)} vs ${fmt(ours.pluginCpuMs, 3)} (${fmt(grown.pluginCpuMs / ours.pluginCpuMs, 2)}×)`);
   }
   if (!f.coldStartMs) return;
   console.log(`wasm ${f.wasmBytes} B (gzip ${f.wasmGzipBytes} B), plugin.zip ${f.zipBytes} B`);

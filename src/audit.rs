@@ -16,15 +16,16 @@
 //! never reads the file. When it is full ([`MAX_ENTRIES`] rows) the client holding the most
 //! rows loses its oldest: one client's volume pushes out only its own history, so a flood
 //! of calls cannot erase what another client did (issue 8 item 9). Every [`MAX_ENTRIES`]
-//! appends the file is rewritten with only the kept rows, so it stays bounded as well.
+//! appends, and once at start when it holds more, the file is rewritten with only the kept
+//! rows, so it stays bounded as well.
 //!
 //! Durable: the row is appended (`appendFileSync`: written to the file, not queued) before
 //! the call's answer leaves, so a crash of the plugin or of Scrypted after an answer cannot
 //! take its row back (only the machine losing power before the kernel writes its cache
 //! could, as for Scrypted's own database). A rewrite goes to a temporary file renamed over
 //! the trail: a crash leaves the old rows or the new, never a mix. A line torn by a crash
-//! mid-append is skipped when read, and the next row rewrites the file instead of
-//! appending to the torn line. A failed write is logged and its rows kept in memory; the
+//! mid-append is skipped when read, and the file rewritten without it before anything is
+//! appended. A failed write is logged and its rows kept in memory; the
 //! next row rewrites the whole file.
 //!
 //! Earlier versions kept the trail in plugin storage under [`LEGACY_KEY`]: on first use it
@@ -122,8 +123,8 @@ struct Loaded {
     rows: Vec<Row>,
     /// Lines in the file: the kept rows and those evicted since the last rewrite.
     lines: usize,
-    /// The file does not hold `rows` line for line (a failed write, a torn last line): the
-    /// next record rewrites it.
+    /// A write failed, so the file does not hold `rows` line for line: the next record
+    /// rewrites it.
     rewrite: bool,
 }
 
@@ -189,7 +190,12 @@ fn load(ctx: &Ctx) -> Loaded {
                 push_bounded(&mut t.rows, row);
             }
         }
-        t.rewrite = !text.is_empty() && !text.ends_with('\n');
+        // Rows evicted since the last rewrite, an unreadable or torn line: once per start,
+        // the file is brought down to exactly the rows kept.
+        let torn = !text.is_empty() && !text.ends_with('\n');
+        if torn || t.lines != t.rows.len() {
+            write_all(ctx, &mut t);
+        }
     }
     t
 }

@@ -177,7 +177,13 @@ fn bounded_dropping_the_oldest() {
         all.last().unwrap().tool,
         format!("tool_{}", total - MAX_ENTRIES as u64)
     );
-    assert_eq!(t.restarted().recent(usize::MAX), all);
+    let again = t.restarted();
+    assert_eq!(again.recent(usize::MAX), all);
+    assert_eq!(
+        again.file_rows().len(),
+        MAX_ENTRIES,
+        "a start brings the file down to the rows kept"
+    );
 }
 
 /// Issue 8 item 9: a 200-item batch by one client used to erase a prior `set_dotenv` row
@@ -324,8 +330,8 @@ fn unreadable_stored_trail_starts_over() {
     assert_eq!(t.store.get(LEGACY_KEY), None);
 }
 
-/// A crash in the middle of an append leaves a torn last line: it is skipped, and the next
-/// row rewrites the file rather than being glued onto it.
+/// A crash in the middle of an append leaves a torn last line: it is skipped, and the file
+/// rewritten without it before the next row could be glued onto it.
 #[test]
 fn a_torn_last_line_is_skipped_and_never_glued_to_the_next_row() {
     let t = Trail::new();
@@ -337,6 +343,7 @@ fn a_torn_last_line_is_skipped_and_never_glued_to_the_next_row() {
     let t2 = t.restarted();
     let tools = |t: &Trail| -> Vec<String> { t.recent(10).into_iter().map(|e| e.tool).collect() };
     assert_eq!(tools(&t2), ["tool_1"]);
+    assert_eq!(t2.file_rows().len(), 1, "rewritten without the torn line");
     t2.record(t2.entry(3, &json!({})));
     assert_eq!(t2.file_rows().len(), 2, "every line parses");
     assert_eq!(tools(&t2.restarted()), ["tool_3", "tool_1"]);
