@@ -439,7 +439,7 @@ fn cancellation_stops_the_request_without_answer() {
         "no response after cancellation"
     );
     // The stopped run is audited as cancelled.
-    let trail = scrypted_mcp::audit::recent(&*s.store, 1);
+    let trail = scrypted_mcp::audit::recent(&s.plugin.ctx, 1);
     assert_eq!(trail[0].outcome, "cancelled");
     // The parked elicitation is gone: a late answer is simply accepted.
     let reply =

@@ -179,7 +179,7 @@ fn cancelling_a_waiting_task_ends_it_and_later_answers_are_ignored() {
     assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
     assert!(cancelled.get("inputRequests").is_none() && cancelled.get("result").is_none());
     // The stopped run is in the audit trail, as cancelled.
-    let trail = scrypted_mcp::audit::recent(&*s.store, 1);
+    let trail = scrypted_mcp::audit::recent(&s.plugin.ctx, 1);
     assert_eq!(
         (trail[0].tool.as_str(), trail[0].outcome.as_str()),
         ("confirm_delete", "cancelled")
