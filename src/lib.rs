@@ -134,6 +134,12 @@ impl Plugin {
         events::pump(self.ctx.clone()).await
     }
 
+    /// Runs tasks to their end as their host calls settle (`mcp::tasks::pump`); runs for
+    /// the plugin's life (the wasm glue spawns it once).
+    pub async fn pump_tasks(&self) {
+        mcp::tasks::pump(self.ctx.clone()).await
+    }
+
     /// Scrypted `Settings.getSettings()`.
     pub async fn get_settings(&self) -> Vec<settings::Setting> {
         settings::get_settings(&self.ctx).await

@@ -6,14 +6,14 @@
 //! for a tool that can only run as a task), and the `tasks/*` methods refuse them with
 //! -32021.
 //!
-//! No task is spawned: a task is the tool's own future, kept here and polled once when
-//! it is created and once on every `tasks/get` or `tasks/update` (the architecture runs
-//! a request's work inside an answer, `mcp/stream.rs`; a task is that work with the
-//! answer split in two). Host calls are JS promises that settle on their own, so each
-//! poll finds the step before done and starts the next; a client polling at
-//! `pollIntervalMs` drives the tool through at that pace. A task belongs to the OAuth
-//! client and user (and scope) that made it: anyone else's `tasks/get` finds no such
-//! task.
+//! A task is the tool's own future, kept here. It is polled when it is created, on
+//! every `tasks/get` and `tasks/update`, and by the task pump (`pump`, spawned once by
+//! the wasm glue like the event pump): every poll uses the pump's waker, so when a host
+//! call of the tool settles (a JS promise) the pump polls the task again, and the work
+//! goes on to its end whether or not its client polls meanwhile (a client that stopped
+//! polling finds the result later). Without a running pump (the Rust tests, unless they
+//! drive it) a task advances only when polled. A task belongs to the OAuth client and
+//! user (and scope) that made it: anyone else's `tasks/get` finds no such task.
 //!
 //! Input comes two ways, as the extension separates them. What decides whether to
 //! proceed (restore_backup's confirmation) is asked before the task exists: the first
@@ -36,7 +36,7 @@ use serde_json::{json, Map, Value};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 pub const EXTENSION: &str = "io.modelcontextprotocol/tasks";
 /// How long a task (and its result) can be fetched after it was created.
@@ -93,7 +93,7 @@ fn required_capabilities() -> ClientCapabilities {
 /// `subscriptions/listen` asking for task status notifications (`taskIds`) from a
 /// request without the extension: -32021, as SEP-2663 requires. With the extension the
 /// stream opens, and its acknowledgement leaves `taskIds` out: we send no task
-/// notifications (a task advances only when polled, so the client must poll anyway).
+/// notifications (a MAY of the extension), so the client polls.
 pub fn check_listen(params: &Value, declared: &ClientCapabilities) -> Result<(), ErrorData> {
     let asks = params.pointer("/notifications/taskIds").is_some();
     if asks && !declared.supports_tasks() {
@@ -129,10 +129,14 @@ struct Entry {
 }
 
 #[derive(Default)]
-pub struct Tasks(RefCell<BTreeMap<String, Entry>>);
+pub struct Tasks {
+    entries: RefCell<BTreeMap<String, Entry>>,
+    /// The task pump's waker, once the pump runs (`pump`).
+    pump: RefCell<Option<Waker>>,
+}
 
-fn polled(work: &mut Work) -> Option<TaskPayload> {
-    let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+fn polled(work: &mut Work, waker: &Waker) -> Option<TaskPayload> {
+    let mut cx = Context::from_waker(waker);
     match work.as_mut().poll(&mut cx) {
         Poll::Pending => None,
         Poll::Ready(outcome) => Some(payload(outcome)),
@@ -203,10 +207,10 @@ impl Entry {
         task
     }
 
-    fn drive(&mut self, now: u64) {
+    fn drive(&mut self, now: u64, waker: &Waker) {
         let before = self.detailed().status();
         if let Progress::Running(work) = &mut self.progress {
-            if let Some(done) = polled(work) {
+            if let Some(done) = polled(work, waker) {
                 self.progress = Progress::Done(done);
                 self.inbox.close();
             }
@@ -218,8 +222,16 @@ impl Entry {
 }
 
 impl Tasks {
+    /// What every poll of a task wakes: the pump, or nothing while none runs.
+    fn waker(&self) -> Waker {
+        self.pump
+            .borrow()
+            .clone()
+            .unwrap_or_else(|| futures::task::noop_waker_ref().clone())
+    }
+
     fn prune(&self, now: u64) {
-        self.0
+        self.entries
             .borrow_mut()
             .retain(|_, e| now.saturating_sub(e.created_ms) < TASK_TTL_MS);
     }
@@ -228,13 +240,14 @@ impl Tasks {
     /// are still running (before the new call runs anything).
     fn make_room(&self, now: u64) -> Result<(), ErrorData> {
         self.prune(now);
-        let mut map = self.0.borrow_mut();
+        let mut map = self.entries.borrow_mut();
         if map.len() < MAX_TASKS {
             return Ok(());
         }
-        // Tasks advance when polled: one whose client stopped polling may be done.
+        // Without a pump, tasks advance when polled: one nobody polled may be done.
+        let waker = self.waker();
         for entry in map.values_mut() {
-            entry.drive(now);
+            entry.drive(now, &waker);
         }
         let finished = map
             .iter()
@@ -266,7 +279,7 @@ pub async fn start(call: Rc<Call>, params: Value) -> Result<ServerResult, ErrorD
     let worker = call.clone();
     call.peer.offer_task();
     let mut work: Work = async move { super::calls::call(&worker, &params).await }.boxed_local();
-    let first = polled(&mut work);
+    let first = polled(&mut work, &tasks.waker());
     if call.peer.awaiting_input() {
         // MRTR first: the confirmation happens before the task exists.
         return Ok(ServerResult::CallToolResult(CallToolResult::success(
@@ -287,7 +300,7 @@ pub async fn start(call: Rc<Call>, params: Value) -> Result<ServerResult, ErrorD
         inbox,
     };
     let task = entry.task(&id);
-    tasks.0.borrow_mut().insert(id, entry);
+    tasks.entries.borrow_mut().insert(id, entry);
     Ok(ServerResult::CreateTaskResult(CreateTaskResult::new(task)))
 }
 
@@ -346,14 +359,15 @@ pub fn method(
     let now = ctx.clock.now_ms();
     let tasks = &ctx.mcp.tasks;
     tasks.prune(now);
-    let mut map = tasks.0.borrow_mut();
+    let waker = tasks.waker();
+    let mut map = tasks.entries.borrow_mut();
     let entry = map
         .get_mut(&id)
         .filter(|e| e.owner == *caller)
         .ok_or_else(|| unknown(&id))?;
     match method {
         "tasks/get" => {
-            entry.drive(now);
+            entry.drive(now, &waker);
             let task = entry.task(&id);
             Ok(ServerResult::GetTaskResult(GetTaskResult::new(
                 DetailedTask::new(task, entry.detailed()),
@@ -363,7 +377,7 @@ pub fn method(
             let responses = input_responses(params)?;
             if matches!(entry.progress, Progress::Running(_)) {
                 entry.inbox.deliver(responses);
-                entry.drive(now);
+                entry.drive(now, &waker);
             }
             Ok(ServerResult::TaskAckResult(TaskAckResult::new()))
         }
@@ -378,4 +392,20 @@ pub fn method(
             Ok(ServerResult::TaskAckResult(TaskAckResult::new()))
         }
     }
+}
+
+/// The task pump: polls every running task each time one of them can go on (its waker
+/// is the one every task poll registers, `Tasks::waker`). Runs for the plugin's life
+/// (`Plugin::pump_tasks`, which the wasm glue spawns).
+pub async fn pump(ctx: Rc<Ctx>) {
+    futures::future::poll_fn(|cx| {
+        let tasks = &ctx.mcp.tasks;
+        *tasks.pump.borrow_mut() = Some(cx.waker().clone());
+        let now = ctx.clock.now_ms();
+        for entry in tasks.entries.borrow_mut().values_mut() {
+            entry.drive(now, cx.waker());
+        }
+        Poll::<()>::Pending
+    })
+    .await
 }

@@ -154,6 +154,8 @@ impl WasmPlugin {
         );
         let pump = plugin.clone();
         wasm_bindgen_futures::spawn_local(async move { pump.pump_events().await });
+        let tasks = plugin.clone();
+        wasm_bindgen_futures::spawn_local(async move { tasks.pump_tasks().await });
         WasmPlugin { plugin }
     }
 

@@ -272,3 +272,53 @@ fn with_64_tasks_running_a_new_one_is_refused_before_it_runs() {
     start(&s, "create_backup", json!({}));
     assert!(s.host.called("createBackup"));
 }
+
+/// A waker that notes it was woken (the executor that would poll the pump again).
+struct Flag(std::sync::atomic::AtomicBool);
+
+impl futures::task::ArcWake for Flag {
+    fn wake_by_ref(flag: &std::sync::Arc<Self>) {
+        flag.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn the_task_pump_runs_a_task_to_its_end_while_its_client_does_not_poll() {
+    use std::future::Future;
+    use std::sync::atomic::Ordering;
+    let s = server();
+    let flag = std::sync::Arc::new(Flag(Default::default()));
+    let waker = futures::task::waker(flag.clone());
+    let plugin = s.plugin.clone();
+    let mut pump = Box::pin(async move { plugin.pump_tasks().await });
+    let mut run_pump = || {
+        let mut cx = std::task::Context::from_waker(&waker);
+        assert!(pump.as_mut().poll(&mut cx).is_pending(), "the pump runs on");
+    };
+    run_pump();
+    let id = start(
+        &s,
+        "slow_compute",
+        json!({"seconds": 5, "label": "unpolled"}),
+    );
+    flag.0.store(false, Ordering::SeqCst);
+    // The tool's sleep ends: its waker is the pump's, so the pump is due again.
+    s.clock.advance_ms(5000);
+    assert!(
+        flag.0.load(Ordering::SeqCst),
+        "the settled step woke the pump"
+    );
+    run_pump();
+    // The tool finished without a tasks/get: its audit entry is there already.
+    let trail = scrypted_mcp::audit::recent(&*s.store, 1);
+    assert_eq!(
+        (trail[0].tool.as_str(), trail[0].outcome.as_str()),
+        ("slow_compute", "ok")
+    );
+    let done = get(&s, &id);
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(
+        done["result"]["content"][0]["text"],
+        "Computed unpolled after 5 s"
+    );
+}

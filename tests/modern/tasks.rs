@@ -195,8 +195,8 @@ fn listening_for_task_notifications_needs_the_extension_and_none_are_promised() 
         refused.response()["error"]["data"]["requiredCapabilities"]["extensions"][TASKS],
         json!({})
     );
-    // With the extension the stream opens; its acknowledgement honours no taskIds (tasks
-    // advance only when polled, so there is nothing to notify without a poll).
+    // With the extension the stream opens; its acknowledgement honours no taskIds (no
+    // task notifications are sent: clients poll).
     let mut stream = super::listen::open(&s, &ask(with_tasks()));
     let ack = super::listen::message(super::listen::ready(&mut stream));
     assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
