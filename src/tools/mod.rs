@@ -1,7 +1,7 @@
 //! The tool catalogue: one file per Scrypted area (`plugins/` split by concern). Each tool
 //! is one unit: a `const` [`ToolDef`] (name, title, description, annotations, and the Rust
-//! types its schemas are generated from with schemars), then those types, then its async
-//! function over the Host.
+//! types its schemas are generated from with schemars, pinned in `schemas.jsonl`), then those
+//! types, then its async function over the Host.
 //!
 //! The MCP server (`mcp::server`) lists `catalogue()` and calls `ToolDef::run`; it converts
 //! `ToolError::InvalidParams` to JSON-RPC `-32602` and `ToolError::Failed` to an
@@ -130,9 +130,12 @@ pub struct ToolDef {
     pub name: &'static str,
     pub title: &'static str,
     pub description: &'static str,
-    /// Generates the `inputSchema` from the argument type.
+    /// Generates the `inputSchema` from the argument type. Host builds only: the plugin serves
+    /// the generated schemas pinned in `schemas.jsonl` ([`schema::pinned`]).
+    #[cfg(not(target_arch = "wasm32"))]
     pub input: fn() -> Map<String, Value>,
-    /// Generates the `outputSchema` from the result type.
+    /// Generates the `outputSchema` from the result type (host builds only, as `input`).
+    #[cfg(not(target_arch = "wasm32"))]
     pub output: fn() -> Map<String, Value>,
     pub hints: Hints,
     /// The one OAuth scope a token needs to call it (issue 9): the tool is listed to
@@ -143,11 +146,11 @@ pub struct ToolDef {
 
 impl ToolDef {
     pub fn input_schema(&self) -> Map<String, Value> {
-        (self.input)()
+        schema::pinned(self.name).input.clone()
     }
 
     pub fn output_schema(&self) -> Map<String, Value> {
-        (self.output)()
+        schema::pinned(self.name).output.clone()
     }
 }
 

@@ -1,5 +1,5 @@
-//! Schemas generated from Rust types (schemars), argument parsing, and result helpers
-//! shared by every tool.
+//! Schemas generated from Rust types (schemars, at test time: the plugin serves them pinned in
+//! `schemas.jsonl`), argument parsing, and result helpers shared by every tool.
 
 use super::{Hints, ToolError, ToolOutput, ToolResult};
 use schemars::generate::SchemaSettings;
@@ -131,6 +131,48 @@ pub fn output<T: JsonSchema>() -> Map<String, Value> {
     clean(schema.as_object().cloned().unwrap_or_default())
 }
 
+/// The catalogue's schemas as schemars generates them, one JSON line per tool
+/// (`{"name","input","output"}`): the text of `schemas.jsonl`, which a host test keeps equal
+/// to this (`tests/tools/pinned.rs`; `UPDATE_SCHEMAS=1` rewrites the file).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn generated_jsonl() -> String {
+    let line = |def: &super::ToolDef| {
+        let json = |m: Map<String, Value>| Value::Object(m).to_string();
+        format!(
+            "{{\"name\":{},\"input\":{},\"output\":{}}}\n",
+            Value::from(def.name),
+            json((def.input)()),
+            json((def.output)())
+        )
+    };
+    super::catalogue().iter().map(line).collect()
+}
+
+/// One tool's line of `schemas.jsonl`.
+#[derive(Deserialize)]
+pub struct Pinned {
+    name: String,
+    pub input: Map<String, Value>,
+    pub output: Map<String, Value>,
+}
+
+/// The schemas of the tool `name`, read once from `schemas.jsonl`. The plugin serves these
+/// instead of running schemars: generating them at run time took 183 KB of the wasm after `-Oz`.
+/// `tests/tools/pinned.rs` keeps the file equal to what schemars generates, so every catalogue
+/// tool has its line.
+pub fn pinned(name: &str) -> &'static Pinned {
+    static ALL: std::sync::OnceLock<Vec<Pinned>> = std::sync::OnceLock::new();
+    let all = ALL.get_or_init(|| {
+        include_str!("schemas.jsonl")
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("schemas.jsonl is written by a test"))
+            .collect()
+    });
+    all.iter()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("{name} has no line in schemas.jsonl (tests/tools/pinned.rs)"))
+}
+
 /// Parses tool arguments (absent = `{}`); a mismatch is `InvalidParams` with serde's
 /// message, which names the field.
 pub fn parse<T: DeserializeOwned>(args: Value) -> Result<T, ToolError> {
@@ -186,7 +228,9 @@ macro_rules! tool {
             name: $name,
             title: $title,
             description: $desc,
+            #[cfg(not(target_arch = "wasm32"))]
             input: $crate::tools::schema::input::<$input>,
+            #[cfg(not(target_arch = "wasm32"))]
             output: $crate::tools::schema::output::<$output>,
             hints: $hints,
             scope: $crate::oauth::Scope::$scope,

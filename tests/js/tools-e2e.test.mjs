@@ -4,7 +4,9 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { waitFor } from './helpers/devhost.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, waitFor } from './helpers/devhost.mjs';
 import { startLoggedIn, connectSdkClient, obtainTokens } from './helpers/oauth.mjs';
 import { resultJson, resultText, callsMatching, TOOL_NAMES } from './helpers/tools.mjs';
 import { inspector } from './helpers/inspector.mjs';
@@ -76,6 +78,16 @@ describe('tools/list', () => {
     assert.match(tool('clear_logs').description, /alert/i, 'clear_logs says it also clears alerts');
     assert.match(tool('set_cors').description, /memory/i, 'set_cors says it is memory-only');
     assert.match(tool('create_backup').description, /secret/i, 'create_backup warns that a backup holds secrets');
+  });
+
+  test('serves the schemas pinned in src/tools/schemas.jsonl (what schemars generates: tests/tools/pinned.rs)', () => {
+    const lines = fs.readFileSync(path.join(ROOT, 'src/tools/schemas.jsonl'), 'utf8').trim().split('\n');
+    const pinned = new Map(lines.map((l) => JSON.parse(l)).map((p) => [p.name, p]));
+    assert.equal(pinned.size, tools.length, 'one pinned line per listed tool');
+    for (const t of tools) {
+      assert.deepEqual(t.inputSchema, pinned.get(t.name)?.input, `${t.name}: inputSchema`);
+      assert.deepEqual(t.outputSchema, pinned.get(t.name)?.output, `${t.name}: outputSchema`);
+    }
   });
 });
 

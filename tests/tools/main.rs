@@ -15,6 +15,7 @@ mod dry_run;
 mod events;
 mod logs;
 mod network;
+mod pinned;
 mod plugin_devices;
 mod plugins;
 mod server;
