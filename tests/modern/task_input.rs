@@ -310,7 +310,7 @@ fn the_task_pump_runs_a_task_to_its_end_while_its_client_does_not_poll() {
     );
     run_pump();
     // The tool finished without a tasks/get: its audit entry is there already.
-    let trail = scrypted_mcp::audit::recent(&*s.store, 1);
+    let trail = scrypted_mcp::audit::recent(&s.plugin.ctx, 1);
     assert_eq!(
         (trail[0].tool.as_str(), trail[0].outcome.as_str()),
         ("slow_compute", "ok")
