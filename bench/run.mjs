@@ -17,13 +17,16 @@
 // and a full audit trail, made beforehand through the real OAuth endpoints and tool calls —
 // and the report compares its req/s and its process's CPU ms per request with "ours" (the
 // same plugin over an empty state): per-call cost should not grow with what is stored.
+// With --base ZIP, target "base" is another build of this plugin (say, main before a change)
+// in its own harness, interleaved the same way: before and after from one run (and with
+// --state, "base-grown" too).
 // Then: cold start (spawn → first authenticated initialize answered), RSS after --sessions idle
 // sessions (bench/sessions-rss.mjs), wasm size. Figures are medians over the repetitions;
 // ratios are to the floor (raw) and to the reference. Absolute figures from different runs
 // do not compare on a shared machine; the ratios from one run do.
 //
 // Options: --reps N (3), --duration S (5), --warmup S (1), --cold N (5), --sessions N (1000),
-//          --only legacy,modern,nohost, --state, --json
+//          --only legacy,modern,nohost, --state, --base ZIP, --json
 // A real Scrypted instead (docs/reference/scrypted-host.md §9): --real <our MCP URL> --token T
 // --floor <the floor plugin's URL> runs the same points against the deployed plugins only;
 // --ref <URL> --ref-token T adds a second MCP plugin deployed beside it (say, the build
@@ -49,6 +52,7 @@ const COLD = Number(opt('--cold', 5));
 const SESSIONS = Number(opt('--sessions', 1000));
 const ONLY = opt('--only', 'legacy,modern,nohost').split(',');
 const STATE = argv.includes('--state');
+const BASE_ZIP = opt('--base');
 const ROOTPATH = '/endpoint/scrypted-mcp/public';
 const BENCH = path.join(ROOT, 'bench');
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'scrypted-mcp-bench-'));
@@ -88,22 +92,29 @@ function runNode(args) {
   });
 }
 
-const PORTS = { ours: 18182, ref: 18180, raw: 18181, grown: 18183 };
+const PORTS = { ours: 18182, ref: 18180, raw: 18181, grown: 18183, base: 18184, 'base-grown': 18185 };
+/** The targets that are this plugin in bench/harness.mjs, each with the zip it loads. */
+const HARNESSES = {
+  ours: undefined,
+  ...(STATE ? { grown: undefined } : {}),
+  ...(BASE_ZIP ? { base: path.resolve(BASE_ZIP) } : {}),
+  ...(BASE_ZIP && STATE ? { 'base-grown': path.resolve(BASE_ZIP) } : {}),
+};
 const mcpUrl = (port) => `http://127.0.0.1:${port}${ROOTPATH}/mcp`;
 const REAL = opt('--real');
 const URLS = REAL
   ? { ours: REAL, ref: opt('--ref'), raw: opt('--floor') }
-  : { ours: mcpUrl(PORTS.ours), ref: mcpUrl(PORTS.ref), raw: `http://127.0.0.1:${PORTS.raw}/`, ...(STATE ? { grown: mcpUrl(PORTS.grown) } : {}) };
+  : { ref: mcpUrl(PORTS.ref), raw: `http://127.0.0.1:${PORTS.raw}/`, ...Object.fromEntries(Object.keys(HARNESSES).map((t) => [t, mcpUrl(PORTS[t])])) };
 /** The harness of this plugin as target `name`: its own storage file and volume. */
 function harness(name) {
   const volume = path.join(WORK, `${name}-volume`);
   fs.mkdirSync(volume, { recursive: true });
-  return startServer('harness.mjs', { PORT: PORTS[name], STORAGE_FILE: path.join(WORK, `${name}-storage.json`), VOLUME: volume });
+  const zip = HARNESSES[name] ? { ZIP: HARNESSES[name] } : {};
+  return startServer('harness.mjs', { PORT: PORTS[name], STORAGE_FILE: path.join(WORK, `${name}-storage.json`), VOLUME: volume, ...zip });
 }
 const keyFile = path.join(WORK, 'ref-key.json');
 const serverOf = {
-  ours: () => harness('ours'),
-  grown: () => harness('grown'),
+  ...Object.fromEntries(Object.keys(HARNESSES).map((t) => [t, () => harness(t)])),
   ref: () => startServer('ts-reference/server.mjs', { PORT: PORTS.ref, KEY_FILE: keyFile }),
   raw: () => startServer('ts-reference/raw.mjs', { PORT: PORTS.raw }),
 };
@@ -142,9 +153,9 @@ async function growState(name, { clients = 100, grantsPerClient = 10, calls = 20
 }
 
 const POINTS = {
-  legacy: { targets: ['ours', 'ref', 'raw', 'grown'], args: [] },
-  modern: { targets: ['ours', 'ref', 'raw', 'grown'], args: ['--modern'] },
-  nohost: { targets: ['ours', 'ref', 'raw', 'grown'], args: ['--modern', '--tool', 'get_recent_events', '--expect', 'seen_since_start'] },
+  legacy: { targets: ['ours', 'ref', 'raw', 'grown', 'base', 'base-grown'], args: [] },
+  modern: { targets: ['ours', 'ref', 'raw', 'grown', 'base', 'base-grown'], args: ['--modern'] },
+  nohost: { targets: ['ours', 'ref', 'raw', 'grown', 'base', 'base-grown'], args: ['--modern', '--tool', 'get_recent_events', '--expect', 'seen_since_start'] },
 };
 
 const PIDS = Object.fromEntries((opt('--pids', '') || '').split(',').filter(Boolean).map((kv) => kv.split('=')));
@@ -261,18 +272,17 @@ async function main() {
   const figures = { wasmBytes: wasm.length, wasmGzipBytes: zlib.gzipSync(wasm, { level: 9 }).length, zipBytes: fs.statSync(built.release.zip).size };
   log(`size: wasm ${figures.wasmBytes} B (gzip ${figures.wasmGzipBytes} B), plugin.zip ${figures.zipBytes} B`);
 
-  const servers = { ours: serverOf.ours(), ref: serverOf.ref(), raw: serverOf.raw(), ...(STATE ? { grown: serverOf.grown() } : {}) };
+  const servers = Object.fromEntries(['ref', 'raw', ...Object.keys(HARNESSES)].map((t) => [t, serverOf[t]()]));
   try {
     await Promise.all(Object.values(servers).map((s) => s.ready));
     for (const [t, s] of Object.entries(servers)) LOCAL_PIDS[t] = s.child.pid;
     const tokens = {
-      ours: await oursToken(),
       ref: (await runNode([path.join(BENCH, 'ts-reference/mint-token.mjs'), mcpUrl(PORTS.ref), '--key', keyFile])).trim(),
-      ...(STATE ? { grown: await growState('grown') } : {}),
     };
+    for (const t of Object.keys(HARNESSES)) tokens[t] = t.endsWith('grown') ? await growState(t) : await oursToken(t);
     figures.throughput = await throughput(tokens);
     await Promise.all(Object.values(servers).map((s) => s.stop())); // ours writes its storage: the token stays valid
-    delete tokens.grown;
+    for (const t of Object.keys(HARNESSES)) if (t !== 'ours') delete tokens[t];
 
     const colds = { ours: [], ref: [], raw: [] };
     for (let i = 0; i < COLD; i++) {
@@ -303,11 +313,17 @@ function report(f) {
           : Number.isFinite(m.pluginCpuMs) ? `   cpu ms/req ${fmt(m.pluginCpuMs, 3)}` : ''));
     }
   }
-  for (const [key, byTarget] of Object.entries(f.throughput)) {
-    const { ours, grown } = byTarget;
-    if (!ours || !grown) continue;
-    console.log(`state ${key.padEnd(12)} grown/empty: req/s ${fmt(grown.rps / ours.rps, 2)}×, p99 ${fmt(grown.p99 / ours.p99, 2)}×, CPU ms/req ${fmt(grown.pluginCpuMs, 3)} vs ${fmt(ours.pluginCpuMs, 3)} (${fmt(grown.pluginCpuMs / ours.pluginCpuMs, 2)}×)`);
-  }
+  const compare = (what, a, b) => {
+    for (const [key, byTarget] of Object.entries(f.throughput)) {
+      const x = byTarget[a];
+      const y = byTarget[b];
+      if (!x || !y) continue;
+      console.log(`${what.padEnd(22)} ${key.padEnd(12)} req/s ${fmt(x.rps / y.rps, 2)}×, p99 ${fmt(x.p99 / y.p99, 2)}×, CPU ms/req ${fmt(x.pluginCpuMs, 3)} vs ${fmt(y.pluginCpuMs, 3)} (${fmt(x.pluginCpuMs / y.pluginCpuMs, 2)}×)`);
+    }
+  };
+  compare('grown/empty (ours)', 'grown', 'ours');
+  compare('grown/empty (base)', 'base-grown', 'base');
+  compare('ours/base', 'ours', 'base');
   if (!f.coldStartMs) return;
   console.log(`wasm ${f.wasmBytes} B (gzip ${f.wasmGzipBytes} B), plugin.zip ${f.zipBytes} B`);
   const c = f.coldStartMs;
