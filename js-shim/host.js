@@ -144,6 +144,7 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
     return c;
   };
   const plugins = () => component('plugins');
+  const appending = new Map(); // volume file name → descriptor open for appends
   const volumeFile = (name) => {
     if (!volume) throw new Error('Scrypted gave this plugin no volume (SCRYPTED_PLUGIN_VOLUME is not set)');
     return path.join(volume, name);
@@ -318,11 +319,24 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
         throw e;
       }
     },
-    volumeAppend: (name, text) => fs.appendFileSync(volumeFile(name), text),
+    volumeAppend: (name, text) => {
+      // The file stays open for appends (an open per call costs more than the write).
+      let fd = appending.get(name);
+      if (fd === undefined) {
+        fd = fs.openSync(volumeFile(name), 'a');
+        appending.set(name, fd);
+      }
+      const bytes = Buffer.from(text, 'utf8');
+      for (let at = 0; at < bytes.length;) at += fs.writeSync(fd, bytes, at);
+    },
     volumeReplace: (name, text) => {
       const file = volumeFile(name);
       fs.writeFileSync(`${file}.tmp`, text);
       fs.renameSync(`${file}.tmp`, file);
+      // An open descriptor still points at the replaced file.
+      const fd = appending.get(name);
+      appending.delete(name);
+      if (fd !== undefined) fs.closeSync(fd);
     },
     now: () => Date.now(),
     /** A promise resolved after `ms` milliseconds (keep-alives of long-lived streams). */

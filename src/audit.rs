@@ -19,7 +19,7 @@
 //! appends, and once at start when it holds more, the file is rewritten with only the kept
 //! rows, so it stays bounded as well.
 //!
-//! Durable: the row is appended (`appendFileSync`: written to the file, not queued) before
+//! Durable: the row is appended (a synchronous `write` to the file, not queued) before
 //! the call's answer leaves, so a crash of the plugin or of Scrypted after an answer cannot
 //! take its row back (only the machine losing power before the kernel writes its cache
 //! could, as for Scrypted's own database). A rewrite goes to a temporary file renamed over
@@ -38,7 +38,7 @@ use crate::Ctx;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::cell::{RefCell, RefMut};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 /// The trail's file in the plugin volume.
 pub const FILE: &str = "audit.jsonl";
@@ -119,8 +119,7 @@ fn from_row(r: Row) -> AuditEntry {
 pub struct Trail(RefCell<Option<Loaded>>);
 
 struct Loaded {
-    /// Oldest first, at most [`MAX_ENTRIES`].
-    rows: Vec<Row>,
+    rows: Kept,
     /// Lines in the file: the kept rows and those evicted since the last rewrite.
     lines: usize,
     /// A write failed, so the file does not hold `rows` line for line: the next record
@@ -138,12 +137,43 @@ impl Trail {
     }
 }
 
-/// Appends `row`; past the bound, drops the oldest row of the client holding the most.
-fn push_bounded(rows: &mut Vec<Row>, row: Row) {
-    rows.push(row);
-    while rows.len() > MAX_ENTRIES {
-        let doomed = eviction_index(rows);
-        rows.remove(doomed);
+/// The rows kept, oldest first, at most [`MAX_ENTRIES`], and how many each client holds
+/// (kept up to date, so that a full trail's eviction does not count them all per call).
+#[derive(Default)]
+struct Kept {
+    rows: VecDeque<Row>,
+    per_client: HashMap<String, usize>,
+}
+
+impl Kept {
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Appends `row`; past the bound, drops the oldest row of the client holding the most.
+    fn push(&mut self, row: Row) {
+        *self.per_client.entry(row.2.clone()).or_default() += 1;
+        self.rows.push_back(row);
+        while self.rows.len() > MAX_ENTRIES {
+            let doomed = self.eviction_index();
+            if let Some(row) = self.rows.remove(doomed) {
+                match self.per_client.get_mut(&row.2) {
+                    Some(n) if *n > 1 => *n -= 1,
+                    _ => {
+                        self.per_client.remove(&row.2);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The oldest row among those of the clients holding the most rows.
+    fn eviction_index(&self) -> usize {
+        let most = self.per_client.values().copied().max().unwrap_or(0);
+        self.rows
+            .iter()
+            .position(|row| self.per_client.get(&row.2) == Some(&most))
+            .unwrap_or(0)
     }
 }
 
@@ -156,7 +186,7 @@ fn line_of(row: &Row) -> String {
 /// The file, then an earlier version's trail from storage (moved into the file).
 fn load(ctx: &Ctx) -> Loaded {
     let mut t = Loaded {
-        rows: Vec::new(),
+        rows: Kept::default(),
         lines: 0,
         rewrite: false,
     };
@@ -173,7 +203,7 @@ fn load(ctx: &Ctx) -> Loaded {
         (None, Some(stored)) => {
             // Unreadable rows count as none, as the storage trail always did.
             for row in serde_json::from_str::<Vec<Row>>(&stored).unwrap_or_default() {
-                push_bounded(&mut t.rows, row);
+                t.rows.push(row);
             }
             if write_all(ctx, &mut t) {
                 store.remove(LEGACY_KEY);
@@ -187,7 +217,7 @@ fn load(ctx: &Ctx) -> Loaded {
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             t.lines += 1;
             if let Ok(row) = serde_json::from_str::<Row>(line) {
-                push_bounded(&mut t.rows, row);
+                t.rows.push(row);
             }
         }
         // Rows evicted since the last rewrite, an unreadable or torn line: once per start,
@@ -202,7 +232,7 @@ fn load(ctx: &Ctx) -> Loaded {
 
 /// Rewrites the file with the kept rows; false if that failed (logged; retried next time).
 fn write_all(ctx: &Ctx, t: &mut Loaded) -> bool {
-    let text: String = t.rows.iter().map(line_of).collect();
+    let text: String = t.rows.rows.iter().map(line_of).collect();
     match ctx.host.volume_replace(FILE, &text) {
         Ok(()) => {
             t.lines = t.rows.len();
@@ -229,7 +259,7 @@ pub fn record(ctx: &Ctx, entry: AuditEntry) {
     let mut t = ctx.audit.loaded(ctx);
     let row = to_row(entry);
     let line = line_of(&row);
-    push_bounded(&mut t.rows, row);
+    t.rows.push(row);
     if t.rewrite || t.lines >= 2 * MAX_ENTRIES {
         write_all(ctx, &mut t);
         return;
@@ -247,24 +277,13 @@ pub fn record(ctx: &Ctx, entry: AuditEntry) {
 pub fn recent(ctx: &Ctx, limit: usize) -> Vec<AuditEntry> {
     let t = ctx.audit.loaded(ctx);
     t.rows
+        .rows
         .iter()
         .rev()
         .take(limit)
         .cloned()
         .map(from_row)
         .collect()
-}
-
-/// The oldest row among those of the clients holding the most rows.
-fn eviction_index(rows: &[Row]) -> usize {
-    let mut counts: HashMap<&str, usize> = HashMap::new();
-    for row in rows {
-        *counts.entry(row.2.as_str()).or_default() += 1;
-    }
-    let most = counts.values().copied().max().unwrap_or(0);
-    rows.iter()
-        .position(|row| counts[row.2.as_str()] == most)
-        .unwrap_or(0)
 }
 
 /// What the trail keeps of one call's arguments.

@@ -242,6 +242,8 @@ describe('host.js notices, storage, volume and clock over the simulated globals'
       assert.equal(fs.readFileSync(path.join(volume, 't.jsonl'), 'utf8'), 'a\nb\n', 'on disk when the call returns');
       v.volumeReplace('t.jsonl', 'c\n');
       assert.equal(v.volumeRead('t.jsonl'), 'c\n');
+      v.volumeAppend('t.jsonl', 'd\n');
+      assert.equal(v.volumeRead('t.jsonl'), 'c\nd\n', 'appends after a replace go to the new file');
       assert.deepEqual(fs.readdirSync(volume), ['t.jsonl'], 'no temporary file left behind');
       fs.chmodSync(volume, 0o500);
       if (process.getuid?.() !== 0) assert.throws(() => v.volumeAppend('u', 'x'), /EACCES/, 'a failing write throws');
