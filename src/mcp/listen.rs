@@ -2,7 +2,9 @@
 //! SSE response that first acknowledges the notifications the server will honour, then
 //! carries each matching change tagged with the subscription id (the request's JSON-RPC
 //! id), coalesced per resource (`subscriptions::Delivery`), and a keep-alive comment
-//! whenever it has been idle for `KEEP_ALIVE_MS`.
+//! whenever it has been idle for `KEEP_ALIVE_MS`. `taskIds` (the tasks extension) asks for
+//! `notifications/tasks` of the caller's own tasks, each carrying what `tasks/get` would
+//! answer at that moment.
 //!
 //! The stream ends when the client closes it (the response is dropped, and with it the
 //! registration), or when the server ends it — the token behind it was revoked or
@@ -23,25 +25,40 @@ use std::rc::Rc;
 /// common proxies (nginx's `proxy_read_timeout`) give up on a quiet response.
 pub const KEEP_ALIVE_MS: u64 = 15_000;
 
-/// Opens the stream, or answers why not (a malformed filter is -32602).
+/// Opens the stream, or answers why not (a malformed filter is -32602). `task_ids`: the
+/// tasks it gets `notifications/tasks` for (`tasks::listened`, the caller's own).
 pub async fn open(
     ctx: &Rc<Ctx>,
     req: &Request,
     claims: &AccessClaims,
     id: &RequestId,
     params: &Value,
+    task_ids: Vec<String>,
 ) -> Result<Response, ErrorData> {
-    let requested: SubscriptionFilter =
-        jsonrpc::params(params.get("notifications").unwrap_or(&Value::Null))?;
+    let mut notifications = params.get("notifications").cloned().unwrap_or(Value::Null);
+    if let Value::Object(n) = &mut notifications {
+        // Not a field of rmcp's filter: `tasks::listened` read it.
+        n.remove("taskIds");
+    }
+    let requested: SubscriptionFilter = jsonrpc::params(&notifications)?;
     let honoured = honoured(ctx, &requested).await;
+    let mut acknowledged = serde_json::to_value(&honoured).unwrap_or_else(|_| json!({}));
+    if let (Value::Object(a), false) = (&mut acknowledged, task_ids.is_empty()) {
+        a.insert("taskIds".into(), json!(task_ids));
+    }
+    let filter = honoured;
+    let wants = move |change: &Change| match change {
+        Change::TaskStatus { id, .. } => task_ids.contains(id),
+        other => other.wanted_by(&filter),
+    };
     let (registration, changes) =
         ctx.mcp
             .listeners
-            .register(&claims.sub, &claims.client_id, honoured.clone());
+            .register_interest(&claims.sub, &claims.client_id, Box::new(wants));
     let ack = notification(
         id,
         "notifications/subscriptions/acknowledged",
-        json!({ "notifications": honoured }),
+        json!({ "notifications": acknowledged }),
     );
     let listen = Listen {
         ctx: ctx.clone(),
@@ -132,6 +149,7 @@ pub async fn authorized(ctx: &Ctx, req: &Request, opened_by: &AccessClaims) -> b
 pub fn params(change: &Change) -> Value {
     match change {
         Change::ResourceUpdated(uri) => json!({ "uri": uri }),
+        Change::TaskStatus { task, .. } => task.clone(),
         _ => json!({}),
     }
 }

@@ -128,8 +128,8 @@ async fn serve(
     meta: RequestMeta,
 ) -> Response {
     if method == "subscriptions/listen" {
-        let opened = match tasks::check_listen(&params, &meta.capabilities) {
-            Ok(()) => listen::open(ctx, req, claims, &id, &params).await,
+        let opened = match tasks::listened(ctx, &caller(claims), &params, &meta.capabilities) {
+            Ok(task_ids) => listen::open(ctx, req, claims, &id, &params, task_ids).await,
             Err(error) => Err(error),
         };
         return opened.unwrap_or_else(|error| {

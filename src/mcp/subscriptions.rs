@@ -7,9 +7,9 @@
 //! listener, so interest in a resource ends with its last subscriber.
 //!
 //! [`Delivery`] is the receiving end both streams share: it coalesces, so a chatty sensor
-//! cannot flood a client — at most one notification per resource per [`COALESCE_MS`]:
-//! the first change goes out at once, later ones within that time become one that goes
-//! out when it is over — and it says when a keep-alive is due.
+//! cannot flood a client — at most one notification per resource (or task) per
+//! [`COALESCE_MS`]: the first change goes out at once, later ones within that time become
+//! one, the latest, that goes out when it is over — and it says when a keep-alive is due.
 
 use crate::clock::Clock;
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
@@ -31,6 +31,12 @@ pub enum Change {
     ResourcesListChanged,
     /// The contents of the resource with this URI changed.
     ResourceUpdated(String),
+    /// A task's status (or what it waits for) changed: `task` is the `DetailedTask`
+    /// `tasks/get` would answer now. Only listeners that named the task want it.
+    TaskStatus {
+        id: String,
+        task: serde_json::Value,
+    },
 }
 
 impl Change {
@@ -44,6 +50,7 @@ impl Change {
                 .resource_subscriptions
                 .as_ref()
                 .is_some_and(|uris| uris.contains(uri)),
+            Change::TaskStatus { .. } => false,
         }
     }
 
@@ -54,6 +61,7 @@ impl Change {
             Change::PromptsListChanged => "notifications/prompts/list_changed",
             Change::ResourcesListChanged => "notifications/resources/list_changed",
             Change::ResourceUpdated(_) => "notifications/resources/updated",
+            Change::TaskStatus { .. } => "notifications/tasks",
         }
     }
 }
@@ -207,6 +215,7 @@ pub struct Delivery {
 fn key(change: &Change) -> String {
     match change {
         Change::ResourceUpdated(uri) => uri.clone(),
+        Change::TaskStatus { id, .. } => format!("task:{id}"),
         other => other.method().to_string(),
     }
 }
@@ -267,9 +276,10 @@ impl Delivery {
 
     fn offer(&mut self, change: Change) {
         let k = key(&change);
-        let pending = self.ready.iter().chain(&self.held).any(|c| key(c) == k);
-        if pending {
-            // One notification already waits; it will say the same.
+        let pending = self.ready.iter_mut().chain(&mut self.held);
+        if let Some(waiting) = pending.into_iter().find(|c| key(c) == k) {
+            // One notification already waits: it says the latest (a task's new status).
+            *waiting = change;
             return;
         }
         if self.due_ms(&change) <= self.clock.now_ms() {

@@ -21,8 +21,12 @@
 //! the task. What a tool needs while working is asked after `RequestPeer::escalate`
 //! made it a task: the question waits in the task's inbox (`task_input`), the task is
 //! `input_required` and lists it on `tasks/get`, and `tasks/update` delivers the answer.
+//!
+//! Whenever what `tasks/get` shows changes (status, outstanding questions), listeners that
+//! named the task on `subscriptions/listen` (`listened`) get it as `notifications/tasks`.
 
 use super::server::Call;
+use super::subscriptions::Change;
 use super::task_input::Inbox;
 use crate::tools::Caller;
 use crate::Ctx;
@@ -90,18 +94,40 @@ fn required_capabilities() -> ClientCapabilities {
     serde_json::from_value(json!({ "extensions": { EXTENSION: {} } })).unwrap_or_default()
 }
 
-/// `subscriptions/listen` asking for task status notifications (`taskIds`) from a
-/// request without the extension: -32021, as SEP-2663 requires. With the extension the
-/// stream opens, and its acknowledgement leaves `taskIds` out: we send no task
-/// notifications (a MAY of the extension), so the client polls.
-pub fn check_listen(params: &Value, declared: &ClientCapabilities) -> Result<(), ErrorData> {
-    let asks = params.pointer("/notifications/taskIds").is_some();
-    if asks && !declared.supports_tasks() {
+/// The task ids a `subscriptions/listen` request names (`notifications.taskIds`) that it
+/// is served: the caller's own live tasks (an unknown or another client's id is left out of
+/// the acknowledgement, as if it did not exist). Asking without the extension is -32021,
+/// as SEP-2663 requires; a `taskIds` that is not a list of strings is -32602.
+pub fn listened(
+    ctx: &Ctx,
+    caller: &Caller,
+    params: &Value,
+    declared: &ClientCapabilities,
+) -> Result<Vec<String>, ErrorData> {
+    let Some(asked) = params.pointer("/notifications/taskIds") else {
+        return Ok(Vec::new());
+    };
+    if !declared.supports_tasks() {
         return Err(ErrorData::missing_required_client_capability(
             required_capabilities(),
         ));
     }
-    Ok(())
+    let asked: Vec<String> = serde_json::from_value(asked.clone()).map_err(|_| {
+        ErrorData::invalid_params(
+            "Invalid params: notifications.taskIds must be a list of task ids (strings)",
+            None,
+        )
+    })?;
+    let tasks = &ctx.mcp.tasks;
+    tasks.prune(ctx.clock.now_ms());
+    let map = tasks.entries.borrow();
+    let mut own: Vec<String> = Vec::new();
+    for id in asked {
+        if map.get(&id).is_some_and(|e| e.owner == *caller) && !own.contains(&id) {
+            own.push(id);
+        }
+    }
+    Ok(own)
 }
 
 /// Whether this `tools/call` becomes a task for the request's client: a tool that runs as
@@ -207,16 +233,29 @@ impl Entry {
         task
     }
 
-    fn drive(&mut self, now: u64, waker: &Waker) {
-        let before = self.detailed().status();
+    /// Polls a running task; whether what `tasks/get` shows changed (status or questions).
+    fn drive(&mut self, now: u64, waker: &Waker) -> bool {
+        let before = self.detailed();
         if let Progress::Running(work) = &mut self.progress {
             if let Some(done) = polled(work, waker) {
                 self.progress = Progress::Done(done);
                 self.inbox.close();
             }
         }
-        if self.detailed().status() != before {
+        let changed = self.detailed() != before;
+        if changed {
             self.updated_ms = now;
+        }
+        changed
+    }
+
+    /// `notifications/tasks` for the listeners that named this task: the `DetailedTask`
+    /// `tasks/get` would answer now.
+    fn announce(&self, ctx: &Ctx, id: &str) {
+        let detailed = DetailedTask::new(self.task(id), self.detailed());
+        if let Ok(task) = serde_json::to_value(detailed) {
+            let id = id.to_string();
+            super::publish(ctx, Change::TaskStatus { id, task });
         }
     }
 }
@@ -230,6 +269,15 @@ impl Tasks {
             .unwrap_or_else(|| futures::task::noop_waker_ref().clone())
     }
 
+    /// Polls every running task, announcing those whose state changed.
+    fn drive_all(&self, ctx: &Ctx, now: u64, waker: &Waker) {
+        for (id, entry) in self.entries.borrow_mut().iter_mut() {
+            if entry.drive(now, waker) {
+                entry.announce(ctx, id);
+            }
+        }
+    }
+
     fn prune(&self, now: u64) {
         self.entries
             .borrow_mut()
@@ -238,17 +286,14 @@ impl Tasks {
 
     /// Room for one more task: the oldest finished one goes if need be. `Err` when all
     /// are still running (before the new call runs anything).
-    fn make_room(&self, now: u64) -> Result<(), ErrorData> {
+    fn make_room(&self, ctx: &Ctx, now: u64) -> Result<(), ErrorData> {
         self.prune(now);
-        let mut map = self.entries.borrow_mut();
-        if map.len() < MAX_TASKS {
+        if self.entries.borrow().len() < MAX_TASKS {
             return Ok(());
         }
         // Without a pump, tasks advance when polled: one nobody polled may be done.
-        let waker = self.waker();
-        for entry in map.values_mut() {
-            entry.drive(now, &waker);
-        }
+        self.drive_all(ctx, now, &self.waker());
+        let mut map = self.entries.borrow_mut();
         let finished = map
             .iter()
             .filter(|(_, e)| matches!(e.progress, Progress::Done(_)))
@@ -274,7 +319,7 @@ pub async fn start(call: Rc<Call>, params: Value) -> Result<ServerResult, ErrorD
     let ctx = call.ctx.clone();
     let now = ctx.clock.now_ms();
     let tasks = &ctx.mcp.tasks;
-    tasks.make_room(now)?;
+    tasks.make_room(&ctx, now)?;
     let owner = call.caller.clone();
     let worker = call.clone();
     call.peer.offer_task();
@@ -367,7 +412,9 @@ pub fn method(
         .ok_or_else(|| unknown(&id))?;
     match method {
         "tasks/get" => {
-            entry.drive(now, &waker);
+            if entry.drive(now, &waker) {
+                entry.announce(ctx, &id);
+            }
             let task = entry.task(&id);
             Ok(ServerResult::GetTaskResult(GetTaskResult::new(
                 DetailedTask::new(task, entry.detailed()),
@@ -376,8 +423,14 @@ pub fn method(
         "tasks/update" => {
             let responses = input_responses(params)?;
             if matches!(entry.progress, Progress::Running(_)) {
+                // Answering changes what tasks/get shows even before the tool goes on.
+                let before = entry.detailed();
                 entry.inbox.deliver(responses);
                 entry.drive(now, &waker);
+                if entry.detailed() != before {
+                    entry.updated_ms = now;
+                    entry.announce(ctx, &id);
+                }
             }
             Ok(ServerResult::TaskAckResult(TaskAckResult::new()))
         }
@@ -388,6 +441,7 @@ pub fn method(
                 entry.progress = Progress::Done(TaskPayload::Cancelled);
                 entry.inbox.close();
                 entry.updated_ms = now;
+                entry.announce(ctx, &id);
             }
             Ok(ServerResult::TaskAckResult(TaskAckResult::new()))
         }
@@ -401,10 +455,7 @@ pub async fn pump(ctx: Rc<Ctx>) {
     futures::future::poll_fn(|cx| {
         let tasks = &ctx.mcp.tasks;
         *tasks.pump.borrow_mut() = Some(cx.waker().clone());
-        let now = ctx.clock.now_ms();
-        for entry in tasks.entries.borrow_mut().values_mut() {
-            entry.drive(now, cx.waker());
-        }
+        tasks.drive_all(&ctx, ctx.clock.now_ms(), cx.waker());
         Poll::<()>::Pending
     })
     .await

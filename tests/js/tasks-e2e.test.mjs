@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { startWithToken } from './helpers/oauth.mjs';
-import { waitFor } from './helpers/devhost.mjs';
+import { FIXTURE_ZIP, waitFor } from './helpers/devhost.mjs';
 import { modernInit, parseSse } from './helpers/mcp.mjs';
 
 const TASKS = { extensions: { 'io.modelcontextprotocol/tasks': {} } };
@@ -130,3 +130,54 @@ test('restore_backup confirms through MRTR, then its final step runs as a task',
   await waitFor(async () => (await host.state()).restoredBackups.length === before + 1, { timeoutMs: 10_000, what: 'the restore' });
   assert.equal((await host.state()).restoredBackups.at(-1).sha256, args.sha256);
 });
+
+test('a listen stream naming a task hears its status change over real SSE (fixture build)', { timeout: 60_000 }, async () => {
+  // The product's tools never wait for input, so their tasks may end before a stream
+  // opens; the fixture's confirm_delete waits for tasks/update.
+  const fixture = await startWithToken({ zip: FIXTURE_ZIP });
+  const controller = new AbortController();
+  try {
+    const at = (method, params, capabilities = { elicitation: {}, ...TASKS }, opts = {}) =>
+      fetch(fixture.host.mcpUrl, modernInit(fixture.token, method, params, { capabilities, ...opts }));
+    const created = await (await at('tools/call', { name: 'confirm_delete', arguments: { filename: 'e2e.txt' } })).json();
+    const { taskId } = created.result;
+    assert.ok(taskId, JSON.stringify(created));
+    const listen = await at('subscriptions/listen', { notifications: { taskIds: [taskId] } }, TASKS, { id: 'tasks-1', signal: controller.signal });
+    assert.equal(listen.headers.get('content-type'), 'text/event-stream');
+    const events = sseEvents(listen.body.getReader());
+    const ack = await events.next();
+    assert.deepEqual(ack.value.params.notifications, { taskIds: [taskId] });
+    const waiting = await (await at('tasks/get', { taskId })).json();
+    assert.equal(waiting.result.status, 'input_required', JSON.stringify(waiting));
+    const update = await at('tasks/update', { taskId, inputResponses: { confirm: { action: 'accept', content: { confirm: true } } } });
+    assert.equal((await update.json()).result.resultType, 'complete');
+    let note = (await events.next()).value;
+    // Had the pump reached the question only after the stream opened, that came first.
+    if (note.params?.status === 'input_required') note = (await events.next()).value;
+    assert.equal(note.method, 'notifications/tasks');
+    assert.equal(note.params.taskId, taskId);
+    assert.equal(note.params.status, 'completed');
+    assert.equal(note.params.result.content[0].text, 'Deleted e2e.txt');
+    assert.equal(note.params._meta['io.modelcontextprotocol/subscriptionId'], 'tasks-1');
+  } finally {
+    controller.abort();
+    await fixture.host.stop();
+  }
+});
+
+/** The JSON-RPC messages of an SSE body, one per `next()` (comments skipped). */
+async function* sseEvents(reader) {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const [message] = parseSse(buffer.slice(0, end + 2));
+      buffer = buffer.slice(end + 2);
+      if (message) yield message;
+    }
+  }
+}

@@ -322,3 +322,67 @@ fn the_task_pump_runs_a_task_to_its_end_while_its_client_does_not_poll() {
         "Computed unpolled after 5 s"
     );
 }
+
+#[test]
+fn a_listen_stream_hears_of_its_callers_own_tasks_as_tasks_get_shows_them() {
+    use super::listen::{listen, message, open, ready};
+    let s = server();
+    let id = start(&s, "confirm_delete", json!({"filename": "f.txt"}));
+    assert_eq!(waiting_for(&s, &id), ["confirm"]);
+    let other = flow::obtain_tokens(&s.plugin, HOST).access_token;
+    let call = tool("confirm_delete", json!({"filename": "g.txt"}), with_tasks());
+    let foreign = read(s.send(call.request(&other))).result()["taskId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let asked = listen(json!({"taskIds": [id, foreign, "no-such-task", id]}))
+        .caps(with_tasks())
+        .id(json!("l-1"));
+    let mut stream = open(&s, &asked);
+    let ack = message(ready(&mut stream));
+    assert_eq!(ack["params"]["notifications"], json!({"taskIds": [id]}));
+    // Another client's task changes: this stream hears nothing.
+    let cancel = on_task("tasks/cancel", &foreign, json!({}));
+    assert_eq!(read(s.send(cancel.request(&other))).status, 200);
+    assert_eq!(ready(&mut stream), None);
+    // Its own task is answered and finishes: notified with what tasks/get shows.
+    update(
+        &s,
+        &id,
+        json!({"confirm": accept(json!({"confirm": true}))}),
+    );
+    let note = message(ready(&mut stream));
+    assert_eq!(note["method"], "notifications/tasks");
+    assert_eq!(
+        note["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        "l-1"
+    );
+    let got = get(&s, &id);
+    for field in ["taskId", "status", "result", "lastUpdatedAt", "ttlMs"] {
+        assert_eq!(note["params"][field], got[field], "{field}: {note}");
+    }
+    assert_eq!(note["params"]["status"], "completed");
+    assert!(note["params"].get("resultType").is_none(), "{note}");
+}
+
+#[test]
+fn task_notifications_within_a_second_become_one_saying_the_latest() {
+    use super::listen::{listen, message, open, ready};
+    let s = server();
+    let id = start(&s, "multi_input", json!({}));
+    let asked = listen(json!({"taskIds": [id]})).caps(with_tasks());
+    let mut stream = open(&s, &asked);
+    message(ready(&mut stream));
+    // The first change goes out at once.
+    assert_eq!(waiting_for(&s, &id), ["first", "second"]);
+    let first = message(ready(&mut stream));
+    assert_eq!(first["params"]["status"], "input_required");
+    // Two more within the second: held, the later replacing the earlier.
+    update(&s, &id, json!({"first": accept(json!({"name": "Ann"}))}));
+    update(&s, &id, json!({"second": accept(json!({"name": "Bo"}))}));
+    assert_eq!(ready(&mut stream), None);
+    s.clock.advance_ms(1000);
+    let last = message(ready(&mut stream));
+    assert_eq!(last["params"]["status"], "completed", "{last}");
+    assert_eq!(ready(&mut stream), None, "one notification, not two");
+}

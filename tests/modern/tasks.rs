@@ -182,7 +182,7 @@ fn restore_confirms_through_mrtr_then_runs_as_a_task() {
 }
 
 #[test]
-fn listening_for_task_notifications_needs_the_extension_and_none_are_promised() {
+fn listening_for_task_notifications_needs_the_extension_and_names_only_own_tasks() {
     let s = server();
     let ask = |caps: Value| {
         super::listen::listen(json!({"taskIds": ["some-task"], "toolsListChanged": true}))
@@ -195,8 +195,13 @@ fn listening_for_task_notifications_needs_the_extension_and_none_are_promised() 
         refused.response()["error"]["data"]["requiredCapabilities"]["extensions"][TASKS],
         json!({})
     );
-    // With the extension the stream opens; its acknowledgement honours no taskIds (no
-    // task notifications are sent: clients poll).
+    // taskIds must be a list of ids.
+    let malformed = super::listen::listen(json!({"taskIds": "some-task"}))
+        .caps(with_tasks())
+        .id(json!(8));
+    assert_rejected(&s.post(&malformed), 200, -32602, json!(8));
+    // With the extension the stream opens; an id that is no task of the caller's is left
+    // out of the acknowledgement.
     let mut stream = super::listen::open(&s, &ask(with_tasks()));
     let ack = super::listen::message(super::listen::ready(&mut stream));
     assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
