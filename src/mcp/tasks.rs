@@ -47,8 +47,8 @@ pub const EXTENSION: &str = "io.modelcontextprotocol/tasks";
 pub const TASK_TTL_MS: u64 = 60 * 60 * 1000;
 /// How often clients should poll: each poll also drives the task (module comment).
 pub const POLL_INTERVAL_MS: u64 = 500;
-/// Tasks kept at once; the oldest finished one makes room, else a new call is refused
-/// before it runs.
+/// Tasks kept at once; the oldest finished one makes room, else a new call runs plainly
+/// (or, for a tool that runs only as a task, is refused before it runs).
 const MAX_TASKS: usize = 64;
 
 /// How a tool takes to running as a task.
@@ -314,12 +314,20 @@ impl Tasks {
 
 /// Starts `call`'s tools/call as a task, and polls it once: a tool that asked for input
 /// before it escalated is answered plainly instead (the transport turns that into an
-/// `InputRequiredResult`).
+/// `InputRequiredResult`), as is every call while `MAX_TASKS` are running.
 pub async fn start(call: Rc<Call>, params: Value) -> Result<ServerResult, ErrorData> {
     let ctx = call.ctx.clone();
     let now = ctx.clock.now_ms();
     let tasks = &ctx.mcp.tasks;
-    tasks.make_room(&ctx, now)?;
+    if let Err(full) = tasks.make_room(&ctx, now) {
+        let name = params.get("name").and_then(Value::as_str).unwrap_or("");
+        if support(name) != Some(Support::Optional) {
+            return Err(full);
+        }
+        // No room for a task: the call runs plainly, as for a client without the extension.
+        let result = super::calls::call(&call, &params).await?;
+        return Ok(ServerResult::CallToolResult(result));
+    }
     let owner = call.caller.clone();
     let worker = call.clone();
     call.peer.offer_task();
