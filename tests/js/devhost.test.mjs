@@ -232,6 +232,33 @@ describe('host.js notices, storage, volume and clock over the simulated globals'
     await assert.rejects(none.call('serverVersion', {}), /Scrypted component 'info' is not available/);
     assert.deepEqual(asked.filter((n) => n === 'info'), ['info', 'info', 'info']);
   });
+  test('storageKeys lists through key(i) once, then follows our writes; keys added or removed behind our back are seen', () => {
+    const map = {};
+    let keyCalls = 0;
+    // Scrypted's StorageImpl: key(i) and length each build Object.keys (§5).
+    const localStorage = {
+      getItem: (k) => map[k],
+      setItem: (k, v) => { map[k] = String(v); },
+      removeItem: (k) => { delete map[k]; },
+      key: (i) => { keyCalls++; return Object.keys(map)[i]; },
+      get length() { return Object.keys(map).length; },
+    };
+    const s = createHost({ ...rt.pluginParams(), localStorage }, { console: quiet });
+    for (let i = 0; i < 300; i++) map[`k${i}`] = 'v';
+    assert.equal(s.storageKeys().length, 300);
+    assert.equal(keyCalls, 300);
+    s.storageSet('new', 'v');
+    s.storageRemove('k0');
+    s.storageSet('k1', 'changed');
+    const keys = s.storageKeys();
+    assert.deepEqual(new Set(keys), new Set(Object.keys(map)));
+    assert.equal(keyCalls, 300, 'no second walk over key(i)');
+    map.behind = 'v'; // plugins.setStorage replaced the map
+    assert.ok(s.storageKeys().includes('behind'));
+    delete map.k5;
+    delete map.k6;
+    assert.deepEqual(new Set(s.storageKeys()), new Set(Object.keys(map)));
+  });
   test('volume members are files of the plugin volume: absent → undefined, append, replace whole; none without a volume', () => {
     const volume = fs.mkdtempSync(path.join(os.tmpdir(), 'scrypted-mcp-volume-test-'));
     try {
