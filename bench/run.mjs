@@ -20,6 +20,11 @@
 // With --base ZIP, target "base" is another build of this plugin (say, main before a change)
 // in its own harness, interleaved the same way: before and after from one run (and with
 // --state, "base-grown" too).
+// Each local target's line also says its process's CPU ms per request and busy cores (CPU ms
+// per request × req/s), and a line per point says how each target scales from c=1 to c=16:
+// a target near 1 busy core at c=1 cannot scale much (one JS thread, CPU-bound; above 1 is
+// Node's helper threads: GC, the reference's WebCrypto), one well below 1 that does not scale
+// waits on something.
 // Then: cold start (spawn → first authenticated initialize answered), RSS after --sessions idle
 // sessions (bench/sessions-rss.mjs), wasm size. Figures are medians over the repetitions;
 // ratios are to the floor (raw) and to the reference. Absolute figures from different runs
@@ -174,6 +179,9 @@ async function load(target, token, point, c) {
     const r = await loadOnce(target, token, point, c, WARMUP);
     // The process's CPU covers the warm-up's requests too.
     r.pluginCpuMs = (cpuMs(LOCAL_PIDS[target]) - before) / r.requests_total;
+    // How busy the process kept the machine: near 1 (its one JS thread) it is CPU-bound;
+    // well below 1 while the driver waits, its requests wait on something (a timer, a queue).
+    r.busyCores = (r.pluginCpuMs * r.rps) / 1000;
     return r;
   }
   if (PIDS.server && PIDS[target]) {
@@ -221,6 +229,7 @@ async function throughput(tokens) {
       table[key][target] = {
         rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50_ms)), p99: median(rs.map((r) => r.p99_ms)),
         serverCpuMs: median(rs.map((r) => r.serverCpuMs)), pluginCpuMs: median(rs.map((r) => r.pluginCpuMs)),
+        busyCores: median(rs.map((r) => r.busyCores)),
       };
     }
   }
@@ -310,8 +319,18 @@ function report(f) {
         + `  ${fmt(m.rps / floor.rps, 2).padStart(7)} ${ref ? fmt(m.rps / ref.rps, 2).padStart(6) : '     -'}`
         + `  ${fmt(m.p99 / floor.p99, 2).padStart(12)} ${ref ? fmt(m.p99 / ref.p99, 2).padStart(11) : '          -'}`
         + (Number.isFinite(m.serverCpuMs) ? `   cpu ms/req: server ${fmt(m.serverCpuMs, 3)}, plugin ${fmt(m.pluginCpuMs, 3)}`
-          : Number.isFinite(m.pluginCpuMs) ? `   cpu ms/req ${fmt(m.pluginCpuMs, 3)}` : ''));
+          : Number.isFinite(m.pluginCpuMs) ? `   cpu ms/req ${fmt(m.pluginCpuMs, 3)}, busy cores ${fmt(m.busyCores, 2)}` : ''));
     }
+  }
+  // Whether a target scales with concurrency, and whether it could: c=16 no faster than c=1
+  // with its process near 1 busy core at c=1 is CPU-bound, not waiting.
+  for (const point of ONLY) {
+    const one = f.throughput[`${point} c=1`];
+    const many = f.throughput[`${point} c=16`];
+    if (!one || !many) continue;
+    const parts = Object.keys(many).filter((t) => one[t])
+      .map((t) => `${t} ${fmt(many[t].rps / one[t].rps, 2)}×${Number.isFinite(one[t].busyCores) ? ` (busy cores ${fmt(one[t].busyCores, 2)} → ${fmt(many[t].busyCores, 2)})` : ''}`);
+    console.log(`c=16/c=1 ${point.padEnd(7)} ${parts.join(', ')}`);
   }
   const compare = (what, a, b) => {
     for (const [key, byTarget] of Object.entries(f.throughput)) {
