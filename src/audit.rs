@@ -15,9 +15,9 @@
 //! line appended per call. This process keeps the rows in memory (read once), so a call
 //! never reads the file. When it is full ([`MAX_ENTRIES`] rows) the client holding the most
 //! rows loses its oldest: one client's volume pushes out only its own history, so a flood
-//! of calls cannot erase what another client did (issue 8 item 9). Every [`MAX_ENTRIES`]
-//! appends, and once at start when it holds more, the file is rewritten with only the kept
-//! rows, so it stays bounded as well.
+//! of calls cannot erase what another client did (issue 8 item 9). When the file reaches
+//! [`REWRITE_AT_LINES`], and once at start when it holds more than the rows kept, it is
+//! rewritten with only those, so it stays bounded as well.
 //!
 //! Durable: the row is appended (a synchronous `write` to the file, not queued) before
 //! the call's answer leaves, so a crash of the plugin or of Scrypted after an answer cannot
@@ -42,6 +42,11 @@ use std::collections::{HashMap, VecDeque};
 
 /// The trail's file in the plugin volume.
 pub const FILE: &str = "audit.jsonl";
+
+/// Lines the file may reach (kept rows and evicted ones) before it is rewritten with the
+/// kept rows only: a full trail is rewritten once every 600 calls, and the file stays
+/// under ~150 KB.
+pub const REWRITE_AT_LINES: usize = 4 * MAX_ENTRIES;
 
 /// The storage key earlier versions kept the whole trail under (a JSON array of rows).
 pub const LEGACY_KEY: &str = "audit.log";
@@ -260,7 +265,7 @@ pub fn record(ctx: &Ctx, entry: AuditEntry) {
     let row = to_row(entry);
     let line = line_of(&row);
     t.rows.push(row);
-    if t.rewrite || t.lines >= 2 * MAX_ENTRIES {
+    if t.rewrite || t.lines >= REWRITE_AT_LINES {
         write_all(ctx, &mut t);
         return;
     }

@@ -9,7 +9,9 @@ mod flow;
 
 use base64::Engine as _;
 use hmac::{KeyInit, Mac};
-use scrypted_mcp::audit::{self, args_hash, AuditEntry, FILE, LEGACY_KEY, MAX_ENTRIES};
+use scrypted_mcp::audit::{
+    self, args_hash, AuditEntry, FILE, LEGACY_KEY, MAX_ENTRIES, REWRITE_AT_LINES,
+};
 use scrypted_mcp::http::Response;
 use scrypted_mcp::store::{MemStore, Store};
 use scrypted_mcp::Plugin;
@@ -168,7 +170,7 @@ fn bounded_dropping_the_oldest() {
         e.client_id = "one-client".into();
         t.record(e);
         // The file is rewritten with the kept rows now and then: it stays bounded too.
-        assert!(t.file_rows().len() <= 2 * MAX_ENTRIES);
+        assert!(t.file_rows().len() <= REWRITE_AT_LINES);
     }
     let all = t.recent(usize::MAX);
     assert_eq!(all.len(), MAX_ENTRIES);
