@@ -5,10 +5,11 @@
 //      section) is regenerated from scrypted-manifest.json, the one place it is written.
 //   2. wasm-pack build --release --target web (wasm-opt -Oz from npm binaryen 132, which must be
 //      on PATH: the build fails loudly otherwise).
-//   3. esbuild bundles js-shim/plugin.js + host.js + the wasm-bindgen glue + the wasm bytes
-//      (embedded, instantiated with initSync) into one CommonJS main.nodejs.js.
-//   4. dist/plugin.zip = main.nodejs.js + README.md at the root, no sdk.json (so Scrypted
-//      evaluates it with injected globals: docs/reference/scrypted-host.md §7, §8).
+//   3. esbuild bundles js-shim/plugin.js + host.js + the wasm-bindgen glue into one CommonJS
+//      main.nodejs.js; the wasm stays a file (instantiated with initSync from a Buffer).
+//   4. dist/plugin.zip = main.nodejs.js, README.md, the wasm and the small module that reads
+//      it (WASM_MODULE) at the root, no sdk.json (so Scrypted evaluates main.nodejs.js with
+//      injected globals: docs/reference/scrypted-host.md §7, §8).
 //
 // Each step is skipped when its inputs have not changed (content-hash stamps), so a warm
 // `npm start` / `npm test` costs a few milliseconds here.
@@ -169,6 +170,13 @@ function buildWasm(variant = 'release', { force = false, quiet = false, skipWasm
 
 // ------------------------------------------------------------------ 3 + 4. bundle and zip
 
+/** Required by js-shim/plugin.js at run time (its WASM_MODULE); reads the wasm beside it. */
+const WASM_MODULE = 'scrypted-mcp-wasm.cjs';
+const WASM_FILE = 'scrypted_mcp_bg.wasm';
+const WASM_MODULE_TEXT = `// scrypted-mcp: the wasm bytes, read from this module's own folder (the unzipped plugin).
+module.exports = require('fs').readFileSync(require('path').join(__dirname, ${JSON.stringify(WASM_FILE)}));
+`;
+
 /** The README Scrypted shows on the plugin page: README.plugin.md, else README.md. */
 function readmeText() {
   for (const name of ['README.plugin.md', 'README.md']) {
@@ -202,7 +210,6 @@ async function bundle(variant = 'release', { force = false, quiet = false } = {}
     name: 'scrypted-mcp-wasm',
     setup(b) {
       b.onResolve({ filter: /^scrypted-mcp:wasm-glue$/ }, () => ({ path: glue }));
-      b.onResolve({ filter: /^scrypted-mcp:wasm-bytes$/ }, () => ({ path: wasmFile }));
     },
   };
   const result = await esbuild.build({
@@ -212,7 +219,6 @@ async function bundle(variant = 'release', { force = false, quiet = false } = {}
     platform: 'node',
     format: 'cjs',
     target: 'node18',
-    loader: { '.wasm': 'binary' },
     // The glue's default init path uses import.meta.url; we only call initSync.
     define: { 'import.meta.url': '"file:///scrypted-mcp/main.nodejs.js"' },
     legalComments: 'none',
@@ -225,6 +231,8 @@ async function bundle(variant = 'release', { force = false, quiet = false } = {}
   const zip = new AdmZip();
   zip.addFile('main.nodejs.js', main);
   zip.addFile('README.md', readmeText());
+  zip.addFile(WASM_MODULE, Buffer.from(WASM_MODULE_TEXT));
+  zip.addFile(WASM_FILE, fs.readFileSync(wasmFile));
   const tmp = zipFile + '.tmp';
   zip.writeZip(tmp);
   fs.renameSync(tmp, zipFile);

@@ -3,15 +3,17 @@
 // wasm the bridge of js-shim/host.js (host calls and notices, plugin storage, the clock).
 //
 // Bundled by js-shim/build.mjs into one CommonJS `main.nodejs.js` together with the
-// wasm-bindgen glue and the wasm bytes (embedded, no file-path assumptions). Scrypted
+// wasm-bindgen glue; the wasm ships beside it in the zip (see ensureWasm). Scrypted
 // evaluates that file with injected parameters (systemManager, deviceManager,
 // endpointManager, localStorage, console, ...: docs/reference/scrypted-host.md §7) and
 // constructs `exports.default`.
 
 import os from 'node:os';
 import { initSync, WasmPlugin } from 'scrypted-mcp:wasm-glue';
-import wasmBytes from 'scrypted-mcp:wasm-bytes';
 import { createHost, listenToDevices, message, toPlain } from './host.js';
+
+// Left as a run-time require by js-shim/build.mjs, which writes this module into the zip.
+const WASM_MODULE = './scrypted-mcp-wasm.cjs';
 
 /**
  * The managers Scrypted injects as parameters of the evaluated bundle. A free name resolves to
@@ -28,9 +30,16 @@ function hostGlobals() {
 }
 
 let wasmReady = false;
+/**
+ * The wasm is a file in the zip, not base64 inside this script: Scrypted reads, decodes and
+ * compiles the whole script at every start, and 2.7 MB of base64 cost ~40 ms of that plus the
+ * decode (docs/reference/scrypted-host.md §7). A relative `require` resolves in the unzipped
+ * plugin folder (the injected `require`, §7), and that module's `__dirname` is that folder
+ * whatever the cwd or thread, so no path is guessed here.
+ */
 function ensureWasm() {
   if (!wasmReady) {
-    initSync({ module: wasmBytes });
+    initSync({ module: require(WASM_MODULE) });
     wasmReady = true;
   }
 }

@@ -104,15 +104,29 @@ const base = (url, extra = {}) => ({
 });
 
 describe('dist/plugin.zip', () => {
-  test('layout: main.nodejs.js and README.md at the root, no sdk.json, wasm embedded', () => {
+  test('layout: main.nodejs.js, README.md and the wasm beside it at the root, no sdk.json', () => {
     const zip = new AdmZip(ZIP);
     const names = zip.getEntries().map((e) => e.entryName).sort();
-    assert.ok(names.includes('main.nodejs.js'), names.join(', '));
-    assert.ok(names.includes('README.md'), names.join(', '));
-    assert.ok(!names.includes('sdk.json'));
-    assert.ok(!names.some((n) => n.endsWith('.wasm')), 'the wasm is embedded in main.nodejs.js, not shipped as a file');
+    assert.deepEqual(names, ['README.md', 'main.nodejs.js', 'scrypted-mcp-wasm.cjs', 'scrypted_mcp_bg.wasm']);
+    const wasm = zip.readFile('scrypted_mcp_bg.wasm');
+    assert.ok(wasm.subarray(0, 4).equals(Buffer.from('\0asm')), 'a wasm module, not text');
+    // Scrypted compiles the whole script at every start (§7): the wasm must not ride in it as base64.
     const main = zip.readAsText('main.nodejs.js');
-    assert.ok(!/readFileSync\([^)]*\.wasm/.test(main), 'no file-path assumption for the wasm');
+    assert.ok(!main.includes(Buffer.from('\0asm\x01\0\0\0').toString('base64').slice(0, 6)), 'no inlined wasm');
+    assert.ok(main.length < 200_000, `main.nodejs.js is ${main.length} bytes`);
+  });
+
+  test('finds its wasm through the unzipped folder, whatever the cwd (a worker thread is not moved into fs/)', async () => {
+    const elsewhere = fs.mkdtempSync(path.join(tmp, 'cwd-'));
+    const dir = fs.mkdtempSync(path.join(tmp, 'unzipped-'));
+    process.chdir(elsewhere);
+    try {
+      const { instance } = await loadPluginZip(ZIP, { dir, chdir: false, params: fakeManagers().params });
+      const r = await request(instance, base('/.well-known/oauth-protected-resource'));
+      assert.equal(r.code, 200);
+    } finally {
+      process.chdir(originalCwd);
+    }
   });
 
   let plugin;
