@@ -2,8 +2,9 @@
 // camera snapshots as image content (the SDK client, after the full OAuth flow), device
 // resources followed live in both protocol eras (the SDK client's legacy session with
 // resources/subscribe and its GET stream; raw 2026-07-28 subscriptions/listen over fetch),
-// the event ring, and the prompts. The dev host fires device events through
-// /__devhost/event; cameras misbehave on request through /__devhost/camera.
+// the event ring, and the prompts; and that a call waiting on a camera holds up no other
+// request. The dev host fires device events through /__devhost/event; cameras misbehave on
+// request through /__devhost/camera.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import jpeg from 'jpeg-js';
@@ -86,6 +87,38 @@ describe('get_camera_snapshot', () => {
     assert.equal(r.isError, true);
     assert.equal(resultText(r), 'Device 12 (Front Door Camera) could not take a picture: Scrypted reported: Camera offline');
     await camera('jpeg');
+  });
+
+  // Requests overlap their waits on the host (docs/ARCHITECTURE.md "Concurrency"): nothing in
+  // the shim or the wasm takes requests one at a time or holds shared state across a host
+  // call, in the session of the waiting call or outside it (issue 12: a thin harness that
+  // did not scale with concurrency was suspected of exactly that).
+  test('a camera that never answers holds up only its own call: 16 calls meanwhile, in its session and stateless, are answered', { timeout: 20_000 }, async () => {
+    await camera('hang');
+    const asked = callsMatching(await host.calls(), 'device.takePicture').length;
+    const controller = new AbortController();
+    let answered = false;
+    const hanging = client.callTool({ name: 'get_camera_snapshot', arguments: { id: '12' } }, undefined, { signal: controller.signal, timeout: 60_000 })
+      .finally(() => { answered = true; });
+    try {
+      await waitFor(async () => callsMatching(await host.calls(), 'device.takePicture').length > asked, { what: 'takePicture asked' });
+      const inSession = Array.from({ length: 8 }, () => client.callTool({ name: 'get_server_info', arguments: {} }).then((r) => r.structuredContent));
+      const stateless = Array.from({ length: 8 }, async () => {
+        const res = await fetch(host.mcpUrl, modernInit(token, 'tools/call', { name: 'get_server_info', arguments: {} }));
+        assert.equal(res.status, 200);
+        const text = await res.text();
+        const [msg] = (res.headers.get('content-type') ?? '').includes('text/event-stream') ? parseSse(text) : [JSON.parse(text)];
+        return msg.result.structuredContent;
+      });
+      const infos = await Promise.all([...inSession, ...stateless]);
+      assert.equal(infos.length, 16);
+      for (const info of infos) assert.equal(typeof info.version, 'string', JSON.stringify(info));
+      assert.equal(answered, false, 'the hanging call is still waiting for its camera');
+    } finally {
+      controller.abort();
+      await hanging.catch(() => {});
+      await camera('jpeg');
+    }
   });
 });
 
