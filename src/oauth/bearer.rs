@@ -126,7 +126,8 @@ fn check(ctx: &Ctx, base: &PublicBase, token: &str) -> Result<AccessClaims, &'st
         return Err("access token was issued in the future");
     }
     let store = ctx.store.as_ref();
-    if claims.exp.saturating_sub(verified.iat) > settings::config(store).access_token_ttl_sec {
+    let ttl_sec = settings::number(store, "access_token_ttl_sec");
+    if claims.exp.saturating_sub(verified.iat) > ttl_sec {
         return Err("access token lives longer than this server issues tokens for");
     }
     // A metadata-document client has no registration; its grant (checked next) is the check.

@@ -38,7 +38,9 @@ pub struct Config {
 
 pub const KEY_PREFIX: &str = "settings.";
 
-fn number(store: &dyn Store, key: &str) -> u64 {
+/// One number setting as configured (or its default): one storage read, where [`config`]
+/// makes four (the bearer check needs one of them on every request).
+pub fn number(store: &dyn Store, key: &str) -> u64 {
     let spec = number_setting(key);
     store
         .get(&format!("{KEY_PREFIX}{key}"))
