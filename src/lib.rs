@@ -87,7 +87,7 @@ impl Plugin {
         let response = if req.method == "OPTIONS" {
             origin::preflight(&req, &base)
         } else if path == "/mcp" {
-            mcp::transport::handle(ctx, req).await
+            mcp::transport::handle(ctx, req, &base).await
         } else if let Some(response) = oauth::route(ctx, &req, &path).await {
             response
         } else if path == "/" {

@@ -8,6 +8,7 @@ use super::session;
 use super::{legacy, modern};
 use crate::http::{Request, Response};
 use crate::oauth::{self, AccessClaims};
+use crate::origin::PublicBase;
 use crate::tools::Caller;
 use crate::Ctx;
 use rmcp::model::{ErrorCode, ErrorData};
@@ -16,13 +17,13 @@ use std::rc::Rc;
 
 const ALLOW: &str = "GET, POST, DELETE";
 
-pub async fn handle(ctx: &Rc<Ctx>, req: Request) -> Response {
+/// `base` is this request's `origin::base`.
+pub async fn handle(ctx: &Rc<Ctx>, req: Request, base: &PublicBase) -> Response {
     // Origin first: a DNS-rebinding page gets 403 whether or not it carries a token.
-    let base = crate::origin::base(ctx, &req).await;
-    if !crate::origin::origin_allowed(&req, &base) {
+    if !crate::origin::origin_allowed(&req, base) {
         return rpc_error(403, -32000, "Forbidden: Origin not allowed");
     }
-    let claims = match oauth::authenticate(ctx, &req).await {
+    let claims = match oauth::authenticate_at(ctx, &req, base).await {
         Ok(claims) => claims,
         Err(response) => return response,
     };

@@ -34,20 +34,28 @@ pub const USER_CHECK_MS: u64 = 3_000;
 const IAT_SKEW_SEC: u64 = 60;
 
 pub async fn authenticate(ctx: &Ctx, req: &Request) -> Result<AccessClaims, OAuthError> {
-    let base = origin::base(ctx, req).await;
+    authenticate_at(ctx, req, &origin::base(ctx, req).await).await
+}
+
+/// [`authenticate`] for a caller that already has this request's [`origin::base`].
+pub async fn authenticate_at(
+    ctx: &Ctx,
+    req: &Request,
+    base: &PublicBase,
+) -> Result<AccessClaims, OAuthError> {
     let Some(auth) = req.header("authorization") else {
-        return Err(challenge(&base, None));
+        return Err(challenge(base, None));
     };
     let token = match auth.trim().split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
         _ => {
             return Err(challenge(
-                &base,
+                base,
                 Some("the Authorization header must be \"Bearer <access token>\""),
             ))
         }
     };
-    let claims = check(ctx, &base, token).map_err(|reason| challenge(&base, Some(reason)))?;
+    let claims = check(ctx, base, token).map_err(|reason| challenge(base, Some(reason)))?;
     match still_admin(ctx, &claims.sub).await {
         Ok(true) => {}
         Ok(false) => {
@@ -60,7 +68,7 @@ pub async fn authenticate(ctx: &Ctx, req: &Request) -> Result<AccessClaims, OAut
                 ),
             );
             return Err(challenge(
-                &base,
+                base,
                 Some("the user of this token no longer exists or is no longer a Scrypted admin"),
             ));
         }
@@ -71,7 +79,7 @@ pub async fn authenticate(ctx: &Ctx, req: &Request) -> Result<AccessClaims, OAut
         }
     }
     // The grant may have ended while the host answered.
-    check(ctx, &base, token).map_err(|reason| challenge(&base, Some(reason)))
+    check(ctx, base, token).map_err(|reason| challenge(base, Some(reason)))
 }
 
 /// Whether `sub` is still a Scrypted admin: the host's user list, asked at most every

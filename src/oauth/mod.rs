@@ -130,6 +130,18 @@ pub async fn authenticate(ctx: &Ctx, req: &Request) -> Result<AccessClaims, Resp
     bearer::authenticate(ctx, req).await.map_err(Response::from)
 }
 
+/// [`authenticate`] for a caller that already has this request's [`crate::origin::base`]
+/// (the MCP endpoint: computed once per request, it is not free).
+pub async fn authenticate_at(
+    ctx: &Ctx,
+    req: &Request,
+    base: &crate::origin::PublicBase,
+) -> Result<AccessClaims, Response> {
+    bearer::authenticate_at(ctx, req, base)
+        .await
+        .map_err(Response::from)
+}
+
 /// A registered client, for the settings tab's connected-apps list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientSummary {
