@@ -56,7 +56,13 @@ pub async fn authenticate_at(
         }
     };
     let claims = check(ctx, base, token).map_err(|reason| challenge(base, Some(reason)))?;
-    match still_admin(ctx, &claims.sub).await {
+    // Answered from the cache, the admin check does not wait: nothing can run between the
+    // two checks, so the second would read what the first just read.
+    let (admin, waited) = match cached_admin(ctx, &claims.sub) {
+        Some(admin) => (Ok(admin), false),
+        None => (ask_admin(ctx, &claims.sub).await, true),
+    };
+    match admin {
         Ok(true) => {}
         Ok(false) => {
             let ended = super::revoke_subject(ctx, &claims.sub);
@@ -78,19 +84,24 @@ pub async fn authenticate_at(
             )))
         }
     }
+    if !waited {
+        return Ok(claims);
+    }
     // The grant may have ended while the host answered.
     check(ctx, base, token).map_err(|reason| challenge(base, Some(reason)))
 }
 
-/// Whether `sub` is still a Scrypted admin: the host's user list, asked at most every
-/// [`USER_CHECK_MS`] (one answer refreshes every user's entry).
-async fn still_admin(ctx: &Ctx, sub: &str) -> Result<bool, crate::host::HostError> {
+/// Whether `sub` is still a Scrypted admin, as the host said less than [`USER_CHECK_MS`]
+/// ago; `None` when it must be asked again ([`ask_admin`]).
+fn cached_admin(ctx: &Ctx, sub: &str) -> Option<bool> {
     let now = ctx.clock.now_ms();
-    if let Some(&(at, admin)) = ctx.oauth.admins.borrow().get(sub) {
-        if at <= now && now - at < USER_CHECK_MS {
-            return Ok(admin);
-        }
-    }
+    let &(at, admin) = ctx.oauth.admins.borrow().get(sub)?;
+    (at <= now && now - at < USER_CHECK_MS).then_some(admin)
+}
+
+/// Whether `sub` is still a Scrypted admin, from the host's user list (one answer
+/// refreshes every user's entry).
+async fn ask_admin(ctx: &Ctx, sub: &str) -> Result<bool, crate::host::HostError> {
     let users = ctx.host.users().await?;
     let now = ctx.clock.now_ms();
     let mut cache = ctx.oauth.admins.borrow_mut();
