@@ -17,7 +17,7 @@ pub fn sign(key: &Key, claims: &Value) -> String {
         crypto::b64url(claims.to_string().as_bytes())
     );
     // p256 does not normalise S when signing; `verify` refuses high S, so sign low.
-    let signature: Signature = key.signing.sign(signing_input.as_bytes());
+    let signature: Signature = key.signing().sign(signing_input.as_bytes());
     let signature = signature.normalize_s();
     format!("{signing_input}.{}", crypto::b64url(&signature.to_bytes()))
 }

@@ -7,6 +7,11 @@
 //! backed up (the kid under [`BACKED_UP_KEY`]) for the moment the host copies storage,
 //! then clears the mark: only a backup holds it, and a plugin that starts on storage
 //! carrying it replaces the key before signing or verifying anything.
+//!
+//! The public half is kept beside it ([`PUBLIC_KEY`], bound to the PEM by its SHA-256), so
+//! a fresh start verifies a bearer token without deriving the public point from the private
+//! scalar: that multiplication was ~10 ms of the first request after a (re)start, when the
+//! wasm still runs baseline code. The private half is parsed when something is first signed.
 
 use crate::crypto;
 use crate::store::Store;
@@ -14,38 +19,72 @@ use p256::ecdsa::{SigningKey, VerifyingKey};
 use p256::elliptic_curve::Generate;
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use serde_json::{json, Value};
+use std::cell::OnceCell;
+use std::rc::Rc;
 
 pub const STORE_KEY: &str = "oauth.signing_key";
 /// The kid of the key that was current when a backup was taken; only backups hold it.
 pub const BACKED_UP_KEY: &str = "oauth.signing_key_backed_up";
+/// `<base64url SHA-256 of the PEM>.<base64url SEC1 point>`: the public half of [`STORE_KEY`].
+pub const PUBLIC_KEY: &str = "oauth.signing_key_public";
 
 /// A parsed signing key with its public half and key id.
 #[derive(Clone)]
 pub struct Key {
-    /// The stored PEM, to notice when storage changed under the cache.
     pub pem: String,
-    pub signing: SigningKey,
+    signing: Rc<OnceCell<SigningKey>>,
     pub verifying: VerifyingKey,
-    /// base64url of the first 16 bytes of SHA-256 over the SEC1 point.
     pub kid: String,
 }
 
 impl Key {
+    fn new(pem: &str, signing: OnceCell<SigningKey>, verifying: VerifyingKey) -> Key {
+        let point = verifying.to_sec1_point(false);
+        let kid = crypto::b64url(&crypto::sha256(point.as_bytes())[..16]);
+        Key {
+            pem: pem.to_string(),
+            signing: Rc::new(signing),
+            verifying,
+            kid,
+        }
+    }
+
     fn from_pem(pem: &str) -> Option<Key> {
         let signing = SigningKey::from_pkcs8_pem(pem).ok()?;
         let verifying = *signing.verifying_key();
-        let point = verifying.to_sec1_point(false);
-        let kid = crypto::b64url(&crypto::sha256(point.as_bytes())[..16]);
-        Some(Key {
-            pem: pem.to_string(),
-            signing,
-            verifying,
-            kid,
+        Some(Key::new(pem, OnceCell::from(signing), verifying))
+    }
+
+    /// The stored key: its public half from [`PUBLIC_KEY`] when that was written for this
+    /// very PEM, else parsed from the PEM (and the public half written for next time).
+    fn stored(store: &dyn Store, pem: &str) -> Option<Key> {
+        let bound = crypto::b64url(&crypto::sha256(pem.as_bytes()));
+        let cached = store.get(PUBLIC_KEY).and_then(|record| {
+            let (binding, point) = record.split_once('.')?;
+            let point = crypto::b64url_decode(point).filter(|_| binding == bound)?;
+            VerifyingKey::from_sec1_bytes(&point).ok()
+        });
+        if let Some(verifying) = cached {
+            return Some(Key::new(pem, OnceCell::new(), verifying));
+        }
+        let key = Key::from_pem(pem)?;
+        let point = key.verifying.to_sec1_point(false);
+        store.set(
+            PUBLIC_KEY,
+            &format!("{bound}.{}", crypto::b64url(point.as_bytes())),
+        );
+        Some(key)
+    }
+
+    /// The private half, parsed from the PEM the first time anything is signed.
+    pub fn signing(&self) -> &SigningKey {
+        self.signing.get_or_init(|| {
+            // The public half was only ever written after this PEM parsed (`stored`).
+            SigningKey::from_pkcs8_pem(&self.pem)
+                .expect("a stored key whose public half was written parses")
         })
     }
 
-    /// The public key as a JWK. p256 0.14 has no `jwk` feature, so the JWK is built from
-    /// the uncompressed SEC1 point `04 ‖ x ‖ y`.
     pub fn jwk(&self) -> Value {
         let point = self.verifying.to_sec1_point(false);
         let bytes = point.as_bytes();
@@ -67,7 +106,7 @@ fn generate(store: &dyn Store) -> Key {
         .to_pkcs8_pem(LineEnding::LF)
         .expect("PKCS#8 encoding of a fresh key");
     store.set(STORE_KEY, &pem);
-    Key::from_pem(&pem).expect("a key we just encoded parses")
+    Key::stored(store, &pem).expect("a key we just encoded parses")
 }
 
 /// The current key, from the cache when storage still holds the same PEM; made (and
@@ -80,7 +119,7 @@ pub fn current(store: &dyn Store, cache: &std::cell::RefCell<Option<Key>>) -> Ke
         }
     }
     let restored = |key: &Key| store.get(BACKED_UP_KEY).as_deref() == Some(key.kid.as_str());
-    let key = match stored.as_deref().and_then(Key::from_pem) {
+    let key = match stored.as_deref().and_then(|pem| Key::stored(store, pem)) {
         // Storage came back from a backup (or a backup failed half-way): the key is known
         // outside this server.
         Some(key) if cache.borrow().is_none() && restored(&key) => generate(store),
@@ -110,4 +149,59 @@ pub fn rotate(store: &dyn Store, cache: &std::cell::RefCell<Option<Key>>) -> Key
     let key = generate(store);
     *cache.borrow_mut() = Some(key.clone());
     key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::jwt;
+    use crate::store::MemStore;
+    use std::cell::RefCell;
+
+    fn restart(store: &MemStore) -> Key {
+        current(store, &RefCell::new(None))
+    }
+
+    #[test]
+    fn a_restart_verifies_with_the_stored_public_half_and_parses_the_private_one_only_to_sign() {
+        let store = MemStore::default();
+        let first = restart(&store);
+        let token = jwt::sign(&first, &json!({"sub": "admin"}));
+        let key = restart(&store);
+        assert!(key.signing.get().is_none(), "nothing parsed the PEM");
+        assert_eq!(key.kid, first.kid);
+        assert_eq!(jwt::verify(&key, &token).unwrap()["sub"], "admin");
+        let again = jwt::sign(&key, &json!({"sub": "alice"}));
+        assert_eq!(jwt::verify(&first, &again).unwrap()["sub"], "alice");
+    }
+
+    #[test]
+    fn a_public_half_written_for_another_pem_is_ignored_and_replaced() {
+        let store = MemStore::default();
+        let old = restart(&store);
+        let stale_public = store.get(PUBLIC_KEY).unwrap();
+        // Storage replaced behind our back: a new PEM, the old public half left over.
+        let other = MemStore::default();
+        let new = restart(&other);
+        store.set(STORE_KEY, &new.pem);
+        store.set(PUBLIC_KEY, &stale_public);
+        let key = restart(&store);
+        assert_eq!(key.kid, new.kid);
+        assert_ne!(key.kid, old.kid);
+        assert!(jwt::verify(&key, &jwt::sign(&old, &json!({}))).is_err());
+        assert!(jwt::verify(&key, &jwt::sign(&new, &json!({}))).is_ok());
+        assert_eq!(store.get(PUBLIC_KEY), other.get(PUBLIC_KEY));
+    }
+
+    #[test]
+    fn a_malformed_public_half_falls_back_to_the_pem() {
+        let store = MemStore::default();
+        let first = restart(&store);
+        let bound = store.get(PUBLIC_KEY).unwrap();
+        let binding = bound.split_once('.').unwrap().0;
+        store.set(PUBLIC_KEY, &format!("{binding}.AAAA"));
+        let key = restart(&store);
+        assert_eq!(key.kid, first.kid);
+        assert_eq!(store.get(PUBLIC_KEY).unwrap(), bound);
+    }
 }

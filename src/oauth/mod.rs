@@ -2,6 +2,7 @@
 //!
 //! Storage layout (plugin storage, bounded, secrets hashed):
 //! - `oauth.signing_key`: the ES256 key, PKCS#8 PEM;
+//! - `oauth.signing_key_public`: its public half, bound to that PEM (`keys`);
 //! - `oauth.csrf_secret`: HMAC key for consent-form tokens;
 //! - `oauth.signing_key_backed_up`: set only while a backup is taken (`keys`);
 //! - `oauth.client.<client_id>`: registered clients;

@@ -349,10 +349,9 @@ fn revoke_all_ends_every_token_and_a_new_flow_works() {
     }
     assert_eq!(oauth::client_count(&p.ctx), 0);
     assert_eq!(oauth::refresh_token_count(&p.ctx), 0);
-    assert!(store
-        .keys()
-        .iter()
-        .all(|k| !k.starts_with("oauth.") || k == "oauth.signing_key"));
+    assert!(store.keys().iter().all(|k| !k.starts_with("oauth.")
+        || k == "oauth.signing_key"
+        || k == "oauth.signing_key_public"));
     let c = flow::obtain_tokens(&p, HOST);
     assert!(authenticate(&p, &mcp_request(HOST, Some(&c.access_token))).is_ok());
 }
