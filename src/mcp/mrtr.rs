@@ -90,18 +90,23 @@ struct Origin {
     user: String,
     method: String,
     target: String,
-    args: String,
+    /// Hashed (`args_hash`) only when a round needs it, which most requests never do.
+    arguments: Value,
 }
 
 impl Origin {
-    fn of(ctx: &Ctx, caller: &Caller, method: &str, params: &Value) -> Origin {
+    fn args_hash(&self, ctx: &Ctx) -> String {
+        audit::args_hash(&*ctx.store, &self.arguments)
+    }
+}
+
+impl Origin {
+    fn of(caller: &Caller, method: &str, params: &Value) -> Origin {
         let field = if method == "resources/read" {
             "uri"
         } else {
             "name"
         };
-        let empty = Value::Object(Map::new());
-        let arguments = params.get("arguments").unwrap_or(&empty);
         Origin {
             client: caller.client_id.clone(),
             user: caller.sub.clone(),
@@ -111,7 +116,10 @@ impl Origin {
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string(),
-            args: audit::args_hash(&*ctx.store, arguments),
+            arguments: params
+                .get("arguments")
+                .cloned()
+                .unwrap_or_else(|| Value::Object(Map::new())),
         }
     }
 }
@@ -167,14 +175,14 @@ impl Inputs {
                 ))
             }
         };
-        let origin = Origin::of(ctx, caller, method, params);
+        let origin = Origin::of(caller, method, params);
         let mut answered = BTreeMap::new();
         match params.get("requestState") {
             None => {}
             Some(Value::String(token)) => {
                 let state = open(ctx, token)?;
                 let now = ctx.clock.now_ms();
-                check(&state, &origin, now)?;
+                check(ctx, &state, &origin, now)?;
                 ctx.mcp.spent.spend(&state.n, state.e, now)?;
                 answered = state.r;
                 for (key, digest) in state.q {
@@ -261,7 +269,7 @@ impl Inputs {
             u: self.origin.user.clone(),
             m: self.origin.method.clone(),
             t: self.origin.target.clone(),
-            a: self.origin.args.clone(),
+            a: self.origin.args_hash(ctx),
             e: ctx.clock.now_ms() + STATE_TTL_MS,
             q: asked,
             r: self.answered.clone(),
@@ -300,7 +308,7 @@ fn open(ctx: &Ctx, token: &str) -> Result<State, ErrorData> {
     serde_json::from_slice(&bytes).map_err(|_| forged())
 }
 
-fn check(state: &State, origin: &Origin, now: u64) -> Result<(), ErrorData> {
+fn check(ctx: &Ctx, state: &State, origin: &Origin, now: u64) -> Result<(), ErrorData> {
     if state.c != origin.client || state.u != origin.user {
         return Err(refused("it was issued to another client or user"));
     }
@@ -310,7 +318,7 @@ fn check(state: &State, origin: &Origin, now: u64) -> Result<(), ErrorData> {
             state.m, state.t
         )));
     }
-    if !crypto::constant_time_eq(state.a.as_bytes(), origin.args.as_bytes()) {
+    if !crypto::constant_time_eq(state.a.as_bytes(), origin.args_hash(ctx).as_bytes()) {
         return Err(refused(
             "it was issued for other arguments; a retry must repeat the arguments exactly",
         ));

@@ -160,3 +160,39 @@ pub const CATALOGUE_TOOLS: [&str; 41] = [
     "create_backup",
     "restore_backup",
 ];
+
+/// A plugin's storage that counts the reads of the keys starting with `prefix`: what a
+/// request reads from storage is its cost on a real host (each read crosses into JS).
+pub struct CountingReads {
+    pub inner: Rc<MemStore>,
+    pub prefix: &'static str,
+    pub reads: std::cell::Cell<usize>,
+}
+
+impl CountingReads {
+    pub fn over(inner: Rc<MemStore>, prefix: &'static str) -> Rc<Self> {
+        Rc::new(CountingReads {
+            inner,
+            prefix,
+            reads: Default::default(),
+        })
+    }
+}
+
+impl scrypted_mcp::store::Store for CountingReads {
+    fn get(&self, key: &str) -> Option<String> {
+        if key.starts_with(self.prefix) {
+            self.reads.set(self.reads.get() + 1);
+        }
+        self.inner.get(key)
+    }
+    fn set(&self, key: &str, value: &str) {
+        self.inner.set(key, value)
+    }
+    fn remove(&self, key: &str) {
+        self.inner.remove(key)
+    }
+    fn keys(&self) -> Vec<String> {
+        self.inner.keys()
+    }
+}

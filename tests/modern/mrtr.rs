@@ -299,3 +299,20 @@ fn the_same_app_authorized_by_another_user_cannot_use_the_state() {
     assert_eq!(s.stored(), before);
     assert!(s.host.deferred().is_empty());
 }
+
+#[test]
+fn a_call_that_asks_nothing_hashes_its_arguments_once_for_the_audit_trail() {
+    let (plugin, host, store, clock) = common::plugin();
+    let token = flow::obtain_tokens(&plugin, HOST).access_token;
+    let counting = common::CountingReads::over(store, audit::HASH_KEY);
+    let plugin = Plugin::new(host, counting.clone(), clock);
+    let call = rpc(
+        "tools/call",
+        json!({"name": "get_server_info", "arguments": {}}),
+    );
+    let reply = read(block_on(plugin.handle(call.request(&token))));
+    assert_eq!(reply.status, 200);
+    assert_eq!(audit::recent(&plugin.ctx, 1)[0].tool, "get_server_info");
+    // Each hash reads its key: one for the audit entry, none for an MRTR round never asked.
+    assert_eq!(counting.reads.get(), 1);
+}

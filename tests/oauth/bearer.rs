@@ -118,40 +118,16 @@ fn access_token_claims_and_ttl_come_from_settings() {
     assert!(!all.contains(&t.access_token));
 }
 
-/// The plugin's storage, counting the reads of grant records.
-struct CountingGrantReads(
-    std::rc::Rc<scrypted_mcp::store::MemStore>,
-    std::cell::Cell<usize>,
-);
-
-impl Store for CountingGrantReads {
-    fn get(&self, key: &str) -> Option<String> {
-        if key.starts_with(oauth::grants::GRANT_PREFIX) {
-            self.1.set(self.1.get() + 1);
-        }
-        self.0.get(key)
-    }
-    fn set(&self, key: &str, value: &str) {
-        self.0.set(key, value)
-    }
-    fn remove(&self, key: &str) {
-        self.0.remove(key)
-    }
-    fn keys(&self) -> Vec<String> {
-        self.0.keys()
-    }
-}
-
 #[test]
 fn the_grant_is_read_again_only_when_the_host_was_asked_meanwhile() {
     let (p, host, store, clock) = plugin();
     let t = flow::obtain_tokens(&p, HOST);
-    let counting = std::rc::Rc::new(CountingGrantReads(store, Default::default()));
+    let counting = common::CountingReads::over(store, oauth::grants::GRANT_PREFIX);
     let p = Plugin::new(host, counting.clone(), clock.clone());
     let reads_of_one_request = || {
-        counting.1.set(0);
+        counting.reads.set(0);
         assert!(authenticate(&p, &mcp_request(HOST, Some(&t.access_token))).is_ok());
-        counting.1.get()
+        counting.reads.get()
     };
     // Asking the host who is admin waits: the grant may end meanwhile, so it is read again.
     assert_eq!(reads_of_one_request(), 2);
