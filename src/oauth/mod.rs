@@ -4,6 +4,7 @@
 //! - `oauth.signing_key`: the ES256 key, PKCS#8 PEM;
 //! - `oauth.signing_key_public`: its public half, bound to that PEM (`keys`);
 //! - `oauth.csrf_secret`: HMAC key for consent-form tokens;
+//! - `oauth.csrf_used`: hashes of consent-form tokens already used (`consent`);
 //! - `oauth.signing_key_backed_up`: set only while a backup is taken (`keys`);
 //! - `oauth.client.<client_id>`: registered clients;
 //! - `oauth.code.<hash of code>`: authorization codes (60 s, single use);
@@ -198,8 +199,6 @@ pub fn revoke_client(ctx: &Ctx, client_id: &str) -> bool {
     existed
 }
 
-/// Ends every grant a Scrypted user holds (the user was removed): their access tokens
-/// stop verifying at once instead of living on until they expire. Returns how many.
 /// How many grants [`revoke_subject`] would end for `sub`.
 pub fn grants_of_subject(ctx: &Ctx, sub: &str) -> usize {
     grants::all_grants(ctx.store.as_ref())
@@ -208,6 +207,8 @@ pub fn grants_of_subject(ctx: &Ctx, sub: &str) -> usize {
         .count()
 }
 
+/// Ends every grant a Scrypted user holds (the user was removed): their access tokens
+/// stop verifying at once instead of living on until they expire. Returns how many.
 pub fn revoke_subject(ctx: &Ctx, sub: &str) -> usize {
     let store = ctx.store.as_ref();
     let mut ended = 0;
