@@ -31,9 +31,11 @@ pub const PUBLIC_KEY: &str = "oauth.signing_key_public";
 /// A parsed signing key with its public half and key id.
 #[derive(Clone)]
 pub struct Key {
+    /// The stored PEM, to notice when storage changed under the cache.
     pub pem: String,
     signing: Rc<OnceCell<SigningKey>>,
     pub verifying: VerifyingKey,
+    /// base64url of the first 16 bytes of SHA-256 over the SEC1 point.
     pub kid: String,
 }
 
@@ -85,6 +87,8 @@ impl Key {
         })
     }
 
+    /// The public key as a JWK. p256 0.14 has no `jwk` feature, so the JWK is built from
+    /// the uncompressed SEC1 point `04 ‖ x ‖ y`.
     pub fn jwk(&self) -> Value {
         let point = self.verifying.to_sec1_point(false);
         let bytes = point.as_bytes();
