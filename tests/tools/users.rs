@@ -249,7 +249,14 @@ fn remove_user_ends_the_removed_users_mcp_tokens_at_once() {
     };
     assert_eq!(mcp(&admins_token), 200, "the token works before");
     h.caller = caller("ops", "c");
-    h.ok("remove_user", json!({"username": "admin"}));
+    let dry = h.ok("remove_user", json!({"username": "admin", "dry_run": true}));
+    assert_eq!(
+        dry["mcp_grants_ended"], 1,
+        "the dry run counts the grant: {dry}"
+    );
+    assert_eq!(mcp(&admins_token), 200, "and ends nothing");
+    let out = h.ok("remove_user", json!({"username": "admin"}));
+    assert_eq!(out["mcp_grants_ended"], 1, "{out}");
     assert_eq!(
         mcp(&admins_token),
         401,
