@@ -130,6 +130,9 @@ struct Loaded {
     /// A write failed, so the file does not hold `rows` line for line: the next record
     /// rewrites it.
     rewrite: bool,
+    /// The file could not be read at start, so it may hold rows we do not: it is only ever
+    /// appended to (a rewrite from memory would drop them) until the next start reads it.
+    unread: bool,
 }
 
 impl Trail {
@@ -194,12 +197,14 @@ fn load(ctx: &Ctx) -> Loaded {
         rows: Kept::default(),
         lines: 0,
         rewrite: false,
+        unread: false,
     };
     let file = match ctx.host.volume_read(FILE) {
         Ok(file) => file,
         Err(e) => {
             // Whatever the file holds stays; new rows are appended after it.
             log_failure(ctx, &format!("could not read {FILE}: {}", e.message));
+            t.unread = true;
             return t;
         }
     };
@@ -265,7 +270,7 @@ pub fn record(ctx: &Ctx, entry: AuditEntry) {
     let row = to_row(entry);
     let line = line_of(&row);
     t.rows.push(row);
-    if t.rewrite || t.lines >= REWRITE_AT_LINES {
+    if !t.unread && (t.rewrite || t.lines >= REWRITE_AT_LINES) {
         write_all(ctx, &mut t);
         return;
     }

@@ -382,6 +382,41 @@ fn a_failed_write_is_logged_and_caught_up_by_the_next() {
     assert_eq!(tools, ["tool_3", "tool_2", "tool_1"]);
 }
 
+/// A file that cannot be read at start (EIO, permissions) may still hold the trail: it is
+/// appended to, never rewritten from the rows in memory, so no earlier row is lost, even
+/// when a later write fails (which, with the file read, brings it up to date by a rewrite).
+#[test]
+fn a_file_that_could_not_be_read_is_never_rewritten_over() {
+    let t = Trail::new();
+    for i in 1..=3 {
+        t.record(t.entry(i, &json!({})));
+    }
+    let t = t.restarted();
+    let fail = |method: &str, error: &str| {
+        t.host.fail.borrow_mut().insert(method.into(), error.into());
+    };
+    fail("volumeRead", "EIO: i/o error, read");
+    t.record(t.entry(4, &json!({})));
+    fail("volumeAppend", "ENOSPC: no space left on device, write");
+    t.record(t.entry(5, &json!({})));
+    t.host.fail.borrow_mut().remove("volumeAppend");
+    t.record(t.entry(6, &json!({})));
+    assert!(
+        t.errors_logged()[0].contains("EIO"),
+        "{:?}",
+        t.errors_logged()
+    );
+    t.host.fail.borrow_mut().clear();
+    let tools: Vec<String> = t
+        .restarted()
+        .recent(10)
+        .into_iter()
+        .map(|e| e.tool)
+        .collect();
+    // tool_5 could be written nowhere: its loss is logged (ENOSPC), the others are all kept.
+    assert_eq!(tools, ["tool_6", "tool_4", "tool_3", "tool_2", "tool_1"]);
+}
+
 #[test]
 fn a_dry_run_is_audited_as_one_whatever_its_outcome() {
     let (plugin, _host, _store, _clock) = common::plugin();
