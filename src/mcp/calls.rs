@@ -16,7 +16,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 thread_local! {
-    // Schemas are generated once: the catalogue never changes while the plugin runs.
+    // The tool list is built once (from the pinned schemas): the catalogue never changes while
+    // the plugin runs.
     static LISTED: Rc<Vec<Tool>> = Rc::new(listed());
 }
 
