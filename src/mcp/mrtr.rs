@@ -98,9 +98,7 @@ impl Origin {
     fn args_hash(&self, ctx: &Ctx) -> String {
         audit::args_hash(&*ctx.store, &self.arguments)
     }
-}
 
-impl Origin {
     fn of(caller: &Caller, method: &str, params: &Value) -> Origin {
         let field = if method == "resources/read" {
             "uri"
