@@ -392,3 +392,39 @@ fn task_notifications_within_a_second_become_one_saying_the_latest() {
     assert_eq!(last["params"]["status"], "completed", "{last}");
     assert_eq!(ready(&mut stream), None, "one notification, not two");
 }
+
+/// SEP-2663: an input request's key is unique over the task's life, so a key asked
+/// again after its answer came is a new key, and the late answer to the old one is
+/// not taken for the new question.
+#[test]
+fn a_key_asked_again_after_its_answer_is_a_new_key() {
+    use futures::FutureExt;
+    use scrypted_mcp::mcp::task_input::Inbox;
+    let inbox = std::rc::Rc::new(Inbox::default());
+    let roots = || scrypted_mcp::mcp::mrtr::request("roots/list", json!({}));
+    let first = inbox.ask("roots", roots()).unwrap();
+    inbox.deliver(json!({"roots": {"roots": []}}).as_object().unwrap().clone());
+    assert_eq!(first.now_or_never(), Some(json!({"roots": []})));
+    let again = inbox.ask("roots", roots()).unwrap();
+    let keys: Vec<String> = inbox.outstanding().keys().cloned().collect();
+    assert_eq!(keys, ["roots-2"]);
+    inbox.deliver(
+        json!({"roots": {"roots": [{"uri": "file:///late"}]}})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    let mut again = Box::pin(again);
+    assert_eq!(
+        (&mut again).now_or_never(),
+        None,
+        "the old key's answer is ignored"
+    );
+    inbox.deliver(
+        json!({"roots-2": {"roots": []}})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    assert_eq!(again.now_or_never(), Some(json!({"roots": []})));
+}
