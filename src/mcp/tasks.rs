@@ -42,7 +42,8 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-pub const EXTENSION: &str = "io.modelcontextprotocol/tasks";
+/// The extension's id, as rmcp names it (`supports_tasks` looks for the same key).
+pub use rmcp::model::TASKS_EXTENSION_ID as EXTENSION;
 /// How long a task (and its result) can be fetched after it was created.
 pub const TASK_TTL_MS: u64 = 60 * 60 * 1000;
 /// How often clients should poll: each poll also drives the task (module comment).
