@@ -79,7 +79,6 @@ pub fn find_tool(name: &str) -> Option<Tool> {
 /// extension for a tool that runs only as a task (none of the catalogue's), and what a
 /// conformance fixture needs. restore_backup, which asks through MRTR, refuses a client
 /// without elicitation itself, with the same message in both eras.
-#[allow(unused_variables)]
 pub fn missing_capabilities(
     name: &str,
     declared: &rmcp::model::ClientCapabilities,
