@@ -3,7 +3,7 @@
 use super::preview::NOTHING_CHANGED;
 use super::resolve::{refuse_own_device, Snapshot};
 use super::schema::{ok, tool, DESTRUCTIVE_IDEMPOTENT, READ};
-use super::{ToolContext, ToolDef, ToolResult};
+use super::{ToolContext, ToolDef, ToolError, ToolResult};
 use crate::host::{Alert, LogEntry};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -163,7 +163,7 @@ async fn get_logs(tc: Rc<ToolContext>, a: GetLogsArgs) -> ToolResult {
 pub const CLEAR_LOGS: ToolDef = tool! {
     name: "clear_logs",
     title: "Clear logs (and alerts)",
-    description: "Clears Scrypted's logs with the logger's clear(): all logs, or only one device's log when device_id is given. WARNING: Scrypted's clear() ALSO DELETES THE ALERTS under the same path — all alerts when no device_id is given. The answer reports how many log entries were removed and which alerts (their ids); with dry_run: true nothing is cleared and the answer says what would be. Clearing the log of one of this MCP plugin's own devices is refused.",
+    description: "Clears Scrypted's logs with the logger's clear(): all logs, or only one device's log when device_id is given. WARNING: Scrypted's clear() ALSO DELETES THE ALERTS under the same path — all alerts when no device_id is given. It matches alert paths by prefix, so clearing device 1 would also delete the alerts of devices 12, 13, …: such a call is refused (nothing cleared, the other devices named) unless also_clear_other_devices_alerts is true. The answer reports how many log entries were removed and which alerts (their ids); with dry_run: true nothing is cleared and the answer says what would be. Clearing the log of one of this MCP plugin's own devices is refused.",
     input: ClearLogsArgs,
     output: ClearLogsOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
@@ -177,6 +177,10 @@ pub struct ClearLogsArgs {
     /// Clear only this device's log (and its alerts); omit to clear everything.
     #[serde(default)]
     pub device_id: Option<String>,
+    /// Scrypted's clear() also deletes the alerts of other devices whose id starts with this one's
+    /// (device 1 → 12, 13, …); true accepts that, otherwise such a call is refused.
+    #[serde(default)]
+    pub also_clear_other_devices_alerts: bool,
     /// true: change nothing and answer what would change (the same checks run first).
     #[serde(default)]
     pub dry_run: bool,
@@ -211,6 +215,22 @@ fn alerts_cleared_with(alerts: &[Alert], device_id: Option<&str>) -> Vec<String>
         .collect()
 }
 
+/// The other devices (sorted ids) whose alerts clearing `device_id`'s log would delete because
+/// logger.clear() matches by prefix: "/device/1" also takes "/device/12".
+fn other_devices_hit(alerts: &[Alert], device_id: &str) -> Vec<String> {
+    let own = format!("/device/{device_id}");
+    let mut ids: Vec<String> = alerts
+        .iter()
+        .filter_map(|x| x.path.as_deref()?.strip_prefix("/device/"))
+        .map(|rest| rest.split('/').next().unwrap_or_default())
+        .filter(|id| *id != device_id && format!("/device/{id}").starts_with(&own))
+        .map(str::to_string)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 async fn clear_logs(tc: Rc<ToolContext>, a: ClearLogsArgs) -> ToolResult {
     if let Some(id) = &a.device_id {
         let snap = Snapshot::load(&tc).await?;
@@ -222,6 +242,15 @@ async fn clear_logs(tc: Rc<ToolContext>, a: ClearLogsArgs) -> ToolResult {
     let device = a.device_id.as_deref();
     let logs_before = host.logs(device).await?.len();
     let alerts_before = host.alerts().await?;
+    if let Some(id) = device {
+        let others = other_devices_hit(&alerts_before, id);
+        if !others.is_empty() && !a.also_clear_other_devices_alerts {
+            return Err(ToolError::failed(format!(
+                "Refused, nothing was cleared: Scrypted's clear() matches alerts by path prefix, so clearing device {id}'s log would also delete the alerts of device(s) {}. Clear or keep those alerts first (clear_alerts), or call again with also_clear_other_devices_alerts: true.",
+                others.join(", ")
+            )));
+        }
+    }
     let (logs_removed, alert_ids) = if a.dry_run {
         (logs_before, alerts_cleared_with(&alerts_before, device))
     } else {

@@ -363,7 +363,10 @@ fn clear_logs_previews_the_entries_and_alerts_it_then_removes() {
         message: Some("x".into()),
     });
     let logs = h.host.logs.borrow().clone();
-    let args = json!({"device_id": LOCK_ID});
+    // Device 130's alert would go too: without the consent to that, nothing happens.
+    let refused = h.call("clear_logs", json!({"device_id": LOCK_ID, "dry_run": true}));
+    assert!(refused.is_err(), "{refused:?}");
+    let args = json!({"device_id": LOCK_ID, "also_clear_other_devices_alerts": true});
     let out = preview(&h, "clear_logs", args.clone());
     assert_eq!(out["alert_ids"], json!(["alert-1", "alert-130"]));
     assert_eq!(out["alerts_removed"], 2);
@@ -431,6 +434,8 @@ fn rename_device_id_previews_old_and_new_id() {
 #[test]
 fn invalid_removals_fail_like_the_real_call() {
     fails_like_the_real_call("clear_logs", json!({"device_id": "999"}));
+    // Device 1's clear() would take device 13's alert with it.
+    fails_like_the_real_call("clear_logs", json!({"device_id": CORE_ID}));
     fails_like_the_real_call(
         "rename_device_id",
         json!({"id": LAMP_ID, "new_id": LIGHT_ID}),

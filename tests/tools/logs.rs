@@ -76,6 +76,32 @@ fn clear_logs_of_one_device_clears_only_its_log_and_alerts() {
     );
 }
 
+/// logger.ts clear() deletes every alert whose path starts with the logger's, so clearing the
+/// core plugin's device "1" would take the lock's ("13") alert with it.
+#[test]
+fn clear_logs_that_would_delete_other_devices_alerts_is_refused_and_changes_nothing() {
+    let h = H::new();
+    let logs = h.host.logs.borrow().clone();
+    let alerts = h.host.alerts.borrow().clone();
+    let msg = h.failed("clear_logs", json!({"device_id": CORE_ID}));
+    assert!(msg.contains("nothing was cleared"), "{msg}");
+    assert!(msg.contains(&format!("device(s) {LOCK_ID}.")), "{msg}");
+    assert!(
+        msg.contains("also_clear_other_devices_alerts: true"),
+        "{msg}"
+    );
+    assert!(h.host.calls_of("clearLogs").is_empty());
+    assert_eq!(*h.host.logs.borrow(), logs);
+    assert_eq!(*h.host.alerts.borrow(), alerts);
+
+    let out = h.ok(
+        "clear_logs",
+        json!({"device_id": CORE_ID, "also_clear_other_devices_alerts": true}),
+    );
+    assert_eq!(out["alert_ids"], json!(["alert-1"]));
+    assert_eq!(h.host.alerts.borrow()[0].id, "alert-2");
+}
+
 #[test]
 fn clear_logs_unknown_device_is_refused() {
     let h = H::new();
