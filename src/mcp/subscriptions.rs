@@ -66,9 +66,9 @@ impl Change {
     }
 }
 
-/// Past this many open listeners, opening one ends the oldest: each holds a connection,
-/// a timer and its filter, and clients that never close them must not grow the map
-/// without bound (the same rule as `session::MAX_SESSIONS`).
+/// Past this many open listeners, opening one ends the oldest of the client holding the
+/// most: each holds a connection, a timer and its filter, and clients that never close them
+/// must not grow the map without bound; one client opening many ends only its own.
 pub const MAX_LISTENERS: usize = 256;
 
 /// What a listener wants to hear about, asked at each change.
@@ -91,6 +91,22 @@ pub struct Listeners {
 struct Registry {
     next: Cell<u64>,
     map: RefCell<BTreeMap<u64, Listener>>,
+}
+
+/// The oldest listener of the client with the most open (`opening` counts one more, so a
+/// client at the top ends its own); ties go to the client whose oldest is older.
+fn oldest_of_the_busiest(map: &BTreeMap<u64, Listener>, opening: &str) -> u64 {
+    let mut per_client: BTreeMap<&str, (usize, u64)> = BTreeMap::new();
+    for (id, l) in map {
+        per_client.entry(&l.client_id).or_insert((0, *id)).0 += 1;
+    }
+    if let Some(own) = per_client.get_mut(opening) {
+        own.0 += 1;
+    }
+    let busiest = per_client
+        .values()
+        .max_by_key(|(count, oldest)| (*count, std::cmp::Reverse(*oldest)));
+    busiest.map_or(0, |(_, oldest)| *oldest)
 }
 
 /// A listener's place in the registry; dropping it unregisters the listener.
@@ -137,7 +153,8 @@ impl Listeners {
         let mut map = self.inner.map.borrow_mut();
         while map.len() >= MAX_LISTENERS {
             // Dropping its sender ends that stream gracefully.
-            map.pop_first();
+            let oldest = oldest_of_the_busiest(&map, client_id);
+            map.remove(&oldest);
         }
         map.insert(
             id,

@@ -226,3 +226,27 @@ fn the_oldest_stream_ends_when_too_many_are_open() {
     assert_eq!(scrypted_mcp::mcp::active_listeners(&s.plugin.ctx), max);
     assert_closed(&mut first, json!(0));
 }
+
+#[test]
+fn one_client_opening_too_many_streams_ends_only_its_own() {
+    let mut s = server();
+    let max = scrypted_mcp::mcp::subscriptions::MAX_LISTENERS;
+    let mut first = audit_stream(&s, json!(0));
+    let client_id = flow::register(&s.plugin, HOST);
+    s.token = flow::tokens_for(&s.plugin, HOST, &client_id, "scrypted:read").access_token;
+    let mut flood: Vec<_> = (1..max)
+        .map(|i| open(&s, &listen(json!({})).id(json!(i))))
+        .collect();
+    flood.push(open(&s, &listen(json!({})).id(json!(max))));
+    assert_eq!(scrypted_mcp::mcp::active_listeners(&s.plugin.ctx), max);
+    assert_eq!(
+        ready(&mut first),
+        None,
+        "another client's stream stays open"
+    );
+    for stream in &mut flood[..2] {
+        message(ready(stream)); // the acknowledgement
+    }
+    assert_closed(&mut flood[0], json!(1));
+    assert_eq!(ready(&mut flood[1]), None, "its next stream stays open");
+}
