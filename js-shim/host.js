@@ -1,5 +1,5 @@
-// The bridge the wasm talks to (src/wasm/mod.rs `HostBridge`): `call(method, args)` for the
-// entries below, `notify(method, args)` for the fire-and-forget notices, plugin storage and
+// The bridge the wasm talks to (src/wasm/mod.rs `HostBridge`): `callJson(method, argsJson)` for
+// the entries below (`call` is the same with plain data, for deferred entries and tests), `notify(method, args)` for the fire-and-forget notices, plugin storage and
 // the clock (`now`, `sleep`). Each entry is a few lines over Scrypted's API as
 // docs/reference/scrypted-host.md §10 names it; the typed API over these names, with every
 // argument encoding and answer decoding, is src/host/api.rs (which names the entry each method uses).
@@ -12,10 +12,24 @@ import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 
-/** Plain JSON-safe data: undefined → null, Buffers → Buffer-JSON, proxies → their data. */
+/**
+ * `value` as JSON text of plain data: undefined → null, Buffers → Buffer-JSON, proxies → their
+ * data, and a string with a lone surrogate made well-formed (U+FFFD), as crossing into the
+ * wasm as a string would make it (JSON would keep the surrogate as an escape that no UTF-8
+ * parser takes).
+ */
+export function plainJson(value) {
+  if (value === undefined) return 'null';
+  return JSON.stringify(value, (_k, v) => {
+    if (v === undefined) return null;
+    if (typeof v === 'string' && !v.isWellFormed()) return v.toWellFormed();
+    return v;
+  }) ?? 'null';
+}
+
+/** Plain JSON-safe data (see plainJson). */
 export function toPlain(value) {
-  if (value === undefined) return null;
-  return JSON.parse(JSON.stringify(value, (_k, v) => (v === undefined ? null : v)) ?? 'null');
+  return JSON.parse(plainJson(value));
 }
 
 function bufferToBase64(value, what) {
@@ -247,15 +261,19 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
     httpsGet: (args) => pinnedGet(args),
   };
 
-  /** `bridge.call`: always a Promise of plain data; rejections are Errors with the host's message. */
-  async function call(method, args) {
+  /** The entry's answer as it came; rejections are Errors with the host's message. */
+  async function run(method, args) {
     const fn = own(entries, method);
     if (!fn) throw new Error(`unknown host capability: ${method}`);
     try {
-      return toPlain(await fn(args || {}));
+      return await fn(args || {});
     } catch (e) {
       throw new Error(message(e));
     }
+  }
+  /** A Promise of plain data (the deferred entries, and tests). */
+  async function call(method, args) {
+    return toPlain(await run(method, args));
   }
 
   const notices = {
@@ -282,6 +300,12 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
 
   return {
     call,
+    /**
+     * `bridge.callJson`, the wasm's road: arguments and answer cross as one JSON text each,
+     * which Rust parses in one go, instead of a walk over a JS object with a crossing per
+     * field and value (a system state has hundreds).
+     */
+    callJson: async (method, argsJson) => plainJson(await run(method, JSON.parse(argsJson))),
     /** `bridge.notify`: nothing to wait for; a failing notice is logged, never thrown into Rust. */
     notify(method, args) {
       try {

@@ -61,28 +61,41 @@ function bodySize(body) {
   return JSON.stringify(body).length;
 }
 
-/** HttpRequest (§6.4) → plain `{method, url, rootPath, headers, username, aclId}`, no body. */
-function toPlainHead(req) {
+/** A string as it would cross into the wasm as a string: a lone surrogate becomes U+FFFD. */
+function wellFormed(value) {
+  const s = String(value);
+  return s.isWellFormed() ? s : s.toWellFormed();
+}
+
+/**
+ * HttpRequest (§6.4) → `{method, url, rootPath, headers, username, aclId}` as JSON text, no
+ * body: one string crosses into the wasm, which parses it in one go (a JS object would be
+ * walked with a crossing per field and header).
+ */
+function headJson(req) {
   const headers = {};
   for (const [k, v] of Object.entries(req.headers || {})) {
     if (v === undefined || v === null) continue;
-    headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : String(v);
+    headers[k.toLowerCase()] = wellFormed(Array.isArray(v) ? v.join(', ') : v);
   }
-  return {
+  return JSON.stringify({
     method: String(req.method || 'GET').toUpperCase(),
-    url: String(req.url || ''),
-    rootPath: String(req.rootPath || ''),
+    url: wellFormed(req.url || ''),
+    rootPath: wellFormed(req.rootPath || ''),
     headers,
     // As Scrypted filled them; Rust decides what an empty one means (src/oauth/authorize.rs).
-    username: req.username == null ? null : String(req.username),
-    aclId: req.aclId == null ? null : String(req.aclId),
-  };
+    username: req.username == null ? null : wellFormed(req.username),
+    aclId: req.aclId == null ? null : wellFormed(req.aclId),
+  });
 }
 
-/** `[[name, value], ...]` → the headers object `res.send` takes (repeated names kept as arrays). */
-function toHeaderObject(pairs) {
+/**
+ * `[[name, value], ...]` as JSON text (one string out of the wasm) → the headers object
+ * `res.send` takes (repeated names kept as arrays).
+ */
+function toHeaderObject(pairsJson) {
   const out = {};
-  for (const [k, v] of pairs || []) {
+  for (const [k, v] of JSON.parse(pairsJson)) {
     if (k in out) out[k] = [].concat(out[k], v);
     else out[k] = v;
   }
@@ -149,9 +162,9 @@ export default class ScryptedMcpPlugin {
   async onRequest(request, response) {
     let out;
     try {
-      const head = toPlainHead(request);
+      const head = headJson(request);
       out = await this.wasm.admit(head, bodySize(request.body));
-      if (!out) out = await this.wasm.handle({ ...head, body: bodyToString(request.body) });
+      if (!out) out = await this.wasm.handle(head, bodyToString(request.body));
     } catch (e) {
       console.error('[scrypted-mcp] request failed', e);
       out = this.fallback;

@@ -95,6 +95,26 @@ impl Events {
         self.ring.borrow().iter().cloned().collect()
     }
 
+    /// The records `keep` takes, newest first: how many there are, and those from `offset`
+    /// on, at most `limit` (only these are copied: the ring holds up to 1,000).
+    pub fn page(
+        &self,
+        keep: impl Fn(&EventRecord) -> bool,
+        offset: usize,
+        limit: usize,
+    ) -> (usize, Vec<EventRecord>) {
+        let ring = self.ring.borrow();
+        let mut total = 0;
+        let mut page = Vec::new();
+        for record in ring.iter().rev().filter(|r| keep(r)) {
+            if total >= offset && page.len() < limit {
+                page.push(record.clone());
+            }
+            total += 1;
+        }
+        (total, page)
+    }
+
     /// The events seen since start, including those the ring dropped.
     pub fn seen(&self) -> u64 {
         self.seq.get()

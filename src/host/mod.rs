@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::rc::Rc;
 
-/// The JS side of the host: `bridge.call` / `bridge.notify` of `js-shim/host.js`.
+/// The JS side of the host: `bridge.callJson` / `bridge.notify` of `js-shim/host.js`.
 #[async_trait(?Send)]
 pub trait Bridge {
     /// One `host.js` entry: its answer as plain JSON (`undefined` arrives as `null`), or

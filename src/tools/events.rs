@@ -61,13 +61,11 @@ pub struct RecentEventsOut {
 }
 
 async fn get_recent_events(tc: Rc<ToolContext>, a: RecentEventsArgs) -> ToolResult {
-    let snap = Snapshot::load(&tc).await?;
-    let records = tc.ctx.events.records();
     let since = a.since_ms.unwrap_or(0);
-    let matched: Vec<EventOut> = records
-        .into_iter()
-        .rev()
-        .filter(|r| {
+    let offset = a.offset.unwrap_or(0) as usize;
+    let limit = page_bounds(a.limit, 100, RING_CAPACITY as u32);
+    let (total, page) = tc.ctx.events.page(
+        |r| {
             r.time_ms >= since
                 && a.id
                     .as_ref()
@@ -75,22 +73,29 @@ async fn get_recent_events(tc: Rc<ToolContext>, a: RecentEventsArgs) -> ToolResu
                 && a.interface
                     .as_ref()
                     .is_none_or(|i| r.interface.as_ref() == Some(i))
-        })
+        },
+        offset,
+        limit,
+    );
+    // Names come from the system state, asked of the host only when a device needs naming.
+    let snap = match page.iter().any(|r| r.device_id.is_some()) {
+        true => Some(Snapshot::load(&tc).await?),
+        false => None,
+    };
+    let events: Vec<EventOut> = page
+        .into_iter()
         .map(|r| EventOut {
             device_name: r
                 .device_id
                 .as_deref()
-                .and_then(|id| snap.device(id))
+                .zip(snap.as_ref())
+                .and_then(|(id, snap)| snap.device(id))
                 .and_then(|m| prop_of(m, "name"))
                 .and_then(Value::as_str)
                 .map(String::from),
             event: r,
         })
         .collect();
-    let total = matched.len();
-    let offset = a.offset.unwrap_or(0) as usize;
-    let limit = page_bounds(a.limit, 100, RING_CAPACITY as u32);
-    let events: Vec<EventOut> = matched.into_iter().skip(offset).take(limit).collect();
     let page = Page::new("get_recent_events", offset, events.len(), total);
     ok(RecentEventsOut {
         events,

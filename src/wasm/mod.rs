@@ -23,9 +23,10 @@ extern "C" {
     /// The bridge object built by `js-shim/host.js` (`createHost`).
     pub type HostBridge;
 
-    /// Calls the host capability `method` (an entry of `host.js`) with one argument object.
-    #[wasm_bindgen(method, catch)]
-    fn call(this: &HostBridge, method: &str, args: JsValue) -> Result<Promise, JsValue>;
+    /// Calls the host capability `method` (an entry of `host.js`) with one argument object,
+    /// as JSON text; resolves to the answer as JSON text.
+    #[wasm_bindgen(method, catch, js_name = callJson)]
+    fn call_json(this: &HostBridge, method: &str, args: &str) -> Result<Promise, JsValue>;
     /// A fire-and-forget notice of `host.js`.
     #[wasm_bindgen(method)]
     fn notify(this: &HostBridge, method: &str, args: JsValue);
@@ -68,10 +69,15 @@ pub struct JsBridge(Rc<HostBridge>);
 #[async_trait(?Send)]
 impl Bridge for JsBridge {
     async fn call(&self, method: &str, args: Value) -> Result<Value, String> {
-        let promise = self.0.call(method, to_js(&args)).map_err(error_message)?;
+        let promise = self
+            .0
+            .call_json(method, &args.to_string())
+            .map_err(error_message)?;
         let answer = JsFuture::from(promise).await.map_err(error_message)?;
-        serde_wasm_bindgen::from_value(answer)
-            .map_err(|e| format!("unexpected answer from {method}: {e}"))
+        let text = answer
+            .as_string()
+            .ok_or_else(|| format!("unexpected answer from {method}: not JSON text"))?;
+        serde_json::from_str(&text).map_err(|e| format!("unexpected answer from {method}: {e}"))
     }
     fn notify(&self, method: &str, args: Value) {
         self.0.notify(method, to_js(&args));
@@ -118,14 +124,16 @@ impl Clock for JsClock {
     }
 }
 
-/// `{status, headers: [[name, value]...], body?: string, stream?: EventStream}`.
+/// `{status, headers: "[[name, value]...]" (JSON text), body?: string, stream?: EventStream}`:
+/// the headers cross as one string, not an array built element by element.
 fn response_to_js(response: Response) -> JsValue {
     let out = js_sys::Object::new();
     let set = |k: &str, v: &JsValue| {
         js_sys::Reflect::set(&out, &JsValue::from_str(k), v).ok();
     };
     set("status", &JsValue::from(response.status));
-    set("headers", &to_js(&response.headers));
+    let headers = serde_json::to_string(&response.headers).unwrap_or_else(|_| "[]".into());
+    set("headers", &JsValue::from_str(&headers));
     match response.body {
         Body::Text(text) => set("body", &JsValue::from_str(&text)),
         Body::Stream(stream) => set(
@@ -134,6 +142,11 @@ fn response_to_js(response: Response) -> JsValue {
         ),
     }
     out.into()
+}
+
+/// The shim's JSON text of a request head (`headJson` in js-shim/plugin.js).
+fn parse_head(head: &str) -> Result<Request, JsValue> {
+    serde_json::from_str(head).map_err(|e| JsValue::from_str(&format!("bad request head: {e}")))
 }
 
 /// The plugin as JS sees it.
@@ -175,14 +188,13 @@ impl WasmPlugin {
         response_to_js(Plugin::fallback_response())
     }
 
-    /// Called with the request's head (no body) and the body's size (a string's length, a
-    /// Buffer's bytes) before the body is read: resolves to `null` (go on with `handle`)
-    /// or the answer to send instead.
-    pub fn admit(&self, head: JsValue, body_bytes: f64) -> Promise {
+    /// Called with the request's head (no body, JSON text) and the body's size (a string's
+    /// length, a Buffer's bytes) before the body is read: resolves to `null` (go on with
+    /// `handle`) or the answer to send instead.
+    pub fn admit(&self, head: String, body_bytes: f64) -> Promise {
         let plugin = self.plugin.clone();
         future_to_promise(async move {
-            let head: Request = serde_wasm_bindgen::from_value(head)
-                .map_err(|e| JsValue::from_str(&format!("bad request object: {e}")))?;
+            let head = parse_head(&head)?;
             // A size past usize (or NaN) is as good as too large.
             let bytes = if body_bytes.is_finite() && body_bytes >= 0.0 {
                 body_bytes.min(usize::MAX as f64) as usize
@@ -196,12 +208,15 @@ impl WasmPlugin {
         })
     }
 
-    /// Resolves to `{status, headers: [[name, value]...], body?: string, stream?: EventStream}`.
-    pub fn handle(&self, request: JsValue) -> Promise {
+    /// The request's head as `admit` had it, and its body; resolves to what
+    /// [`response_to_js`] makes.
+    pub fn handle(&self, head: String, body: Option<String>) -> Promise {
         let plugin = self.plugin.clone();
         future_to_promise(async move {
-            let request: Request = serde_wasm_bindgen::from_value(request)
-                .map_err(|e| JsValue::from_str(&format!("bad request object: {e}")))?;
+            let request = Request {
+                body,
+                ..parse_head(&head)?
+            };
             Ok(response_to_js(plugin.handle(request).await))
         })
     }

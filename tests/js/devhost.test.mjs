@@ -232,6 +232,13 @@ describe('host.js notices, storage, volume and clock over the simulated globals'
     await assert.rejects(none.call('serverVersion', {}), /Scrypted component 'info' is not available/);
     assert.deepEqual(asked.filter((n) => n === 'info'), ['info', 'info', 'info']);
   });
+  test('callJson answers JSON text a UTF-8 parser takes: a lone surrogate becomes U+FFFD, undefined null', async () => {
+    const params = rt.pluginParams();
+    const systemManager = { ...params.systemManager, getSystemState: () => ({ 1: { name: { value: 'a\uD800b' }, room: undefined } }) };
+    const odd = createHost({ ...params, systemManager }, { console: quiet, os: rt.osModule() });
+    assert.equal(await odd.callJson('systemState', '{}'), '{"1":{"name":{"value":"a\uFFFDb"},"room":null}}');
+    await assert.rejects(odd.callJson('noSuchEntry', '{}'), /unknown host capability: noSuchEntry/);
+  });
   test('storageKeys lists through key(i) once, then follows our writes; keys added or removed behind our back are seen', () => {
     const map = {};
     let keyCalls = 0;

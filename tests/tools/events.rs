@@ -156,3 +156,19 @@ fn secret_looking_values_are_redacted() {
         );
     }
 }
+
+#[test]
+fn the_system_state_is_read_only_when_a_device_on_the_page_needs_its_name() {
+    let h = H::new();
+    let pump = Pump::new(&h.plugin);
+    h.host.set_device_state(LIGHT_ID, "on", json!(false));
+    pump.run();
+    let state_reads = || h.host.calls_of("systemState").len();
+    let before = state_reads();
+    let out = h.ok("get_recent_events", json!({"since_ms": NOW_MS + 1}));
+    assert_eq!(out["events"], json!([]));
+    assert_eq!(state_reads(), before, "no event to name: no host call");
+    let out = h.ok("get_recent_events", json!({}));
+    assert_eq!(out["events"][0]["device_name"], "Kitchen Light");
+    assert_eq!(state_reads(), before + 1);
+}
