@@ -24,7 +24,7 @@ use crate::tools::Caller;
 use crate::Ctx;
 use rmcp::model::{ClientCapabilities, ErrorData, InputRequest, InputRequiredResult};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
@@ -131,8 +131,43 @@ pub struct Inputs {
     answered: BTreeMap<String, (String, Value)>,
     /// This request's `inputResponses` as sent, for unbound questions (fixtures only).
     sent: BTreeMap<String, Value>,
-    /// Questions asked during this run that have no answer: key → request.
-    pending: RefCell<BTreeMap<String, Value>>,
+    /// Questions asked during this run that have no answer: key → question.
+    pending: RefCell<BTreeMap<String, Question>>,
+}
+
+/// One question for the client: rmcp's typed request (what `inputRequests` lists) and
+/// the JSON that is sent and digested. It is built from the typed request and never
+/// parsed back: deserialising `InputRequest` (an untagged enum of three internally
+/// tagged requests, all through serde's buffering `Content`) was 159 KB of the wasm.
+#[derive(Clone)]
+pub struct Question {
+    pub typed: InputRequest,
+    /// `{method, params}` as sent; a legacy session may get an older shape of it
+    /// (`RequestPeer::form`), the typed request is only listed to modern clients.
+    pub wire: Value,
+}
+
+impl Question {
+    pub fn new(typed: InputRequest) -> Question {
+        let wire = serde_json::to_value(&typed).unwrap_or(Value::Null);
+        Question { typed, wire }
+    }
+
+    pub fn method(&self) -> &str {
+        self.wire["method"].as_str().unwrap_or("")
+    }
+
+    /// The params as sent (`{}` for a request without params, such as `roots/list`).
+    pub fn params(&self) -> Value {
+        self.wire
+            .get("params")
+            .cloned()
+            .unwrap_or_else(|| Value::Object(Map::new()))
+    }
+
+    fn digest(&self) -> String {
+        crypto::sha256_hex(self.wire.to_string().as_bytes())
+    }
 }
 
 fn refused(why: impl std::fmt::Display) -> ErrorData {
@@ -200,12 +235,12 @@ impl Inputs {
         })
     }
 
-    /// The answer to `request` (`{method, params}`) under `key`, if the client gave one
-    /// to this very question; otherwise records the question and returns `None`.
+    /// The answer to `question` under `key`, if the client gave one to this very
+    /// question; otherwise records the question and returns `None`.
     /// `unbound` also takes an answer sent without a state that asked for it (only the
     /// conformance fixtures, whose scenarios send such answers, use it).
-    pub fn answer(&self, key: &str, request: &Value, unbound: bool) -> Option<Value> {
-        let digest = crypto::sha256_hex(request.to_string().as_bytes());
+    pub fn answer(&self, key: &str, question: &Question, unbound: bool) -> Option<Value> {
+        let digest = question.digest();
         match self.answered.get(key) {
             Some((asked, answer)) if *asked == digest => return Some(answer.clone()),
             _ if unbound => {
@@ -217,7 +252,7 @@ impl Inputs {
         }
         self.pending
             .borrow_mut()
-            .insert(key.to_string(), request.clone());
+            .insert(key.to_string(), question.clone());
         None
     }
 
@@ -239,28 +274,16 @@ impl Inputs {
 
     /// The `InputRequiredResult` asking for every pending question, with a new state
     /// that carries the answers so far; `None` when nothing is pending.
-    pub fn input_required(&self, ctx: &Ctx) -> Option<Result<InputRequiredResult, ErrorData>> {
+    pub fn input_required(&self, ctx: &Ctx) -> Option<InputRequiredResult> {
         let pending = self.pending.borrow();
         if pending.is_empty() {
             return None;
         }
         let mut requests = BTreeMap::new();
         let mut asked = BTreeMap::new();
-        for (key, request) in pending.iter() {
-            let typed: InputRequest = match serde_json::from_value(request.clone()) {
-                Ok(typed) => typed,
-                Err(e) => {
-                    return Some(Err(ErrorData::internal_error(
-                        format!("input request {key} is malformed: {e}"),
-                        None,
-                    )))
-                }
-            };
-            requests.insert(key.clone(), typed);
-            asked.insert(
-                key.clone(),
-                crypto::sha256_hex(request.to_string().as_bytes()),
-            );
+        for (key, question) in pending.iter() {
+            requests.insert(key.clone(), question.typed.clone());
+            asked.insert(key.clone(), question.digest());
         }
         let state = State {
             c: self.origin.client.clone(),
@@ -273,16 +296,11 @@ impl Inputs {
             r: self.answered.clone(),
             n: crypto::b64url(&crypto::random_bytes(16)),
         };
-        Some(Ok(InputRequiredResult::new(
+        Some(InputRequiredResult::new(
             Some(requests),
             Some(seal(ctx, &state)),
-        )))
+        ))
     }
-}
-
-/// `{method, params}` of one input request, as `InputRequests` carries it.
-pub fn request(method: &str, params: Value) -> Value {
-    json!({ "method": method, "params": params })
 }
 
 fn mac(ctx: &Ctx, payload: &str) -> String {

@@ -8,16 +8,16 @@
 
 use super::era::Era;
 use super::jsonrpc;
-use super::mrtr::{self, Inputs};
+use super::mrtr::{Inputs, Question};
 use super::session::{log_rank, SessionRef};
 use super::task_input::Inbox;
 use crate::tools::{Elicited, Peer};
 use async_trait::async_trait;
 use futures::channel::mpsc::UnboundedSender;
 use rmcp::model::{
-    ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationSchema, ErrorData,
-    LoggingLevel, LoggingMessageNotificationParam, ProgressNotificationParam, ProgressToken,
-    ProtocolVersion, RequestId,
+    ElicitRequest, ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationSchema,
+    ErrorData, InputRequest, LoggingLevel, LoggingMessageNotificationParam,
+    ProgressNotificationParam, ProgressToken, ProtocolVersion, RequestId,
 };
 use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};
@@ -164,13 +164,13 @@ impl RequestPeer {
     pub async fn ask(
         &self,
         key: &str,
-        method: &str,
-        params: Value,
+        question: Question,
         unbound: bool,
     ) -> Result<Option<Value>, String> {
+        let method = question.method();
         if self.era.session().is_some() {
             return self
-                .request(method, params)
+                .request(method, question.params())
                 .await
                 .map(Some)
                 .map_err(|e| e.message.to_string());
@@ -183,12 +183,11 @@ impl RequestPeer {
                 "the client did not declare the capability {method} needs"
             ));
         }
-        let request = mrtr::request(method, params);
         let task = self.task.borrow().clone();
         if let Some(inbox) = task {
-            return Ok(Some(inbox.ask(key, request)?.await));
+            return Ok(Some(inbox.ask(key, question.typed).await));
         }
-        Ok(inputs.answer(key, &request, unbound))
+        Ok(inputs.answer(key, &question, unbound))
     }
 
     /// Sends a request to the client on this stream and waits for the answering POST
@@ -222,8 +221,8 @@ impl RequestPeer {
             Err(_) => Err(ErrorData::internal_error("the session ended", None)),
         }
     }
-    /// The params of `elicitation/create` for a form of `schema` (rmcp's types check it).
-    pub fn form(&self, message: &str, schema: &Value) -> Result<Value, String> {
+    /// The `elicitation/create` question for a form of `schema` (rmcp's types check it).
+    pub fn form(&self, message: &str, schema: &Value) -> Result<Question, String> {
         let requested_schema: ElicitationSchema = serde_json::from_value(schema.clone())
             .map_err(|e| format!("invalid elicitation schema: {e}"))?;
         let params = ElicitRequestParams::FormElicitationParams {
@@ -231,14 +230,14 @@ impl RequestPeer {
             message: message.to_string(),
             requested_schema,
         };
-        let mut params = serde_json::to_value(params).map_err(|e| e.to_string())?;
+        let mut question = Question::new(InputRequest::Elicitation(ElicitRequest::new(params)));
         if self.version() < ProtocolVersion::V_2025_11_25 {
             // `mode` arrived with 2025-11-25.
-            if let Value::Object(p) = &mut params {
+            if let Some(Value::Object(p)) = question.wire.get_mut("params") {
                 p.remove("mode");
             }
         }
-        Ok(params)
+        Ok(question)
     }
 
     /// The client's answer to a form of `schema`, checked against it.
@@ -284,10 +283,10 @@ impl Peer for RequestPeer {
         if !self.supports_elicitation() {
             return Err("This MCP client does not support elicitation (form mode).".into());
         }
-        let params = self.form(message, &requested_schema)?;
+        let question = self.form(message, &requested_schema)?;
         self.asked.set(self.asked.get() + 1);
         let key = format!("elicitation_{}", self.asked.get());
-        match self.ask(&key, "elicitation/create", params, false).await {
+        match self.ask(&key, question, false).await {
             Ok(Some(answer)) => self.elicited(&requested_schema, answer),
             Ok(None) => {
                 self.note("asked");

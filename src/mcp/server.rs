@@ -212,7 +212,7 @@ pub async fn dispatch(call: Rc<Call>, method: &str, params: Value) -> Result<Val
     };
     // A handler that asked for input it did not get: the answer is the question.
     let result = match call.peer.inputs().and_then(|i| i.input_required(&call.ctx)) {
-        Some(input) => ServerResult::InputRequiredResult(input?),
+        Some(input) => ServerResult::InputRequiredResult(input),
         None => result,
     };
     Ok(match &era {

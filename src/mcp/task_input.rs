@@ -28,25 +28,16 @@ pub struct Inbox {
 }
 
 impl Inbox {
-    /// Asks `request` (`{method, params}`) under a key derived from `key`; the future
-    /// resolves to the client's answer once a `tasks/update` delivered it. `Err` when the
-    /// request is not one a client can be asked (a bug of the tool, said plainly).
-    pub fn ask(
-        self: &Rc<Self>,
-        key: &str,
-        request: Value,
-    ) -> Result<impl Future<Output = Value>, String> {
-        let typed: InputRequest = serde_json::from_value(request)
-            .map_err(|e| format!("input request {key} is malformed: {e}"))?;
+    /// Asks `typed` under a key derived from `key`; the future resolves to the client's
+    /// answer once a `tasks/update` delivered it.
+    pub fn ask(self: &Rc<Self>, key: &str, typed: InputRequest) -> impl Future<Output = Value> {
         let key = self.fresh(key);
         self.outstanding.borrow_mut().insert(key.clone(), typed);
         let inbox = self.clone();
-        Ok(futures::future::poll_fn(move |_| {
-            match inbox.delivered.borrow_mut().remove(&key) {
-                Some(answer) => Poll::Ready(answer),
-                None => Poll::Pending,
-            }
-        }))
+        futures::future::poll_fn(move |_| match inbox.delivered.borrow_mut().remove(&key) {
+            Some(answer) => Poll::Ready(answer),
+            None => Poll::Pending,
+        })
     }
 
     fn fresh(&self, key: &str) -> String {

@@ -19,6 +19,8 @@ import { loadPluginZip } from '../../js-shim/dev/loader.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ZIP = path.join(ROOT, 'dist/plugin.zip');
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'scrypted-manifest.json'), 'utf8'));
+/** Bytes of the shipped wasm after -Oz: the last measured size plus about 1 %. */
+const WASM_CEILING = 1_900_000;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scrypted-mcp-packaging-'));
 const originalCwd = process.cwd();
 
@@ -114,6 +116,13 @@ describe('dist/plugin.zip', () => {
     const main = zip.readAsText('main.nodejs.js');
     assert.ok(!main.includes(Buffer.from('\0asm\x01\0\0\0').toString('base64').slice(0, 6)), 'no inlined wasm');
     assert.ok(main.length < 200_000, `main.nodejs.js is ${main.length} bytes`);
+  });
+
+  // Issue 12 asks for <= 1.0 MB; this ceiling follows each cut made towards it
+  // (docs/reference/wasm-toolchain.md, "Size"), so a change that brings bytes back fails here.
+  test('the wasm stays under its size ceiling', () => {
+    const wasm = new AdmZip(ZIP).readFile('scrypted_mcp_bg.wasm');
+    assert.ok(wasm.length <= WASM_CEILING, `the wasm is ${wasm.length} bytes, over its ${WASM_CEILING} ceiling`);
   });
 
   test('finds its wasm through the unzipped folder, whatever the cwd (a worker thread is not moved into fs/)', async () => {

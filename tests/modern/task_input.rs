@@ -401,11 +401,11 @@ fn a_key_asked_again_after_its_answer_is_a_new_key() {
     use futures::FutureExt;
     use scrypted_mcp::mcp::task_input::Inbox;
     let inbox = std::rc::Rc::new(Inbox::default());
-    let roots = || scrypted_mcp::mcp::mrtr::request("roots/list", json!({}));
-    let first = inbox.ask("roots", roots()).unwrap();
+    let roots = || rmcp::model::InputRequest::ListRoots(Default::default());
+    let first = inbox.ask("roots", roots());
     inbox.deliver(json!({"roots": {"roots": []}}).as_object().unwrap().clone());
     assert_eq!(first.now_or_never(), Some(json!({"roots": []})));
-    let again = inbox.ask("roots", roots()).unwrap();
+    let again = inbox.ask("roots", roots());
     let keys: Vec<String> = inbox.outstanding().keys().cloned().collect();
     assert_eq!(keys, ["roots-2"]);
     inbox.deliver(
