@@ -221,10 +221,8 @@ impl RequestPeer {
             Err(_) => Err(ErrorData::internal_error("the session ended", None)),
         }
     }
-    /// The `elicitation/create` question for a form of `schema` (rmcp's types check it).
-    pub fn form(&self, message: &str, schema: &Value) -> Result<Question, String> {
-        let requested_schema: ElicitationSchema = serde_json::from_value(schema.clone())
-            .map_err(|e| format!("invalid elicitation schema: {e}"))?;
+    /// The `elicitation/create` question for a form of `requested_schema`.
+    pub fn form(&self, message: &str, requested_schema: ElicitationSchema) -> Question {
         let params = ElicitRequestParams::FormElicitationParams {
             meta: None,
             message: message.to_string(),
@@ -237,7 +235,7 @@ impl RequestPeer {
                 p.remove("mode");
             }
         }
-        Ok(question)
+        question
     }
 
     /// The client's answer to a form of `schema`, checked against it.
@@ -279,11 +277,17 @@ impl Peer for RequestPeer {
         supported
     }
 
-    async fn elicit(&self, message: &str, requested_schema: Value) -> Result<Elicited, String> {
+    async fn elicit(
+        &self,
+        message: &str,
+        requested_schema: ElicitationSchema,
+    ) -> Result<Elicited, String> {
         if !self.supports_elicitation() {
             return Err("This MCP client does not support elicitation (form mode).".into());
         }
-        let question = self.form(message, &requested_schema)?;
+        let question = self.form(message, requested_schema);
+        // The answer is checked against the schema as sent.
+        let requested_schema = question.params()["requestedSchema"].clone();
         self.asked.set(self.asked.get() + 1);
         let key = format!("elicitation_{}", self.asked.get());
         match self.ask(&key, question, false).await {

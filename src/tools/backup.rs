@@ -13,10 +13,12 @@ use super::{Caller, Elicited, ToolContext, ToolDef, ToolError, ToolResult, SELF_
 use crate::crypto;
 use crate::host::Deferred;
 use crate::settings;
-use rmcp::model::{ContentBlock, ResourceContents};
+use rmcp::model::{
+    ContentBlock, ElicitationSchema, EnumSchema, PrimitiveSchemaDefinition, ResourceContents,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -229,19 +231,16 @@ fn refuse(msg: impl Into<String>) -> ToolError {
 }
 
 /// The elicitation form: one required choice.
-fn confirmation_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "decision": {
-                "type": "string",
-                "title": "Restore this backup?",
-                "description": "RESTORE replaces every plugin, device, user and setting on this Scrypted server and restarts it.",
-                "enum": ["RESTORE", "KEEP CURRENT SERVER"],
-            }
-        },
-        "required": ["decision"],
-    })
+pub fn confirmation_schema() -> ElicitationSchema {
+    let decision = EnumSchema::builder(vec!["RESTORE".into(), "KEEP CURRENT SERVER".into()])
+        .title("Restore this backup?")
+        .description("RESTORE replaces every plugin, device, user and setting on this Scrypted server and restarts it.")
+        .build();
+    ElicitationSchema::new(BTreeMap::from([(
+        "decision".to_string(),
+        PrimitiveSchemaDefinition::Enum(decision),
+    )]))
+    .with_required(vec!["decision".into()])
 }
 
 async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {

@@ -30,7 +30,7 @@ pub use backup::ToolsState;
 use crate::Ctx;
 use async_trait::async_trait;
 use futures::future::LocalBoxFuture;
-use rmcp::model::ContentBlock;
+use rmcp::model::{ContentBlock, ElicitationSchema};
 use serde_json::{Map, Value};
 use std::rc::Rc;
 
@@ -59,8 +59,13 @@ pub trait Peer {
     /// Whether the client declared the `elicitation` capability (form mode).
     fn supports_elicitation(&self) -> bool;
     /// Sends `elicitation/create {message, requestedSchema}` and waits for the answer.
-    /// `Err` when the client answered with a JSON-RPC error or the session ended.
-    async fn elicit(&self, message: &str, requested_schema: Value) -> Result<Elicited, String>;
+    /// `Err` when the client answered with a JSON-RPC error or the session ended. The
+    /// schema is rmcp's type, built in code: parsing one from JSON is ~50 KB of wasm.
+    async fn elicit(
+        &self,
+        message: &str,
+        requested_schema: ElicitationSchema,
+    ) -> Result<Elicited, String>;
     /// `notifications/progress`, when the request carried a progress token.
     fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>);
     /// `notifications/message` at `level`, when at or above the session's log level.

@@ -1,6 +1,7 @@
 //! `FakePeer`: a scriptable MCP client for tools that elicit, report progress or log.
 
 use async_trait::async_trait;
+use rmcp::model::ElicitationSchema;
 use scrypted_mcp::tools::{Elicited, Peer};
 use serde_json::Value;
 use std::cell::RefCell;
@@ -43,7 +44,12 @@ impl Peer for FakePeer {
     fn supports_elicitation(&self) -> bool {
         self.elicitation
     }
-    async fn elicit(&self, message: &str, requested_schema: Value) -> Result<Elicited, String> {
+    async fn elicit(
+        &self,
+        message: &str,
+        requested_schema: ElicitationSchema,
+    ) -> Result<Elicited, String> {
+        let requested_schema = serde_json::to_value(requested_schema).unwrap();
         self.asked
             .borrow_mut()
             .push((message.to_string(), requested_schema));

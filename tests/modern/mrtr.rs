@@ -79,6 +79,30 @@ fn outcomes(s: &Server) -> Vec<String> {
     all
 }
 
+/// The form is a restricted JSON Schema (2026-07-28 client/elicitation.mdx, "Requested
+/// Schema"): a flat object of primitives, here one required single-select string enum.
+#[test]
+fn the_confirmation_form_is_one_required_choice() {
+    let s = server();
+    let first = s.post(&restore(&restore_args(&zip_bytes(5000))));
+    let schema = &first.result()["inputRequests"]["elicitation_1"]["params"]["requestedSchema"];
+    assert_eq!(
+        *schema,
+        json!({
+            "type": "object",
+            "properties": {
+                "decision": {
+                    "type": "string",
+                    "title": "Restore this backup?",
+                    "description": "RESTORE replaces every plugin, device, user and setting on this Scrypted server and restarts it.",
+                    "enum": ["RESTORE", "KEEP CURRENT SERVER"],
+                }
+            },
+            "required": ["decision"],
+        })
+    );
+}
+
 #[test]
 fn the_confirmation_is_an_input_required_result_and_the_retry_restores() {
     let s = server();
