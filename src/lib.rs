@@ -73,13 +73,24 @@ impl Plugin {
         }
     }
 
+    /// Asks the host, at start, what every request needs from it (the server's ports, for
+    /// the public base URL), so the round trip overlaps Scrypted's own start-up of the
+    /// plugin instead of delaying the first answer (issue 12, cold start). The wasm glue
+    /// spawns it once; a request that comes first shares the same ask.
+    pub async fn prefetch(&self) {
+        self.ctx.oauth.server_ports(&self.ctx).await;
+    }
+
     /// Answers one HTTP request that Scrypted routed to our endpoint.
     pub async fn handle(&self, req: Request) -> Response {
         let ctx = &self.ctx;
         // Only an admin's own browser: the Settings tab may show this host as the URL to
         // copy, so nobody else's Host header may get there.
-        if let Some(host) = origin::request_host_name(&req).filter(|_| req.from_scrypted_admin()) {
-            *ctx.last_request_host.borrow_mut() = Some(host);
+        // Admin first: no MCP request needs that URL parse.
+        if req.from_scrypted_admin() {
+            if let Some(host) = origin::request_host_name(&req) {
+                *ctx.last_request_host.borrow_mut() = Some(host);
+            }
         }
         let path = req.local_path().to_string();
         let cors_req = req.clone();

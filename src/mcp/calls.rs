@@ -12,6 +12,7 @@ use rmcp::model::{
     ToolAnnotations,
 };
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -73,6 +74,16 @@ fn listed() -> Vec<Tool> {
 
 pub fn find_tool(name: &str) -> Option<Tool> {
     all_tools().iter().find(|t| t.name == name).cloned()
+}
+
+/// The `inputSchema` of the tool `name`, read without building the tool list: a call needs
+/// only its own tool's, and describing all of them was a large part of the first call
+/// after a (re)start, when the wasm still runs baseline code (issue 12, cold start).
+pub fn input_schema(name: &str) -> Option<Cow<'static, Map<String, Value>>> {
+    if tools::catalogue().iter().any(|d| d.name == name) {
+        return Some(Cow::Borrowed(&tools::schema::pinned(name).input));
+    }
+    find_tool(name).map(|tool| Cow::Owned((*tool.input_schema).clone()))
 }
 
 /// The client capabilities calling `name` needs that `declared` lacks, if any: the tasks

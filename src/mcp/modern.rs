@@ -90,8 +90,8 @@ fn admit(req: &Request, method: &str, params: &Value) -> Result<RequestMeta, (u1
     headers::check_name(req, method, params).map_err(bad)?;
     if method == "tools/call" {
         let name = params.get("name").and_then(Value::as_str).unwrap_or("");
-        if let Some(tool) = calls::find_tool(name) {
-            headers::check_params(req, &tool.input_schema, params.get("arguments")).map_err(bad)?;
+        if let Some(schema) = calls::input_schema(name) {
+            headers::check_params(req, &schema, params.get("arguments")).map_err(bad)?;
             if let Some(missing) = calls::missing_capabilities(name, &meta.capabilities) {
                 return Err(bad(ErrorData::missing_required_client_capability(missing)));
             }

@@ -34,6 +34,7 @@ use crate::host::ServerPorts;
 use crate::http::{Request, Response};
 use crate::store::Store;
 use crate::Ctx;
+use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -54,6 +55,9 @@ pub struct OAuthState {
     /// user name → (when the host was asked, whether the user is an admin).
     admins: RefCell<HashMap<String, (u64, bool)>>,
     ports: RefCell<Option<ServerPorts>>,
+    /// The host's answer to the ports question while it is being asked: the ask made at
+    /// start (`Plugin::prefetch`) and a first request share it instead of asking twice.
+    asking_ports: RefCell<Option<Shared<LocalBoxFuture<'static, Option<ServerPorts>>>>>,
     /// Client metadata documents checked lately (`cimd`).
     cimd: cimd::Cache,
     /// When `/register` last read every client record to forget idle ones (`register`).
@@ -74,15 +78,29 @@ impl OAuthState {
         keys::mark_backed_up(store, &self.key)
     }
 
-    /// The server's http/https ports, asked once: they change only with a server restart,
-    /// which restarts us too.
+    /// The server's http/https ports, asked once (at start, `Plugin::prefetch`): they change
+    /// only with a server restart, which restarts us too.
     pub async fn server_ports(&self, ctx: &Ctx) -> Option<ServerPorts> {
         if let Some(ports) = *self.ports.borrow() {
             return Some(ports);
         }
-        let ports = ctx.host.server_ports().await.ok()?;
-        *self.ports.borrow_mut() = Some(ports);
-        Some(ports)
+        let asking = self
+            .asking_ports
+            .borrow_mut()
+            .get_or_insert_with(|| {
+                let host = ctx.host.clone();
+                async move { host.server_ports().await.ok() }
+                    .boxed_local()
+                    .shared()
+            })
+            .clone();
+        let ports = asking.await;
+        // A failed ask is asked again by the next request.
+        self.asking_ports.borrow_mut().take();
+        if ports.is_some() {
+            *self.ports.borrow_mut() = ports;
+        }
+        ports
     }
 
     fn forget_verified(&self) {

@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::sync::OnceLock;
 
 /// Reads state only.
 pub const READ: Hints = Hints {
@@ -156,21 +157,33 @@ pub struct Pinned {
     pub output: Map<String, Value>,
 }
 
-/// The schemas of the tool `name`, read once from `schemas.jsonl`. The plugin serves these
-/// instead of running schemars: generating them at run time took 183 KB of the wasm after `-Oz`.
-/// `tests/tools/pinned.rs` keeps the file equal to what schemars generates, so every catalogue
-/// tool has its line.
+/// The schemas of the tool `name`, read from `schemas.jsonl` when first asked for. The plugin
+/// serves these instead of running schemars: generating them at run time took 183 KB of the
+/// wasm after `-Oz`. Each line is parsed on its own when its tool is first needed, so a
+/// tools/call after a (re)start parses one line, not all of them (issue 12, cold start).
+/// `tests/tools/pinned.rs` keeps the file equal to what [`generated_jsonl`] writes, so every catalogue
+/// tool has its line, beginning with its name.
 pub fn pinned(name: &str) -> &'static Pinned {
-    static ALL: std::sync::OnceLock<Vec<Pinned>> = std::sync::OnceLock::new();
+    type Line = (&'static str, OnceLock<Pinned>);
+    static ALL: OnceLock<Vec<Line>> = OnceLock::new();
     let all = ALL.get_or_init(|| {
         include_str!("schemas.jsonl")
             .lines()
-            .map(|line| serde_json::from_str(line).expect("schemas.jsonl is written by a test"))
+            .map(|line| (line, OnceLock::new()))
             .collect()
     });
-    all.iter()
-        .find(|p| p.name == name)
-        .unwrap_or_else(|| panic!("{name} has no line in schemas.jsonl (tests/tools/pinned.rs)"))
+    // The line as `generated_jsonl` writes it: `{"name":<name as JSON>,...`.
+    let start = format!("{{\"name\":{},", Value::from(name));
+    let (line, parsed) = all
+        .iter()
+        .find(|(line, _)| line.starts_with(&start))
+        .unwrap_or_else(|| panic!("{name} has no line in schemas.jsonl (tests/tools/pinned.rs)"));
+    parsed.get_or_init(|| {
+        let pinned: Pinned =
+            serde_json::from_str(line).expect("schemas.jsonl is written by a test");
+        assert_eq!(pinned.name, name, "schemas.jsonl line of {name}");
+        pinned
+    })
 }
 
 /// Parses tool arguments (absent = `{}`); a mismatch is `InvalidParams` with serde's

@@ -169,6 +169,8 @@ impl WasmPlugin {
         wasm_bindgen_futures::spawn_local(async move { pump.pump_events().await });
         let tasks = plugin.clone();
         wasm_bindgen_futures::spawn_local(async move { tasks.pump_tasks().await });
+        let prefetch = plugin.clone();
+        wasm_bindgen_futures::spawn_local(async move { prefetch.prefetch().await });
         WasmPlugin { plugin }
     }
 

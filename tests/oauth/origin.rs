@@ -1,6 +1,7 @@
 //! The Origin rules, CORS headers and the hint page.
 
 use super::*;
+use std::rc::Rc;
 
 #[test]
 fn cors_preflight_and_headers() {
@@ -91,4 +92,66 @@ fn iss_parameter_can_be_switched_off_for_codex() {
     let (_, params) = location_params(&resp);
     assert!(params.contains_key("code"));
     assert!(!params.contains_key("iss"));
+}
+
+/// The bridge of a host that holds its answer to `serverPorts` until `gate` opens.
+struct SlowPorts {
+    fake: Rc<super::common::FakeBridge>,
+    gate: futures::future::Shared<futures::channel::oneshot::Receiver<()>>,
+}
+
+#[async_trait::async_trait(?Send)]
+impl scrypted_mcp::host::Bridge for SlowPorts {
+    async fn call(&self, method: &str, args: Value) -> Result<Value, String> {
+        if method == "serverPorts" {
+            let _ = self.gate.clone().await;
+        }
+        self.fake.call(method, args).await
+    }
+    fn notify(&self, method: &str, args: Value) {
+        self.fake.notify(method, args)
+    }
+    fn volume_read(&self, name: &str) -> Result<Option<String>, String> {
+        self.fake.volume_read(name)
+    }
+    fn volume_append(&self, name: &str, text: &str) -> Result<(), String> {
+        self.fake.volume_append(name, text)
+    }
+    fn volume_replace(&self, name: &str, text: &str) -> Result<(), String> {
+        self.fake.volume_replace(name, text)
+    }
+}
+
+/// The server's ports are asked at start (`Plugin::prefetch`, issue 12: the round trip
+/// overlaps Scrypted's start-up of the plugin), once: a first request that arrives while
+/// that ask is out waits for the same answer, and later requests ask nothing.
+#[test]
+fn server_ports_are_asked_once_from_start() {
+    use futures::{Future, FutureExt};
+    use scrypted_mcp::host::Bridge;
+    use std::task::Context;
+    let (open, gate) = futures::channel::oneshot::channel();
+    let fake = Rc::new(super::common::FakeBridge::new(super::common::NOW_MS));
+    let bridge = Rc::new(SlowPorts {
+        fake: fake.clone(),
+        gate: gate.shared(),
+    });
+    let store = Rc::new(scrypted_mcp::store::MemStore::default());
+    let clock = Rc::new(scrypted_mcp::clock::FixedClock::at_ms(
+        super::common::NOW_MS,
+    ));
+    let p = Plugin::new(bridge as Rc<dyn Bridge>, store, clock);
+    let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+    let mut start = Box::pin(p.prefetch());
+    let mut first = Box::pin(p.handle(get("/")));
+    assert!(start.as_mut().poll(&mut cx).is_pending());
+    assert!(first.as_mut().poll(&mut cx).is_pending());
+    open.send(()).unwrap();
+    block_on(start);
+    let resp = block_on(first);
+    assert_eq!(resp.status, 200);
+    assert!(resp.body_text().unwrap().contains(MCP_URL));
+    assert_eq!(fake.calls_of("serverPorts").len(), 1, "asked once");
+    assert_eq!(send(&p, get("/")).status, 200);
+    assert_eq!(fake.calls_of("serverPorts").len(), 1, "asked once");
 }
