@@ -17,6 +17,7 @@ pub mod http;
 pub mod manifest;
 pub mod mcp;
 pub mod oauth;
+pub mod order;
 pub mod origin;
 pub mod settings;
 pub mod store;

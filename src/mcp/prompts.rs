@@ -326,7 +326,7 @@ async fn installed_plugins(call: &Call) -> Vec<(String, String)> {
         return Vec::new();
     };
     let mut plugins = Snapshot { state }.plugins();
-    plugins.sort_by(|a, b| a.1.cmp(&b.1));
+    crate::order::sort_by(&mut plugins, |a, b| a.1.cmp(&b.1));
     plugins
 }
 
@@ -474,7 +474,7 @@ fn connected_apps(call: &Call) -> Value {
                 .filter(|g| g.client_id == c.client_id && g.live(now))
                 .flat_map(|g| g.scope.split_whitespace())
                 .collect();
-            scopes.sort_unstable();
+            crate::order::sort(&mut scopes);
             scopes.dedup();
             json!({
                 "client_id": c.client_id,

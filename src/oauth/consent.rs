@@ -184,7 +184,7 @@ pub fn spend_csrf(ctx: &Ctx, token: &str, b: &Bound) -> bool {
     used.tokens
         .retain(|(at, _)| now.saturating_sub(*at) <= CONSENT_TTL_SEC);
     used.tokens.push((issued, hash));
-    used.tokens.sort();
+    crate::order::sort(&mut used.tokens);
     while used.tokens.len() > USED_MAX {
         let (at, _) = used.tokens.remove(0);
         used.floor = used.floor.max(at + 1);

@@ -165,7 +165,7 @@ pub fn sweep(store: &dyn Store, now_ms: u64, client_id: Option<&str>) {
         }
     }
     if mine.len() > MAX_GRANTS_PER_CLIENT {
-        mine.sort_by_key(|g| g.created_ms);
+        crate::order::sort_by_key(&mut mine, |g| g.created_ms);
         for g in &mine[..mine.len() - MAX_GRANTS_PER_CLIENT] {
             store.remove(&grant_key(&g.grant_id));
         }
@@ -200,9 +200,9 @@ pub fn room_for_code(store: &dyn Store, client_id: &str) -> bool {
             mine.push((c.exp_ms, key));
         }
     }
-    mine.sort();
+    crate::order::sort(&mut mine);
     let over = (mine.len() + 1).saturating_sub(MAX_PENDING_PER_CLIENT);
-    used.sort();
+    crate::order::sort(&mut used);
     let spare = (total - over + 1).saturating_sub(MAX_CODES);
     for (_, key) in mine.iter().take(over).chain(used.iter().take(spare)) {
         store.remove(key);

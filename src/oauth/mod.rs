@@ -274,7 +274,7 @@ pub fn clients(ctx: &Ctx) -> Vec<ClientSummary> {
         })
         .collect();
     out.extend(document_clients(ctx, now));
-    out.sort_by_key(|c| std::cmp::Reverse(c.last_used_ms));
+    crate::order::sort_by_key(&mut out, |c| std::cmp::Reverse(c.last_used_ms));
     out
 }
 

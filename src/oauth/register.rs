@@ -237,7 +237,7 @@ fn make_room(ctx: &Ctx, now: u64) -> Result<(), OAuthError> {
     let (mut idle, kept): (Vec<_>, Vec<_>) = clients::all(store)
         .into_iter()
         .partition(|c| !protected.contains(&c.client_id) && !is_young(c, now));
-    idle.sort_by_key(|c| c.last_used_ms);
+    crate::order::sort_by_key(&mut idle, |c| c.last_used_ms);
     let expired = idle
         .iter()
         .take_while(|c| now.saturating_sub(c.last_used_ms) > IDLE_CLIENT_TTL_MS)

@@ -51,7 +51,7 @@ pub struct ListAlertsOut {
 
 async fn list_alerts(tc: Rc<ToolContext>, a: ListAlertsArgs) -> ToolResult {
     let mut alerts = tc.ctx.host.alerts().await?;
-    alerts.sort_by_key(|x| std::cmp::Reverse(x.timestamp));
+    crate::order::sort_by_key(&mut alerts, |x| std::cmp::Reverse(x.timestamp));
     let total = alerts.len();
     let offset = a.offset.unwrap_or(0) as usize;
     let limit = page_bounds(a.limit, 100, 500);

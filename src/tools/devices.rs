@@ -169,7 +169,7 @@ pub fn methods_for(interfaces: &[String]) -> Vec<&'static str> {
             }
         }
     }
-    out.sort_unstable();
+    crate::order::sort(&mut out);
     out
 }
 
@@ -257,7 +257,7 @@ pub fn summaries(snap: &Snapshot) -> Vec<DeviceSummary> {
             interfaces: interfaces_of(m),
         })
         .collect();
-    all.sort_by_key(|d| numeric_key(&d.id));
+    crate::order::sort_by_key(&mut all, |d| numeric_key(&d.id));
     all
 }
 

@@ -134,7 +134,7 @@ async fn get_logs(tc: Rc<ToolContext>, a: GetLogsArgs) -> ToolResult {
             })
         })
         .collect();
-    matched.sort_by_key(|x| std::cmp::Reverse(x.timestamp));
+    crate::order::sort_by_key(&mut matched, |x| std::cmp::Reverse(x.timestamp));
     let total = matched.len();
     let offset = a.offset.unwrap_or(0) as usize;
     let limit = super::schema::page_bounds(a.limit, 100, 1000);

@@ -62,7 +62,7 @@ pub struct ListPluginsOut {
 async fn list_plugins(tc: Rc<ToolContext>, a: ListPluginsArgs) -> ToolResult {
     let snap = Snapshot::load(&tc).await?;
     let mut plugins = snap.plugins();
-    plugins.sort_by(|a, b| a.1.cmp(&b.1));
+    crate::order::sort_by(&mut plugins, |a, b| a.1.cmp(&b.1));
     let total = plugins.len();
     let offset = a.offset.unwrap_or(0) as usize;
     let limit = page_bounds(a.limit, 100, 500);

@@ -64,7 +64,7 @@ fn cap_values(storage: &mut BTreeMap<String, String>, budget: usize) -> Vec<Stri
     let mut total: usize = size(storage);
     let mut by_size: Vec<(usize, String)> =
         storage.iter().map(|(k, v)| (v.len(), k.clone())).collect();
-    by_size.sort_by(|a, b| b.cmp(a));
+    crate::order::sort_by(&mut by_size, |a, b| b.cmp(a));
     let mut omitted = Vec::new();
     for (len, key) in by_size {
         if total <= budget {
