@@ -153,18 +153,25 @@ export default class ScryptedMcpPlugin {
     // Rust's answer for a request it fails to answer: asked for now, because a wasm trap
     // leaves the instance unable to answer anything afterwards.
     this.fallback = this.wasm.fallbackResponse();
+    this.sentWithHead = this.wasm.sentWithHead();
   }
 
   /**
-   * HttpRequestHandler: exactly one `send` or `sendStream` per request. Rust sees the head
-   * and the body's size first and may answer at once; only then does the body cross.
+   * HttpRequestHandler: exactly one `send` or `sendStream` per request. For a body larger
+   * than Rust takes unasked, Rust sees the head and the body's size first and may answer
+   * at once; only then does the body cross.
    */
   async onRequest(request, response) {
     let out;
     try {
       const head = headJson(request);
-      out = await this.wasm.admit(head, bodySize(request.body));
-      if (!out) out = await this.wasm.handle(head, bodyToString(request.body));
+      const size = bodySize(request.body);
+      if (size <= this.sentWithHead) {
+        out = await this.wasm.handle(head, bodyToString(request.body), size);
+      } else {
+        out = await this.wasm.admit(head, size);
+        if (!out) out = await this.wasm.handle(head, bodyToString(request.body), undefined);
+      }
     } catch (e) {
       console.error('[scrypted-mcp] request failed', e);
       out = this.fallback;

@@ -18,6 +18,11 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// client has nothing to say beyond `initialize` and the 401 it gets back.
 pub const MAX_ANONYMOUS_MCP_BODY_BYTES: usize = 64 * 1024;
 
+/// A body up to this size is never refused by [`admit`] (nothing in it decides on less), so
+/// the shim sends it with the head in one call instead of asking `admit` first (the wasm's
+/// `handle` still runs `admit` on what it was not asked about).
+pub const SENT_WITH_HEAD: usize = MAX_ANONYMOUS_MCP_BODY_BYTES;
+
 /// `Some(answer)` when the request must be refused on its head and body size alone;
 /// `None` lets it through to `Plugin::handle`.
 pub async fn admit(ctx: &Ctx, head: &Request, body_bytes: usize) -> Option<Response> {

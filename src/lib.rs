@@ -118,10 +118,10 @@ impl Plugin {
 
     /// Asked before the body is read (`admit`): `Some(answer)` refuses the request on its
     /// head and body size alone, so a huge body never crosses into wasm.
-    pub async fn admit(&self, head: Request, body_bytes: usize) -> Option<Response> {
-        let answer = admit::admit(&self.ctx, &head, body_bytes).await?;
-        let base = origin::base(&self.ctx, &head).await;
-        Some(origin::with_cors(&head, &base, answer))
+    pub async fn admit(&self, head: &Request, body_bytes: usize) -> Option<Response> {
+        let answer = admit::admit(&self.ctx, head, body_bytes).await?;
+        let base = origin::base(&self.ctx, head).await;
+        Some(origin::with_cors(head, &base, answer))
     }
 
     /// What the shim answers when `handle` itself fails: it is taken at start-up, since a

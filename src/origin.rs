@@ -139,11 +139,8 @@ fn host_port(host: &str) -> Option<u16> {
 /// Public URLs, else the `Host` header's.
 pub async fn base(ctx: &Ctx, req: &Request) -> PublicBase {
     let host = host_header(req);
-    let ports = ctx.oauth.server_ports(ctx).await;
-    let scheme = match (host_port(host), ports) {
-        (Some(p), Some(ports)) if p == ports.secure => "https",
-        _ => "http",
-    };
+    let secure = ctx.oauth.server_ports(ctx).await.map(|ports| ports.secure);
+    let (scheme, own_host) = host_base(host, secure);
     let root = req.root_path.trim_end_matches('/');
     let make = |scheme: &str, host: String, forwarded: bool| PublicBase {
         issuer: format!("{scheme}://{host}{root}"),
@@ -164,8 +161,35 @@ pub async fn base(ctx: &Ctx, req: &Request) -> PublicBase {
             }
         }
     }
-    let host = normalise_host(scheme, host).unwrap_or_else(|| "localhost".to_string());
-    make(scheme, host, false)
+    make(
+        scheme,
+        own_host.unwrap_or_else(|| "localhost".to_string()),
+        false,
+    )
+}
+
+/// The scheme a `Host` header implies (https on the server's secure port) and the host
+/// normalised for that scheme. Two URL parses, most of what [`base`] costs; a client sends
+/// the same Host on every request, so the last answer is kept (it depends on nothing else).
+fn host_base(host: &str, secure: Option<u16>) -> (&'static str, Option<String>) {
+    type Last = Option<(String, Option<u16>, &'static str, Option<String>)>;
+    thread_local! {
+        static LAST: std::cell::RefCell<Last> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| {
+        if let Some((h, s, scheme, own)) = last.as_ref() {
+            if h == host && *s == secure {
+                return (*scheme, own.clone());
+            }
+        }
+        let scheme = match (host_port(host), secure) {
+            (Some(p), Some(secure)) if p == secure => "https",
+            _ => "http",
+        };
+        let own = normalise_host(scheme, host);
+        *last = Some((host.to_string(), secure, scheme, own.clone()));
+        (scheme, own)
+    })
 }
 
 /// Whether a host (as the `url` crate gives it: IPv6 in brackets, no port) is this

@@ -47,8 +47,9 @@ pub struct ServerInfoOut {
 /// most of what a get_server_info call cost (issue 12).
 pub const SERVER_INFO_TTL_MS: u64 = 5_000;
 
-/// The server's version and its SCRYPTED_* environment, as the host said them.
-type ServerInfo = (String, BTreeMap<String, String>);
+/// The server's version and its SCRYPTED_* environment, redacted once per host read
+/// (redaction looks at every name and value), and the names it redacted.
+type ServerInfo = (String, BTreeMap<String, String>, Vec<String>);
 
 /// The last successful answer of the two host reads and when it was read (ms); failures
 /// are never kept.
@@ -63,17 +64,15 @@ async fn server_info(tc: &ToolContext) -> Result<ServerInfo, ToolError> {
             return Ok(info.clone());
         }
     }
-    let info = (
-        tc.ctx.host.server_version().await?,
-        tc.ctx.host.scrypted_env().await?,
-    );
+    let version = tc.ctx.host.server_version().await?;
+    let (env, redacted_keys) = redact_map(&tc.ctx.host.scrypted_env().await?);
+    let info = (version, env, redacted_keys);
     *cache.borrow_mut() = Some((now, info.clone()));
     Ok(info)
 }
 
 async fn get_server_info(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
-    let (version, env) = server_info(&tc).await?;
-    let (env, redacted_keys) = redact_map(&env);
+    let (version, env, redacted_keys) = server_info(&tc).await?;
     ok(ServerInfoOut {
         version,
         env,

@@ -149,6 +149,15 @@ fn parse_head(head: &str) -> Result<Request, JsValue> {
     serde_json::from_str(head).map_err(|e| JsValue::from_str(&format!("bad request head: {e}")))
 }
 
+/// A body size from JS; past usize (or NaN) is as good as too large.
+fn body_size(bytes: f64) -> usize {
+    if bytes.is_finite() && bytes >= 0.0 {
+        bytes.min(usize::MAX as f64) as usize
+    } else {
+        usize::MAX
+    }
+}
+
 /// The plugin as JS sees it.
 #[wasm_bindgen]
 pub struct WasmPlugin {
@@ -190,6 +199,13 @@ impl WasmPlugin {
         response_to_js(Plugin::fallback_response())
     }
 
+    /// Bodies up to this size (a string's length, a Buffer's bytes) go to `handle` with
+    /// the head at once: `admit` refuses none of them.
+    #[wasm_bindgen(js_name = sentWithHead)]
+    pub fn sent_with_head(&self) -> f64 {
+        crate::admit::SENT_WITH_HEAD as f64
+    }
+
     /// Called with the request's head (no body, JSON text) and the body's size (a string's
     /// length, a Buffer's bytes) before the body is read: resolves to `null` (go on with
     /// `handle`) or the answer to send instead.
@@ -197,29 +213,33 @@ impl WasmPlugin {
         let plugin = self.plugin.clone();
         future_to_promise(async move {
             let head = parse_head(&head)?;
-            // A size past usize (or NaN) is as good as too large.
-            let bytes = if body_bytes.is_finite() && body_bytes >= 0.0 {
-                body_bytes.min(usize::MAX as f64) as usize
-            } else {
-                usize::MAX
-            };
-            Ok(match plugin.admit(head, bytes).await {
+            Ok(match plugin.admit(&head, body_size(body_bytes)).await {
                 Some(response) => response_to_js(response),
                 None => JsValue::NULL,
             })
         })
     }
 
-    /// The request's head as `admit` had it, and its body; resolves to what
+    /// The request's head and its body; `unadmitted_bytes` is the body's size when `admit`
+    /// was not asked about this head, and is asked first. Resolves to what
     /// [`response_to_js`] makes.
-    pub fn handle(&self, head: String, body: Option<String>) -> Promise {
+    pub fn handle(
+        &self,
+        head: String,
+        body: Option<String>,
+        unadmitted_bytes: Option<f64>,
+    ) -> Promise {
         let plugin = self.plugin.clone();
         future_to_promise(async move {
-            let request = Request {
-                body,
-                ..parse_head(&head)?
-            };
-            Ok(response_to_js(plugin.handle(request).await))
+            let head = parse_head(&head)?;
+            if let Some(bytes) = unadmitted_bytes {
+                if let Some(answer) = plugin.admit(&head, body_size(bytes)).await {
+                    return Ok(response_to_js(answer));
+                }
+            }
+            Ok(response_to_js(
+                plugin.handle(Request { body, ..head }).await,
+            ))
         })
     }
 

@@ -517,10 +517,10 @@ fn revoking_a_client_closes_its_sessions() {
 /// goes on to `handle`.
 #[test]
 fn oversized_bodies_are_refused_on_their_head() {
-    use scrypted_mcp::admit::{MAX_ANONYMOUS_MCP_BODY_BYTES, MAX_BODY_BYTES};
+    use scrypted_mcp::admit::{MAX_ANONYMOUS_MCP_BODY_BYTES, MAX_BODY_BYTES, SENT_WITH_HEAD};
     let s = server();
     let c = s.session(V11, json!({}));
-    let admit = |req: Request, bytes: usize| block_on(s.plugin.admit(req, bytes));
+    let admit = |req: Request, bytes: usize| block_on(s.plugin.admit(&req, bytes));
     let with_token = c.request("POST", None);
     let mut anonymous = c.request("POST", None);
     anonymous.headers.remove("authorization");
@@ -533,6 +533,11 @@ fn oversized_bodies_are_refused_on_their_head() {
     foreign
         .headers
         .insert("origin".into(), "http://evil.example".into());
+    let oauth = flow::request("POST", "/register", HOST);
+    // What the shim sends with the head unasked passes whatever the head says.
+    for head in [&with_token, &anonymous, &forged, &foreign, &oauth] {
+        assert!(admit(head.clone(), SENT_WITH_HEAD).is_none());
+    }
 
     let too_big = admit(with_token.clone(), MAX_BODY_BYTES + 1).expect("refused");
     let body: Value = serde_json::from_str(too_big.body_text().unwrap()).unwrap();
@@ -544,7 +549,6 @@ fn oversized_bodies_are_refused_on_their_head() {
         .as_str()
         .unwrap()
         .contains("Payload Too Large"));
-    let oauth = flow::request("POST", "/register", HOST);
     let refused = admit(oauth.clone(), MAX_BODY_BYTES + 1).expect("refused");
     assert_eq!(refused.status, 413);
     assert_eq!(refused.body_json().unwrap()["error"], "invalid_request");

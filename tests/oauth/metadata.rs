@@ -122,4 +122,15 @@ fn issuer_follows_forwarded_headers_of_a_public_url_and_the_port() {
     let req = request("GET", "/.well-known/openid-configuration", "evil\"/x<y>");
     let m = send(&p, req).body_json().unwrap();
     assert!(!m["issuer"].as_str().unwrap().contains('"'));
+
+    // Host after host: each request gets its own, nothing is kept from the one before.
+    let secure = "https://192.168.1.10:10443/endpoint/scrypted-mcp/public";
+    for (host, issuer) in [
+        (HOST, ISSUER),
+        ("192.168.1.10:10443", secure),
+        (HOST, ISSUER),
+    ] {
+        let req = request("GET", "/.well-known/openid-configuration", host);
+        assert_eq!(send(&p, req).body_json().unwrap()["issuer"], issuer);
+    }
 }
