@@ -365,8 +365,13 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
         fd = fs.openSync(volumeFile(name), 'a');
         appending.set(name, fd);
       }
-      const bytes = Buffer.from(text, 'utf8');
-      for (let at = 0; at < bytes.length;) at += fs.writeSync(fd, bytes, at);
+      // The string is encoded by the write itself (no Buffer made per call); a short write,
+      // rare on a regular file, is finished from the bytes.
+      const written = fs.writeSync(fd, text);
+      if (written < Buffer.byteLength(text)) {
+        const bytes = Buffer.from(text, 'utf8');
+        for (let at = written; at < bytes.length;) at += fs.writeSync(fd, bytes, at);
+      }
     },
     volumeReplace: (name, text) => {
       const file = volumeFile(name);

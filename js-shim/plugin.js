@@ -90,16 +90,19 @@ function headJson(req) {
 }
 
 /**
- * `[[name, value], ...]` as JSON text (one string out of the wasm) → the headers object
- * `res.send` takes (repeated names kept as arrays).
+ * The wasm's answer: a text answer is one string `"<status> <headers JSON>\n<body>"` (one
+ * crossing out of the wasm; JSON text holds no raw newline), a stream `{status, headers,
+ * stream}`. The headers JSON is already the object `res.send` takes.
  */
-function toHeaderObject(pairsJson) {
-  const out = {};
-  for (const [k, v] of JSON.parse(pairsJson)) {
-    if (k in out) out[k] = [].concat(out[k], v);
-    else out[k] = v;
-  }
-  return out;
+function readAnswer(out) {
+  if (typeof out !== 'string') return { status: out.status, headers: JSON.parse(out.headers), stream: out.stream };
+  const space = out.indexOf(' ');
+  const newline = out.indexOf('\n', space);
+  return {
+    status: Number(out.slice(0, space)),
+    headers: JSON.parse(out.slice(space + 1, newline)),
+    body: out.slice(newline + 1),
+  };
 }
 
 /**
@@ -176,9 +179,10 @@ export default class ScryptedMcpPlugin {
       console.error('[scrypted-mcp] request failed', e);
       out = this.fallback;
     }
-    const options = { code: out.status, headers: toHeaderObject(out.headers) };
-    if (out.stream) response.sendStream(pullEvents(out.stream), options);
-    else response.send(out.body ?? '', options);
+    const answer = readAnswer(out);
+    const options = { code: answer.status, headers: answer.headers };
+    if (answer.stream) response.sendStream(pullEvents(answer.stream), options);
+    else response.send(answer.body, options);
   }
 
   /** Settings: Rust builds the list. */

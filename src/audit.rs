@@ -160,7 +160,12 @@ impl Kept {
 
     /// Appends `row`; past the bound, drops the oldest row of the client holding the most.
     fn push(&mut self, row: Row) {
-        *self.per_client.entry(row.2.clone()).or_default() += 1;
+        match self.per_client.get_mut(&row.2) {
+            Some(n) => *n += 1,
+            None => {
+                self.per_client.insert(row.2.clone(), 1);
+            }
+        }
         self.rows.push_back(row);
         while self.rows.len() > MAX_ENTRIES {
             let doomed = self.eviction_index();
@@ -178,9 +183,18 @@ impl Kept {
     /// The oldest row among those of the clients holding the most rows.
     fn eviction_index(&self) -> usize {
         let most = self.per_client.values().copied().max().unwrap_or(0);
+        // The holders' ids are compared, not each scanned row's looked up: with two clients
+        // in a full trail the scan passes the other's rows on every call, and a hash per row
+        // was 3.6 % of a tool call's CPU (issue 12).
+        let holders: Vec<&str> = self
+            .per_client
+            .iter()
+            .filter(|(_, n)| **n == most)
+            .map(|(client, _)| client.as_str())
+            .collect();
         self.rows
             .iter()
-            .position(|row| self.per_client.get(&row.2) == Some(&most))
+            .position(|row| holders.contains(&row.2.as_str()))
             .unwrap_or(0)
     }
 }

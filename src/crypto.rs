@@ -27,7 +27,8 @@ pub fn sha256_hex(data: &[u8]) -> String {
 }
 
 pub fn hex(data: &[u8]) -> String {
-    data.iter().map(|b| format!("{b:02x}")).collect()
+    // One buffer, not a `format!` per byte: every tool call hexes its audit hash (issue 12).
+    base16ct::lower::encode_string(data)
 }
 
 /// Hash of a secret for storage: base64url(SHA-256(secret)).

@@ -94,8 +94,8 @@ impl Plugin {
             }
         }
         let path = req.local_path().to_string();
-        let cors_req = req.clone();
         let base = origin::base(ctx, &req).await;
+        let cors = origin::cors(&req, &base);
         let response = if req.method == "OPTIONS" {
             origin::preflight(&req, &base)
         } else if path == "/mcp" {
@@ -113,7 +113,7 @@ impl Plugin {
                 ),
             )
         };
-        origin::with_cors(&cors_req, &base, response)
+        cors.apply(response)
     }
 
     /// Asked before the body is read (`admit`): `Some(answer)` refuses the request on its

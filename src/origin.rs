@@ -259,40 +259,57 @@ pub fn preflight(req: &Request, base: &PublicBase) -> Response {
 /// Credentials are never allowed: nothing here is read with cookies cross-origin (the MCP
 /// endpoint takes a bearer token).
 pub fn with_cors(req: &Request, base: &PublicBase, response: Response) -> Response {
+    cors(req, base).apply(response)
+}
+
+/// The CORS decision of [`with_cors`], taken from the request before it is handed on, so
+/// the answer can carry it without the request (body and all) being kept or copied.
+pub fn cors(req: &Request, base: &PublicBase) -> Cors {
     let origin = req
         .header("origin")
         .map(str::trim)
         .filter(|o| !o.is_empty());
-    let response = match origin {
-        Some(origin) => {
-            let allowed = match req.local_path() {
-                "/authorize" => false,
-                "/mcp" => origin_allowed(req, base),
-                _ => true,
-            };
-            let allow = if allowed {
-                origin.to_string()
-            } else {
-                base.origin()
-            };
-            response.header("access-control-allow-origin", allow)
+    let allow_origin = origin.map(|origin| {
+        let allowed = match req.local_path() {
+            "/authorize" => false,
+            "/mcp" => origin_allowed(req, base),
+            _ => true,
+        };
+        if allowed {
+            origin.to_string()
+        } else {
+            base.origin()
         }
-        None => response,
-    };
-    let vary = match response.get_header("vary") {
-        Some(v)
-            if v.split(',')
-                .any(|p| p.trim().eq_ignore_ascii_case("origin")) =>
-        {
-            v.to_string()
-        }
-        Some(v) => format!("{v}, Origin"),
-        None => "Origin".to_string(),
-    };
-    response
-        .header("access-control-allow-credentials", "false")
-        .header("access-control-expose-headers", EXPOSE_HEADERS)
-        .header("vary", vary)
+    });
+    Cors { allow_origin }
+}
+
+/// See [`cors`].
+pub struct Cors {
+    allow_origin: Option<String>,
+}
+
+impl Cors {
+    pub fn apply(self, response: Response) -> Response {
+        let response = match self.allow_origin {
+            Some(allow) => response.header("access-control-allow-origin", allow),
+            None => response,
+        };
+        let vary = match response.get_header("vary") {
+            Some(v)
+                if v.split(',')
+                    .any(|p| p.trim().eq_ignore_ascii_case("origin")) =>
+            {
+                v.to_string()
+            }
+            Some(v) => format!("{v}, Origin"),
+            None => "Origin".to_string(),
+        };
+        response
+            .header("access-control-allow-credentials", "false")
+            .header("access-control-expose-headers", EXPOSE_HEADERS)
+            .header("vary", vary)
+    }
 }
 
 /// Escapes text for HTML element content and double-quoted attribute values (the only

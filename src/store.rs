@@ -6,7 +6,8 @@
 
 use serde::{de::DeserializeOwned, Serialize};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 pub trait Store {
     fn get(&self, key: &str) -> Option<String>;
@@ -35,6 +36,43 @@ pub trait StoreExt: Store {
 }
 
 impl<S: Store + ?Sized> StoreExt for S {}
+
+/// Records parsed from storage, each kept with the text it was parsed from and parsed again
+/// only when the stored text differs: every read still asks the store, so a record changed or
+/// removed behind our back (`plugins.setStorage`, a restore) counts at once; what is saved is
+/// the JSON parse of a record that is the same on every request (the bearer check's grant and
+/// client, issue 12). Bounded: past [`Parsed::MAX`] keys it starts over.
+pub struct Parsed<T>(RefCell<HashMap<String, Seen<T>>>);
+
+/// A stored text and what it parsed to.
+type Seen<T> = (String, Option<Rc<T>>);
+
+impl<T> Default for Parsed<T> {
+    fn default() -> Self {
+        Parsed(RefCell::default())
+    }
+}
+
+impl<T: DeserializeOwned> Parsed<T> {
+    pub const MAX: usize = 256;
+
+    /// What `store.get_json(key)` would answer.
+    pub fn get(&self, store: &dyn Store, key: &str) -> Option<Rc<T>> {
+        let text = store.get(key)?;
+        if let Some((seen, parsed)) = self.0.borrow().get(key) {
+            if *seen == text {
+                return parsed.clone();
+            }
+        }
+        let parsed = serde_json::from_str(&text).ok().map(Rc::new);
+        let mut memo = self.0.borrow_mut();
+        if memo.len() >= Self::MAX && !memo.contains_key(key) {
+            memo.clear();
+        }
+        memo.insert(key.to_string(), (text, parsed.clone()));
+        parsed
+    }
+}
 
 /// In-memory store: the Rust tests' store, and a stand-in wherever no host storage exists.
 #[derive(Default)]

@@ -150,10 +150,12 @@ fn check(ctx: &Ctx, base: &PublicBase, token: &str) -> Result<AccessClaims, &'st
         return Err("access token lives longer than this server issues tokens for");
     }
     // A metadata-document client has no registration; its grant (checked next) is the check.
-    if !cimd::is_url_id(&claims.client_id) && clients::get(store, &claims.client_id).is_none() {
+    if !cimd::is_url_id(&claims.client_id)
+        && !clients::registered(store, &ctx.oauth.parsed_clients, &claims.client_id)
+    {
         return Err("the client of this token is no longer registered");
     }
-    let grant = grants::get_grant(store, &claims.grant_id)
+    let grant = grants::get_grant_memo(store, &ctx.oauth.parsed_grants, &claims.grant_id)
         .filter(|g| g.live(ctx.clock.now_ms()))
         .ok_or("access token revoked")?;
     // Whoever holds the signing key (any backup has it) must still name a live grant

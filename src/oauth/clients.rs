@@ -2,7 +2,7 @@
 //! they are held to.
 
 use crate::origin::is_loopback_host;
-use crate::store::{Store, StoreExt};
+use crate::store::{Parsed, Store, StoreExt};
 use serde::{Deserialize, Serialize};
 
 pub const PREFIX: &str = "oauth.client.";
@@ -35,6 +35,15 @@ pub fn get(store: &dyn Store, client_id: &str) -> Option<ClientRecord> {
         return None;
     }
     store.get_json(&key(client_id))
+}
+
+/// Whether [`get`] finds the client, its record parsed again only when its stored text
+/// changed (the bearer check asks on every request).
+pub fn registered(store: &dyn Store, memo: &Parsed<ClientRecord>, client_id: &str) -> bool {
+    if client_id.is_empty() || client_id.len() > 128 {
+        return false;
+    }
+    memo.get(store, &key(client_id)).is_some()
 }
 
 pub fn put(store: &dyn Store, client: &ClientRecord) {

@@ -58,6 +58,9 @@ pub struct OAuthState {
     /// The host's answer to the ports question while it is being asked: the ask made at
     /// start (`Plugin::prefetch`) and a first request share it instead of asking twice.
     asking_ports: RefCell<Option<Shared<LocalBoxFuture<'static, Option<ServerPorts>>>>>,
+    /// The bearer check's client and grant records, kept with their stored text.
+    pub(crate) parsed_clients: crate::store::Parsed<clients::ClientRecord>,
+    pub(crate) parsed_grants: crate::store::Parsed<grants::GrantRecord>,
     /// Client metadata documents checked lately (`cimd`).
     cimd: cimd::Cache,
     /// When `/register` last read every client record to forget idle ones (`register`).

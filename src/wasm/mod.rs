@@ -124,24 +124,68 @@ impl Clock for JsClock {
     }
 }
 
-/// `{status, headers: "[[name, value]...]" (JSON text), body?: string, stream?: EventStream}`:
-/// the headers cross as one string, not an array built element by element.
+/// A text answer is one string, `"<status> <headers>\n<body>"`, which the shim splits: one
+/// crossing instead of an object built field by field (issue 12). A stream answer is
+/// `{status, headers, stream: EventStream}`. `headers` is JSON text of the object `res.send`
+/// takes (a repeated name's values as an array); JSON text holds no raw newline.
 fn response_to_js(response: Response) -> JsValue {
-    let out = js_sys::Object::new();
-    let set = |k: &str, v: &JsValue| {
-        js_sys::Reflect::set(&out, &JsValue::from_str(k), v).ok();
-    };
-    set("status", &JsValue::from(response.status));
-    let headers = serde_json::to_string(&response.headers).unwrap_or_else(|_| "[]".into());
-    set("headers", &JsValue::from_str(&headers));
+    let headers = headers_json(&response.headers);
     match response.body {
-        Body::Text(text) => set("body", &JsValue::from_str(&text)),
-        Body::Stream(stream) => set(
-            "stream",
-            &EventStream::new(stream, response.on_disconnect).into(),
-        ),
+        Body::Text(text) => {
+            let mut out = String::with_capacity(headers.len() + text.len() + 8);
+            out.push_str(&response.status.to_string());
+            out.push(' ');
+            out.push_str(&headers);
+            out.push('\n');
+            out.push_str(&text);
+            JsValue::from_str(&out)
+        }
+        Body::Stream(stream) => {
+            let out = js_sys::Object::new();
+            let set = |k: &str, v: &JsValue| {
+                js_sys::Reflect::set(&out, &JsValue::from_str(k), v).ok();
+            };
+            set("status", &JsValue::from(response.status));
+            set("headers", &JsValue::from_str(&headers));
+            set(
+                "stream",
+                &EventStream::new(stream, response.on_disconnect).into(),
+            );
+            out.into()
+        }
     }
-    out.into()
+}
+
+/// `[(name, value)...]` as the JSON object `res.send` takes, a name given more than once
+/// with its values as an array (Node's `setHeader` takes one).
+fn headers_json(headers: &[(String, String)]) -> String {
+    serde_json::to_string(&HeaderObject(headers)).unwrap_or_else(|_| "{}".into())
+}
+
+struct HeaderObject<'a>(&'a [(String, String)]);
+
+impl Serialize for HeaderObject<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        for (i, (name, value)) in self.0.iter().enumerate() {
+            if self.0[..i].iter().any(|(n, _)| n == name) {
+                continue; // written with its first value
+            }
+            let rest = &self.0[i..];
+            if rest.iter().filter(|(n, _)| n == name).count() == 1 {
+                map.serialize_entry(name, value)?;
+            } else {
+                let values: Vec<&str> = rest
+                    .iter()
+                    .filter(|(n, _)| n == name)
+                    .map(|(_, v)| v.as_str())
+                    .collect();
+                map.serialize_entry(name, &values)?;
+            }
+        }
+        map.end()
+    }
 }
 
 /// The shim's JSON text of a request head (`headJson` in js-shim/plugin.js).
