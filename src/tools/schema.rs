@@ -164,19 +164,19 @@ pub struct Pinned {
 /// `tests/tools/pinned.rs` keeps the file equal to what [`generated_jsonl`] writes, so every catalogue
 /// tool has its line, beginning with its name.
 pub fn pinned(name: &str) -> &'static Pinned {
-    type Line = (&'static str, OnceLock<Pinned>);
+    // (name, line, parsed line)
+    type Line = (&'static str, &'static str, OnceLock<Pinned>);
     static ALL: OnceLock<Vec<Line>> = OnceLock::new();
     let all = ALL.get_or_init(|| {
         include_str!("schemas.jsonl")
             .lines()
-            .map(|line| (line, OnceLock::new()))
+            .map(|line| (line_name(line), line, OnceLock::new()))
             .collect()
     });
-    // The line as `generated_jsonl` writes it: `{"name":<name as JSON>,...`.
-    let start = format!("{{\"name\":{},", Value::from(name));
-    let (line, parsed) = all
+    // Compared by name, not by a prefix made with `format!` for every call (issue 12).
+    let (_, line, parsed) = all
         .iter()
-        .find(|(line, _)| line.starts_with(&start))
+        .find(|(line_name, _, _)| *line_name == name)
         .unwrap_or_else(|| panic!("{name} has no line in schemas.jsonl (tests/tools/pinned.rs)"));
     parsed.get_or_init(|| {
         let pinned: Pinned =
@@ -184,6 +184,14 @@ pub fn pinned(name: &str) -> &'static Pinned {
         assert_eq!(pinned.name, name, "schemas.jsonl line of {name}");
         pinned
     })
+}
+
+/// The tool name a line begins with, as `generated_jsonl` writes it: `{"name":"<name>",...`
+/// (tool names are plain identifiers, never escaped); "" for any other line.
+fn line_name(line: &str) -> &str {
+    line.strip_prefix("{\"name\":\"")
+        .and_then(|rest| rest.split_once('"'))
+        .map_or("", |(name, _)| name)
 }
 
 /// Parses tool arguments (absent = `{}`); a mismatch is `InvalidParams` with serde's
