@@ -44,6 +44,14 @@ pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()
 }
 
+/// JSON in base64url (JWT parts, session ids, request states), read as text: serde_json's
+/// `from_slice` would be a second copy of its parser in the wasm beside `from_str`'s
+/// (docs/reference/wasm-toolchain.md, "Size").
+pub fn b64url_json<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+    let json = String::from_utf8(b64url_decode(text)?).ok()?;
+    serde_json::from_str(&json).ok()
+}
+
 pub fn b64(data: &[u8]) -> String {
     STANDARD.encode(data)
 }

@@ -125,7 +125,7 @@ fn verify(ctx: &Ctx, id: &str) -> Option<State> {
     if !crypto::constant_time_eq(&mac, &expected) {
         return None;
     }
-    serde_json::from_slice(&crypto::b64url_decode(body)?).ok()
+    crypto::b64url_json(body)
 }
 
 fn ended(ctx: &Ctx) -> Vec<String> {

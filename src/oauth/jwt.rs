@@ -32,9 +32,7 @@ pub fn verify(key: &Key, token: &str) -> Result<Value, &'static str> {
     else {
         return Err("not a JWT");
     };
-    let header: Value = crypto::b64url_decode(h)
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or("malformed JWT header")?;
+    let header: Value = crypto::b64url_json(h).ok_or("malformed JWT header")?;
     if header["alg"] != "ES256" {
         return Err("unsupported JWT algorithm");
     }
@@ -52,9 +50,7 @@ pub fn verify(key: &Key, token: &str) -> Result<Value, &'static str> {
     key.verifying
         .verify(signing_input.as_bytes(), &signature)
         .map_err(|_| "bad token signature")?;
-    let claims: Value = crypto::b64url_decode(p)
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or("malformed JWT claims")?;
+    let claims: Value = crypto::b64url_json(p).ok_or("malformed JWT claims")?;
     if !claims.is_object() {
         return Err("malformed JWT claims");
     }

@@ -17,7 +17,6 @@ use crate::crypto;
 use crate::store::Store;
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use p256::elliptic_curve::Generate;
-use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use serde_json::{json, Value};
 use std::cell::OnceCell;
 use std::rc::Rc;
@@ -52,8 +51,12 @@ impl Key {
     }
 
     fn from_pem(pem: &str) -> Option<Key> {
-        let signing = SigningKey::from_pkcs8_pem(pem).ok()?;
+        let (signing, point) = pkcs8::read(pem)?;
         let verifying = *signing.verifying_key();
+        // What p256's parser checked: the point written beside the scalar is its own.
+        if verifying.to_sec1_point(false).as_bytes() != point {
+            return None;
+        }
         Some(Key::new(pem, OnceCell::from(signing), verifying))
     }
 
@@ -82,8 +85,9 @@ impl Key {
     pub fn signing(&self) -> &SigningKey {
         self.signing.get_or_init(|| {
             // The public half was only ever written after this PEM parsed (`stored`).
-            SigningKey::from_pkcs8_pem(&self.pem)
+            pkcs8::read(&self.pem)
                 .expect("a stored key whose public half was written parses")
+                .0
         })
     }
 
@@ -106,9 +110,7 @@ impl Key {
 
 fn generate(store: &dyn Store) -> Key {
     let signing = SigningKey::generate();
-    let pem = signing
-        .to_pkcs8_pem(LineEnding::LF)
-        .expect("PKCS#8 encoding of a fresh key");
+    let pem = pkcs8::write(&signing);
     store.set(STORE_KEY, &pem);
     Key::stored(store, &pem).expect("a key we just encoded parses")
 }
@@ -145,6 +147,62 @@ pub fn mark_backed_up(store: &dyn Store, cache: &std::cell::RefCell<Option<Key>>
 pub fn clear_backed_up(store: &dyn Store) {
     if store.get(BACKED_UP_KEY).is_some() {
         store.remove(BACKED_UP_KEY);
+    }
+}
+
+/// The stored form of the key: PKCS#8 PEM exactly as p256's `to_pkcs8_pem(LineEnding::LF)`
+/// writes it (RFC 5208 PrivateKeyInfo around an RFC 5915 ECPrivateKey that carries the public
+/// point). For P-256 every byte but the scalar and the point is fixed, and the PEM in storage
+/// is only ever one this plugin wrote, so it is written and read by that template: the pkcs8,
+/// der and PEM parsers it replaces were 46 KB of the wasm (docs/reference/wasm-toolchain.md,
+/// "Size"). A test pins the template to p256's own encoder, both ways.
+mod pkcs8 {
+    use crate::crypto;
+    use p256::ecdsa::SigningKey;
+
+    /// `SEQUENCE { INTEGER 0, SEQUENCE { id-ecPublicKey, prime256v1 }, OCTET STRING {
+    /// SEQUENCE { INTEGER 1, OCTET STRING (32 bytes: the scalar)`.
+    const HEAD: [u8; 36] = [
+        0x30, 0x81, 0x87, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+        0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x04, 0x6d, 0x30,
+        0x6b, 0x02, 0x01, 0x01, 0x04, 0x20,
+    ];
+    /// `[1] { BIT STRING (no unused bits)`, then the 65-byte uncompressed point.
+    const MID: [u8; 5] = [0xa1, 0x44, 0x03, 0x42, 0x00];
+    const LEN: usize = HEAD.len() + 32 + MID.len() + 65;
+    const BEGIN: &str = "-----BEGIN PRIVATE KEY-----";
+    const END: &str = "-----END PRIVATE KEY-----";
+
+    pub fn write(key: &SigningKey) -> String {
+        let mut der = Vec::with_capacity(LEN);
+        der.extend_from_slice(&HEAD);
+        der.extend_from_slice(&key.to_bytes());
+        der.extend_from_slice(&MID);
+        der.extend_from_slice(key.verifying_key().to_sec1_point(false).as_bytes());
+        let text = crypto::b64(&der);
+        let mut pem = String::with_capacity(text.len() + 80);
+        pem.push_str(BEGIN);
+        pem.push('\n');
+        for line in text.as_bytes().chunks(64) {
+            pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+            pem.push('\n');
+        }
+        pem.push_str(END);
+        pem.push('\n');
+        pem
+    }
+
+    /// The key and the public point stored beside it, or `None` for anything but the
+    /// template.
+    pub fn read(pem: &str) -> Option<(SigningKey, [u8; 65])> {
+        let body = pem.trim().strip_prefix(BEGIN)?.strip_suffix(END)?;
+        let text: String = body.split_ascii_whitespace().collect();
+        let der = crypto::b64_decode(&text)?;
+        if der.len() != LEN || der[..36] != HEAD || der[68..73] != MID {
+            return None;
+        }
+        let key = SigningKey::from_slice(&der[36..68]).ok()?;
+        Some((key, der[73..].try_into().ok()?))
     }
 }
 
@@ -195,6 +253,45 @@ mod tests {
         assert!(jwt::verify(&key, &jwt::sign(&old, &json!({}))).is_err());
         assert!(jwt::verify(&key, &jwt::sign(&new, &json!({}))).is_ok());
         assert_eq!(store.get(PUBLIC_KEY), other.get(PUBLIC_KEY));
+    }
+
+    #[test]
+    fn the_stored_pem_is_what_p256_writes_and_reads() {
+        use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+        for _ in 0..8 {
+            let key = SigningKey::generate();
+            let theirs = key.to_pkcs8_pem(LineEnding::LF).unwrap();
+            assert_eq!(pkcs8::write(&key), *theirs);
+            let (read, point) = pkcs8::read(&theirs).unwrap();
+            assert_eq!(read.to_bytes(), key.to_bytes());
+            assert_eq!(point, *key.verifying_key().to_sec1_point(false).as_bytes());
+            let back = SigningKey::from_pkcs8_pem(&pkcs8::write(&key)).unwrap();
+            assert_eq!(back.to_bytes(), key.to_bytes());
+        }
+        // Not the template, or a point that is not the scalar's: unreadable, so replaced.
+        let pem = pkcs8::write(&SigningKey::generate());
+        assert!(pkcs8::read(&pem.replace("MIGHAgEA", "MIGHAgEB")).is_none());
+        let mut der = crypto::b64_decode(&pem.lines().skip(1).take(3).collect::<String>()).unwrap();
+        der[100] ^= 1;
+        let b64 = crypto::b64(&der);
+        let (a, rest) = b64.split_at(64);
+        let (b, c) = rest.split_at(64);
+        let bad =
+            format!("-----BEGIN PRIVATE KEY-----\n{a}\n{b}\n{c}\n-----END PRIVATE KEY-----\n");
+        assert!(pkcs8::read(&bad).is_some());
+        assert!(Key::from_pem(&bad).is_none());
+        let store = MemStore::default();
+        store.set(STORE_KEY, &bad);
+        let key = restart(&store);
+        assert_ne!(
+            store.get(STORE_KEY).unwrap(),
+            bad,
+            "an unreadable key is replaced"
+        );
+        assert_eq!(
+            Key::from_pem(&store.get(STORE_KEY).unwrap()).unwrap().kid,
+            key.kid
+        );
     }
 
     #[test]

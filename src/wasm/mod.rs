@@ -11,6 +11,7 @@ use crate::Plugin;
 use async_trait::async_trait;
 use futures::stream::{LocalBoxStream, StreamExt};
 use js_sys::Promise;
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use std::cell::RefCell;
@@ -51,10 +52,21 @@ extern "C" {
     fn sleep(this: &HostBridge, ms: f64) -> Promise;
 }
 
+/// Plain data to a JS value through JSON text (`JSON.parse`), as everything else crosses:
+/// serde-wasm-bindgen's own serializer and deserializer were a second set of serde
+/// instances in the wasm (docs/reference/wasm-toolchain.md, "Size").
 fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|text| js_sys::JSON::parse(&text).ok())
         .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A JS value read back through `JSON.stringify`; `None` for what JSON cannot hold
+/// (`undefined`, a BigInt, a cycle) or what does not fit `T`.
+fn from_js<T: DeserializeOwned>(value: &JsValue) -> Option<T> {
+    let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
+    serde_json::from_str(&text).ok()
 }
 
 fn error_message(e: JsValue) -> String {
@@ -231,7 +243,7 @@ impl WasmPlugin {
     /// `listenToDevices` flattens it: queued, never thrown back into Scrypted's callback.
     #[wasm_bindgen(js_name = deviceEvent)]
     pub fn device_event(&self, event: JsValue) {
-        if let Ok(event) = serde_wasm_bindgen::from_value(event) {
+        if let Some(event) = from_js(&event) {
             self.plugin.device_event(event);
         }
     }
@@ -299,7 +311,7 @@ impl WasmPlugin {
     pub fn put_setting(&self, key: String, value: JsValue) -> Promise {
         let plugin = self.plugin.clone();
         future_to_promise(async move {
-            let value: Value = serde_wasm_bindgen::from_value(value).unwrap_or(Value::Null);
+            let value: Value = from_js(&value).unwrap_or(Value::Null);
             plugin
                 .put_setting(&key, value)
                 .await
