@@ -32,6 +32,8 @@
 //
 // Options: --reps N (3), --duration S (5), --warmup S (1), --cold N (5), --sessions N (1000),
 //          --only legacy,modern,nohost, --state, --base ZIP, --json
+//          (real host: --real, --token, --ref, --ref-token, --floor, --pids; --cold-deploy N,
+//          --cookie FILE, --zip t=ZIP,..., --server-pid P)
 // A real Scrypted instead (docs/reference/scrypted-host.md §9): --real <our MCP URL> --token T
 // --floor <the floor plugin's URL> runs the same points against the deployed plugins only;
 // --ref <URL> --ref-token T adds a second MCP plugin deployed beside it (say, the build
@@ -39,6 +41,15 @@
 // server=P,ours=P,ref=P,raw=P (the Scrypted server and each plugin's worker process) it also
 // reports CPU ms per request of the server and of that plugin, from /proc/<pid>/stat: on a
 // machine shared with other load, the figure that stays comparable between runs.
+// Real-host cold start instead of the load points: --cold-deploy N --cookie FILE (an admin's
+// "NAME=VALUE" login cookie) --zip ours=ZIP,ref=ZIP,raw=ZIP deploys each target's zip
+// (POST /web/component/script/deploy, which restarts that plugin) and times deploy → first
+// answer: for ours and ref an authenticated stateless tools/call get_server_info (the token
+// from before the deploy stays valid: the signing key is in plugin storage), for the floor
+// its first 200. N rounds, the targets' order rotated every round; medians, and each
+// target's ratio to the floor's. With --server-pid P (the Scrypted server) also the CPU the
+// new worker used up to its answer (its live threads' schedstat) and the server's over the
+// same window: on a busy machine wall times swing ±50 %, these much less.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -107,6 +118,7 @@ const HARNESSES = {
 };
 const mcpUrl = (port) => `http://127.0.0.1:${port}${ROOTPATH}/mcp`;
 const REAL = opt('--real');
+const COLD_DEPLOY = Number(opt('--cold-deploy', 0));
 const URLS = REAL
   ? { ours: REAL, ref: opt('--ref'), raw: opt('--floor') }
   : { ref: mcpUrl(PORTS.ref), raw: `http://127.0.0.1:${PORTS.raw}/`, ...Object.fromEntries(Object.keys(HARNESSES).map((t) => [t, mcpUrl(PORTS[t])])) };
@@ -260,6 +272,115 @@ async function coldStart(target, token) {
   }
 }
 
+/** The npm package of a plugin endpoint URL (…/endpoint/<package>/public/…). */
+function packageOf(url) {
+  const m = new URL(url).pathname.match(/^\/endpoint\/((?:@[^/]+\/)?[^/]+)\//);
+  if (!m) throw new Error(`not a plugin endpoint URL: ${url}`);
+  return m[1];
+}
+
+const coldBody = JSON.stringify({
+  jsonrpc: '2.0', id: 1, method: 'tools/call',
+  params: { name: 'get_server_info', arguments: {}, _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'cold', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} } },
+});
+
+/** One answer to the cold-start request, or why it is not the answer wanted yet. */
+async function coldAsk(target, token) {
+  const headers = target === 'raw' ? {} : {
+    'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}`,
+    'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'get_server_info',
+  };
+  const r = await fetch(URLS[target], { method: target === 'raw' ? 'GET' : 'POST', headers, body: target === 'raw' ? undefined : coldBody, signal: AbortSignal.timeout(10_000) });
+  const text = await r.text();
+  if (r.status !== 200) return `HTTP ${r.status}`;
+  if (target === 'raw') return true;
+  const data = r.headers.get('content-type')?.includes('text/event-stream')
+    ? text.split(/\r?\n/).filter((l) => l.startsWith('data:')).map((l) => l.slice(5)).join('\n') : text;
+  const answer = JSON.parse(data);
+  return answer.id === 1 && answer.result && !answer.result.isError ? true : `no result: ${text.slice(0, 200)}`;
+}
+
+/** CPU time (ms, ns-precise) a process's live threads have used (each thread's schedstat under /proc/<pid>/task). */
+function threadsCpuMs(pid) {
+  let ns = 0;
+  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+    try { ns += Number(fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]); } catch { /* the thread ended */ }
+  }
+  return ns / 1e6;
+}
+
+/** The plugin worker of `pkg` under the Scrypted server `serverPid` (its process group). */
+function workerPid(serverPid, pkg) {
+  for (const p of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(p) || p === String(serverPid)) continue;
+    try {
+      const args = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      const pgid = fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')[2];
+      if (pgid === String(serverPid) && args.at(-2) === 'child' && args.at(-1) === pkg) return Number(p);
+    } catch { /* gone */ }
+  }
+  return undefined;
+}
+
+/** Real host: deploy (restarts the plugin) → first answer, in ms; throws after 30 s. */
+async function deployColdStart(target, token, zip, cookie) {
+  const url = URLS[target];
+  const deployUrl = `${new URL(url).origin}/web/component/script/deploy?npmPackage=${encodeURIComponent(packageOf(url))}`;
+  const serverPid = opt('--server-pid');
+  const serverCpu0 = serverPid && threadsCpuMs(serverPid);
+  const t0 = performance.now();
+  const d = await fetch(deployUrl, { method: 'POST', headers: { cookie, 'content-type': 'application/zip' }, body: zip });
+  const said = await d.text();
+  if (d.status !== 200 || said !== 'ok') throw new Error(`${target}: deploy answered ${d.status} ${said.slice(0, 200)}`);
+  const deployedMs = performance.now() - t0;
+  let last;
+  let asked = 0;
+  const seen = {};
+  while (performance.now() - t0 < 30_000) {
+    try {
+      asked++;
+      last = await coldAsk(target, token);
+      if (last === true) {
+        const ms = performance.now() - t0;
+        // The new worker's CPU up to its first answer, and the server's over the same window
+        // (the deploy itself included): figures that hold when other load stretches wall time.
+        const worker = serverPid && workerPid(serverPid, packageOf(url));
+        return { ms, deployedMs, asked, seen, workerCpuMs: worker && threadsCpuMs(worker), serverCpuMs: serverPid && threadsCpuMs(serverPid) - serverCpu0 };
+      }
+      seen[last.slice(0, 20)] = (seen[last.slice(0, 20)] ?? 0) + 1;
+    } catch (e) {
+      last = e.message;
+    }
+    await sleep(2);
+  }
+  throw new Error(`${target}: no answer within 30 s of the deploy (last: ${last})`);
+}
+
+async function realColdStarts() {
+  const cookie = fs.readFileSync(opt('--cookie'), 'utf8').trim();
+  const zips = Object.fromEntries(opt('--zip', '').split(',').filter(Boolean).map((kv) => kv.split('=')).map(([t, f]) => [t, fs.readFileSync(f)]));
+  const tokens = { ours: opt('--token'), ref: opt('--ref-token') };
+  const ts = ['ours', 'ref', 'raw'].filter((t) => URLS[t]);
+  for (const t of ts) if (!zips[t]) throw new Error(`--zip has no zip for ${t}`);
+  const runs = Object.fromEntries(ts.map((t) => [t, []]));
+  for (let i = 0; i < COLD_DEPLOY; i++) {
+    for (const t of ts.map((_, j) => ts[(j + i) % ts.length])) {
+      const r = await deployColdStart(t, tokens[t], zips[t], cookie);
+      runs[t].push(r);
+      log(`round ${i + 1}/${COLD_DEPLOY} ${t.padEnd(4)} deploy → answer ${r.ms.toFixed(1)} ms (deploy call ${r.deployedMs.toFixed(1)} ms, ${r.asked} asks: ${JSON.stringify(r.seen)})${r.workerCpuMs ? `; cpu ms worker ${r.workerCpuMs.toFixed(1)}, server ${r.serverCpuMs.toFixed(1)}` : ''}`);
+      await sleep(1000); // the restarted plugin's own start-up work settles before the next deploy
+    }
+  }
+  const med = Object.fromEntries(ts.map((t) => [t, median(runs[t].map((r) => r.ms))]));
+  console.log(`\nreal-host cold start, deploy → first answer (ours/ref: authenticated tools/call get_server_info; raw: first 200), medians of ${COLD_DEPLOY}, interleaved:`);
+  const cpu = (t, k) => median(runs[t].map((r) => r[k]));
+  for (const t of ts) {
+    console.log(`${t.padEnd(5)} ${fmt(med[t], 1).padStart(7)} ms  ×floor ${fmt(med[t] / med.raw, 2)}${med.ref && t !== 'ref' ? `  ×ref ${fmt(med[t] / med.ref, 2)}` : ''}  deploy call ${fmt(median(runs[t].map((r) => r.deployedMs)), 1)} ms  all: ${runs[t].map((r) => r.ms.toFixed(0)).join(' ')}`
+      + (opt('--server-pid') ? `\n      cpu ms to the answer: worker ${fmt(cpu(t, 'workerCpuMs'), 1)} (×floor ${fmt(cpu(t, 'workerCpuMs') / cpu('raw', 'workerCpuMs'), 2)}), server ${fmt(cpu(t, 'serverCpuMs'), 1)}, both ×floor ${fmt((cpu(t, 'workerCpuMs') + cpu(t, 'serverCpuMs')) / (cpu('raw', 'workerCpuMs') + cpu('raw', 'serverCpuMs')), 2)}` : ''));
+  }
+  if (argv.includes('--json')) console.log(JSON.stringify({ coldDeployMs: med, runs }));
+}
+
 async function sessionsRss(target, token) {
   const s = serverOf[target]();
   await s.ready;
@@ -274,6 +395,7 @@ async function sessionsRss(target, token) {
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
 async function main() {
+  if (REAL && COLD_DEPLOY) return realColdStarts();
   if (REAL) { // the plugins are already deployed: nothing to build
     report({ throughput: await throughput({ ours: opt('--token'), ref: opt('--ref-token') }) });
     return;
