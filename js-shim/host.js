@@ -174,10 +174,14 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
   const entries = {
     // ---- endpoint and addresses
     ipAddress: async () => sm().getComponent('SCRYPTED_IP_ADDRESS'),
-    serverPorts: async () => ({
-      insecure: await sm().getComponent('SCRYPTED_INSECURE_PORT'),
-      secure: await sm().getComponent('SCRYPTED_SECURE_PORT'),
-    }),
+    // Both at once: the first request after a start waits for this answer (§13).
+    serverPorts: async () => {
+      const [insecure, secure] = await Promise.all([
+        sm().getComponent('SCRYPTED_INSECURE_PORT'),
+        sm().getComponent('SCRYPTED_SECURE_PORT'),
+      ]);
+      return { insecure, secure };
+    },
     endpointPath: async () => manager('endpointManager').getPath(undefined, { public: true }),
     networkAddresses: async () => {
       if (!os) throw new Error('the os module is not available');

@@ -232,6 +232,18 @@ describe('host.js notices, storage, volume and clock over the simulated globals'
     await assert.rejects(none.call('serverVersion', {}), /Scrypted component 'info' is not available/);
     assert.deepEqual(asked.filter((n) => n === 'info'), ['info', 'info', 'info']);
   });
+  test('the two ports are asked at once: a first request after a start waits for them (issue 12)', async () => {
+    const params = rt.pluginParams();
+    const asked = [];
+    const answers = [];
+    const systemManager = { ...params.systemManager, getComponent: (name) => { asked.push(name); return new Promise((r) => answers.push(() => r(params.systemManager.getComponent(name)))); } };
+    const h2 = createHost({ ...params, systemManager }, { console: quiet, os: rt.osModule() });
+    const ports = h2.call('serverPorts', {});
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(asked, ['SCRYPTED_INSECURE_PORT', 'SCRYPTED_SECURE_PORT'], 'both asked before either answered');
+    for (const answer of answers) answer();
+    assert.deepEqual(await ports, { insecure: 11080, secure: 10443 });
+  });
   test('callJson answers JSON text a UTF-8 parser takes: a lone surrogate becomes U+FFFD, undefined null', async () => {
     const params = rt.pluginParams();
     const systemManager = { ...params.systemManager, getSystemState: () => ({ 1: { name: { value: 'a\uD800b' }, room: undefined } }) };
