@@ -277,8 +277,7 @@ impl Host {
 
     async fn get<T: DeserializeOwned>(&self, method: &str, args: Value) -> HostResult<T> {
         let value = self.raw(method, args).await?;
-        serde_json::from_value(value)
-            .map_err(|e| HostError::new(format!("unexpected answer from {method}: {e}")))
+        serde_json::from_value(value).map_err(|e| unexpected(method, e))
     }
 
     /// An entry whose answer is `undefined` on the real host (or does not matter).
@@ -291,4 +290,10 @@ impl Host {
         let list: Option<Vec<T>> = self.get(method, args).await?;
         Ok(list.unwrap_or_default())
     }
+}
+
+/// One copy of the message for every answer type `Host::get` reads.
+#[inline(never)]
+fn unexpected(method: &str, e: serde_json::Error) -> HostError {
+    HostError::new(format!("unexpected answer from {method}: {e}"))
 }

@@ -195,25 +195,38 @@ fn line_name(line: &str) -> &str {
 }
 
 /// Parses tool arguments (absent = `{}`); a mismatch is `InvalidParams` with serde's
-/// message, which names the field.
+/// message, which names the field. Only the `from_value` is per argument type: the checks
+/// and messages around it are one copy for every tool (issue 12, wasm size).
 pub fn parse<T: DeserializeOwned>(args: Value) -> Result<T, ToolError> {
-    let args = match args {
-        Value::Null => Value::Object(Map::new()),
-        Value::Object(_) => args,
-        _ => {
-            return Err(ToolError::InvalidParams(
-                "Tool arguments must be a JSON object.".into(),
-            ))
-        }
-    };
-    serde_json::from_value(args)
-        .map_err(|e| ToolError::InvalidParams(format!("Invalid arguments: {e}")))
+    serde_json::from_value(arguments(args)?).map_err(invalid_arguments)
+}
+
+/// The arguments as an object: absent is `{}`, anything else but an object is refused.
+#[inline(never)]
+fn arguments(args: Value) -> Result<Value, ToolError> {
+    match args {
+        Value::Null => Ok(Value::Object(Map::new())),
+        Value::Object(_) => Ok(args),
+        _ => Err(ToolError::InvalidParams(
+            "Tool arguments must be a JSON object.".into(),
+        )),
+    }
+}
+
+#[inline(never)]
+fn invalid_arguments(e: serde_json::Error) -> ToolError {
+    ToolError::InvalidParams(format!("Invalid arguments: {e}"))
 }
 
 /// A successful result with `value` as `structuredContent`.
 pub fn ok<T: Serialize>(value: T) -> ToolResult {
-    let structured = serde_json::to_value(value)
-        .map_err(|e| ToolError::failed(format!("could not encode the result: {e}")))?;
+    encoded(serde_json::to_value(value))
+}
+
+#[inline(never)]
+fn encoded(structured: Result<Value, serde_json::Error>) -> ToolResult {
+    let structured =
+        structured.map_err(|e| ToolError::failed(format!("could not encode the result: {e}")))?;
     Ok(ToolOutput::new(structured))
 }
 
@@ -255,18 +268,22 @@ macro_rules! tool {
             output: $crate::tools::schema::output::<$output>,
             hints: $hints,
             scope: $crate::oauth::Scope::$scope,
-            run: |tc, args| {
-                use futures::FutureExt;
-                async move {
-                    let parsed: $input = $crate::tools::schema::parse(args)?;
-                    $f(tc, parsed).await
-                }
-                .boxed_local()
+            // No async block around the tool's own future: the arguments are parsed when
+            // the call is made, and a failure is one shared ready future (issue 12, size).
+            run: |tc, args| match $crate::tools::schema::parse::<$input>(args) {
+                Ok(parsed) => Box::pin($f(tc, parsed)),
+                Err(e) => $crate::tools::schema::refused(e),
             },
         }
     };
 }
 pub(crate) use tool;
+
+/// What a tool's `run` returns when its arguments do not parse.
+#[inline(never)]
+pub fn refused(e: ToolError) -> futures::future::LocalBoxFuture<'static, ToolResult> {
+    Box::pin(futures::future::ready(Err(e)))
+}
 
 // ---------- argument types several tools share
 
