@@ -16,10 +16,12 @@
 mod api;
 
 use async_trait::async_trait;
+use futures::FutureExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::net::IpAddr;
 use std::rc::Rc;
 
@@ -268,27 +270,44 @@ impl Host {
         Host { bridge }
     }
 
-    async fn raw(&self, method: &str, args: Value) -> HostResult<Value> {
+    // Combinators, not async fns: an async fn is a state machine of its own for every answer
+    // type, wrapped around the bridge's (already boxed) future (issue 12, wasm size).
+    fn raw<'a>(
+        &'a self,
+        method: &'a str,
+        args: Value,
+    ) -> impl Future<Output = HostResult<Value>> + 'a {
         self.bridge
             .call(method, args)
-            .await
-            .map_err(|m| HostError::from_host(&m))
+            .map(|answer| answer.map_err(|m| HostError::from_host(&m)))
     }
 
-    async fn get<T: DeserializeOwned>(&self, method: &str, args: Value) -> HostResult<T> {
-        let value = self.raw(method, args).await?;
-        serde_json::from_value(value).map_err(|e| unexpected(method, e))
+    fn get<'a, T: DeserializeOwned + 'a>(
+        &'a self,
+        method: &'a str,
+        args: Value,
+    ) -> impl Future<Output = HostResult<T>> + 'a {
+        self.raw(method, args)
+            .map(move |value| serde_json::from_value(value?).map_err(|e| unexpected(method, e)))
     }
 
     /// An entry whose answer is `undefined` on the real host (or does not matter).
-    async fn unit(&self, method: &str, args: Value) -> HostResult<()> {
-        self.raw(method, args).await.map(|_| ())
+    fn unit<'a>(
+        &'a self,
+        method: &'a str,
+        args: Value,
+    ) -> impl Future<Output = HostResult<()>> + 'a {
+        self.raw(method, args).map(|answer| answer.map(drop))
     }
 
     /// A list the host answers `undefined` for when nothing is set.
-    async fn list<T: DeserializeOwned>(&self, method: &str, args: Value) -> HostResult<Vec<T>> {
-        let list: Option<Vec<T>> = self.get(method, args).await?;
-        Ok(list.unwrap_or_default())
+    fn list<'a, T: DeserializeOwned + 'a>(
+        &'a self,
+        method: &'a str,
+        args: Value,
+    ) -> impl Future<Output = HostResult<Vec<T>>> + 'a {
+        self.get::<Option<Vec<T>>>(method, args)
+            .map(|list| list.map(Option::unwrap_or_default))
     }
 }
 

@@ -142,13 +142,23 @@ pub fn method_not_found(method: &str) -> ErrorData {
 
 /// Deserializes request params (absent = `{}`) into an rmcp params type, or -32602.
 pub fn params<T: serde::de::DeserializeOwned>(params: &Value) -> Result<T, ErrorData> {
-    let value = if params.is_null() {
+    serde_json::from_value(params_object(params)).map_err(invalid_params)
+}
+
+/// Absent params are `{}`.
+#[inline(never)]
+fn params_object(params: &Value) -> Value {
+    if params.is_null() {
         json!({})
     } else {
         params.clone()
-    };
-    serde_json::from_value(value)
-        .map_err(|e| ErrorData::invalid_params(format!("Invalid params: {e}"), None))
+    }
+}
+
+/// One copy of the message for every params type.
+#[inline(never)]
+fn invalid_params(e: serde_json::Error) -> ErrorData {
+    ErrorData::invalid_params(format!("Invalid params: {e}"), None)
 }
 
 #[cfg(test)]
