@@ -139,7 +139,10 @@ describe('following a device', () => {
     await waitFor(() => updates.length >= 3, { timeoutMs: 5000, what: 'the later update' });
     await sleep(1200);
     assert.deepEqual(updates.map((u) => u.uri), [LIGHT, LIGHT, LIGHT], 'leading, trailing (two changes folded), later');
-    assert.ok(updates[1].at - updates[0].at >= 900, `at most one a second: ${updates[1].at - updates[0].at} ms apart`);
+    // Timed where the client receives them, so a leading update held up on a loaded machine
+    // shortens the gap; a trailing update sent without waiting out the window would come
+    // within a few ms of the leading one.
+    assert.ok(updates[1].at - updates[0].at >= 500, `at most one a second: ${updates[1].at - updates[0].at} ms apart`);
 
     const read = await client.readResource({ uri: LIGHT });
     const state = JSON.parse(read.contents[0].text).state;
