@@ -25,6 +25,18 @@ pub fn sort<T: Ord>(items: &mut Vec<T>) {
     sort_by(items, T::cmp);
 }
 
+/// The keys of two maps, each once, in order: what a `BTreeSet` of them would iterate,
+/// without one more copy of the B-tree code in the wasm.
+pub fn union_keys<'a, K: Ord, V, W>(
+    a: &'a std::collections::BTreeMap<K, V>,
+    b: &'a std::collections::BTreeMap<K, W>,
+) -> Vec<&'a K> {
+    let mut keys: Vec<&K> = a.keys().chain(b.keys()).collect();
+    sort(&mut keys);
+    keys.dedup();
+    keys
+}
+
 /// The indices `0..len` in the order `compare` puts them (stable).
 fn stable_order(len: usize, compare: &dyn Fn(usize, usize) -> Ordering) -> Vec<usize> {
     let mut order: Vec<usize> = (0..len).collect();

@@ -6,7 +6,7 @@
 
 use super::session::{self, SessionRef};
 use crate::http::Request;
-use rmcp::model::{ClientCapabilities, ErrorData, Implementation, ProtocolVersion};
+use rmcp::model::{ClientCapabilities, ErrorData, ProtocolVersion};
 use serde_json::Value;
 use std::rc::Rc;
 
@@ -65,8 +65,9 @@ pub struct RequestMeta {
     /// As sent; not yet known to be one we serve.
     pub requested: String,
     pub capabilities: ClientCapabilities,
-    /// Optional (a SHOULD for clients), so never required; nothing reads it yet.
-    pub client_info: Option<Implementation>,
+    // `clientInfo` (a SHOULD for clients) is not read: nothing uses it, and parsing it was a
+    // clone and rmcp's Implementation/Icon deserialisers on every request (8 KB of wasm
+    // before -Oz).
     /// Rank in `session::LOG_LEVELS`; `None`: the request asked for no log messages,
     /// so none may be sent.
     pub log_level: Option<usize>,
@@ -104,9 +105,6 @@ impl RequestMeta {
         Ok(RequestMeta {
             requested: requested.clone(),
             capabilities: super::server::client_capabilities(Some(capabilities)),
-            client_info: meta
-                .get(META_CLIENT_INFO)
-                .and_then(|v| serde_json::from_value(v.clone()).ok()),
             log_level,
         })
     }

@@ -38,12 +38,21 @@ const STATE_MAX: usize = 2048;
 #[derive(Serialize, Deserialize)]
 struct State {
     v: String,
+    /// Read through `Value`, as `initialize` reads them: rmcp's capability types read from
+    /// text were a second copy of their deserialisers in the wasm (12 KB before -Oz).
+    #[serde(deserialize_with = "capabilities_via_value")]
     caps: ClientCapabilities,
     sub: String,
     cid: String,
     gid: String,
     /// Randomness: two sessions with the same state have different ids.
     n: String,
+}
+
+fn capabilities_via_value<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<ClientCapabilities, D::Error> {
+    serde_json::from_value(serde_json::Value::deserialize(d)?).map_err(serde::de::Error::custom)
 }
 
 /// A new session id for a session negotiated at `initialize` under `claims`.

@@ -96,17 +96,22 @@ struct Registry {
 /// The oldest listener of the client with the most open (`opening` counts one more, so a
 /// client at the top ends its own); ties go to the client whose oldest is older.
 fn oldest_of_the_busiest(map: &BTreeMap<u64, Listener>, opening: &str) -> u64 {
-    let mut per_client: BTreeMap<&str, (usize, u64)> = BTreeMap::new();
+    // (client, open, oldest id): a list, as the few clients are counted once, at the cap;
+    // a map keyed by `&str` would be one more copy of the B-tree code in the wasm.
+    let mut per_client: Vec<(&str, usize, u64)> = Vec::new();
     for (id, l) in map {
-        per_client.entry(&l.client_id).or_insert((0, *id)).0 += 1;
+        match per_client.iter_mut().find(|(c, ..)| *c == l.client_id) {
+            Some(entry) => entry.1 += 1,
+            None => per_client.push((&l.client_id, 1, *id)),
+        }
     }
-    if let Some(own) = per_client.get_mut(opening) {
-        own.0 += 1;
+    if let Some(own) = per_client.iter_mut().find(|(c, ..)| *c == opening) {
+        own.1 += 1;
     }
     let busiest = per_client
-        .values()
-        .max_by_key(|(count, oldest)| (*count, std::cmp::Reverse(*oldest)));
-    busiest.map_or(0, |(_, oldest)| *oldest)
+        .iter()
+        .max_by_key(|(_, count, oldest)| (*count, std::cmp::Reverse(*oldest)));
+    busiest.map_or(0, |(_, _, oldest)| *oldest)
 }
 
 /// A listener's place in the registry; dropping it unregisters the listener.

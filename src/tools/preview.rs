@@ -83,8 +83,8 @@ pub fn map_delta(
     before: &BTreeMap<String, String>,
     after: &BTreeMap<String, String>,
 ) -> Vec<EntryChange> {
-    let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
-    keys.into_iter()
+    crate::order::union_keys(before, after)
+        .into_iter()
         .filter_map(|key| {
             let (old, new) = (before.get(key), after.get(key));
             let change = match (old, new) {

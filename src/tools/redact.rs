@@ -313,12 +313,25 @@ pub fn redact_dotenv(text: &str) -> (String, Vec<String>) {
     }
 }
 
-/// Each key's raw value in `.env` text (of a key assigned twice, the last).
-fn raw_values(text: &str) -> BTreeMap<&str, &str> {
-    text.lines()
-        .filter_map(parse_env_line)
-        .map(|l| (l.key, l.raw_value))
-        .collect()
+/// Each key's raw value in `.env` text, as [`RawValues::get`] reads them.
+fn raw_values(text: &str) -> RawValues<'_> {
+    RawValues(
+        text.lines()
+            .filter_map(parse_env_line)
+            .map(|l| (l.key, l.raw_value))
+            .collect(),
+    )
+}
+
+/// The assignments of a `.env` text in order. A list, not a map: a `.env` has tens of
+/// lines, and each map type is its own copy of the B-tree code in the wasm.
+struct RawValues<'a>(Vec<(&'a str, &'a str)>);
+
+impl<'a> RawValues<'a> {
+    /// The raw value of `key` (of a key assigned twice, the last).
+    fn get(&self, key: &str) -> Option<&&'a str> {
+        self.0.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
 }
 
 /// What a preview shows for a secret that a new `.env` text would change (or add):

@@ -10,7 +10,6 @@ use crate::tools::{ToolContext, ToolDef, ToolError, ToolResult, SELF_ACTION_DELA
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
-use std::collections::BTreeSet;
 use std::rc::Rc;
 
 // ---------- install_plugin
@@ -277,8 +276,7 @@ async fn update_plugins(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
     let mut removed = Vec::new();
     let mut added = Vec::new();
     let mut unchanged = 0;
-    let ids: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
-    for id in ids {
+    for id in crate::order::union_keys(&before, &after) {
         let b = before.get(id).map(|(_, v)| v.clone());
         let a = after.get(id).map(|(_, v)| v.clone());
         match (b, a) {
