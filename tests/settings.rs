@@ -263,6 +263,50 @@ fn format_time_is_utc() {
     );
 }
 
+/// The three time formats are written with `format!` over chrono's calendar fields, not by
+/// chrono's run-time strftime engine (issue 12, wasm size): the same text as the patterns
+/// they replaced, over leap days, month and year ends, milliseconds and five-digit years.
+#[test]
+fn time_formats_match_chrono_strftime() {
+    let strftime = |ms: u64, pattern: &str| {
+        chrono::DateTime::from_timestamp_millis(ms.min(i64::MAX as u64) as i64)
+            .unwrap_or_default()
+            .format(pattern)
+            .to_string()
+    };
+    let mut times = vec![
+        0,
+        1,
+        999,
+        NOW_MS,
+        951_782_400_000 + 86_399_999,
+        4_107_542_399_999,
+        253_402_300_799_999,
+        253_402_300_800_000,
+        8_210_266_876_799_999,
+        u64::MAX,
+    ];
+    // Every 997th hour plus a few ms across 1970..2170, so every month, day and hour shows.
+    times.extend((0..1_760).map(|i| i * 997 * 3_600_000 + i * 7));
+    for ms in times {
+        assert_eq!(
+            settings::format_time(ms),
+            strftime(ms, "%Y-%m-%d %H:%M:%S UTC"),
+            "{ms}"
+        );
+        assert_eq!(
+            scrypted_mcp::tools::backup::timestamp(ms),
+            strftime(ms, "%Y%m%dT%H%M%SZ"),
+            "{ms}"
+        );
+        assert_eq!(
+            scrypted_mcp::mcp::tasks::iso(ms),
+            strftime(ms, "%Y-%m-%dT%H:%M:%S%.3fZ"),
+            "{ms}"
+        );
+    }
+}
+
 #[test]
 fn settings_serialize_as_scrypted_setting_objects() {
     let (plugin, _host, store, _clock) = plugin();

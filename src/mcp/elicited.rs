@@ -93,7 +93,7 @@ fn string_fits(property: &Value, text: &str) -> bool {
     }
     match property.get("format").and_then(Value::as_str) {
         Some("uri") => url::Url::parse(text).is_ok(),
-        Some("date") => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok(),
+        Some("date") => full_date(text),
         Some("date-time") => chrono::DateTime::parse_from_rfc3339(text).is_ok(),
         // Full RFC 5322 parsing is out of proportion for a form answer the user typed;
         // one `@` between non-empty parts is what the clients' own form fields enforce.
@@ -101,6 +101,28 @@ fn string_fits(property: &Value, text: &str) -> bool {
             !local.is_empty() && !domain.is_empty() && !domain.contains('@')
         }),
         _ => true,
+    }
+}
+
+/// RFC 3339's `full-date` (what JSON Schema's `date` format is): `YYYY-MM-DD`, four, two
+/// and two digits, a day that exists (leap years by chrono). A few lines rather than
+/// chrono's `parse_from_str`, whose run-time strftime parser is most of chrono's size in the
+/// wasm (issue 12); it also accepted one-digit months and days, which `full-date` does not.
+fn full_date(text: &str) -> bool {
+    let mut parts = text.split('-');
+    let (Some(y), Some(m), Some(d), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let number = |part: &str, width: usize| {
+        (part.len() == width && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse::<u32>().ok())
+            .flatten()
+    };
+    match (number(y, 4), number(m, 2), number(d, 2)) {
+        (Some(y), Some(m), Some(d)) => chrono::NaiveDate::from_ymd_opt(y as i32, m, d).is_some(),
+        _ => false,
     }
 }
 
@@ -161,6 +183,8 @@ mod tests {
         let ok = json!({"age": 150, "score": 1.5, "name": "éé", "mail": "a@b.example",
             "site": "https://x.example/p", "day": "2025-11-25", "at": "2025-11-25T10:00:00Z"});
         assert_eq!(conform(&schema, obj(ok)).unwrap().len(), 7);
+        let leap = json!({"day": "2024-02-29", "at": "2024-02-29T23:59:60+01:00"});
+        assert_eq!(conform(&schema, obj(leap)).unwrap().len(), 2);
         for bad in [
             json!({"age": -1}),
             json!({"age": 151}),
@@ -171,6 +195,10 @@ mod tests {
             json!({"mail": "a@"}),
             json!({"site": "not a uri"}),
             json!({"day": "2025-13-01"}),
+            json!({"day": "2025-02-29"}),
+            json!({"day": "2025-1-05"}),
+            json!({"day": "+2025-01-05"}),
+            json!({"day": "2025-01-05T00:00:00Z"}),
             json!({"at": "yesterday"}),
         ] {
             assert!(conform(&schema, obj(bad.clone())).is_err(), "{bad}");

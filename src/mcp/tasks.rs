@@ -186,8 +186,10 @@ fn payload(outcome: Result<CallToolResult, ErrorData>) -> TaskPayload {
     }
 }
 
-fn iso(ms: u64) -> String {
-    crate::settings::utc(ms, "%Y-%m-%dT%H:%M:%S%.3fZ")
+/// RFC 3339 in UTC with milliseconds: `2026-11-21T11:29:41.250Z`.
+pub fn iso(ms: u64) -> String {
+    let t = crate::settings::Utc::at(ms);
+    format!("{}.{:03}Z", t.written("-", "T", ":"), t.milli)
 }
 
 impl Entry {

@@ -116,7 +116,7 @@ pub enum ZipMime {
 
 /// `YYYYMMDDTHHMMSSZ` for a Unix time in ms.
 pub fn timestamp(ms: u64) -> String {
-    settings::utc(ms, "%Y%m%dT%H%M%SZ")
+    settings::Utc::at(ms).written("", "T", "") + "Z"
 }
 
 fn max_restore_bytes(tc: &ToolContext) -> usize {
