@@ -381,10 +381,13 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
       const file = volumeFile(name);
       fs.writeFileSync(`${file}.tmp`, text);
       fs.renameSync(`${file}.tmp`, file);
-      // An open descriptor still points at the replaced file.
+      // An open descriptor still points at the replaced file, and closing it, its last
+      // reference, frees that file: 0.1–11 ms (median 2.2) for a full trail here, which a
+      // closeSync spent on the thread that answers requests once every 600 calls (issue
+      // 12). Closed off that thread: nothing writes to it any more.
       const fd = appending.get(name);
       appending.delete(name);
-      if (fd !== undefined) fs.closeSync(fd);
+      if (fd !== undefined) fs.close(fd, () => {});
     },
     now: () => Date.now(),
     /** A promise resolved after `ms` milliseconds (keep-alives of long-lived streams). */

@@ -278,7 +278,7 @@ describe('host.js notices, storage, volume and clock over the simulated globals'
     delete map.k6;
     assert.deepEqual(new Set(s.storageKeys()), new Set(Object.keys(map)));
   });
-  test('volume members are files of the plugin volume: absent → undefined, append, replace whole; none without a volume', () => {
+  test('volume members are files of the plugin volume: absent → undefined, append, replace whole; none without a volume', async () => {
     const volume = fs.mkdtempSync(path.join(os.tmpdir(), 'scrypted-mcp-volume-test-'));
     try {
       const v = createHost(rt.pluginParams(), { console: quiet, volume });
@@ -288,6 +288,14 @@ describe('host.js notices, storage, volume and clock over the simulated globals'
       assert.equal(fs.readFileSync(path.join(volume, 't.jsonl'), 'utf8'), 'a\nb\n', 'on disk when the call returns');
       v.volumeReplace('t.jsonl', 'c\n');
       assert.equal(v.volumeRead('t.jsonl'), 'c\n');
+      if (fs.existsSync('/proc/self/fd')) {
+        // The replaced file's descriptor is closed off the calling thread, but closed.
+        const replacedOpen = () => fs.readdirSync('/proc/self/fd').some((fd) => {
+          try { return fs.readlinkSync(`/proc/self/fd/${fd}`).endsWith('t.jsonl (deleted)'); } catch { return false; }
+        });
+        for (let i = 0; i < 100 && replacedOpen(); i++) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(replacedOpen(), false, 'the replaced file is not held open');
+      }
       v.volumeAppend('t.jsonl', 'd\n');
       assert.equal(v.volumeRead('t.jsonl'), 'c\nd\n', 'appends after a replace go to the new file');
       assert.deepEqual(fs.readdirSync(volume), ['t.jsonl'], 'no temporary file left behind');
