@@ -4,7 +4,7 @@ use super::schema::{ok, page_bounds, tool, Page, DESTRUCTIVE_IDEMPOTENT, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
 use crate::host::Alert;
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::rc::Rc;
 
 // ---------- list_alerts
@@ -20,7 +20,8 @@ pub const LIST_ALERTS: ToolDef = tool! {
     run: list_alerts,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct ListAlertsArgs {
     /// Most alerts to return (default 100, at most 500).
@@ -30,6 +31,11 @@ pub struct ListAlertsArgs {
     #[serde(default)]
     pub offset: Option<u32>,
 }
+
+crate::tools::args::args!(ListAlertsArgs {
+    limit: optional("limit"),
+    offset: optional("offset")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AlertOut {
@@ -84,12 +90,15 @@ pub const REMOVE_ALERT: ToolDef = tool! {
     run: remove_alert,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct RemoveAlertArgs {
     /// The alert's id (`id` in list_alerts).
     pub id: String,
 }
+
+crate::tools::args::args!(RemoveAlertArgs { id: required("id") });
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RemoveAlertOut {
@@ -139,13 +148,18 @@ pub const CLEAR_ALERTS: ToolDef = tool! {
     run: clear_alerts,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct ClearAlertsArgs {
     /// true: change nothing and answer what would change (the same checks run first).
     #[serde(default)]
     pub dry_run: bool,
 }
+
+crate::tools::args::args!(ClearAlertsArgs {
+    dry_run: optional("dry_run")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ClearAlertsOut {

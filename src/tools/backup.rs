@@ -17,7 +17,7 @@ use rmcp::model::{
     ContentBlock, ElicitationSchema, EnumSchema, PrimitiveSchemaDefinition, ResourceContents,
 };
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -175,7 +175,8 @@ pub const RESTORE_BACKUP: ToolDef = tool! {
     run: restore_backup,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct RestoreArgs {
     /// Must be exactly "RESTORE FROM BACKUP" on every call.
@@ -196,6 +197,15 @@ pub struct RestoreArgs {
     #[serde(default)]
     pub sha256: Option<String>,
 }
+
+crate::tools::args::args!(RestoreArgs {
+    confirm: required("confirm"),
+    upload_id: optional("upload_id"),
+    chunk_base64: optional("chunk_base64"),
+    chunk_index: optional("chunk_index"),
+    total_chunks: optional("total_chunks"),
+    sha256: optional("sha256")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

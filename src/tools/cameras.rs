@@ -7,7 +7,7 @@ use crate::settings::format_time;
 use futures::future::{select, Either};
 use rmcp::model::ContentBlock;
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::rc::Rc;
 
 /// Width asked for when the caller names none: enough to read a scene, small enough to
@@ -34,7 +34,8 @@ pub const GET_CAMERA_SNAPSHOT: ToolDef = tool! {
     run: get_camera_snapshot,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct SnapshotArgs {
     /// Scrypted device id of a camera (see list_devices with interface "Camera").
@@ -44,6 +45,11 @@ pub struct SnapshotArgs {
     #[schemars(range(min = 64, max = 3840))]
     pub width: Option<u32>,
 }
+
+crate::tools::args::args!(SnapshotArgs {
+    id: required("id"),
+    width: optional("width")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SnapshotOut {

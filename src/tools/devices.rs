@@ -5,7 +5,7 @@ use super::resolve::{interfaces_of, is_own_device, prop_of, refuse_own_device, S
 use super::schema::{ok, page_bounds, tool, Page, DESTRUCTIVE, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::rc::Rc;
 
@@ -186,7 +186,8 @@ pub const LIST_DEVICES: ToolDef = tool! {
     run: list_devices,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct ListDevicesArgs {
     /// Only devices that implement this interface (exact, e.g. "OnOff", "Camera", "MixinProvider").
@@ -211,6 +212,16 @@ pub struct ListDevicesArgs {
     #[serde(default)]
     pub offset: Option<u32>,
 }
+
+crate::tools::args::args!(ListDevicesArgs {
+    interface: optional("interface"),
+    device_type: optional("type"),
+    name: optional("name"),
+    room: optional("room"),
+    plugin_id: optional("plugin_id"),
+    limit: optional("limit"),
+    offset: optional("offset")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct DeviceSummary {
@@ -308,7 +319,8 @@ pub const GET_DEVICE: ToolDef = tool! {
     run: get_device,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct GetDeviceArgs {
     /// Scrypted device id (see list_devices).
@@ -317,6 +329,11 @@ pub struct GetDeviceArgs {
     #[serde(default)]
     pub include_bulky: bool,
 }
+
+crate::tools::args::args!(GetDeviceArgs {
+    id: required("id"),
+    include_bulky: optional("include_bulky")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct GetDeviceOut {
@@ -442,7 +459,8 @@ pub const CALL_DEVICE_METHOD: ToolDef = tool! {
     run: call_device_method,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct CallArgs {
     /// Scrypted device id (see list_devices).
@@ -453,6 +471,12 @@ pub struct CallArgs {
     #[serde(default)]
     pub args: Vec<Value>,
 }
+
+crate::tools::args::args!(CallArgs {
+    id: required("id"),
+    method: required("method"),
+    args: optional("args")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct CallOut {

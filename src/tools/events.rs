@@ -5,7 +5,7 @@ use super::schema::{ok, page_bounds, tool, Page, READ};
 use super::{ToolContext, ToolDef, ToolResult};
 use crate::events::{EventRecord, RING_CAPACITY};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use std::rc::Rc;
 
@@ -20,7 +20,8 @@ pub const GET_RECENT_EVENTS: ToolDef = tool! {
     run: get_recent_events,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct RecentEventsArgs {
     /// Only events at or after this Unix time in milliseconds (default: all the plugin has).
@@ -39,6 +40,14 @@ pub struct RecentEventsArgs {
     #[serde(default)]
     pub offset: Option<u32>,
 }
+
+crate::tools::args::args!(RecentEventsArgs {
+    since_ms: aliased("since_ms", &["sinceMs", "since_ms"], false),
+    id: optional("id"),
+    interface: optional("interface"),
+    limit: optional("limit"),
+    offset: optional("offset")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct EventOut {

@@ -60,7 +60,8 @@ pub const GET_LOGS: ToolDef = tool! {
     run: get_logs,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct GetLogsArgs {
     /// Only this device's log (Scrypted device id).
@@ -82,6 +83,15 @@ pub struct GetLogsArgs {
     #[serde(default)]
     pub offset: Option<u32>,
 }
+
+crate::tools::args::args!(GetLogsArgs {
+    device_id: optional("device_id"),
+    component: optional("component"),
+    level: optional("level"),
+    since_ms: aliased("since_ms", &["sinceMs", "since_ms"], false),
+    limit: optional("limit"),
+    offset: optional("offset")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct LogOut {
@@ -171,7 +181,8 @@ pub const CLEAR_LOGS: ToolDef = tool! {
     run: clear_logs,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct ClearLogsArgs {
     /// Clear only this device's log (and its alerts); omit to clear everything.
@@ -185,6 +196,12 @@ pub struct ClearLogsArgs {
     #[serde(default)]
     pub dry_run: bool,
 }
+
+crate::tools::args::args!(ClearLogsArgs {
+    device_id: optional("device_id"),
+    also_clear_other_devices_alerts: optional("also_clear_other_devices_alerts"),
+    dry_run: optional("dry_run")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ClearLogsOut {

@@ -9,6 +9,7 @@
 //! `structuredContent` and as a text block.
 
 pub mod alerts;
+pub mod args;
 pub mod backup;
 pub mod cameras;
 pub mod cluster;
@@ -142,6 +143,10 @@ pub struct ToolDef {
     /// Generates the `outputSchema` from the result type (host builds only, as `input`).
     #[cfg(not(target_arch = "wasm32"))]
     pub output: fn() -> Map<String, Value>,
+    /// `schema::parse` and serde's derive on the same arguments, each answer as Debug text
+    /// (host builds only: `tests/tools/args.rs` keeps them equal).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub args_both: fn(Value) -> [String; 2],
     pub hints: Hints,
     /// The one OAuth scope a token needs to call it (issue 9): the tool is listed to
     /// everyone, and a call without it is refused with 403 before anything runs.

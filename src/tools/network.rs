@@ -5,7 +5,7 @@ use super::resolve::{is_own_device, self_plugin_id, Snapshot};
 use super::schema::{ok, tool, NoArgs, DESTRUCTIVE_IDEMPOTENT, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::rc::Rc;
 
 /// Said in every result of a memory-only setting.
@@ -82,7 +82,8 @@ pub const SET_LOCAL_ADDRESSES: ToolDef = tool! {
     run: set_local_addresses,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct SetLocalAddressesArgs {
     /// The complete new list: IP addresses (e.g. "192.168.1.10") or interface names (e.g. "eth0").
@@ -91,6 +92,11 @@ pub struct SetLocalAddressesArgs {
     #[serde(default)]
     pub dry_run: bool,
 }
+
+crate::tools::args::args!(SetLocalAddressesArgs {
+    addresses: required("addresses"),
+    dry_run: optional("dry_run")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SetLocalAddressesOut {
@@ -135,12 +141,15 @@ async fn set_local_addresses(tc: Rc<ToolContext>, a: SetLocalAddressesArgs) -> T
     })
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct TargetArgs {
     /// A plugin id (npm package name, e.g. "@scrypted/cloud") or a device id.
     pub id: String,
 }
+
+crate::tools::args::args!(TargetArgs { id: required("id") });
 
 /// Plugin ids and device ids are both keys of these maps: accept either, refuse others.
 async fn check_target(tc: &ToolContext, id: &str) -> Result<(), ToolError> {
@@ -202,7 +211,8 @@ pub const SET_EXTERNAL_ADDRESSES: ToolDef = tool! {
     run: set_external_addresses,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct SetAddressesArgs {
     /// A plugin id (npm package name) or a device id.
@@ -213,6 +223,12 @@ pub struct SetAddressesArgs {
     #[serde(default)]
     pub dry_run: bool,
 }
+
+crate::tools::args::args!(SetAddressesArgs {
+    id: required("id"),
+    addresses: required("addresses"),
+    dry_run: optional("dry_run")
+});
 
 /// What set_external_addresses and set_cors answer: a memory-only list, before and after.
 #[derive(Debug, Serialize, JsonSchema)]
@@ -338,7 +354,8 @@ pub const SET_CORS: ToolDef = tool! {
     run: set_cors,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct SetCorsArgs {
     /// A plugin id (npm package name) or a device id.
@@ -350,6 +367,12 @@ pub struct SetCorsArgs {
     #[serde(default)]
     pub dry_run: bool,
 }
+
+crate::tools::args::args!(SetCorsArgs {
+    id: required("id"),
+    origins: required("origins"),
+    dry_run: optional("dry_run")
+});
 
 async fn set_cors(tc: Rc<ToolContext>, a: SetCorsArgs) -> ToolResult {
     check_list(

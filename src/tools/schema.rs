@@ -1,10 +1,12 @@
 //! Schemas generated from Rust types (schemars, at test time: the plugin serves them pinned in
 //! `schemas.jsonl`), argument parsing, and result helpers shared by every tool.
 
+use super::args::{Args, Fields};
 use super::{Hints, ToolError, ToolOutput, ToolResult};
 use schemars::generate::SchemaSettings;
 use schemars::transform::RecursiveTransform;
 use schemars::JsonSchema;
+#[cfg(not(target_arch = "wasm32"))]
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -194,19 +196,29 @@ fn line_name(line: &str) -> &str {
         .map_or("", |(name, _)| name)
 }
 
-/// Parses tool arguments (absent = `{}`); a mismatch is `InvalidParams` with serde's
-/// message, which names the field. Only the `from_value` is per argument type: the checks
-/// and messages around it are one copy for every tool (issue 12, wasm size).
-pub fn parse<T: DeserializeOwned>(args: Value) -> Result<T, ToolError> {
-    serde_json::from_value(arguments(args)?).map_err(invalid_arguments)
+/// Parses tool arguments (absent = `{}`) field by field ([`super::args`]); a mismatch is
+/// `InvalidParams` with serde's message, which names the field. Only `T::read` is per
+/// argument type: the lookups, checks and messages are one copy for every tool (issue 12).
+pub fn parse<T: Args>(args: Value) -> Result<T, ToolError> {
+    let mut fields = Fields::new(arguments(args)?);
+    let parsed = T::read(&mut fields);
+    fields.finish().map_err(invalid_arguments)?;
+    Ok(parsed)
+}
+
+/// What serde's derive, which host builds keep on the argument types, makes of the same
+/// arguments: `parse` must answer the same (`tests/tools/args.rs`).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn parse_with_serde<T: DeserializeOwned>(args: Value) -> Result<T, ToolError> {
+    serde_json::from_value(Value::Object(arguments(args)?)).map_err(invalid_arguments)
 }
 
 /// The arguments as an object: absent is `{}`, anything else but an object is refused.
 #[inline(never)]
-fn arguments(args: Value) -> Result<Value, ToolError> {
+fn arguments(args: Value) -> Result<Map<String, Value>, ToolError> {
     match args {
-        Value::Null => Ok(Value::Object(Map::new())),
-        Value::Object(_) => Ok(args),
+        Value::Null => Ok(Map::new()),
+        Value::Object(object) => Ok(object),
         _ => Err(ToolError::InvalidParams(
             "Tool arguments must be a JSON object.".into(),
         )),
@@ -237,7 +249,7 @@ fn encoded(structured: Result<Value, serde_json::Error>) -> ToolResult {
 ///     name: "list_plugins",
 ///     title: "List plugins",
 ///     description: "...",
-///     input: ListPluginsArgs,   // Deserialize + JsonSchema: the inputSchema
+///     input: ListPluginsArgs,   // args::Args + JsonSchema: the inputSchema
 ///     output: ListPluginsOut,   // Serialize + JsonSchema: the outputSchema
 ///     hints: READ,
 ///     scope: Read,              // the one OAuth scope it needs: Read, Control or Admin
@@ -266,6 +278,16 @@ macro_rules! tool {
             input: $crate::tools::schema::input::<$input>,
             #[cfg(not(target_arch = "wasm32"))]
             output: $crate::tools::schema::output::<$output>,
+            #[cfg(not(target_arch = "wasm32"))]
+            args_both: |args| {
+                [
+                    format!("{:?}", $crate::tools::schema::parse::<$input>(args.clone())),
+                    format!(
+                        "{:?}",
+                        $crate::tools::schema::parse_with_serde::<$input>(args)
+                    ),
+                ]
+            },
             hints: $hints,
             scope: $crate::oauth::Scope::$scope,
             // No async block around the tool's own future: the arguments are parsed when
@@ -288,23 +310,34 @@ pub fn refused(e: ToolError) -> futures::future::LocalBoxFuture<'static, ToolRes
 // ---------- argument types several tools share
 
 /// No arguments.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct NoArgs {}
 
-#[derive(Debug, Deserialize, JsonSchema)]
+crate::tools::args::args!(NoArgs {});
+
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct PluginIdArgs {
     /// Plugin id: its npm package name, e.g. "@scrypted/hue" (see list_plugins).
     pub plugin_id: String,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+crate::tools::args::args!(PluginIdArgs {
+    plugin_id: required("plugin_id")
+});
+
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct DeviceIdArgs {
     /// Scrypted device id (a numeric string such as "12"; see list_devices).
     pub id: String,
 }
+
+crate::tools::args::args!(DeviceIdArgs { id: required("id") });
 
 /// Default and ceiling for `limit` arguments.
 pub fn page_bounds(limit: Option<u32>, default: u32, max: u32) -> usize {

@@ -7,7 +7,7 @@ use super::SELF_ACTION_DELAY_MS;
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
 use crate::host::Deferred;
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -222,7 +222,8 @@ pub const SET_DOTENV: ToolDef = tool! {
     run: set_dotenv,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct SetDotEnvArgs {
     /// The complete new file, KEY=value lines; "KEY=[REDACTED]" keeps that key's current value.
@@ -231,6 +232,11 @@ pub struct SetDotEnvArgs {
     #[serde(default)]
     pub dry_run: bool,
 }
+
+crate::tools::args::args!(SetDotEnvArgs {
+    text: required("text"),
+    dry_run: optional("dry_run")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SetDotEnvOut {

@@ -10,7 +10,7 @@ use super::resolve::interfaces_of;
 use super::schema::{ok, tool, NoArgs, ADDITIVE, DESTRUCTIVE_IDEMPOTENT, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use std::rc::Rc;
 
@@ -96,7 +96,8 @@ pub const ADD_USER: ToolDef = tool! {
     run: add_user,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct AddUserArgs {
     /// Login name: 1–64 letters, digits, '.', '_', '-' or '@'.
@@ -106,6 +107,12 @@ pub struct AddUserArgs {
     /// true: administrator (full control of the server); false: restricted user.
     pub admin: bool,
 }
+
+crate::tools::args::args!(AddUserArgs {
+    username: required("username"),
+    password: required("password"),
+    admin: required("admin")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct UserOut {
@@ -191,7 +198,8 @@ pub const REMOVE_USER: ToolDef = tool! {
     run: remove_user,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct RemoveUserArgs {
     /// Login name of the user to delete.
@@ -200,6 +208,11 @@ pub struct RemoveUserArgs {
     #[serde(default)]
     pub dry_run: bool,
 }
+
+crate::tools::args::args!(RemoveUserArgs {
+    username: required("username"),
+    dry_run: optional("dry_run")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RemoveUserOut {

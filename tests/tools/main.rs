@@ -7,6 +7,7 @@ mod common;
 #[path = "../common/flow.rs"]
 mod flow;
 
+mod args;
 mod backup;
 mod cameras;
 mod catalogue;

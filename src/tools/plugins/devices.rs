@@ -5,7 +5,7 @@ use crate::tools::resolve::{refuse_own_device, self_plugin_id, Snapshot};
 use crate::tools::schema::{ok, tool, DeviceIdArgs, DESTRUCTIVE, DESTRUCTIVE_IDEMPOTENT, READ};
 use crate::tools::{ToolContext, ToolDef, ToolError, ToolResult};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use std::rc::Rc;
 
@@ -22,7 +22,8 @@ pub const RENAME_DEVICE_ID: ToolDef = tool! {
     run: rename_device_id,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct RenameArgs {
     /// Current device id.
@@ -33,6 +34,12 @@ pub struct RenameArgs {
     #[serde(default)]
     pub dry_run: bool,
 }
+
+crate::tools::args::args!(RenameArgs {
+    id: required("id"),
+    new_id: required("new_id"),
+    dry_run: optional("dry_run")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RenameOut {
@@ -102,7 +109,8 @@ pub const SET_MIXINS: ToolDef = tool! {
     run: set_mixins,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct SetMixinsArgs {
     /// Device id whose mixins are set.
@@ -114,6 +122,12 @@ pub struct SetMixinsArgs {
     #[serde(default)]
     pub dry_run: bool,
 }
+
+crate::tools::args::args!(SetMixinsArgs {
+    id: required("id"),
+    mixins: required("mixins"),
+    dry_run: optional("dry_run")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SetMixinsOut {
@@ -227,7 +241,8 @@ pub const GET_ID_FOR_NATIVE_ID: ToolDef = tool! {
     run: get_id_for_native_id,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct NativeIdArgs {
     /// Plugin id (npm package name) that owns the device.
@@ -236,6 +251,11 @@ pub struct NativeIdArgs {
     #[serde(default)]
     pub native_id: Option<String>,
 }
+
+crate::tools::args::args!(NativeIdArgs {
+    plugin_id: required("plugin_id"),
+    native_id: optional("native_id")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct NativeIdOut {

@@ -11,7 +11,7 @@ use crate::tools::schema::{
 use crate::tools::{ToolContext, ToolDef, ToolResult, SELF_ACTION_DELAY_MS};
 use futures::future::join_all;
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::rc::Rc;
 
@@ -28,7 +28,8 @@ pub const LIST_PLUGINS: ToolDef = tool! {
     run: list_plugins,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct ListPluginsArgs {
     /// Most plugins to return (default 100, at most 500).
@@ -38,6 +39,11 @@ pub struct ListPluginsArgs {
     #[serde(default)]
     pub offset: Option<u32>,
 }
+
+crate::tools::args::args!(ListPluginsArgs {
+    limit: optional("limit"),
+    offset: optional("offset")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct PluginSummary {

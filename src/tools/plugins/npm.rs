@@ -8,7 +8,7 @@ use crate::tools::schema::{
 };
 use crate::tools::{ToolContext, ToolDef, ToolError, ToolResult, SELF_ACTION_DELAY_MS};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::rc::Rc;
 
@@ -25,7 +25,8 @@ pub const INSTALL_PLUGIN: ToolDef = tool! {
     run: install_plugin,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct InstallArgs {
     /// npm package name of the plugin, e.g. "@scrypted/hue".
@@ -34,6 +35,11 @@ pub struct InstallArgs {
     #[serde(default)]
     pub version: Option<String>,
 }
+
+crate::tools::args::args!(InstallArgs {
+    package: required("package"),
+    version: optional("version")
+});
 
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -328,13 +334,18 @@ pub const NPM_INFO: ToolDef = tool! {
     run: npm_info,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct NpmInfoArgs {
     /// Registry path without the registry host, e.g. "@scrypted/hue",
     /// "@scrypted/hue/latest" or "-/v1/search?text=keywords:scrypted".
     pub endpoint: String,
 }
+
+crate::tools::args::args!(NpmInfoArgs {
+    endpoint: required("endpoint")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct NpmInfoOut {

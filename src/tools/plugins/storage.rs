@@ -6,7 +6,7 @@ use crate::tools::resolve::{refuse_own_device, Snapshot};
 use crate::tools::schema::{ok, tool, DESTRUCTIVE_IDEMPOTENT, READ};
 use crate::tools::{ToolContext, ToolDef, ToolError, ToolResult};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -23,7 +23,8 @@ pub const GET_STORAGE: ToolDef = tool! {
     run: get_storage,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct GetStorageArgs {
     /// Scrypted device id (see list_devices).
@@ -36,6 +37,12 @@ pub struct GetStorageArgs {
     #[serde(default)]
     pub keys: Option<Vec<String>>,
 }
+
+crate::tools::args::args!(GetStorageArgs {
+    id: required("id"),
+    reveal_secrets: optional("reveal_secrets"),
+    keys: optional("keys")
+});
 
 /// Largest storage answer, in bytes of keys and values; larger values are left out.
 pub const STORAGE_OUTPUT_BYTES: usize = 64 * 1024;
@@ -121,7 +128,8 @@ pub const SET_STORAGE: ToolDef = tool! {
     run: set_storage,
 };
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, JsonSchema)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 #[serde(deny_unknown_fields)]
 pub struct SetStorageArgs {
     /// Scrypted device id (see list_devices).
@@ -137,6 +145,13 @@ pub struct SetStorageArgs {
     #[serde(default)]
     pub dry_run: bool,
 }
+
+crate::tools::args::args!(SetStorageArgs {
+    id: required("id"),
+    storage: required("storage"),
+    merge: optional("merge"),
+    dry_run: optional("dry_run")
+});
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct SetStorageOut {

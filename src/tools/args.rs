@@ -1,0 +1,171 @@
+//! Tool arguments read field by field, by one reader for every argument type (issue 12, wasm
+//! size). serde's derive gave each of the 29 argument types its own visitor, field matcher and
+//! `Value::deserialize_struct` copy, inlined into each tool's runner: about 50 KB of the wasm.
+//! Here each type only names its fields (`args!` writes its [`Args::read`]); looking them up,
+//! the unknown-field check and the errors are this file's, once, and each field's value is
+//! read by serde's `from_value` for its type, an instance every type with such a field shares.
+//!
+//! The answers are serde's exactly (host builds keep the derive, and `tests/tools/args.rs`
+//! compares the two on every tool's fields with good, wrong and unknown values): the same
+//! messages (serde's own `Error::missing_field`, `duplicate_field`, and its `unknown_field`
+//! text) and the same one of several errors, the first serde's visitor would meet: it reads the
+//! object's entries in order and stops at an unknown or duplicate name or a value that does not
+//! fit its field, and only then reports a missing field, the first one declared.
+
+use serde::de::{DeserializeOwned, Error as _};
+use serde_json::{Map, Value};
+
+/// An argument type: a struct with named fields, as `#[serde(deny_unknown_fields)]` reads it.
+pub trait Args: Sized {
+    /// Builds the value from `fields`, one [`Fields`] call per field in declaration order.
+    /// A field that fails reads as its default; [`Fields::finish`] then reports the error.
+    fn read(fields: &mut Fields) -> Self;
+}
+
+/// The arguments object being read, and the first error met so far.
+pub struct Fields {
+    /// Entries in the object's order, `None` once a field has taken its value.
+    entries: Vec<(String, Option<Value>)>,
+    /// Every field's names in declaration order, as serde's `FIELDS` lists them (the
+    /// unknown-field message shows them).
+    names: Vec<&'static str>,
+    /// Fields declared so far, to order missing-field errors after all entry errors.
+    declared: usize,
+    /// The error serde meets first: (entry position, or past the entries for a missing
+    /// field; the error).
+    error: Option<(usize, serde_json::Error)>,
+}
+
+impl Fields {
+    pub fn new(object: Map<String, Value>) -> Fields {
+        Fields {
+            entries: object.into_iter().map(|(k, v)| (k, Some(v))).collect(),
+            names: Vec::new(),
+            declared: 0,
+            error: None,
+        }
+    }
+
+    /// A field that must be present.
+    pub fn required<T: DeserializeOwned + Default>(&mut self, name: &'static str) -> T {
+        self.field(name, &[name], true)
+    }
+
+    /// A `#[serde(default)]` field: its type's default when absent.
+    pub fn optional<T: DeserializeOwned + Default>(&mut self, name: &'static str) -> T {
+        self.field(name, &[name], false)
+    }
+
+    /// A field with `#[serde(alias = ...)]`: `names` is its name and its aliases in serde's
+    /// order (sorted, as serde_derive keeps them in a set).
+    pub fn aliased<T: DeserializeOwned + Default>(
+        &mut self,
+        name: &'static str,
+        names: &'static [&'static str],
+        required: bool,
+    ) -> T {
+        self.field(name, names, required)
+    }
+
+    fn field<T: DeserializeOwned + Default>(
+        &mut self,
+        name: &'static str,
+        names: &[&'static str],
+        required: bool,
+    ) -> T {
+        match self.take(name, names, required) {
+            Some((position, value)) => match serde_json::from_value(value) {
+                Ok(parsed) => parsed,
+                Err(e) => {
+                    self.fail(position, e);
+                    T::default()
+                }
+            },
+            None => T::default(),
+        }
+    }
+
+    /// The value of the field called `names` (its first entry), recording a duplicate or a
+    /// missing required field as an error.
+    #[inline(never)]
+    fn take(
+        &mut self,
+        name: &'static str,
+        names: &[&'static str],
+        required: bool,
+    ) -> Option<(usize, Value)> {
+        self.names.extend_from_slice(names);
+        let declared = self.declared;
+        self.declared += 1;
+        let mut found = None;
+        for (position, (key, value)) in self.entries.iter_mut().enumerate() {
+            if !names.contains(&key.as_str()) {
+                continue;
+            }
+            if found.is_some() {
+                value.take();
+                self.fail(position, serde_json::Error::duplicate_field(name));
+                break;
+            }
+            found = value.take().map(|v| (position, v));
+        }
+        if found.is_none() && required {
+            let past_entries = self.entries.len() + declared;
+            self.fail(past_entries, serde_json::Error::missing_field(name));
+        }
+        found
+    }
+
+    /// Keeps the error serde would meet first.
+    #[inline(never)]
+    fn fail(&mut self, position: usize, e: serde_json::Error) {
+        if self
+            .error
+            .as_ref()
+            .is_none_or(|(first, _)| position < *first)
+        {
+            self.error = Some((position, e));
+        }
+    }
+
+    /// The first error serde would have met, counting entries no field took as unknown.
+    #[inline(never)]
+    pub fn finish(mut self) -> Result<(), serde_json::Error> {
+        if let Some(position) = self.entries.iter().position(|(_, value)| value.is_some()) {
+            let e = unknown_field(&self.entries[position].0, &self.names);
+            self.fail(position, e);
+        }
+        match self.error {
+            Some((_, e)) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// serde's `Error::unknown_field` text, which takes its names as a `'static` list (serde's
+/// derive has one per type; here they are gathered as the fields are read).
+fn unknown_field(key: &str, names: &[&str]) -> serde_json::Error {
+    let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+    let expected = match quoted.as_slice() {
+        [] => {
+            return serde_json::Error::custom(format!("unknown field `{key}`, there are no fields"))
+        }
+        [one] => one.clone(),
+        [one, two] => format!("{one} or {two}"),
+        _ => format!("one of {}", quoted.join(", ")),
+    };
+    serde_json::Error::custom(format!("unknown field `{key}`, expected {expected}"))
+}
+
+/// Implements [`Args`] for a struct from its fields' reads, in declaration order:
+/// `args!(GetDeviceArgs { id: required("id"), include_bulky: optional("include_bulky") })`.
+macro_rules! args {
+    ($ty:ident { $($field:ident: $read:ident($($arg:expr),*)),* $(,)? }) => {
+        impl $crate::tools::args::Args for $ty {
+            fn read(_fields: &mut $crate::tools::args::Fields) -> Self {
+                $ty { $($field: _fields.$read($($arg),*)),* }
+            }
+        }
+    };
+}
+pub(crate) use args;
