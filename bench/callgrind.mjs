@@ -34,7 +34,7 @@ const out = path.join(work, 'callgrind.out');
 fs.mkdirSync(path.join(work, 'volume'));
 const child = spawn(
   'valgrind',
-  ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', path.join(BENCH, 'harness.mjs')],
+  ['-q', '--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', path.join(BENCH, 'harness.mjs')],
   { env: { ...process.env, PORT, ZIP, VOLUME: path.join(work, 'volume') }, stdio: ['ignore', 'pipe', 'inherit'] },
 );
 try {
