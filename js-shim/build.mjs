@@ -117,6 +117,7 @@ function wasmInputs() {
     ...listFiles(path.join(ROOT, 'src'), (p) => p.endsWith('.rs')),
     path.join(ROOT, 'Cargo.toml'),
     path.join(ROOT, 'Cargo.lock'),
+    path.join(ROOT, 'build.rs'),
     MANIFEST,
   ];
 }

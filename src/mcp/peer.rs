@@ -337,7 +337,7 @@ impl Peer for RequestPeer {
             return;
         };
         let param = LoggingMessageNotificationParam::new(level, data)
-            .with_logger(crate::manifest::MANIFEST.name.clone());
+            .with_logger(crate::manifest::MANIFEST.name);
         if let Ok(params) = serde_json::to_value(param) {
             self.notify("notifications/message", params);
         }

@@ -64,9 +64,8 @@ pub const MODERN_METHODS: [&str; 13] = [
 
 /// Our identity, as `initialize` and every 2026-07-28 result's `_meta` carry it.
 pub fn server_info() -> Implementation {
-    let manifest = &*crate::manifest::MANIFEST;
-    Implementation::new(manifest.name.clone(), manifest.version.clone())
-        .with_title(manifest.display_name.clone())
+    let manifest = &crate::manifest::MANIFEST;
+    Implementation::new(manifest.name, manifest.version).with_title(manifest.display_name)
 }
 
 pub fn server_info_json() -> Value {

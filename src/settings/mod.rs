@@ -162,7 +162,7 @@ fn configuration_settings(store: &dyn Store) -> Vec<Setting> {
             let spec = number_setting(key);
             Setting {
                 key: key.to_string(),
-                title: spec.title.clone(),
+                title: spec.title.to_string(),
                 group: Some(GROUP_CONFIGURATION.to_string()),
                 description: Some(format!(
                     "{} Default {}, allowed {}–{}.",

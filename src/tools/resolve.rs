@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 /// This plugin's id (its npm package name).
 pub fn self_plugin_id() -> &'static str {
-    &MANIFEST.name
+    MANIFEST.name
 }
 
 /// A system-state snapshot with lookups over Scrypted's `{property: {value}}` shape.
