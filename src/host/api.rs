@@ -54,8 +54,22 @@ impl Host {
 
     /// `systemManager.getSystemState()` — `systemState`
     pub async fn system_state(&self) -> HostResult<SystemState> {
-        let state: Option<SystemState> = self.get("systemState", json!({})).await?;
-        Ok(state.unwrap_or_default())
+        // Kept as the JSON it arrives as: no deserialiser, no second copy of the map.
+        let state = match self.raw("systemState", json!({})).await? {
+            Value::Object(state) => state,
+            Value::Null => SystemState::new(),
+            _ => {
+                return Err(HostError::new(
+                    "unexpected answer from systemState: not an object",
+                ))
+            }
+        };
+        match state.iter().find(|(_, device)| !device.is_object()) {
+            Some((id, _)) => Err(HostError::new(format!(
+                "unexpected answer from systemState: device {id} is not an object"
+            ))),
+            None => Ok(state),
+        }
     }
     /// `plugins.getDeviceInfo(id)`: `{mixins, pluginId, storage, nativeId}`; throws for
     /// unknown ids — `deviceInfo`
@@ -510,6 +524,24 @@ mod tests {
             e.message.starts_with("unexpected answer from users:"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_system_state_is_an_object_of_device_objects() {
+        let state = json!({"1": {"name": {"value": "Hub"}}, "2": {}});
+        let h = host(&[("systemState", Ok(state.clone()))]);
+        assert_eq!(Value::Object(block_on(h.system_state()).unwrap()), state);
+        assert!(block_on(host(&[]).system_state()).unwrap().is_empty());
+        for (raw, why) in [
+            (json!([]), "not an object"),
+            (json!({"1": {}, "7": "x"}), "device 7 is not an object"),
+        ] {
+            let e = block_on(host(&[("systemState", Ok(raw))]).system_state()).unwrap_err();
+            assert_eq!(
+                e.message,
+                format!("unexpected answer from systemState: {why}")
+            );
+        }
     }
 
     #[test]

@@ -181,8 +181,11 @@ pub struct HttpsAnswer {
     pub body: String,
 }
 
-/// `systemManager.getSystemState()`: device id → property → `{value, ...}`.
-pub type SystemState = BTreeMap<String, Map<String, Value>>;
+/// `systemManager.getSystemState()`: device id → property → `{value, ...}`; every device's
+/// entry is an object (`Host::system_state` checks it). serde_json's own map, not a typed
+/// `BTreeMap<String, Map>`: that would be one more copy of the B-tree code and of its
+/// deserialiser in the wasm.
+pub type SystemState = Map<String, Value>;
 
 /// A camera picture: the bytes `mediaManager.convertMediaObjectToBuffer(mo, 'image/jpeg')`
 /// gave (base64 over the bridge) and the MediaObject's own mime type. The bytes need not

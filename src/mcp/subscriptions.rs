@@ -90,12 +90,24 @@ pub struct Listeners {
 #[derive(Default)]
 struct Registry {
     next: Cell<u64>,
-    map: RefCell<BTreeMap<u64, Listener>>,
+    /// `(id, listener)` in id order (ids only grow, so a push keeps it sorted): a list of
+    /// at most `MAX_LISTENERS`, as a map keyed by `u64` would be one more copy of the
+    /// B-tree code in the wasm.
+    map: RefCell<Vec<(u64, Listener)>>,
+}
+
+impl Registry {
+    fn remove(&self, id: u64) {
+        let mut map = self.map.borrow_mut();
+        if let Ok(at) = map.binary_search_by_key(&id, |(k, _)| *k) {
+            map.remove(at);
+        }
+    }
 }
 
 /// The oldest listener of the client with the most open (`opening` counts one more, so a
 /// client at the top ends its own); ties go to the client whose oldest is older.
-fn oldest_of_the_busiest(map: &BTreeMap<u64, Listener>, opening: &str) -> u64 {
+fn oldest_of_the_busiest(map: &[(u64, Listener)], opening: &str) -> u64 {
     // (client, open, oldest id): a list, as the few clients are counted once, at the cap;
     // a map keyed by `&str` would be one more copy of the B-tree code in the wasm.
     let mut per_client: Vec<(&str, usize, u64)> = Vec::new();
@@ -129,7 +141,7 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        self.registry.map.borrow_mut().remove(&self.id);
+        self.registry.remove(self.id);
     }
 }
 
@@ -159,9 +171,9 @@ impl Listeners {
         while map.len() >= MAX_LISTENERS {
             // Dropping its sender ends that stream gracefully.
             let oldest = oldest_of_the_busiest(&map, client_id);
-            map.remove(&oldest);
+            map.retain(|(k, _)| *k != oldest);
         }
-        map.insert(
+        map.push((
             id,
             Listener {
                 sub: sub.to_string(),
@@ -169,7 +181,7 @@ impl Listeners {
                 wants,
                 tx,
             },
-        );
+        ));
         drop(map);
         let registration = Registration {
             registry: self.inner.clone(),
@@ -180,7 +192,7 @@ impl Listeners {
 
     /// Hands `change` to every listener that asked for it.
     pub fn publish(&self, change: &Change) {
-        for listener in self.inner.map.borrow().values() {
+        for (_, listener) in self.inner.map.borrow().iter() {
             if (listener.wants)(change) {
                 let _ = listener.tx.unbounded_send(change.clone());
             }
@@ -193,12 +205,12 @@ impl Listeners {
         self.inner
             .map
             .borrow_mut()
-            .retain(|_, l| !doomed(&l.sub, &l.client_id));
+            .retain(|(_, l)| !doomed(&l.sub, &l.client_id));
     }
 
     /// Ends one listener (a legacy session opened a newer GET stream).
     pub fn close(&self, registration_id: u64) {
-        self.inner.map.borrow_mut().remove(&registration_id);
+        self.inner.remove(registration_id);
     }
 
     pub fn len(&self) -> usize {

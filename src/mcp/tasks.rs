@@ -38,7 +38,6 @@ use rmcp::model::{
 };
 use serde_json::{json, Map, Value};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
@@ -124,7 +123,8 @@ pub fn listened(
     let map = tasks.entries.borrow();
     let mut own: Vec<String> = Vec::new();
     for id in asked {
-        if map.get(&id).is_some_and(|e| e.owner == *caller) && !own.contains(&id) {
+        let theirs = map.iter().any(|(k, e)| *k == id && e.owner == *caller);
+        if theirs && !own.contains(&id) {
             own.push(id);
         }
     }
@@ -157,7 +157,9 @@ struct Entry {
 
 #[derive(Default)]
 pub struct Tasks {
-    entries: RefCell<BTreeMap<String, Entry>>,
+    /// `(task id, entry)`: at most `MAX_TASKS`, so a list looked up by a scan; a map would
+    /// be one more copy of the B-tree code in the wasm.
+    entries: RefCell<Vec<(String, Entry)>>,
     /// The task pump's waker, once the pump runs (`pump`).
     pump: RefCell<Option<Waker>>,
 }
@@ -284,7 +286,7 @@ impl Tasks {
     fn prune(&self, now: u64) {
         self.entries
             .borrow_mut()
-            .retain(|_, e| now.saturating_sub(e.created_ms) < TASK_TTL_MS);
+            .retain(|(_, e)| now.saturating_sub(e.created_ms) < TASK_TTL_MS);
     }
 
     /// Room for one more task: the oldest finished one goes if need be. `Err` when all
@@ -299,12 +301,13 @@ impl Tasks {
         let mut map = self.entries.borrow_mut();
         let finished = map
             .iter()
-            .filter(|(_, e)| matches!(e.progress, Progress::Done(_)))
-            .min_by_key(|(_, e)| e.created_ms)
-            .map(|(k, _)| k.clone());
+            .enumerate()
+            .filter(|(_, (_, e))| matches!(e.progress, Progress::Done(_)))
+            .min_by_key(|(_, (_, e))| e.created_ms)
+            .map(|(at, _)| at);
         match finished {
             Some(oldest) => {
-                map.remove(&oldest);
+                map.remove(oldest);
                 Ok(())
             }
             None => Err(ErrorData::internal_error(
@@ -356,7 +359,7 @@ pub async fn start(call: Rc<Call>, params: Value) -> Result<ServerResult, ErrorD
         inbox,
     };
     let task = entry.task(&id);
-    tasks.entries.borrow_mut().insert(id, entry);
+    tasks.entries.borrow_mut().push((id, entry));
     Ok(ServerResult::CreateTaskResult(CreateTaskResult::new(task)))
 }
 
@@ -418,8 +421,9 @@ pub fn method(
     let waker = tasks.waker();
     let mut map = tasks.entries.borrow_mut();
     let entry = map
-        .get_mut(&id)
-        .filter(|e| e.owner == *caller)
+        .iter_mut()
+        .find(|(k, e)| *k == id && e.owner == *caller)
+        .map(|(_, e)| e)
         .ok_or_else(|| unknown(&id))?;
     match method {
         "tasks/get" => {

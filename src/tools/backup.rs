@@ -39,7 +39,9 @@ const ZIP_MAGIC: &[&[u8]] = &[b"PK\x03\x04", b"PK\x05\x06"];
 /// Tool state kept in memory between calls (never in plugin storage).
 #[derive(Default)]
 pub struct ToolsState {
-    uploads: RefCell<BTreeMap<String, Upload>>,
+    /// `(upload id, upload)`, at most `MAX_UPLOADS`: a list looked up by a scan, as a map
+    /// would be one more copy of the B-tree code in the wasm.
+    uploads: RefCell<Vec<(String, Upload)>>,
     /// get_server_info's host reads, briefly reused (src/tools/server.rs `ServerInfoCache`).
     pub(crate) server_info: super::server::ServerInfoCache,
 }
@@ -52,25 +54,30 @@ impl ToolsState {
 
     /// Bytes currently staged.
     pub fn staged_bytes(&self) -> usize {
-        self.uploads.borrow().values().map(|u| u.bytes).sum()
+        self.uploads.borrow().iter().map(|(_, u)| u.bytes).sum()
     }
 }
 
 struct Upload {
     owner: (String, String),
     total_chunks: u32,
-    chunks: BTreeMap<u32, Vec<u8>>,
+    /// `(index, bytes)` sorted by index (a binary search finds one).
+    chunks: Vec<(u32, Vec<u8>)>,
     bytes: usize,
     touched_ms: u64,
 }
 
 impl Upload {
+    /// Where chunk `index` is, or where it goes.
+    fn chunk(&self, index: u32) -> Result<usize, usize> {
+        self.chunks.binary_search_by_key(&index, |(i, _)| *i)
+    }
     fn complete(&self) -> bool {
         self.chunks.len() as u32 == self.total_chunks
     }
     fn missing(&self, max: usize) -> Vec<u32> {
         (0..self.total_chunks)
-            .filter(|i| !self.chunks.contains_key(i))
+            .filter(|i| self.chunk(*i).is_err())
             .take(max)
             .collect()
     }
@@ -274,7 +281,7 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
     state
         .uploads
         .borrow_mut()
-        .retain(|_, u| now.saturating_sub(u.touched_ms) < UPLOAD_TTL_MS);
+        .retain(|(_, u)| now.saturating_sub(u.touched_ms) < UPLOAD_TTL_MS);
 
     let upload_id = match a.chunk_base64.as_deref() {
         Some(chunk) => stage(&tc, &a, chunk, now, max, &me)?,
@@ -287,10 +294,7 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
 
     let (complete, status) = {
         let uploads = state.uploads.borrow();
-        let u = uploads
-            .get(&upload_id)
-            .filter(|u| u.owner == me)
-            .ok_or_else(|| unknown_upload(&upload_id))?;
+        let u = mine(&uploads, &upload_id, &me).ok_or_else(|| unknown_upload(&upload_id))?;
         (u.complete(), staged_status(&upload_id, u))
     };
     if a.sha256.is_none() || !complete {
@@ -314,22 +318,19 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
     // client answers by retrying this very call (MRTR), which must find it again.
     let (data, total_chunks) = {
         let uploads = state.uploads.borrow();
-        let upload = uploads
-            .get(&upload_id)
-            .filter(|u| u.owner == me)
-            .ok_or_else(|| unknown_upload(&upload_id))?;
+        let upload = mine(&uploads, &upload_id, &me).ok_or_else(|| unknown_upload(&upload_id))?;
         (
             upload
                 .chunks
-                .values()
-                .flatten()
+                .iter()
+                .flat_map(|(_, bytes)| bytes)
                 .copied()
                 .collect::<Vec<u8>>(),
             upload.total_chunks,
         )
     };
     let discard = || {
-        state.uploads.borrow_mut().remove(&upload_id);
+        take(&mut state.uploads.borrow_mut(), &upload_id);
     };
     if data.len() > max {
         discard();
@@ -382,7 +383,7 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
     };
     // Taken out now: a second confirmation of the same upload (a replayed retry, or a
     // concurrent call) finds nothing to restore.
-    let taken = state.uploads.borrow_mut().remove(&upload_id);
+    let taken = take(&mut state.uploads.borrow_mut(), &upload_id);
     if let Some(refusal) = refusal {
         return Err(refuse(refusal));
     }
@@ -482,10 +483,7 @@ fn stage(
     let mut uploads = state.uploads.borrow_mut();
     let id = match &a.upload_id {
         Some(id) => {
-            let u = uploads
-                .get(id)
-                .filter(|u| &u.owner == me)
-                .ok_or_else(|| unknown_upload(id))?;
+            let u = mine(&uploads, id, me).ok_or_else(|| unknown_upload(id))?;
             if u.total_chunks != total {
                 return Err(ToolError::InvalidParams(format!(
                     "total_chunks {total} differs from the {} this upload started with.",
@@ -495,37 +493,39 @@ fn stage(
             id.clone()
         }
         None => {
-            uploads.retain(|_, u| &u.owner != me);
+            uploads.retain(|(_, u)| &u.owner != me);
             if uploads.len() >= MAX_UPLOADS {
                 return Err(refuse(
                     "Too many restore uploads are staged by other connections; try again in 30 minutes.",
                 ));
             }
             let id = crypto::random_token();
-            uploads.insert(
+            uploads.push((
                 id.clone(),
                 Upload {
                     owner: me.clone(),
                     total_chunks: total,
-                    chunks: BTreeMap::new(),
+                    chunks: Vec::new(),
                     bytes: 0,
                     touched_ms: now,
                 },
-            );
+            ));
             id
         }
     };
     // Everything staged, across connections, stays within one max_restore_mb.
     let others: usize = uploads
         .iter()
-        .filter(|(k, _)| **k != id)
+        .filter(|(k, _)| *k != id)
         .map(|(_, u)| u.bytes)
         .sum();
-    let u = uploads.get_mut(&id).expect("upload present");
-    let replaced = u.chunks.get(&index).map_or(0, Vec::len);
+    let at = uploads.iter().position(|(k, _)| *k == id);
+    let u = &mut uploads[at.expect("upload present")].1;
+    let slot = u.chunk(index);
+    let replaced = slot.map_or(0, |at| u.chunks[at].1.len());
     let new_total = u.bytes - replaced + bytes.len();
     if new_total > max {
-        uploads.remove(&id);
+        take(&mut uploads, &id);
         return Err(refuse(format!(
             "The staged backup would exceed max_restore_mb ({} MB); the upload was discarded.",
             max / (1024 * 1024)
@@ -533,14 +533,17 @@ fn stage(
     }
     if others + new_total > max {
         if u.chunks.is_empty() {
-            uploads.remove(&id);
+            take(&mut uploads, &id);
         }
         return Err(refuse(
             "Restore uploads of other connections fill the staging space (max_restore_mb in all); try again when they finish or expire (30 minutes).",
         ));
     }
     u.bytes = new_total;
-    u.chunks.insert(index, bytes);
+    match slot {
+        Ok(at) => u.chunks[at].1 = bytes,
+        Err(at) => u.chunks.insert(at, (index, bytes)),
+    }
     u.touched_ms = now;
     let (received, total) = (u.chunks.len(), u.total_chunks);
     drop(uploads);
@@ -550,4 +553,20 @@ fn stage(
         Some("backup chunks staged"),
     );
     Ok(id)
+}
+
+/// The caller's staged upload `id`.
+fn mine<'a>(
+    uploads: &'a [(String, Upload)],
+    id: &str,
+    me: &(String, String),
+) -> Option<&'a Upload> {
+    let found = uploads.iter().find(|(k, u)| k == id && &u.owner == me);
+    found.map(|(_, u)| u)
+}
+
+/// Takes upload `id` out of the staged ones.
+fn take(uploads: &mut Vec<(String, Upload)>, id: &str) -> Option<Upload> {
+    let at = uploads.iter().position(|(k, _)| k == id)?;
+    Some(uploads.remove(at).1)
 }

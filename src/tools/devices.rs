@@ -256,8 +256,7 @@ fn numeric_key(id: &str) -> (u64, String) {
 /// resource).
 pub fn summaries(snap: &Snapshot) -> Vec<DeviceSummary> {
     let mut all: Vec<DeviceSummary> = snap
-        .state
-        .iter()
+        .devices()
         .map(|(id, m)| DeviceSummary {
             id: id.clone(),
             name: opt_str(m, "name"),

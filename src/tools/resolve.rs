@@ -24,12 +24,19 @@ impl Snapshot {
     }
 
     pub fn device(&self, id: &str) -> Option<&Map<String, Value>> {
-        self.state.get(id)
+        self.state.get(id).and_then(Value::as_object)
+    }
+
+    /// `(device id, its properties)` of every device, in id order as text.
+    pub fn devices(&self) -> impl Iterator<Item = (&String, &Map<String, Value>)> {
+        self.state
+            .iter()
+            .filter_map(|(id, device)| Some((id, device.as_object()?)))
     }
 
     /// A property's value.
     pub fn prop<'a>(&'a self, id: &str, name: &str) -> Option<&'a Value> {
-        self.state.get(id).and_then(|m| prop_of(m, name))
+        self.device(id).and_then(|m| prop_of(m, name))
     }
 
     pub fn str_prop<'a>(&'a self, id: &str, name: &str) -> Option<&'a str> {
@@ -37,7 +44,7 @@ impl Snapshot {
     }
 
     pub fn interfaces(&self, id: &str) -> Vec<String> {
-        self.state.get(id).map(interfaces_of).unwrap_or_default()
+        self.device(id).map(interfaces_of).unwrap_or_default()
     }
 
     pub fn plugin_id_of(&self, id: &str) -> Option<&str> {
@@ -46,8 +53,7 @@ impl Snapshot {
 
     /// `(device id, plugin id)` of every plugin root device (interface `ScryptedPlugin`).
     pub fn plugins(&self) -> Vec<(String, String)> {
-        self.state
-            .iter()
+        self.devices()
             .filter(|(_, m)| interfaces_of(m).iter().any(|i| i == "ScryptedPlugin"))
             .filter_map(|(id, m)| {
                 prop_of(m, "pluginId")

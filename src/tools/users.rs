@@ -28,6 +28,7 @@ async fn core_users_provider(tc: &ToolContext) -> Result<Option<String>, ToolErr
     let state = host.system_state().await?;
     let creator = state
         .get(&id)
+        .and_then(serde_json::Value::as_object)
         .is_some_and(|m| interfaces_of(m).iter().any(|i| i == "DeviceCreator"));
     Ok(creator.then_some(id))
 }
