@@ -3,7 +3,7 @@
 // machine does not move much (CPU ms per request from `bench/run.mjs` swings ±30 % on two
 // shared cores). Not a test; needs valgrind (Debian's `valgrind` package).
 //
-//   node bench/callgrind.mjs [--zip dist/plugin.zip] [--point legacy|nohost] [--warmup 300] [--calls 400]
+//   node bench/callgrind.mjs [--zip dist/plugin.zip] [--point legacy|modern|nohost] [--warmup 300] [--calls 400]
 //
 // bench/harness.mjs loading the zip runs under `valgrind --tool=callgrind node --single-threaded`
 // (one thread: no compiler or GC helper threads in the count); a token from its own OAuth flow;
@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { obtainTokens } from '../tests/js/helpers/oauth.mjs';
+import { POINTS } from './points.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);
@@ -25,8 +26,6 @@ const POINT = opt('--point', 'legacy');
 const WARMUP = Number(opt('--warmup', 300));
 const CALLS = Number(opt('--calls', 400));
 const PORT = String(18290 + (process.pid % 100));
-// The same points as bench/run.mjs.
-const POINTS = { legacy: [], nohost: ['--modern', '--tool', 'get_recent_events', '--expect', 'seen_since_start'] };
 if (!POINTS[POINT]) throw new Error(`--point: one of ${Object.keys(POINTS).join(', ')}`);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'scrypted-mcp-callgrind-'));
@@ -51,7 +50,7 @@ try {
   const { tokens } = await obtainTokens(host, 'login_user_token_insecure=bench', { scope: 'scrypted:admin' });
   const calls = (n) =>
     execFileSync(process.execPath, [
-      path.join(BENCH, 'load.mjs'), host.mcpUrl, '--token', tokens.access_token, ...POINTS[POINT],
+      path.join(BENCH, 'load.mjs'), host.mcpUrl, '--token', tokens.access_token, ...POINTS[POINT].args,
       '--concurrency', '1', '--duration', '3600', '--warmup', '0', '--max-requests', String(n), '--json',
     ]);
   calls(WARMUP);

@@ -59,6 +59,7 @@ import zlib from 'node:zlib';
 import { ensureBuilt } from '../js-shim/build.mjs';
 import { ROOT } from '../scripts/lib.mjs';
 import { obtainTokens } from '../tests/js/helpers/oauth.mjs';
+import { POINTS } from './points.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, def) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : def);
@@ -172,11 +173,6 @@ async function growState(name, { clients = 100, grantsPerClient = 10, calls = 20
 
 /** Every target a point can be measured on; those without a URL in this run are left out. */
 const TARGETS = ['ours', 'ref', 'raw', 'grown', 'base', 'base-grown'];
-const POINTS = {
-  legacy: { args: [] },
-  modern: { args: ['--modern'] },
-  nohost: { args: ['--modern', '--tool', 'get_recent_events', '--expect', 'seen_since_start'] },
-};
 
 const PIDS = Object.fromEntries((opt('--pids', '') || '').split(',').filter(Boolean).map((kv) => kv.split('=')));
 /** CPU time (ms) a process has used so far: utime + stime, in clock ticks of 10 ms. */

@@ -33,8 +33,8 @@ pub struct ListAlertsArgs {
 }
 
 crate::tools::args::args!(ListAlertsArgs {
-    limit: optional("limit"),
-    offset: optional("offset")
+    limit: optional,
+    offset: optional
 });
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -98,7 +98,7 @@ pub struct RemoveAlertArgs {
     pub id: String,
 }
 
-crate::tools::args::args!(RemoveAlertArgs { id: required("id") });
+crate::tools::args::args!(RemoveAlertArgs { id: required });
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RemoveAlertOut {
@@ -157,9 +157,7 @@ pub struct ClearAlertsArgs {
     pub dry_run: bool,
 }
 
-crate::tools::args::args!(ClearAlertsArgs {
-    dry_run: optional("dry_run")
-});
+crate::tools::args::args!(ClearAlertsArgs { dry_run: optional });
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ClearAlertsOut {

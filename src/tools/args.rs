@@ -157,15 +157,22 @@ fn unknown_field(key: &str, names: &[&str]) -> serde_json::Error {
     serde_json::Error::custom(format!("unknown field `{key}`, expected {expected}"))
 }
 
-/// Implements [`Args`] for a struct from its fields' reads, in declaration order:
-/// `args!(GetDeviceArgs { id: required("id"), include_bulky: optional("include_bulky") })`.
+/// Implements [`Args`] for a struct from its fields' reads, in declaration order. A field's
+/// name in the arguments is its Rust name unless the read names it (a serde `rename`):
+/// `args!(ListDevicesArgs { id: required, device_type: optional("type") })`.
 macro_rules! args {
-    ($ty:ident { $($field:ident: $read:ident($($arg:expr),*)),* $(,)? }) => {
+    ($ty:ident { $($field:ident: $read:ident $(($($arg:expr),*))?),* $(,)? }) => {
         impl $crate::tools::args::Args for $ty {
             fn read(_fields: &mut $crate::tools::args::Fields) -> Self {
-                $ty { $($field: _fields.$read($($arg),*)),* }
+                $ty { $($field: $crate::tools::args::args!(@read _fields, $field, $read $(($($arg),*))?)),* }
             }
         }
+    };
+    (@read $fields:ident, $field:ident, $read:ident) => {
+        $fields.$read(stringify!($field))
+    };
+    (@read $fields:ident, $field:ident, $read:ident ($($arg:expr),*)) => {
+        $fields.$read($($arg),*)
     };
 }
 pub(crate) use args;

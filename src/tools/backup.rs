@@ -206,12 +206,12 @@ pub struct RestoreArgs {
 }
 
 crate::tools::args::args!(RestoreArgs {
-    confirm: required("confirm"),
-    upload_id: optional("upload_id"),
-    chunk_base64: optional("chunk_base64"),
-    chunk_index: optional("chunk_index"),
-    total_chunks: optional("total_chunks"),
-    sha256: optional("sha256")
+    confirm: required,
+    upload_id: optional,
+    chunk_base64: optional,
+    chunk_index: optional,
+    total_chunks: optional,
+    sha256: optional
 });
 
 #[derive(Debug, Serialize, JsonSchema)]

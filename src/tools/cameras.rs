@@ -47,8 +47,8 @@ pub struct SnapshotArgs {
 }
 
 crate::tools::args::args!(SnapshotArgs {
-    id: required("id"),
-    width: optional("width")
+    id: required,
+    width: optional
 });
 
 #[derive(Debug, Serialize, JsonSchema)]

@@ -214,13 +214,13 @@ pub struct ListDevicesArgs {
 }
 
 crate::tools::args::args!(ListDevicesArgs {
-    interface: optional("interface"),
+    interface: optional,
     device_type: optional("type"),
-    name: optional("name"),
-    room: optional("room"),
-    plugin_id: optional("plugin_id"),
-    limit: optional("limit"),
-    offset: optional("offset")
+    name: optional,
+    room: optional,
+    plugin_id: optional,
+    limit: optional,
+    offset: optional
 });
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -330,8 +330,8 @@ pub struct GetDeviceArgs {
 }
 
 crate::tools::args::args!(GetDeviceArgs {
-    id: required("id"),
-    include_bulky: optional("include_bulky")
+    id: required,
+    include_bulky: optional
 });
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -472,9 +472,9 @@ pub struct CallArgs {
 }
 
 crate::tools::args::args!(CallArgs {
-    id: required("id"),
-    method: required("method"),
-    args: optional("args")
+    id: required,
+    method: required,
+    args: optional
 });
 
 #[derive(Debug, Serialize, JsonSchema)]

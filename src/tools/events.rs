@@ -43,10 +43,10 @@ pub struct RecentEventsArgs {
 
 crate::tools::args::args!(RecentEventsArgs {
     since_ms: aliased("since_ms", &["sinceMs", "since_ms"], false),
-    id: optional("id"),
-    interface: optional("interface"),
-    limit: optional("limit"),
-    offset: optional("offset")
+    id: optional,
+    interface: optional,
+    limit: optional,
+    offset: optional
 });
 
 #[derive(Debug, Serialize, JsonSchema)]

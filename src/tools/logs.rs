@@ -85,12 +85,12 @@ pub struct GetLogsArgs {
 }
 
 crate::tools::args::args!(GetLogsArgs {
-    device_id: optional("device_id"),
-    component: optional("component"),
-    level: optional("level"),
+    device_id: optional,
+    component: optional,
+    level: optional,
     since_ms: aliased("since_ms", &["sinceMs", "since_ms"], false),
-    limit: optional("limit"),
-    offset: optional("offset")
+    limit: optional,
+    offset: optional
 });
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -198,9 +198,9 @@ pub struct ClearLogsArgs {
 }
 
 crate::tools::args::args!(ClearLogsArgs {
-    device_id: optional("device_id"),
-    also_clear_other_devices_alerts: optional("also_clear_other_devices_alerts"),
-    dry_run: optional("dry_run")
+    device_id: optional,
+    also_clear_other_devices_alerts: optional,
+    dry_run: optional
 });
 
 #[derive(Debug, Serialize, JsonSchema)]

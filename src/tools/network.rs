@@ -94,8 +94,8 @@ pub struct SetLocalAddressesArgs {
 }
 
 crate::tools::args::args!(SetLocalAddressesArgs {
-    addresses: required("addresses"),
-    dry_run: optional("dry_run")
+    addresses: required,
+    dry_run: optional
 });
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -149,7 +149,7 @@ pub struct TargetArgs {
     pub id: String,
 }
 
-crate::tools::args::args!(TargetArgs { id: required("id") });
+crate::tools::args::args!(TargetArgs { id: required });
 
 /// Plugin ids and device ids are both keys of these maps: accept either, refuse others.
 async fn check_target(tc: &ToolContext, id: &str) -> Result<(), ToolError> {
@@ -225,9 +225,9 @@ pub struct SetAddressesArgs {
 }
 
 crate::tools::args::args!(SetAddressesArgs {
-    id: required("id"),
-    addresses: required("addresses"),
-    dry_run: optional("dry_run")
+    id: required,
+    addresses: required,
+    dry_run: optional
 });
 
 /// What set_external_addresses and set_cors answer: a memory-only list, before and after.
@@ -369,9 +369,9 @@ pub struct SetCorsArgs {
 }
 
 crate::tools::args::args!(SetCorsArgs {
-    id: required("id"),
-    origins: required("origins"),
-    dry_run: optional("dry_run")
+    id: required,
+    origins: required,
+    dry_run: optional
 });
 
 async fn set_cors(tc: Rc<ToolContext>, a: SetCorsArgs) -> ToolResult {

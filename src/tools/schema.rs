@@ -326,7 +326,7 @@ pub struct PluginIdArgs {
 }
 
 crate::tools::args::args!(PluginIdArgs {
-    plugin_id: required("plugin_id")
+    plugin_id: required
 });
 
 #[derive(Debug, JsonSchema)]
@@ -337,7 +337,7 @@ pub struct DeviceIdArgs {
     pub id: String,
 }
 
-crate::tools::args::args!(DeviceIdArgs { id: required("id") });
+crate::tools::args::args!(DeviceIdArgs { id: required });
 
 /// Default and ceiling for `limit` arguments.
 pub fn page_bounds(limit: Option<u32>, default: u32, max: u32) -> usize {

@@ -234,8 +234,8 @@ pub struct SetDotEnvArgs {
 }
 
 crate::tools::args::args!(SetDotEnvArgs {
-    text: required("text"),
-    dry_run: optional("dry_run")
+    text: required,
+    dry_run: optional
 });
 
 #[derive(Debug, Serialize, JsonSchema)]

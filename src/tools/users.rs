@@ -110,9 +110,9 @@ pub struct AddUserArgs {
 }
 
 crate::tools::args::args!(AddUserArgs {
-    username: required("username"),
-    password: required("password"),
-    admin: required("admin")
+    username: required,
+    password: required,
+    admin: required
 });
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -211,8 +211,8 @@ pub struct RemoveUserArgs {
 }
 
 crate::tools::args::args!(RemoveUserArgs {
-    username: required("username"),
-    dry_run: optional("dry_run")
+    username: required,
+    dry_run: optional
 });
 
 #[derive(Debug, Serialize, JsonSchema)]

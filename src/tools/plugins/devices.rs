@@ -36,9 +36,9 @@ pub struct RenameArgs {
 }
 
 crate::tools::args::args!(RenameArgs {
-    id: required("id"),
-    new_id: required("new_id"),
-    dry_run: optional("dry_run")
+    id: required,
+    new_id: required,
+    dry_run: optional
 });
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -124,9 +124,9 @@ pub struct SetMixinsArgs {
 }
 
 crate::tools::args::args!(SetMixinsArgs {
-    id: required("id"),
-    mixins: required("mixins"),
-    dry_run: optional("dry_run")
+    id: required,
+    mixins: required,
+    dry_run: optional
 });
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -253,8 +253,8 @@ pub struct NativeIdArgs {
 }
 
 crate::tools::args::args!(NativeIdArgs {
-    plugin_id: required("plugin_id"),
-    native_id: optional("native_id")
+    plugin_id: required,
+    native_id: optional
 });
 
 #[derive(Debug, Serialize, JsonSchema)]

@@ -41,8 +41,8 @@ pub struct ListPluginsArgs {
 }
 
 crate::tools::args::args!(ListPluginsArgs {
-    limit: optional("limit"),
-    offset: optional("offset")
+    limit: optional,
+    offset: optional
 });
 
 #[derive(Debug, Serialize, JsonSchema)]

@@ -37,8 +37,8 @@ pub struct InstallArgs {
 }
 
 crate::tools::args::args!(InstallArgs {
-    package: required("package"),
-    version: optional("version")
+    package: required,
+    version: optional
 });
 
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
@@ -343,9 +343,7 @@ pub struct NpmInfoArgs {
     pub endpoint: String,
 }
 
-crate::tools::args::args!(NpmInfoArgs {
-    endpoint: required("endpoint")
-});
+crate::tools::args::args!(NpmInfoArgs { endpoint: required });
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct NpmInfoOut {

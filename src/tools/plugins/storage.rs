@@ -39,9 +39,9 @@ pub struct GetStorageArgs {
 }
 
 crate::tools::args::args!(GetStorageArgs {
-    id: required("id"),
-    reveal_secrets: optional("reveal_secrets"),
-    keys: optional("keys")
+    id: required,
+    reveal_secrets: optional,
+    keys: optional
 });
 
 /// Largest storage answer, in bytes of keys and values; larger values are left out.
@@ -147,10 +147,10 @@ pub struct SetStorageArgs {
 }
 
 crate::tools::args::args!(SetStorageArgs {
-    id: required("id"),
-    storage: required("storage"),
-    merge: optional("merge"),
-    dry_run: optional("dry_run")
+    id: required,
+    storage: required,
+    merge: optional,
+    dry_run: optional
 });
 
 #[derive(Debug, Serialize, JsonSchema)]
