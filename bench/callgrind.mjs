@@ -15,12 +15,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { commandLine } from '../scripts/lib.mjs';
 import { obtainTokens } from '../tests/js/helpers/oauth.mjs';
 import { POINTS } from './points.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
-const argv = process.argv.slice(2);
-const opt = (name, fallback) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback);
+const args = commandLine(import.meta.url, { zip: { type: 'string' }, point: { type: 'string' }, warmup: { type: 'string' }, calls: { type: 'string' } }, ['warmup', 'calls']);
+const opt = (name, fallback) => args[name.slice(2)] ?? fallback;
 const ZIP = path.resolve(opt('--zip', path.join(BENCH, '../dist/plugin.zip')));
 const POINT = opt('--point', 'legacy');
 const WARMUP = Number(opt('--warmup', 300));

@@ -57,19 +57,25 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { ensureBuilt } from '../js-shim/build.mjs';
-import { ROOT } from '../scripts/lib.mjs';
+import { ROOT, commandLine } from '../scripts/lib.mjs';
 import { obtainTokens } from '../tests/js/helpers/oauth.mjs';
 import { POINTS } from './points.mjs';
 
-const argv = process.argv.slice(2);
-const opt = (name, def) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : def);
+const string = { type: 'string' };
+const args = commandLine(import.meta.url, {
+  reps: string, duration: string, warmup: string, cold: string, sessions: string, only: string,
+  state: { type: 'boolean' }, base: string, json: { type: 'boolean' },
+  real: string, token: string, ref: string, 'ref-token': string, floor: string, pids: string,
+  'cold-deploy': string, cookie: string, zip: string, 'server-pid': string,
+}, ['reps', 'duration', 'warmup', 'cold', 'sessions', 'cold-deploy']);
+const opt = (name, def) => args[name.slice(2)] ?? def;
 const REPS = Number(opt('--reps', 3));
 const DURATION = Number(opt('--duration', 5));
 const WARMUP = Number(opt('--warmup', 1));
 const COLD = Number(opt('--cold', 5));
 const SESSIONS = Number(opt('--sessions', 1000));
 const ONLY = opt('--only', 'legacy,modern,nohost').split(',');
-const STATE = argv.includes('--state');
+const STATE = args.state === true;
 const BASE_ZIP = opt('--base');
 const ROOTPATH = '/endpoint/scrypted-mcp/public';
 const BENCH = path.join(ROOT, 'bench');
@@ -378,7 +384,7 @@ async function realColdStarts() {
     console.log(`${t.padEnd(5)} ${fmt(med[t], 1).padStart(7)} ms  ×floor ${fmt(med[t] / med.raw, 2)}${med.ref && t !== 'ref' ? `  ×ref ${fmt(med[t] / med.ref, 2)}` : ''}  deploy call ${fmt(median(runs[t].map((r) => r.deployedMs)), 1)} ms  all: ${runs[t].map((r) => r.ms.toFixed(0)).join(' ')}`
       + (opt('--server-pid') ? `\n      cpu ms to the answer: worker ${fmt(cpu(t, 'workerCpuMs'), 1)} (×floor ${fmt(cpu(t, 'workerCpuMs') / cpu('raw', 'workerCpuMs'), 2)}), server ${fmt(cpu(t, 'serverCpuMs'), 1)}, both ×floor ${fmt((cpu(t, 'workerCpuMs') + cpu(t, 'serverCpuMs')) / (cpu('raw', 'workerCpuMs') + cpu('raw', 'serverCpuMs')), 2)}` : ''));
   }
-  if (argv.includes('--json')) console.log(JSON.stringify({ coldDeployMs: med, runs }));
+  if (args.json) console.log(JSON.stringify({ coldDeployMs: med, runs }));
 }
 
 async function sessionsRss(target, token) {
@@ -429,7 +435,7 @@ async function main() {
     fs.rmSync(WORK, { recursive: true, force: true });
   }
   report(figures);
-  if (argv.includes('--json')) console.log(JSON.stringify(figures));
+  if (args.json) console.log(JSON.stringify(figures));
 }
 
 function report(f) {

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CACHE = path.join(ROOT, '.cache');
@@ -57,4 +58,38 @@ export function wasmEnv() {
     if (m && m[1].trim()) env.RUSTUP_TOOLCHAIN = m[1].trim();
   } catch { /* setup not run */ }
   return env;
+}
+
+/**
+ * The options of one of the project's commands, read by node's `parseArgs` in strict mode: a
+ * misspelt option or one missing its value stops the command with a message instead of being
+ * ignored (a bench run with a typo would otherwise run for many minutes with defaults).
+ * `--help` / `-h` prints the command's header comment, which is its documentation, and exits.
+ * `options` is parseArgs' option table; `numbers` names options whose value must be a
+ * number >= 0.
+ */
+export function commandLine(scriptUrl, options, numbers = []) {
+  const file = fileURLToPath(scriptUrl);
+  const name = path.relative(ROOT, file);
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true }));
+  } catch (e) {
+    console.error(`${name}: ${e.message}\n(node ${name} --help lists the options)`);
+    process.exit(2);
+  }
+  if (values.help) {
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    if (lines[0].startsWith('#!')) lines.shift();
+    const doc = lines.slice(0, lines.findIndex((l) => !l.startsWith('//')));
+    console.log(doc.map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+    process.exit(0);
+  }
+  for (const n of numbers) {
+    if (values[n] !== undefined && !(Number(values[n]) >= 0)) {
+      console.error(`${name}: --${n} must be a number >= 0, not ${JSON.stringify(values[n])}`);
+      process.exit(2);
+    }
+  }
+  return values;
 }

@@ -13,11 +13,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureBuilt } from '../js-shim/build.mjs';
-import { CACHE, ROOT } from './lib.mjs';
+import { CACHE, ROOT, commandLine } from './lib.mjs';
 
-const argv = process.argv.slice(2);
-const has = (f) => argv.includes(f);
-const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
+const args = commandLine(import.meta.url, { 'no-cargo': { type: 'boolean' }, 'no-js': { type: 'boolean' }, only: { type: 'string' } });
+const has = (f) => args[f.slice(2)] === true;
+const { only } = args;
 
 /** Runs a command, streaming its output to ours; resolves {code, out}. */
 function runStreaming(cmd, args, opts = {}) {
