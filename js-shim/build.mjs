@@ -3,8 +3,10 @@
 //
 //   1. package.json's identity (name, version, description, keywords, license, `scrypted`
 //      section) is regenerated from scrypted-manifest.json, the one place it is written.
-//   2. wasm-pack build --release --target web (wasm-opt -Oz from npm binaryen 132, which must be
-//      on PATH: the build fails loudly otherwise).
+//   2. the wasm: cargo build --release --target wasm32-unknown-unknown, wasm-bindgen --target web
+//      (its JS glue), wasm-opt -Oz (npm binaryen 132, which must be on PATH: the build fails
+//      loudly otherwise). These are the three steps wasm-pack would run; calling them directly
+//      spares a fresh machine installing wasm-pack (1.5–4 min of cargo install).
 //   3. esbuild bundles js-shim/plugin.js + host.js + the wasm-bindgen glue into one CommonJS
 //      main.nodejs.js; the wasm stays a file (instantiated with initSync from a Buffer).
 //   4. dist/plugin.zip = main.nodejs.js, README.md, the wasm and the small module that reads
@@ -126,7 +128,7 @@ function readStamp(file) {
   try { return fs.readFileSync(file, 'utf8').trim(); } catch { return ''; }
 }
 
-// ------------------------------------------------------------------ 2. wasm-pack
+// ------------------------------------------------------------------ 2. the wasm
 
 function checkWasmOpt(env) {
   const r = spawnSync('wasm-opt', ['--version'], { env, encoding: 'utf8' });
@@ -136,6 +138,13 @@ function checkWasmOpt(env) {
         'Run `npm run setup`. Got: ' + ((r.stdout || '') + (r.stderr || '') || String(r.error)).trim(),
     );
   }
+}
+
+/** Runs one build step with the wasm toolchain's environment; throws naming the step. */
+function step(cmd, args, env, what) {
+  const r = spawnSync(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.error) throw new Error(`${cmd} could not run: ${r.error.message}. Run \`npm run setup\`.`);
+  if (r.status !== 0) throw new Error(`${what} failed (${cmd} exit ${r.status})`);
 }
 
 function buildWasm(variant = 'release', { force = false, quiet = false, skipWasm = false } = {}) {
@@ -153,16 +162,18 @@ function buildWasm(variant = 'release', { force = false, quiet = false, skipWasm
   }
   const env = wasmEnv();
   if (v.optimize) checkWasmOpt(env);
-  const args = ['--log-level', 'warn', 'build', '--release', '--target', 'web', '--mode', 'no-install',
-    '--out-dir', v.pkgDir, '--out-name', 'scrypted_mcp'];
-  if (!v.optimize) args.push('--no-opt');
-  if (v.features.length) args.push('--', '--features', v.features.join(','));
-  say(quiet, `wasm (${variant}): wasm-pack ${args.join(' ')}  [RUSTUP_TOOLCHAIN=${env.RUSTUP_TOOLCHAIN || '(default)'}]`);
   const t0 = Date.now();
-  const r = spawnSync('wasm-pack', args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.error) throw new Error(`wasm-pack could not run: ${r.error.message}. Run \`npm run setup\`.`);
-  if (r.status !== 0) throw new Error(`wasm-pack build (${variant}) failed (exit ${r.status})`);
-  if (!fs.existsSync(wasmFile)) throw new Error(`wasm-pack produced no ${wasmFile}`);
+  const cargo = ['build', '--lib', '--release', '--target', 'wasm32-unknown-unknown', ...(v.features.length ? ['--features', v.features.join(',')] : [])];
+  say(quiet, `wasm (${variant}): cargo ${cargo.join(' ')}  [RUSTUP_TOOLCHAIN=${env.RUSTUP_TOOLCHAIN || '(default)'}]`);
+  step('cargo', cargo, env, `cargo build (${variant})`);
+  fs.rmSync(v.pkgDir, { recursive: true, force: true });
+  const raw = path.join(env.CARGO_TARGET_DIR || path.join(ROOT, 'target'), 'wasm32-unknown-unknown/release/scrypted_mcp.wasm');
+  step('wasm-bindgen', ['--target', 'web', '--out-dir', v.pkgDir, '--out-name', 'scrypted_mcp', raw], env, `wasm-bindgen (${variant})`);
+  if (v.optimize) {
+    say(quiet, `wasm (${variant}): wasm-opt -Oz`);
+    step('wasm-opt', ['-Oz', wasmFile, '-o', wasmFile], env, `wasm-opt (${variant})`);
+  }
+  if (!fs.existsSync(wasmFile)) throw new Error(`the build produced no ${wasmFile}`);
   fs.writeFileSync(stampFile, want + '\n');
   const ms = Date.now() - t0;
   say(quiet, `wasm (${variant}): ${fs.statSync(wasmFile).size} bytes in ${(ms / 1000).toFixed(1)} s`);

@@ -10,7 +10,8 @@
 #      Debian's Rust (rustc-web, cargo-web, rust-web-src, rust-web-llvm + the lld-NN that
 #      /usr/bin/rust-lld points to), the wasm32 std built once from rust-web-src into Debian's
 #      sysroot, and `rustup toolchain link debian-web /usr`.
-#   2. cargo install wasm-bindgen-cli =0.2.130 (= the wasm-bindgen crate) and wasm-pack =0.15.1.
+#   2. cargo install wasm-bindgen-cli =0.2.130 (= the wasm-bindgen crate). No wasm-pack: js-shim/build.mjs
+#      runs its three steps (cargo build, wasm-bindgen, wasm-opt) itself.
 #   3. npm dependencies (npm ci): esbuild, adm-zip, binaryen 132 (wasm-opt; NOT Debian's
 #      binaryen 108, whose output of wasm-bindgen 0.2.130 modules fails to load), the MCP SDK
 #      and inspector-cli (the conformance suites install themselves under .cache/conformance).
@@ -22,7 +23,6 @@
 set -euo pipefail
 
 WASM_BINDGEN_VERSION=0.2.130
-WASM_PACK_VERSION=0.15.1
 NODE22_VERSION=22.23.3
 DEBIAN_TOOLCHAIN=debian-web
 TARGET=wasm32-unknown-unknown
@@ -34,7 +34,7 @@ QUIET=0
 for a in "$@"; do
   case "$a" in
     --quiet) QUIET=1 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "setup: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -179,7 +179,6 @@ cargo_tool() { # crate version binary
   "$CARGO_INSTALL_ROOT/bin/$bin" --version >/dev/null || die "$bin does not run"
 }
 cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
-cargo_tool wasm-pack "$WASM_PACK_VERSION" wasm-pack
 
 # ------------------------------------------------------------------ 3. npm dependencies
 cd "$ROOT"
