@@ -250,6 +250,7 @@ async function throughput(tokens) {
         rps: median(rs.map((r) => r.rps)), p50: median(rs.map((r) => r.p50_ms)), p99: median(rs.map((r) => r.p99_ms)),
         serverCpuMs: median(rs.map((r) => r.serverCpuMs)), pluginCpuMs: median(rs.map((r) => r.pluginCpuMs)),
         busyCores: median(rs.map((r) => r.busyCores)),
+        perRep: rs.map((r) => ({ rps: r.rps, p99: r.p99_ms })),
       };
     }
   }
@@ -451,6 +452,20 @@ function report(f) {
         + (Number.isFinite(m.serverCpuMs) ? `   cpu ms/req: server ${fmt(m.serverCpuMs, 3)}, plugin ${fmt(m.pluginCpuMs, 3)}`
           : Number.isFinite(m.pluginCpuMs) ? `   cpu ms/req ${fmt(m.pluginCpuMs, 3)}, busy cores ${fmt(m.busyCores, 2)}` : ''));
     }
+  }
+  // The same ratios paired: each repetition's figure over the floor's from the same repetition
+  // (measured minutes apart at most), then the median. On a machine whose speed drifts between
+  // repetitions (a real Scrypted's swung 2x) this is the steadier figure; the ratio of medians
+  // above can divide one repetition's median by another's.
+  console.log('\npaired: median over the repetitions of each one\'s ratio to the floor in the same repetition');
+  for (const [key, byTarget] of Object.entries(f.throughput)) {
+    const floor = byTarget.raw;
+    if (!floor) continue;
+    const parts = Object.entries(byTarget).filter(([t]) => t !== 'raw').map(([t, m]) => {
+      const ratio = (k) => median(m.perRep.map((r, i) => r[k] / floor.perRep[i][k]));
+      return `${t} req/s ${fmt(ratio('rps'), 2)}×, p99 ${fmt(ratio('p99'), 2)}×`;
+    });
+    console.log(`${key.padEnd(14)} ${parts.join('   ')}`);
   }
   // Whether a target scales with concurrency, and whether it could: c=16 no faster than c=1
   // with its process near 1 busy core at c=1 is CPU-bound, not waiting.
