@@ -29,7 +29,9 @@
 // Then: cold start (spawn → first authenticated initialize answered), RSS after --sessions idle
 // sessions (bench/sessions-rss.mjs), wasm size. Figures are medians over the repetitions;
 // ratios are to the floor (raw) and to the reference. Absolute figures from different runs
-// do not compare on a shared machine; the ratios from one run do.
+// do not compare on a shared machine; the ratios from one run do. A "paired" block also gives,
+// per point, the median of each repetition's own ratio to the floor: where the machine's
+// speed drifts between repetitions (a real Scrypted's floor swung 2x), that is the figure.
 //
 // Options: --reps N (3), --duration S (5), --warmup S (1), --cold N (5), --sessions N (1000),
 //          --only legacy,modern,nohost, --state, --base ZIP, --json
