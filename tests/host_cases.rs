@@ -5,6 +5,9 @@
 //! - the typed host API sends every `host.js` entry and notice exactly the JSON `host.js`
 //!   reads, and the list of names is read from js-shim/host.js, so none is forgotten;
 //! - the ids the tests name are the demo data's.
+// The list of every host.js entry below is one json! literal, longer than serde_json's
+// macro expands within the default limit.
+#![recursion_limit = "256"]
 
 mod common;
 
@@ -189,6 +192,7 @@ fn the_typed_api_sends_every_host_js_entry_and_notice_the_json_it_reads() {
             host.endpoint_path().await,
             host.network_addresses().await,
             host.system_state().await,
+            host.device_states(&[CAMERA_ID, "404"]).await,
             host.device_info(CAMERA_ID).await,
             host.call_device_method(LIGHT_ID, "setBrightness", vec![json!(30)])
                 .await,
@@ -280,6 +284,7 @@ fn the_typed_api_sends_every_host_js_entry_and_notice_the_json_it_reads() {
         ["endpointPath", {}],
         ["networkAddresses", {}],
         ["systemState", {}],
+        ["deviceStates", {"ids": ["12", "404"]}],
         ["deviceInfo", {"id": "12"}],
         ["callDeviceMethod", {"id": "10", "method": "setBrightness", "args": [30]}],
         ["removeDevice", {"id": "15"}],

@@ -11,6 +11,26 @@ const DEFAULT_SECURE_PORT: u16 = 10443;
 /// The console prefix of every plugin log line.
 const LOG_PREFIX: &str = "[scrypted-mcp] ";
 
+/// A system state as it arrives, checked to be an object of device objects. Kept as that JSON:
+/// no deserialiser, no second copy of the map.
+fn device_map(entry: &str, raw: Value) -> HostResult<SystemState> {
+    let state = match raw {
+        Value::Object(state) => state,
+        Value::Null => SystemState::new(),
+        _ => {
+            return Err(HostError::new(format!(
+                "unexpected answer from {entry}: not an object"
+            )))
+        }
+    };
+    match state.iter().find(|(_, device)| !device.is_object()) {
+        Some((id, _)) => Err(HostError::new(format!(
+            "unexpected answer from {entry}: device {id} is not an object"
+        ))),
+        None => Ok(state),
+    }
+}
+
 impl Host {
     // ---- endpoint and addresses
 
@@ -54,22 +74,14 @@ impl Host {
 
     /// `systemManager.getSystemState()` — `systemState`
     pub async fn system_state(&self) -> HostResult<SystemState> {
-        // Kept as the JSON it arrives as: no deserialiser, no second copy of the map.
-        let state = match self.raw("systemState", json!({})).await? {
-            Value::Object(state) => state,
-            Value::Null => SystemState::new(),
-            _ => {
-                return Err(HostError::new(
-                    "unexpected answer from systemState: not an object",
-                ))
-            }
-        };
-        match state.iter().find(|(_, device)| !device.is_object()) {
-            Some((id, _)) => Err(HostError::new(format!(
-                "unexpected answer from systemState: device {id} is not an object"
-            ))),
-            None => Ok(state),
-        }
+        device_map("systemState", self.raw("systemState", json!({})).await?)
+    }
+    /// `systemManager.getSystemState()` of the devices `ids` only (unknown ones left out):
+    /// what a tool naming a few devices needs, without copying every device's state — `deviceStates`
+    pub async fn device_states(&self, ids: &[&str]) -> HostResult<SystemState> {
+        let ids: Vec<Value> = ids.iter().map(|&id| Value::from(id)).collect();
+        let raw = self.raw("deviceStates", json!({ "ids": ids })).await?;
+        device_map("deviceStates", raw)
     }
     /// `plugins.getDeviceInfo(id)`: `{mixins, pluginId, storage, nativeId}`; throws for
     /// unknown ids — `deviceInfo`
@@ -529,18 +541,29 @@ mod tests {
     #[test]
     fn the_system_state_is_an_object_of_device_objects() {
         let state = json!({"1": {"name": {"value": "Hub"}}, "2": {}});
-        let h = host(&[("systemState", Ok(state.clone()))]);
+        let h = host(&[
+            ("systemState", Ok(state.clone())),
+            ("deviceStates", Ok(state.clone())),
+        ]);
         assert_eq!(Value::Object(block_on(h.system_state()).unwrap()), state);
+        assert_eq!(
+            Value::Object(block_on(h.device_states(&["1", "2"])).unwrap()),
+            state
+        );
         assert!(block_on(host(&[]).system_state()).unwrap().is_empty());
-        for (raw, why) in [
-            (json!([]), "not an object"),
-            (json!({"1": {}, "7": "x"}), "device 7 is not an object"),
-        ] {
-            let e = block_on(host(&[("systemState", Ok(raw))]).system_state()).unwrap_err();
-            assert_eq!(
-                e.message,
-                format!("unexpected answer from systemState: {why}")
-            );
+        for entry in ["systemState", "deviceStates"] {
+            for (raw, why) in [
+                (json!([]), "not an object"),
+                (json!({"1": {}, "7": "x"}), "device 7 is not an object"),
+            ] {
+                let h = host(&[(entry, Ok(raw))]);
+                let e = match entry {
+                    "systemState" => block_on(h.system_state()),
+                    _ => block_on(h.device_states(&["1", "7"])),
+                }
+                .unwrap_err();
+                assert_eq!(e.message, format!("unexpected answer from {entry}: {why}"));
+            }
         }
     }
 

@@ -86,10 +86,18 @@ async fn get_recent_events(tc: Rc<ToolContext>, a: RecentEventsArgs) -> ToolResu
         offset,
         limit,
     );
-    // Names come from the system state, asked of the host only when a device needs naming.
-    let snap = match page.iter().any(|r| r.device_id.is_some()) {
-        true => Some(Snapshot::load(&tc).await?),
-        false => None,
+    // Names come from the state of the page's devices, asked of the host only when one
+    // needs naming.
+    // A page names few devices: a linear check is less code in the wasm than a sort or a set.
+    let mut ids: Vec<&str> = Vec::new();
+    for id in page.iter().filter_map(|r| r.device_id.as_deref()) {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    let snap = match ids.is_empty() {
+        true => None,
+        false => Some(Snapshot::load_of(&tc, &ids).await?),
     };
     let events: Vec<EventOut> = page
         .into_iter()

@@ -23,6 +23,13 @@ impl Snapshot {
         })
     }
 
+    /// The devices `ids` only (unknown ones absent), for a tool that names a few devices.
+    pub async fn load_of(tc: &ToolContext, ids: &[&str]) -> Result<Snapshot, ToolError> {
+        Ok(Snapshot {
+            state: tc.ctx.host.device_states(ids).await?,
+        })
+    }
+
     pub fn device(&self, id: &str) -> Option<&Map<String, Value>> {
         self.state.get(id).and_then(Value::as_object)
     }

@@ -163,12 +163,38 @@ fn the_system_state_is_read_only_when_a_device_on_the_page_needs_its_name() {
     let pump = Pump::new(&h.plugin);
     h.host.set_device_state(LIGHT_ID, "on", json!(false));
     pump.run();
-    let state_reads = || h.host.calls_of("systemState").len();
-    let before = state_reads();
+    let state_reads = || {
+        let whole = h.host.calls_of("systemState").len();
+        (whole, h.host.calls_of("deviceStates"))
+    };
+    let (whole, before) = state_reads();
     let out = h.ok("get_recent_events", json!({"since_ms": NOW_MS + 1}));
     assert_eq!(out["events"], json!([]));
-    assert_eq!(state_reads(), before, "no event to name: no host call");
+    assert_eq!(
+        state_reads(),
+        (whole, before.clone()),
+        "no event to name: no host call"
+    );
     let out = h.ok("get_recent_events", json!({}));
     assert_eq!(out["events"][0]["device_name"], "Kitchen Light");
-    assert_eq!(state_reads(), before + 1);
+    let (whole_after, asked) = state_reads();
+    assert_eq!(whole_after, whole, "the whole system state is never read");
+    assert_eq!(asked.len(), before.len() + 1);
+    // Each device on the page asked for once, no other device.
+    let mut on_page: Vec<&str> = out["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["device_id"].as_str())
+        .collect();
+    on_page.sort_unstable();
+    on_page.dedup();
+    let mut ids: Vec<&str> = asked.last().unwrap()["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, on_page);
 }

@@ -7,6 +7,13 @@ impl FakeBridge {
     pub(super) fn device_call(&self, method: &str, a: &Value) -> Answer {
         match method {
             "systemState" => Ok(self.system_state()),
+            "deviceStates" => {
+                let mut state = self.system_state();
+                let state = state.as_object_mut().expect("the state is an object");
+                let ids = strings(a, "ids");
+                state.retain(|id, _| ids.contains(id));
+                Ok(Value::Object(std::mem::take(state)))
+            }
             "deviceInfo" => {
                 let id = text(a, "id")?;
                 let devices = self.devices.borrow();

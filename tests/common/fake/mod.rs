@@ -321,7 +321,7 @@ impl FakeBridge {
                 .values()
                 .flatten()
                 .collect::<Vec<_>>())),
-            "systemState" | "deviceInfo" | "callDeviceMethod" | "removeDevice" => {
+            "systemState" | "deviceStates" | "deviceInfo" | "callDeviceMethod" | "removeDevice" => {
                 self.device_call(method, a)
             }
             "takePicture" => self.take_picture(a),
@@ -358,6 +358,7 @@ impl FakeBridge {
             "endpointPath",
             "networkAddresses",
             "systemState",
+            "deviceStates",
             "deviceInfo",
             "takePicture",
             "packageJson",
