@@ -58,6 +58,12 @@ fn without_a_width_the_camera_is_asked_for_1280() {
         (Some(1280), Some(1280))
     );
     assert_eq!(h.host.calls_of("takePicture")[0]["width"], 1280);
+    // The camera's own state is all it reads: not every device's on a large server.
+    assert!(!h.host.called("systemState"));
+    assert_eq!(
+        h.host.calls_of("deviceStates"),
+        [json!({"ids": [CAMERA_ID]})]
+    );
 }
 
 #[test]

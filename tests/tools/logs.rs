@@ -17,12 +17,22 @@ fn get_logs_filters_before_returning() {
     let out = h.ok("get_logs", json!({"sinceMs": since}));
     assert_eq!(out["total"], 3);
 
+    assert!(
+        !h.host.called("deviceStates"),
+        "no device named, none checked"
+    );
     let out = h.ok("get_logs", json!({"device_id": CAMERA_ID}));
     assert_eq!(out["total"], 2);
     assert!(h
         .host
         .calls_of("logs")
         .contains(&json!({"path": ["device", CAMERA_ID]})));
+    // The device is checked by its own state only.
+    assert!(!h.host.called("systemState"));
+    assert_eq!(
+        h.host.calls_of("deviceStates"),
+        [json!({"ids": [CAMERA_ID]})]
+    );
 
     let out = h.ok("get_logs", json!({"limit": 2}));
     assert_eq!(out["entries"].as_array().unwrap().len(), 2);
