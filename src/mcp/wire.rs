@@ -19,7 +19,7 @@ pub fn legacy(mut result: ServerResult, version: &ProtocolVersion) -> Value {
         ServerResult::ReadResourceResult(r) => (r.ttl_ms, r.cache_scope) = (None, None),
         _ => {}
     }
-    let mut value = serde_json::to_value(&result).unwrap_or_else(|_| json!({}));
+    let mut value = to_json(&result);
     if *version < ProtocolVersion::V_2025_06_18 {
         strip_for_2025_03_26(&mut value);
     }
@@ -32,7 +32,7 @@ pub fn legacy(mut result: ServerResult, version: &ProtocolVersion) -> Value {
 /// stale, private).
 pub fn modern(mut result: ServerResult) -> Value {
     result.fill_missing_cache_hints();
-    let mut value = serde_json::to_value(&result).unwrap_or_else(|_| json!({}));
+    let mut value = to_json(&result);
     if let Value::Object(obj) = &mut value {
         obj.entry("resultType").or_insert_with(|| json!("complete"));
         let meta = obj
@@ -43,6 +43,36 @@ pub fn modern(mut result: ServerResult) -> Value {
         }
     }
     value
+}
+
+/// The result as JSON, serialised as the rmcp type it holds. `ServerResult`'s own
+/// (untagged) serialiser would carry every result type rmcp knows into the wasm, skills
+/// and an elicitation answer among them, which we never send (issue 12). The JSON is
+/// the same: an untagged variant serialises as its content.
+fn to_json(result: &ServerResult) -> Value {
+    use serde_json::to_value;
+    let value = match result {
+        ServerResult::DiscoverResult(r) => to_value(r),
+        ServerResult::InitializeResult(r) => to_value(r),
+        ServerResult::CompleteResult(r) => to_value(r),
+        ServerResult::GetPromptResult(r) => to_value(r),
+        ServerResult::ListPromptsResult(r) => to_value(r),
+        ServerResult::ListResourcesResult(r) => to_value(r),
+        ServerResult::ListResourceTemplatesResult(r) => to_value(r),
+        ServerResult::ReadResourceResult(r) => to_value(r),
+        ServerResult::ListToolsResult(r) => to_value(r),
+        ServerResult::CreateTaskResult(r) => to_value(r),
+        ServerResult::GetTaskResult(r) => to_value(r),
+        ServerResult::CallToolResult(r) => to_value(r),
+        ServerResult::InputRequiredResult(r) => to_value(r),
+        ServerResult::TaskAckResult(r) => to_value(r),
+        ServerResult::EmptyResult(r) => to_value(r),
+        _ => {
+            debug_assert!(false, "a result type wire::to_json does not list");
+            Ok(Value::Object(Map::new()))
+        }
+    };
+    value.unwrap_or_else(|_| json!({}))
 }
 
 /// 2025-06-18 added titles, output schemas and structured content.
@@ -61,5 +91,92 @@ fn strip_for_2025_03_26(value: &mut Value) {
                 item.remove("outputSchema");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rmcp::model::{
+        CallToolResult, CompleteResult, CompletionInfo, ContentBlock, CreateTaskResult,
+        DetailedTask, DiscoverResult, ElicitRequest, ElicitRequestParams, ElicitationSchema,
+        EmptyResult, GetPromptResult, GetTaskResult, InitializeResult, InputRequest,
+        InputRequiredResult, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+        ListToolsResult, Prompt, PromptMessage, ReadResourceResult, ResourceContents, Role, Task,
+        TaskAckResult, TaskPayload, TaskStatus,
+    };
+
+    fn every_result_we_send() -> Vec<ServerResult> {
+        let caps = crate::mcp::server::capabilities(true);
+        let task = || Task::new("t1", TaskStatus::Working, "a", "b").with_ttl_ms(5);
+        let asked = ElicitRequestParams::FormElicitationParams {
+            meta: None,
+            message: "sure?".into(),
+            requested_schema: ElicitationSchema::new(Default::default()),
+        };
+        let question = InputRequest::Elicitation(ElicitRequest::new(asked));
+        vec![
+            ServerResult::DiscoverResult(DiscoverResult::new(vec![], caps.clone())),
+            ServerResult::InitializeResult(
+                InitializeResult::new(caps).with_server_info(crate::mcp::server::server_info()),
+            ),
+            ServerResult::CompleteResult(CompleteResult::new(
+                CompletionInfo::with_all_values(vec!["a".into()]).unwrap(),
+            )),
+            ServerResult::GetPromptResult(GetPromptResult::new(vec![PromptMessage::new_text(
+                Role::User,
+                "hi",
+            )])),
+            ServerResult::ListPromptsResult(ListPromptsResult::with_all_items(vec![Prompt::new(
+                "p",
+                Some("d"),
+                None,
+            )])),
+            ServerResult::ListResourcesResult(ListResourcesResult::with_all_items(vec![])),
+            ServerResult::ListResourceTemplatesResult(ListResourceTemplatesResult::with_all_items(
+                vec![],
+            )),
+            ServerResult::ReadResourceResult(ReadResourceResult::new(vec![
+                ResourceContents::text("x", "u:/"),
+            ])),
+            ServerResult::ListToolsResult(ListToolsResult::with_all_items(
+                crate::mcp::calls::all_tools().to_vec(),
+            )),
+            ServerResult::CreateTaskResult(CreateTaskResult::new(task())),
+            ServerResult::GetTaskResult(GetTaskResult::new(DetailedTask::new(
+                task(),
+                TaskPayload::InputRequired {
+                    input_requests: [("k".to_string(), question.clone())].into(),
+                },
+            ))),
+            ServerResult::CallToolResult(CallToolResult::success(vec![ContentBlock::text("r")])),
+            ServerResult::InputRequiredResult(InputRequiredResult::new(
+                Some([("k".to_string(), question)].into()),
+                Some("s".into()),
+            )),
+            ServerResult::TaskAckResult(TaskAckResult::new()),
+            ServerResult::EmptyResult(EmptyResult {}),
+        ]
+    }
+
+    /// Each result is written as rmcp's `ServerResult` writes it: to_json only picks the
+    /// variant's serialiser.
+    #[test]
+    fn results_are_written_as_rmcp_writes_them() {
+        for result in every_result_we_send() {
+            assert_eq!(to_json(&result), serde_json::to_value(&result).unwrap());
+        }
+    }
+
+    /// A result type added to what we send without a line in to_json fails every debug
+    /// build that sends it, rather than going out as `{}`.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "does not list")]
+    fn an_unlisted_result_type_is_caught() {
+        use rmcp::model::{ElicitResult, ElicitationAction};
+        to_json(&ServerResult::ElicitResult(ElicitResult::new(
+            ElicitationAction::Accept,
+        )));
     }
 }
