@@ -25,13 +25,13 @@ pub fn sort<T: Ord>(items: &mut Vec<T>) {
     sort_by(items, T::cmp);
 }
 
-/// The keys of two maps, each once, in order: what a `BTreeSet` of them would iterate,
-/// without one more copy of the B-tree code in the wasm.
-pub fn union_keys<'a, K: Ord, V, W>(
-    a: &'a std::collections::BTreeMap<K, V>,
-    b: &'a std::collections::BTreeMap<K, W>,
+/// The keys of two maps (or lists), each once, in order: what a `BTreeSet` of them would
+/// iterate, without one more copy of the B-tree code in the wasm.
+pub fn union_keys<'a, K: Ord + 'a>(
+    a: impl IntoIterator<Item = &'a K>,
+    b: impl IntoIterator<Item = &'a K>,
 ) -> Vec<&'a K> {
-    let mut keys: Vec<&K> = a.keys().chain(b.keys()).collect();
+    let mut keys: Vec<&K> = a.into_iter().chain(b).collect();
     sort(&mut keys);
     keys.dedup();
     keys

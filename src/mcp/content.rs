@@ -164,9 +164,12 @@ pub async fn subscription(
         if !subscribable(&call.ctx, uri).await {
             return Err(not_found(uri));
         }
-        session.borrow_mut().subscriptions.insert(uri.to_string());
+        let subscriptions = &mut session.borrow_mut().subscriptions;
+        if !subscriptions.iter().any(|s| s == uri) {
+            subscriptions.push(uri.to_string());
+        }
     } else {
-        session.borrow_mut().subscriptions.remove(uri);
+        session.borrow_mut().subscriptions.retain(|s| s != uri);
     }
     Ok(ServerResult::empty(()))
 }

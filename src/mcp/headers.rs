@@ -126,15 +126,18 @@ pub struct Annotation {
 pub fn annotations(schema: &Map<String, Value>) -> Result<Vec<Annotation>, String> {
     let mut found = Vec::new();
     collect(schema, &mut Vec::new(), &mut found)?;
-    let mut seen = std::collections::BTreeSet::new();
+    // A handful of annotations: a list, not one more `BTreeSet<String>` in the wasm.
+    let mut seen: Vec<String> = Vec::new();
     for a in &found {
         let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
         if a.header.is_empty() || !a.header.chars().all(token) {
             return Err(format!("x-mcp-header '{}' is not an HTTP token", a.header));
         }
-        if !seen.insert(a.header.to_ascii_lowercase()) {
+        let lower = a.header.to_ascii_lowercase();
+        if seen.contains(&lower) {
             return Err(format!("x-mcp-header '{}' is used twice", a.header));
         }
+        seen.push(lower);
     }
     Ok(found)
 }

@@ -56,9 +56,11 @@ struct State {
     n: String,
 }
 
-/// The states already used, until they expire: id → expiry (Unix ms).
+/// The states already used, until they expire: (id, expiry in Unix ms). A list, not a
+/// map: every spend already walks it to drop the expired, the cap bounds it, and a
+/// `BTreeMap<String, u64>` was its own copy of the B-tree code in the wasm (issue 12).
 #[derive(Default)]
-pub struct Spent(RefCell<BTreeMap<String, u64>>);
+pub struct Spent(RefCell<Vec<(String, u64)>>);
 
 /// States used within one expiry window that we remember; more are refused until some
 /// expire (each took an authenticated request, so only a misbehaving client gets here).
@@ -67,8 +69,8 @@ const MAX_SPENT: usize = 4096;
 impl Spent {
     fn spend(&self, id: &str, expiry: u64, now: u64) -> Result<(), ErrorData> {
         let mut spent = self.0.borrow_mut();
-        spent.retain(|_, until| *until > now);
-        if spent.contains_key(id) {
+        spent.retain(|(_, until)| *until > now);
+        if spent.iter().any(|(used, _)| used == id) {
             return Err(refused(
                 "it was already used; each requestState answers once",
             ));
@@ -79,7 +81,7 @@ impl Spent {
                 None,
             ));
         }
-        spent.insert(id.to_string(), expiry);
+        spent.push((id.to_string(), expiry));
         Ok(())
     }
 }

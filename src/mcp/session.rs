@@ -7,7 +7,7 @@ use futures::future::AbortHandle;
 use rmcp::model::{ClientCapabilities, ErrorData, ProtocolVersion, RequestId};
 use serde_json::Value;
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Sessions idle for longer are forgotten.
@@ -68,9 +68,10 @@ pub struct Session {
     /// Rank in `LOG_LEVELS` of the lowest level sent as `notifications/message`.
     pub log_level: usize,
     pub last_seen_ms: u64,
-    /// The resources this session subscribed to (`resources/subscribe`); updates travel
-    /// on its GET stream.
-    pub subscriptions: BTreeSet<String>,
+    /// The resources this session subscribed to (`resources/subscribe`), each once;
+    /// updates travel on its GET stream. A list: a client subscribes to a few, and a
+    /// `BTreeSet<String>` was one more copy of the B-tree code in the wasm (issue 12).
+    pub subscriptions: Vec<String>,
     /// The listener of its open GET stream (`subscriptions::Listeners`), if any.
     pub get_stream: Option<u64>,
     next_event: u64,
@@ -200,7 +201,7 @@ impl Sessions {
             client_capabilities,
             log_level: 1,
             last_seen_ms: now_ms,
-            subscriptions: BTreeSet::new(),
+            subscriptions: Vec::new(),
             get_stream: None,
             next_event: 0,
             next_outgoing: 0,

@@ -17,7 +17,7 @@ use futures::future::{select, Either};
 use futures::StreamExt;
 use rmcp::model::SubscriptionFilter;
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 /// At most one notification per resource (or list) per this many ms, per stream.
@@ -239,8 +239,10 @@ pub struct Delivery {
     keep_alive_ms: u64,
     /// When something last went out (a change or a keep-alive).
     last_out_ms: u64,
-    /// Per resource or list: when its last notification went out.
-    sent_ms: BTreeMap<String, u64>,
+    /// Per resource or list: when its last notification went out, kept while that still
+    /// holds the next one back (`COALESCE_MS`). A short list, not a map: a
+    /// `BTreeMap<String, u64>` was its own copy of the B-tree code in the wasm (issue 12).
+    sent_ms: Vec<(String, u64)>,
     /// Held changes, each going out `COALESCE_MS` after its predecessor.
     held: Vec<Change>,
     ready: VecDeque<Change>,
@@ -265,7 +267,7 @@ impl Delivery {
             changes,
             clock,
             keep_alive_ms,
-            sent_ms: BTreeMap::new(),
+            sent_ms: Vec::new(),
             held: Vec::new(),
             ready: VecDeque::new(),
         }
@@ -277,7 +279,12 @@ impl Delivery {
             let now = self.clock.now_ms();
             self.release_due(now);
             if let Some(change) = self.ready.pop_front() {
-                self.sent_ms.insert(key(&change), now);
+                let sent = key(&change);
+                // An entry older than COALESCE_MS holds nothing back (its due time has
+                // passed), so dropping it changes no decision and bounds the list.
+                self.sent_ms
+                    .retain(|(k, at)| *k != sent && at + COALESCE_MS > now);
+                self.sent_ms.push((sent, now));
                 self.last_out_ms = now;
                 return Next::Change(change);
             }
@@ -303,9 +310,11 @@ impl Delivery {
 
     /// When a notification about `change` may next go out.
     fn due_ms(&self, change: &Change) -> u64 {
+        let k = key(change);
         self.sent_ms
-            .get(&key(change))
-            .map_or(0, |sent| sent + COALESCE_MS)
+            .iter()
+            .find(|(sent, _)| *sent == k)
+            .map_or(0, |(_, at)| at + COALESCE_MS)
     }
 
     fn offer(&mut self, change: Change) {

@@ -12,7 +12,7 @@
 use rmcp::model::{InputRequest, InputRequests};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::rc::Rc;
 use std::task::Poll;
@@ -23,8 +23,9 @@ pub struct Inbox {
     outstanding: RefCell<BTreeMap<String, InputRequest>>,
     /// Answers delivered and not yet taken by the tool: key → the client's result.
     delivered: RefCell<BTreeMap<String, Value>>,
-    /// Every key issued in this task.
-    issued: RefCell<BTreeSet<String>>,
+    /// Every key issued in this task (a few): a list, as a `BTreeSet<String>` was one more
+    /// copy of the B-tree code in the wasm (issue 12).
+    issued: RefCell<Vec<String>>,
 }
 
 impl Inbox {
@@ -48,7 +49,7 @@ impl Inbox {
             n += 1;
             candidate = format!("{key}-{n}");
         }
-        issued.insert(candidate.clone());
+        issued.push(candidate.clone());
         candidate
     }
 

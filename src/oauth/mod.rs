@@ -285,33 +285,23 @@ pub fn clients(ctx: &Ctx) -> Vec<ClientSummary> {
 /// grant, named by the host that publishes their document (what the admin trusted) and,
 /// when its document is in memory, by what they call themselves.
 fn document_clients(ctx: &Ctx, now: u64) -> Vec<ClientSummary> {
-    let mut by_id: std::collections::BTreeMap<String, ClientSummary> = Default::default();
+    // One entry a client id, in the order of their ids (as a map gave them). A list: a few
+    // clients, and a `BTreeMap<String, ClientSummary>` was its own copy of the B-tree code
+    // in the wasm (issue 12).
+    let mut by_id: Vec<ClientSummary> = Vec::new();
     for g in grants::all_grants(ctx.store.as_ref()) {
         let Ok(url) = cimd::parse_client_id(&g.client_id) else {
             continue;
         };
         let used = g.previous.first().map_or(g.created_ms, |p| p.replaced_ms);
-        let entry = by_id.entry(g.client_id.clone()).or_insert_with(|| {
-            let host = url.host_str().unwrap_or_default().to_string();
-            let known = ctx.oauth.cimd.known(&g.client_id);
-            let mut redirect_hosts: Vec<String> = known
-                .iter()
-                .flat_map(|c| c.redirect_uris.iter().map(|u| clients::redirect_host(u)))
-                .collect();
-            redirect_hosts.dedup();
-            ClientSummary {
-                client_name: Some(match known.and_then(|c| c.client_name) {
-                    Some(name) => format!("{host} (calls itself \u{201c}{name}\u{201d})"),
-                    None => host,
-                }),
-                client_id: g.client_id.clone(),
-                redirect_hosts,
-                created_ms: g.created_ms,
-                last_used_ms: used,
-                live_tokens: false,
-                scope: None,
+        let at = match by_id.iter().position(|c| c.client_id == g.client_id) {
+            Some(at) => at,
+            None => {
+                by_id.push(summary_of_document_client(ctx, &g, &url, used));
+                by_id.len() - 1
             }
-        });
+        };
+        let entry = &mut by_id[at];
         entry.created_ms = entry.created_ms.min(g.created_ms);
         entry.last_used_ms = entry.last_used_ms.max(used);
         entry.live_tokens |= g.live(now);
@@ -319,7 +309,36 @@ fn document_clients(ctx: &Ctx, now: u64) -> Vec<ClientSummary> {
             entry.scope = entry.scope.max(Some(Scope::of_grant(&g.scope)));
         }
     }
-    by_id.into_values().collect()
+    crate::order::sort_by(&mut by_id, |a, b| a.client_id.cmp(&b.client_id));
+    by_id
+}
+
+/// What `document_clients` lists for a client first seen in grant `g`.
+fn summary_of_document_client(
+    ctx: &Ctx,
+    g: &grants::GrantRecord,
+    url: &url::Url,
+    used: u64,
+) -> ClientSummary {
+    let host = url.host_str().unwrap_or_default().to_string();
+    let known = ctx.oauth.cimd.known(&g.client_id);
+    let mut redirect_hosts: Vec<String> = known
+        .iter()
+        .flat_map(|c| c.redirect_uris.iter().map(|u| clients::redirect_host(u)))
+        .collect();
+    redirect_hosts.dedup();
+    ClientSummary {
+        client_name: Some(match known.and_then(|c| c.client_name) {
+            Some(name) => format!("{host} (calls itself \u{201c}{name}\u{201d})"),
+            None => host,
+        }),
+        client_id: g.client_id.clone(),
+        redirect_hosts,
+        created_ms: g.created_ms,
+        last_used_ms: used,
+        live_tokens: false,
+        scope: None,
+    }
 }
 
 /// Lowers what a client holds to at most `cap` (Settings, Connected apps): every live

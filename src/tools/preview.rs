@@ -83,7 +83,7 @@ pub fn map_delta(
     before: &BTreeMap<String, String>,
     after: &BTreeMap<String, String>,
 ) -> Vec<EntryChange> {
-    crate::order::union_keys(before, after)
+    crate::order::union_keys(before.keys(), after.keys())
         .into_iter()
         .filter_map(|key| {
             let (old, new) = (before.get(key), after.get(key));

@@ -1,6 +1,6 @@
 //! The npm side of plugins: install one, update all, query the registry.
 
-use super::{installed_versions, version_of};
+use super::{installed, installed_versions, version_of};
 use crate::host::Deferred;
 use crate::tools::resolve::{self_plugin_id, Snapshot};
 use crate::tools::schema::{
@@ -259,7 +259,7 @@ async fn self_update(
 
 async fn update_plugins(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
     let before = installed_versions(&tc).await?;
-    let own = before.get(self_plugin_id()).and_then(|(_, v)| v.as_deref());
+    let own = installed(&before, self_plugin_id()).and_then(Option::as_deref);
     if let Some(reason) = self_update(&tc, own).await? {
         tc.ctx
             .host
@@ -282,9 +282,13 @@ async fn update_plugins(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
     let mut removed = Vec::new();
     let mut added = Vec::new();
     let mut unchanged = 0;
-    for id in crate::order::union_keys(&before, &after) {
-        let b = before.get(id).map(|(_, v)| v.clone());
-        let a = after.get(id).map(|(_, v)| v.clone());
+    let (ids_before, ids_after) = (
+        before.iter().map(|(id, _)| id),
+        after.iter().map(|(id, _)| id),
+    );
+    for id in crate::order::union_keys(ids_before, ids_after) {
+        let b = installed(&before, id).cloned();
+        let a = installed(&after, id).cloned();
         match (b, a) {
             (Some(b), Some(a)) if a == b => unchanged += 1,
             (Some(b), Some(a)) => updated.push(VersionChange {
