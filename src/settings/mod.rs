@@ -392,18 +392,27 @@ impl Utc {
 
 // ---- putSetting
 
-/// An integer from what Scrypted sends: a number, or a numeric string ("3600"), as long as
-/// it has no fractional part.
+/// An integer from what Scrypted sends: a number, or a numeric string ("3600", "3.6e3"),
+/// as long as it has no fractional part. A string that is not an integer is read as a
+/// JSON number (serde_json's parser, already in the wasm), not by `f64::from_str`, whose
+/// float parser and its 10 KB table were in the wasm for this and one header check
+/// (issue 12); that also refuses Rust-only forms such as `5.` or `+5.0`.
 fn integer_value(value: &Value) -> Option<i64> {
-    let from_float =
-        |f: f64| (f.is_finite() && f.fract() == 0.0 && f.abs() <= 9.0e15).then_some(f as i64);
+    let from_number = |n: &serde_json::Number| {
+        let from_float =
+            |f: f64| (f.is_finite() && f.fract() == 0.0 && f.abs() <= 9.0e15).then_some(f as i64);
+        n.as_i64().or_else(|| n.as_f64().and_then(from_float))
+    };
     match value {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().and_then(from_float)),
+        Value::Number(n) => from_number(n),
         Value::String(s) => {
             let s = s.trim();
-            s.parse::<i64>()
-                .ok()
-                .or_else(|| s.parse::<f64>().ok().and_then(from_float))
+            s.parse::<i64>().ok().or_else(|| {
+                s.parse::<serde_json::Number>()
+                    .ok()
+                    .as_ref()
+                    .and_then(from_number)
+            })
         }
         _ => None,
     }
@@ -520,4 +529,36 @@ pub async fn put_setting(ctx: &Ctx, key: &str, value: serde_json::Value) -> Resu
     }
     ctx.host.settings_changed();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::integer_value;
+    use serde_json::json;
+
+    #[test]
+    fn integer_settings_read_integers_and_json_numbers_without_a_fraction() {
+        for (sent, read) in [
+            (json!(3600), Some(3600)),
+            (json!(3600.0), Some(3600)),
+            (json!(" 3600 "), Some(3600)),
+            (json!("+3600"), Some(3600)),
+            (json!("-5"), Some(-5)),
+            (json!("3600.0"), Some(3600)),
+            (json!("3.6e3"), Some(3600)),
+            (json!("36E2"), Some(3600)),
+            (json!("3600.5"), None),
+            (json!("1e16"), None),
+            (json!("5."), None),
+            (json!("+5.0"), None),
+            (json!(".5e1"), None),
+            (json!("inf"), None),
+            (json!("NaN"), None),
+            (json!("abc"), None),
+            (json!(""), None),
+            (json!(true), None),
+        ] {
+            assert_eq!(integer_value(&sent), read, "{sent}");
+        }
+    }
 }
