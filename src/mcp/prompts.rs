@@ -15,6 +15,7 @@ use rmcp::model::{
     CompleteRequestParams, CompletionInfo, ErrorData, GetPromptRequestParams, GetPromptResult,
     Prompt, PromptArgument, PromptMessage, Reference, Role,
 };
+use serde::{de, Deserialize, Deserializer};
 use serde_json::{json, Map, Value};
 use std::fmt::Write;
 
@@ -516,6 +517,109 @@ fn review_recent_tool_calls(call: &Call) -> GetPromptResult {
 
 // ---------- completion
 
+/// `completion/complete`'s params as rmcp's `CompleteRequestParams`, read by
+/// [`mirror::CompleteRequestParams`] rather than by rmcp's derive, which reads `ref` (an
+/// internally tagged enum)
+/// through serde's buffering `Content` and a second deserialiser for each variant type:
+/// 12.6 KB of the wasm before `-Oz` for one small object (issue 12). What is accepted and
+/// every error message are the derive's; the test below compares both readers.
+pub fn completion_params(params: &Value) -> Result<CompleteRequestParams, ErrorData> {
+    let read: mirror::CompleteRequestParams = jsonrpc::params(params)?;
+    let mut p = CompleteRequestParams::new(read.reference.0, read.argument);
+    p.meta = read.meta;
+    p.context = read.context;
+    Ok(p)
+}
+
+/// `CompleteRequestParams`' fields, `ref` read by [`Tagged`]. Named as rmcp's type: serde's
+/// messages name the struct.
+mod mirror {
+    use super::Tagged;
+    use rmcp::model::{ArgumentInfo, CompletionContext, RequestMetaObject};
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    pub struct CompleteRequestParams {
+        #[serde(rename = "_meta", default)]
+        pub meta: Option<RequestMetaObject>,
+        #[serde(rename = "ref")]
+        pub reference: Tagged,
+        pub argument: ArgumentInfo,
+        pub context: Option<CompletionContext>,
+    }
+}
+
+/// A `Reference` read as JSON, then as the variant type its `type` names: serde's
+/// internally tagged form (a map with the tag among its fields, or a sequence that starts
+/// with it), with serde's messages.
+struct Tagged(Reference);
+
+impl<'de> Deserialize<'de> for Tagged {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const VARIANTS: &[&str] = &["ref/resource", "ref/prompt"];
+        let (tag, mut fields) = match Value::deserialize(deserializer)? {
+            Value::Object(mut map) => match map.remove("type") {
+                Some(tag) => (tag, Value::Object(map)),
+                None => return Err(de::Error::missing_field("type")),
+            },
+            Value::Array(mut seq) if !seq.is_empty() => (seq.remove(0), Value::Array(seq)),
+            Value::Array(_) => return Err(de::Error::missing_field("type")),
+            other => {
+                return Err(de::Error::invalid_type(
+                    unexpected(&other),
+                    &"internally tagged enum Reference",
+                ))
+            }
+        };
+        // The variant's field count: serde reads a sequence form's fields and then refuses
+        // what is left over, in its own words (serde_json's `from_value` would say others).
+        let (resource, fields_in_variant) = match &tag {
+            Value::String(name) if name == VARIANTS[0] => (true, 1),
+            Value::String(name) if name == VARIANTS[1] => (false, 2),
+            Value::String(name) => return Err(de::Error::unknown_variant(name, VARIANTS)),
+            other => {
+                return Err(de::Error::invalid_type(
+                    unexpected(other),
+                    &"variant identifier",
+                ))
+            }
+        };
+        let mut left_over = 0;
+        if let Value::Array(seq) = &mut fields {
+            left_over = seq.len().saturating_sub(fields_in_variant);
+            seq.truncate(fields_in_variant);
+        }
+        let reference = if resource {
+            serde_json::from_value(fields).map(Reference::Resource)
+        } else {
+            serde_json::from_value(fields).map(Reference::Prompt)
+        };
+        if left_over > 0 && reference.is_ok() {
+            return Err(de::Error::invalid_length(
+                fields_in_variant + left_over,
+                &format!("{fields_in_variant} elements in sequence").as_str(),
+            ));
+        }
+        reference.map(Tagged).map_err(de::Error::custom)
+    }
+}
+
+/// How serde names a JSON value in its type errors.
+fn unexpected(value: &Value) -> de::Unexpected<'_> {
+    match value {
+        Value::Null => de::Unexpected::Unit,
+        Value::Bool(b) => de::Unexpected::Bool(*b),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => de::Unexpected::Unsigned(u),
+            (_, Some(i)) => de::Unexpected::Signed(i),
+            _ => de::Unexpected::Float(n.as_f64().unwrap_or_default()),
+        },
+        Value::String(s) => de::Unexpected::Str(s),
+        Value::Array(_) => de::Unexpected::Seq,
+        Value::Object(_) => de::Unexpected::Map,
+    }
+}
+
 /// The values offered for an argument of a prompt or a variable of a resource template,
 /// those starting with what was typed (case-insensitive), at most 100 (the spec's cap).
 pub async fn complete(call: &Call, p: &CompleteRequestParams) -> Result<CompletionInfo, ErrorData> {
@@ -548,4 +652,93 @@ pub async fn complete(call: &Call, p: &CompleteRequestParams) -> Result<Completi
         .take(CompletionInfo::MAX_VALUES)
         .collect();
     CompletionInfo::with_all_values(values).map_err(|e| ErrorData::internal_error(e, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `completion_params` takes what rmcp's derive takes, reads it into the same value,
+    /// and refuses the rest with the same error.
+    #[test]
+    fn completion_params_are_read_as_rmcp_reads_them() {
+        let prompt = json!({"type": "ref/prompt", "name": "health_report"});
+        let argument = json!({"name": "focus", "value": "c"});
+        let references = [
+            prompt.clone(),
+            json!({"type": "ref/prompt", "name": "p", "title": "T"}),
+            json!({"type": "ref/prompt", "name": "p", "title": null}),
+            json!({"type": "ref/resource", "uri": "scrypted-mcp://x/{id}"}),
+            json!({"uri": "u", "type": "ref/resource", "extra": 1}),
+            json!({"type": "ref/other", "name": "p"}),
+            json!({"type": 1, "name": "p"}),
+            json!({"type": null}),
+            json!({"name": "p"}),
+            json!({"type": "ref/prompt"}),
+            json!({"type": "ref/prompt", "name": 5}),
+            json!({"type": "ref/prompt", "name": "p", "title": 5}),
+            json!({"type": "ref/resource", "uri": ["u"]}),
+            json!(["ref/prompt", "p"]),
+            json!(["ref/prompt", "p", "T"]),
+            json!(["ref/prompt", "p", "T", "x"]),
+            json!(["ref/resource"]),
+            json!([7, "p"]),
+            json!([]),
+            json!("ref/prompt"),
+            json!(null),
+            json!(true),
+            json!(-3),
+            json!(2.5),
+            json!(7),
+        ];
+        let mut cases = vec![
+            json!(null),
+            json!({}),
+            json!([]),
+            json!({"argument": argument}),
+            json!([null, prompt, argument]),
+            json!([null, prompt, argument, null, 1]),
+        ];
+        for reference in references {
+            cases.push(json!({"ref": reference, "argument": argument}));
+            cases.push(json!({"ref": reference}));
+            cases.push(json!({"ref": reference, "argument": {"name": "x"}}));
+        }
+        for extra in [
+            json!({"context": {"arguments": {"a": "b"}}}),
+            json!({"context": 3}),
+            json!({"context": {"arguments": {"a": 1}}}),
+            json!({"_meta": {"progressToken": 1}}),
+            json!({"_meta": 5}),
+            json!({"unknown": 1}),
+        ] {
+            let mut case = json!({"ref": prompt, "argument": argument});
+            let fields = case.as_object_mut().unwrap();
+            fields.extend(extra.as_object().unwrap().clone());
+            cases.push(case);
+        }
+        let mut read = 0;
+        for case in &cases {
+            let ours = completion_params(case);
+            match (ours, jsonrpc::params::<CompleteRequestParams>(case)) {
+                (Ok(ours), Ok(derived)) => {
+                    assert_eq!(ours, derived, "{case}");
+                    read += 1;
+                }
+                (Err(ours), Err(derived)) => {
+                    assert_eq!(
+                        (ours.code, ours.message),
+                        (derived.code, derived.message),
+                        "{case}"
+                    )
+                }
+                (ours, derived) => panic!("{case}: {ours:?}, rmcp's derive {derived:?}"),
+            }
+        }
+        assert!(
+            read > 0 && read < cases.len(),
+            "{read} of {} read",
+            cases.len()
+        );
+    }
 }

@@ -11,11 +11,11 @@ use super::{calls, content, prompts, tasks, wire};
 use crate::tools::Caller;
 use crate::Ctx;
 use rmcp::model::{
-    CacheScope, ClientCapabilities, CompleteRequestParams, CompleteResult, DiscoverResult,
-    ErrorCode, ErrorData, Implementation, InitializeResult, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    PromptsCapability, ProtocolVersion, ResourcesCapability, ServerCapabilities, ServerResult,
-    SetLevelRequestParams, ToolsCapability,
+    CacheScope, ClientCapabilities, CompleteResult, DiscoverResult, ErrorCode, ErrorData,
+    Implementation, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, PromptsCapability,
+    ProtocolVersion, ResourcesCapability, ServerCapabilities, ServerResult, SetLevelRequestParams,
+    ToolsCapability,
 };
 use serde_json::{json, Map, Value};
 use std::rc::Rc;
@@ -177,7 +177,7 @@ pub async fn dispatch(call: Rc<Call>, method: &str, params: Value) -> Result<Val
         ("ping", Some(_)) => ServerResult::empty(()),
         ("logging/setLevel", Some(session)) => set_level(session, &params)?,
         ("completion/complete", _) => {
-            let p: CompleteRequestParams = jsonrpc::params(&params)?;
+            let p = prompts::completion_params(&params)?;
             ServerResult::CompleteResult(CompleteResult::new(prompts::complete(&call, &p).await?))
         }
         ("tools/list", _) => paged!(ListToolsResult, *calls::all_tools(), &params),
