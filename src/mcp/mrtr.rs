@@ -133,8 +133,10 @@ pub struct Inputs {
     answered: BTreeMap<String, (String, Value)>,
     /// This request's `inputResponses` as sent, for unbound questions (fixtures only).
     sent: BTreeMap<String, Value>,
-    /// Questions asked during this run that have no answer: key → question.
-    pending: RefCell<BTreeMap<String, Question>>,
+    /// Questions asked during this run that have no answer: (key, question), each key
+    /// once. A list (a run asks a few): a `BTreeMap<String, Question>` was its own copy of
+    /// the B-tree code in the wasm (issue 12); `input_required` builds the maps it sends.
+    pending: RefCell<Vec<(String, Question)>>,
 }
 
 /// One question for the client: rmcp's typed request (what `inputRequests` lists) and
@@ -252,9 +254,11 @@ impl Inputs {
             }
             _ => {}
         }
-        self.pending
-            .borrow_mut()
-            .insert(key.to_string(), question.clone());
+        let mut pending = self.pending.borrow_mut();
+        match pending.iter_mut().find(|(asked, _)| asked == key) {
+            Some((_, earlier)) => *earlier = question.clone(),
+            None => pending.push((key.to_string(), question.clone())),
+        }
         None
     }
 
