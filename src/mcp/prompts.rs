@@ -549,74 +549,40 @@ mod mirror {
     }
 }
 
-/// A `Reference` read as JSON, then as the variant type its `type` names: serde's
-/// internally tagged form (a map with the tag among its fields, or a sequence that starts
-/// with it), with serde's messages.
+/// A `Reference` read as JSON, then as the variant type its `type` names. Only the object
+/// form the spec defines is taken; serde's derive would also take a sequence starting with
+/// the tag, which no MCP message carries.
 struct Tagged(Reference);
 
 impl<'de> Deserialize<'de> for Tagged {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        const VARIANTS: &[&str] = &["ref/resource", "ref/prompt"];
-        let (tag, mut fields) = match Value::deserialize(deserializer)? {
-            Value::Object(mut map) => match map.remove("type") {
-                Some(tag) => (tag, Value::Object(map)),
-                None => return Err(de::Error::missing_field("type")),
-            },
-            Value::Array(mut seq) if !seq.is_empty() => (seq.remove(0), Value::Array(seq)),
-            Value::Array(_) => return Err(de::Error::missing_field("type")),
-            other => {
-                return Err(de::Error::invalid_type(
-                    unexpected(&other),
-                    &"internally tagged enum Reference",
-                ))
-            }
-        };
-        // The variant's field count: serde reads a sequence form's fields and then refuses
-        // what is left over, in its own words (serde_json's `from_value` would say others).
-        let (resource, fields_in_variant) = match &tag {
-            Value::String(name) if name == VARIANTS[0] => (true, 1),
-            Value::String(name) if name == VARIANTS[1] => (false, 2),
-            Value::String(name) => return Err(de::Error::unknown_variant(name, VARIANTS)),
-            other => {
-                return Err(de::Error::invalid_type(
-                    unexpected(other),
-                    &"variant identifier",
-                ))
-            }
-        };
-        let mut left_over = 0;
-        if let Value::Array(seq) = &mut fields {
-            left_over = seq.len().saturating_sub(fields_in_variant);
-            seq.truncate(fields_in_variant);
-        }
-        let reference = if resource {
-            serde_json::from_value(fields).map(Reference::Resource)
-        } else {
-            serde_json::from_value(fields).map(Reference::Prompt)
-        };
-        if left_over > 0 && reference.is_ok() {
-            return Err(de::Error::invalid_length(
-                fields_in_variant + left_over,
-                &format!("{fields_in_variant} elements in sequence").as_str(),
+        let Value::Object(mut fields) = Value::deserialize(deserializer)? else {
+            return Err(de::Error::custom(
+                "ref must be an object with \"type\": \"ref/prompt\" or \"ref/resource\"",
             ));
-        }
+        };
+        let reference = match fields.remove("type") {
+            Some(Value::String(tag)) => match tag.as_str() {
+                "ref/resource" => {
+                    serde_json::from_value(Value::Object(fields)).map(Reference::Resource)
+                }
+                "ref/prompt" => {
+                    serde_json::from_value(Value::Object(fields)).map(Reference::Prompt)
+                }
+                _ => {
+                    return Err(de::Error::unknown_variant(
+                        &tag,
+                        &["ref/resource", "ref/prompt"],
+                    ))
+                }
+            },
+            _ => {
+                return Err(de::Error::custom(
+                    "ref's type must be the string \"ref/prompt\" or \"ref/resource\"",
+                ))
+            }
+        };
         reference.map(Tagged).map_err(de::Error::custom)
-    }
-}
-
-/// How serde names a JSON value in its type errors.
-fn unexpected(value: &Value) -> de::Unexpected<'_> {
-    match value {
-        Value::Null => de::Unexpected::Unit,
-        Value::Bool(b) => de::Unexpected::Bool(*b),
-        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
-            (Some(u), _) => de::Unexpected::Unsigned(u),
-            (_, Some(i)) => de::Unexpected::Signed(i),
-            _ => de::Unexpected::Float(n.as_f64().unwrap_or_default()),
-        },
-        Value::String(s) => de::Unexpected::Str(s),
-        Value::Array(_) => de::Unexpected::Seq,
-        Value::Object(_) => de::Unexpected::Map,
     }
 }
 
@@ -658,8 +624,10 @@ pub async fn complete(call: &Call, p: &CompleteRequestParams) -> Result<Completi
 mod tests {
     use super::*;
 
-    /// `completion_params` takes what rmcp's derive takes, reads it into the same value,
-    /// and refuses the rest with the same error.
+    /// `completion_params` takes what rmcp's derive takes in the spec's object form, reads it
+    /// into the same value and refuses the rest with the same error; a `ref` that is not an
+    /// object with a string `type` is refused as invalid params naming `ref` (the derive
+    /// also took a sequence such as `["ref/prompt", "p"]`, a form no MCP message has).
     #[test]
     fn completion_params_are_read_as_rmcp_reads_them() {
         let prompt = json!({"type": "ref/prompt", "name": "health_report"});
@@ -720,6 +688,16 @@ mod tests {
         let mut read = 0;
         for case in &cases {
             let ours = completion_params(case);
+            let spec_form = case["ref"]["type"].is_string() || case.get("ref").is_none();
+            if !spec_form {
+                let e = ours.unwrap_err();
+                assert_eq!(e.code, rmcp::model::ErrorCode::INVALID_PARAMS, "{case}");
+                // Fields are read in key order: an invalid `argument` is refused before `ref`.
+                if case["argument"] != json!({"name": "x"}) {
+                    assert!(e.message.contains("ref"), "{case}: {}", e.message);
+                }
+                continue;
+            }
             match (ours, jsonrpc::params::<CompleteRequestParams>(case)) {
                 (Ok(ours), Ok(derived)) => {
                     assert_eq!(ours, derived, "{case}");
