@@ -340,3 +340,76 @@ impl Delivery {
         self.ready.extend(due);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+    use futures::FutureExt;
+
+    const KEEP_ALIVE: u64 = 60_000;
+
+    fn delivery() -> (UnboundedSender<Change>, Delivery, Rc<FixedClock>) {
+        let clock = Rc::new(FixedClock::at_ms(1_000_000));
+        let (tx, rx) = mpsc::unbounded();
+        (tx, Delivery::new(rx, clock.clone(), KEEP_ALIVE), clock)
+    }
+
+    fn updated(uri: &str) -> Change {
+        Change::ResourceUpdated(uri.to_string())
+    }
+
+    /// What `next` gives without waiting; `None` while it would wait.
+    fn now(d: &mut Delivery) -> Option<Next> {
+        d.next().now_or_never()
+    }
+
+    #[test]
+    fn a_resource_changed_again_within_the_coalescing_time_waits_for_it() {
+        let (tx, mut d, clock) = delivery();
+        tx.unbounded_send(updated("a")).unwrap();
+        assert_eq!(now(&mut d), Some(Next::Change(updated("a"))));
+        clock.advance_ms(400);
+        tx.unbounded_send(updated("a")).unwrap();
+        assert_eq!(now(&mut d), None, "held: a went out 400 ms ago");
+        clock.advance_ms(COALESCE_MS - 400 - 1);
+        assert_eq!(now(&mut d), None);
+        clock.advance_ms(1);
+        assert_eq!(now(&mut d), Some(Next::Change(updated("a"))));
+    }
+
+    #[test]
+    fn sending_other_resources_keeps_a_recent_send_holding_back_its_next_change() {
+        let (tx, mut d, clock) = delivery();
+        tx.unbounded_send(updated("a")).unwrap();
+        assert_eq!(now(&mut d), Some(Next::Change(updated("a"))));
+        // b goes out while a's entry is still live: pruning on b's send must keep it.
+        clock.advance_ms(600);
+        tx.unbounded_send(updated("b")).unwrap();
+        assert_eq!(now(&mut d), Some(Next::Change(updated("b"))));
+        clock.advance_ms(100);
+        tx.unbounded_send(updated("a")).unwrap();
+        assert_eq!(now(&mut d), None, "a went out 700 ms ago");
+        clock.advance_ms(COALESCE_MS - 700);
+        assert_eq!(now(&mut d), Some(Next::Change(updated("a"))));
+    }
+
+    #[test]
+    fn what_went_out_longer_ago_than_the_coalescing_time_is_forgotten() {
+        let (tx, mut d, clock) = delivery();
+        for i in 0..50 {
+            let uri = format!("scrypted://device/{i}");
+            tx.unbounded_send(updated(&uri)).unwrap();
+            assert_eq!(now(&mut d), Some(Next::Change(updated(&uri))));
+            clock.advance_ms(COALESCE_MS);
+        }
+        // Each send dropped the entries that no longer hold anything back: the list does
+        // not grow with the number of resources a long-lived stream has seen.
+        assert_eq!(d.sent_ms.len(), 1);
+        tx.unbounded_send(updated("scrypted://device/0")).unwrap();
+        assert_eq!(
+            now(&mut d),
+            Some(Next::Change(updated("scrypted://device/0")))
+        );
+    }
+}
