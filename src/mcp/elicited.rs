@@ -94,7 +94,15 @@ fn string_fits(property: &Value, text: &str) -> bool {
     match property.get("format").and_then(Value::as_str) {
         Some("uri") => url::Url::parse(text).is_ok(),
         Some("date") => full_date(text),
-        Some("date-time") => chrono::DateTime::parse_from_rfc3339(text).is_ok(),
+        // RFC 3339's `date-time` rule has "T" (either case) between date and time; chrono
+        // also takes the space that the RFC's prose allows for readability, which the rule,
+        // and so JSON Schema's format, does not.
+        Some("date-time") => {
+            text.as_bytes()
+                .get(10)
+                .is_some_and(|b| b.eq_ignore_ascii_case(&b'T'))
+                && chrono::DateTime::parse_from_rfc3339(text).is_ok()
+        }
         // Full RFC 5322 parsing is out of proportion for a form answer the user typed;
         // one `@` between non-empty parts is what the clients' own form fields enforce.
         Some("email") => text.split_once('@').is_some_and(|(local, domain)| {
@@ -185,6 +193,13 @@ mod tests {
         assert_eq!(conform(&schema, obj(ok)).unwrap().len(), 7);
         let leap = json!({"day": "2024-02-29", "at": "2024-02-29T23:59:60+01:00"});
         assert_eq!(conform(&schema, obj(leap)).unwrap().len(), 2);
+        for at in ["2025-11-25t10:00:00.5z", "2025-11-25T10:00:00-00:00"] {
+            assert_eq!(
+                conform(&schema, obj(json!({ "at": at }))).unwrap().len(),
+                1,
+                "{at}"
+            );
+        }
         for bad in [
             json!({"age": -1}),
             json!({"age": 151}),
@@ -200,6 +215,9 @@ mod tests {
             json!({"day": "+2025-01-05"}),
             json!({"day": "2025-01-05T00:00:00Z"}),
             json!({"at": "yesterday"}),
+            json!({"at": "2025-11-25 10:00:00Z"}),
+            json!({"at": "2025-11-25_10:00:00Z"}),
+            json!({"at": "2025-11-25T10:00:00"}),
         ] {
             assert!(conform(&schema, obj(bad.clone())).is_err(), "{bad}");
         }
