@@ -332,9 +332,10 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
     },
     // Plugin storage: the root device's Storage (DOM Storage shape, §5). Scrypted injects it
     // as `localStorage` when the zip has no sdk.json (§7), which is how we ship.
+    // The value as UTF-8 bytes: copied into the wasm in one go (src/wasm/mod.rs `text`).
     storageGet: (key) => {
       const v = getItem(key);
-      return v === undefined || v === null ? undefined : String(v);
+      return v === undefined || v === null ? undefined : Buffer.from(String(v), 'utf8');
     },
     storageSet: (key, value) => {
       storage.setItem(key, value);

@@ -44,11 +44,19 @@ function ensureWasm() {
   }
 }
 
-/** Scrypted's `request.body` (§6.2) as the string the wasm expects, or null. Bytes go as Buffer-JSON. */
-function bodyToString(body) {
+/**
+ * Text for the wasm as its UTF-8 bytes: node's encoder copies it in one go, where a string
+ * argument is copied by the wasm-bindgen glue a character at a time (src/wasm/mod.rs `text`).
+ */
+function utf8(text) {
+  return Buffer.from(text, 'utf8');
+}
+
+/** Scrypted's `request.body` (§6.2) as the text the wasm expects (as bytes), or null. Bytes go as Buffer-JSON. */
+function bodyBytes(body) {
   if (body === undefined || body === null) return null;
-  if (typeof body === 'string') return body;
-  return JSON.stringify(body instanceof Uint8Array ? Buffer.from(body) : body);
+  if (typeof body === 'string') return utf8(body);
+  return utf8(JSON.stringify(body instanceof Uint8Array ? Buffer.from(body) : body));
 }
 
 /**
@@ -167,13 +175,13 @@ export default class ScryptedMcpPlugin {
   async onRequest(request, response) {
     let out;
     try {
-      const head = headJson(request);
+      const head = utf8(headJson(request));
       const size = bodySize(request.body);
       if (size <= this.sentWithHead) {
-        out = await this.wasm.handle(head, bodyToString(request.body), size);
+        out = await this.wasm.handle(head, bodyBytes(request.body), size);
       } else {
         out = await this.wasm.admit(head, size);
-        if (!out) out = await this.wasm.handle(head, bodyToString(request.body), undefined);
+        if (!out) out = await this.wasm.handle(head, bodyBytes(request.body), undefined);
       }
     } catch (e) {
       console.error('[scrypted-mcp] request failed', e);

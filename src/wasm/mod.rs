@@ -31,8 +31,9 @@ extern "C" {
     /// A fire-and-forget notice of `host.js`.
     #[wasm_bindgen(method)]
     fn notify(this: &HostBridge, method: &str, args: JsValue);
+    /// The value's UTF-8 bytes ([`text`]).
     #[wasm_bindgen(method, js_name = storageGet)]
-    fn storage_get(this: &HostBridge, key: &str) -> Option<String>;
+    fn storage_get(this: &HostBridge, key: &str) -> Option<Vec<u8>>;
     #[wasm_bindgen(method, js_name = storageSet)]
     fn storage_set(this: &HostBridge, key: &str, value: &str);
     #[wasm_bindgen(method, js_name = storageRemove)]
@@ -109,7 +110,7 @@ pub struct JsStore(Rc<HostBridge>);
 
 impl Store for JsStore {
     fn get(&self, key: &str) -> Option<String> {
-        self.0.storage_get(key)
+        self.0.storage_get(key).map(text)
     }
     fn set(&self, key: &str, value: &str) {
         self.0.storage_set(key, value)
@@ -200,9 +201,20 @@ impl Serialize for HeaderObject<'_> {
     }
 }
 
-/// The shim's JSON text of a request head (`headJson` in js-shim/plugin.js).
-fn parse_head(head: &str) -> Result<Request, JsValue> {
-    serde_json::from_str(head).map_err(|e| JsValue::from_str(&format!("bad request head: {e}")))
+/// Text the shim sends as its UTF-8 bytes (`Buffer.from(text)`): the request head and body
+/// and storage values, a few KB per request. A `String` parameter would be copied into the
+/// wasm by wasm-bindgen's glue a character at a time in JS (its `passStringToWasm0`), which
+/// was ~6 % of a request's instructions; bytes are copied by the engine in one go (issue 12).
+/// Node encodes a lone surrogate as U+FFFD, as that glue does, so the bytes are UTF-8; were
+/// they not, the same replacement is made here.
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// The shim's JSON text of a request head (`headJson` in js-shim/plugin.js), as bytes.
+fn parse_head(head: Vec<u8>) -> Result<Request, JsValue> {
+    serde_json::from_str(&text(head))
+        .map_err(|e| JsValue::from_str(&format!("bad request head: {e}")))
 }
 
 /// A body size from JS; past usize (or NaN) is as good as too large.
@@ -262,13 +274,13 @@ impl WasmPlugin {
         crate::admit::SENT_WITH_HEAD as f64
     }
 
-    /// Called with the request's head (no body, JSON text) and the body's size (a string's
+    /// Called with the request's head (no body, JSON text as bytes) and the body's size (a string's
     /// length, a Buffer's bytes) before the body is read: resolves to `null` (go on with
     /// `handle`) or the answer to send instead.
-    pub fn admit(&self, head: String, body_bytes: f64) -> Promise {
+    pub fn admit(&self, head: Vec<u8>, body_bytes: f64) -> Promise {
         let plugin = self.plugin.clone();
         future_to_promise(async move {
-            let head = parse_head(&head)?;
+            let head = parse_head(head)?;
             Ok(match plugin.admit(&head, body_size(body_bytes)).await {
                 Some(response) => response_to_js(response),
                 None => JsValue::NULL,
@@ -276,18 +288,19 @@ impl WasmPlugin {
         })
     }
 
-    /// The request's head and its body; `unadmitted_bytes` is the body's size when `admit`
-    /// was not asked about this head, and is asked first. Resolves to what
-    /// [`response_to_js`] makes.
+    /// The request's head and its body (each as UTF-8 bytes, [`text`]); `unadmitted_bytes`
+    /// is the body's size when `admit` was not asked about this head, and is asked first.
+    /// Resolves to what [`response_to_js`] makes.
     pub fn handle(
         &self,
-        head: String,
-        body: Option<String>,
+        head: Vec<u8>,
+        body: Option<Vec<u8>>,
         unadmitted_bytes: Option<f64>,
     ) -> Promise {
         let plugin = self.plugin.clone();
         future_to_promise(async move {
-            let head = parse_head(&head)?;
+            let head = parse_head(head)?;
+            let body = body.map(text);
             if let Some(bytes) = unadmitted_bytes {
                 if let Some(answer) = plugin.admit(&head, body_size(bytes)).await {
                     return Ok(response_to_js(answer));

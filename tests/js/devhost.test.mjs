@@ -210,10 +210,10 @@ describe('host.js notices, storage, volume and clock over the simulated globals'
   });
   test('storage members are the plugin device storage (DOM Storage shape); now is the clock', () => {
     assert.equal(h.storageGet('k'), undefined);
-    h.storageSet('k', 'v');
-    assert.equal(h.storageGet('k'), 'v');
+    h.storageSet('k', 'v é');
+    assert.deepEqual(h.storageGet('k'), Buffer.from('v é', 'utf8'), "a value is read as its UTF-8 bytes (the wasm's text)");
     assert.deepEqual(h.storageKeys(), ['k']);
-    assert.deepEqual(rt.device('3').storage, { k: 'v' });
+    assert.deepEqual(rt.device('3').storage, { k: 'v é' });
     h.storageRemove('k');
     assert.deepEqual(h.storageKeys(), []);
     assert.ok(Math.abs(h.now() - Date.now()) < 1000);

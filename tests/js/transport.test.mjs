@@ -41,6 +41,30 @@ describe('headers and empty answers through the shim', () => {
   });
 });
 
+describe('text into the wasm', () => {
+  // Text crosses into the wasm as its UTF-8 bytes (js-shim/plugin.js utf8, host.js storageGet):
+  // the client record is read and parsed on every request, so a mangled crossing would end
+  // the token ("no longer registered").
+  test("a stored record reaches Rust as UTF-8: non-ASCII intact, a lone surrogate as U+FFFD", async () => {
+    const clientId = JSON.parse(Buffer.from(token.split('.')[1], 'base64url')).client_id;
+    const key = `oauth.client.${clientId}`;
+    const stored = (await host.pluginStorage())[key];
+    const record = JSON.parse(stored);
+    // The lone surrogate is a raw character of the stored text, not a JSON escape.
+    const named = stored.replace(JSON.stringify(record.client_name), '"Café ✓ \ud800!"');
+    assert.notEqual(named, stored);
+    await host.setPluginStorage(key, named);
+    try {
+      const { sessionId } = await initialize(host.mcpUrl, token);
+      assert.ok(sessionId, 'the token still names a registered client');
+      const settings = await host.settings();
+      assert.ok(settings.some((s) => s.key === `client:${clientId}` && s.title === 'Café ✓ \ufffd!'), JSON.stringify(settings.map((s) => s.title)));
+    } finally {
+      await host.setPluginStorage(key, stored);
+    }
+  });
+});
+
 describe('Scrypted body forms', () => {
   test('application/json; charset=utf-8 and non-ASCII text arrive intact', async () => {
     const { sessionId } = await initialize(host.mcpUrl, token);
