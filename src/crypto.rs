@@ -48,8 +48,16 @@ pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
 /// `from_slice` would be a second copy of its parser in the wasm beside `from_str`'s
 /// (docs/reference/wasm-toolchain.md, "Size").
 pub fn b64url_json<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
-    let json = String::from_utf8(b64url_decode(text)?).ok()?;
-    serde_json::from_str(&json).ok()
+    serde_json::from_str(&b64url_text(text)?).ok()
+}
+
+/// A record (`store::record`) in base64url JSON: session ids, request states.
+pub fn b64url_record<T: crate::tools::args::Args>(text: &str) -> Option<T> {
+    crate::store::record(&b64url_text(text)?)
+}
+
+fn b64url_text(text: &str) -> Option<String> {
+    String::from_utf8(b64url_decode(text)?).ok()
 }
 
 pub fn b64(data: &[u8]) -> String {

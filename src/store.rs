@@ -4,7 +4,9 @@
 //! write, readable by any plugin and present in every backup: keep it small and bounded,
 //! and keep secrets as hashes where possible.
 
+use crate::tools::args::{Args, Fields};
 use serde::{de::DeserializeOwned, Serialize};
+use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
@@ -20,6 +22,11 @@ pub trait Store {
 pub trait StoreExt: Store {
     fn get_json<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
         self.get(key).and_then(|s| serde_json::from_str(&s).ok())
+    }
+
+    /// A record stored by `set_json`, read by [`record`].
+    fn get_record<T: Args>(&self, key: &str) -> Option<T> {
+        self.get(key).and_then(|s| record(&s))
     }
 
     fn set_json<T: Serialize>(&self, key: &str, value: &T) {
@@ -53,10 +60,10 @@ impl<T> Default for Parsed<T> {
     }
 }
 
-impl<T: DeserializeOwned> Parsed<T> {
+impl<T: Args> Parsed<T> {
     pub const MAX: usize = 256;
 
-    /// What `store.get_json(key)` would answer.
+    /// What `store.get_record(key)` would answer.
     pub fn get(&self, store: &dyn Store, key: &str) -> Option<Rc<T>> {
         let text = store.get(key)?;
         if let Some((seen, parsed)) = self.0.borrow().get(key) {
@@ -64,7 +71,7 @@ impl<T: DeserializeOwned> Parsed<T> {
                 return parsed.clone();
             }
         }
-        let parsed = serde_json::from_str(&text).ok().map(Rc::new);
+        let parsed = record(&text).map(Rc::new);
         let mut memo = self.0.borrow_mut();
         if memo.len() >= Self::MAX && !memo.contains_key(key) {
             memo.clear();
@@ -72,6 +79,22 @@ impl<T: DeserializeOwned> Parsed<T> {
         memo.insert(key.to_string(), (text, parsed.clone()));
         parsed
     }
+}
+
+/// A record's JSON text read back as its type (issue 12, wasm size): the text parsed as a
+/// `Value` (that parser is in the wasm anyway) and its fields read by the tool arguments'
+/// reader (`tools::args`), so no record type has a deserialiser of its own. `None` where
+/// serde's derive, which host builds keep on the record types, fails: not an object, a
+/// required field missing, a value of the wrong type. Fields the type does not name are
+/// ignored, as the derive did. One difference: a key written twice in the text (which
+/// `set_json` never writes) is read as its last value, where the derive refused the record.
+pub fn record<T: Args>(text: &str) -> Option<T> {
+    let Ok(Value::Object(object)) = serde_json::from_str(text) else {
+        return None;
+    };
+    let mut fields = Fields::new(object);
+    let value = T::read(&mut fields);
+    fields.known().ok().map(|()| value)
 }
 
 /// In-memory store: the Rust tests' store, and a stand-in wherever no host storage exists.
@@ -104,5 +127,157 @@ impl Store for MemStore {
     }
     fn keys(&self) -> Vec<String> {
         self.map.borrow().keys().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::oauth::clients::ClientRecord;
+    use crate::oauth::grants::{CodeRecord, GrantRecord, Previous};
+    use serde_json::{json, Map};
+    use std::fmt::Debug;
+
+    /// Requires `record` to read every variation of `written`'s JSON as serde's derive (kept
+    /// on the record types in host builds) does: the text `set_json` writes, each field
+    /// left out, each field given a value of every JSON kind, a field no version wrote, and
+    /// texts that are no object at all.
+    pub(crate) fn reads_as_derive<T>(written: &T)
+    where
+        T: Args + Serialize + DeserializeOwned + PartialEq + Debug,
+    {
+        let agree = |text: &str| {
+            let derive = serde_json::from_str::<T>(text).ok();
+            assert_eq!(record::<T>(text), derive, "{text}");
+        };
+        let text = serde_json::to_string(written).unwrap();
+        assert_eq!(record::<T>(&text).as_ref(), Some(written), "{text}");
+        agree(&text);
+        let Value::Object(object) = serde_json::to_value(written).unwrap() else {
+            panic!("a record is an object: {text}");
+        };
+        let kinds = [
+            json!(null),
+            json!(true),
+            json!(0),
+            json!(-1),
+            json!(1.5),
+            json!(""),
+            json!("x"),
+            json!([]),
+            json!(["a"]),
+            json!([[1, "a"]]),
+            json!({}),
+            json!({"k": "v"}),
+            json!({"k": ["d", 1]}),
+        ];
+        for name in object.keys() {
+            let mut without = object.clone();
+            without.remove(name);
+            agree(&Value::Object(without).to_string());
+            for kind in &kinds {
+                let mut changed = object.clone();
+                changed.insert(name.clone(), kind.clone());
+                agree(&Value::Object(changed).to_string());
+            }
+        }
+        let mut extra = object.clone();
+        extra.insert("written_by_another_version".into(), json!({"a": 1}));
+        agree(&Value::Object(extra).to_string());
+        for text in ["", "{", "null", "[]", "1", "\"x\"", "{}"] {
+            agree(text);
+        }
+        agree(&Value::Object(Map::new()).to_string());
+    }
+
+    fn client(name: Option<&str>, consent: &[(&str, &str)]) -> ClientRecord {
+        ClientRecord {
+            client_id: "c1".into(),
+            client_name: name.map(String::from),
+            redirect_uris: vec!["https://a.example/cb".into()],
+            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            response_types: vec!["code".into()],
+            issued_at: 1_764_000_000,
+            created_ms: 1_764_000_000_123,
+            last_used_ms: 1_764_000_060_000,
+            consent: consent
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    fn grant(previous: usize) -> GrantRecord {
+        GrantRecord {
+            grant_id: "g1".into(),
+            client_id: "c1".into(),
+            issuer: "https://h.example/endpoint/@scrypted/mcp".into(),
+            sub: "admin".into(),
+            scope: "mcp:read mcp:write".into(),
+            resource: "https://h.example/endpoint/@scrypted/mcp/public/mcp".into(),
+            created_ms: 5,
+            refresh_hash: "h0".into(),
+            exp_ms: u64::MAX,
+            previous: (0..previous)
+                .map(|i| Previous {
+                    hash: format!("h{}", i + 1),
+                    replaced_ms: i as u64,
+                })
+                .collect(),
+        }
+    }
+
+    fn code(used: Option<&str>) -> CodeRecord {
+        CodeRecord {
+            client_id: "c1".into(),
+            issuer: "https://h.example/endpoint/@scrypted/mcp".into(),
+            redirect_uri: "http://127.0.0.1:3000/cb".into(),
+            redirect_uri_sent: true,
+            code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+            resource: "https://h.example/endpoint/@scrypted/mcp/public/mcp".into(),
+            sub: "admin".into(),
+            scope: "mcp:read".into(),
+            exp_ms: 1_764_000_600_000,
+            used_grant: used.map(String::from),
+        }
+    }
+
+    #[test]
+    fn oauth_records_read_as_their_derive_did() {
+        reads_as_derive(&client(None, &[]));
+        reads_as_derive(&client(
+            Some("Claude"),
+            &[("admin http://x/cb", "mcp:read")],
+        ));
+        reads_as_derive(&grant(0));
+        reads_as_derive(&grant(2));
+        reads_as_derive(&code(None));
+        reads_as_derive(&code(Some("g1")));
+    }
+
+    /// Records as stored before this reader (the text the serializer wrote then, which it
+    /// still writes) read back whole.
+    #[test]
+    fn records_stored_earlier_read_back() {
+        let stored = r#"{"client_id":"c1","client_name":"Claude","redirect_uris":["https://a.example/cb"],"grant_types":["authorization_code","refresh_token"],"response_types":["code"],"issued_at":1764000000,"created_ms":1764000000123,"last_used_ms":1764000060000,"consent":{"admin http://x/cb":"mcp:read"}}"#;
+        let want = client(Some("Claude"), &[("admin http://x/cb", "mcp:read")]);
+        assert_eq!(serde_json::to_string(&want).unwrap(), stored);
+        assert_eq!(record::<ClientRecord>(stored), Some(want));
+        let stored = r#"{"grant_id":"g1","client_id":"c1","issuer":"https://h.example/endpoint/@scrypted/mcp","sub":"admin","scope":"mcp:read mcp:write","resource":"https://h.example/endpoint/@scrypted/mcp/public/mcp","created_ms":5,"refresh_hash":"h0","exp_ms":18446744073709551615,"previous":[{"hash":"h1","replaced_ms":0}]}"#;
+        assert_eq!(serde_json::to_string(&grant(1)).unwrap(), stored);
+        assert_eq!(record::<GrantRecord>(stored), Some(grant(1)));
+        let stored = r#"{"client_id":"c1","issuer":"https://h.example/endpoint/@scrypted/mcp","redirect_uri":"http://127.0.0.1:3000/cb","redirect_uri_sent":true,"code_challenge":"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM","resource":"https://h.example/endpoint/@scrypted/mcp/public/mcp","sub":"admin","scope":"mcp:read","exp_ms":1764000600000,"used_grant":"g1"}"#;
+        assert_eq!(serde_json::to_string(&code(Some("g1"))).unwrap(), stored);
+        assert_eq!(record::<CodeRecord>(stored), Some(code(Some("g1"))));
+    }
+
+    /// The one place the reader differs from the derive, which refused the record: a key
+    /// written twice (never by `set_json`) is read as its last value.
+    #[test]
+    fn a_key_written_twice_reads_as_its_last_value() {
+        let text = serde_json::to_string(&code(None)).unwrap();
+        let twice = text.replacen('{', r#"{"sub":"someone","#, 1);
+        assert!(serde_json::from_str::<CodeRecord>(&twice).is_err());
+        assert_eq!(record::<CodeRecord>(&twice), Some(code(None)));
     }
 }

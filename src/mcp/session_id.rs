@@ -20,7 +20,7 @@ use crate::oauth::{grants, AccessClaims};
 use crate::store::StoreExt;
 use crate::{crypto, Ctx};
 use rmcp::model::{ClientCapabilities, ProtocolVersion};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Storage key of the HMAC key that signs session ids.
 pub const SECRET_KEY: &str = "mcp.session_secret";
@@ -34,13 +34,17 @@ const PREFIX: &str = "s1.";
 /// no tool reads them).
 const STATE_MAX: usize = 2048;
 
-/// What a session id carries.
-#[derive(Serialize, Deserialize)]
+/// What a session id carries. Read back by `store::record` (one reader for every record
+/// type, issue 12): the state is parsed as a `Value` and `caps` read from it, as `initialize`
+/// reads them (rmcp's capability types read from text were a second copy of their
+/// deserialisers in the wasm, 12 KB before -Oz). Host builds keep serde's derive to compare.
+#[derive(Serialize)]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(serde::Deserialize, Debug, PartialEq)
+)]
 struct State {
     v: String,
-    /// Read through `Value`, as `initialize` reads them: rmcp's capability types read from
-    /// text were a second copy of their deserialisers in the wasm (12 KB before -Oz).
-    #[serde(deserialize_with = "capabilities_via_value")]
     caps: ClientCapabilities,
     sub: String,
     cid: String,
@@ -49,11 +53,14 @@ struct State {
     n: String,
 }
 
-fn capabilities_via_value<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<ClientCapabilities, D::Error> {
-    serde_json::from_value(serde_json::Value::deserialize(d)?).map_err(serde::de::Error::custom)
-}
+crate::tools::args::args!(State {
+    v: required,
+    caps: required,
+    sub: required,
+    cid: required,
+    gid: required,
+    n: required,
+});
 
 /// A new session id for a session negotiated at `initialize` under `claims`.
 pub fn mint(
@@ -134,9 +141,35 @@ fn verify(ctx: &Ctx, id: &str) -> Option<State> {
     if !crypto::constant_time_eq(&mac, &expected) {
         return None;
     }
-    crypto::b64url_json(body)
+    crypto::b64url_record(body)
 }
 
 fn ended(ctx: &Ctx) -> Vec<String> {
     ctx.store.get_json(ENDED_KEY).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A session id's state reads back as serde's derive read it, capabilities and all.
+    #[test]
+    fn state_reads_as_its_derive_did() {
+        let caps: ClientCapabilities = serde_json::from_value(serde_json::json!({
+            "roots": { "listChanged": true },
+            "elicitation": {},
+            "experimental": { "x": { "a": 1 } }
+        }))
+        .unwrap();
+        for caps in [ClientCapabilities::default(), caps] {
+            crate::store::tests::reads_as_derive(&State {
+                v: "2025-06-18".into(),
+                caps,
+                sub: "admin".into(),
+                cid: "c1".into(),
+                gid: "g1".into(),
+                n: "bm9uY2U".into(),
+            });
+        }
+    }
 }

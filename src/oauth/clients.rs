@@ -3,11 +3,14 @@
 
 use crate::origin::is_loopback_host;
 use crate::store::{Parsed, Store, StoreExt};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub const PREFIX: &str = "oauth.client.";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Read back by `store::record` (one reader for every record type, issue 12); host builds
+/// keep serde's derive to compare the two (`tests/oauth/records.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 pub struct ClientRecord {
     pub client_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -26,6 +29,18 @@ pub struct ClientRecord {
     pub consent: std::collections::BTreeMap<String, String>,
 }
 
+crate::tools::args::args!(ClientRecord {
+    client_id: required,
+    client_name: optional,
+    redirect_uris: required,
+    grant_types: required,
+    response_types: required,
+    issued_at: required,
+    created_ms: required,
+    last_used_ms: required,
+    consent: optional,
+});
+
 pub fn key(client_id: &str) -> String {
     format!("{PREFIX}{client_id}")
 }
@@ -34,7 +49,7 @@ pub fn get(store: &dyn Store, client_id: &str) -> Option<ClientRecord> {
     if client_id.is_empty() || client_id.len() > 128 {
         return None;
     }
-    store.get_json(&key(client_id))
+    store.get_record(&key(client_id))
 }
 
 /// Whether [`get`] finds the client, its record parsed again only when its stored text
@@ -54,7 +69,7 @@ pub fn all(store: &dyn Store) -> Vec<ClientRecord> {
     store
         .keys_with_prefix(PREFIX)
         .iter()
-        .filter_map(|k| store.get_json::<ClientRecord>(k))
+        .filter_map(|k| store.get_record::<ClientRecord>(k))
         .collect()
 }
 

@@ -15,7 +15,7 @@ use crate::http::{Request, Response};
 use crate::origin::{html_escape, page, PublicBase};
 use crate::store::{Store, StoreExt};
 use crate::{crypto, Ctx};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 pub const CSRF_SECRET_KEY: &str = "oauth.csrf_secret";
 /// Hashes of consent tokens already used, and the floor below which every token counts as
@@ -142,13 +142,21 @@ pub fn csrf_token(ctx: &Ctx, b: &Bound) -> String {
     format!("{now}.{nonce}.{}", mac(&secret, now, &nonce, b))
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// Read back by `store::record` (one reader for every record type, issue 12); host builds
+/// keep serde's derive to compare.
+#[derive(Debug, Default, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize, PartialEq))]
 struct Used {
     /// Tokens issued before this second count as used.
     floor: u64,
     /// (issued second, hash of the token), oldest first.
     tokens: Vec<(u64, String)>,
 }
+
+crate::tools::args::args!(Used {
+    floor: required,
+    tokens: required,
+});
 
 /// Checks the token and, when it is good, spends it: a second POST of the same form is
 /// refused (issue 8 item 16).
@@ -177,7 +185,7 @@ pub fn spend_csrf(ctx: &Ctx, token: &str, b: &Bound) -> bool {
         return false;
     }
     let hash = crypto::hash_secret(token);
-    let mut used: Used = store.get_json(CSRF_USED_KEY).unwrap_or_default();
+    let mut used: Used = store.get_record(CSRF_USED_KEY).unwrap_or_default();
     if issued < used.floor || used.tokens.iter().any(|(_, h)| *h == hash) {
         return false;
     }
@@ -327,5 +335,20 @@ fn form_target(redirect_uri: &str) -> String {
         Ok(u) if u.scheme() == "http" || u.scheme() == "https" => u.origin().ascii_serialization(),
         Ok(u) => format!("{}:", u.scheme()),
         Err(_) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The spent consent tokens read back as serde's derive read them.
+    #[test]
+    fn used_reads_as_its_derive_did() {
+        crate::store::tests::reads_as_derive(&Used::default());
+        crate::store::tests::reads_as_derive(&Used {
+            floor: 7,
+            tokens: vec![(8, "h1".into()), (9, "h2".into())],
+        });
     }
 }

@@ -200,7 +200,7 @@ fn protected_ids(store: &dyn Store, now: u64) -> HashSet<String> {
     let codes = store.keys_with_prefix(grants::CODE_PREFIX);
     let pending = codes
         .iter()
-        .filter_map(|k| store.get_json::<grants::CodeRecord>(k))
+        .filter_map(|k| store.get_record::<grants::CodeRecord>(k))
         .filter(|c| c.used_grant.is_none() && c.exp_ms > now)
         .map(|c| c.client_id);
     live.chain(pending).collect()

@@ -111,7 +111,7 @@ pub fn code_grant(
         .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
     let code_key = grants::code_key(code);
     let mut record = store
-        .get_json::<CodeRecord>(&code_key)
+        .get_record::<CodeRecord>(&code_key)
         .ok_or_else(|| OAuthError::invalid_grant("unknown or expired authorization code"))?;
     if let Some(grant_id) = &record.used_grant {
         // RFC 6749 §10.5: a code used twice may have been stolen; revoke what it issued.

@@ -5,6 +5,9 @@
 //! the unknown-field check and the errors are this file's, once, and each field's value is
 //! read by serde's `from_value` for its type, an instance every type with such a field shares.
 //!
+//! Stored records (OAuth clients, grants, codes) are read by the same reader
+//! ([`crate::store::record`]), with unknown fields ignored as their derive did.
+//!
 //! The answers are serde's exactly (host builds keep the derive, and `tests/tools/args.rs`
 //! compares the two on every tool's fields with good, wrong and unknown values): the same
 //! messages (serde's own `Error::missing_field`, `duplicate_field`, and its `unknown_field`
@@ -135,6 +138,14 @@ impl Fields {
             let e = unknown_field(&self.entries[position].0, &self.names);
             self.fail(position, e);
         }
+        self.known()
+    }
+
+    /// The first error serde would have met with entries no field took ignored, as its
+    /// derive reads a struct without `deny_unknown_fields` (stored records: a field an older
+    /// version wrote and this one dropped is no reason to lose the record).
+    #[inline(never)]
+    pub fn known(self) -> Result<(), serde_json::Error> {
         match self.error {
             Some((_, e)) => Err(e),
             None => Ok(()),
