@@ -52,6 +52,8 @@ pub fn iss_parameter(store: &dyn Store) -> bool {
 pub struct OAuthState {
     key: RefCell<Option<keys::Key>>,
     verified: RefCell<HashMap<String, bearer::Verified>>,
+    /// The token checked last and its key in `verified` (`bearer::cache_key`).
+    last_token: RefCell<Option<(String, String)>>,
     /// user name → (when the host was asked, whether the user is an admin).
     admins: RefCell<HashMap<String, (u64, bool)>>,
     ports: RefCell<Option<ServerPorts>>,

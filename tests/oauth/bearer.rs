@@ -136,3 +136,22 @@ fn the_grant_is_read_again_only_when_the_host_was_asked_meanwhile() {
     clock.advance_ms(oauth::USER_CHECK_MS);
     assert_eq!(reads_of_one_request(), 2);
 }
+
+#[test]
+fn tokens_used_in_turn_each_carry_their_own_claims_and_a_revoked_one_stops_at_once() {
+    let (p, ..) = plugin();
+    let a = flow::obtain_tokens(&p, HOST);
+    let b = flow::obtain_tokens(&p, HOST);
+    assert_ne!(a.client_id, b.client_id);
+    for t in [&a, &b, &b, &a, &a, &b] {
+        let claims = authenticate(&p, &mcp_request(HOST, Some(&t.access_token))).unwrap();
+        assert_eq!(claims.client_id, t.client_id);
+    }
+    // Revoked right after its last use: the next request with it is refused.
+    assert!(authenticate(&p, &mcp_request(HOST, Some(&b.access_token))).is_ok());
+    let mut req = request("POST", "/revoke", HOST);
+    req.body = Some(format!("token={}", b.access_token));
+    assert_eq!(send(&p, req).status, 200);
+    assert!(authenticate(&p, &mcp_request(HOST, Some(&b.access_token))).is_err());
+    assert!(authenticate(&p, &mcp_request(HOST, Some(&a.access_token))).is_ok());
+}
