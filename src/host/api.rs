@@ -251,14 +251,12 @@ impl Host {
     pub async fn scrypted_env(&self) -> HostResult<BTreeMap<String, String>> {
         let env: Option<BTreeMap<String, Value>> = self.get("scryptedEnv", json!({})).await?;
         // Every value is a string on the real host; anything else is shown as JSON.
-        Ok(env
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| match v {
+        Ok(crate::order::map(env.unwrap_or_default().into_iter().map(
+            |(k, v)| match v {
                 Value::String(s) => (k, s),
                 other => (k, other.to_string()),
-            })
-            .collect())
+            },
+        )))
     }
     /// `env-control.getDotEnv()`; a missing file rejects with a message naming ENOENT — `dotEnv`
     pub async fn dotenv(&self) -> HostResult<String> {

@@ -218,7 +218,7 @@ impl Inputs {
                         ));
                     }
                 }
-                map.clone().into_iter().collect()
+                crate::order::map(map.clone())
             }
             Some(_) => {
                 return Err(ErrorData::invalid_params(

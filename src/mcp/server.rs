@@ -130,13 +130,14 @@ pub(crate) fn client_capabilities(value: Option<&Value>) -> ClientCapabilities {
     let Some(Value::Object(entries)) = value else {
         return ClientCapabilities::default();
     };
-    let readable: Map<String, Value> = entries
-        .iter()
-        .filter(|(name, entry)| {
-            serde_json::from_value::<ClientCapabilities>(json!({ *name: entry })).is_ok()
-        })
-        .map(|(name, entry)| (name.clone(), entry.clone()))
-        .collect();
+    let readable: Map<String, Value> = crate::order::map(
+        entries
+            .iter()
+            .filter(|(name, entry)| {
+                serde_json::from_value::<ClientCapabilities>(json!({ *name: entry })).is_ok()
+            })
+            .map(|(name, entry)| (name.clone(), entry.clone())),
+    );
     serde_json::from_value(Value::Object(readable)).unwrap_or_default()
 }
 

@@ -243,7 +243,7 @@ fn other_devices_hit(alerts: &[Alert], device_id: &str) -> Vec<String> {
         .filter(|id| *id != device_id && format!("/device/{id}").starts_with(&own))
         .map(str::to_string)
         .collect();
-    ids.sort();
+    crate::order::sort(&mut ids);
     ids.dedup();
     ids
 }

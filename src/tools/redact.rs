@@ -88,16 +88,13 @@ pub fn stands_for(key: &str, sent: &str, current: &str) -> bool {
 /// were redacted.
 pub fn redact_map(map: &BTreeMap<String, String>) -> (BTreeMap<String, String>, Vec<String>) {
     let mut redacted = Vec::new();
-    let out = map
-        .iter()
-        .map(|(k, v)| match shown(Some(k), v) {
-            Some(hidden) => {
-                redacted.push(k.clone());
-                (k.clone(), hidden)
-            }
-            None => (k.clone(), v.clone()),
-        })
-        .collect();
+    let out = crate::order::map(map.iter().map(|(k, v)| match shown(Some(k), v) {
+        Some(hidden) => {
+            redacted.push(k.clone());
+            (k.clone(), hidden)
+        }
+        None => (k.clone(), v.clone()),
+    }));
     (out, redacted)
 }
 
@@ -185,11 +182,9 @@ pub fn for_audit(tool: &str, arguments: &serde_json::Value) -> serde_json::Value
     use serde_json::Value;
     fn walk(key: Option<&str>, value: &Value) -> Value {
         match value {
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), walk(Some(k), v)))
-                    .collect(),
-            ),
+            Value::Object(map) => Value::Object(crate::order::map(
+                map.iter().map(|(k, v)| (k.clone(), walk(Some(k), v))),
+            )),
             Value::Array(items) => Value::Array(items.iter().map(|v| walk(None, v)).collect()),
             Value::Null | Value::Bool(_) => value.clone(),
             Value::Number(_) if key.is_some_and(is_secret_key) => Value::String(REDACTED.into()),

@@ -379,11 +379,12 @@ fn trim_npm(mut v: Value, trimmed: &mut Vec<String>) -> Value {
             }
             if versions.len() > NPM_VERSIONS_KEPT {
                 let all: Vec<String> = versions.keys().cloned().collect();
-                let kept: Map<String, Value> = versions
-                    .iter()
-                    .filter(|(k, _)| Some(k.as_str()) == latest.as_deref())
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
+                let kept: Map<String, Value> = crate::order::map(
+                    versions
+                        .iter()
+                        .filter(|(k, _)| Some(k.as_str()) == latest.as_deref())
+                        .map(|(k, v)| (k.clone(), v.clone())),
+                );
                 trimmed.push(format!(
                     "versions: {} manifests left out; only the latest is kept in full, all version numbers are in version_list",
                     all.len() - kept.len()
