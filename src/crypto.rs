@@ -79,10 +79,11 @@ pub fn hmac_sha256(key: &[u8], parts: &[&str]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// Equality that takes the same time wherever the inputs differ.
+/// Equality that takes the same time wherever the inputs differ (inputs of different
+/// lengths are told apart at once: no length here is secret).
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    use subtle::ConstantTimeEq;
-    a.ct_eq(b).into()
+    use ctutils::CtEq;
+    a.ct_eq(b).to_bool()
 }
 
 /// A random 32-byte HMAC key kept in plugin storage under `key`, made on first use (or when
@@ -96,4 +97,35 @@ pub fn stored_secret(store: &dyn crate::store::Store, key: &str) -> Vec<u8> {
     let secret = random_bytes(32);
     store.set(key, &b64url(&secret));
     secret
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn constant_time_eq_is_equality_of_bytes() {
+        let token = "eyJhbGciOiJFUzI1NiJ9.".repeat(30);
+        assert!(constant_time_eq(token.as_bytes(), token.clone().as_bytes()));
+        assert!(constant_time_eq(b"", b""));
+        // A difference anywhere, in a word or in the bytes after the last whole word.
+        for at in [
+            0,
+            1,
+            7,
+            8,
+            token.len() / 2,
+            token.len() - 2,
+            token.len() - 1,
+        ] {
+            let mut other = token.clone().into_bytes();
+            other[at] ^= 0x20;
+            assert!(
+                !constant_time_eq(token.as_bytes(), &other),
+                "differs at {at}"
+            );
+        }
+        assert!(!constant_time_eq(token.as_bytes(), &token.as_bytes()[1..]));
+        assert!(!constant_time_eq(b"", b"a"));
+    }
 }
