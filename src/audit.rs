@@ -346,17 +346,13 @@ pub fn args_hash(store: &dyn Store, arguments: &Value) -> String {
 fn canonical_json(value: &Value) -> String {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            let fields: Vec<String> = keys
-                .into_iter()
-                .map(|k| {
-                    format!(
-                        "{}:{}",
-                        Value::String(k.clone()),
-                        canonical_json(&map[k.as_str()])
-                    )
-                })
+            // serde_json's `Map` is a `BTreeMap` here (no `preserve_order` feature): it
+            // iterates its keys sorted, the canonical order. Sorting them again was one more
+            // copy of std's sort in the wasm (issue 12); were a dependency to turn
+            // `preserve_order` on, `args_hash_is_a_keyed_hash_of_canonical_json` would fail.
+            let fields: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical_json(v)))
                 .collect();
             format!("{{{}}}", fields.join(","))
         }
