@@ -181,9 +181,11 @@ fn check(ctx: &Ctx, base: &PublicBase, token: &str) -> Result<AccessClaims, &'st
 
 /// `token`'s key in the verified cache: its hash, kept for the token checked last. A client
 /// sends the same token with every request, and hashing its ~640 characters was ~3 % of a
-/// request's instructions (issue 12). Only the hash is remembered, a pure function of the
-/// token, so what the cache holds and forgets is as before; the token is compared in
-/// constant time, like everything else a guess could be timed against.
+/// request's instructions (issue 12). The key is a pure function of the token, so what the
+/// cache holds and forgets is as before. The last token's own text stays in memory (as the
+/// request that carried it did) until another token replaces it: it never leaves the
+/// process. It is compared in constant time, like everything else a guess could be timed
+/// against.
 fn cache_key(ctx: &Ctx, token: &str) -> String {
     let mut last = ctx.oauth.last_token.borrow_mut();
     if let Some((seen, key)) = last.as_ref() {
