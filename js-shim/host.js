@@ -14,9 +14,8 @@ import path from 'node:path';
 
 /**
  * `value` as JSON text of plain data: undefined → null, Buffers → Buffer-JSON, proxies → their
- * data, and a string with a lone surrogate made well-formed (U+FFFD), as crossing into the
- * wasm as a string would make it (JSON would keep the surrogate as an escape that no UTF-8
- * parser takes).
+ * data, and a string with a lone surrogate made well-formed (U+FFFD): JSON would keep the
+ * surrogate as an escape that no UTF-8 parser takes.
  */
 export function plainJson(value) {
   if (value === undefined) return 'null';

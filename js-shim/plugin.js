@@ -69,7 +69,10 @@ function bodySize(body) {
   return JSON.stringify(body).length;
 }
 
-/** A string as it would cross into the wasm as a string: a lone surrogate becomes U+FFFD. */
+/**
+ * A string made well-formed (a lone surrogate becomes U+FFFD): `JSON.stringify` would keep a
+ * lone surrogate as an escape that serde_json refuses, and the text crosses as UTF-8 bytes.
+ */
 function wellFormed(value) {
   const s = String(value);
   return s.isWellFormed() ? s : s.toWellFormed();

@@ -86,8 +86,10 @@ impl<T: Args> Parsed<T> {
 /// reader (`tools::args`), so no record type has a deserialiser of its own. `None` where
 /// serde's derive, which host builds keep on the record types, fails: not an object, a
 /// required field missing, a value of the wrong type. Fields the type does not name are
-/// ignored, as the derive did. One difference: a key written twice in the text (which
-/// `set_json` never writes) is read as its last value, where the derive refused the record.
+/// ignored, as the derive did. Two differences, neither in a text `set_json` writes: a key
+/// written twice is read as its last value, where the derive refused the record; and a
+/// record written as a JSON array of its fields' values, which the derive also read, is
+/// refused.
 pub fn record<T: Args>(text: &str) -> Option<T> {
     let Ok(Value::Object(object)) = serde_json::from_str(text) else {
         return None;
@@ -279,5 +281,26 @@ pub(crate) mod tests {
         let twice = text.replacen('{', r#"{"sub":"someone","#, 1);
         assert!(serde_json::from_str::<CodeRecord>(&twice).is_err());
         assert_eq!(record::<CodeRecord>(&twice), Some(code(None)));
+    }
+
+    #[test]
+    fn a_record_written_as_an_array_is_refused() {
+        let c = code(Some("g1"));
+        // CodeRecord's fields in declaration order: serde's derive reads such an array.
+        let array = json!([
+            c.client_id,
+            c.issuer,
+            c.redirect_uri,
+            c.redirect_uri_sent,
+            c.code_challenge,
+            c.resource,
+            c.sub,
+            c.scope,
+            c.exp_ms,
+            c.used_grant
+        ])
+        .to_string();
+        assert_eq!(serde_json::from_str::<CodeRecord>(&array).unwrap(), c);
+        assert_eq!(record::<CodeRecord>(&array), None);
     }
 }

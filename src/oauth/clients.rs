@@ -8,7 +8,7 @@ use serde::Serialize;
 pub const PREFIX: &str = "oauth.client.";
 
 /// Read back by `store::record` (one reader for every record type, issue 12); host builds
-/// keep serde's derive to compare the two (`tests/oauth/records.rs`).
+/// keep serde's derive to compare the two (`store::tests`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 pub struct ClientRecord {

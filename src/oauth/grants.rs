@@ -32,8 +32,8 @@ pub const MAX_PENDING_PER_CLIENT: usize = 4;
 /// Live grants kept per client; the oldest goes first.
 const MAX_GRANTS_PER_CLIENT: usize = 20;
 
-/// Read back by `store::record`, as `GrantRecord` (one reader for every record type, issue
-/// 12); host builds keep serde's derive to compare the two (`tests/oauth/records.rs`).
+/// Read back by `store::record`, like `GrantRecord` (one reader for every record type, issue
+/// 12); host builds keep serde's derive to compare the two (`store::tests`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(not(target_arch = "wasm32"), derive(Deserialize))]
 pub struct CodeRecord {

@@ -5,8 +5,9 @@
 //! the unknown-field check and the errors are this file's, once, and each field's value is
 //! read by serde's `from_value` for its type, an instance every type with such a field shares.
 //!
-//! Stored records (OAuth clients, grants, codes) are read by the same reader
-//! ([`crate::store::record`]), with unknown fields ignored as their derive did.
+//! Stored records (OAuth clients, grants, codes, spent consent tokens, session-id and
+//! request states) are read by the same reader ([`crate::store::record`]), with unknown
+//! fields ignored as their derive did.
 //!
 //! The answers are serde's exactly (host builds keep the derive, and `tests/tools/args.rs`
 //! compares the two on every tool's fields with good, wrong and unknown values): the same
@@ -18,7 +19,8 @@
 use serde::de::{DeserializeOwned, Error as _};
 use serde_json::{Map, Value};
 
-/// An argument type: a struct with named fields, as `#[serde(deny_unknown_fields)]` reads it.
+/// A struct with named fields: a tool's arguments (read as `#[serde(deny_unknown_fields)]`
+/// reads them, [`Fields::finish`]) or a stored record (unknown fields ignored, [`Fields::known`]).
 pub trait Args: Sized {
     /// Builds the value from `fields`, one [`Fields`] call per field in declaration order.
     /// A field that fails reads as its default; [`Fields::finish`] then reports the error.

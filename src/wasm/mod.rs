@@ -204,7 +204,7 @@ impl Serialize for HeaderObject<'_> {
 /// Text the shim sends as its UTF-8 bytes (`Buffer.from(text)`): the request head and body
 /// and storage values, a few KB per request. A `String` parameter would be copied into the
 /// wasm by wasm-bindgen's glue a character at a time in JS (its `passStringToWasm0`), which
-/// was ~6 % of a request's instructions; bytes are copied by the engine in one go (issue 12).
+/// was 9.6 % of a request's instructions at steady state; bytes are copied by the engine in one go (issue 12).
 /// Node encodes a lone surrogate as U+FFFD, as that glue does, so the bytes are UTF-8; were
 /// they not, the same replacement is made here.
 fn text(bytes: Vec<u8>) -> String {
