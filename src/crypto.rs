@@ -52,7 +52,7 @@ pub fn b64url_json<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
 }
 
 /// A record (`store::record`) in base64url JSON: session ids, request states.
-pub fn b64url_record<T: crate::tools::args::Args>(text: &str) -> Option<T> {
+pub fn b64url_record<T: crate::fields::Args>(text: &str) -> Option<T> {
     crate::store::record(&b64url_text(text)?)
 }
 

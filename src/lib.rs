@@ -12,6 +12,7 @@ pub mod audit;
 pub mod clock;
 pub mod crypto;
 pub mod events;
+pub mod fields;
 pub mod host;
 pub mod http;
 pub mod manifest;

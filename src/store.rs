@@ -4,7 +4,7 @@
 //! write, readable by any plugin and present in every backup: keep it small and bounded,
 //! and keep secrets as hashes where possible.
 
-use crate::tools::args::{Args, Fields};
+use crate::fields::{Args, Fields};
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 use std::cell::RefCell;
@@ -83,7 +83,7 @@ impl<T: Args> Parsed<T> {
 
 /// A record's JSON text read back as its type (issue 12, wasm size): the text parsed as a
 /// `Value` (that parser is in the wasm anyway) and its fields read by the tool arguments'
-/// reader (`tools::args`), so no record type has a deserialiser of its own. `None` where
+/// reader (`fields`), so no record type has a deserialiser of its own. `None` where
 /// serde's derive, which host builds keep on the record types, fails: not an object, a
 /// required field missing, a value of the wrong type. Fields the type does not name are
 /// ignored, as the derive did. Two differences, neither in a text `set_json` writes: a key

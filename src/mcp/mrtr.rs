@@ -59,7 +59,7 @@ struct State {
     n: String,
 }
 
-crate::tools::args::args!(State {
+crate::fields::args!(State {
     c: required,
     u: required,
     m: required,

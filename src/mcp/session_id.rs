@@ -53,7 +53,7 @@ struct State {
     n: String,
 }
 
-crate::tools::args::args!(State {
+crate::fields::args!(State {
     v: required,
     caps: required,
     sub: required,

@@ -29,7 +29,7 @@ pub struct ClientRecord {
     pub consent: std::collections::BTreeMap<String, String>,
 }
 
-crate::tools::args::args!(ClientRecord {
+crate::fields::args!(ClientRecord {
     client_id: required,
     client_name: optional,
     redirect_uris: required,

@@ -153,7 +153,7 @@ struct Used {
     tokens: Vec<(u64, String)>,
 }
 
-crate::tools::args::args!(Used {
+crate::fields::args!(Used {
     floor: required,
     tokens: required,
 });

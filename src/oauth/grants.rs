@@ -79,7 +79,7 @@ pub struct GrantRecord {
     pub previous: Vec<Previous>,
 }
 
-crate::tools::args::args!(CodeRecord {
+crate::fields::args!(CodeRecord {
     client_id: required,
     issuer: required,
     redirect_uri: required,
@@ -92,7 +92,7 @@ crate::tools::args::args!(CodeRecord {
     used_grant: optional,
 });
 
-crate::tools::args::args!(GrantRecord {
+crate::fields::args!(GrantRecord {
     grant_id: required,
     client_id: required,
     issuer: required,

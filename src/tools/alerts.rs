@@ -32,7 +32,7 @@ pub struct ListAlertsArgs {
     pub offset: Option<u32>,
 }
 
-crate::tools::args::args!(ListAlertsArgs {
+crate::fields::args!(ListAlertsArgs {
     limit: optional,
     offset: optional
 });
@@ -98,7 +98,7 @@ pub struct RemoveAlertArgs {
     pub id: String,
 }
 
-crate::tools::args::args!(RemoveAlertArgs { id: required });
+crate::fields::args!(RemoveAlertArgs { id: required });
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct RemoveAlertOut {
@@ -157,7 +157,7 @@ pub struct ClearAlertsArgs {
     pub dry_run: bool,
 }
 
-crate::tools::args::args!(ClearAlertsArgs { dry_run: optional });
+crate::fields::args!(ClearAlertsArgs { dry_run: optional });
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ClearAlertsOut {

@@ -205,7 +205,7 @@ pub struct RestoreArgs {
     pub sha256: Option<String>,
 }
 
-crate::tools::args::args!(RestoreArgs {
+crate::fields::args!(RestoreArgs {
     confirm: required,
     upload_id: optional,
     chunk_base64: optional,

@@ -46,7 +46,7 @@ pub struct SnapshotArgs {
     pub width: Option<u32>,
 }
 
-crate::tools::args::args!(SnapshotArgs {
+crate::fields::args!(SnapshotArgs {
     id: required,
     width: optional
 });

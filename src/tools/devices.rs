@@ -213,7 +213,7 @@ pub struct ListDevicesArgs {
     pub offset: Option<u32>,
 }
 
-crate::tools::args::args!(ListDevicesArgs {
+crate::fields::args!(ListDevicesArgs {
     interface: optional,
     device_type: optional("type"),
     name: optional,
@@ -329,7 +329,7 @@ pub struct GetDeviceArgs {
     pub include_bulky: bool,
 }
 
-crate::tools::args::args!(GetDeviceArgs {
+crate::fields::args!(GetDeviceArgs {
     id: required,
     include_bulky: optional
 });
@@ -471,7 +471,7 @@ pub struct CallArgs {
     pub args: Vec<Value>,
 }
 
-crate::tools::args::args!(CallArgs {
+crate::fields::args!(CallArgs {
     id: required,
     method: required,
     args: optional

@@ -41,7 +41,7 @@ pub struct RecentEventsArgs {
     pub offset: Option<u32>,
 }
 
-crate::tools::args::args!(RecentEventsArgs {
+crate::fields::args!(RecentEventsArgs {
     since_ms: aliased("since_ms", &["sinceMs", "since_ms"], false),
     id: optional,
     interface: optional,

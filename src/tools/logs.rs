@@ -84,7 +84,7 @@ pub struct GetLogsArgs {
     pub offset: Option<u32>,
 }
 
-crate::tools::args::args!(GetLogsArgs {
+crate::fields::args!(GetLogsArgs {
     device_id: optional,
     component: optional,
     level: optional,
@@ -197,7 +197,7 @@ pub struct ClearLogsArgs {
     pub dry_run: bool,
 }
 
-crate::tools::args::args!(ClearLogsArgs {
+crate::fields::args!(ClearLogsArgs {
     device_id: optional,
     also_clear_other_devices_alerts: optional,
     dry_run: optional

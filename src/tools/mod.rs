@@ -9,7 +9,6 @@
 //! `structuredContent` and as a text block.
 
 pub mod alerts;
-pub mod args;
 pub mod backup;
 pub mod cameras;
 pub mod cluster;

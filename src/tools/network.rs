@@ -93,7 +93,7 @@ pub struct SetLocalAddressesArgs {
     pub dry_run: bool,
 }
 
-crate::tools::args::args!(SetLocalAddressesArgs {
+crate::fields::args!(SetLocalAddressesArgs {
     addresses: required,
     dry_run: optional
 });
@@ -149,7 +149,7 @@ pub struct TargetArgs {
     pub id: String,
 }
 
-crate::tools::args::args!(TargetArgs { id: required });
+crate::fields::args!(TargetArgs { id: required });
 
 /// Plugin ids and device ids are both keys of these maps: accept either, refuse others.
 async fn check_target(tc: &ToolContext, id: &str) -> Result<(), ToolError> {
@@ -224,7 +224,7 @@ pub struct SetAddressesArgs {
     pub dry_run: bool,
 }
 
-crate::tools::args::args!(SetAddressesArgs {
+crate::fields::args!(SetAddressesArgs {
     id: required,
     addresses: required,
     dry_run: optional
@@ -368,7 +368,7 @@ pub struct SetCorsArgs {
     pub dry_run: bool,
 }
 
-crate::tools::args::args!(SetCorsArgs {
+crate::fields::args!(SetCorsArgs {
     id: required,
     origins: required,
     dry_run: optional

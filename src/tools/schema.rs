@@ -1,8 +1,8 @@
 //! Schemas generated from Rust types (schemars, at test time: the plugin serves them pinned in
 //! `schemas.jsonl`), argument parsing, and result helpers shared by every tool.
 
-use super::args::{Args, Fields};
 use super::{Hints, ToolError, ToolOutput, ToolResult};
+use crate::fields::{Args, Fields};
 use schemars::generate::SchemaSettings;
 use schemars::transform::RecursiveTransform;
 use schemars::JsonSchema;
@@ -196,7 +196,7 @@ fn line_name(line: &str) -> &str {
         .map_or("", |(name, _)| name)
 }
 
-/// Parses tool arguments (absent = `{}`) field by field ([`super::args`]); a mismatch is
+/// Parses tool arguments (absent = `{}`) field by field ([`crate::fields`]); a mismatch is
 /// `InvalidParams` with serde's message, which names the field. Only `T::read` is per
 /// argument type: the lookups, checks and messages are one copy for every tool (issue 12).
 pub fn parse<T: Args>(args: Value) -> Result<T, ToolError> {
@@ -315,7 +315,7 @@ pub fn refused(e: ToolError) -> futures::future::LocalBoxFuture<'static, ToolRes
 #[serde(deny_unknown_fields)]
 pub struct NoArgs {}
 
-crate::tools::args::args!(NoArgs {});
+crate::fields::args!(NoArgs {});
 
 #[derive(Debug, JsonSchema)]
 #[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
@@ -325,7 +325,7 @@ pub struct PluginIdArgs {
     pub plugin_id: String,
 }
 
-crate::tools::args::args!(PluginIdArgs {
+crate::fields::args!(PluginIdArgs {
     plugin_id: required
 });
 
@@ -337,7 +337,7 @@ pub struct DeviceIdArgs {
     pub id: String,
 }
 
-crate::tools::args::args!(DeviceIdArgs { id: required });
+crate::fields::args!(DeviceIdArgs { id: required });
 
 /// Default and ceiling for `limit` arguments.
 pub fn page_bounds(limit: Option<u32>, default: u32, max: u32) -> usize {

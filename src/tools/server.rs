@@ -233,7 +233,7 @@ pub struct SetDotEnvArgs {
     pub dry_run: bool,
 }
 
-crate::tools::args::args!(SetDotEnvArgs {
+crate::fields::args!(SetDotEnvArgs {
     text: required,
     dry_run: optional
 });

@@ -109,7 +109,7 @@ pub struct AddUserArgs {
     pub admin: bool,
 }
 
-crate::tools::args::args!(AddUserArgs {
+crate::fields::args!(AddUserArgs {
     username: required,
     password: required,
     admin: required
@@ -210,7 +210,7 @@ pub struct RemoveUserArgs {
     pub dry_run: bool,
 }
 
-crate::tools::args::args!(RemoveUserArgs {
+crate::fields::args!(RemoveUserArgs {
     username: required,
     dry_run: optional
 });

@@ -1,4 +1,4 @@
-//! Tool arguments are read by one reader (`src/tools/args.rs`), not serde's derive per type
+//! Tool arguments are read by one reader (`src/fields.rs`), not serde's derive per type
 //! (issue 12, wasm size); this keeps its answers serde's: for every tool, on good, wrong, null,
 //! missing, unknown and aliased fields and their combinations, the parsed value or the error
 //! message is what `serde_json::from_value` gives with the derive the host build keeps.

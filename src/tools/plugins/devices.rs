@@ -35,7 +35,7 @@ pub struct RenameArgs {
     pub dry_run: bool,
 }
 
-crate::tools::args::args!(RenameArgs {
+crate::fields::args!(RenameArgs {
     id: required,
     new_id: required,
     dry_run: optional
@@ -123,7 +123,7 @@ pub struct SetMixinsArgs {
     pub dry_run: bool,
 }
 
-crate::tools::args::args!(SetMixinsArgs {
+crate::fields::args!(SetMixinsArgs {
     id: required,
     mixins: required,
     dry_run: optional
@@ -252,7 +252,7 @@ pub struct NativeIdArgs {
     pub native_id: Option<String>,
 }
 
-crate::tools::args::args!(NativeIdArgs {
+crate::fields::args!(NativeIdArgs {
     plugin_id: required,
     native_id: optional
 });

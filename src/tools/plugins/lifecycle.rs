@@ -40,7 +40,7 @@ pub struct ListPluginsArgs {
     pub offset: Option<u32>,
 }
 
-crate::tools::args::args!(ListPluginsArgs {
+crate::fields::args!(ListPluginsArgs {
     limit: optional,
     offset: optional
 });

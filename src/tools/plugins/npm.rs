@@ -36,7 +36,7 @@ pub struct InstallArgs {
     pub version: Option<String>,
 }
 
-crate::tools::args::args!(InstallArgs {
+crate::fields::args!(InstallArgs {
     package: required,
     version: optional
 });
@@ -347,7 +347,7 @@ pub struct NpmInfoArgs {
     pub endpoint: String,
 }
 
-crate::tools::args::args!(NpmInfoArgs { endpoint: required });
+crate::fields::args!(NpmInfoArgs { endpoint: required });
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct NpmInfoOut {

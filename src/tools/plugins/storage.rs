@@ -38,7 +38,7 @@ pub struct GetStorageArgs {
     pub keys: Option<Vec<String>>,
 }
 
-crate::tools::args::args!(GetStorageArgs {
+crate::fields::args!(GetStorageArgs {
     id: required,
     reveal_secrets: optional,
     keys: optional
@@ -146,7 +146,7 @@ pub struct SetStorageArgs {
     pub dry_run: bool,
 }
 
-crate::tools::args::args!(SetStorageArgs {
+crate::fields::args!(SetStorageArgs {
     id: required,
     storage: required,
     merge: optional,

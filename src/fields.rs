@@ -1,3 +1,6 @@
+//! Structs read from a JSON object field by field: tool arguments and stored records
+//! (`store::record`), by one reader.
+//!
 //! Tool arguments read field by field, by one reader for every argument type (issue 12, wasm
 //! size). serde's derive gave each of the 29 argument types its own visitor, field matcher and
 //! `Value::deserialize_struct` copy, inlined into each tool's runner: about 50 KB of the wasm.
@@ -175,9 +178,9 @@ fn unknown_field(key: &str, names: &[&str]) -> serde_json::Error {
 /// `args!(ListDevicesArgs { id: required, device_type: optional("type") })`.
 macro_rules! args {
     ($ty:ident { $($field:ident: $read:ident $(($($arg:expr),*))?),* $(,)? }) => {
-        impl $crate::tools::args::Args for $ty {
-            fn read(_fields: &mut $crate::tools::args::Fields) -> Self {
-                $ty { $($field: $crate::tools::args::args!(@read _fields, $field, $read $(($($arg),*))?)),* }
+        impl $crate::fields::Args for $ty {
+            fn read(_fields: &mut $crate::fields::Fields) -> Self {
+                $ty { $($field: $crate::fields::args!(@read _fields, $field, $read $(($($arg),*))?)),* }
             }
         }
     };
