@@ -2,14 +2,15 @@
 // Vendored from ../shared/perf/load.mjs (the team's shared perf folder, not in this repo) so
 // that a fresh checkout can run `npm run bench`; changes here: --modern (stateless MCP
 // 2026-07-28 requests, no session), --tool / --expect (time another tool than
-// get_server_info), --max-requests (stop after that many), requests_total in the JSON (the
-// warm-up's answered requests included: what a process's CPU time covers).
+// get_server_info), --args JSON (that tool's arguments, default {}), --max-requests (stop
+// after that many), requests_total in the JSON (the warm-up's answered requests included:
+// what a process's CPU time covers).
 //
 // Closed-loop HTTP load driver for an MCP streamable-HTTP endpoint (Node built-ins only).
 //
 //   node load.mjs <mcp-url> --token T [--concurrency 16] [--duration 10] [--warmup 1] [--json] [--label NAME]
 //   node load.mjs --raw <url> [--token T] [same options]
-//   node load.mjs <mcp-url> --token T --modern [--tool NAME --expect TEXT] [same options]
+//   node load.mjs <mcp-url> --token T --modern [--tool NAME --args JSON --expect TEXT] [same options]
 //
 // MCP mode: initialize + notifications/initialized (bearer token), then for --duration
 // seconds N workers (one keep-alive socket each) send `tools/call get_server_info` with
@@ -41,7 +42,7 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { tool: 'get_server_info', expect: '0.144.2', url: undefined, raw: false, token: process.env.TOKEN, concurrency: 16, duration: 10, warmup: 1, json: false, label: undefined, timeout: 10 };
+  const o = { tool: 'get_server_info', args: '{}', expect: '0.144.2', url: undefined, raw: false, token: process.env.TOKEN, concurrency: 16, duration: 10, warmup: 1, json: false, label: undefined, timeout: 10 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -53,6 +54,7 @@ function parseArgs(argv) {
       case '--modern': o.modern = true; break;
       case '--tool': o.tool = next(); break;
       case '--expect': o.expect = next(); break;
+      case '--args': o.args = JSON.stringify(JSON.parse(next())); break;
       case '--any200': o.any200 = true; break;
       case '--token': o.token = next(); break;
       case '--concurrency': case '-c': o.concurrency = Number(next()); break;
@@ -204,7 +206,7 @@ async function main() {
       const start = performance.now();
       if (start >= end || (opt.maxRequests && nextId > opt.maxRequests)) return;
       const id = nextId++;
-      const body = `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"${opt.tool}","arguments":{}${meta}}}`;
+      const body = `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"${opt.tool}","arguments":${opt.args}${meta}}}`;
       let kind;
       try {
         const res = await request('POST', headers, body);

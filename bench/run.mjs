@@ -11,7 +11,9 @@
 // A B C, B C A, C A B ...; the driver is bench/load.mjs):
 //   legacy  tools/call get_server_info in a 2025-06-18 session   ours, ref, raw
 //   modern  the same as stateless 2026-07-28 requests             ours, raw (the SDK has no 2026 era)
-//   nohost  tools/call get_recent_events, modern (no wait on Scrypted beyond one system-state read)
+//   nohost  tools/call get_recent_events, modern, for events after the last possible time:
+//           no host call, the same work on any host whatever the plugin's event ring holds
+//           (bench/points.mjs says why)
 // The floor (raw) is sent the same requests as ours, bearer and MCP headers included.
 // With --state, a fourth target joins every point: "grown", the same plugin.zip in its own
 // harness over grown OAuth state — 100 registered clients (the default cap), 1,000 grants
