@@ -196,9 +196,12 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
     systemState: async () => sm().getSystemState(),
     // The state of the devices asked for only: on a server of a few hundred devices the whole
     // state is hundreds of KB to copy for a tool that names a few (get_recent_events' page).
-    deviceStates: async ({ ids }) => {
+    // And of each only the properties asked for: a device's state is every property with its
+    // metadata, a few KB for a camera, where get_recent_events reads the name.
+    deviceStates: async ({ ids, props }) => {
       const state = sm().getSystemState();
-      return Object.fromEntries(ids.filter((id) => Object.hasOwn(state, id)).map((id) => [id, state[id]]));
+      const pick = (device) => Object.fromEntries(props.filter((p) => Object.hasOwn(device, p)).map((p) => [p, device[p]]));
+      return Object.fromEntries(ids.filter((id) => Object.hasOwn(state, id)).map((id) => [id, pick(state[id])]));
     },
     deviceInfo: async ({ id }) => (await plugins()).getDeviceInfo(id),
     callDeviceMethod: async ({ id, method, args }) => {

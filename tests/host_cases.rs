@@ -192,7 +192,7 @@ fn the_typed_api_sends_every_host_js_entry_and_notice_the_json_it_reads() {
             host.endpoint_path().await,
             host.network_addresses().await,
             host.system_state().await,
-            host.device_states(&[CAMERA_ID, "404"]).await,
+            host.device_states(&[CAMERA_ID, "404"], &["name"]).await,
             host.device_info(CAMERA_ID).await,
             host.call_device_method(LIGHT_ID, "setBrightness", vec![json!(30)])
                 .await,
@@ -284,7 +284,7 @@ fn the_typed_api_sends_every_host_js_entry_and_notice_the_json_it_reads() {
         ["endpointPath", {}],
         ["networkAddresses", {}],
         ["systemState", {}],
-        ["deviceStates", {"ids": ["12", "404"]}],
+        ["deviceStates", {"ids": ["12", "404"], "props": ["name"]}],
         ["deviceInfo", {"id": "12"}],
         ["callDeviceMethod", {"id": "10", "method": "setBrightness", "args": [30]}],
         ["removeDevice", {"id": "15"}],

@@ -76,11 +76,18 @@ impl Host {
     pub async fn system_state(&self) -> HostResult<SystemState> {
         device_map("systemState", self.raw("systemState", json!({})).await?)
     }
-    /// `systemManager.getSystemState()` of the devices `ids` only (unknown ones left out):
-    /// what a tool naming a few devices needs, without copying every device's state — `deviceStates`
-    pub async fn device_states(&self, ids: &[&str]) -> HostResult<SystemState> {
-        let ids: Vec<Value> = ids.iter().map(|&id| Value::from(id)).collect();
-        let raw = self.raw("deviceStates", json!({ "ids": ids })).await?;
+    /// `systemManager.getSystemState()` of the devices `ids` only (unknown ones left out), and of
+    /// each only the properties `props` it has: what a tool naming a few devices reads, without
+    /// copying every device's state, or every property of a device (with its metadata) for its
+    /// name — `deviceStates`
+    pub async fn device_states(&self, ids: &[&str], props: &[&str]) -> HostResult<SystemState> {
+        let list = |xs: &[&str]| xs.iter().map(|&x| Value::from(x)).collect::<Vec<Value>>();
+        let raw = self
+            .raw(
+                "deviceStates",
+                json!({ "ids": list(ids), "props": list(props) }),
+            )
+            .await?;
         device_map("deviceStates", raw)
     }
     /// `plugins.getDeviceInfo(id)`: `{mixins, pluginId, storage, nativeId}`; throws for
@@ -545,7 +552,7 @@ mod tests {
         ]);
         assert_eq!(Value::Object(block_on(h.system_state()).unwrap()), state);
         assert_eq!(
-            Value::Object(block_on(h.device_states(&["1", "2"])).unwrap()),
+            Value::Object(block_on(h.device_states(&["1", "2"], &["name"])).unwrap()),
             state
         );
         assert!(block_on(host(&[]).system_state()).unwrap().is_empty());
@@ -557,7 +564,7 @@ mod tests {
                 let h = host(&[(entry, Ok(raw))]);
                 let e = match entry {
                     "systemState" => block_on(h.system_state()),
-                    _ => block_on(h.device_states(&["1", "7"])),
+                    _ => block_on(h.device_states(&["1", "7"], &["name"])),
                 }
                 .unwrap_err();
                 assert_eq!(e.message, format!("unexpected answer from {entry}: {why}"));

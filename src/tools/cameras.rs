@@ -75,7 +75,7 @@ async fn get_camera_snapshot(tc: Rc<ToolContext>, a: SnapshotArgs) -> ToolResult
             "width must be {MIN_WIDTH} to {MAX_WIDTH} pixels, not {requested_width}."
         )));
     }
-    let snap = Snapshot::load_of(&tc, &[&a.id]).await?;
+    let snap = Snapshot::load_of(&tc, &[&a.id], &["name", "interfaces"]).await?;
     let device = snap.require_device(&a.id)?;
     let name = prop_of(device, "name")
         .and_then(|v| v.as_str())

@@ -97,7 +97,7 @@ async fn get_recent_events(tc: Rc<ToolContext>, a: RecentEventsArgs) -> ToolResu
     }
     let snap = match ids.is_empty() {
         true => None,
-        false => Some(Snapshot::load_of(&tc, &ids).await?),
+        false => Some(Snapshot::load_of(&tc, &ids, &["name"]).await?),
     };
     let events: Vec<EventOut> = page
         .into_iter()

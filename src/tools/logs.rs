@@ -128,7 +128,9 @@ fn cut(message: &str) -> String {
 async fn get_logs(tc: Rc<ToolContext>, a: GetLogsArgs) -> ToolResult {
     if let Some(id) = &a.device_id {
         // The host's getLogger() would create a log for an unknown id: check first.
-        Snapshot::load_of(&tc, &[id]).await?.require_device(id)?;
+        Snapshot::load_of(&tc, &[id], &[])
+            .await?
+            .require_device(id)?;
     }
     let logs = tc.ctx.host.logs(a.device_id.as_deref()).await?;
     let component = a.component.as_deref().map(str::to_lowercase);

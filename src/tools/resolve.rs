@@ -23,10 +23,15 @@ impl Snapshot {
         })
     }
 
-    /// The devices `ids` only (unknown ones absent), for a tool that names a few devices.
-    pub async fn load_of(tc: &ToolContext, ids: &[&str]) -> Result<Snapshot, ToolError> {
+    /// The devices `ids` only (unknown ones absent), each with the properties `props` only
+    /// (those it has), for a tool that names a few devices.
+    pub async fn load_of(
+        tc: &ToolContext,
+        ids: &[&str],
+        props: &[&str],
+    ) -> Result<Snapshot, ToolError> {
         Ok(Snapshot {
-            state: tc.ctx.host.device_states(ids).await?,
+            state: tc.ctx.host.device_states(ids, props).await?,
         })
     }
 

@@ -62,7 +62,7 @@ fn without_a_width_the_camera_is_asked_for_1280() {
     assert!(!h.host.called("systemState"));
     assert_eq!(
         h.host.calls_of("deviceStates"),
-        [json!({"ids": [CAMERA_ID]})]
+        [json!({"ids": [CAMERA_ID], "props": ["name", "interfaces"]})]
     );
 }
 

@@ -197,4 +197,6 @@ fn the_system_state_is_read_only_when_a_device_on_the_page_needs_its_name() {
         .collect();
     ids.sort_unstable();
     assert_eq!(ids, on_page);
+    // Of each, its name only: not every property with its metadata.
+    assert_eq!(asked.last().unwrap()["props"], json!(["name"]));
 }

@@ -31,7 +31,7 @@ fn get_logs_filters_before_returning() {
     assert!(!h.host.called("systemState"));
     assert_eq!(
         h.host.calls_of("deviceStates"),
-        [json!({"ids": [CAMERA_ID]})]
+        [json!({"ids": [CAMERA_ID], "props": []})]
     );
 
     let out = h.ok("get_logs", json!({"limit": 2}));

@@ -10,8 +10,12 @@ impl FakeBridge {
             "deviceStates" => {
                 let mut state = self.system_state();
                 let state = state.as_object_mut().expect("the state is an object");
-                let ids = strings(a, "ids");
+                let (ids, props) = (strings(a, "ids"), strings(a, "props"));
                 state.retain(|id, _| ids.contains(id));
+                for device in state.values_mut() {
+                    let device = device.as_object_mut().expect("a device is an object");
+                    device.retain(|prop, _| props.contains(prop));
+                }
                 Ok(Value::Object(std::mem::take(state)))
             }
             "deviceInfo" => {
