@@ -10,7 +10,8 @@
 //!
 //! Stored records (OAuth clients, grants, codes, spent consent tokens, session-id and
 //! request states) are read by the same reader ([`crate::store::record`]), with unknown
-//! fields ignored as their derive did.
+//! fields ignored as their derive did; so are the host's answers, through a `Deserialize`
+//! impl ([`deserialize`]).
 //!
 //! The answers are serde's exactly (host builds keep the derive, and `tests/tools/args.rs`
 //! compares the two on every tool's fields with good, wrong and unknown values): the same
@@ -157,6 +158,62 @@ impl Fields {
         }
     }
 }
+
+/// Reads `object` as `T`, entries no field names ignored ([`Fields::known`]).
+pub fn read<T: Args>(object: Map<String, Value>) -> Result<T, serde_json::Error> {
+    let mut fields = Fields::new(object);
+    let value = T::read(&mut fields);
+    fields.known().map(|()| value)
+}
+
+/// serde's `Deserialize` for a struct whose fields [`Args`] names and whose unknown fields
+/// are ignored: the host's answers (`host`), which Scrypted may grow. serde's derive gave
+/// each its visitor, field matcher and one `deserialize_struct` copy per deserializer
+/// (issue 12, wasm size); here only `T::read` is per type. The answers are the derive's,
+/// which host builds keep (`host::tests` compares the two), but for one: an array of the
+/// fields' values, which the derive also read and no host answer is, is refused.
+pub fn deserialize<'de, D, T>(deserializer: D, name: &'static str) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Args,
+{
+    let object = deserializer.deserialize_struct(name, &[], Struct(name))?;
+    read(object).map_err(D::Error::custom)
+}
+
+/// Takes a struct's entries as they are; `name` is what the derive's "expected struct …"
+/// message names.
+struct Struct(&'static str);
+
+impl<'de> serde::de::Visitor<'de> for Struct {
+    type Value = Map<String, Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "struct {}", self.0)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = Map::new();
+        while let Some((key, value)) = map.next_entry()? {
+            object.insert(key, value);
+        }
+        Ok(object)
+    }
+}
+
+/// Implements serde's `Deserialize` by [`deserialize`] in the wasm; host builds derive it
+/// instead, and tests compare the two.
+macro_rules! deserialize_by_fields {
+    ($($ty:ident),* $(,)?) => {$(
+        #[cfg(target_arch = "wasm32")]
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::fields::deserialize(deserializer, stringify!($ty))
+            }
+        }
+    )*};
+}
+pub(crate) use deserialize_by_fields;
 
 /// serde's `Error::unknown_field` text, which takes its names as a `'static` list (serde's
 /// derive has one per type; here they are gathered as the fields are read).

@@ -4,7 +4,7 @@
 //! write, readable by any plugin and present in every backup: keep it small and bounded,
 //! and keep secrets as hashes where possible.
 
-use crate::fields::{Args, Fields};
+use crate::fields::Args;
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 use std::cell::RefCell;
@@ -94,9 +94,7 @@ pub fn record<T: Args>(text: &str) -> Option<T> {
     let Ok(Value::Object(object)) = serde_json::from_str(text) else {
         return None;
     };
-    let mut fields = Fields::new(object);
-    let value = T::read(&mut fields);
-    fields.known().ok().map(|()| value)
+    crate::fields::read(object).ok()
 }
 
 /// In-memory store: the Rust tests' store, and a stand-in wherever no host storage exists.

@@ -11,6 +11,31 @@ const DEFAULT_SECURE_PORT: u16 = 10443;
 /// The console prefix of every plugin log line.
 const LOG_PREFIX: &str = "[scrypted-mcp] ";
 
+/// `takePicture`'s answer.
+#[cfg_attr(not(target_arch = "wasm32"), derive(Deserialize))]
+#[cfg_attr(not(target_arch = "wasm32"), serde(rename_all = "camelCase"))]
+#[derive(Debug, PartialEq)]
+struct Answer {
+    mime_type: Option<String>,
+    data: String,
+}
+
+/// One address of `resolveHost`'s answer.
+#[cfg_attr(not(target_arch = "wasm32"), derive(Deserialize))]
+#[derive(Debug, PartialEq)]
+struct Resolved {
+    address: String,
+}
+
+// Read field by field in the wasm, as the host's other answers (`super`'s
+// `deserialize_by_fields!`).
+crate::fields::deserialize_by_fields!(Answer, Resolved);
+crate::fields::args!(Answer {
+    mime_type: optional("mimeType"),
+    data: required,
+});
+crate::fields::args!(Resolved { address: required });
+
 /// A system state as it arrives, checked to be an object of device objects. Kept as that JSON:
 /// no deserialiser, no second copy of the map.
 fn device_map(entry: &str, raw: Value) -> HostResult<SystemState> {
@@ -113,12 +138,6 @@ impl Host {
     /// makes the Snapshot mixin fail instead of answering a cached or drawn error image;
     /// `width` and `timeout_ms` are requests the camera may ignore — `takePicture`
     pub async fn take_picture(&self, id: &str, width: u32, timeout_ms: u32) -> HostResult<Picture> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Answer {
-            mime_type: Option<String>,
-            data: String,
-        }
         let answer: Answer = self
             .get(
                 "takePicture",
@@ -358,10 +377,6 @@ impl Host {
     /// `dns.promises.lookup(host, {all: true})`: every address the host name resolves to
     /// (an IP literal answers itself); fails after `timeout_ms` — `resolveHost`
     pub async fn resolve_host(&self, host: &str, timeout_ms: u64) -> HostResult<Vec<IpAddr>> {
-        #[derive(Deserialize)]
-        struct Resolved {
-            address: String,
-        }
         let list: Vec<Resolved> = self
             .list(
                 "resolveHost",
@@ -595,6 +610,94 @@ mod tests {
         assert_eq!(
             HostError::from_host("boom\nhost:@scrypted/core\nengine.io-client:api").message,
             "boom"
+        );
+    }
+
+    /// The host's answers are read by `fields::deserialize` in the wasm and by serde's
+    /// derive here: both must give the same value or the same message, on answers with each
+    /// field left out, each field given a value of every JSON kind, an unknown field, and
+    /// values that are no object; as JSON values (`Host::get`) and as text (device events).
+    #[test]
+    fn host_answers_read_by_fields_as_the_derive_reads_them() {
+        fn check<T>(name: &'static str, good: Value) -> usize
+        where
+            T: serde::de::DeserializeOwned + crate::fields::Args + std::fmt::Debug + PartialEq,
+        {
+            let kinds = [
+                Value::Null,
+                json!(true),
+                json!(0),
+                json!(7),
+                json!(-1),
+                json!(1.5),
+                json!(1e300),
+                json!(70000),
+                json!(""),
+                json!("x"),
+                json!([]),
+                json!({}),
+            ];
+            let object = good.as_object().unwrap().clone();
+            let mut inputs = vec![good.clone(), json!({}), json!({"other": 1})];
+            inputs.extend(
+                kinds
+                    .iter()
+                    .filter(|v| !v.is_object() && !v.is_array())
+                    .cloned(),
+            );
+            for key in object.keys() {
+                let mut without = object.clone();
+                without.remove(key);
+                inputs.push(Value::Object(without));
+                for kind in &kinds {
+                    let mut with = object.clone();
+                    with.insert(key.clone(), kind.clone());
+                    with.insert("unknownField".into(), kind.clone());
+                    inputs.push(Value::Object(with));
+                }
+            }
+            for input in &inputs {
+                let derive = serde_json::from_value::<T>(input.clone()).map_err(|e| e.to_string());
+                let fields = crate::fields::deserialize::<_, T>(input.clone(), name)
+                    .map_err(|e| e.to_string());
+                assert_eq!(fields, derive, "{name} from {input}");
+                let text = input.to_string();
+                let derive = serde_json::from_str::<T>(&text).ok();
+                let mut de = serde_json::Deserializer::from_str(&text);
+                let fields = crate::fields::deserialize::<_, T>(&mut de, name).ok();
+                assert_eq!(fields, derive, "{name} from text {text}");
+            }
+            inputs.len()
+        }
+        let inputs = check::<LogEntry>(
+            "LogEntry",
+            json!({"title": "t", "timestamp": 1796172523324.4, "level": "i", "message": "m", "path": "p"}),
+        ) + check::<Alert>(
+            "Alert",
+            json!({"_id": "a", "timestamp": 5, "title": "t", "path": "p", "message": "m"}),
+        ) + check::<User>("User", json!({"username": "u", "admin": true}))
+            + check::<NetworkAddress>(
+                "NetworkAddress",
+                json!({"address": "10.0.0.2", "family": "IPv4", "internal": false}),
+            )
+            + check::<HttpsAnswer>(
+                "HttpsAnswer",
+                json!({"status": 200, "cacheControl": "max-age=60", "contentType": "application/json", "body": "{}"}),
+            )
+            + check::<DeviceEvent>(
+                "DeviceEvent",
+                json!({"id": "7", "eventInterface": "OnOff", "property": "on", "eventTime": 1796172523324.0, "mixinId": "9", "value": true}),
+            )
+            + check::<Answer>("Answer", json!({"mimeType": "image/jpeg", "data": "AAAA"}))
+            + check::<Resolved>("Resolved", json!({"address": "10.0.0.2"}));
+        assert!(inputs > 400, "{inputs}");
+        // The one difference: an array of the fields' values, which the derive reads.
+        let array = json!(["10.0.0.2"]);
+        assert!(serde_json::from_value::<Resolved>(array.clone()).is_ok());
+        let e = crate::fields::deserialize::<_, Resolved>(array, "Resolved").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid type: sequence, expected struct Resolved"
         );
     }
 }
