@@ -150,7 +150,12 @@ function step(cmd, args, env, what) {
 function buildWasm(variant = 'release', { force = false, quiet = false, skipWasm = false } = {}) {
   const v = VARIANTS[variant];
   const stampFile = path.join(v.pkgDir, '.build-stamp');
-  const want = hashFiles(wasmInputs(), JSON.stringify({ variant, features: v.features, optimize: v.optimize }));
+  const env = wasmEnv();
+  // The rustc flags wasmEnv sets are an input too: a change to them rebuilds.
+  const want = hashFiles(
+    wasmInputs(),
+    JSON.stringify({ variant, features: v.features, optimize: v.optimize, rustflags: env.CARGO_ENCODED_RUSTFLAGS }),
+  );
   const wasmFile = path.join(v.pkgDir, 'scrypted_mcp_bg.wasm');
   if (skipWasm && fs.existsSync(wasmFile)) {
     say(quiet, `wasm (${variant}): --no-wasm: using ${path.relative(ROOT, wasmFile)} as it is`);
@@ -160,7 +165,6 @@ function buildWasm(variant = 'release', { force = false, quiet = false, skipWasm
     say(quiet, `wasm (${variant}): up to date`);
     return { built: false, wasmFile, ms: 0 };
   }
-  const env = wasmEnv();
   if (v.optimize) checkWasmOpt(env);
   const t0 = Date.now();
   const cargo = ['build', '--lib', '--release', '--target', 'wasm32-unknown-unknown', ...(v.features.length ? ['--features', v.features.join(',')] : [])];

@@ -45,13 +45,28 @@ export function ensureSetup({ quiet = true } = {}) {
   if (r.status !== 0) throw new Error(`scripts/setup.sh failed (exit ${r.status})`);
 }
 
-/** The environment for the wasm build: the toolchain setup chose, our wasm-opt first on PATH. */
+/**
+ * The environment for the wasm build: the toolchain setup chose, our wasm-opt first on PATH,
+ * and the dependencies' paths remapped (below).
+ */
 export function wasmEnv() {
   const env = { ...process.env };
   const home = process.env.HOME || '/root';
-  const cargoBin = path.join(process.env.CARGO_HOME || path.join(home, '.cargo'), 'bin');
+  const cargoHome = process.env.CARGO_HOME || path.join(home, '.cargo');
+  const cargoBin = path.join(cargoHome, 'bin');
   env.PATH = [path.join(ROOT, 'node_modules/.bin'), cargoBin, env.PATH].join(path.delimiter);
   for (const k of ['RUSTC', 'RUSTFLAGS', 'CARGO_BUILD_TARGET', 'CARGO_ENCODED_RUSTFLAGS']) delete env[k];
+  // A dependency's panic locations name its file as `serde_json-1.0.154/src/value/index.rs`,
+  // not under this machine's cargo home (`/root/.cargo/registry/src/index.crates.io-<hash>/`,
+  // the last remap that matches wins): about 5 KB of the wasm's data (issue 12,
+  // docs/reference/wasm-toolchain.md "Size"), and no path of the build machine in the
+  // shipped file. `--remap-path-prefix` is a stable rustc flag; cargo's `trim-paths`, which
+  // does this itself, is not stable yet.
+  const registry = path.join(cargoHome, 'registry', 'src');
+  env.CARGO_ENCODED_RUSTFLAGS = [
+    `--remap-path-prefix=${registry}${path.sep}=`,
+    `--remap-path-prefix=${path.join(registry, 'index.crates.io-1949cf8c6b5b557f')}${path.sep}=`,
+  ].join('\x1f');
   try {
     const txt = fs.readFileSync(path.join(CACHE, 'toolchain.env'), 'utf8');
     const m = /^WASM_RUSTUP_TOOLCHAIN=(.*)$/m.exec(txt);
