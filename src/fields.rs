@@ -21,6 +21,8 @@
 //! fit its field, and only then reports a missing field, the first one declared.
 
 use serde::de::{DeserializeOwned, Error as _};
+#[cfg(test)]
+use serde_json::json;
 use serde_json::{Map, Value};
 
 /// A struct with named fields: a tool's arguments (read as `#[serde(deny_unknown_fields)]`
@@ -214,6 +216,62 @@ macro_rules! deserialize_by_fields {
     )*};
 }
 pub(crate) use deserialize_by_fields;
+
+/// Test support: reads answers built from `good` (each field left out, each field given a
+/// value of every JSON kind beside an unknown field, and values that are no object) by
+/// [`deserialize`] and by serde's derive, which host builds keep on `T`, and requires the same
+/// value or message from both, and from text the same value or a refusal by both. Returns
+/// how many answers it read.
+#[cfg(test)]
+pub fn same_as_derive<T>(name: &'static str, good: Value) -> usize
+where
+    T: DeserializeOwned + Args + std::fmt::Debug + PartialEq,
+{
+    let kinds = [
+        Value::Null,
+        json!(true),
+        json!(0),
+        json!(7),
+        json!(-1),
+        json!(1.5),
+        json!(1e300),
+        json!(70000),
+        json!(""),
+        json!("x"),
+        json!([]),
+        json!({}),
+    ];
+    let object = good.as_object().unwrap().clone();
+    let mut inputs = vec![good.clone(), json!({}), json!({"other": 1})];
+    inputs.extend(
+        kinds
+            .iter()
+            .filter(|v| !v.is_object() && !v.is_array())
+            .cloned(),
+    );
+    for key in object.keys() {
+        let mut without = object.clone();
+        without.remove(key);
+        inputs.push(Value::Object(without));
+        for kind in &kinds {
+            let mut with = object.clone();
+            with.insert(key.clone(), kind.clone());
+            with.insert("unknownField".into(), kind.clone());
+            inputs.push(Value::Object(with));
+        }
+    }
+    for input in &inputs {
+        let derive = serde_json::from_value::<T>(input.clone()).map_err(|e| e.to_string());
+        let fields = deserialize::<_, T>(input.clone(), name).map_err(|e| e.to_string());
+        assert_eq!(fields, derive, "{name} from {input}");
+        let text = input.to_string();
+        let derive = serde_json::from_str::<T>(&text).ok();
+        let mut de = serde_json::Deserializer::from_str(&text);
+        let fields = deserialize::<_, T>(&mut de, name).ok();
+        assert_eq!(fields, derive, "{name} from text {text}");
+    }
+    inputs.len()
+}
 
 /// serde's `Error::unknown_field` text, which takes its names as a `'static` list (serde's
 /// derive has one per type; here they are gathered as the fields are read).

@@ -255,6 +255,17 @@ pub(crate) mod tests {
         reads_as_derive(&code(Some("g1")));
     }
 
+    /// A grant's earlier refresh tokens, read inside it by `from_value`, have the same reader
+    /// in the wasm (a `Deserialize` impl by `fields`): it answers as the derive does.
+    #[test]
+    fn previous_refresh_tokens_read_as_the_derive_reads_them() {
+        let read = crate::fields::same_as_derive::<Previous>(
+            "Previous",
+            json!({"hash": "h1", "replaced_ms": 5}),
+        );
+        assert!(read > 20, "{read}");
+    }
+
     /// Records as stored before this reader (the text the serializer wrote then, which it
     /// still writes) read back whole.
     #[test]

@@ -302,22 +302,20 @@ fn storage_keys(answer: &Value) -> Value {
         .as_array()
         .map(|k| k.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    let keys: Map<String, Value> = storage
-        .iter()
-        .map(|(k, v)| {
-            let set = if v.as_str().is_some_and(str::is_empty) {
-                "empty"
-            } else {
-                "set"
-            };
-            let what = if secret.contains(&k.as_str()) {
-                format!("{set}, secret-looking name")
-            } else {
-                set.to_string()
-            };
-            (k.clone(), Value::String(what))
-        })
-        .collect();
+    // Inserted, not collected: `collect()` would bring std's sort for these pairs (`order::map`).
+    let keys: Map<String, Value> = crate::order::map(storage.iter().map(|(k, v)| {
+        let set = if v.as_str().is_some_and(str::is_empty) {
+            "empty"
+        } else {
+            "set"
+        };
+        let what = if secret.contains(&k.as_str()) {
+            format!("{set}, secret-looking name")
+        } else {
+            set.to_string()
+        };
+        (k.clone(), Value::String(what))
+    }));
     Value::Object(keys)
 }
 

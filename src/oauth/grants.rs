@@ -53,7 +53,9 @@ pub struct CodeRecord {
     pub used_grant: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A refresh token replaced by a newer one (`GrantRecord::rotate`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(Deserialize))]
 pub struct Previous {
     pub hash: String,
     /// When it stopped being current.
@@ -103,6 +105,15 @@ crate::fields::args!(GrantRecord {
     refresh_hash: required,
     exp_ms: required,
     previous: optional,
+});
+
+// A grant's earlier refresh tokens are read inside it (`from_value`, a `Vec<Previous>`
+// field), so by a `Deserialize` impl: the same reader in the wasm (`store::tests` compares it
+// with the derive).
+crate::fields::deserialize_by_fields!(Previous);
+crate::fields::args!(Previous {
+    hash: required,
+    replaced_ms: required,
 });
 
 impl GrantRecord {

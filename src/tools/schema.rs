@@ -8,7 +8,7 @@ use schemars::transform::RecursiveTransform;
 use schemars::JsonSchema;
 #[cfg(not(target_arch = "wasm32"))]
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::sync::OnceLock;
 
@@ -151,13 +151,19 @@ pub fn generated_jsonl() -> String {
     super::catalogue().iter().map(line).collect()
 }
 
-/// One tool's line of `schemas.jsonl`.
-#[derive(Deserialize)]
+/// One tool's line of `schemas.jsonl`, read by `store::record` (`fields`' reader, no
+/// deserialiser of its own: issue 12, wasm size).
 pub struct Pinned {
     name: String,
     pub input: Map<String, Value>,
     pub output: Map<String, Value>,
 }
+
+crate::fields::args!(Pinned {
+    name: required,
+    input: required,
+    output: required,
+});
 
 /// The schemas of the tool `name`, read from `schemas.jsonl` when first asked for. The plugin
 /// serves these instead of running schemars: generating them at run time took 183 KB of the
@@ -182,7 +188,7 @@ pub fn pinned(name: &str) -> &'static Pinned {
         .unwrap_or_else(|| panic!("{name} has no line in schemas.jsonl (tests/tools/pinned.rs)"));
     parsed.get_or_init(|| {
         let pinned: Pinned =
-            serde_json::from_str(line).expect("schemas.jsonl is written by a test");
+            crate::store::record(line).expect("schemas.jsonl is written by a test");
         assert_eq!(pinned.name, name, "schemas.jsonl line of {name}");
         pinned
     })
