@@ -214,7 +214,9 @@ fn success(def: &ToolDef, output: ToolOutput) -> Result<CallToolResult, ErrorDat
             None,
         ));
     }
-    let mut content = vec![ContentBlock::text(output.structured.to_string())];
+    let mut content = vec![ContentBlock::text(crate::http::json_text(
+        &output.structured,
+    ))];
     content.extend(output.extra_content);
     let mut result = CallToolResult::success(content);
     result.structured_content = Some(output.structured);

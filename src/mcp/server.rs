@@ -68,8 +68,13 @@ pub fn server_info() -> Implementation {
     Implementation::new(manifest.name, manifest.version).with_title(manifest.display_name)
 }
 
+/// Made once: every 2026-07-28 result carries it, and a copy of the `Value` costs less than
+/// serialising the `Implementation` again (issue 12).
 pub fn server_info_json() -> Value {
-    serde_json::to_value(server_info()).unwrap_or_default()
+    thread_local! {
+        static INFO: Value = serde_json::to_value(server_info()).unwrap_or_default();
+    }
+    INFO.with(Value::clone)
 }
 
 /// What we offer. Both eras: tools, resources, prompts, logging (per session in legacy,

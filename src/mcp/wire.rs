@@ -4,7 +4,7 @@
 //! `cacheScope`).
 
 use super::era::META_SERVER_INFO;
-use rmcp::model::{ProtocolVersion, ServerResult};
+use rmcp::model::{CallToolResult, ProtocolVersion, ServerResult};
 use serde_json::{json, Map, Value};
 
 /// For a legacy session at `version`.
@@ -19,7 +19,7 @@ pub fn legacy(mut result: ServerResult, version: &ProtocolVersion) -> Value {
         ServerResult::ReadResourceResult(r) => (r.ttl_ms, r.cache_scope) = (None, None),
         _ => {}
     }
-    let mut value = to_json(&result);
+    let mut value = to_json(result);
     if *version < ProtocolVersion::V_2025_06_18 {
         strip_for_2025_03_26(&mut value);
     }
@@ -32,7 +32,7 @@ pub fn legacy(mut result: ServerResult, version: &ProtocolVersion) -> Value {
 /// stale, private).
 pub fn modern(mut result: ServerResult) -> Value {
     result.fill_missing_cache_hints();
-    let mut value = to_json(&result);
+    let mut value = to_json(result);
     if let Value::Object(obj) = &mut value {
         obj.entry("resultType").or_insert_with(|| json!("complete"));
         let meta = obj
@@ -49,9 +49,13 @@ pub fn modern(mut result: ServerResult) -> Value {
 /// (untagged) serialiser would carry every result type rmcp knows into the wasm, skills
 /// and an elicitation answer among them, which we never send (issue 12). The JSON is
 /// the same: an untagged variant serialises as its content.
-fn to_json(result: &ServerResult) -> Value {
+fn to_json(result: ServerResult) -> Value {
     use serde_json::to_value;
-    let value = match result {
+    let result = match result {
+        ServerResult::CallToolResult(r) => return call_tool_json(r),
+        other => other,
+    };
+    let value = match &result {
         ServerResult::DiscoverResult(r) => to_value(r),
         ServerResult::InitializeResult(r) => to_value(r),
         ServerResult::CompleteResult(r) => to_value(r),
@@ -63,7 +67,6 @@ fn to_json(result: &ServerResult) -> Value {
         ServerResult::ListToolsResult(r) => to_value(r),
         ServerResult::CreateTaskResult(r) => to_value(r),
         ServerResult::GetTaskResult(r) => to_value(r),
-        ServerResult::CallToolResult(r) => to_value(r),
         ServerResult::InputRequiredResult(r) => to_value(r),
         ServerResult::TaskAckResult(r) => to_value(r),
         ServerResult::EmptyResult(r) => to_value(r),
@@ -73,6 +76,18 @@ fn to_json(result: &ServerResult) -> Value {
         }
     };
     value.unwrap_or_else(|_| json!({}))
+}
+
+/// A tool's result: its `structuredContent`, the tool's whole answer as a `Value`, is moved
+/// into the JSON rather than copied by `to_value` with the rest (issue 12). Maps are sorted
+/// (serde_json without `preserve_order`), so the JSON is the same.
+fn call_tool_json(mut r: CallToolResult) -> Value {
+    let structured = r.structured_content.take();
+    let mut value = serde_json::to_value(&r).unwrap_or_else(|_| json!({}));
+    if let (Some(structured), Value::Object(obj)) = (structured, &mut value) {
+        obj.insert("structuredContent".into(), structured);
+    }
+    value
 }
 
 /// 2025-06-18 added titles, output schemas and structured content.
@@ -150,6 +165,8 @@ mod tests {
                 },
             ))),
             ServerResult::CallToolResult(CallToolResult::success(vec![ContentBlock::text("r")])),
+            ServerResult::CallToolResult(CallToolResult::structured(json!({"a": [1, {"b": "c"}]}))),
+            ServerResult::CallToolResult(CallToolResult::structured_error(json!({"e": true}))),
             ServerResult::InputRequiredResult(InputRequiredResult::new(
                 Some([("k".to_string(), question)].into()),
                 Some("s".into()),
@@ -164,7 +181,8 @@ mod tests {
     #[test]
     fn results_are_written_as_rmcp_writes_them() {
         for result in every_result_we_send() {
-            assert_eq!(to_json(&result), serde_json::to_value(&result).unwrap());
+            let rmcp = serde_json::to_value(&result).unwrap();
+            assert_eq!(to_json(result), rmcp);
         }
     }
 
@@ -175,7 +193,7 @@ mod tests {
     #[should_panic(expected = "does not list")]
     fn an_unlisted_result_type_is_caught() {
         use rmcp::model::{ElicitResult, ElicitationAction};
-        to_json(&ServerResult::ElicitResult(ElicitResult::new(
+        to_json(ServerResult::ElicitResult(ElicitResult::new(
             ElicitationAction::Accept,
         )));
     }
