@@ -13,12 +13,14 @@
 //! fields ignored as their derive did; so are the host's answers, through a `Deserialize`
 //! impl ([`deserialize`]).
 //!
-//! The answers are serde's exactly (host builds keep the derive, and `tests/tools/args.rs`
+//! The answers are serde's (host builds keep the derive, and `tests/tools/args.rs`
 //! compares the two on every tool's fields with good, wrong and unknown values): the same
 //! messages (serde's own `Error::missing_field`, `duplicate_field`, and its `unknown_field`
 //! text) and the same one of several errors, the first serde's visitor would meet: it reads the
 //! object's entries in order and stops at an unknown or duplicate name or a value that does not
-//! fit its field, and only then reports a missing field, the first one declared.
+//! fit its field, and only then reports a missing field, the first one declared. One
+//! difference: a whole value that is a JSON array of the fields' values, which the derive
+//! also read and no client, record or host answer sends, is refused (store and host tests).
 
 use serde::de::{DeserializeOwned, Error as _};
 #[cfg(test)]
