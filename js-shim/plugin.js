@@ -81,13 +81,17 @@ function wellFormed(value) {
 /**
  * HttpRequest (§6.4) → `{method, url, rootPath, headers, username, aclId}` as JSON text, no
  * body: one string crosses into the wasm, which parses it in one go (a JS object would be
- * walked with a crossing per field and header).
+ * walked with a crossing per field and header). `read` is Rust's `{names, prefix}` of the
+ * headers it reads (WasmPlugin.headersRead, asked once): only those are copied.
  */
-function headJson(req) {
+function headJson(req, read) {
   const headers = {};
   for (const [k, v] of Object.entries(req.headers || {})) {
     if (v === undefined || v === null) continue;
-    headers[k.toLowerCase()] = wellFormed(Array.isArray(v) ? v.join(', ') : v);
+    const name = k.toLowerCase();
+    if (read.names.has(name) || name.startsWith(read.prefix)) {
+      headers[name] = wellFormed(Array.isArray(v) ? v.join(', ') : v);
+    }
   }
   return JSON.stringify({
     method: String(req.method || 'GET').toUpperCase(),
@@ -168,6 +172,8 @@ export default class ScryptedMcpPlugin {
     // leaves the instance unable to answer anything afterwards.
     this.fallback = this.wasm.fallbackResponse();
     this.sentWithHead = this.wasm.sentWithHead();
+    const read = this.wasm.headersRead();
+    this.headersRead = { names: new Set(read.names), prefix: read.prefix };
   }
 
   /**
@@ -178,7 +184,7 @@ export default class ScryptedMcpPlugin {
   async onRequest(request, response) {
     let out;
     try {
-      const head = utf8(headJson(request));
+      const head = utf8(headJson(request, this.headersRead));
       const size = bodySize(request.body);
       if (size <= this.sentWithHead) {
         out = await this.wasm.handle(head, bodyBytes(request.body), size);

@@ -28,11 +28,45 @@ pub struct Request {
     pub acl_id: Option<String>,
 }
 
+/// The request headers the plugin reads, by name (lower case), and the `Mcp-Param-{Name}`
+/// family by this prefix: the shim hands over only these (`WasmPlugin::headers_read`), so a
+/// client's other headers are neither copied into the wasm nor parsed on every request (issue
+/// 12). A header read anywhere must be listed: [`Request::header`] checks so in every debug
+/// build, which is every test run.
+pub const HEADERS_READ: [&str; 12] = [
+    "accept",
+    "authorization",
+    "content-type",
+    "host",
+    "mcp-method",
+    "mcp-name",
+    "mcp-protocol-version",
+    "mcp-session-id",
+    "origin",
+    "sec-fetch-site",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+];
+pub const HEADER_PREFIX_READ: &str = "mcp-param-";
+
+/// Whether `name` (lower case) is a header the plugin reads ([`HEADERS_READ`]).
+pub fn header_read(name: &str) -> bool {
+    HEADERS_READ.contains(&name) || name.starts_with(HEADER_PREFIX_READ)
+}
+
 impl Request {
+    /// The header `name`, matched case-insensitively (the map's names are lower case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get(&name.to_ascii_lowercase())
-            .map(|s| s.as_str())
+        let value = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            let lower = name.to_ascii_lowercase();
+            debug_assert!(header_read(&lower), "{lower} is not in HEADERS_READ");
+            self.headers.get(&lower)
+        } else {
+            // Our names are written in lower case: no copy per lookup.
+            debug_assert!(header_read(name), "{name} is not in HEADERS_READ");
+            self.headers.get(name)
+        };
+        value.map(String::as_str)
     }
 
     /// Whether Scrypted logged this request in as an admin: a user name and no ACL.
@@ -196,4 +230,45 @@ impl Response {
 /// which an answer of a few KB pays on every request (issue 12).
 pub fn json_text(value: &serde_json::Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_headers(headers: &[(&str, &str)]) -> Request {
+        Request {
+            method: "POST".into(),
+            url: "/mcp".into(),
+            root_path: String::new(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: None,
+            username: None,
+            acl_id: None,
+        }
+    }
+
+    #[test]
+    fn a_header_is_found_by_its_name_in_any_case() {
+        let req = with_headers(&[("mcp-protocol-version", "v"), ("mcp-param-region", "r")]);
+        assert_eq!(req.header("mcp-protocol-version"), Some("v"));
+        assert_eq!(req.header("MCP-Protocol-Version"), Some("v"));
+        assert_eq!(req.header("Mcp-Param-Region"), Some("r"));
+        assert_eq!(req.header("origin"), None);
+        // The shim's list is in the map's case.
+        assert!(HEADERS_READ.iter().all(|n| *n == n.to_ascii_lowercase()));
+        assert_eq!(HEADER_PREFIX_READ, HEADER_PREFIX_READ.to_ascii_lowercase());
+    }
+
+    /// A header read without a place in the list the shim is given would never arrive
+    /// from Scrypted: every test run stops at it.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "user-agent is not in HEADERS_READ")]
+    fn reading_an_unlisted_header_is_caught() {
+        with_headers(&[("user-agent", "x")]).header("User-Agent");
+    }
 }

@@ -274,6 +274,16 @@ impl WasmPlugin {
         crate::admit::SENT_WITH_HEAD as f64
     }
 
+    /// The request headers Rust reads: `{names, prefix}`, names in lower case and the
+    /// prefix of a family (`crate::http::HEADERS_READ`). The shim hands over only these.
+    #[wasm_bindgen(js_name = headersRead)]
+    pub fn headers_read(&self) -> JsValue {
+        to_js(&serde_json::json!({
+            "names": crate::http::HEADERS_READ,
+            "prefix": crate::http::HEADER_PREFIX_READ,
+        }))
+    }
+
     /// Called with the request's head (no body, JSON text as bytes) and the body's size (a string's
     /// length, a Buffer's bytes) before the body is read: resolves to `null` (go on with
     /// `handle`) or the answer to send instead.
