@@ -7,7 +7,7 @@
 
 use crate::crypto;
 use crate::store::{Parsed, Store, StoreExt};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::rc::Rc;
 
 pub const CODE_PREFIX: &str = "oauth.code.";
@@ -35,7 +35,7 @@ const MAX_GRANTS_PER_CLIENT: usize = 20;
 /// Read back by `store::record`, like `GrantRecord` (one reader for every record type, issue
 /// 12); host builds keep serde's derive to compare the two (`store::tests`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(not(target_arch = "wasm32"), derive(Deserialize))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 pub struct CodeRecord {
     pub client_id: String,
     /// The issuer the code was issued under; tokens from it carry this `iss`.
@@ -55,7 +55,7 @@ pub struct CodeRecord {
 
 /// A refresh token replaced by a newer one (`GrantRecord::rotate`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(not(target_arch = "wasm32"), derive(Deserialize))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 pub struct Previous {
     pub hash: String,
     /// When it stopped being current.
@@ -63,7 +63,7 @@ pub struct Previous {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(not(target_arch = "wasm32"), derive(Deserialize))]
+#[cfg_attr(not(target_arch = "wasm32"), derive(serde::Deserialize))]
 pub struct GrantRecord {
     pub grant_id: String,
     pub client_id: String,
