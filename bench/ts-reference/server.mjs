@@ -1,6 +1,6 @@
 // Vendored from ../shared/perf/ts-reference/ (not in this repo); the one change: the
-// answer path (scryptedResponse) moved to scrypted-response.mjs so that bench/harness.mjs
-// serves this plugin through exactly the same code.
+// request and answer path (nodeHandler, scryptedResponse) moved to scrypted-response.mjs so
+// that bench/harness.mjs serves this plugin through exactly the same code.
 //
 // Reference server: the request path of the TypeScript Scrypted MCP plugin, lifted out
 // of Scrypted so it can be load-tested on its own.
@@ -24,7 +24,7 @@ import { randomUUID } from 'node:crypto';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { z } from 'zod';
-import { scryptedResponse } from './scrypted-response.mjs';
+import { nodeHandler } from './scrypted-response.mjs';
 import { loadOrCreateKey, verifyJwt, endpointsFor, PLUGIN_ROOT, DEFAULT_KEY_FILE } from './jwt.mjs';
 
 const HOST = '127.0.0.1';
@@ -261,25 +261,7 @@ function stripPluginPrefix(req) {
 
 const plugin = new McpPlugin(loadOrCreateKey(KEY_FILE));
 
-const httpServer = http.createServer((nodeReq, nodeRes) => {
-  const parts = [];
-  nodeReq.on('data', (c) => parts.push(c));
-  nodeReq.on('end', () => {
-    const body = parts.length ? Buffer.concat(parts).toString('utf8') : undefined;
-    const req = {
-      url: nodeReq.url,
-      method: nodeReq.method,
-      headers: nodeReq.headers,
-      body,
-      rootPath: PLUGIN_ROOT,
-      isPublicEndpoint: true,
-    };
-    plugin.onRequest(req, scryptedResponse(nodeRes)).catch((e) => {
-      if (!nodeRes.headersSent) nodeRes.writeHead(500);
-      nodeRes.end(String(e?.message ?? e));
-    });
-  });
-});
+const httpServer = http.createServer(nodeHandler(plugin, PLUGIN_ROOT));
 
 httpServer.listen(PORT, HOST, () => {
   const { port } = httpServer.address();
