@@ -71,7 +71,7 @@ function bodySize(body) {
 
 /**
  * A string made well-formed (a lone surrogate becomes U+FFFD): `JSON.stringify` would keep a
- * lone surrogate as an escape that serde_json refuses, and the text crosses as UTF-8 bytes.
+ * lone surrogate as an escape that serde_json refuses.
  */
 function wellFormed(value) {
   const s = String(value);
@@ -79,45 +79,108 @@ function wellFormed(value) {
 }
 
 /**
- * HttpRequest (§6.4) → `{method, url, rootPath, headers, username, aclId}` as JSON text, no
- * body: one string crosses into the wasm, which parses it in one go (a JS object would be
- * walked with a crossing per field and header). `read` is Rust's `{names, prefix}` of the
- * headers it reads (WasmPlugin.headersRead, asked once): only those are copied.
+ * The request head's JSON, written as UTF-8 into one buffer reused by every request: a JSON
+ * text built by `JSON.stringify` over an object of the wanted headers was ~3.4 KB of JS heap
+ * a request (the entries' arrays, the object, the text's parts and their flattening, then a
+ * copy as bytes), a third of what a request allocated (issue 12, bench/alloc.mjs). Writing
+ * the parts straight into bytes allocates nothing; Node's UTF-8 writer makes a lone surrogate
+ * U+FFFD, so the bytes are well-formed without a check of each string. The wasm glue copies the
+ * bytes into the wasm when it is called, so the buffer is free again once `handle` or `admit`
+ * has returned its promise.
  */
-function headJson(req, read) {
-  const headers = {};
-  for (const [k, v] of Object.entries(req.headers || {})) {
-    if (v === undefined || v === null) continue;
-    const name = k.toLowerCase();
-    if (read.names.has(name) || name.startsWith(read.prefix)) {
-      headers[name] = wellFormed(Array.isArray(v) ? v.join(', ') : v);
-    }
-  }
-  return JSON.stringify({
-    method: String(req.method || 'GET').toUpperCase(),
-    url: wellFormed(req.url || ''),
-    rootPath: wellFormed(req.rootPath || ''),
-    headers,
-    // As Scrypted filled them; Rust decides what an empty one means (src/oauth/authorize.rs).
-    username: req.username == null ? null : wellFormed(req.username),
-    aclId: req.aclId == null ? null : wellFormed(req.aclId),
-  });
+const head = { bytes: Buffer.allocUnsafe(4096), at: 0 };
+
+/** Room for `n` more bytes (a larger buffer, the written bytes kept). */
+function room(n) {
+  if (head.at + n <= head.bytes.length) return;
+  const bigger = Buffer.allocUnsafe(Math.max(2 * head.bytes.length, head.at + n));
+  head.bytes.copy(bigger, 0, 0, head.at);
+  head.bytes = bigger;
+}
+
+/** `text` as written, unquoted (our own keys and punctuation). */
+function raw(text) {
+  room(3 * text.length);
+  head.at += head.bytes.write(text, head.at);
+}
+
+// What a JSON string must escape: `"`, `\` and the control characters.
+const ESCAPED = /["\\\u0000-\u001f]/;
+
+/** `value` as a JSON string. */
+function str(value) {
+  const s = String(value);
+  if (ESCAPED.test(s)) return raw(JSON.stringify(wellFormed(s)));
+  room(3 * s.length + 2);
+  const bytes = head.bytes;
+  bytes[head.at++] = 0x22;
+  head.at += bytes.write(s, head.at);
+  bytes[head.at++] = 0x22;
 }
 
 /**
- * The wasm's answer: a text answer is one string `"<status> <headers JSON>\n<body>"` (one
- * crossing out of the wasm; JSON text holds no raw newline), a stream `{status, headers,
- * stream}`. The headers JSON is already the object `res.send` takes.
+ * HttpRequest (§6.4) → the JSON text `{method, url, rootPath, headers, username, aclId}` as
+ * UTF-8 bytes (a view of the reused buffer, valid until the next request's head), no body:
+ * one crossing into the wasm, which parses it in one go (a JS object would be walked with a
+ * crossing per field and header). `read` is Rust's `{names, prefix}` of the headers it reads
+ * (WasmPlugin.headersRead, asked once): only those are copied.
  */
-function readAnswer(out) {
-  if (typeof out !== 'string') return { status: out.status, headers: JSON.parse(out.headers), stream: out.stream };
-  const space = out.indexOf(' ');
-  const newline = out.indexOf('\n', space);
-  return {
-    status: Number(out.slice(0, space)),
-    headers: JSON.parse(out.slice(space + 1, newline)),
-    body: out.slice(newline + 1),
-  };
+function headBytes(req, read) {
+  head.at = 0;
+  raw('{"method":');
+  str(String(req.method || 'GET').toUpperCase());
+  raw(',"url":');
+  str(req.url || '');
+  raw(',"rootPath":');
+  str(req.rootPath || '');
+  raw(',"headers":{');
+  const headers = req.headers || {};
+  let first = true;
+  for (const k in headers) {
+    const v = headers[k];
+    if (v === undefined || v === null || !Object.hasOwn(headers, k)) continue;
+    const name = k.toLowerCase();
+    if (!read.names.has(name) && !name.startsWith(read.prefix)) continue;
+    if (!first) raw(',');
+    first = false;
+    str(name);
+    raw(':');
+    str(Array.isArray(v) ? v.join(', ') : v);
+  }
+  // As Scrypted filled them; Rust decides what an empty one means (src/oauth/authorize.rs).
+  raw('},"username":');
+  if (req.username == null) raw('null');
+  else str(req.username);
+  raw(',"aclId":');
+  if (req.aclId == null) raw('null');
+  else str(req.aclId);
+  raw('}');
+  return head.bytes.subarray(0, head.at);
+}
+
+/**
+ * The wasm's answer sent: a text answer is one string `"<status> <headers JSON>\n<body>"`
+ * (one crossing out of the wasm; JSON text holds no raw newline), a stream `{status, headers,
+ * stream}`. The headers JSON is already the object `res.send` takes. The options of the last
+ * text answer are kept and sent again while the status and headers text repeat (a session's
+ * calls: the same every time), not parsed anew: Scrypted copies them across its RPC and
+ * only reads them (server/src/http-interfaces.ts), so they are frozen and shared.
+ */
+const lastText = { head: undefined, options: undefined };
+function respond(out, response) {
+  if (typeof out !== 'string') {
+    const options = { code: out.status, headers: JSON.parse(out.headers) };
+    response.sendStream(pullEvents(out.stream), options);
+    return;
+  }
+  const newline = out.indexOf('\n');
+  if (lastText.head === undefined || newline !== lastText.head.length || !out.startsWith(lastText.head)) {
+    const space = out.indexOf(' ');
+    const headers = Object.freeze(JSON.parse(out.slice(space + 1, newline)));
+    lastText.head = out.slice(0, newline);
+    lastText.options = Object.freeze({ code: Number(out.slice(0, space)), headers });
+  }
+  response.send(out.slice(newline + 1), lastText.options);
 }
 
 /**
@@ -184,11 +247,12 @@ export default class ScryptedMcpPlugin {
   async onRequest(request, response) {
     let out;
     try {
-      const head = utf8(headJson(request, this.headersRead));
       const size = bodySize(request.body);
       if (size <= this.sentWithHead) {
-        out = await this.wasm.handle(head, bodyBytes(request.body), size);
+        out = await this.wasm.handle(headBytes(request, this.headersRead), bodyBytes(request.body), size);
       } else {
+        // Kept across the wait for `admit`: a copy of the reused buffer's bytes.
+        const head = Buffer.from(headBytes(request, this.headersRead));
         out = await this.wasm.admit(head, size);
         if (!out) out = await this.wasm.handle(head, bodyBytes(request.body), undefined);
       }
@@ -196,10 +260,7 @@ export default class ScryptedMcpPlugin {
       console.error('[scrypted-mcp] request failed', e);
       out = this.fallback;
     }
-    const answer = readAnswer(out);
-    const options = { code: answer.status, headers: answer.headers };
-    if (answer.stream) response.sendStream(pullEvents(answer.stream), options);
-    else response.send(answer.body, options);
+    respond(out, response);
   }
 
   /** Settings: Rust builds the list. */

@@ -211,7 +211,7 @@ fn text(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// The shim's JSON text of a request head (`headJson` in js-shim/plugin.js), as bytes.
+/// The shim's JSON text of a request head (`headBytes` in js-shim/plugin.js), as bytes.
 fn parse_head(head: Vec<u8>) -> Result<Request, JsValue> {
     serde_json::from_str(&text(head))
         .map_err(|e| JsValue::from_str(&format!("bad request head: {e}")))

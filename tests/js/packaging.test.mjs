@@ -213,6 +213,45 @@ describe('dist/plugin.zip', () => {
     }
   });
 
+  // The head crosses as JSON text written into one buffer reused by every request (js-shim/plugin.js
+  // headBytes). A metadata answer echoes the Origin header as access-control-allow-origin
+  // (src/origin.rs cors), which shows what Rust read. The writer's cases: a quote, a backslash
+  // and a control character (unescaped, the head is not JSON: 500), non-ASCII and a lone
+  // surrogate (U+FFFD), a name in capitals, a repeated header, a head past the buffer's first
+  // 4 KB; and the answer options the shim keeps from the last answer are not sent for another.
+  test('the request head reaches Rust as Scrypted gave it, whatever its characters and size', async () => {
+    const echo = async (headers) => {
+      const r = await request(plugin, base('/.well-known/oauth-protected-resource', { headers: { host: '127.0.0.1:11080', ...headers } }));
+      assert.equal(r.code, 200, String(r.body));
+      return r.headers['access-control-allow-origin'];
+    };
+    const odd = 'https://a"b\\c\u0001d.example/é☃😀';
+    assert.equal(await echo({ origin: odd }), odd);
+    assert.equal(await echo({ origin: 'https://x.example/\ud800' }), 'https://x.example/\ufffd');
+    assert.equal(await echo({ Origin: 'https://capital.example' }), 'https://capital.example');
+    assert.equal(await echo({ origin: ['https://one.example', 'https://two.example'] }), 'https://one.example, https://two.example');
+    const long = `https://${'é'.repeat(5000)}.example`;
+    assert.equal(await echo({ origin: long }), long);
+    assert.equal(await echo({ origin: 'https://after.example' }), 'https://after.example');
+    assert.equal(await echo({ origin: 'https://after.example' }), 'https://after.example');
+    assert.equal(await echo({}), undefined);
+  });
+
+  test('a head kept across admit is its own: a request arriving in the wait does not change it', async () => {
+    // A body above sentWithHead goes to admit first and to handle after that wait, while the
+    // next request's head is written into the shim's reused buffer.
+    const host = '127.0.0.1:11080';
+    const body = 'x'.repeat(70_000);
+    const first = request(plugin, base('/token', { method: 'POST', headers: { host, origin: 'https://first.example', 'content-type': 'application/json' }, body }));
+    const second = request(plugin, base('/.well-known/oauth-protected-resource', { headers: { host, origin: 'https://second.example' } }));
+    const [a, b] = await Promise.all([first, second]);
+    assert.equal(a.code, 400, String(a.body));
+    assert.equal(a.json().error_description, 'request body too large', 'handled by /token after admit');
+    assert.equal(a.headers['access-control-allow-origin'], 'https://first.example');
+    assert.equal(b.code, 200);
+    assert.equal(b.headers['access-control-allow-origin'], 'https://second.example');
+  });
+
   test('Settings: getSettings gives an array, a bad putSetting rejects with the Rust message', async () => {
     const settings = await plugin.getSettings();
     assert.ok(Array.isArray(settings));
