@@ -248,13 +248,22 @@ export default class ScryptedMcpPlugin {
     let out;
     try {
       const size = bodySize(request.body);
+      // The wasm answers at once when it waited on no host promise, else with a Promise.
       if (size <= this.sentWithHead) {
-        out = await this.wasm.handle(headBytes(request, this.headersRead), bodyBytes(request.body), size);
+        out = this.wasm.handle(headBytes(request, this.headersRead), bodyBytes(request.body), size);
+        if (out instanceof Promise) out = await out;
       } else {
-        // Kept across the wait for `admit`: a copy of the reused buffer's bytes.
-        const head = Buffer.from(headBytes(request, this.headersRead));
-        out = await this.wasm.admit(head, size);
-        if (!out) out = await this.wasm.handle(head, bodyBytes(request.body), undefined);
+        let head = headBytes(request, this.headersRead);
+        out = this.wasm.admit(head, size);
+        if (out instanceof Promise) {
+          // Kept across the wait: a copy, since the next request's head reuses the buffer.
+          head = Buffer.from(head);
+          out = await out;
+        }
+        if (!out) {
+          out = this.wasm.handle(head, bodyBytes(request.body), undefined);
+          if (out instanceof Promise) out = await out;
+        }
       }
     } catch (e) {
       console.error('[scrypted-mcp] request failed', e);

@@ -15,7 +15,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
@@ -226,6 +228,25 @@ fn body_size(bytes: f64) -> usize {
     }
 }
 
+/// The future's answer at once when its first poll is ready (a request that waits on no host
+/// promise: most of them), else a Promise of it, which the shim awaits. A Promise for every
+/// request was ~1 KB of JS heap (the promise, its executor's closures, the scheduler's `then`
+/// and microtask; issue 12, bench/alloc.mjs). A pending first poll handed its waits a waker
+/// that does nothing; `future_to_promise` polls the future again before it is woken, so
+/// each wait is handed the real waker then and what happened meanwhile is seen by that poll.
+fn now_or_promise(
+    future: impl Future<Output = Result<JsValue, JsValue>> + 'static,
+) -> Result<JsValue, JsValue> {
+    let mut future = Box::pin(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(answer) => answer,
+        Poll::Pending => Ok(future_to_promise(future).into()),
+    }
+}
+
 /// The plugin as JS sees it.
 #[wasm_bindgen]
 pub struct WasmPlugin {
@@ -285,11 +306,11 @@ impl WasmPlugin {
     }
 
     /// Called with the request's head (no body, JSON text as bytes) and the body's size (a string's
-    /// length, a Buffer's bytes) before the body is read: resolves to `null` (go on with
-    /// `handle`) or the answer to send instead.
-    pub fn admit(&self, head: Vec<u8>, body_bytes: f64) -> Promise {
+    /// length, a Buffer's bytes) before the body is read: `null` (go on with `handle`) or the
+    /// answer to send instead, or a Promise of that ([`now_or_promise`]).
+    pub fn admit(&self, head: Vec<u8>, body_bytes: f64) -> Result<JsValue, JsValue> {
         let plugin = self.plugin.clone();
-        future_to_promise(async move {
+        now_or_promise(async move {
             let head = parse_head(head)?;
             Ok(match plugin.admit(&head, body_size(body_bytes)).await {
                 Some(response) => response_to_js(response),
@@ -300,15 +321,15 @@ impl WasmPlugin {
 
     /// The request's head and its body (each as UTF-8 bytes, [`text`]); `unadmitted_bytes`
     /// is the body's size when `admit` was not asked about this head, and is asked first.
-    /// Resolves to what [`response_to_js`] makes.
+    /// What [`response_to_js`] makes, or a Promise of it ([`now_or_promise`]).
     pub fn handle(
         &self,
         head: Vec<u8>,
         body: Option<Vec<u8>>,
         unadmitted_bytes: Option<f64>,
-    ) -> Promise {
+    ) -> Result<JsValue, JsValue> {
         let plugin = self.plugin.clone();
-        future_to_promise(async move {
+        now_or_promise(async move {
             let head = parse_head(head)?;
             let body = body.map(text);
             if let Some(bytes) = unadmitted_bytes {
