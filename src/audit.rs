@@ -352,7 +352,10 @@ fn canonical_json(value: &Value) -> String {
             // `preserve_order` on, `args_hash_is_a_keyed_hash_of_canonical_json` would fail.
             let fields: Vec<String> = map
                 .iter()
-                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical_json(v)))
+                .map(|(k, v)| {
+                    let key = crate::http::json_text(&Value::String(k.clone()));
+                    format!("{key}:{}", canonical_json(v))
+                })
                 .collect();
             format!("{{{}}}", fields.join(","))
         }
@@ -360,6 +363,6 @@ fn canonical_json(value: &Value) -> String {
             let items: Vec<String> = items.iter().map(canonical_json).collect();
             format!("[{}]", items.join(","))
         }
-        other => other.to_string(),
+        other => crate::http::json_text(other),
     }
 }

@@ -227,7 +227,10 @@ impl Response {
 
 /// A `Value` as JSON text, written straight into a byte buffer: `Value`'s `Display` (its
 /// `to_string()`) writes the same text through `fmt`'s adapter, a dynamic call per piece,
-/// which an answer of a few KB pays on every request (issue 12).
+/// which an answer of a few KB pays on every request (issue 12). It is also the only way
+/// the wasm turns a `Value` into text: nothing formats one with `{}` or `to_string()`, so
+/// `Display`'s own copy of the serializer (compact and pretty, through `fmt`) is not in the
+/// wasm (−5 KB, docs/reference/wasm-toolchain.md "Size").
 pub fn json_text(value: &serde_json::Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
@@ -235,6 +238,30 @@ pub fn json_text(value: &serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The messages, digests and signatures that used `Value`'s `Display` write `json_text`
+    /// now: the text must be the same, byte for byte (a pretty or key-sorted-differently
+    /// `json_text` would change a request state's question digest, a signed token's parts
+    /// and the error messages, and fails here).
+    #[test]
+    fn json_text_writes_what_display_wrote() {
+        let values = [
+            serde_json::json!(null),
+            serde_json::json!(true),
+            serde_json::json!(-7),
+            serde_json::json!(u64::MAX),
+            serde_json::json!(0.1),
+            serde_json::json!(1e300),
+            serde_json::json!(-0.0),
+            serde_json::json!("quote \" slash \\ newline \n tab \t nul \u{0} bell \u{7} é 🦀"),
+            serde_json::json!([]),
+            serde_json::json!({}),
+            serde_json::json!({"b": [1, {"c": null}], "a": "x", "": {"k": [true, 2.5]}}),
+        ];
+        for value in values {
+            assert_eq!(json_text(&value), value.to_string(), "{value:?}");
+        }
+    }
 
     fn with_headers(headers: &[(&str, &str)]) -> Request {
         Request {

@@ -280,7 +280,7 @@ impl Host {
         Ok(crate::order::map(env.unwrap_or_default().into_iter().map(
             |(k, v)| match v {
                 Value::String(s) => (k, s),
-                other => (k, other.to_string()),
+                other => (k, crate::http::json_text(&other)),
             },
         )))
     }

@@ -213,6 +213,7 @@ pub fn check_params(
                 let value =
                     decode(raw).ok_or_else(|| mismatch(format!("{full} is not valid Base64")))?;
                 if !carries(body, &value) {
+                    let body = crate::http::json_text(body);
                     return Err(mismatch(format!(
                         "{full} '{value}' does not match arguments.{} {body}",
                         path.join(".")

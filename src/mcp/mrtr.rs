@@ -185,7 +185,7 @@ impl Question {
     }
 
     fn digest(&self) -> String {
-        crypto::sha256_hex(self.wire.to_string().as_bytes())
+        crypto::sha256_hex(crate::http::json_text(&self.wire).as_bytes())
     }
 }
 

@@ -133,6 +133,7 @@ impl Stream for SseStream {
 }
 
 pub fn sse_event(id: Option<&str>, message: &Value) -> String {
+    let message = crate::http::json_text(message);
     match id {
         Some(id) => format!("id: {id}\nevent: message\ndata: {message}\n\n"),
         None => format!("event: message\ndata: {message}\n\n"),

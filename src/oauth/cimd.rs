@@ -191,9 +191,10 @@ fn validate(id: &str, body: &str, now_ms: u64) -> Result<ClientRecord, String> {
         None | Some(Value::Null) => {}
         Some(Value::String(m)) if m == "none" => {}
         Some(other) => {
+            let other = crate::http::json_text(other);
             return Err(format!(
                 "token_endpoint_auth_method is {other}; this server accepts only public clients (\"none\")"
-            ))
+            ));
         }
     }
     let grant_types = strings(&doc, "grant_types")?

@@ -13,8 +13,8 @@ pub fn sign(key: &Key, claims: &Value) -> String {
     let header = json!({ "alg": "ES256", "typ": "at+jwt", "kid": key.kid });
     let signing_input = format!(
         "{}.{}",
-        crypto::b64url(header.to_string().as_bytes()),
-        crypto::b64url(claims.to_string().as_bytes())
+        crypto::b64url(crate::http::json_text(&header).as_bytes()),
+        crypto::b64url(crate::http::json_text(claims).as_bytes())
     );
     // p256 does not normalise S when signing; `verify` refuses high S, so sign low.
     let signature: Signature = key.signing().sign(signing_input.as_bytes());

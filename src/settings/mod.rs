@@ -425,7 +425,7 @@ pub(super) fn shown(value: &Value) -> String {
         Value::Null => "nothing".to_string(),
         Value::String(s) if s.trim().is_empty() => "nothing".to_string(),
         Value::String(s) => s.trim().to_string(),
-        other => other.to_string(),
+        other => crate::http::json_text(other),
     };
     if text.chars().count() > 40 {
         format!("{}…", short(&text, 40))
@@ -480,7 +480,10 @@ pub async fn put_setting(ctx: &Ctx, key: &str, value: serde_json::Value) -> Resu
         let text = match &value {
             Value::Null => String::new(),
             Value::String(s) => s.clone(),
-            other => return Err(format!("{key} must be text (got {other}).")),
+            other => {
+                let other = crate::http::json_text(other);
+                return Err(format!("{key} must be text (got {other})."));
+            }
         };
         let normal = oauth::cimd::parse_private_hosts(&text)?;
         if normal.is_empty() {

@@ -86,7 +86,7 @@ impl Bridge for JsBridge {
     async fn call(&self, method: &str, args: Value) -> Result<Value, String> {
         let promise = self
             .0
-            .call_json(method, &args.to_string())
+            .call_json(method, &crate::http::json_text(&args))
             .map_err(error_message)?;
         let answer = JsFuture::from(promise).await.map_err(error_message)?;
         let text = answer
