@@ -15,11 +15,12 @@
 
 mod api;
 
+use crate::json::json;
 use async_trait::async_trait;
 use futures::FutureExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::IpAddr;

@@ -164,8 +164,13 @@ fn collect(
             };
             let kind = property.get("type").and_then(Value::as_str);
             if !matches!(kind, Some("string" | "integer" | "boolean")) {
+                // The type named as written, not by `Option`'s `Debug` (issue 12).
+                let kind = match kind {
+                    Some(kind) => format!("a '{kind}'"),
+                    None => "an untyped".to_string(),
+                };
                 return Err(format!(
-                    "x-mcp-header '{header}' is on a {kind:?} parameter; only string, integer and boolean are allowed"
+                    "x-mcp-header '{header}' is on {kind} parameter; only string, integer and boolean are allowed"
                 ));
             }
             found.push(Annotation {
@@ -311,5 +316,21 @@ mod tests {
         ] {
             assert!(annotations(bad.as_object().unwrap()).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_header_on_a_wrong_type_names_the_type() {
+        let refused = |property: Value| {
+            let schema = json!({"properties": {"x": property}});
+            annotations(schema.as_object().unwrap()).unwrap_err()
+        };
+        assert_eq!(
+            refused(json!({"type": "number", "x-mcp-header": "X"})),
+            "x-mcp-header 'X' is on a 'number' parameter; only string, integer and boolean are allowed"
+        );
+        assert_eq!(
+            refused(json!({"x-mcp-header": "X"})),
+            "x-mcp-header 'X' is on an untyped parameter; only string, integer and boolean are allowed"
+        );
     }
 }

@@ -28,6 +28,7 @@
 use super::server::Call;
 use super::subscriptions::Change;
 use super::task_input::Inbox;
+use crate::json::json;
 use crate::tools::Caller;
 use crate::Ctx;
 use futures::future::LocalBoxFuture;
@@ -36,7 +37,7 @@ use rmcp::model::{
     CallToolResult, ClientCapabilities, CreateTaskResult, DetailedTask, ErrorData, GetTaskResult,
     ServerResult, Task, TaskAckResult, TaskPayload,
 };
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -108,9 +109,7 @@ pub fn listened(
         return Ok(Vec::new());
     };
     if !declared.supports_tasks() {
-        return Err(ErrorData::missing_required_client_capability(
-            required_capabilities(),
-        ));
+        return Err(super::jsonrpc::missing_capability(required_capabilities()));
     }
     let asked: Vec<String> = serde_json::from_value(asked.clone()).map_err(|_| {
         ErrorData::invalid_params(
@@ -410,9 +409,7 @@ pub fn method(
     params: &Value,
 ) -> Result<ServerResult, ErrorData> {
     if !declared.supports_tasks() {
-        return Err(ErrorData::missing_required_client_capability(
-            required_capabilities(),
-        ));
+        return Err(super::jsonrpc::missing_capability(required_capabilities()));
     }
     let id = task_id(params)?;
     let now = ctx.clock.now_ms();

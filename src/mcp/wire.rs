@@ -4,8 +4,9 @@
 //! `cacheScope`).
 
 use super::era::META_SERVER_INFO;
+use crate::json::json;
 use rmcp::model::{CallToolResult, ProtocolVersion, ServerResult};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// For a legacy session at `version`.
 pub fn legacy(mut result: ServerResult, version: &ProtocolVersion) -> Value {

@@ -4,9 +4,10 @@
 
 use super::keys::Key;
 use crate::crypto;
+use crate::json::json;
 use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::Signature;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Signs `claims` as an RFC 9068 access token.
 pub fn sign(key: &Key, claims: &Value) -> String {
@@ -17,7 +18,12 @@ pub fn sign(key: &Key, claims: &Value) -> String {
         crypto::b64url(crate::http::json_text(claims).as_bytes())
     );
     // p256 does not normalise S when signing; `verify` refuses high S, so sign low.
-    let signature: Signature = key.signing().sign(signing_input.as_bytes());
+    // `try_sign`, not `sign`: `sign` is `try_sign(..).expect(..)`, whose error `Debug` the
+    // wasm would carry (issue 12). ECDSA with a parsed key does not fail.
+    let signature: Signature = key
+        .signing()
+        .try_sign(signing_input.as_bytes())
+        .unwrap_or_else(|e| panic!("ES256 signing failed: {e}"));
     let signature = signature.normalize_s();
     format!("{signing_input}.{}", crypto::b64url(&signature.to_bytes()))
 }

@@ -14,10 +14,11 @@
 //! wasm still runs baseline code. The private half is parsed when something is first signed.
 
 use crate::crypto;
+use crate::json::json;
 use crate::store::Store;
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use p256::elliptic_curve::Generate;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::cell::OnceCell;
 use std::rc::Rc;
 
@@ -183,9 +184,14 @@ mod pkcs8 {
         let mut pem = String::with_capacity(text.len() + 80);
         pem.push_str(BEGIN);
         pem.push('\n');
-        for line in text.as_bytes().chunks(64) {
-            pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        // Lines of 64 characters; base64 is ASCII, so every split is a character boundary
+        // (no `from_utf8(..).expect`, whose `Utf8Error` `Debug` the wasm would carry).
+        let mut rest = text.as_str();
+        while !rest.is_empty() {
+            let (line, tail) = rest.split_at(rest.len().min(64));
+            pem.push_str(line);
             pem.push('\n');
+            rest = tail;
         }
         pem.push_str(END);
         pem.push('\n');

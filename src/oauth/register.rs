@@ -2,10 +2,11 @@
 
 use super::{clients, grants, OAuthError};
 use crate::http::{Request, Response};
+use crate::json::json;
 use crate::store::{Store, StoreExt};
 use crate::{crypto, settings, Ctx};
 use clients::ClientRecord;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use std::collections::HashSet;
 
 /// Registration is unauthenticated and every storage write ships the whole map, so a

@@ -10,11 +10,11 @@ use super::{
 };
 use crate::host::LogLevel;
 use crate::http::{Request, Response};
+use crate::json::json;
 use crate::store::StoreExt;
 use crate::{crypto, settings, Ctx};
 use grants::{CodeRecord, GrantRecord};
 use serde::Serialize;
-use serde_json::json;
 use std::collections::BTreeMap;
 
 /// The request's fields: the body's form or JSON fields (`params::body_fields`).
@@ -92,7 +92,7 @@ pub async fn handle(ctx: &Ctx, req: &Request) -> Result<Response, OAuthError> {
         }
         None => return Err(OAuthError::invalid_request("grant_type is required")),
     };
-    let body = serde_json::to_value(&tokens).expect("serializable token response");
+    let body = crate::json::value(&tokens);
     Ok(no_store(Response::json(200, &body)))
 }
 

@@ -2,9 +2,10 @@
 //! proxy or tunnel, the only ones forwarded headers may name (`crate::origin`).
 
 use super::{shown, Setting, GROUP_CONFIGURATION};
+use crate::json::json;
 use crate::origin::{self, PUBLIC_URLS_KEY};
 use crate::store::Store;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub const KEY: &str = "public_urls";
 /// More would only grow the storage map every write ships.

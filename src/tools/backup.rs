@@ -302,8 +302,8 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
             // A restore attempt that cannot proceed.
             if !complete {
                 return Err(refuse(format!(
-                    "Upload {upload_id} is incomplete: missing chunks {:?}.",
-                    status.missing_chunks
+                    "Upload {upload_id} is incomplete: missing chunks [{}].",
+                    index_list(&status.missing_chunks)
                 )));
             }
             return Err(ToolError::InvalidParams(
@@ -412,6 +412,18 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
             data.len()
         ),
     })
+}
+
+/// Chunk indexes as `0, 2, 5`: the list `{:?}` wrote, without `Debug` in the wasm (issue 12).
+fn index_list(indexes: &[u32]) -> String {
+    let mut text = String::new();
+    for (n, i) in indexes.iter().enumerate() {
+        if n > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(&i.to_string());
+    }
+    text
 }
 
 fn unknown_upload(id: &str) -> ToolError {

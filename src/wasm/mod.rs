@@ -76,7 +76,16 @@ fn error_message(e: JsValue) -> String {
     if let Some(err) = e.dyn_ref::<js_sys::Error>() {
         return String::from(err.message());
     }
-    e.as_string().unwrap_or_else(|| format!("{e:?}"))
+    if let Some(text) = e.as_string() {
+        return text;
+    }
+    // Anything else thrown (a number, a plain object, null): its JSON text; what has none
+    // (undefined, a function, a symbol, a BigInt) by its type. Not `JsValue`'s `Debug`,
+    // which brought wasm-bindgen's value describer into the wasm and its glue (issue 12).
+    match js_sys::JSON::stringify(&e).ok().and_then(|s| s.as_string()) {
+        Some(json) => json,
+        None => format!("a thrown {}", e.js_typeof().as_string().unwrap_or_default()),
+    }
 }
 
 pub struct JsBridge(Rc<HostBridge>);
@@ -299,7 +308,7 @@ impl WasmPlugin {
     /// prefix of a family (`crate::http::HEADERS_READ`). The shim hands over only these.
     #[wasm_bindgen(js_name = headersRead)]
     pub fn headers_read(&self) -> JsValue {
-        to_js(&serde_json::json!({
+        to_js(&crate::json::json!({
             "names": crate::http::HEADERS_READ,
             "prefix": crate::http::HEADER_PREFIX_READ,
         }))

@@ -281,6 +281,24 @@ fn restore_of_an_incomplete_upload_is_refused() {
 }
 
 #[test]
+fn an_incomplete_upload_names_each_missing_chunk() {
+    let h = H::with_peer(FakePeer::answering(accept()));
+    let data = zip_bytes(1000);
+    let id = stage(&h, &crypto::b64(&data[..250]), 2, 5);
+    let msg = h.failed(
+        "restore_backup",
+        json!({"confirm": CONFIRM, "upload_id": id, "sha256": crypto::sha256_hex(&data)}),
+    );
+    assert!(
+        msg.contains(&format!(
+            "Upload {id} is incomplete: missing chunks [2, 3, 4]. Nothing was restored."
+        )),
+        "{msg}"
+    );
+    nothing_restored(&h);
+}
+
+#[test]
 fn restore_staging_space_is_shared_across_connections() {
     let mut h = H::with_peer(FakePeer::answering(accept()));
     h.store.set("settings.max_restore_mb", "1");
