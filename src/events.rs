@@ -14,13 +14,13 @@
 //! registry, and goes away with the last subscriber.
 
 use crate::host::DeviceEvent;
-use crate::json::json;
 use crate::tools::redact::redact_property;
 use crate::Ctx;
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::StreamExt;
 use schemars::JsonSchema;
 use serde::Serialize;
+use serde_json::json;
 use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;

@@ -173,7 +173,7 @@ impl Response {
     pub fn error(status: u16, error: &str, description: &str) -> Self {
         Response::json(
             status,
-            &crate::json::json!({ "error": error, "error_description": description }),
+            &serde_json::json!({ "error": error, "error_description": description }),
         )
     }
 

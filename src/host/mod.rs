@@ -15,11 +15,11 @@
 
 mod api;
 
-use crate::json::json;
 use async_trait::async_trait;
 use futures::FutureExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -9,7 +9,6 @@ use super::session::SessionRef;
 use super::subscriptions::Change;
 use crate::audit;
 use crate::events::{EventKind, EventRecord};
-use crate::json::json;
 use crate::tools::devices::{device_snapshot, summaries};
 use crate::tools::resolve::Snapshot;
 use crate::tools::{Peer, ToolContext};
@@ -18,6 +17,7 @@ use rmcp::model::{
     CacheScope, ErrorData, ReadResourceRequestParams, ReadResourceResult, Resource,
     ResourceContents, ResourceTemplate, ServerResult,
 };
+use serde_json::json;
 use serde_json::Value;
 use std::rc::Rc;
 

@@ -1,8 +1,8 @@
 //! JSON-RPC 2.0 framing, parsed by hand so every malformed message gets its precise code
 //! (-32700 / -32600); the payloads inside are rmcp model types.
 
-use crate::json::json;
 use rmcp::model::{ErrorCode, ErrorData, RequestId};
+use serde_json::json;
 use serde_json::Value;
 
 /// One incoming message, classified.

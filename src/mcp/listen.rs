@@ -15,10 +15,10 @@ use super::era::{META_SERVER_INFO, META_SUBSCRIPTION_ID};
 use super::subscriptions::{Change, Delivery, Next, Registration};
 use super::{content, jsonrpc, server};
 use crate::http::{Disconnect, Request, Response};
-use crate::json::json;
 use crate::oauth::{self, AccessClaims};
 use crate::Ctx;
 use rmcp::model::{ErrorData, RequestId, SubscriptionFilter};
+use serde_json::json;
 use serde_json::{Map, Value};
 use std::rc::Rc;
 

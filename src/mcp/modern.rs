@@ -23,12 +23,12 @@ use super::stream::{Exchange, Start, Work};
 use super::transport::{accepts_event_stream, caller};
 use super::{calls, headers, listen, tasks};
 use crate::http::{Disconnect, Request, Response};
-use crate::json::json;
 use crate::oauth::AccessClaims;
 use crate::Ctx;
 use futures::channel::mpsc;
 use futures::FutureExt;
 use rmcp::model::{ErrorCode, ErrorData, RequestId};
+use serde_json::json;
 use serde_json::Value;
 use std::rc::Rc;
 

@@ -10,13 +10,13 @@ use super::calls;
 use super::jsonrpc;
 use super::server::Call;
 use crate::audit;
-use crate::json::json;
 use crate::tools::resolve::Snapshot;
 use rmcp::model::{
     CompleteRequestParams, CompletionInfo, ErrorData, GetPromptRequestParams, GetPromptResult,
     Prompt, PromptArgument, PromptMessage, Reference, Role,
 };
 use serde::{de, Deserialize, Deserializer};
+use serde_json::json;
 use serde_json::{Map, Value};
 use std::fmt::Write;
 

@@ -74,7 +74,7 @@ pub async fn check(
         let error = ErrorData::new(
             ErrorCode(-32000),
             format!("Forbidden: insufficient_scope: {description}"),
-            Some(crate::json::json!({ "scope": needed.name() })),
+            Some(serde_json::json!({ "scope": needed.name() })),
         );
         return Err(Response::json(403, &jsonrpc::error(id.as_ref(), &error))
             .header(

@@ -8,7 +8,6 @@ use super::jsonrpc::{self, parse_id};
 use super::peer::RequestPeer;
 use super::session::{self, log_rank, SessionRef};
 use super::{calls, content, prompts, tasks, wire};
-use crate::json::json;
 use crate::tools::Caller;
 use crate::Ctx;
 use rmcp::model::{
@@ -18,6 +17,7 @@ use rmcp::model::{
     ProtocolVersion, ResourcesCapability, ServerCapabilities, ServerResult, SetLevelRequestParams,
     ToolsCapability,
 };
+use serde_json::json;
 use serde_json::{Map, Value};
 use std::rc::Rc;
 

@@ -28,7 +28,6 @@
 use super::server::Call;
 use super::subscriptions::Change;
 use super::task_input::Inbox;
-use crate::json::json;
 use crate::tools::Caller;
 use crate::Ctx;
 use futures::future::LocalBoxFuture;
@@ -37,6 +36,7 @@ use rmcp::model::{
     CallToolResult, ClientCapabilities, CreateTaskResult, DetailedTask, ErrorData, GetTaskResult,
     ServerResult, Task, TaskAckResult, TaskPayload,
 };
+use serde_json::json;
 use serde_json::{Map, Value};
 use std::cell::RefCell;
 use std::rc::Rc;

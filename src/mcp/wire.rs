@@ -4,8 +4,8 @@
 //! `cacheScope`).
 
 use super::era::META_SERVER_INFO;
-use crate::json::json;
 use rmcp::model::{CallToolResult, ProtocolVersion, ServerResult};
+use serde_json::json;
 use serde_json::{Map, Value};
 
 /// For a legacy session at `version`.

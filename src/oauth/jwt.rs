@@ -4,9 +4,9 @@
 
 use super::keys::Key;
 use crate::crypto;
-use crate::json::json;
 use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::Signature;
+use serde_json::json;
 use serde_json::Value;
 
 /// Signs `claims` as an RFC 9068 access token.

@@ -14,10 +14,10 @@
 //! wasm still runs baseline code. The private half is parsed when something is first signed.
 
 use crate::crypto;
-use crate::json::json;
 use crate::store::Store;
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use p256::elliptic_curve::Generate;
+use serde_json::json;
 use serde_json::Value;
 use std::cell::OnceCell;
 use std::rc::Rc;

@@ -4,9 +4,9 @@
 
 use super::{scope, OAuthError};
 use crate::http::{Request, Response};
-use crate::json::json;
 use crate::origin;
 use crate::Ctx;
+use serde_json::json;
 
 fn only_get(req: &Request) -> Result<(), OAuthError> {
     match req.method.as_str() {

@@ -2,10 +2,10 @@
 
 use super::{clients, grants, OAuthError};
 use crate::http::{Request, Response};
-use crate::json::json;
 use crate::store::{Store, StoreExt};
 use crate::{crypto, settings, Ctx};
 use clients::ClientRecord;
+use serde_json::json;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 

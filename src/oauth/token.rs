@@ -10,11 +10,11 @@ use super::{
 };
 use crate::host::LogLevel;
 use crate::http::{Request, Response};
-use crate::json::json;
 use crate::store::StoreExt;
 use crate::{crypto, settings, Ctx};
 use grants::{CodeRecord, GrantRecord};
 use serde::Serialize;
+use serde_json::json;
 use std::collections::BTreeMap;
 
 /// The request's fields: the body's form or JSON fields (`params::body_fields`).

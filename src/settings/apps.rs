@@ -5,10 +5,10 @@ use super::{
     boolean_value, format_time, readonly, short, shown, Setting, GROUP_APPS, KEY_CLIENT_PREFIX,
     KEY_NO_CLIENTS, KEY_REVOKE_ALL, KEY_REVOKE_CLIENT_PREFIX,
 };
-use crate::json::json;
 use crate::oauth::{self, scope, Scope};
 use crate::store::Store;
 use crate::Ctx;
+use serde_json::json;
 use serde_json::Value;
 
 /// The read-only mode switch (issue 9): on, every grant, new and existing, is capped at

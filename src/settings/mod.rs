@@ -19,12 +19,12 @@ mod endpoint;
 mod public_urls;
 
 use crate::audit;
-use crate::json::json;
 use crate::manifest::number_setting;
 use crate::oauth;
 use crate::store::Store;
 use crate::{mcp, Ctx};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use serde_json::Value;
 
 /// Configuration read from storage on every request (no reload needed), with the

@@ -2,9 +2,9 @@
 //! proxy or tunnel, the only ones forwarded headers may name (`crate::origin`).
 
 use super::{shown, Setting, GROUP_CONFIGURATION};
-use crate::json::json;
 use crate::origin::{self, PUBLIC_URLS_KEY};
 use crate::store::Store;
+use serde_json::json;
 use serde_json::Value;
 
 pub const KEY: &str = "public_urls";

@@ -9,9 +9,9 @@
 use super::resolve::interfaces_of;
 use super::schema::{ok, tool, NoArgs, ADDITIVE, DESTRUCTIVE_IDEMPOTENT, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
-use crate::json::json;
 use schemars::JsonSchema;
 use serde::Serialize;
+use serde_json::json;
 use std::rc::Rc;
 
 /// The plugin that owns the canonical user devices.

@@ -308,7 +308,7 @@ impl WasmPlugin {
     /// prefix of a family (`crate::http::HEADERS_READ`). The shim hands over only these.
     #[wasm_bindgen(js_name = headersRead)]
     pub fn headers_read(&self) -> JsValue {
-        to_js(&crate::json::json!({
+        to_js(&serde_json::json!({
             "names": crate::http::HEADERS_READ,
             "prefix": crate::http::HEADER_PREFIX_READ,
         }))

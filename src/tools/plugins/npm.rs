@@ -2,7 +2,6 @@
 
 use super::{installed, installed_versions, version_of};
 use crate::host::Deferred;
-use crate::json::json;
 use crate::tools::resolve::{self_plugin_id, Snapshot};
 use crate::tools::schema::{
     ok, tool, NoArgs, DESTRUCTIVE_IDEMPOTENT_OPEN, DESTRUCTIVE_OPEN, READ_OPEN,
@@ -10,6 +9,7 @@ use crate::tools::schema::{
 use crate::tools::{ToolContext, ToolDef, ToolError, ToolResult, SELF_ACTION_DELAY_MS};
 use schemars::JsonSchema;
 use serde::Serialize;
+use serde_json::json;
 use serde_json::{Map, Value};
 use std::rc::Rc;
 
