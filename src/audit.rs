@@ -200,7 +200,7 @@ impl Kept {
 }
 
 fn line_of(row: &Row) -> String {
-    let mut line = crate::json::text(row);
+    let mut line = serde_json::to_string(row).expect("serializable row");
     line.push('\n');
     line
 }

@@ -1,8 +1,7 @@
 //! Small wrappers over well-kept crates: randomness (getrandom), SHA-256 (sha2),
 //! base64url (base64).
 
-use base64::engine::general_purpose::{GeneralPurpose, STANDARD, URL_SAFE_NO_PAD};
-use base64::engine::Config as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
@@ -40,7 +39,7 @@ pub fn hash_secret(secret: &str) -> String {
 }
 
 pub fn b64url(data: &[u8]) -> String {
-    encode(&URL_SAFE_NO_PAD, data)
+    URL_SAFE_NO_PAD.encode(data)
 }
 
 pub fn b64url_decode(text: &str) -> Option<Vec<u8>> {
@@ -64,21 +63,7 @@ fn b64url_text(text: &str) -> Option<String> {
 }
 
 pub fn b64(data: &[u8]) -> String {
-    encode(&STANDARD, data)
-}
-
-/// base64 by `engine`, written into a buffer of its final size. base64's own `encode` checks
-/// its ASCII output with `String::from_utf8(..).expect(..)`, which carried `FromUtf8Error`'s
-/// `Debug` (and `Vec<u8>`'s) into the wasm (issue 12). The same text (`tests::encode_is_base64_s`).
-fn encode(engine: &GeneralPurpose, data: &[u8]) -> String {
-    let len = base64::encoded_len(data.len(), engine.config().encode_padding())
-        .unwrap_or_else(|| panic!("{} bytes are too many to encode as base64", data.len()));
-    let mut out = vec![0; len];
-    let written = engine
-        .encode_slice(data, &mut out)
-        .unwrap_or_else(|_| unreachable!("encoded_len sized the buffer"));
-    out.truncate(written);
-    String::from_utf8(out).unwrap_or_else(|_| unreachable!("base64 is ASCII"))
+    STANDARD.encode(data)
 }
 
 pub fn b64_decode(text: &str) -> Option<Vec<u8>> {
@@ -119,23 +104,6 @@ pub fn stored_secret(store: &dyn crate::store::Store, key: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::constant_time_eq;
-
-    /// `b64` and `b64url` write what base64's `encode` writes, at every length modulo 3 and
-    /// across its 768-byte chunks.
-    #[test]
-    fn encode_is_base64_s() {
-        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-        use base64::Engine;
-        let data: Vec<u8> = (0..2100u32).map(|i| (i * 7919 % 251) as u8).collect();
-        for n in (0..40).chain([767, 768, 769, 1535, 1536, 2100]) {
-            assert_eq!(super::b64(&data[..n]), STANDARD.encode(&data[..n]), "{n}");
-            assert_eq!(
-                super::b64url(&data[..n]),
-                URL_SAFE_NO_PAD.encode(&data[..n]),
-                "{n}"
-            );
-        }
-    }
 
     #[test]
     fn constant_time_eq_is_equality_of_bytes() {

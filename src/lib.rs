@@ -15,7 +15,6 @@ pub mod events;
 pub mod fields;
 pub mod host;
 pub mod http;
-pub mod json;
 pub mod manifest;
 pub mod mcp;
 pub mod oauth;

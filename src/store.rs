@@ -30,7 +30,7 @@ pub trait StoreExt: Store {
     }
 
     fn set_json<T: Serialize>(&self, key: &str, value: &T) {
-        let text = crate::json::text(value);
+        let text = serde_json::to_string(value).expect("serializable value");
         self.set(key, &text);
     }
 

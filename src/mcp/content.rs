@@ -17,8 +17,7 @@ use rmcp::model::{
     CacheScope, ErrorData, ReadResourceRequestParams, ReadResourceResult, Resource,
     ResourceContents, ResourceTemplate, ServerResult,
 };
-use serde_json::json;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::rc::Rc;
 
 pub const AUDIT_URI: &str = "scrypted-mcp://audit/recent";

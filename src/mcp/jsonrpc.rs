@@ -2,8 +2,7 @@
 //! (-32700 / -32600); the payloads inside are rmcp model types.
 
 use rmcp::model::{ErrorCode, ErrorData, RequestId};
-use serde_json::json;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// One incoming message, classified.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,17 +140,6 @@ pub fn method_not_found(method: &str) -> ErrorData {
     )
 }
 
-/// rmcp's `ErrorData::missing_required_client_capability`, built here: rmcp's builds its data
-/// with `serde_json::json!`, whose `unwrap` kept `serde_json::Error`'s `Debug` in the wasm
-/// (issue 12). The same error (`tests::missing_capability_is_rmcp_s`).
-pub fn missing_capability(required: rmcp::model::ClientCapabilities) -> ErrorData {
-    ErrorData::new(
-        ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
-        "Missing required client capability",
-        Some(json!({ "requiredCapabilities": required })),
-    )
-}
-
 /// Deserializes request params (absent = `{}`) into an rmcp params type, or -32602.
 pub fn params<T: serde::de::DeserializeOwned>(params: &Value) -> Result<T, ErrorData> {
     serde_json::from_value(params_object(params)).map_err(invalid_params)
@@ -176,18 +164,6 @@ fn invalid_params(e: serde_json::Error) -> ErrorData {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn missing_capability_is_rmcp_s() {
-        let required: rmcp::model::ClientCapabilities = serde_json::from_value(
-            json!({"tasks": {"requests": {"tools": {"call": {}}}}, "elicitation": {}}),
-        )
-        .unwrap();
-        assert_eq!(
-            missing_capability(required.clone()),
-            ErrorData::missing_required_client_capability(required)
-        );
-    }
 
     #[test]
     fn classifies_messages() {

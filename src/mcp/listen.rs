@@ -18,8 +18,7 @@ use crate::http::{Disconnect, Request, Response};
 use crate::oauth::{self, AccessClaims};
 use crate::Ctx;
 use rmcp::model::{ErrorData, RequestId, SubscriptionFilter};
-use serde_json::json;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use std::rc::Rc;
 
 /// Idle time after which a keep-alive comment goes out: well under the 60 s at which

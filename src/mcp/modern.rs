@@ -28,8 +28,7 @@ use crate::Ctx;
 use futures::channel::mpsc;
 use futures::FutureExt;
 use rmcp::model::{ErrorCode, ErrorData, RequestId};
-use serde_json::json;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::rc::Rc;
 
 pub async fn post(ctx: &Rc<Ctx>, req: &Request, claims: &AccessClaims, body: Value) -> Response {
@@ -94,7 +93,7 @@ fn admit(req: &Request, method: &str, params: &Value) -> Result<RequestMeta, (u1
         if let Some(schema) = calls::input_schema(name) {
             headers::check_params(req, &schema, params.get("arguments")).map_err(bad)?;
             if let Some(missing) = calls::missing_capabilities(name, &meta.capabilities) {
-                return Err(bad(jsonrpc::missing_capability(missing)));
+                return Err(bad(ErrorData::missing_required_client_capability(missing)));
             }
         }
     }

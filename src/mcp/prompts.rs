@@ -16,8 +16,7 @@ use rmcp::model::{
     Prompt, PromptArgument, PromptMessage, Reference, Role,
 };
 use serde::{de, Deserialize, Deserializer};
-use serde_json::json;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use std::fmt::Write;
 
 /// What health_report can concentrate on.

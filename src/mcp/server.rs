@@ -17,8 +17,7 @@ use rmcp::model::{
     ProtocolVersion, ResourcesCapability, ServerCapabilities, ServerResult, SetLevelRequestParams,
     ToolsCapability,
 };
-use serde_json::json;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use std::rc::Rc;
 
 /// One client request being served.
@@ -238,15 +237,9 @@ fn not_found_for(era: &Era, error: ErrorData) -> ErrorData {
 /// Supported versions, capabilities and identity; public for an hour, like the lists.
 fn discover() -> ServerResult {
     let mut result = DiscoverResult::new(era::all_versions(), capabilities(true))
+        .with_server_info(server_info())
         .with_ttl_ms(STATIC_TTL_MS)
         .with_cache_scope(CacheScope::Public);
-    // The identity in `_meta` where rmcp's `with_server_info` puts it, from the JSON made
-    // once: rmcp's serialises it with `expect`, which kept `serde_json::Error`'s `Debug` in
-    // the wasm (issue 12; `tests::discover_has_rmcp_s_server_info`).
-    result
-        .meta
-        .get_or_insert_default()
-        .insert(era::META_SERVER_INFO.into(), server_info_json());
     result.instructions = Some(INSTRUCTIONS.into());
     ServerResult::DiscoverResult(result)
 }
@@ -265,24 +258,4 @@ fn set_level(session: &SessionRef, params: &Value) -> Result<ServerResult, Error
         .ok_or_else(|| ErrorData::invalid_params("Invalid log level", None))?;
     session.borrow_mut().log_level = rank;
     Ok(ServerResult::empty(()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn discover_has_rmcp_s_server_info() {
-        let ServerResult::DiscoverResult(ours) = discover() else {
-            panic!("discover answers a DiscoverResult");
-        };
-        let mut rmcp = ours.clone();
-        rmcp.meta = None;
-        let rmcp = rmcp.with_server_info(server_info());
-        assert_eq!(
-            serde_json::to_value(&ours).unwrap(),
-            serde_json::to_value(&rmcp).unwrap()
-        );
-        assert_eq!(ours.server_info(), Some(server_info()));
-    }
 }

@@ -77,10 +77,10 @@ pub fn mint(
         gid: claims.grant_id.clone(),
         n: crypto::b64url(&crypto::random_bytes(12)),
     };
-    let mut json = crate::json::text(&state);
+    let mut json = serde_json::to_string(&state).expect("serializable state");
     if json.len() > STATE_MAX {
         state.caps.experimental = None;
-        json = crate::json::text(&state);
+        json = serde_json::to_string(&state).expect("serializable state");
     }
     let body = crypto::b64url(json.as_bytes());
     let key = crypto::stored_secret(ctx.store.as_ref(), SECRET_KEY);

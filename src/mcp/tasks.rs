@@ -36,8 +36,7 @@ use rmcp::model::{
     CallToolResult, ClientCapabilities, CreateTaskResult, DetailedTask, ErrorData, GetTaskResult,
     ServerResult, Task, TaskAckResult, TaskPayload,
 };
-use serde_json::json;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -109,7 +108,9 @@ pub fn listened(
         return Ok(Vec::new());
     };
     if !declared.supports_tasks() {
-        return Err(super::jsonrpc::missing_capability(required_capabilities()));
+        return Err(ErrorData::missing_required_client_capability(
+            required_capabilities(),
+        ));
     }
     let asked: Vec<String> = serde_json::from_value(asked.clone()).map_err(|_| {
         ErrorData::invalid_params(
@@ -409,7 +410,9 @@ pub fn method(
     params: &Value,
 ) -> Result<ServerResult, ErrorData> {
     if !declared.supports_tasks() {
-        return Err(super::jsonrpc::missing_capability(required_capabilities()));
+        return Err(ErrorData::missing_required_client_capability(
+            required_capabilities(),
+        ));
     }
     let id = task_id(params)?;
     let now = ctx.clock.now_ms();

@@ -5,8 +5,7 @@
 
 use super::era::META_SERVER_INFO;
 use rmcp::model::{CallToolResult, ProtocolVersion, ServerResult};
-use serde_json::json;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 /// For a legacy session at `version`.
 pub fn legacy(mut result: ServerResult, version: &ProtocolVersion) -> Value {

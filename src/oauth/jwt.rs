@@ -6,8 +6,7 @@ use super::keys::Key;
 use crate::crypto;
 use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::Signature;
-use serde_json::json;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// Signs `claims` as an RFC 9068 access token.
 pub fn sign(key: &Key, claims: &Value) -> String {

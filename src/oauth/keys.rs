@@ -17,8 +17,7 @@ use crate::crypto;
 use crate::store::Store;
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use p256::elliptic_curve::Generate;
-use serde_json::json;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::cell::OnceCell;
 use std::rc::Rc;
 

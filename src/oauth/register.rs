@@ -5,8 +5,7 @@ use crate::http::{Request, Response};
 use crate::store::{Store, StoreExt};
 use crate::{crypto, settings, Ctx};
 use clients::ClientRecord;
-use serde_json::json;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 
 /// Registration is unauthenticated and every storage write ships the whole map, so a

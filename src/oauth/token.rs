@@ -92,7 +92,7 @@ pub async fn handle(ctx: &Ctx, req: &Request) -> Result<Response, OAuthError> {
         }
         None => return Err(OAuthError::invalid_request("grant_type is required")),
     };
-    let body = crate::json::value(&tokens);
+    let body = serde_json::to_value(&tokens).expect("serializable token response");
     Ok(no_store(Response::json(200, &body)))
 }
 

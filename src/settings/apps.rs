@@ -8,8 +8,7 @@ use super::{
 use crate::oauth::{self, scope, Scope};
 use crate::store::Store;
 use crate::Ctx;
-use serde_json::json;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// The read-only mode switch (issue 9): on, every grant, new and existing, is capped at
 /// `scrypted:read` from the next request on.

@@ -24,8 +24,7 @@ use crate::oauth;
 use crate::store::Store;
 use crate::{mcp, Ctx};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// Configuration read from storage on every request (no reload needed), with the
 /// manifest's defaults for anything unset.

@@ -4,8 +4,7 @@
 use super::{shown, Setting, GROUP_CONFIGURATION};
 use crate::origin::{self, PUBLIC_URLS_KEY};
 use crate::store::Store;
-use serde_json::json;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 pub const KEY: &str = "public_urls";
 /// More would only grow the storage map every write ships.

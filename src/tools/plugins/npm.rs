@@ -9,8 +9,7 @@ use crate::tools::schema::{
 use crate::tools::{ToolContext, ToolDef, ToolError, ToolResult, SELF_ACTION_DELAY_MS};
 use schemars::JsonSchema;
 use serde::Serialize;
-use serde_json::json;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use std::rc::Rc;
 
 // ---------- install_plugin
