@@ -416,14 +416,8 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
 
 /// Chunk indexes as `0, 2, 5`: the list `{:?}` wrote, without `Debug` in the wasm (issue 12).
 fn index_list(indexes: &[u32]) -> String {
-    let mut text = String::new();
-    for (n, i) in indexes.iter().enumerate() {
-        if n > 0 {
-            text.push_str(", ");
-        }
-        text.push_str(&i.to_string());
-    }
-    text
+    let texts: Vec<String> = indexes.iter().map(u32::to_string).collect();
+    texts.join(", ")
 }
 
 fn unknown_upload(id: &str) -> ToolError {
