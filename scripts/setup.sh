@@ -7,7 +7,7 @@
 #   1. wasm32 Rust toolchain. If the active rustup toolchain already has the
 #      wasm32-unknown-unknown target installed (a developer machine), that one is used.
 #      Otherwise (never `rustup target add`: the rustup server is not reachable):
-#      Debian's Rust (rustc-web, cargo-web, rust-web-src, rust-web-llvm + the lld-NN that
+#      Debian's Rust (rustc-web, cargo-web, rust-web-src, rust-web-llvm, rust-web-clippy + the lld-NN that
 #      /usr/bin/rust-lld points to), the wasm32 std built once from rust-web-src into Debian's
 #      sysroot, and `rustup toolchain link debian-web /usr`.
 #   2. cargo install wasm-bindgen-cli =0.2.130 (= the wasm-bindgen crate). No wasm-pack: js-shim/build.mjs
@@ -87,7 +87,8 @@ if command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/nu
 else
   DEB_RUSTC=/usr/bin/rustc
   DEB_CARGO=/usr/bin/cargo
-  apt_install rustc-web cargo-web rust-web-src rust-web-llvm libstd-rust-web-dev
+  # rust-web-clippy: npm test runs clippy on the wasm build with this toolchain.
+  apt_install rustc-web cargo-web rust-web-src rust-web-llvm libstd-rust-web-dev rust-web-clippy
   LLD_LINK=$(readlink /usr/bin/rust-lld || true)
   case "$LLD_LINK" in
     lld-[0-9]*) apt_install "$LLD_LINK" ;;

@@ -3,7 +3,9 @@
 //   0. setup (if needed) and build: dist/plugin.zip and the conformance fixture
 //      dist/fixture/plugin.zip (each only when its sources changed)
 //   1. cargo test            (all Rust tests, host toolchain)
-//   2. node --test tests/js/*.test.mjs   (shim + real wasm + dev host, e2e, packaging,
+//   2. the Rust standard: `cargo fmt --check`, `cargo clippy --all-targets --all-features -- -D warnings`
+//      (host), and clippy on the wasm build (src/wasm/ compiles only there); one test each
+//   3. node --test tests/js/*.test.mjs   (shim + real wasm + dev host, e2e, packaging,
 //      conformance)
 // and ends with ONE line `N passed, M failed` summed over all suites; exits non-zero on any
 // failure (a suite that crashes without reporting counts as one failure).
@@ -13,7 +15,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureBuilt } from '../js-shim/build.mjs';
-import { CACHE, ROOT, commandLine } from './lib.mjs';
+import { CACHE, ROOT, commandLine, wasmEnv } from './lib.mjs';
 
 const args = commandLine(import.meta.url, { 'no-cargo': { type: 'boolean' }, 'no-js': { type: 'boolean' }, only: { type: 'string' } });
 const has = (f) => args[f.slice(2)] === true;
@@ -77,7 +79,27 @@ if (!has('--no-cargo')) {
   }
 }
 
-// ---------------------------------------------------------------- 2. node --test
+// ---------------------------------------------------------------- 2. fmt and clippy
+if (!has('--no-cargo')) {
+  const host = { ...process.env };
+  for (const k of ['RUSTUP_TOOLCHAIN', 'CARGO_BUILD_TARGET']) delete host[k];
+  const checks = [
+    ['cargo fmt --check', ['fmt', '--check'], host],
+    ['cargo clippy (host, all targets)', ['clippy', '--all-targets', '--all-features', '--color', 'never', '--', '-D', 'warnings'], host],
+    // With the toolchain the wasm is built with (wasmEnv picks it, as the build does) and its
+    // own clippy (Debian's rust-web-clippy, which npm run setup installs).
+    ['cargo clippy (wasm32)', ['clippy', '--lib', '--all-features', '--target', 'wasm32-unknown-unknown', '--color', 'never', '--', '-D', 'warnings'], wasmEnv()],
+  ];
+  for (const [name, cargoArgs, env] of checks) {
+    const t = Date.now();
+    const r = await runStreaming('cargo', cargoArgs, { env });
+    const ok = r.code === 0;
+    if (!ok) console.error(`[test] ${name} failed: what it found is above (\`cargo fmt\` rewrites the files)`);
+    suites.push({ name, passed: ok ? 1 : 0, failed: ok ? 0 : 1, ms: Date.now() - t });
+  }
+}
+
+// ---------------------------------------------------------------- 3. node --test
 if (!has('--no-js')) {
   const dir = path.join(ROOT, 'tests/js');
   const files = fs.readdirSync(dir)
