@@ -6,7 +6,7 @@
 
 use crate::http::Request;
 use crate::http::Response;
-use crate::mcp::transport::rpc_error;
+use crate::mcp::jsonrpc::rpc_error;
 use crate::{oauth, origin, Ctx};
 
 /// Largest body any route reads. Scrypted's JSON, form and text parsers stop at 100 KB

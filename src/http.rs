@@ -55,6 +55,15 @@ pub fn header_read(name: &str) -> bool {
 }
 
 impl Request {
+    /// Whether the client takes an SSE answer (`Accept` lists `text/event-stream`).
+    pub fn accepts_event_stream(&self) -> bool {
+        self.header("accept").is_some_and(|accept| {
+            accept
+                .split(',')
+                .any(|t| t.split(';').next().unwrap_or("").trim() == "text/event-stream")
+        })
+    }
+
     /// The header `name`, matched case-insensitively (the map's names are lower case).
     pub fn header(&self, name: &str) -> Option<&str> {
         let value = if name.bytes().any(|b| b.is_ascii_uppercase()) {

@@ -1,6 +1,7 @@
 //! JSON-RPC 2.0 framing, parsed by hand so every malformed message gets its precise code
 //! (-32700 / -32600); the payloads inside are rmcp model types.
 
+use crate::http::Response;
 use rmcp::model::{ErrorCode, ErrorData, RequestId};
 use serde_json::{json, Value};
 
@@ -118,6 +119,12 @@ pub fn error(id: Option<&RequestId>, error: &ErrorData) -> Value {
         "id": id.map(id_to_value).unwrap_or(Value::Null),
         "error": error,
     })
+}
+
+/// An HTTP error whose body is a JSON-RPC error without id, so MCP clients can read it.
+pub fn rpc_error(status: u16, code: i32, message: &str) -> Response {
+    let data = ErrorData::new(ErrorCode(code), message.to_string(), None);
+    Response::json(status, &error(None, &data))
 }
 
 pub fn notification(method: &str, params: Value) -> Value {

@@ -2,13 +2,13 @@
 //! POST names it, DELETE ends it (docs/reference/mcp-protocol.md §1.1).
 
 use super::era::Era;
-use super::jsonrpc::{self, Message};
+use super::jsonrpc::{self, rpc_error, Message};
 use super::peer::RequestPeer;
+use super::scopes::caller;
 use super::server::{self, Call};
-use super::session::{Owner, SessionRef};
+use super::session::{self, Owner, SessionRef};
 use super::session_id;
 use super::stream::{Exchange, Start, Work};
-use super::transport::{accepts_event_stream, caller, check_version_header, rpc_error};
 use crate::http::{Disconnect, Request, Response};
 use crate::oauth::AccessClaims;
 use crate::Ctx;
@@ -80,7 +80,7 @@ pub fn get(ctx: &Rc<Ctx>, req: &Request, claims: &AccessClaims, now: u64) -> Res
         Ok(session) => session,
         Err(response) => return response,
     };
-    if !accepts_event_stream(req) {
+    if !req.accepts_event_stream() {
         return rpc_error(
             406,
             -32000,
@@ -209,7 +209,7 @@ async fn serve(
     mut answered: Vec<Value>,
     batch: bool,
 ) -> Response {
-    let streaming = accepts_event_stream(req);
+    let streaming = req.accepts_event_stream();
     let (tx, rx) = mpsc::unbounded();
     let caller = caller(claims);
     let handlers: Vec<LocalBoxFuture<'static, Option<Value>>> = requests
@@ -310,5 +310,18 @@ struct InFlight<'a> {
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.session.borrow_mut().finish(self.id, self.run);
+    }
+}
+
+/// An unsupported `MCP-Protocol-Version` is 400 on every legacy request after
+/// `initialize`; an absent one is accepted (2025-03-26 clients do not send it).
+pub(super) fn check_version_header(req: &Request) -> Result<(), Response> {
+    match req.header("mcp-protocol-version") {
+        Some(version) if session::supported(version.trim()).is_none() => Err(rpc_error(
+            400,
+            -32000,
+            &format!("Bad Request: unsupported MCP-Protocol-Version: {version}"),
+        )),
+        _ => Ok(()),
     }
 }

@@ -18,9 +18,9 @@ use super::era::{self, Era, RequestMeta};
 use super::jsonrpc::{self, Message};
 use super::mrtr::{self, Inputs};
 use super::peer::RequestPeer;
+use super::scopes::caller;
 use super::server::{self, Call};
 use super::stream::{Exchange, Start, Work};
-use super::transport::{accepts_event_stream, caller};
 use super::{calls, headers, listen, tasks};
 use crate::http::{Disconnect, Request, Response};
 use crate::oauth::AccessClaims;
@@ -139,7 +139,7 @@ async fn serve(
     }
     let caller = caller(claims);
     let (tx, rx) = mpsc::unbounded();
-    let out = accepts_event_stream(req).then(|| tx.clone());
+    let out = req.accepts_event_stream().then(|| tx.clone());
     drop(tx);
     let mut peer = RequestPeer::new(Era::Modern(Rc::new(meta.clone())), out, &params);
     if mrtr::METHODS.contains(&method.as_str()) {

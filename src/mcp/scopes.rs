@@ -6,10 +6,10 @@
 
 use super::calls;
 use super::jsonrpc;
-use super::transport::caller;
 use crate::http::{Request, Response};
 use crate::oauth::{scope, AccessClaims, Scope};
 use crate::tools::redact;
+use crate::tools::Caller;
 use crate::{audit, origin, Ctx};
 use rmcp::model::{ErrorCode, ErrorData};
 use serde_json::{Map, Value};
@@ -84,4 +84,13 @@ pub async fn check(
             .header("cache-control", "no-store"));
     }
     Ok(())
+}
+
+/// Who calls, for the tools and the audit trail: the token's subject, client and scope.
+pub(super) fn caller(claims: &AccessClaims) -> Caller {
+    Caller {
+        sub: claims.sub.clone(),
+        client_id: claims.client_id.clone(),
+        scope: crate::oauth::Scope::of_grant(&claims.scope),
+    }
 }

@@ -3,15 +3,12 @@
 //! picks the pipeline: `legacy` (sessions) or `modern` (stateless 2026-07-28).
 
 use super::era;
-use super::jsonrpc;
-use super::session;
+use super::jsonrpc::{self, rpc_error};
 use super::{legacy, modern};
 use crate::http::{Request, Response};
 use crate::oauth::{self, AccessClaims};
 use crate::origin::PublicBase;
-use crate::tools::Caller;
 use crate::Ctx;
-use rmcp::model::{ErrorCode, ErrorData};
 use serde_json::Value;
 use std::rc::Rc;
 
@@ -39,7 +36,7 @@ pub async fn handle(ctx: &Rc<Ctx>, req: Request, base: &PublicBase) -> Response 
         .and_then(|v| era::modern(v.trim()))
         .is_some();
     if !modern {
-        if let Err(response) = check_version_header(&req) {
+        if let Err(response) = legacy::check_version_header(&req) {
             return response;
         }
         match req.method.as_str() {
@@ -65,40 +62,5 @@ async fn post(ctx: &Rc<Ctx>, req: &Request, claims: &AccessClaims, now: u64) -> 
         modern::post(ctx, req, claims, parsed).await
     } else {
         legacy::post(ctx, req, claims, now, parsed).await
-    }
-}
-
-/// An unsupported `MCP-Protocol-Version` is 400 on every legacy request after
-/// `initialize`; an absent one is accepted (2025-03-26 clients do not send it).
-pub(super) fn check_version_header(req: &Request) -> Result<(), Response> {
-    match req.header("mcp-protocol-version") {
-        Some(version) if session::supported(version.trim()).is_none() => Err(rpc_error(
-            400,
-            -32000,
-            &format!("Bad Request: unsupported MCP-Protocol-Version: {version}"),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// An HTTP error whose body is a JSON-RPC error without id, so MCP clients can read it.
-pub(crate) fn rpc_error(status: u16, code: i32, message: &str) -> Response {
-    let error = ErrorData::new(ErrorCode(code), message.to_string(), None);
-    Response::json(status, &jsonrpc::error(None, &error))
-}
-
-pub(super) fn accepts_event_stream(req: &Request) -> bool {
-    req.header("accept").is_some_and(|accept| {
-        accept
-            .split(',')
-            .any(|t| t.split(';').next().unwrap_or("").trim() == "text/event-stream")
-    })
-}
-
-pub(super) fn caller(claims: &AccessClaims) -> Caller {
-    Caller {
-        sub: claims.sub.clone(),
-        client_id: claims.client_id.clone(),
-        scope: crate::oauth::Scope::of_grant(&claims.scope),
     }
 }

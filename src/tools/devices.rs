@@ -1,8 +1,9 @@
 //! Devices: `systemManager` state and device calls (docs/reference/scrypted-host.md §4, §10).
 
-use super::redact::{redact_property, redact_settings, REDACTED};
+use super::redact::{redact_property, redact_settings};
 use super::resolve::{interfaces_of, is_own_device, prop_of, refuse_own_device, Snapshot};
 use super::schema::{ok, page_bounds, tool, Page, DESTRUCTIVE, READ};
+use super::secrets::REDACTED;
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
 use schemars::JsonSchema;
 use serde::Serialize;

@@ -163,7 +163,7 @@ pub fn text_diff(before: &str, after: &str) -> TextPreview {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tools::redact::REDACTED;
+    use crate::tools::secrets::REDACTED;
 
     fn list(items: &[&str]) -> Vec<String> {
         items.iter().map(|s| s.to_string()).collect()

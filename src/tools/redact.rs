@@ -3,64 +3,12 @@
 //! placeholder keep the current value, so a read-modify-write round trip never destroys
 //! a secret.
 
-use super::secrets::redact_value;
+use super::secrets::{is_secret_key, redact_value, REDACTED};
 use std::collections::BTreeMap;
-
-/// What a redacted value is replaced with.
-pub const REDACTED: &str = "[REDACTED]";
 
 /// What a value left out of a capped answer is replaced with. Like [`REDACTED`], writers
 /// that receive it keep the current value.
 pub const OMITTED: &str = "[OMITTED]";
-
-/// Name fragments (case-insensitive) that mark a key as secret wherever they appear
-/// (`apiKey`, `app_key`, `DB_PWD`, `oauth_token`).
-pub const SECRET_MARKERS: &[&str] = &[
-    "TOKEN",
-    "SECRET",
-    "AUTH",
-    "PASSWORD",
-    "PASSWD",
-    "PASSPHRASE",
-    "PASSCODE",
-    "PWD",
-    "KEY",
-    "CREDENTIAL",
-    "PRIVATE",
-    "COOKIE",
-    "SALT",
-];
-
-/// Words that mark a key as secret only as a whole word of its name (`MQTT_PASS`,
-/// `alarmPin`, `wifi_psk`): inside other words they are everyday (`bypass`, `ping`,
-/// `mapping`).
-pub const SECRET_WORDS: &[&str] = &["PASS", "PIN", "PSK"];
-
-/// Whether a key (env name, storage key, setting) looks like it holds a secret.
-pub fn is_secret_key(key: &str) -> bool {
-    let upper = key.to_ascii_uppercase();
-    SECRET_MARKERS.iter().any(|m| upper.contains(m))
-        || words(key)
-            .iter()
-            .any(|w| SECRET_WORDS.iter().any(|s| w.eq_ignore_ascii_case(s)))
-}
-
-/// The words of a name: split at anything not alphanumeric and where camelCase turns
-/// from lower to upper case.
-fn words(key: &str) -> Vec<&str> {
-    let mut cuts = vec![0];
-    let bytes = key.as_bytes();
-    for i in 1..bytes.len() {
-        if bytes[i - 1].is_ascii_lowercase() && bytes[i].is_ascii_uppercase() {
-            cuts.push(i);
-        }
-    }
-    cuts.push(key.len());
-    cuts.windows(2)
-        .flat_map(move |w| key[w[0]..w[1]].split(|c: char| !c.is_ascii_alphanumeric()))
-        .filter(|w| !w.is_empty())
-        .collect()
-}
 
 /// Whether a value looks like a credential whatever its key (see `secrets`).
 pub fn is_secret_value(value: &str) -> bool {
@@ -385,45 +333,6 @@ pub fn restore_dotenv(new_text: &str, current: &str) -> Result<(String, Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secret_keys() {
-        for k in [
-            "SCRYPTED_ADMIN_TOKEN",
-            "SCRYPTED_CLUSTER_SECRET",
-            "SCRYPTED_WEBHOOK_UPDATE_AUTHORIZATION",
-            "mqtt_password",
-            "apiKey",
-            "AWS_CREDENTIALS",
-            // issue 8 item 7
-            "MQTT_PASS",
-            "DB_PWD",
-            "pin",
-            "alarmPin",
-            "PIN_CODE",
-            "app_key",
-            "apikey",
-            "wifi.psk",
-            "smtpPass",
-        ] {
-            assert!(is_secret_key(k), "{k}");
-        }
-        for k in [
-            "SCRYPTED_VOLUME",
-            "TZ",
-            "SCRYPTED_INSECURE_PORT",
-            "ip",
-            "bypass",
-            "passthrough",
-            "ping",
-            "mapping",
-            "pinned",
-            "spinner",
-            "compass",
-        ] {
-            assert!(!is_secret_key(k), "{k}");
-        }
-    }
 
     #[test]
     fn partly_shown_values_round_trip() {

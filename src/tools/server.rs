@@ -1,8 +1,9 @@
 //! Server: `info`, `service-control`, `env-control` (docs/reference/scrypted-host.md §3.2).
 
 use super::preview::{text_diff, TextPreview, NOTHING_CHANGED};
-use super::redact::{redact_dotenv, redact_dotenv_against, redact_map, restore_dotenv, REDACTED};
+use super::redact::{redact_dotenv, redact_dotenv_against, redact_map, restore_dotenv};
 use super::schema::{ok, tool, NoArgs, DESTRUCTIVE, DESTRUCTIVE_IDEMPOTENT, READ};
+use super::secrets::REDACTED;
 use super::SELF_ACTION_DELAY_MS;
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
 use crate::host::Deferred;

@@ -1,9 +1,10 @@
 //! A device's key-value storage, with secrets redacted and large answers capped.
 
 use crate::tools::preview::{map_delta, EntryChange};
-use crate::tools::redact::{redact_map, stands_for, OMITTED, REDACTED};
+use crate::tools::redact::{redact_map, stands_for, OMITTED};
 use crate::tools::resolve::{refuse_own_device, Snapshot};
 use crate::tools::schema::{ok, tool, DESTRUCTIVE_IDEMPOTENT, READ};
+use crate::tools::secrets::REDACTED;
 use crate::tools::{ToolContext, ToolDef, ToolError, ToolResult};
 use schemars::JsonSchema;
 use serde::Serialize;
