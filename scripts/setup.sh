@@ -87,8 +87,21 @@ if command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/nu
 else
   DEB_RUSTC=/usr/bin/rustc
   DEB_CARGO=/usr/bin/cargo
-  # rust-web-clippy: npm test runs clippy on the wasm build with this toolchain.
-  apt_install rustc-web cargo-web rust-web-src rust-web-llvm libstd-rust-web-dev rust-web-clippy
+  RUST_WEB="rustc-web cargo-web rust-web-src rust-web-llvm libstd-rust-web-dev rust-web-clippy"
+  # shellcheck disable=SC2086
+  apt_install $RUST_WEB
+  # rust-web-clippy (npm test runs clippy on the wasm build) must be rustc-web's own version: a
+  # newer one rejects the std built below (E0514). Added to an older install it may come newer,
+  # so then the whole set is brought to the archive's version together (std is rebuilt below).
+  web_version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
+  if [ "$(web_version rust-web-clippy)" != "$(web_version rustc-web)" ]; then
+    log "apt-get install $RUST_WEB (rust-web-clippy $(web_version rust-web-clippy) against rustc-web $(web_version rustc-web))"
+    if [ $APT_UPDATED = 0 ]; then $SUDO apt-get update -qq; APT_UPDATED=1; fi
+    # shellcheck disable=SC2086
+    $SUDO apt-get install -y -qq --no-install-recommends $RUST_WEB >/dev/null
+    [ "$(web_version rust-web-clippy)" = "$(web_version rustc-web)" ] \
+      || die "rust-web-clippy $(web_version rust-web-clippy) and rustc-web $(web_version rustc-web) differ"
+  fi
   LLD_LINK=$(readlink /usr/bin/rust-lld || true)
   case "$LLD_LINK" in
     lld-[0-9]*) apt_install "$LLD_LINK" ;;
