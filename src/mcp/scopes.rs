@@ -91,6 +91,6 @@ pub(super) fn caller(claims: &AccessClaims) -> Caller {
     Caller {
         sub: claims.sub.clone(),
         client_id: claims.client_id.clone(),
-        scope: crate::oauth::Scope::of_grant(&claims.scope),
+        scope: Scope::of_grant(&claims.scope),
     }
 }
