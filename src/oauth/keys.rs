@@ -183,14 +183,11 @@ mod pkcs8 {
         let mut pem = String::with_capacity(text.len() + 80);
         pem.push_str(BEGIN);
         pem.push('\n');
-        // Lines of 64 characters; base64 is ASCII, so every split is a character boundary
-        // (no `from_utf8(..).expect`, whose `Utf8Error` `Debug` the wasm would carry).
-        let mut rest = text.as_str();
-        while !rest.is_empty() {
-            let (line, tail) = rest.split_at(rest.len().min(64));
-            pem.push_str(line);
+        // Lines of 64 characters. base64 is ASCII, so `from_utf8_lossy` borrows each line
+        // as it is (`from_utf8(..).expect` would put `Utf8Error`'s `Debug` in the wasm).
+        for line in text.as_bytes().chunks(64) {
+            pem.push_str(&String::from_utf8_lossy(line));
             pem.push('\n');
-            rest = tail;
         }
         pem.push_str(END);
         pem.push('\n');
