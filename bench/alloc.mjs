@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // JS heap allocated per request by one plugin build, and the young-generation collections
-// (scavenges) it causes: on the real host the p99 at c=1 follows the scavenges (issue 12,
-// docs/reference/scrypted-host.md §13). Not a test; deterministic enough to compare two builds
-// from one run each (alternate them anyway).
+// (scavenges) it causes: on the real host the worker's scavenges are part of the tail that
+// the p99 at c=1 lands in (issue 12, docs/reference/scrypted-host.md §13). Not a test;
+// deterministic enough to compare two builds from one run each (alternate them anyway).
 //
 //   node bench/alloc.mjs [--zip dist/plugin.zip] [--point legacy|modern|nohost|floor]
 //                        [--warmup 1000] [--requests 4000] [--semi 1] [--profile [--top 25]]
+//                        [--time [--thrash MB]]
 //
 // The zip is loaded in-process as bench/harness.mjs loads it (bench/fake-host.mjs's managers);
 // a token from its own OAuth flow over node:http; then the point's requests are handed to
@@ -19,6 +20,13 @@
 // v8.GCProfiler), scavenges and mark-compacts per 1,000 requests.
 // --profile: a sampling heap profile (inspector HeapProfiler, every 128 B, collected objects
 // included) over the same requests instead, the --top sites by bytes/request.
+// --time: µs per `onRequest` call instead (wall clock around each call alone, answer
+// included), five rounds of --requests. --thrash MB: before each call, not timed, one write
+// to every 64-byte line of an MB-sized buffer, so each call starts with its code and data out
+// of the CPU caches, as a worker's calls do on the real host at c=1, where the server and
+// the load driver run between two of them (docs/reference/scrypted-host.md §13: 16 MB adds
+// ~40 µs to a nohost call of ours, ~6 to the floor's; it still did not rank two builds as the
+// real host did, docs/reference/wasm-toolchain.md "Size").
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -37,7 +45,8 @@ const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const string = { type: 'string' };
 const args = commandLine(import.meta.url, {
   zip: string, point: string, warmup: string, requests: string, semi: string, profile: { type: 'boolean' }, top: string,
-}, ['warmup', 'requests', 'semi', 'top']);
+  time: { type: 'boolean' }, thrash: string,
+}, ['warmup', 'requests', 'semi', 'top', 'thrash']);
 const ZIP = path.resolve(args.zip ?? path.join(BENCH, '../dist/plugin.zip'));
 const POINT = args.point ?? 'legacy';
 const WARMUP = Number(args.warmup ?? 1000);
@@ -135,20 +144,38 @@ if (POINT !== 'floor' && !modern) {
   if (note.status !== 202 && note.status !== 200) throw new Error(`notifications/initialized: ${note.status}`);
 }
 
+// --thrash: the buffer whose lines evict the caches before each call.
+const thrash = new Uint8Array(Number(args.thrash ?? 0) * 2 ** 20);
+function evictCaches() {
+  for (let at = 0; at < thrash.length; at += 64) thrash[at]++;
+}
+
 let nextId = 1;
+let callMs = 0; // wall time inside the calls of `run`, for --time
 async function run(n) {
   for (let i = 0; i < n; i++) {
     const id = nextId++;
+    if (thrash.length) evictCaches();
+    const start = performance.now();
     const answer = await call(`{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"${tool}","arguments":${toolArgs}${meta}}}`);
     if (answer.status !== 200 || (POINT !== 'floor' && !answer.body.includes(expect))) {
       throw new Error(`request ${id}: ${answer.status} ${answer.body.slice(0, 300)}`);
     }
+    callMs += performance.now() - start;
   }
 }
 
 await run(WARMUP);
 const result = { zip: POINT === 'floor' ? null : ZIP, point: POINT, requests: REQUESTS, semiSpaceMB: SEMI };
-if (args.profile) {
+if (args.time) {
+  result.thrashMB = thrash.length / 2 ** 20;
+  result.usPerCall = [];
+  for (let round = 0; round < 5; round++) {
+    callMs = 0;
+    await run(REQUESTS);
+    result.usPerCall.push(Math.round((callMs * 10_000) / REQUESTS) / 10);
+  }
+} else if (args.profile) {
   const session = new inspector.Session();
   session.connect();
   const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
