@@ -53,6 +53,7 @@ const WARMUP = Number(args.warmup ?? 1000);
 const REQUESTS = Number(args.requests ?? 4000);
 const SEMI = Number(args.semi ?? 1);
 if (POINT !== 'floor' && !POINTS[POINT]) throw new Error(`--point: one of floor, ${Object.keys(POINTS).join(', ')}`);
+if (args.thrash !== undefined && !args.time) throw new Error('--thrash: only with --time (it evicts the caches before each timed call)');
 
 if (!process.env.SCRYPTED_MCP_ALLOC_CHILD) {
   const r = spawnSync(
