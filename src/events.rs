@@ -134,14 +134,16 @@ impl Events {
 }
 
 /// Applies queued events as they come, for as long as the plugin runs (the wasm glue
-/// spawns it once; a second call returns at once).
-pub async fn pump(ctx: Rc<Ctx>) {
+/// spawns it once; a second call returns at once): each goes into the ring, then to
+/// `reached_ring` (the MCP subscribers, given by the caller so that the ring does not
+/// depend on the MCP server that reads it).
+pub async fn pump(ctx: Rc<Ctx>, reached_ring: impl Fn(&Ctx, &EventRecord)) {
     let Some(mut rx) = ctx.events.rx.borrow_mut().take() else {
         return;
     };
     while let Some(event) = rx.next().await {
         let record = ctx.events.record(&ctx, event);
-        crate::mcp::device_changed(&ctx, &record);
+        reached_ring(&ctx, &record);
     }
 }
 

@@ -10,6 +10,7 @@
 pub mod admit;
 pub mod audit;
 pub mod clock;
+pub mod config;
 pub mod crypto;
 pub mod events;
 pub mod fields;
@@ -23,6 +24,7 @@ pub mod origin;
 pub mod settings;
 pub mod store;
 pub mod tools;
+pub mod utc;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
@@ -144,7 +146,7 @@ impl Plugin {
     /// Applies device events as they arrive; runs for the plugin's life (the wasm glue
     /// spawns it once).
     pub async fn pump_events(&self) {
-        events::pump(self.ctx.clone()).await
+        events::pump(self.ctx.clone(), mcp::device_changed).await
     }
 
     /// Runs tasks to their end as their host calls settle (`mcp::tasks::pump`); runs for

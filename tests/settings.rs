@@ -11,7 +11,7 @@ mod tab;
 use common::{plugin, NOW_MS};
 use flow::{obtain_tokens, request, send};
 use scrypted_mcp::audit::{self, AuditEntry};
-use scrypted_mcp::settings::{self, Setting};
+use scrypted_mcp::settings::Setting;
 use serde_json::{json, Value};
 use tab::*;
 
@@ -255,10 +255,13 @@ fn opening_the_tab_writes_nothing() {
 
 #[test]
 fn format_time_is_utc() {
-    assert_eq!(settings::format_time(0), "1970-01-01 00:00:00 UTC");
-    assert_eq!(settings::format_time(NOW_MS), "2026-11-21 10:00:00 UTC");
+    assert_eq!(scrypted_mcp::utc::format_time(0), "1970-01-01 00:00:00 UTC");
     assert_eq!(
-        settings::format_time(951_782_400_000 + 86_399_000),
+        scrypted_mcp::utc::format_time(NOW_MS),
+        "2026-11-21 10:00:00 UTC"
+    );
+    assert_eq!(
+        scrypted_mcp::utc::format_time(951_782_400_000 + 86_399_000),
         "2000-02-29 23:59:59 UTC"
     );
 }
@@ -290,7 +293,7 @@ fn time_formats_match_chrono_strftime() {
     times.extend((0..1_760).map(|i| i * 997 * 3_600_000 + i * 7));
     for ms in times {
         assert_eq!(
-            settings::format_time(ms),
+            scrypted_mcp::utc::format_time(ms),
             strftime(ms, "%Y-%m-%d %H:%M:%S UTC"),
             "{ms}"
         );

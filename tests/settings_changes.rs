@@ -38,7 +38,7 @@ fn each_setting_accepts_integers_and_numeric_strings_and_applies_at_once() {
             Some(expected.to_string().as_str()),
             "{key} stored"
         );
-        let config = settings::config(store.as_ref());
+        let config = scrypted_mcp::config::read(store.as_ref());
         let effective = match key {
             "dcr_max_clients" => config.dcr_max_clients,
             "access_token_ttl_sec" => config.access_token_ttl_sec,
@@ -216,7 +216,10 @@ fn out_of_range_non_integer_and_non_numeric_values_are_refused_changing_nothing(
     for (key, value, message) in cases {
         assert_refused(&plugin, &host, &store, key, value, message);
     }
-    assert_eq!(settings::config(store.as_ref()).access_token_ttl_sec, 900);
+    assert_eq!(
+        scrypted_mcp::config::read(store.as_ref()).access_token_ttl_sec,
+        900
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! feature is on), with an audit entry for every call.
 
 use super::jsonrpc;
-use super::server::Call;
+use super::peer::Call;
 use super::subscriptions::Change;
 use crate::audit::{self, AuditEntry, AuditedArgs};
 use crate::oauth::Scope;
@@ -84,24 +84,6 @@ pub fn input_schema(name: &str) -> Option<Cow<'static, Map<String, Value>>> {
         return Some(Cow::Borrowed(&tools::schema::pinned(name).input));
     }
     find_tool(name).map(|tool| Cow::Owned((*tool.input_schema).clone()))
-}
-
-/// The client capabilities calling `name` needs that `declared` lacks, if any: the tasks
-/// extension for a tool that runs only as a task (none of the catalogue's), and what a
-/// conformance fixture needs. restore_backup, which asks through MRTR, refuses a client
-/// without elicitation itself, with the same message in both eras.
-pub fn missing_capabilities(
-    name: &str,
-    declared: &rmcp::model::ClientCapabilities,
-) -> Option<rmcp::model::ClientCapabilities> {
-    if let Some(missing) = super::tasks::missing_capabilities(name, declared) {
-        return Some(missing);
-    }
-    #[cfg(feature = "conformance-fixtures")]
-    if let Some(missing) = super::fixtures::missing_capabilities(name, declared) {
-        return Some(missing);
-    }
-    None
 }
 
 pub async fn call(call: &Call, params: &Value) -> Result<CallToolResult, ErrorData> {

@@ -4,7 +4,7 @@
 //! template variables. (Prompts and completion itself: `prompts`.)
 
 use super::jsonrpc;
-use super::server::Call;
+use super::peer::Call;
 use super::session::SessionRef;
 use super::subscriptions::Change;
 use crate::audit;

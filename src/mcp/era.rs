@@ -7,7 +7,7 @@
 use super::session::{self, SessionRef};
 use crate::http::Request;
 use rmcp::model::{ClientCapabilities, ErrorData, ProtocolVersion};
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 use std::rc::Rc;
 
 /// The modern revisions we speak.
@@ -104,7 +104,7 @@ impl RequestMeta {
         };
         Ok(RequestMeta {
             requested: requested.clone(),
-            capabilities: super::server::client_capabilities(Some(capabilities)),
+            capabilities: client_capabilities(Some(capabilities)),
             log_level,
         })
     }
@@ -173,4 +173,22 @@ impl Era {
             Era::Modern(meta) => meta.log_level,
         }
     }
+}
+
+/// The client's capabilities. An entry we cannot read counts as absent rather than
+/// refusing the client, and only that entry: one malformed sibling must not hide
+/// `elicitation`.
+pub(crate) fn client_capabilities(value: Option<&Value>) -> ClientCapabilities {
+    let Some(Value::Object(entries)) = value else {
+        return ClientCapabilities::default();
+    };
+    let readable: Map<String, Value> = crate::order::map(
+        entries
+            .iter()
+            .filter(|(name, entry)| {
+                serde_json::from_value::<ClientCapabilities>(json!({ *name: entry })).is_ok()
+            })
+            .map(|(name, entry)| (name.clone(), entry.clone())),
+    );
+    serde_json::from_value(Value::Object(readable)).unwrap_or_default()
 }

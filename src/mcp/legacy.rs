@@ -3,9 +3,9 @@
 
 use super::era::Era;
 use super::jsonrpc::{self, rpc_error, Message};
-use super::peer::RequestPeer;
+use super::peer::{Call, RequestPeer};
 use super::scopes::caller;
-use super::server::{self, Call};
+use super::server;
 use super::session::{self, Owner, SessionRef};
 use super::session_id;
 use super::stream::{Exchange, Start, Work};

@@ -13,7 +13,7 @@
 
 use super::era::{META_SERVER_INFO, META_SUBSCRIPTION_ID};
 use super::subscriptions::{Change, Delivery, Next, Registration};
-use super::{content, jsonrpc, server};
+use super::{content, identity, jsonrpc};
 use crate::http::{Disconnect, Request, Response};
 use crate::oauth::{self, AccessClaims};
 use crate::Ctx;
@@ -80,7 +80,7 @@ pub async fn open(
 /// The part of the requested filter we serve: what our capabilities declare, and only
 /// resources we have (an unknown URI would never be updated).
 async fn honoured(ctx: &Ctx, requested: &SubscriptionFilter) -> SubscriptionFilter {
-    let mut honoured = requested.supported_by(&server::capabilities(true));
+    let mut honoured = requested.supported_by(&identity::capabilities(true));
     let mut known: Vec<String> = Vec::new();
     for uri in honoured.resource_subscriptions.take().unwrap_or_default() {
         if !known.contains(&uri) && content::subscribable(ctx, &uri).await {
@@ -133,7 +133,7 @@ impl Listen {
     fn closing_result(&self) -> Value {
         let mut meta = Map::new();
         meta.insert(META_SUBSCRIPTION_ID.into(), jsonrpc::id_to_value(&self.id));
-        meta.insert(META_SERVER_INFO.into(), server::server_info_json());
+        meta.insert(META_SERVER_INFO.into(), identity::server_info_json());
         jsonrpc::result(&self.id, json!({ "resultType": "complete", "_meta": meta }))
     }
 }

@@ -18,6 +18,7 @@ pub mod era;
 #[cfg(feature = "conformance-fixtures")]
 pub mod fixtures;
 pub mod headers;
+pub mod identity;
 pub mod jsonrpc;
 pub mod legacy;
 pub mod listen;

@@ -17,9 +17,9 @@
 use super::era::{self, Era, RequestMeta};
 use super::jsonrpc::{self, Message};
 use super::mrtr::{self, Inputs};
-use super::peer::RequestPeer;
+use super::peer::{Call, RequestPeer};
 use super::scopes::caller;
-use super::server::{self, Call};
+use super::server;
 use super::stream::{Exchange, Start, Work};
 use super::{calls, headers, listen, tasks};
 use crate::http::{Disconnect, Request, Response};
@@ -92,7 +92,7 @@ fn admit(req: &Request, method: &str, params: &Value) -> Result<RequestMeta, (u1
         let name = params.get("name").and_then(Value::as_str).unwrap_or("");
         if let Some(schema) = calls::input_schema(name) {
             headers::check_params(req, &schema, params.get("arguments")).map_err(bad)?;
-            if let Some(missing) = calls::missing_capabilities(name, &meta.capabilities) {
+            if let Some(missing) = missing_capabilities(name, &meta.capabilities) {
                 return Err(bad(ErrorData::missing_required_client_capability(missing)));
             }
         }
@@ -170,4 +170,22 @@ async fn serve(
             Response::event_stream(Box::pin(exchange.into_sse(None)), Disconnect::Cancel)
         }
     }
+}
+
+/// The client capabilities calling `name` needs that `declared` lacks, if any: the tasks
+/// extension for a tool that runs only as a task (none of the catalogue's), and what a
+/// conformance fixture needs. restore_backup, which asks through MRTR, refuses a client
+/// without elicitation itself, with the same message in both eras.
+fn missing_capabilities(
+    name: &str,
+    declared: &rmcp::model::ClientCapabilities,
+) -> Option<rmcp::model::ClientCapabilities> {
+    if let Some(missing) = super::tasks::missing_capabilities(name, declared) {
+        return Some(missing);
+    }
+    #[cfg(feature = "conformance-fixtures")]
+    if let Some(missing) = super::fixtures::missing_capabilities(name, declared) {
+        return Some(missing);
+    }
+    None
 }

@@ -11,7 +11,8 @@ use super::jsonrpc;
 use super::mrtr::{Inputs, Question};
 use super::session::{log_rank, SessionRef};
 use super::task_input::Inbox;
-use crate::tools::{Elicited, Peer};
+use crate::tools::{Caller, Elicited, Peer};
+use crate::Ctx;
 use async_trait::async_trait;
 use futures::channel::mpsc::UnboundedSender;
 use rmcp::model::{
@@ -22,6 +23,20 @@ use rmcp::model::{
 use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+
+/// One client request being served: the plugin's state, who asked, and the client as
+/// this request sees it.
+pub struct Call {
+    pub ctx: Rc<Ctx>,
+    pub caller: Caller,
+    pub peer: Rc<RequestPeer>,
+}
+
+impl Call {
+    pub fn era(&self) -> &Era {
+        self.peer.era()
+    }
+}
 
 pub struct RequestPeer {
     era: Era,

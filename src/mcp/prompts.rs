@@ -8,7 +8,7 @@
 
 use super::calls;
 use super::jsonrpc;
-use super::server::Call;
+use super::peer::Call;
 use crate::audit;
 use crate::tools::resolve::Snapshot;
 use rmcp::model::{
@@ -481,7 +481,7 @@ fn connected_apps(call: &Call) -> Value {
                 "redirect_hosts": c.redirect_hosts,
                 "scopes": scopes,
                 "live_tokens": c.live_tokens,
-                "last_used": crate::settings::format_time(c.last_used_ms),
+                "last_used": crate::utc::format_time(c.last_used_ms),
             })
         })
         .collect();

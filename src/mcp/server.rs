@@ -4,34 +4,18 @@
 #![allow(deprecated)] // rmcp marks logging deprecated for 2026-07-28; we still serve it.
 
 use super::era::{self, Era};
+use super::identity::{capabilities, server_info};
 use super::jsonrpc::{self, parse_id};
-use super::peer::RequestPeer;
+use super::peer::Call;
 use super::session::{self, log_rank, SessionRef};
 use super::{calls, content, prompts, tasks, wire};
-use crate::tools::Caller;
-use crate::Ctx;
 use rmcp::model::{
     CacheScope, ClientCapabilities, CompleteResult, DiscoverResult, ErrorCode, ErrorData,
-    Implementation, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, PromptsCapability,
-    ProtocolVersion, ResourcesCapability, ServerCapabilities, ServerResult, SetLevelRequestParams,
-    ToolsCapability,
+    InitializeResult, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerResult, SetLevelRequestParams,
 };
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::rc::Rc;
-
-/// One client request being served.
-pub struct Call {
-    pub ctx: Rc<Ctx>,
-    pub caller: Caller,
-    pub peer: Rc<RequestPeer>,
-}
-
-impl Call {
-    pub fn era(&self) -> &Era {
-        self.peer.era()
-    }
-}
 
 const INSTRUCTIONS: &str = "Tools for administering this Scrypted home-automation server: \
 server information, plugins, devices, logs, alerts, users, network and backups. Start with \
@@ -62,51 +46,6 @@ pub const MODERN_METHODS: [&str; 13] = [
     "tasks/cancel",
 ];
 
-/// Our identity, as `initialize` and every 2026-07-28 result's `_meta` carry it.
-pub fn server_info() -> Implementation {
-    let manifest = &crate::manifest::MANIFEST;
-    Implementation::new(manifest.name, manifest.version).with_title(manifest.display_name)
-}
-
-/// Made once: every 2026-07-28 result carries it, and a copy of the `Value` costs less than
-/// serialising the `Implementation` again (issue 12).
-pub fn server_info_json() -> Value {
-    thread_local! {
-        static INFO: Value = serde_json::to_value(server_info()).unwrap_or_default();
-    }
-    INFO.with(Value::clone)
-}
-
-/// What we offer. Both eras: tools, resources, prompts, logging (per session in legacy,
-/// per request in modern) and completions. Resource subscriptions (devices change
-/// state, the audit resource changes with every tool call) travel on
-/// `subscriptions/listen` in the modern era, on the session's GET stream in the legacy
-/// one. List-changed notifications only where something can
-/// change a list while we run: the fixtures' triggers. Our own lists change only with a
-/// plugin update, which restarts us and ends every stream.
-pub fn capabilities(modern: bool) -> ServerCapabilities {
-    let fixtures = cfg!(feature = "conformance-fixtures");
-    let mut caps = ServerCapabilities::default();
-    let mut tools = ToolsCapability::default();
-    tools.list_changed = Some(modern && fixtures);
-    caps.tools = Some(tools);
-    let mut resources = ResourcesCapability::default();
-    resources.subscribe = Some(true);
-    caps.resources = Some(resources);
-    let mut prompts = PromptsCapability::default();
-    if modern && fixtures {
-        prompts.list_changed = Some(true);
-    }
-    caps.prompts = Some(prompts);
-    caps.logging = Some(Map::new());
-    caps.completions = Some(Map::new());
-    if modern {
-        // Extensions are negotiated per request in 2026-07-28 (`tasks`).
-        caps.extensions = serde_json::from_value(json!({ tasks::EXTENSION: {} })).ok();
-    }
-    caps
-}
-
 /// Validates `initialize` params: the negotiated version, the client's capabilities, and
 /// the result to send.
 pub fn initialize(
@@ -119,31 +58,13 @@ pub fn initialize(
         ));
     };
     let version = session::negotiate(requested);
-    let client = client_capabilities(params.get("capabilities"));
+    let client = era::client_capabilities(params.get("capabilities"));
     let result = InitializeResult::new(capabilities(false))
         .with_protocol_version(version.clone())
         .with_server_info(server_info())
         .with_instructions(INSTRUCTIONS);
     let wire = wire::legacy(ServerResult::InitializeResult(result), &version);
     Ok((version, client, wire))
-}
-
-/// The client's capabilities. An entry we cannot read counts as absent rather than
-/// refusing the client, and only that entry: one malformed sibling must not hide
-/// `elicitation`.
-pub(crate) fn client_capabilities(value: Option<&Value>) -> ClientCapabilities {
-    let Some(Value::Object(entries)) = value else {
-        return ClientCapabilities::default();
-    };
-    let readable: Map<String, Value> = crate::order::map(
-        entries
-            .iter()
-            .filter(|(name, entry)| {
-                serde_json::from_value::<ClientCapabilities>(json!({ *name: entry })).is_ok()
-            })
-            .map(|(name, entry)| (name.clone(), entry.clone())),
-    );
-    serde_json::from_value(Value::Object(readable)).unwrap_or_default()
 }
 
 /// Notifications from the client: nothing is answered.

@@ -25,7 +25,7 @@
 //! Whenever what `tasks/get` shows changes (status, outstanding questions), listeners that
 //! named the task on `subscriptions/listen` (`listened`) get it as `notifications/tasks`.
 
-use super::server::Call;
+use super::peer::Call;
 use super::subscriptions::Change;
 use super::task_input::Inbox;
 use crate::tools::Caller;
@@ -190,7 +190,7 @@ fn payload(outcome: Result<CallToolResult, ErrorData>) -> TaskPayload {
 
 /// RFC 3339 in UTC with milliseconds: `2026-11-21T11:29:41.250Z`.
 pub fn iso(ms: u64) -> String {
-    let t = crate::settings::Utc::at(ms);
+    let t = crate::utc::Utc::at(ms);
     format!("{}.{:03}Z", t.written("-", "T", ":"), t.milli)
 }
 

@@ -39,7 +39,7 @@ pub fn modern(mut result: ServerResult) -> Value {
             .entry("_meta")
             .or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(meta) = meta {
-            meta.insert(META_SERVER_INFO.into(), super::server::server_info_json());
+            meta.insert(META_SERVER_INFO.into(), super::identity::server_info_json());
         }
     }
     value
@@ -122,7 +122,7 @@ mod tests {
     };
 
     fn every_result_we_send() -> Vec<ServerResult> {
-        let caps = crate::mcp::server::capabilities(true);
+        let caps = crate::mcp::identity::capabilities(true);
         let task = || Task::new("t1", TaskStatus::Working, "a", "b").with_ttl_ms(5);
         let asked = ElicitRequestParams::FormElicitationParams {
             meta: None,
@@ -133,7 +133,7 @@ mod tests {
         vec![
             ServerResult::DiscoverResult(DiscoverResult::new(vec![], caps.clone())),
             ServerResult::InitializeResult(
-                InitializeResult::new(caps).with_server_info(crate::mcp::server::server_info()),
+                InitializeResult::new(caps).with_server_info(crate::mcp::identity::server_info()),
             ),
             ServerResult::CompleteResult(CompleteResult::new(
                 CompletionInfo::with_all_values(vec!["a".into()]).unwrap(),

@@ -10,7 +10,7 @@ use super::{cimd, clients, grants, jwt, scope, AccessClaims, OAuthError, Scope};
 use crate::host::LogLevel;
 use crate::http::Request;
 use crate::origin::{self, PublicBase};
-use crate::{crypto, settings, Ctx};
+use crate::{config, crypto, Ctx};
 use serde_json::Value;
 
 /// A token whose signature has been checked, kept until its `exp`: ES256 verification
@@ -145,7 +145,7 @@ fn check(ctx: &Ctx, base: &PublicBase, token: &str) -> Result<AccessClaims, &'st
         return Err("access token was issued in the future");
     }
     let store = ctx.store.as_ref();
-    let ttl_sec = settings::number(store, "access_token_ttl_sec");
+    let ttl_sec = config::number(store, "access_token_ttl_sec");
     if claims.exp.saturating_sub(verified.iat) > ttl_sec {
         return Err("access token lives longer than this server issues tokens for");
     }

@@ -3,7 +3,7 @@
 use super::{clients, grants, OAuthError};
 use crate::http::{Request, Response};
 use crate::store::{Store, StoreExt};
-use crate::{crypto, settings, Ctx};
+use crate::{config, crypto, Ctx};
 use clients::ClientRecord;
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
@@ -219,7 +219,7 @@ fn is_young(c: &ClientRecord, now: u64) -> bool {
 /// it only counts keys: the cost of a registration does not grow with the registry.
 fn make_room(ctx: &Ctx, now: u64) -> Result<(), OAuthError> {
     let store: &dyn Store = ctx.store.as_ref();
-    let max = settings::config(store).dcr_max_clients.max(1) as usize;
+    let max = config::read(store).dcr_max_clients.max(1) as usize;
     let swept = &ctx.oauth.clients_swept_ms;
     let sweep_due = swept
         .get()

@@ -11,7 +11,7 @@ use super::{
 use crate::host::LogLevel;
 use crate::http::{Request, Response};
 use crate::store::StoreExt;
-use crate::{crypto, settings, Ctx};
+use crate::{config, crypto, Ctx};
 use grants::{CodeRecord, GrantRecord};
 use serde::Serialize;
 use serde_json::json;
@@ -156,7 +156,7 @@ pub fn code_grant(
     }
     check_resource(params, &record.resource, "code")?;
 
-    let ttl_ms = settings::config(store).refresh_token_ttl_sec * 1000;
+    let ttl_ms = config::read(store).refresh_token_ttl_sec * 1000;
     let grant_id = crypto::b64url(&crypto::random_bytes(16));
     let refresh_token = grants::new_refresh_token(&grant_id);
     let grant = GrantRecord {
@@ -299,7 +299,7 @@ pub async fn refresh_grant(
     check_resource(params, &grant.resource, "grant")?;
 
     let refresh_token = grants::new_refresh_token(grant_id);
-    let ttl_ms = settings::config(store).refresh_token_ttl_sec * 1000;
+    let ttl_ms = config::read(store).refresh_token_ttl_sec * 1000;
     grant.rotate(crypto::hash_secret(&refresh_token), now, now + ttl_ms);
     grants::put_grant(store, &grant);
     grants::sweep(store, now, Some(&grant.client_id));
@@ -341,7 +341,7 @@ fn issue(
     refresh_token: String,
 ) -> TokenResponse {
     let store = ctx.store.as_ref();
-    let ttl = settings::config(store).access_token_ttl_sec;
+    let ttl = config::read(store).access_token_ttl_sec;
     let now = ctx.clock.now_sec();
     let key = ctx.oauth.key(store);
     // Read-only mode caps what is issued without touching the grant: switched off, the

@@ -2,11 +2,12 @@
 //! details, the scope it holds (which the admin can lower) and its revoke button.
 
 use super::{
-    boolean_value, format_time, readonly, short, shown, Setting, GROUP_APPS, KEY_CLIENT_PREFIX,
-    KEY_NO_CLIENTS, KEY_REVOKE_ALL, KEY_REVOKE_CLIENT_PREFIX,
+    boolean_value, readonly, short, shown, Setting, GROUP_APPS, KEY_CLIENT_PREFIX, KEY_NO_CLIENTS,
+    KEY_REVOKE_ALL, KEY_REVOKE_CLIENT_PREFIX,
 };
 use crate::oauth::{self, scope, Scope};
 use crate::store::Store;
+use crate::utc::format_time;
 use crate::Ctx;
 use serde_json::{json, Value};
 

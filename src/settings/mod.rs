@@ -1,4 +1,4 @@
-//! Settings: the configuration read at request time, and the Scrypted Settings tab.
+//! The Scrypted Settings tab (the configuration it writes is read by `crate::config`).
 //!
 //! The tab (`get_settings`) has these groups, in order:
 //! - **Endpoint**: the MCP URL over HTTPS and over HTTP, read-only, with a hint on which to use.
@@ -19,44 +19,14 @@ mod endpoint;
 mod public_urls;
 
 use crate::audit;
+use crate::config::{self, CONFIG_KEYS, KEY_PREFIX};
 use crate::manifest::number_setting;
 use crate::oauth;
 use crate::store::Store;
+use crate::utc::format_time;
 use crate::{mcp, Ctx};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-
-/// Configuration read from storage on every request (no reload needed), with the
-/// manifest's defaults for anything unset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Config {
-    pub dcr_max_clients: u64,
-    pub access_token_ttl_sec: u64,
-    pub refresh_token_ttl_sec: u64,
-    pub max_restore_mb: u64,
-}
-
-pub const KEY_PREFIX: &str = "settings.";
-
-/// One number setting as configured (or its default): one storage read, where [`config`]
-/// makes four (the bearer check needs one of them on every request).
-pub fn number(store: &dyn Store, key: &str) -> u64 {
-    let spec = number_setting(key);
-    store
-        .get(&format!("{KEY_PREFIX}{key}"))
-        .and_then(|v| v.parse::<i64>().ok())
-        .filter(|v| (spec.min..=spec.max).contains(v))
-        .unwrap_or(spec.default) as u64
-}
-
-pub fn config(store: &dyn Store) -> Config {
-    Config {
-        dcr_max_clients: number(store, "dcr_max_clients"),
-        access_token_ttl_sec: number(store, "access_token_ttl_sec"),
-        refresh_token_ttl_sec: number(store, "refresh_token_ttl_sec"),
-        max_restore_mb: number(store, "max_restore_mb"),
-    }
-}
 
 /// One entry of Scrypted's `Setting` type (docs/reference/scrypted-host.md §4).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -148,7 +118,7 @@ pub async fn get_settings(ctx: &Ctx) -> Vec<Setting> {
 }
 
 fn configuration_settings(store: &dyn Store) -> Vec<Setting> {
-    let current = config(store);
+    let current = config::read(store);
     let value_of = |key: &str| match key {
         "dcr_max_clients" => Some(current.dcr_max_clients),
         "access_token_ttl_sec" => Some(current.access_token_ttl_sec),
@@ -236,14 +206,6 @@ pub(super) fn boolean_value(value: &Value) -> Option<bool> {
         _ => None,
     }
 }
-
-/// The configuration keys, in the order the tab shows them.
-pub const CONFIG_KEYS: [&str; 4] = [
-    "dcr_max_clients",
-    "access_token_ttl_sec",
-    "refresh_token_ttl_sec",
-    "max_restore_mb",
-];
 
 fn status_settings(ctx: &Ctx) -> Vec<Setting> {
     vec![
@@ -339,54 +301,6 @@ pub(super) fn short(text: &str, chars: usize) -> &str {
     match text.char_indices().nth(chars) {
         Some((i, _)) => &text[..i],
         None => text,
-    }
-}
-
-/// `2026-11-21 11:29:41 UTC` from Unix milliseconds.
-pub fn format_time(ms: u64) -> String {
-    Utc::at(ms).written("-", " ", ":") + " UTC"
-}
-
-/// A Unix time in ms as UTC calendar fields, computed by chrono and written by
-/// [`Utc::written`]. chrono's `format(pattern)` interprets a strftime pattern at run time,
-/// and that engine (every specifier, its parser, RFC 2822 names) was about 38 KB of the wasm
-/// for three fixed patterns (issue 12). Host tests pin each caller's text to chrono's strftime.
-pub struct Utc {
-    year: i32,
-    month: u32,
-    day: u32,
-    hour: u32,
-    minute: u32,
-    second: u32,
-    pub milli: u32,
-}
-
-impl Utc {
-    /// Times chrono cannot represent read as the Unix epoch (as `unwrap_or_default` did).
-    pub fn at(ms: u64) -> Utc {
-        use chrono::{Datelike, Timelike};
-        let t = chrono::DateTime::from_timestamp_millis(ms.min(i64::MAX as u64) as i64)
-            .unwrap_or_default();
-        Utc {
-            year: t.year(),
-            month: t.month(),
-            day: t.day(),
-            hour: t.hour(),
-            minute: t.minute(),
-            second: t.second(),
-            milli: t.timestamp_subsec_millis(),
-        }
-    }
-
-    /// Date and time to the second, two digits a field and the year as strftime's `%Y`
-    /// writes it (four digits at least, `+` before a fifth): `2026-11-21 11:29:41` is
-    /// `written("-", " ", ":")`.
-    pub fn written(&self, date: &str, between: &str, time: &str) -> String {
-        let sign = if self.year > 9999 { "+" } else { "" };
-        format!(
-            "{sign}{:04}{date}{:02}{date}{:02}{between}{:02}{time}{:02}{time}{:02}",
-            self.year, self.month, self.day, self.hour, self.minute, self.second
-        )
     }
 }
 

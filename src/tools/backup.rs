@@ -10,9 +10,10 @@
 
 use super::schema::{ok, tool, NoArgs, DESTRUCTIVE, READ};
 use super::{Caller, Elicited, ToolContext, ToolDef, ToolError, ToolResult, SELF_ACTION_DELAY_MS};
+use crate::config;
 use crate::crypto;
 use crate::host::Deferred;
-use crate::settings;
+use crate::utc::Utc;
 use rmcp::model::{
     ContentBlock, ElicitationSchema, EnumSchema, PrimitiveSchemaDefinition, ResourceContents,
 };
@@ -123,11 +124,11 @@ pub enum ZipMime {
 
 /// `YYYYMMDDTHHMMSSZ` for a Unix time in ms.
 pub fn timestamp(ms: u64) -> String {
-    settings::Utc::at(ms).written("", "T", "") + "Z"
+    Utc::at(ms).written("", "T", "") + "Z"
 }
 
 fn max_restore_bytes(tc: &ToolContext) -> usize {
-    settings::config(tc.ctx.store.as_ref()).max_restore_mb as usize * 1024 * 1024
+    config::read(tc.ctx.store.as_ref()).max_restore_mb as usize * 1024 * 1024
 }
 
 /// The `warning` of every backup answer.

@@ -3,7 +3,7 @@
 use super::resolve::{interfaces_of, prop_of, Snapshot};
 use super::schema::{tool, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolOutput, ToolResult};
-use crate::settings::format_time;
+use crate::utc::format_time;
 use futures::future::{select, Either};
 use rmcp::model::ContentBlock;
 use schemars::JsonSchema;
