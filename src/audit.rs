@@ -343,26 +343,10 @@ pub fn args_hash(store: &dyn Store, arguments: &Value) -> String {
     ))
 }
 
+/// serde_json's `Map` is a `BTreeMap` here (no `preserve_order` feature), so its compact
+/// text already sorts the keys at every level: the canonical form, without a copy per
+/// level (issue 12). Were a dependency to turn `preserve_order` on,
+/// `args_hash_is_a_keyed_hash_of_canonical_json` would fail.
 fn canonical_json(value: &Value) -> String {
-    match value {
-        Value::Object(map) => {
-            // serde_json's `Map` is a `BTreeMap` here (no `preserve_order` feature): it
-            // iterates its keys sorted, the canonical order. Sorting them again was one more
-            // copy of std's sort in the wasm (issue 12); were a dependency to turn
-            // `preserve_order` on, `args_hash_is_a_keyed_hash_of_canonical_json` would fail.
-            let fields: Vec<String> = map
-                .iter()
-                .map(|(k, v)| {
-                    let key = crate::http::json_text(&Value::String(k.clone()));
-                    format!("{key}:{}", canonical_json(v))
-                })
-                .collect();
-            format!("{{{}}}", fields.join(","))
-        }
-        Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(canonical_json).collect();
-            format!("[{}]", items.join(","))
-        }
-        other => crate::http::json_text(other),
-    }
+    crate::http::json_text(value)
 }
