@@ -28,6 +28,7 @@ pub fn number(store: &dyn Store, key: &str) -> u64 {
         .unwrap_or(spec.default) as u64
 }
 
+/// All four numbers as configured (or their defaults).
 pub fn read(store: &dyn Store) -> Config {
     Config {
         dcr_max_clients: number(store, "dcr_max_clients"),

@@ -23,12 +23,12 @@ pub fn server_info_json() -> Value {
 }
 
 /// What we offer. Both eras: tools, resources, prompts, logging (per session in legacy,
-/// per request in modern) and completions. Resource subscriptions (devices change
-/// state, the audit resource changes with every tool call) travel on
-/// `subscriptions/listen` in the modern era, on the session's GET stream in the legacy
-/// one. List-changed notifications only where something can
-/// change a list while we run: the fixtures' triggers. Our own lists change only with a
-/// plugin update, which restarts us and ends every stream.
+/// per request in modern) and completions. Resource subscriptions (devices change state,
+/// the audit resource changes with every tool call) travel on `subscriptions/listen` in
+/// the modern era, on the session's GET stream in the legacy one. List-changed
+/// notifications only where something can change a list while we run: the fixtures'
+/// triggers. Our own lists change only with a plugin update, which restarts us and ends
+/// every stream.
 pub fn capabilities(modern: bool) -> ServerCapabilities {
     let fixtures = cfg!(feature = "conformance-fixtures");
     let mut caps = ServerCapabilities::default();
