@@ -73,12 +73,39 @@ pub fn b64_decode(text: &str) -> Option<Vec<u8>> {
 /// HMAC-SHA256 under `key` of `parts`, each followed by a NUL byte so that no two
 /// different part lists give the same input ("ab","c" vs "a","bc").
 pub fn hmac_sha256(key: &[u8], parts: &[&str]) -> [u8; 32] {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac = keyed(key);
     for part in parts {
         mac.update(part.as_bytes());
         mac.update(&[0]);
     }
     mac.finalize().into_bytes().into()
+}
+
+/// How many keys `keyed` keeps: the plugin uses a handful (audit, session ids, request
+/// state, consent), each for the life of the worker.
+const KEYED_MAX: usize = 4;
+
+thread_local! {
+    static KEYED: std::cell::RefCell<Vec<(Vec<u8>, Hmac<Sha256>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// An HMAC ready for input under `key`. Keying hashes two blocks; the same few keys sign
+/// on every request (the audit hash, the session id), so the keyed state is kept and cloned.
+/// Looked up with `constant_time_eq`, so a key's bytes never steer the timing.
+fn keyed(key: &[u8]) -> Hmac<Sha256> {
+    KEYED.with(|kept| {
+        let mut kept = kept.borrow_mut();
+        if let Some((_, mac)) = kept.iter().find(|(k, _)| constant_time_eq(k, key)) {
+            return mac.clone();
+        }
+        let mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+        if kept.len() == KEYED_MAX {
+            kept.remove(0);
+        }
+        kept.push((key.to_vec(), mac.clone()));
+        mac
+    })
 }
 
 /// Equality that takes the same time wherever the inputs differ (inputs of different
@@ -103,7 +130,42 @@ pub fn stored_secret(store: &dyn crate::store::Store, key: &str) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use super::constant_time_eq;
+    use super::{constant_time_eq, hmac_sha256, KEYED_MAX};
+    use hmac::{Hmac, KeyInit, Mac};
+    use sha2::Sha256;
+
+    #[test]
+    fn hmac_sha256_is_the_keyed_mac_of_the_parts_whatever_was_kept() {
+        let fresh = |key: &[u8], parts: &[&str]| -> [u8; 32] {
+            let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+            for part in parts {
+                mac.update(part.as_bytes());
+                mac.update(&[0]);
+            }
+            mac.finalize().into_bytes().into()
+        };
+        // More keys than are kept, of lengths on both sides of the hash's block size: down
+        // the list, then back up it, so that kept keys (the last few), evicted and new keys
+        // all answer.
+        let keys: Vec<Vec<u8>> = (0..KEYED_MAX * 2 + 1)
+            .map(|i| vec![i as u8 + 1; 16 + i * 13])
+            .collect();
+        let order = (0..keys.len()).rev().chain(0..keys.len());
+        for i in order {
+            let parts = ["mcp", &i.to_string(), ""];
+            assert_eq!(hmac_sha256(&keys[i], &parts), fresh(&keys[i], &parts));
+        }
+        // A key that is a prefix of a kept one, or extends it, is a different key.
+        let long = keys.last().unwrap();
+        let longer = [long.as_slice(), b"x"].concat();
+        for key in [&long[..16], &long[..], &longer[..]] {
+            assert_eq!(hmac_sha256(key, &["a"]), fresh(key, &["a"]));
+        }
+        assert_ne!(
+            hmac_sha256(&keys[1], &["ab", "c"]),
+            hmac_sha256(&keys[1], &["a", "bc"])
+        );
+    }
 
     #[test]
     fn constant_time_eq_is_equality_of_bytes() {

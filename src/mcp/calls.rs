@@ -110,10 +110,9 @@ pub async fn invoke(
     name: &str,
     arguments: Map<String, Value>,
 ) -> Result<CallToolResult, ErrorData> {
-    let args = audit::audited_args(
-        &*call.ctx.store,
-        &redact::for_audit(name, &Value::Object(arguments.clone())),
-    );
+    // Wrapped once: the audit hashes this value and the tool runs on it.
+    let arguments = Value::Object(arguments);
+    let args = audit::audited_args(&*call.ctx.store, &redact::for_audit(name, &arguments));
     if let Some(needed) = scope_of(name).filter(|needed| *needed > call.caller.scope) {
         // tools/call is refused with 403 before it gets here (mcp::scopes); this keeps
         // every other path to a tool (the prompts) inside the token's scope too.
@@ -154,14 +153,12 @@ impl Drop for Unfinished<'_> {
     }
 }
 
-async fn run(
-    call: &Call,
-    name: &str,
-    arguments: Map<String, Value>,
-) -> Result<CallToolResult, ErrorData> {
+async fn run(call: &Call, name: &str, arguments: Value) -> Result<CallToolResult, ErrorData> {
     #[cfg(feature = "conformance-fixtures")]
-    if let Some(outcome) = super::fixtures::call_tool(call, name, &arguments).await {
-        return outcome;
+    if let Value::Object(map) = &arguments {
+        if let Some(outcome) = super::fixtures::call_tool(call, name, map).await {
+            return outcome;
+        }
     }
     let Some(def) = tools::catalogue().iter().find(|d| d.name == name) else {
         return Err(ErrorData::invalid_params(
@@ -174,7 +171,7 @@ async fn run(
         caller: call.caller.clone(),
         peer: call.peer.clone() as Rc<dyn Peer>,
     });
-    match (def.run)(context, Value::Object(arguments)).await {
+    match (def.run)(context, arguments).await {
         Ok(output) => success(def, output),
         Err(ToolError::InvalidParams(message)) => Err(ErrorData::invalid_params(message, None)),
         Err(ToolError::Failed(message)) => {

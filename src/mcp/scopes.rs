@@ -48,8 +48,9 @@ pub async fn check(
         ) else {
             continue;
         };
-        let params = message.get("params").cloned().unwrap_or(Value::Null);
-        let Some(needed) = required(method, &params).filter(|n| *n > held) else {
+        let absent = Value::Null;
+        let params = message.get("params").unwrap_or(&absent);
+        let Some(needed) = required(method, params).filter(|n| *n > held) else {
             continue;
         };
         let what = match params.get("name").and_then(Value::as_str) {
