@@ -32,28 +32,36 @@ pub const SECRET_WORDS: &[&str] = &["PASS", "PIN", "PSK"];
 
 /// Whether a key (env name, storage key, setting) looks like it holds a secret.
 pub fn is_secret_key(key: &str) -> bool {
-    let upper = key.to_ascii_uppercase();
-    SECRET_MARKERS.iter().any(|m| upper.contains(m))
-        || words(key)
-            .iter()
-            .any(|w| SECRET_WORDS.iter().any(|s| w.eq_ignore_ascii_case(s)))
+    // Without an upper-cased copy or a list of words: every tool call's arguments pass
+    // through here for the audit hash (issue 12).
+    let bytes = key.as_bytes();
+    SECRET_MARKERS.iter().any(|m| {
+        bytes
+            .windows(m.len())
+            .any(|w| w.eq_ignore_ascii_case(m.as_bytes()))
+    }) || words(key).any(|w| SECRET_WORDS.iter().any(|s| w.eq_ignore_ascii_case(s)))
 }
 
 /// The words of a name: split at anything not alphanumeric and where camelCase turns
 /// from lower to upper case.
-fn words(key: &str) -> Vec<&str> {
-    let mut cuts = vec![0];
-    let bytes = key.as_bytes();
-    for i in 1..bytes.len() {
-        if bytes[i - 1].is_ascii_lowercase() && bytes[i].is_ascii_uppercase() {
-            cuts.push(i);
-        }
-    }
-    cuts.push(key.len());
-    cuts.windows(2)
-        .flat_map(move |w| key[w[0]..w[1]].split(|c: char| !c.is_ascii_alphanumeric()))
+fn words(key: &str) -> impl Iterator<Item = &str> {
+    key.split(|c: char| !c.is_ascii_alphanumeric())
+        .flat_map(|part| {
+            let bytes = part.as_bytes();
+            let mut start = 0;
+            std::iter::from_fn(move || {
+                if start == bytes.len() {
+                    return None;
+                }
+                let end = (start + 1..bytes.len())
+                    .find(|&i| bytes[i - 1].is_ascii_lowercase() && bytes[i].is_ascii_uppercase())
+                    .unwrap_or(bytes.len());
+                let word = &part[start..end];
+                start = end;
+                Some(word)
+            })
+        })
         .filter(|w| !w.is_empty())
-        .collect()
 }
 
 /// Shortest string taken for a random token by its look alone. Keys that services issue
