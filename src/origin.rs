@@ -30,6 +30,9 @@ pub struct PublicBase {
     pub forwarded: bool,
 }
 
+/// The MCP endpoint's path under the issuer.
+const MCP_PATH: &str = "/mcp";
+
 impl PublicBase {
     /// `<scheme>://<host>`.
     pub fn origin(&self) -> String {
@@ -37,7 +40,12 @@ impl PublicBase {
     }
     /// The canonical MCP URL: the PRM `resource` and the access tokens' `aud`.
     pub fn mcp_url(&self) -> String {
-        format!("{}/mcp", self.issuer)
+        format!("{}{MCP_PATH}", self.issuer)
+    }
+    /// Whether `url` is [`Self::mcp_url`], compared without building it: the bearer check
+    /// asks this of every request's `aud`.
+    pub fn is_mcp_url(&self, url: &str) -> bool {
+        url.strip_suffix(MCP_PATH) == Some(self.issuer.as_str())
     }
     /// The RFC 9728 document named in every 401 challenge.
     pub fn prm_url(&self) -> String {

@@ -155,10 +155,8 @@ impl Drop for Unfinished<'_> {
 
 async fn run(call: &Call, name: &str, arguments: Value) -> Result<CallToolResult, ErrorData> {
     #[cfg(feature = "conformance-fixtures")]
-    if let Value::Object(map) = &arguments {
-        if let Some(outcome) = super::fixtures::call_tool(call, name, map).await {
-            return outcome;
-        }
+    if let Some(outcome) = super::fixtures::call_tool(call, name, &arguments).await {
+        return outcome;
     }
     let Some(def) = tools::catalogue().iter().find(|d| d.name == name) else {
         return Err(ErrorData::invalid_params(

@@ -138,8 +138,7 @@ fn check(ctx: &Ctx, base: &PublicBase, token: &str) -> Result<AccessClaims, &'st
     if verified.iss != base.issuer {
         return Err("access token was issued by another issuer");
     }
-    // Compared in place: building the MCP URL string costs an allocation on every request.
-    if claims.aud.strip_suffix("/mcp") != Some(base.issuer.as_str()) {
+    if !base.is_mcp_url(&claims.aud) {
         return Err("access token is for another resource");
     }
     if verified.iat > now + IAT_SKEW_SEC {

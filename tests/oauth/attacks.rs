@@ -145,6 +145,33 @@ fn forged_tokens_must_match_a_live_grant_and_the_configured_lifetime() {
     assert!(authenticate(&p, &mcp_request(HOST, Some(&forged(&|_| {})))).is_ok());
 }
 
+/// RFC 8707 / RFC 9068: a token is for the resource its `aud` names, exactly. Each near
+/// miss is refused by the audience check itself (its own reason), before the grant's.
+#[test]
+fn a_token_for_any_other_audience_than_this_mcp_url_is_refused() {
+    let (p, _host, store, _clock) = plugin();
+    let t = flow::obtain_tokens(&p, HOST);
+    let good = claims_of(&t.access_token);
+    assert_eq!(good["aud"], MCP_URL);
+    let before = store.snapshot();
+    for aud in [
+        ISSUER.to_string(),
+        format!("{ISSUER}/"),
+        format!("{ISSUER}/mcp/"),
+        format!("{ISSUER}/mcp/mcp"),
+        format!("{ISSUER}/MCP"),
+        format!("{ISSUER}x/mcp"),
+        "/mcp".to_string(),
+        "http://elsewhere.example/endpoint/scrypted-mcp/public/mcp".to_string(),
+    ] {
+        let mut claims = good.clone();
+        claims["aud"] = json!(aud);
+        let challenge = refused(&p, &forge(&p, &claims));
+        assert!(challenge.contains("another resource"), "{aud}: {challenge}");
+    }
+    assert_eq!(store.snapshot(), before);
+}
+
 #[test]
 fn a_plugin_started_on_restored_storage_replaces_the_signing_key() {
     let (p, host, store, clock) = plugin();
