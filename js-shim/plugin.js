@@ -98,10 +98,25 @@ function room(n) {
   head.bytes = bigger;
 }
 
-/** `text` as written, unquoted (our own keys and punctuation). */
+/** `text` as written, unquoted (a string already escaped as JSON). */
 function raw(text) {
   room(3 * text.length);
   head.at += head.bytes.write(text, head.at);
+}
+
+// The head's own keys and punctuation as bytes, copied by `part` (TypedArray `set`), as are
+// the header names Rust lists (`read.keys`): a `write` of a string is a call into C++, and a
+// head made ~25 of them where only its values need one (docs/reference/scrypted-host.md §13).
+const PART = Object.fromEntries(Object.entries({
+  method: '{"method":', url: ',"url":', rootPath: ',"rootPath":', headers: ',"headers":{',
+  comma: ',', colon: ':', username: '},"username":', aclId: ',"aclId":', null: 'null', end: '}',
+}).map(([name, text]) => [name, Buffer.from(text, 'latin1')]));
+
+/** One of [PART]'s bytes, written. */
+function part(bytes) {
+  room(bytes.length);
+  head.bytes.set(bytes, head.at);
+  head.at += bytes.length;
 }
 
 // What a JSON string must escape: `"`, `\` and the control characters.
@@ -123,38 +138,42 @@ function str(value) {
  * UTF-8 bytes (a view of the reused buffer, valid until the next request's head), no body:
  * one crossing into the wasm, which parses it in one go (a JS object would be walked with a
  * crossing per field and header). `read` is Rust's `{names, prefix}` of the headers it reads
- * (WasmPlugin.headersRead, asked once): only those are copied.
+ * (WasmPlugin.headersRead, asked once), its names as their keys' bytes: only those are copied.
  */
 function headBytes(req, read) {
   head.at = 0;
-  raw('{"method":');
+  part(PART.method);
   str(String(req.method || 'GET').toUpperCase());
-  raw(',"url":');
+  part(PART.url);
   str(req.url || '');
-  raw(',"rootPath":');
+  part(PART.rootPath);
   str(req.rootPath || '');
-  raw(',"headers":{');
+  part(PART.headers);
   const headers = req.headers || {};
   let first = true;
   for (const k in headers) {
     const v = headers[k];
     if (v === undefined || v === null || !Object.hasOwn(headers, k)) continue;
     const name = k.toLowerCase();
-    if (!read.names.has(name) && !name.startsWith(read.prefix)) continue;
-    if (!first) raw(',');
+    const key = read.keys.get(name);
+    if (key === undefined && !name.startsWith(read.prefix)) continue;
+    if (!first) part(PART.comma);
     first = false;
-    str(name);
-    raw(':');
+    if (key !== undefined) part(key);
+    else {
+      str(name);
+      part(PART.colon);
+    }
     str(Array.isArray(v) ? v.join(', ') : v);
   }
   // As Scrypted filled them; Rust decides what an empty one means (src/oauth/authorize.rs).
-  raw('},"username":');
-  if (req.username == null) raw('null');
+  part(PART.username);
+  if (req.username == null) part(PART.null);
   else str(req.username);
-  raw(',"aclId":');
-  if (req.aclId == null) raw('null');
+  part(PART.aclId);
+  if (req.aclId == null) part(PART.null);
   else str(req.aclId);
-  raw('}');
+  part(PART.end);
   return head.bytes.subarray(0, head.at);
 }
 
@@ -236,7 +255,9 @@ export default class ScryptedMcpPlugin {
     this.fallback = this.wasm.fallbackResponse();
     this.sentWithHead = this.wasm.sentWithHead();
     const read = this.wasm.headersRead();
-    this.headersRead = { names: new Set(read.names), prefix: read.prefix };
+    // Each listed name with its `"name":` bytes, written as one of headBytes' parts.
+    const keys = new Map(read.names.map((name) => [name, Buffer.from(`${JSON.stringify(name)}:`)]));
+    this.headersRead = { keys, prefix: read.prefix };
   }
 
   /**
