@@ -6,7 +6,7 @@
 //
 //   node bench/alloc.mjs [--zip dist/plugin.zip] [--point legacy|modern|nohost|floor]
 //                        [--warmup 1000] [--requests 4000] [--semi 1] [--profile [--top 25]]
-//                        [--time [--thrash MB]]
+//                        [--time [--thrash MB]] [--cpu [--thrash MB] [--names] [--top 25]]
 //
 // The zip is loaded in-process as bench/harness.mjs loads it (bench/fake-host.mjs's managers);
 // a token from its own OAuth flow over node:http; then the point's requests are handed to
@@ -27,6 +27,13 @@
 // the load driver run between two of them (docs/reference/scrypted-host.md §13: 16 MB adds
 // ~40 µs to a nohost call of ours, ~6 to the floor's; it still did not rank two builds as the
 // real host did, docs/reference/wasm-toolchain.md "Size").
+// --cpu: where a request's time goes instead: V8's sampling CPU profiler (asked for every 25 µs) over
+// --requests calls (after --warmup), and of the samples inside `onRequest`, the share of a few
+// parts of the request path (the audit row's append, the bearer check, the head, the
+// arguments' hash, the tool itself; the allocator, serde_json and B-tree code as self time)
+// and the --top functions by self time. With --thrash the calls run cold, the thrashing
+// itself outside `onRequest`. --names profiles this checkout's build with the wasm's function
+// names kept (bench/names.mjs; without it Rust's functions are `wasm-function[N]`).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -39,13 +46,14 @@ import { commandLine } from '../scripts/lib.mjs';
 import { obtainTokens } from '../tests/js/helpers/oauth.mjs';
 import { PLUGIN_ROOT, loadWithFakeHost } from './fake-host.mjs';
 import { nodeHandler } from './ts-reference/scrypted-response.mjs';
+import { namesZip } from './names.mjs';
 import { POINTS } from './points.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const string = { type: 'string' };
 const args = commandLine(import.meta.url, {
   zip: string, point: string, warmup: string, requests: string, semi: string, profile: { type: 'boolean' }, top: string,
-  time: { type: 'boolean' }, thrash: string,
+  time: { type: 'boolean' }, thrash: string, cpu: { type: 'boolean' }, names: { type: 'boolean' },
 }, ['warmup', 'requests', 'semi', 'top', 'thrash']);
 const ZIP = path.resolve(args.zip ?? path.join(BENCH, '../dist/plugin.zip'));
 const POINT = args.point ?? 'legacy';
@@ -53,14 +61,18 @@ const WARMUP = Number(args.warmup ?? 1000);
 const REQUESTS = Number(args.requests ?? 4000);
 const SEMI = Number(args.semi ?? 1);
 if (POINT !== 'floor' && !POINTS[POINT]) throw new Error(`--point: one of floor, ${Object.keys(POINTS).join(', ')}`);
-if (args.thrash !== undefined && !args.time) throw new Error('--thrash: only with --time (it evicts the caches before each timed call)');
+if (args.thrash !== undefined && !args.time && !args.cpu) throw new Error('--thrash: only with --time or --cpu (it evicts the caches before each call)');
+if (args.names && (!args.cpu || args.zip !== undefined)) throw new Error('--names: only with --cpu, and it profiles this checkout\'s build (no --zip)');
 
 if (!process.env.SCRYPTED_MCP_ALLOC_CHILD) {
+  const names = args.names ? fs.mkdtempSync(path.join(os.tmpdir(), 'scrypted-mcp-names-')) : undefined;
+  const zip = names ? ['--zip', await namesZip(names)] : [];
   const r = spawnSync(
     process.execPath,
-    [`--min-semi-space-size=${SEMI}`, `--max-semi-space-size=${SEMI}`, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    [`--min-semi-space-size=${SEMI}`, `--max-semi-space-size=${SEMI}`, fileURLToPath(import.meta.url), ...process.argv.slice(2).filter((a) => a !== '--names'), ...zip],
     { env: { ...process.env, SCRYPTED_MCP_ALLOC_CHILD: '1' }, stdio: 'inherit' },
   );
+  if (names) fs.rmSync(names, { recursive: true, force: true });
   process.exit(r.status ?? 1);
 }
 
@@ -145,6 +157,59 @@ if (POINT !== 'floor' && !modern) {
   if (note.status !== 202 && note.status !== 200) throw new Error(`notifications/initialized: ${note.status}`);
 }
 
+function inspectorSession() {
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+  return { post, session };
+}
+
+const CPU_SAMPLE_US = 25;
+
+// --cpu's parts of the request path, each a test of a sample's stack (innermost frame first):
+// what runs inside one of these frames, or (the `self` ones) the innermost frame itself.
+// Names from a --names build; a part whose functions were renamed shows 0.
+const PARTS = {
+  'audit row append (the write)': (stack) => stack.includes('volumeAppend'),
+  'bearer check': (stack) => stack.some((f) => f.includes('oauth::bearer::authenticate_at')),
+  'head (headBytes in JS, parse_head in Rust)': (stack) => stack.some((f) => f === 'headBytes' || f.includes('wasm::parse_head')),
+  'arguments hash': (stack) => stack.some((f) => f.includes('audit::args_hash')),
+  'the tool itself': (stack) => stack.some((f) => f.startsWith(`scrypted_mcp::tools::`) && f.includes(`::${tool}::`)),
+  'allocator (self)': (stack) => stack[0].startsWith('talc::'),
+  'serde_json (self)': (stack) => stack[0].includes('serde_json::'),
+  'B-tree maps (self)': (stack) => stack[0].startsWith('alloc::collections::btree'),
+};
+
+/**
+ * Of a CPU profile's samples inside `onRequest`: how many (V8 takes fewer than one per
+ * interval, so they give shares, not times: --time gives those), each PART's share, the top
+ * self times.
+ */
+function cpuShares(profile, top) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const counts = new Map();
+  for (const s of profile.samples) counts.set(s, (counts.get(s) ?? 0) + 1);
+  let inside = 0;
+  const parts = Object.fromEntries(Object.keys(PARTS).map((k) => [k, 0]));
+  const self = new Map();
+  for (const [id, n] of counts) {
+    const stack = [];
+    for (let x = id; x !== undefined; x = parent.get(x)) stack.push(byId.get(x).callFrame.functionName || '(anonymous)');
+    if (!stack.includes('onRequest')) continue;
+    inside += n;
+    for (const [k, test] of Object.entries(PARTS)) if (test(stack)) parts[k] += n;
+    self.set(stack[0], (self.get(stack[0]) ?? 0) + n);
+  }
+  const share = (n) => Math.round((1000 * n) / inside) / 10;
+  return {
+    onRequestSamples: inside,
+    sharePercent: Object.fromEntries(Object.entries(parts).map(([k, n]) => [k, share(n)])),
+    topSelfPercent: [...self].sort((a, b) => b[1] - a[1]).slice(0, top).map(([f, n]) => [share(n), f.replace(/::h[0-9a-f]{16}$/, '')]),
+  };
+}
+
 // --thrash: the buffer whose lines evict the caches before each call.
 const thrash = new Uint8Array(Number(args.thrash ?? 0) * 2 ** 20);
 function evictCaches() {
@@ -176,10 +241,18 @@ if (args.time) {
     await run(REQUESTS);
     result.usPerCall.push(Math.round((callMs * 10_000) / REQUESTS) / 10);
   }
+} else if (args.cpu) {
+  const { post, session } = inspectorSession();
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: CPU_SAMPLE_US });
+  await post('Profiler.start');
+  await run(REQUESTS);
+  const { profile } = await post('Profiler.stop');
+  session.disconnect();
+  result.thrashMB = thrash.length / 2 ** 20;
+  Object.assign(result, cpuShares(profile, Number(args.top ?? 25)));
 } else if (args.profile) {
-  const session = new inspector.Session();
-  session.connect();
-  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+  const { post, session } = inspectorSession();
   await post('HeapProfiler.startSampling', { samplingInterval: 128, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
   await run(REQUESTS);
   const { profile } = await post('HeapProfiler.stopSampling');
