@@ -22,7 +22,7 @@ pub const KEY_PREFIX: &str = "settings.";
 pub fn number(store: &dyn Store, key: &str) -> u64 {
     let spec = number_setting(key);
     store
-        .get(&format!("{KEY_PREFIX}{key}"))
+        .get(&[KEY_PREFIX, key].concat())
         .and_then(|v| v.parse::<i64>().ok())
         .filter(|v| (spec.min..=spec.max).contains(v))
         .unwrap_or(spec.default) as u64

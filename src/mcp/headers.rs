@@ -11,6 +11,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use rmcp::model::ErrorData;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use crate::http::Request;
 
@@ -189,12 +192,12 @@ fn collect(
 /// without it. Integers compare numerically (`42` = `42.0`).
 pub fn check_params(
     req: &Request,
-    schema: &Map<String, Value>,
+    schema: Cow<'static, Map<String, Value>>,
     arguments: Option<&Value>,
 ) -> Result<(), ErrorData> {
     // Our own schemas: an invalid annotation is our bug, not the client's.
-    let annotations = annotations(schema).map_err(|e| ErrorData::internal_error(e, None))?;
-    for Annotation { path, header: name } in annotations {
+    let annotations = annotations_of(schema).map_err(|e| ErrorData::internal_error(e, None))?;
+    for Annotation { path, header: name } in annotations.iter() {
         let full = format!("Mcp-Param-{name}");
         let raw = header(req, &full)?;
         let body = arguments
@@ -228,6 +231,28 @@ pub fn check_params(
         }
     }
     Ok(())
+}
+
+/// A schema's [`annotations`], found once for a schema that lives as long as the process (a
+/// catalogue tool's pinned one): walking it again on every call was ~1 % of a call (issue 12).
+fn annotations_of(schema: Cow<'static, Map<String, Value>>) -> Result<Rc<[Annotation]>, String> {
+    type Known = Vec<(*const Map<String, Value>, Rc<[Annotation]>)>;
+    thread_local! {
+        static KNOWN: RefCell<Known> = const { RefCell::new(Vec::new()) };
+    }
+    let schema = match schema {
+        Cow::Borrowed(schema) => schema,
+        Cow::Owned(schema) => return annotations(&schema).map(Rc::from),
+    };
+    let at: *const Map<String, Value> = schema;
+    let known =
+        KNOWN.with_borrow(|known| known.iter().find(|(s, _)| *s == at).map(|(_, a)| a.clone()));
+    if let Some(found) = known {
+        return Ok(found);
+    }
+    let found: Rc<[Annotation]> = annotations(schema)?.into();
+    KNOWN.with_borrow_mut(|known| known.push((at, found.clone())));
+    Ok(found)
 }
 
 /// Whether a header's decoded `value` is the argument `body`: the same string, `true` or
@@ -293,6 +318,40 @@ mod tests {
             decode("=?BASE64?SGVsbG8=?=").as_deref(),
             Some("=?BASE64?SGVsbG8=?=")
         );
+    }
+
+    /// A pinned schema's annotations are kept after its first call: later calls must still
+    /// be checked against them, and another pinned schema must not get them.
+    #[test]
+    fn a_pinned_schemas_annotations_still_check_every_call() {
+        let pinned = |schema: Value| -> &'static Map<String, Value> {
+            Box::leak(Box::new(schema.as_object().unwrap().clone()))
+        };
+        let annotated = pinned(json!({"type": "object", "properties": {
+            "region": {"type": "string", "x-mcp-header": "Region"}}}));
+        let plain = pinned(json!({"type": "object", "properties": {
+            "region": {"type": "string"}}}));
+        let request = |headers: &[(&str, &str)]| Request {
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            ..Request::default()
+        };
+        let with = request(&[("mcp-param-region", "eu")]);
+        let without = request(&[]);
+        let arguments = json!({"region": "eu"});
+        for _ in 0..3 {
+            assert!(check_params(&with, Cow::Borrowed(annotated), Some(&arguments)).is_ok());
+            let refused = check_params(&without, Cow::Borrowed(annotated), Some(&arguments));
+            assert!(refused
+                .unwrap_err()
+                .message
+                .contains("Mcp-Param-Region is required"));
+            assert!(check_params(&without, Cow::Borrowed(plain), Some(&arguments)).is_ok());
+            let sent = check_params(&with, Cow::Borrowed(plain), Some(&arguments));
+            assert!(sent.is_ok(), "no annotation: the header is not read");
+        }
     }
 
     #[test]

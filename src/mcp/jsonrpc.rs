@@ -2,8 +2,9 @@
 //! (-32700 / -32600); the payloads inside are rmcp model types.
 
 use crate::http::Response;
+use crate::order;
 use rmcp::model::{ErrorCode, ErrorData, RequestId};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 /// One incoming message, classified.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,7 +109,7 @@ pub fn parse_message(value: Value) -> Result<Message, Invalid> {
 }
 
 pub fn result(id: &RequestId, result: Value) -> Value {
-    json!({ "jsonrpc": "2.0", "id": id_to_value(id), "result": result })
+    message([("id", id_to_value(id)), ("result", result)])
 }
 
 /// An error response; `id: null` when the request's id could not be read (the 2025
@@ -128,11 +129,27 @@ pub fn rpc_error(status: u16, code: i32, message: &str) -> Response {
 }
 
 pub fn notification(method: &str, params: Value) -> Value {
-    json!({ "jsonrpc": "2.0", "method": method, "params": params })
+    message([("method", method.into()), ("params", params)])
 }
 
 pub fn request(id: &RequestId, method: &str, params: Value) -> Value {
-    json!({ "jsonrpc": "2.0", "id": id_to_value(id), "method": method, "params": params })
+    message([
+        ("id", id_to_value(id)),
+        ("method", method.into()),
+        ("params", params),
+    ])
+}
+
+/// A JSON-RPC message of these members, moved into it: `json!` copies every `Value` it is
+/// given (`to_value`, a deep copy), which was the whole answer once more on every request
+/// (issue 12).
+fn message<const N: usize>(members: [(&str, Value); N]) -> Value {
+    let members = members
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value));
+    let mut object: Map<String, Value> = order::map(members);
+    object.insert("jsonrpc".into(), "2.0".into());
+    Value::Object(object)
 }
 
 pub fn parse_error(detail: &str) -> ErrorData {

@@ -53,9 +53,9 @@ pub async fn post(ctx: &Rc<Ctx>, req: &Request, claims: &AccessClaims, body: Val
         Ok(Message::Request { id, method, params }) => match admit(req, &method, &params) {
             Err((status, error)) => reject(Some(&id), status, error),
             Ok(meta) => {
-                let message =
-                    json!({ "id": jsonrpc::id_to_value(&id), "method": method, "params": params });
-                if let Err(response) = super::scopes::check(ctx, req, claims, &[message]).await {
+                let checked =
+                    super::scopes::check_request(ctx, req, claims, Some(&id), &method, &params);
+                if let Err(response) = checked.await {
                     return response;
                 }
                 serve(ctx, req, claims, id, method, params, meta).await
@@ -91,7 +91,7 @@ fn admit(req: &Request, method: &str, params: &Value) -> Result<RequestMeta, (u1
     if method == "tools/call" {
         let name = params.get("name").and_then(Value::as_str).unwrap_or("");
         if let Some(schema) = calls::input_schema(name) {
-            headers::check_params(req, &schema, params.get("arguments")).map_err(bad)?;
+            headers::check_params(req, schema, params.get("arguments")).map_err(bad)?;
             if let Some(missing) = missing_capabilities(name, &meta.capabilities) {
                 return Err(bad(ErrorData::missing_required_client_capability(missing)));
             }
@@ -104,7 +104,8 @@ fn admit(req: &Request, method: &str, params: &Value) -> Result<RequestMeta, (u1
 /// revision sends with it, 200 for everything else.
 fn status_of(response: &Value) -> u16 {
     let code = response
-        .pointer("/error/code")
+        .get("error")
+        .and_then(|error| error.get("code"))
         .and_then(Value::as_i64)
         .map(|c| ErrorCode(c as i32));
     match code {

@@ -72,8 +72,10 @@ impl Drop for Parked<'_> {
 impl RequestPeer {
     /// `params` are the request's params: `_meta.progressToken` enables progress.
     pub fn new(era: Era, out: Option<UnboundedSender<Value>>, params: &Value) -> Self {
+        // Looked up member by member: `pointer` allocates each step's unescaped name.
         let progress_token = params
-            .pointer("/_meta/progressToken")
+            .get("_meta")
+            .and_then(|meta| meta.get("progressToken"))
             .and_then(jsonrpc::parse_id)
             .map(ProgressToken);
         RequestPeer {

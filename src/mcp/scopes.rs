@@ -11,7 +11,7 @@ use crate::oauth::{scope, AccessClaims, Scope};
 use crate::tools::redact;
 use crate::tools::Caller;
 use crate::{audit, origin, Ctx};
-use rmcp::model::{ErrorCode, ErrorData};
+use rmcp::model::{ErrorCode, ErrorData, RequestId};
 use serde_json::{Map, Value};
 
 /// The scope a request needs: the tool's for tools/call, read for what shows the
@@ -32,17 +32,16 @@ pub fn required(method: &str, params: &Value) -> Option<Scope> {
     }
 }
 
-/// `Err(403 answer)` when a request among `messages` (a POST's body: one message or a
-/// batch) needs more than the token holds; the first such request is named.
+/// `Err(403 answer)` when a request among `messages` (a legacy POST's body: one message or
+/// a batch) needs more than the token holds; the first such request is named.
 pub async fn check(
     ctx: &Ctx,
     req: &Request,
     claims: &AccessClaims,
     messages: &[Value],
 ) -> Result<(), Response> {
-    let held = Scope::of_grant(&claims.scope);
     for message in messages {
-        let (Some(method), Some(_)) = (
+        let (Some(method), Some(id)) = (
             message.get("method").and_then(Value::as_str),
             message.get("id"),
         ) else {
@@ -50,41 +49,55 @@ pub async fn check(
         };
         let absent = Value::Null;
         let params = message.get("params").unwrap_or(&absent);
-        let Some(needed) = required(method, params).filter(|n| *n > held) else {
-            continue;
-        };
-        let what = match params.get("name").and_then(Value::as_str) {
-            Some(tool) if method == "tools/call" => {
-                let empty = Value::Object(Map::new());
-                // Hashed as every audited call is: secrets redacted first.
-                let arguments = redact::for_audit(tool, params.get("arguments").unwrap_or(&empty));
-                let args = audit::audited_args(&*ctx.store, &arguments);
-                calls::audit_entry(ctx, &caller(claims), tool, args, "refused", None);
-                format!("the tool {tool}")
-            }
-            _ => method.to_string(),
-        };
-        let description = format!(
-            "{what} needs OAuth scope {}; this token has {}. Nothing was run. Authorize again asking for {} (the Scrypted admin approves it).",
-            needed.name(),
-            held.granted(),
-            needed.name()
-        );
-        let base = origin::base(ctx, req).await;
-        let id = message.get("id").and_then(jsonrpc::parse_id);
-        let error = ErrorData::new(
-            ErrorCode(-32000),
-            format!("Forbidden: insufficient_scope: {description}"),
-            Some(serde_json::json!({ "scope": needed.name() })),
-        );
-        return Err(Response::json(403, &jsonrpc::error(id.as_ref(), &error))
-            .header(
-                "www-authenticate",
-                scope::insufficient_challenge(&base, needed, &description),
-            )
-            .header("cache-control", "no-store"));
+        let id = jsonrpc::parse_id(id);
+        check_request(ctx, req, claims, id.as_ref(), method, params).await?;
     }
     Ok(())
+}
+
+/// [`check`] for one request, read where it lies (a 2026-07-28 POST's: its params are not
+/// copied into a message for this).
+pub async fn check_request(
+    ctx: &Ctx,
+    req: &Request,
+    claims: &AccessClaims,
+    id: Option<&RequestId>,
+    method: &str,
+    params: &Value,
+) -> Result<(), Response> {
+    let held = Scope::of_grant(&claims.scope);
+    let Some(needed) = required(method, params).filter(|n| *n > held) else {
+        return Ok(());
+    };
+    let what = match params.get("name").and_then(Value::as_str) {
+        Some(tool) if method == "tools/call" => {
+            let empty = Value::Object(Map::new());
+            // Hashed as every audited call is: secrets redacted first.
+            let arguments = redact::for_audit(tool, params.get("arguments").unwrap_or(&empty));
+            let args = audit::audited_args(&*ctx.store, &arguments);
+            calls::audit_entry(ctx, &caller(claims), tool, args, "refused", None);
+            format!("the tool {tool}")
+        }
+        _ => method.to_string(),
+    };
+    let description = format!(
+        "{what} needs OAuth scope {}; this token has {}. Nothing was run. Authorize again asking for {} (the Scrypted admin approves it).",
+        needed.name(),
+        held.granted(),
+        needed.name()
+    );
+    let base = origin::base(ctx, req).await;
+    let error = ErrorData::new(
+        ErrorCode(-32000),
+        format!("Forbidden: insufficient_scope: {description}"),
+        Some(serde_json::json!({ "scope": needed.name() })),
+    );
+    Err(Response::json(403, &jsonrpc::error(id, &error))
+        .header(
+            "www-authenticate",
+            scope::insufficient_challenge(&base, needed, &description),
+        )
+        .header("cache-control", "no-store"))
 }
 
 /// Who calls, for the tools and the audit trail: the token's subject, client and scope.
