@@ -5,17 +5,11 @@
 // (binaryen keeps the names section; the code is optimised the same way). The zip's other
 // files are the shipped ones: the glue is checked to be the same as the shipped build's.
 // Used by bench/alloc.mjs --names.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import AdmZip from 'adm-zip';
-import { ensureBuilt } from '../js-shim/build.mjs';
+import { ensureBuilt, step } from '../js-shim/build.mjs';
 import { ROOT, wasmEnv } from '../scripts/lib.mjs';
-
-function step(cmd, args, env) {
-  const r = spawnSync(cmd, args, { env, cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}`);
-}
 
 /** Writes `<dir>/plugin-names.zip` from this checkout's release build; returns its path. */
 export async function namesZip(dir) {
@@ -23,12 +17,12 @@ export async function namesZip(dir) {
   const env = wasmEnv();
   // Again, so the raw wasm is the release one (the fixture build writes the same file); a
   // no-op when it already is.
-  step('cargo', ['build', '--lib', '--release', '--target', 'wasm32-unknown-unknown', '--quiet'], env);
+  step('cargo', ['build', '--lib', '--release', '--target', 'wasm32-unknown-unknown', '--quiet'], env, 'cargo build (names)');
   const raw = path.join(env.CARGO_TARGET_DIR || path.join(ROOT, 'target'), 'wasm32-unknown-unknown/release/scrypted_mcp.wasm');
   const pkg = path.join(dir, 'pkg');
-  step('wasm-bindgen', ['--target', 'web', '--keep-debug', '--out-dir', pkg, '--out-name', 'scrypted_mcp', raw], env);
+  step('wasm-bindgen', ['--target', 'web', '--keep-debug', '--out-dir', pkg, '--out-name', 'scrypted_mcp', raw], env, 'wasm-bindgen (names)');
   const wasm = path.join(pkg, 'scrypted_mcp_bg.wasm');
-  step('wasm-opt', ['-Oz', '--debuginfo', wasm, '-o', wasm], env);
+  step('wasm-opt', ['-Oz', '--debuginfo', wasm, '-o', wasm], env, 'wasm-opt (names)');
   const glue = fs.readFileSync(path.join(pkg, 'scrypted_mcp.js'), 'utf8');
   if (glue !== fs.readFileSync(path.join(ROOT, 'pkg/scrypted_mcp.js'), 'utf8')) {
     throw new Error('the names build has other glue than pkg/ (run npm run build, then again)');

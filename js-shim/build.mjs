@@ -141,7 +141,7 @@ function checkWasmOpt(env) {
 }
 
 /** Runs one build step with the wasm toolchain's environment; throws naming the step. */
-function step(cmd, args, env, what) {
+export function step(cmd, args, env, what) {
   const r = spawnSync(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.error) throw new Error(`${cmd} could not run: ${r.error.message}. Run \`npm run setup\`.`);
   if (r.status !== 0) throw new Error(`${what} failed (${cmd} exit ${r.status})`);
