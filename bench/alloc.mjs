@@ -202,7 +202,7 @@ function cpuShares(profile, top) {
     for (const [k, test] of Object.entries(PARTS)) if (test(stack)) parts[k] += n;
     self.set(stack[0], (self.get(stack[0]) ?? 0) + n);
   }
-  const share = (n) => Math.round((1000 * n) / inside) / 10;
+  const share = (n) => (inside ? Math.round((1000 * n) / inside) / 10 : 0);
   return {
     onRequestSamples: inside,
     sharePercent: Object.fromEntries(Object.entries(parts).map(([k, n]) => [k, share(n)])),
