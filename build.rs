@@ -1,6 +1,8 @@
 //! Writes `scrypted-manifest.json`'s identity and number settings as Rust constants
 //! (`$OUT_DIR/manifest.rs`, included by `src/manifest.rs`), so the wasm carries no parser for
 //! it: its serde derives and map were about 12 KB of the module (wasm-toolchain.md, "Size").
+//! Also compresses `src/tools/schemas.jsonl` with LZ4 into `$OUT_DIR/schemas.lz4`, which
+//! `tools::schema` carries instead of the text (37 KB less wasm).
 
 use serde_json::Value;
 use std::fmt::Write;
@@ -18,6 +20,18 @@ fn integer(object: &Value, key: &str) -> i64 {
 }
 
 fn main() {
+    manifest();
+    schemas();
+}
+
+fn schemas() {
+    println!("cargo::rerun-if-changed=src/tools/schemas.jsonl");
+    let text = std::fs::read("src/tools/schemas.jsonl").expect("src/tools/schemas.jsonl");
+    let out = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("schemas.lz4");
+    std::fs::write(out, lz4_flex::compress_prepend_size(&text)).expect("OUT_DIR is writable");
+}
+
+fn manifest() {
     println!("cargo::rerun-if-changed=scrypted-manifest.json");
     let source = std::fs::read_to_string("scrypted-manifest.json").expect("scrypted-manifest.json");
     let manifest: Value = serde_json::from_str(&source).expect("scrypted-manifest.json is JSON");

@@ -24,18 +24,18 @@ thread_local! {
 
 fn describe(def: &ToolDef) -> Tool {
     let hints = def.hints;
-    let annotations = ToolAnnotations::with_title(def.title)
+    let annotations = ToolAnnotations::with_title(def.title())
         .read_only(hints.read_only)
         .destructive(hints.destructive)
         .idempotent(hints.idempotent)
         .open_world(hints.open_world);
     let description = format!(
         "{} Needs OAuth scope {}.",
-        def.description,
+        def.description(),
         def.scope.name()
     );
     let mut tool = Tool::new(def.name, description, Arc::new(def.input_schema()))
-        .with_title(def.title)
+        .with_title(def.title())
         .with_annotations(annotations)
         .with_raw_output_schema(Arc::new(def.output_schema()));
     let mut meta = Map::new();

@@ -1,7 +1,7 @@
 //! The tool catalogue: one file per Scrypted area (`plugins/` split by concern). Each tool
 //! is one unit: a `const` [`ToolDef`] (name, title, description, annotations, and the Rust
-//! types its schemas are generated from with schemars, pinned in `schemas.jsonl`), then those
-//! types, then its async function over the Host.
+//! types its schemas are generated from with schemars), then those types, then its async
+//! function over the Host. What tools/list says of each tool is pinned in `schemas.jsonl`.
 //!
 //! The MCP server (`mcp::server`) lists `catalogue()` and calls `ToolDef::run`; it converts
 //! `ToolError::InvalidParams` to JSON-RPC `-32602` and `ToolError::Failed` to an
@@ -133,7 +133,12 @@ pub struct Hints {
 /// the code read as one unit.
 pub struct ToolDef {
     pub name: &'static str,
+    /// The title and description as written beside the tool. Host builds only: the plugin
+    /// serves them from `schemas.jsonl` with the schemas ([`ToolDef::title`]), where they are
+    /// carried compressed (issue 12, wasm size).
+    #[cfg(not(target_arch = "wasm32"))]
     pub title: &'static str,
+    #[cfg(not(target_arch = "wasm32"))]
     pub description: &'static str,
     /// Generates the `inputSchema` from the argument type. Host builds only: the plugin serves
     /// the generated schemas pinned in `schemas.jsonl` ([`schema::pinned`]).
@@ -154,6 +159,14 @@ pub struct ToolDef {
 }
 
 impl ToolDef {
+    pub fn title(&self) -> &'static str {
+        &schema::pinned(self.name).title
+    }
+
+    pub fn description(&self) -> &'static str {
+        &schema::pinned(self.name).description
+    }
+
     pub fn input_schema(&self) -> Map<String, Value> {
         schema::pinned(self.name).input.clone()
     }

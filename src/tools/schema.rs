@@ -134,16 +134,19 @@ pub fn output<T: JsonSchema>() -> Map<String, Value> {
     clean(schema.as_object().cloned().unwrap_or_default())
 }
 
-/// The catalogue's schemas as schemars generates them, one JSON line per tool
-/// (`{"name","input","output"}`): the text of `schemas.jsonl`, which a host test keeps equal
+/// The catalogue's titles and descriptions, and its schemas as schemars generates them, one
+/// JSON line per tool (`{"name","title","description","input","output"}`): the text of
+/// `schemas.jsonl`, which a host test keeps equal
 /// to this (`tests/tools/pinned.rs`; `UPDATE_SCHEMAS=1` rewrites the file).
 #[cfg(not(target_arch = "wasm32"))]
 pub fn generated_jsonl() -> String {
     let line = |def: &super::ToolDef| {
         let json = |m: Map<String, Value>| Value::Object(m).to_string();
         format!(
-            "{{\"name\":{},\"input\":{},\"output\":{}}}\n",
+            "{{\"name\":{},\"title\":{},\"description\":{},\"input\":{},\"output\":{}}}\n",
             Value::from(def.name),
+            Value::from(def.title),
+            Value::from(def.description),
             json((def.input)()),
             json((def.output)())
         )
@@ -151,16 +154,20 @@ pub fn generated_jsonl() -> String {
     super::catalogue().iter().map(line).collect()
 }
 
-/// One tool's line of `schemas.jsonl`, read by `store::record` (`fields`' reader, no
+/// One tool's line of `schemas.jsonl` (what tools/list says of it), read by `store::record` (`fields`' reader, no
 /// deserialiser of its own: issue 12, wasm size).
 pub struct Pinned {
     name: String,
+    pub title: String,
+    pub description: String,
     pub input: Map<String, Value>,
     pub output: Map<String, Value>,
 }
 
 crate::fields::args!(Pinned {
     name: required,
+    title: required,
+    description: required,
     input: required,
     output: required,
 });
@@ -175,8 +182,9 @@ pub fn pinned(name: &str) -> &'static Pinned {
     // (name, line, parsed line)
     type Line = (&'static str, &'static str, OnceLock<Pinned>);
     static ALL: OnceLock<Vec<Line>> = OnceLock::new();
+    static TEXT: OnceLock<String> = OnceLock::new();
     let all = ALL.get_or_init(|| {
-        include_str!("schemas.jsonl")
+        TEXT.get_or_init(pinned_text)
             .lines()
             .map(|line| (line_name(line), line, OnceLock::new()))
             .collect()
@@ -192,6 +200,15 @@ pub fn pinned(name: &str) -> &'static Pinned {
         assert_eq!(pinned.name, name, "schemas.jsonl line of {name}");
         pinned
     })
+}
+
+/// The text of `schemas.jsonl`, carried LZ4-compressed (`build.rs`): 64 KB of JSON is 22 KB
+/// compressed, and the decoder adds a few KB (issue 12, wasm size). Inflated once, when the
+/// first tool is described or called.
+fn pinned_text() -> String {
+    let packed = include_bytes!(concat!(env!("OUT_DIR"), "/schemas.lz4"));
+    let text = lz4_flex::decompress_size_prepended(packed).expect("build.rs compressed it");
+    String::from_utf8(text).expect("schemas.jsonl is UTF-8")
 }
 
 /// The tool name a line begins with, as `generated_jsonl` writes it: `{"name":"<name>",...`
@@ -278,7 +295,9 @@ macro_rules! tool {
     ) => {
         $crate::tools::ToolDef {
             name: $name,
+            #[cfg(not(target_arch = "wasm32"))]
             title: $title,
+            #[cfg(not(target_arch = "wasm32"))]
             description: $desc,
             #[cfg(not(target_arch = "wasm32"))]
             input: $crate::tools::schema::input::<$input>,
@@ -378,6 +397,31 @@ impl Page {
             offset,
             truncated: next.is_some(),
             next,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// What the plugin inflates is the file byte for byte, and every catalogue tool is served
+    /// its line's schemas and the title and description written beside it (the file is kept
+    /// equal to what `generated_jsonl` writes by `tests/tools/pinned.rs`).
+    #[test]
+    fn the_compressed_schemas_are_the_file() {
+        let file = include_str!("schemas.jsonl");
+        assert_eq!(super::pinned_text(), file);
+        for def in super::super::catalogue() {
+            let line = file.lines().find(|l| super::line_name(l) == def.name);
+            let line: serde_json::Value = serde_json::from_str(line.unwrap()).unwrap();
+            assert_eq!(line["input"], serde_json::Value::Object(def.input_schema()));
+            assert_eq!(
+                line["output"],
+                serde_json::Value::Object(def.output_schema())
+            );
+            assert_eq!(
+                (def.title(), def.description()),
+                (def.title, def.description)
+            );
         }
     }
 }

@@ -1,5 +1,7 @@
-//! The tool schemas are served from `src/tools/schemas.jsonl` (schemars at run time cost the
-//! wasm 183 KB after `-Oz`); this keeps that file exactly what schemars generates from the types.
+//! The tool schemas, titles and descriptions are served from `src/tools/schemas.jsonl`
+//! (schemars at run time cost the wasm 183 KB after `-Oz`; the file is carried compressed);
+//! this keeps that file exactly what schemars generates from the types and the `tool!`
+//! definitions say.
 
 use std::path::Path;
 
