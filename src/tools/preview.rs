@@ -116,9 +116,17 @@ pub struct TextPreview {
     pub lines_removed: usize,
 }
 
+/// Lines that differ (both sides together, after the common first and last lines) up to
+/// which [`text_diff`] searches for the shortest edit; past it the differing middle is shown
+/// removed and added whole. The raw search is O((N+M)·D): a 64 KB file rewritten line by
+/// line took 8 s natively, where this bound keeps it to a few million steps.
+pub const MAX_DIFFED_LINES: usize = 2_000;
+
 /// Myers' line diff, formatted as a unified diff. similar's `TextDiff` would do the same in
 /// one call, but it compiles every diff algorithm it can dispatch to (about 400 KB of wasm);
-/// driving the one algorithm directly costs a small fraction of that.
+/// driving the one algorithm directly costs a small fraction of that. Its raw search, not
+/// `myers::diff`: that one first tries a reduction of the inputs and so compiles the search
+/// twice (21 KB of wasm, issue 12); its bound on hard inputs is [`MAX_DIFFED_LINES`] here.
 pub fn text_diff(before: &str, after: &str) -> TextPreview {
     use similar::algorithms::{myers, Capture, Replace};
     use similar::udiff::UnifiedHunkHeader;
@@ -128,7 +136,18 @@ pub fn text_diff(before: &str, after: &str) -> TextPreview {
     // Replace pairs a deletion with the insertion that follows it, so a changed line reads
     // "-old" then "+new", as TextDiff shows it.
     let mut capture = Replace::new(Capture::new());
-    let Ok(()) = myers::diff(&mut capture, &old, 0..old.len(), &new, 0..new.len());
+    let same = |(a, b): &(&&str, &&str)| a == b;
+    let prefix = old.iter().zip(&new).take_while(same).count();
+    let suffix = (old[prefix..].iter().rev())
+        .zip(new[prefix..].iter().rev())
+        .take_while(same)
+        .count();
+    let (removed, added) = (old.len() - prefix - suffix, new.len() - prefix - suffix);
+    let Ok(()) = if removed + added <= MAX_DIFFED_LINES || removed == 0 || added == 0 {
+        myers::diff_deadline_raw(&mut capture, &old, 0..old.len(), &new, 0..new.len(), None)
+    } else {
+        middle_replaced(&mut capture, prefix, (removed, added), suffix)
+    };
     let (mut diff, mut lines_added, mut lines_removed) = (String::new(), 0, 0);
     for hunk in group_diff_ops(capture.into_inner().into_ops(), 3) {
         if diff.is_empty() {
@@ -158,6 +177,25 @@ pub fn text_diff(before: &str, after: &str) -> TextPreview {
         lines_added,
         lines_removed,
     }
+}
+
+/// The edit that keeps `prefix` lines, removes the `removed` lines after them, adds `added`
+/// in their place and keeps the last `suffix` lines.
+fn middle_replaced<D: similar::algorithms::DiffHook>(
+    d: &mut D,
+    prefix: usize,
+    (removed, added): (usize, usize),
+    suffix: usize,
+) -> Result<(), D::Error> {
+    if prefix > 0 {
+        d.equal(0, 0, prefix)?;
+    }
+    d.delete(prefix, removed, prefix)?;
+    d.insert(prefix + removed, prefix, added)?;
+    if suffix > 0 {
+        d.equal(prefix + removed, prefix + added, suffix)?;
+    }
+    d.finish()
 }
 
 #[cfg(test)]
@@ -238,6 +276,69 @@ mod tests {
         let d = map_delta(&BTreeMap::new(), &[("k".to_string(), long)].into());
         let after = d[0].after.as_deref().unwrap();
         assert!(after.ends_with(&format!("… [cut: {} characters]", PREVIEW_VALUE_CHARS + 1)));
+    }
+
+    /// Under the bound the preview is what similar's `TextDiff` prints (its default Myers,
+    /// heuristics and all) for edits of a .env's size: lines changed, added, removed, moved.
+    #[test]
+    fn text_diff_is_what_text_diff_prints() {
+        let base: Vec<String> = (0..60)
+            .map(|i| format!("KEY_{i}=value {}\n", i * 7))
+            .collect();
+        for seed in 0..40usize {
+            let mut after = base.clone();
+            for k in 0..(seed % 7 + 1) {
+                let at = (seed * 31 + k * 17) % after.len();
+                match (seed + k) % 4 {
+                    0 => after[at] = format!("CHANGED_{seed}_{k}=x\n"),
+                    1 => after.insert(at, format!("NEW_{seed}_{k}=y\n")),
+                    2 => drop(after.remove(at)),
+                    _ => {
+                        let line = after.remove(at);
+                        after.insert((at + 23) % after.len(), line);
+                    }
+                }
+            }
+            let (before, after) = (base.concat(), after.concat());
+            let theirs = similar::TextDiff::from_lines(&before, &after)
+                .unified_diff()
+                .context_radius(3)
+                .header("before", "after")
+                .to_string();
+            assert_eq!(text_diff(&before, &after).diff, theirs, "seed {seed}");
+        }
+    }
+
+    /// Past MAX_DIFFED_LINES of differing lines the middle is shown removed and added whole,
+    /// a line both sides share inside it included, with the common first and last lines as
+    /// context around it; at the bound the search finds that shared line.
+    #[test]
+    fn text_diff_past_the_bound_replaces_the_middle() {
+        // `h` lines, the shared "S=1", `h` (old) or `h + 1` (new) lines: 4h + 3 differ.
+        let middle = |tag: &str, h: usize, extra: usize| -> Vec<String> {
+            let mut lines: Vec<String> = (0..2 * h + extra)
+                .map(|i| format!("{tag}{i}=1\n"))
+                .collect();
+            lines.insert(h, "S=1\n".into());
+            lines
+        };
+        let file = |m: &[String]| format!("H=1\nI=2\n{}T=1\n", m.concat());
+        let h = (MAX_DIFFED_LINES - 3) / 4 + 1;
+        let (old, new) = (middle("A", h, 0), middle("B", h, 1));
+        let p = text_diff(&file(&old), &file(&new));
+        assert_eq!((p.lines_removed, p.lines_added), (2 * h + 1, 2 * h + 2));
+        let signed = |sign: char, m: &[String]| -> String {
+            m.iter().map(|l| format!("{sign}{l}")).collect()
+        };
+        let header = format!("@@ -1,{} +1,{} @@\n", 2 * h + 4, 2 * h + 5);
+        let (removed, added) = (signed('-', &old), signed('+', &new));
+        assert_eq!(
+            p.diff,
+            format!("--- before\n+++ after\n{header} H=1\n I=2\n{removed}{added} T=1\n")
+        );
+        let h = h - 1;
+        let p = text_diff(&file(&middle("A", h, 0)), &file(&middle("B", h, 1)));
+        assert_eq!((p.lines_removed, p.lines_added), (2 * h, 2 * h + 1));
     }
 
     #[test]
