@@ -60,7 +60,8 @@ try {
       path.join(BENCH, 'load.mjs'), host.mcpUrl, '--token', tokens.access_token, ...POINTS[POINT].args,
       '--concurrency', '1', '--duration', '3600', '--warmup', '0', '--max-requests', String(n), '--json',
     ]);
-  calls(WARMUP);
+  // load.mjs reads --max-requests 0 as no limit: with --warmup 0 the first call is counted.
+  if (WARMUP > 0) calls(WARMUP);
   execFileSync('callgrind_control', ['--zero', String(child.pid)], { stdio: 'ignore' });
   calls(CALLS);
   execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' });

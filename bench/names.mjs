@@ -1,14 +1,15 @@
 // A copy of dist/plugin.zip whose wasm keeps its function names, for CPU profiles that name
 // Rust's functions (`scrypted_mcp::oauth::bearer::check`, not `wasm-function[2299]`). The
 // same code as the shipped wasm: the release build's raw wasm through the same two steps as
-// js-shim/build.mjs, wasm-bindgen with `--keep-debug` and wasm-opt `-Oz` with `--debuginfo`
-// (binaryen keeps the names section; the code is optimised the same way). The zip's other
-// files are the shipped ones: the glue is checked to be the same as the shipped build's.
+// js-shim/build.mjs, wasm-bindgen with `--keep-debug` and wasm-opt with its WASM_OPT_FLAGS
+// and `--debuginfo` (binaryen keeps the names section; the code is optimised the same
+// way). The zip's other files are the shipped ones: the glue is checked to be the same as
+// the shipped build's.
 // Used by bench/alloc.mjs --names.
 import fs from 'node:fs';
 import path from 'node:path';
 import AdmZip from 'adm-zip';
-import { ensureBuilt, step } from '../js-shim/build.mjs';
+import { WASM_OPT_FLAGS, ensureBuilt, step } from '../js-shim/build.mjs';
 import { ROOT, wasmEnv } from '../scripts/lib.mjs';
 
 /** Writes `<dir>/plugin-names.zip` from this checkout's release build; returns its path. */
@@ -22,7 +23,7 @@ export async function namesZip(dir) {
   const pkg = path.join(dir, 'pkg');
   step('wasm-bindgen', ['--target', 'web', '--keep-debug', '--out-dir', pkg, '--out-name', 'scrypted_mcp', raw], env, 'wasm-bindgen (names)');
   const wasm = path.join(pkg, 'scrypted_mcp_bg.wasm');
-  step('wasm-opt', ['-Oz', '--debuginfo', wasm, '-o', wasm], env, 'wasm-opt (names)');
+  step('wasm-opt', [...WASM_OPT_FLAGS, '--debuginfo', wasm, '-o', wasm], env, 'wasm-opt (names)');
   const glue = fs.readFileSync(path.join(pkg, 'scrypted_mcp.js'), 'utf8');
   if (glue !== fs.readFileSync(path.join(ROOT, 'pkg/scrypted_mcp.js'), 'utf8')) {
     throw new Error('the names build has other glue than pkg/ (run npm run build, then again)');

@@ -4,8 +4,8 @@
 //   1. package.json's identity (name, version, description, keywords, license, `scrypted`
 //      section) is regenerated from scrypted-manifest.json, the one place it is written.
 //   2. the wasm: cargo build --release --target wasm32-unknown-unknown, wasm-bindgen --target web
-//      (its JS glue), wasm-opt -Oz (npm binaryen 132, which must be on PATH: the build fails
-//      loudly otherwise). These are the three steps wasm-pack would run; calling them directly
+//      (its JS glue), wasm-opt -Oz with WASM_OPT_FLAGS (npm binaryen 132, which must be on
+//      PATH: the build fails loudly otherwise). These are the three steps wasm-pack would run; calling them directly
 //      spares a fresh machine installing wasm-pack (1.5–4 min of cargo install).
 //   3. esbuild bundles js-shim/plugin.js + host.js + the wasm-bindgen glue into one CommonJS
 //      main.nodejs.js; the wasm stays a file (instantiated with initSync from a Buffer).
@@ -130,6 +130,17 @@ function readStamp(file) {
 
 // ------------------------------------------------------------------ 2. the wasm
 
+/**
+ * wasm-opt's flags for the shipped wasm (and bench/names.mjs' copy of it). `-Oz` alone
+ * inlines every function that has one caller, whatever its size, and so made the request
+ * path a few functions of 36-116 KB; V8 compiles a wasm function whole on its first call
+ * (Liftoff, lazily), so the first request after a start compiled every method's and every
+ * branch's code in them. Above 200 binaryen size units (a few hundred bytes) a function with
+ * one caller stays a function: 1.3 KB more wasm, a third fewer instructions in the first
+ * request (docs/reference/wasm-toolchain.md, "Size").
+ */
+export const WASM_OPT_FLAGS = ['-Oz', '--one-caller-inline-max-function-size', '200'];
+
 function checkWasmOpt(env) {
   const r = spawnSync('wasm-opt', ['--version'], { env, encoding: 'utf8' });
   if (r.status !== 0 || !/version[ _]132\b/.test(r.stdout || '')) {
@@ -154,7 +165,7 @@ function buildWasm(variant = 'release', { force = false, quiet = false, skipWasm
   // The rustc flags wasmEnv sets are an input too: a change to them rebuilds.
   const want = hashFiles(
     wasmInputs(),
-    JSON.stringify({ variant, features: v.features, optimize: v.optimize, rustflags: env.CARGO_ENCODED_RUSTFLAGS }),
+    JSON.stringify({ variant, features: v.features, optimize: v.optimize && WASM_OPT_FLAGS, rustflags: env.CARGO_ENCODED_RUSTFLAGS }),
   );
   const wasmFile = path.join(v.pkgDir, 'scrypted_mcp_bg.wasm');
   if (skipWasm && fs.existsSync(wasmFile)) {
@@ -174,8 +185,8 @@ function buildWasm(variant = 'release', { force = false, quiet = false, skipWasm
   const raw = path.join(env.CARGO_TARGET_DIR || path.join(ROOT, 'target'), 'wasm32-unknown-unknown/release/scrypted_mcp.wasm');
   step('wasm-bindgen', ['--target', 'web', '--out-dir', v.pkgDir, '--out-name', 'scrypted_mcp', raw], env, `wasm-bindgen (${variant})`);
   if (v.optimize) {
-    say(quiet, `wasm (${variant}): wasm-opt -Oz`);
-    step('wasm-opt', ['-Oz', wasmFile, '-o', wasmFile], env, `wasm-opt (${variant})`);
+    say(quiet, `wasm (${variant}): wasm-opt ${WASM_OPT_FLAGS.join(' ')}`);
+    step('wasm-opt', [...WASM_OPT_FLAGS, wasmFile, '-o', wasmFile], env, `wasm-opt (${variant})`);
   }
   if (!fs.existsSync(wasmFile)) throw new Error(`the build produced no ${wasmFile}`);
   fs.writeFileSync(stampFile, want + '\n');
