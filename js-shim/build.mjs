@@ -4,9 +4,10 @@
 //   1. package.json's identity (name, version, description, keywords, license, `scrypted`
 //      section) is regenerated from scrypted-manifest.json, the one place it is written.
 //   2. the wasm: cargo build --release --target wasm32-unknown-unknown, wasm-bindgen --target web
-//      (its JS glue), wasm-opt -Oz with WASM_OPT_FLAGS (npm binaryen 132, which must be on
-//      PATH: the build fails loudly otherwise). These are the three steps wasm-pack would run; calling them directly
-//      spares a fresh machine installing wasm-pack (1.5–4 min of cargo install).
+//      (its JS glue), wasm-opt with WASM_OPT_FLAGS (npm binaryen 132, which must be on PATH:
+//      the build fails loudly otherwise). These are the three steps wasm-pack would run;
+//      calling them directly spares a fresh machine installing wasm-pack (1.5–4 min of cargo
+//      install).
 //   3. esbuild bundles js-shim/plugin.js + host.js + the wasm-bindgen glue into one CommonJS
 //      main.nodejs.js; the wasm stays a file (instantiated with initSync from a Buffer).
 //   4. dist/plugin.zip = main.nodejs.js, README.md, the wasm and the small module that reads
@@ -133,7 +134,7 @@ function readStamp(file) {
 /**
  * wasm-opt's flags for the shipped wasm (and bench/names.mjs' copy of it). `-Oz` alone
  * inlines every function that has one caller, whatever its size, and so made the request
- * path a few functions of 36-116 KB; V8 compiles a wasm function whole on its first call
+ * path a few functions of 36-63 KB; V8 compiles a wasm function whole on its first call
  * (Liftoff, lazily), so the first request after a start compiled every method's and every
  * branch's code in them. Above 200 binaryen size units (a few hundred bytes) a function with
  * one caller stays a function: 1.3 KB more wasm, a third fewer instructions in the first

@@ -107,8 +107,8 @@ const base = (url, extra = {}) => ({
 
 /**
  * The byte size of each function body in a wasm module's code section. Read by hand: the
- * format's section and body headers are a few LEB128 numbers, and no package in the tree
- * reports body sizes (binaryen's JS API gives none; twiggy is a Rust tool).
+ * section and body headers are a few LEB128 numbers, less than a wasm parser dependency
+ * for one test.
  */
 function functionBodySizes(wasm) {
   let at = 8; // past the magic number and the version
