@@ -136,9 +136,9 @@ function readStamp(file) {
  * inlines every function that has one caller, whatever its size, and so made the request
  * path a few functions of 36-63 KB; V8 compiles a wasm function whole on its first call
  * (Liftoff, lazily), so the first request after a start compiled every method's and every
- * branch's code in them. Above 200 binaryen size units (a few hundred bytes) a function with
- * one caller stays a function: 1.3 KB more wasm, a third fewer instructions in the first
- * request (docs/reference/wasm-toolchain.md, "Size").
+ * branch's code in them. Above 200 of binaryen's size units (its count of a function's
+ * expressions) a function with one caller stays a function: 1.3 KB more wasm, a third fewer
+ * instructions in the first request (docs/reference/wasm-toolchain.md, "Size").
  */
 export const WASM_OPT_FLAGS = ['-Oz', '--one-caller-inline-max-function-size', '200'];
 
