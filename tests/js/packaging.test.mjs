@@ -158,10 +158,8 @@ describe('dist/plugin.zip', () => {
     assert.ok(wasm.length <= WASM_CEILING, `the wasm is ${wasm.length} bytes, over its ${WASM_CEILING} ceiling`);
   });
 
-  // V8 compiles a wasm function whole when it is first called (Liftoff, lazily), so a giant
-  // function makes the first request after a start compile code it never runs. wasm-opt -Oz
-  // alone inlined every one-caller function into the request path's few (63, 61, 36 KB);
-  // js-shim/build.mjs WASM_OPT_FLAGS keeps them apart (docs/reference/wasm-toolchain.md, "Size").
+  // A giant function is compiled whole by the first request that calls it: why
+  // js-shim/build.mjs WASM_OPT_FLAGS keeps one-caller functions apart (-Oz alone made 63 KB ones).
   test('no function in the wasm is a giant that the first request compiles whole', () => {
     const sizes = functionBodySizes(new AdmZip(ZIP).readFile('scrypted_mcp_bg.wasm'));
     assert.ok(sizes.length > 1000, `read only ${sizes.length} function bodies`);
