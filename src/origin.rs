@@ -241,17 +241,40 @@ pub fn origin_allowed(req: &Request, base: &PublicBase) -> bool {
 }
 
 const ALLOW_METHODS: &str = "GET, POST, DELETE, OPTIONS";
-const ALLOW_HEADERS: &str =
-    "authorization, content-type, mcp-session-id, mcp-protocol-version, last-event-id";
+/// What a 2025 client sends, and the request metadata every 2026-07-28 POST carries.
+const ALLOW_HEADERS: &str = "authorization, content-type, mcp-session-id, mcp-protocol-version, mcp-method, mcp-name, last-event-id";
 const EXPOSE_HEADERS: &str = "mcp-session-id, www-authenticate";
 
 /// CORS preflight answer for browser-based clients.
 pub fn preflight(req: &Request, base: &PublicBase) -> Response {
     let response = Response::new(204)
         .header("access-control-allow-methods", ALLOW_METHODS)
-        .header("access-control-allow-headers", ALLOW_HEADERS)
-        .header("access-control-max-age", "600");
+        .header("access-control-allow-headers", allowed_headers(req))
+        .header("access-control-max-age", "600")
+        .header("vary", "Access-Control-Request-Headers");
     with_cors(req, base, response)
+}
+
+/// [`ALLOW_HEADERS`] and the `Mcp-Param-*` names the preflight asks for (header-name
+/// characters only): 2026-07-28 `Mcp-Param-{Name}` headers carry a tool's `x-mcp-header`
+/// arguments, so their names are not known in advance.
+fn allowed_headers(req: &Request) -> String {
+    let asked = req.header("access-control-request-headers").unwrap_or("");
+    let params = asked.split(',').map(str::trim).filter(|name| {
+        name.len() > crate::http::HEADER_PREFIX_READ.len()
+            && name
+                .get(..crate::http::HEADER_PREFIX_READ.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(crate::http::HEADER_PREFIX_READ))
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    });
+    let mut allowed = ALLOW_HEADERS.to_string();
+    for name in params {
+        allowed.push_str(", ");
+        allowed.push_str(&name.to_ascii_lowercase());
+    }
+    allowed
 }
 
 /// Our own CORS decision, set on every answer because it replaces Scrypted's: Scrypted

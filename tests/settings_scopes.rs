@@ -138,3 +138,28 @@ fn connected_apps_show_each_scope_and_lower_it_at_once_but_never_raise_it() {
     );
     assert_eq!(host.mutating_calls(), Vec::<String>::new());
 }
+
+/// Lowering an app in Connected apps covers the code it holds but has not exchanged yet too
+/// (revoking does: `delete_client_grants` removes its codes): the grant that code makes holds
+/// only the lowered level.
+#[test]
+fn lowering_an_app_also_lowers_the_code_it_has_not_exchanged() {
+    let (p, _host, _store, _) = plugin();
+    let t = flow::obtain_tokens(&p, HOST); // a live admin grant (lowering needs one)
+    let (verifier, challenge) = flow::pkce();
+    let code = flow::authorize(&p, HOST, &t.client_id, &challenge); // consent remembered: no page
+    put(&p, &format!("scope:{}", t.client_id), json!("Read only")).unwrap();
+    let resp = flow::token_request(
+        &p,
+        HOST,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", flow::REDIRECT_URI),
+            ("code_verifier", &verifier),
+            ("client_id", &t.client_id),
+        ],
+    );
+    let body = resp.body_json().expect("a token answer");
+    assert_eq!(body["scope"], "scrypted:read", "{body}");
+}

@@ -178,6 +178,11 @@ export class Runtime {
       m.lock = () => set('lockState', 'Locked');
       m.unlock = () => set('lockState', 'Unlocked');
     }
+    if (has('PasswordStore')) {
+      // zwave PasswordStoreToUserCode.ts: the lock's user codes.
+      m.getPasswords = () => [...(d.passwords || [])];
+      m.addPassword = (code) => { d.passwords = [...(d.passwords || []), String(code)]; };
+    }
     if (has('Refresh')) {
       m.refresh = () => undefined;
       m.getRefreshFrequency = () => 30;

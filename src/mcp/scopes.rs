@@ -80,12 +80,7 @@ pub async fn check_request(
         }
         _ => method.to_string(),
     };
-    let description = format!(
-        "{what} needs OAuth scope {}; this token has {}. Nothing was run. Authorize again asking for {} (the Scrypted admin approves it).",
-        needed.name(),
-        held.granted(),
-        needed.name()
-    );
+    let description = needed.refusal(&what, held);
     let base = origin::base(ctx, req).await;
     let error = ErrorData::new(
         ErrorCode(-32000),

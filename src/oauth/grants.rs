@@ -6,6 +6,7 @@
 //! revokes them at once).
 
 use crate::crypto;
+use crate::oauth::Scope;
 use crate::store::{Parsed, Store, StoreExt};
 use serde::Serialize;
 use std::rc::Rc;
@@ -263,6 +264,21 @@ pub fn room_for_code(store: &dyn Store, client_id: &str) -> bool {
         store.remove(key);
     }
     total - over - spare.min(used.len()) < MAX_CODES
+}
+
+/// Caps the pending (unexchanged) codes of a client at `cap`: a grant made from one later
+/// holds no more than the client was lowered to (Settings, Connected apps).
+pub fn lower_pending_codes(store: &dyn Store, client_id: &str, cap: Scope) {
+    for key in store.keys_with_prefix(CODE_PREFIX) {
+        let Some(mut c) = store.get_record::<CodeRecord>(&key) else {
+            continue;
+        };
+        let lowered = Scope::of_grant(&c.scope).min(cap).granted();
+        if c.client_id == client_id && c.used_grant.is_none() && lowered != c.scope {
+            c.scope = lowered;
+            store.set_json(&key, &c);
+        }
+    }
 }
 
 /// Deletes every grant and pending code of a client.

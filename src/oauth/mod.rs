@@ -345,8 +345,8 @@ fn summary_of_document_client(
 
 /// Lowers what a client holds to at most `cap` (Settings, Connected apps): every live
 /// grant, so its access tokens (which the bearer check caps by their grant) lose the rest
-/// on their next request, and what its users consented to, so asking for more shows the
-/// consent page again. Returns what it held; raising is refused.
+/// on their next request, its codes not yet exchanged, and what its users consented to, so
+/// asking for more shows the consent page again. Returns what it held; raising is refused.
 pub fn lower_client_scope(ctx: &Ctx, client_id: &str, cap: Scope) -> Result<Scope, String> {
     let store = ctx.store.as_ref();
     let now = ctx.clock.now_ms();
@@ -372,6 +372,7 @@ pub fn lower_client_scope(ctx: &Ctx, client_id: &str, cap: Scope) -> Result<Scop
             grants::put_grant(store, &g);
         }
     }
+    grants::lower_pending_codes(store, client_id, cap);
     // A metadata-document client has no record, and no remembered consent to lower.
     if let Some(client) = clients::get(store, client_id) {
         consent::lower(store, &client, cap);

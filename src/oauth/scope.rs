@@ -41,7 +41,7 @@ impl Scope {
     pub const fn plain_words(self) -> &'static str {
         match self {
             Scope::Read => "See the server: devices and their state, camera pictures, plugins, logs, alerts, users (names only), network settings and the audit trail. Secrets stay redacted. Changes nothing.",
-            Scope::Control => "Operate the home: run device commands (lock, unlock, switch, open), change mixins and device storage, reload plugins, clear logs, consoles and alerts.",
+            Scope::Control => "Operate the home: run device commands (lock, unlock, switch, open), change mixins and device storage, reload plugins, clear logs, consoles and alerts. User accounts, scripts and lock codes stay with admins.",
             Scope::Admin => "Administer Scrypted: users, the .env file, network and CORS settings, install, update or remove plugins, restart or update the server, create and restore backups (which hold every secret).",
         }
     }
@@ -69,6 +69,17 @@ impl Scope {
     /// as `offline_access`) are ignored. `None` when it names none of ours.
     pub fn highest(scope: &str) -> Option<Scope> {
         scope.split_whitespace().filter_map(Scope::from_name).max()
+    }
+
+    /// Why a token holding `held` is refused `what`, which needs `self`: the words the
+    /// door's 403 and a tool's own refusal share.
+    pub fn refusal(self, what: &str, held: Scope) -> String {
+        format!(
+            "{what} needs OAuth scope {}; this token has {}. Nothing was run. Authorize again asking for {} (the Scrypted admin approves it).",
+            self.name(),
+            held.granted(),
+            self.name()
+        )
     }
 
     /// The level a stored grant or a token claim stands for. Everything we issue names a

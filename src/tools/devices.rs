@@ -1,10 +1,13 @@
 //! Devices: `systemManager` state and device calls (docs/reference/scrypted-host.md §4, §10).
 
 use super::redact::{redact_property, redact_settings};
-use super::resolve::{interfaces_of, is_own_device, prop_of, refuse_own_device, Snapshot};
+use super::resolve::{
+    admin_only_device, interfaces_of, is_own_device, prop_of, refuse_own_device, Snapshot,
+};
 use super::schema::{ok, page_bounds, tool, Page, DESTRUCTIVE, READ};
 use super::secrets::REDACTED;
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
+use crate::oauth::Scope;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -157,6 +160,31 @@ pub const INTERFACE_METHODS: &[(&str, &[&str])] = &[
 
 /// Methods call_device_method will not call even when an interface has them.
 const BLOCKED_METHODS: &[&str] = &["listen", "setMixins"];
+
+/// Methods that administer Scrypted rather than operate the home, so they need scrypted:admin
+/// where call_device_method itself needs control: they make, remove or adopt devices (core's
+/// Users provider makes accounts, admins among them, with `createDevice`), run, change or read
+/// a script's code, manage a lock's user codes, or reach a plugin's internals (cluster forks,
+/// HTTP, engine.io and push handlers, OAuth callbacks, mixins, media streams).
+pub const ADMIN_METHODS: &[&str] = &[
+    "addPassword",
+    "adoptDevice",
+    "connectStream",
+    "createDevice",
+    "eval",
+    "forkInterface",
+    "getMixin",
+    "getPasswords",
+    "loadScripts",
+    "onConnection",
+    "onOauthCallback",
+    "onPush",
+    "onRequest",
+    "releaseDevice",
+    "releaseMixin",
+    "removePassword",
+    "saveScript",
+];
 
 /// The callable methods of a device with these interfaces.
 pub fn methods_for(interfaces: &[String]) -> Vec<&'static str> {
@@ -451,7 +479,7 @@ pub async fn device_snapshot(
 pub const CALL_DEVICE_METHOD: ToolDef = tool! {
     name: "call_device_method",
     title: "Call a device method",
-    description: "Calls a method of a device's Scrypted interfaces with JSON arguments, e.g. turnOn / turnOff (OnOff), setBrightness [50] (Brightness), lock / unlock (Lock), getSettings / putSetting [\"key\", value] (Settings), setName [\"New name\"]. The method must belong to one of the device's interfaces (get_device lists them); listen and setMixins are not callable here (use set_mixins). This is full control of the device (locks, alarms, cameras): confirm with the user before actions with physical effect. Results that are not JSON (media objects, buffers) come back as Scrypted serialized them; results over 64 KB are cut off. Password-typed and secret-looking setting values (e.g. from getSettings) come back as \"[REDACTED]\" and are listed in redacted_keys; the placeholder is refused as an argument, so it can never overwrite the real secret. Refused for this MCP plugin's own devices.",
+    description: "Calls a method of a device's Scrypted interfaces with JSON arguments, e.g. turnOn / turnOff (OnOff), setBrightness [50] (Brightness), lock / unlock (Lock), getSettings / putSetting [\"key\", value] (Settings), setName [\"New name\"]. The method must belong to one of the device's interfaces (get_device lists them); listen and setMixins are not callable here (use set_mixins). This is full control of the device (locks, alarms, cameras): confirm with the user before actions with physical effect. Results that are not JSON (media objects, buffers) come back as Scrypted serialized them; results over 64 KB are cut off. Methods that make, remove or adopt devices (createDevice, releaseDevice, adoptDevice), run, change or read a script (eval, saveScript, loadScripts), manage a lock's user codes (addPassword, removePassword, getPasswords) or reach a plugin's internals (forkInterface, onRequest, onConnection, onPush, onOauthCallback, getMixin, releaseMixin, connectStream), and any method of a user's account device, need scrypted:admin. Password-typed and secret-looking setting values (e.g. from getSettings) and lock codes come back as \"[REDACTED]\", the settings listed in redacted_keys; the placeholder is refused as an argument, so it can never overwrite the real secret. Refused for this MCP plugin's own devices.",
     input: CallArgs,
     output: CallOut,
     hints: DESTRUCTIVE,
@@ -530,6 +558,15 @@ async fn call_device_method(tc: Rc<ToolContext>, a: CallArgs) -> ToolResult {
             methods.join(", ")
         )));
     }
+    if ADMIN_METHODS.contains(&a.method.as_str()) {
+        tc.require(Scope::Admin, &format!("call_device_method {}", a.method))?;
+    }
+    if let Some(what) = admin_only_device(&snap, &a.id, false) {
+        tc.require(
+            Scope::Admin,
+            &format!("Calling a method of device {} ({what})", a.id),
+        )?;
+    }
     if a.args
         .iter()
         .any(|v| v.as_str().is_some_and(|s| s.contains(REDACTED)))
@@ -543,6 +580,12 @@ async fn call_device_method(tc: Rc<ToolContext>, a: CallArgs) -> ToolResult {
         .host
         .call_device_method(&a.id, &a.method, a.args)
         .await?;
+    if a.method == "getPasswords" {
+        // A lock's user codes: only how many there are is shown.
+        if let Value::Array(codes) = &mut result {
+            codes.fill(Value::String(REDACTED.into()));
+        }
+    }
     let redacted_keys = redact_settings(&mut result);
     let text = serde_json::to_string(&result).unwrap_or_default();
     let (result, truncated) = if text.len() > MAX_RESULT_BYTES {

@@ -78,6 +78,17 @@ pub struct ToolContext {
     pub peer: Rc<dyn Peer>,
 }
 
+impl ToolContext {
+    /// Refuses, before anything runs, what only a token of `needed` may do: a tool whose
+    /// arguments or device ask for more than the tool's own scope (the door checks that one).
+    pub fn require(&self, needed: crate::oauth::Scope, what: &str) -> Result<(), ToolError> {
+        if self.caller.scope >= needed {
+            return Ok(());
+        }
+        Err(ToolError::failed(needed.refusal(what, self.caller.scope)))
+    }
+}
+
 /// A successful tool result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolOutput {

@@ -122,10 +122,10 @@ pub fn redact_property(name: &str, value: &mut serde_json::Value) -> bool {
 
 /// A tool's arguments as the audit trail hashes them: every value redaction would hide is
 /// the placeholder (strings under secret keys, secret-looking strings, secret `.env`
-/// values), and a `putSetting` value, whose setting may be password-typed. The hash is
-/// keyed with a secret kept in the same storage (and every backup), so whatever enters
-/// it can be tested against guesses by anyone holding a backup: secrets must not enter
-/// it (issue 8 item 6).
+/// values), a `putSetting` value, whose setting may be password-typed, and a lock code
+/// given to `addPassword` or `removePassword`. The hash is keyed with a secret kept in the
+/// same storage (and every backup), so whatever enters it can be tested against guesses by
+/// anyone holding a backup: secrets must not enter it (issue 8 item 6).
 pub fn for_audit(tool: &str, arguments: &serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     fn walk(key: Option<&str>, value: &Value) -> Value {
@@ -147,11 +147,20 @@ pub fn for_audit(tool: &str, arguments: &serde_json::Value) -> serde_json::Value
                 out["text"] = Value::String(redact_dotenv(text).0);
             }
         }
-        "call_device_method" if arguments.get("method") == Some(&Value::from("putSetting")) => {
-            if let Some(value) = out.get_mut("args").and_then(|a| a.get_mut(1)) {
-                *value = Value::String(REDACTED.into());
+        "call_device_method" => match arguments.get("method").and_then(Value::as_str) {
+            Some("putSetting") => {
+                if let Some(value) = out.get_mut("args").and_then(|a| a.get_mut(1)) {
+                    *value = Value::String(REDACTED.into());
+                }
             }
-        }
+            // PasswordStore: the one argument is a lock's user code.
+            Some("addPassword" | "removePassword") => {
+                if let Some(Value::Array(args)) = out.get_mut("args") {
+                    args.fill(Value::String(REDACTED.into()));
+                }
+            }
+            _ => {}
+        },
         _ => {}
     }
     out

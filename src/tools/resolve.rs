@@ -109,6 +109,23 @@ impl Snapshot {
     }
 }
 
+/// Why changing device `id` is administering Scrypted rather than operating the home
+/// (scrypted:admin, not control): a user's account device (core's `User`: its `password`
+/// setting sets that user's password, admins' included), or, when `storage` is what is
+/// written, a script (core's `Script` keeps its code in storage and runs it in a plugin).
+/// `None` for every other device.
+pub fn admin_only_device(snap: &Snapshot, id: &str, storage: bool) -> Option<&'static str> {
+    let interfaces = snap.interfaces(id);
+    let has = |name: &str| interfaces.iter().any(|i| i == name);
+    if has("ScryptedUser") {
+        Some("a user's account")
+    } else if storage && has("Scriptable") {
+        Some("a script, whose storage is code that runs inside a plugin")
+    } else {
+        None
+    }
+}
+
 pub fn prop_of<'a>(m: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     m.get(name).and_then(|p| p.get("value"))
 }

@@ -3,14 +3,17 @@
 // devDependency; it downloads no browser). A loopback client's first visit shows the
 // page; unticking admin and control yields a read-only token; the second visit is silent;
 // a page of another 127.0.0.1 port that auto-submits the form (even with a valid CSRF
-// token) approves nothing.
+// token) approves nothing. Also, with the browser at hand: a browser MCP client on another
+// loopback origin (as MCP Inspector's page is) gets through the CORS preflight of a
+// 2026-07-28 call, which carries Mcp-Method and Mcp-Name.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startLoggedIn, registerPublicClient, pkce, token, consentForm, jwtParts } from './helpers/oauth.mjs';
+import { startLoggedIn, registerPublicClient, pkce, token, consentForm, jwtParts, obtainTokens } from './helpers/oauth.mjs';
+import { modernInit } from './helpers/mcp.mjs';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -159,6 +162,37 @@ describe('the consent page in headless Chromium', () => {
       // Nothing remembered: the app's next visit still shows the page.
       await page.goto(a.authorizeUrl(ALL).url);
       assert.equal(await page.title(), 'Connect an app to Scrypted?');
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe('a browser MCP client in headless Chromium', () => {
+  test('a 2026-07-28 call from another loopback origin passes the CORS preflight and is answered', { timeout: 60_000 }, async () => {
+    const { tokens: { access_token: accessToken } } = await obtainTokens(host, cookie);
+    const client = await serve((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html><title>browser client</title>');
+    });
+    const page = await browser.newPage();
+    try {
+      // localhost, not 127.0.0.1: another origin than the endpoint's, so the browser preflights.
+      await page.goto(client.replace('127.0.0.1', 'localhost'));
+      const init = modernInit(accessToken, 'tools/call', { name: 'get_server_info', arguments: {} });
+      const answer = await page.evaluate(async (url, init) => {
+        try {
+          const r = await fetch(url, init);
+          return { status: r.status, body: await r.text() };
+        } catch (e) {
+          return { error: String(e) };
+        }
+      }, host.mcpUrl, init);
+      assert.equal(answer.error, undefined, `the browser refused the call: ${answer.error}`);
+      assert.equal(answer.status, 200, answer.body);
+      const message = JSON.parse(answer.body);
+      assert.equal(message.result.isError, false, answer.body);
+      assert.ok(message.result.structuredContent.version, answer.body);
     } finally {
       await page.close();
     }

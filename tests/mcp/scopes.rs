@@ -3,6 +3,7 @@
 //! changed on the host; stepping up (authorizing again with more) then succeeds.
 
 use super::*;
+use common::{CAMERA_ID, VIEWER_ID};
 use scrypted_mcp::oauth::Scope;
 use scrypted_mcp::tools::catalogue;
 
@@ -256,4 +257,81 @@ fn security_review_with_a_read_only_token_runs_only_tools_that_token_may_call() 
         assert_eq!(def.scope, Scope::Read, "{} is read", entry.tool);
         assert_eq!(entry.outcome, "ok", "{}", entry.tool);
     }
+}
+
+/// Read's words on the consent page are "Secrets stay redacted": get_storage is read, but its
+/// reveal_secrets needs admin, so a read (or control) token gets the refusal, not the secret.
+#[test]
+fn revealing_stored_secrets_needs_an_admin_token() {
+    let s = server();
+    let password = s.host.devices.borrow()[CAMERA_ID].storage["password"].clone();
+    for scope in ["scrypted:read", "scrypted:read scrypted:control"] {
+        let c = s.scoped(scope);
+        let reply = call_tool(
+            &c,
+            1,
+            "get_storage",
+            json!({"id": CAMERA_ID, "reveal_secrets": true}),
+        );
+        let result = reply.result();
+        assert_eq!(result["isError"], true, "{scope}: {result}");
+        assert!(!result.to_string().contains(&password), "{scope}: {result}");
+        assert!(
+            result
+                .to_string()
+                .contains("needs OAuth scope scrypted:admin"),
+            "{scope}: {result}"
+        );
+        let redacted = call_tool(&c, 2, "get_storage", json!({"id": CAMERA_ID})).result();
+        assert_eq!(
+            redacted["structuredContent"]["storage"]["password"],
+            "[REDACTED]"
+        );
+    }
+    let c = s.scoped("scrypted:read scrypted:control scrypted:admin");
+    let reply = call_tool(
+        &c,
+        3,
+        "get_storage",
+        json!({"id": CAMERA_ID, "reveal_secrets": true}),
+    );
+    assert_eq!(
+        reply.result()["structuredContent"]["storage"]["password"],
+        password
+    );
+}
+
+/// A control token cannot make itself an admin through a device: core's Users provider makes
+/// admins (plugins/core/src/user.ts createDevice), and a user's device stores that user's
+/// access settings.
+#[test]
+fn a_control_token_cannot_administer_accounts_through_devices() {
+    let s = server();
+    let c = s.scoped("scrypted:read scrypted:control");
+    let reply = call_tool(
+        &c,
+        1,
+        "call_device_method",
+        json!({"id": "2", "method": "createDevice",
+               "args": [{"username": "mallory", "password": "correct-horse", "admin": true}]}),
+    );
+    assert_eq!(reply.result()["isError"], true, "{:?}", reply.result());
+    let reply = call_tool(
+        &c,
+        2,
+        "set_storage",
+        json!({"id": VIEWER_ID, "storage": {"acl": "all"}, "merge": true}),
+    );
+    assert_eq!(reply.result()["isError"], true, "{:?}", reply.result());
+    assert!(!s
+        .host
+        .users
+        .borrow()
+        .iter()
+        .any(|u| u.username == "mallory"));
+    assert!(!s.host.devices.borrow()[VIEWER_ID]
+        .storage
+        .contains_key("acl"));
+    let trail = scrypted_mcp::audit::recent(&s.plugin.ctx, 5);
+    assert!(trail.iter().all(|e| e.outcome != "ok"), "{trail:?}");
 }

@@ -25,6 +25,32 @@ fn cors_preflight_and_headers() {
     ] {
         assert!(allow.contains(h));
     }
+    // 2026-07-28 streamable-http: every POST carries Mcp-Method and Mcp-Name, and a tool's
+    // x-mcp-header arguments as Mcp-Param-{Name}, whose names the browser asks for.
+    let mut req = request("OPTIONS", "/mcp", "127.0.0.1:11080");
+    req.headers
+        .insert("origin".into(), "http://localhost:6274".into());
+    req.headers.insert(
+        "access-control-request-headers".into(),
+        "authorization,content-type,mcp-method,mcp-name,mcp-protocol-version,Mcp-Param-Region,x-other,mcp-param-a b".into(),
+    );
+    let resp = send(&p, req);
+    let allow: Vec<&str> = resp
+        .get_header("access-control-allow-headers")
+        .unwrap()
+        .split(", ")
+        .collect();
+    for h in ["mcp-method", "mcp-name", "mcp-param-region"] {
+        assert!(allow.contains(&h), "{h} in {allow:?}");
+    }
+    assert!(
+        !allow.iter().any(|h| h.contains("other") || h.contains(' ')),
+        "{allow:?}"
+    );
+    assert!(resp
+        .get_header("vary")
+        .unwrap()
+        .contains("Access-Control-Request-Headers"));
     assert!(resp
         .get_header("access-control-allow-methods")
         .unwrap()

@@ -1,6 +1,7 @@
 //! Devices: list, get, call methods.
 
 use super::*;
+use scrypted_mcp::oauth::Scope;
 
 #[test]
 fn list_devices_filters() {
@@ -167,4 +168,71 @@ fn call_device_method_reports_host_errors() {
         json!({"id": LIGHT_ID, "method": "setBrightness", "args": ["bright"]}),
     );
     assert!(msg.contains("brightness must be a number"), "{msg}");
+}
+
+/// Control is operating the home. What administers Scrypted through a device needs admin:
+/// core's Users provider makes accounts, admins among them (plugins/core/src/user.ts
+/// createDevice), a user's device sets that user's password (its `password` setting), a
+/// lock's user codes are secrets. Refused before anything reaches the server.
+#[test]
+fn call_device_method_keeps_accounts_scripts_and_lock_codes_for_admin_tokens() {
+    let mut h = H::new();
+    h.caller.scope = Scope::Control;
+    let make_admin = json!({"id": "2", "method": "createDevice",
+        "args": [{"username": "mallory", "password": "correct-horse", "admin": true}]});
+    let msg = h.failed("call_device_method", make_admin.clone());
+    assert!(
+        msg.contains("call_device_method createDevice needs OAuth scope scrypted:admin")
+            && msg.contains("Nothing was run"),
+        "{msg}"
+    );
+    for (id, method, args) in [
+        (VIEWER_ID, "putSetting", json!(["password", "hunter22"])),
+        (VIEWER_ID, "getSettings", json!([])),
+        (LOCK_ID, "addPassword", json!(["4711"])),
+        (LOCK_ID, "getPasswords", json!([])),
+    ] {
+        h.fails_saying(
+            "call_device_method",
+            json!({"id": id, "method": method, "args": args}),
+            "needs OAuth scope scrypted:admin",
+        );
+    }
+    assert!(!h.host.called("callDeviceMethod"));
+    h.ok(
+        "call_device_method",
+        json!({"id": LOCK_ID, "method": "unlock"}),
+    );
+
+    h.caller.scope = Scope::Admin;
+    h.ok("call_device_method", make_admin);
+    assert!(h
+        .host
+        .users
+        .borrow()
+        .iter()
+        .any(|u| u.username == "mallory" && u.acl_id.is_none()));
+}
+
+/// A lock's user codes (zwave PasswordStoreToUserCode.ts getPasswords) are secrets: they come
+/// back as the placeholder, and one given to addPassword stays out of the audit hash.
+#[test]
+fn lock_codes_are_never_shown_nor_audited() {
+    let h = H::new();
+    let out = h.ok(
+        "call_device_method",
+        json!({"id": LOCK_ID, "method": "getPasswords"}),
+    );
+    assert_eq!(out["result"], json!(["[REDACTED]", "[REDACTED]"]));
+    assert!(!out.to_string().contains("1234"), "{out}");
+    let audited = scrypted_mcp::tools::redact::for_audit(
+        "call_device_method",
+        &json!({"id": LOCK_ID, "method": "addPassword", "args": ["4711"]}),
+    );
+    assert_eq!(audited["args"], json!(["[REDACTED]"]), "{audited}");
+    h.ok(
+        "call_device_method",
+        json!({"id": LOCK_ID, "method": "addPassword", "args": ["4711"]}),
+    );
+    assert_eq!(h.host.devices.borrow()[LOCK_ID].passwords.len(), 3);
 }

@@ -11,6 +11,42 @@ fn rename_device_id_renames() {
     assert!(!h.host.devices.borrow().contains_key(DOOR_ID));
 }
 
+/// Scrypted's renameDeviceId removes the device before re-inserting it (runtime.ts
+/// removeDevice): a plugin's root device takes the plugin with it, a provider the devices
+/// it provides. Both are refused, dry run or not, and nothing reaches the server.
+#[test]
+fn rename_device_id_refuses_a_plugin_root_and_a_provider() {
+    let h = H::new();
+    let msg = h.failed("rename_device_id", json!({"id": HUE_ID, "new_id": "400"}));
+    assert!(
+        msg.contains("root device of the plugin @scrypted/hue")
+            && msg.contains("Nothing was changed"),
+        "{msg}"
+    );
+    let users_provider = "2";
+    let msg = h.failed(
+        "rename_device_id",
+        json!({"id": users_provider, "new_id": "402", "dry_run": true}),
+    );
+    assert!(
+        msg.contains("provides 1 other device") && msg.contains("20 (viewer)"),
+        "{msg}"
+    );
+    h.fails_saying(
+        "rename_device_id",
+        json!({"id": ZWAVE_ID, "new_id": "406"}),
+        "root device",
+    );
+    assert!(!h.host.called("renameDeviceId"));
+    assert!(h.host.plugins.borrow().contains_key("@scrypted/hue"));
+    for id in [HUE_ID, LIGHT_ID, users_provider, VIEWER_ID] {
+        assert!(
+            h.host.devices.borrow().contains_key(id),
+            "device {id} is still there"
+        );
+    }
+}
+
 #[test]
 fn rename_device_id_refuses_collisions_itself_and_unknown_ids() {
     let h = H::new();

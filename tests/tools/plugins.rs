@@ -168,6 +168,49 @@ fn install_plugin_update_reports_before_and_after() {
     assert_eq!(out["id"], HUE_ID);
 }
 
+/// Scrypted's installNpm reads `registry.versions[version]` only (runtime.ts): a dist-tag is
+/// looked up first and the exact version it names is what reaches the server.
+#[test]
+fn install_plugin_takes_a_dist_tag_as_the_version_it_names() {
+    let h = H::new();
+    let latest = h.ok("npm_info", json!({"endpoint": "@scrypted/hue"}))["result"]["dist-tags"]
+        ["latest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = h.ok(
+        "install_plugin",
+        json!({"package": "@scrypted/hue", "version": "latest"}),
+    );
+    assert_eq!(out["version_after"], latest.as_str());
+    assert_eq!(out["requested_version"], "latest");
+    assert!(out["message"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("(latest is {latest})")));
+    assert_eq!(
+        h.host.calls_of("installNpm"),
+        [json!({"package": "@scrypted/hue", "version": latest})]
+    );
+
+    let msg = h.failed(
+        "install_plugin",
+        json!({"package": "@scrypted/hue", "version": "nightly"}),
+    );
+    assert!(
+        msg.contains("neither a published version nor a dist-tag")
+            && msg.contains(&format!("latest → {latest}"))
+            && msg.contains("Nothing was installed"),
+        "{msg}"
+    );
+    let msg = h.invalid(
+        "install_plugin",
+        json!({"package": "@scrypted/hue", "version": "^1.2"}),
+    );
+    assert!(msg.contains("ranges"), "{msg}");
+    assert_eq!(h.host.calls_of("installNpm").len(), 1);
+}
+
 #[test]
 fn install_plugin_failures() {
     let h = H::new();

@@ -1,7 +1,7 @@
 //! Devices as the plugins component manages them: ids, mixins, consoles.
 
 use crate::tools::preview::{list_delta, ListDelta, NOTHING_CHANGED};
-use crate::tools::resolve::{refuse_own_device, self_plugin_id, Snapshot};
+use crate::tools::resolve::{prop_of, refuse_own_device, self_plugin_id, Snapshot};
 use crate::tools::schema::{ok, tool, DeviceIdArgs, DESTRUCTIVE, DESTRUCTIVE_IDEMPOTENT, READ};
 use crate::tools::{ToolContext, ToolDef, ToolError, ToolResult};
 use schemars::JsonSchema;
@@ -14,7 +14,7 @@ use std::rc::Rc;
 pub const RENAME_DEVICE_ID: ToolDef = tool! {
     name: "rename_device_id",
     title: "Change a device's id",
-    description: "Changes a device's Scrypted id (`renameDeviceId`): Scrypted kills the owning plugin, waits 2 s, re-inserts the device under the new id (state kept) and reloads the plugin. Anything that referenced the old id (mixins, automations) must be updated by hand. Refused when the new id is already taken (Scrypted does not check and would overwrite that device) and for this MCP plugin's devices. With dry_run: true nothing changes and the answer says what would (old and new id, the plugin that would restart).",
+    description: "Changes a device's Scrypted id (`renameDeviceId`): Scrypted kills the owning plugin, waits 2 s, re-inserts the device under the new id (state kept) and reloads the plugin. Anything that referenced the old id (mixins, automations) must be updated by hand. Refused when the new id is already taken (Scrypted does not check and would overwrite that device), for a plugin's root device and for a device that provides others (Scrypted removes the device before re-inserting it, which uninstalls a plugin and deletes what a provider provides), and for this MCP plugin's devices. With dry_run: true nothing changes and the answer says what would (old and new id, the plugin that would restart).",
     input: RenameArgs,
     output: RenameOut,
     hints: DESTRUCTIVE,
@@ -73,6 +73,7 @@ async fn rename_device_id(tc: Rc<ToolContext>, a: RenameArgs) -> ToolResult {
             snap.str_prop(new_id, "name").unwrap_or("?")
         )));
     }
+    refuse_root_or_provider(&snap, &a.id)?;
     let plugin_id = snap.plugin_id_of(&a.id).map(String::from);
     let plugin = plugin_id.as_deref().unwrap_or("?");
     let message = if a.dry_run {
@@ -94,6 +95,33 @@ async fn rename_device_id(tc: Rc<ToolContext>, a: RenameArgs) -> ToolResult {
         new_id: new_id.to_string(),
         plugin_id,
     })
+}
+
+/// Scrypted's `renameDeviceId` removes the device before it re-inserts it under the new id
+/// (`removeDevice`, server/src/runtime.ts): that deletes every device it provides for good,
+/// and for a plugin's root device it also uninstalls the plugin (its record and volume), after
+/// which the rename itself fails. So only a device that provides nothing is renamed.
+fn refuse_root_or_provider(snap: &Snapshot, id: &str) -> Result<(), ToolError> {
+    if let Some((_, plugin)) = snap.plugins().into_iter().find(|(root, _)| root == id) {
+        return Err(ToolError::failed(format!(
+            "Refused: device {id} is the root device of the plugin {plugin}. Scrypted renames a device by removing it first, and removing a plugin's root device uninstalls the plugin with all its devices and data. Nothing was changed."
+        )));
+    }
+    let provided: Vec<String> = snap
+        .devices()
+        .filter(|(other, m)| {
+            other.as_str() != id && prop_of(m, "providerId").and_then(Value::as_str) == Some(id)
+        })
+        .map(|(other, _)| format!("{other} ({})", snap.str_prop(other, "name").unwrap_or("?")))
+        .collect();
+    if !provided.is_empty() {
+        return Err(ToolError::failed(format!(
+            "Refused: device {id} provides {} other device(s): {}. Scrypted renames a device by removing it first, and removing a provider deletes every device it provides for good. Nothing was changed.",
+            provided.len(),
+            provided.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 // ---------- set_mixins

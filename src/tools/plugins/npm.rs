@@ -31,7 +31,8 @@ pub const INSTALL_PLUGIN: ToolDef = tool! {
 pub struct InstallArgs {
     /// npm package name of the plugin, e.g. "@scrypted/hue".
     pub package: String,
-    /// Version or dist-tag to install (default: latest).
+    /// Exact version (e.g. "1.2.3") or dist-tag (e.g. "beta") to install (default: latest);
+    /// a dist-tag is looked up in the registry first. Ranges are not accepted.
     #[serde(default)]
     pub version: Option<String>,
 }
@@ -52,7 +53,7 @@ pub enum InstallChange {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct InstallOut {
     pub package: String,
-    /// The version asked for, or null for latest.
+    /// The version or dist-tag asked for, or null for latest.
     pub requested_version: Option<String>,
     /// "installed" (new), "updated" (version changed), "reinstalled" (same version).
     pub change: InstallChange,
@@ -86,11 +87,46 @@ pub fn valid_npm_name(name: &str) -> bool {
     }
 }
 
+/// A version or dist-tag as npm writes them; ranges are not (Scrypted installs one exact
+/// version).
 fn valid_version(v: &str) -> bool {
     !v.is_empty()
         && v.len() <= 64
         && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || ".-+~^<>=*".contains(c))
+            .all(|c| c.is_ascii_alphanumeric() || ".-+_".contains(c))
+}
+
+/// The exact version `asked` stands for in `package`'s registry document: itself when it is
+/// published, else what the dist-tag of that name points at. Scrypted's `installNpm` looks
+/// the version up as a key of `versions` only (server/src/runtime.ts), so a dist-tag it is
+/// given fails there with a TypeError that names neither.
+async fn resolve_version(
+    tc: &ToolContext,
+    package: &str,
+    asked: &str,
+) -> Result<String, ToolError> {
+    let doc = tc.ctx.host.npm_info(package).await.map_err(|e| {
+        ToolError::failed(format!(
+            "The npm registry did not answer for {package}: {}. Nothing was installed. Check the package name (npm_info can look it up) and that the server can reach the npm registry.",
+            e.message
+        ))
+    })?;
+    if doc.get("versions").and_then(|v| v.get(asked)).is_some() {
+        return Ok(asked.to_string());
+    }
+    let tags = doc.get("dist-tags").and_then(Value::as_object);
+    if let Some(version) = tags.and_then(|t| t.get(asked)).and_then(Value::as_str) {
+        return Ok(version.to_string());
+    }
+    let listed: Vec<String> = tags
+        .into_iter()
+        .flatten()
+        .map(|(tag, v)| format!("{tag} → {}", v.as_str().unwrap_or("?")))
+        .collect();
+    Err(ToolError::failed(format!(
+        "'{asked}' is neither a published version nor a dist-tag of {package} (dist-tags: {}). Give an exact version or a dist-tag; npm_info \"{package}\" lists the versions. Nothing was installed.",
+        if listed.is_empty() { "none".to_string() } else { listed.join(", ") }
+    )))
 }
 
 async fn install_plugin(tc: Rc<ToolContext>, a: InstallArgs) -> ToolResult {
@@ -103,7 +139,7 @@ async fn install_plugin(tc: Rc<ToolContext>, a: InstallArgs) -> ToolResult {
     if let Some(v) = &a.version {
         if !valid_version(v) {
             return Err(ToolError::InvalidParams(format!(
-                "'{v}' is not a valid version or dist-tag."
+                "'{v}' is not a version or dist-tag: give one exact version such as \"1.2.3\" or a dist-tag such as \"beta\" (Scrypted installs one exact version, so ranges such as ^1.2 are not accepted)."
             )));
         }
     }
@@ -119,9 +155,13 @@ async fn install_plugin(tc: Rc<ToolContext>, a: InstallArgs) -> ToolResult {
         None => None,
     };
     let was_installed = snap.plugin_root(&a.package).is_some();
+    let version = match &a.version {
+        Some(asked) => Some(resolve_version(&tc, &a.package, asked).await?),
+        None => None,
+    };
     tc.ctx
         .host
-        .install_npm(&a.package, a.version.as_deref())
+        .install_npm(&a.package, version.as_deref())
         .await
         .map_err(|e| {
             ToolError::failed(format!(
@@ -145,10 +185,14 @@ async fn install_plugin(tc: Rc<ToolContext>, a: InstallArgs) -> ToolResult {
     };
     ok(InstallOut {
         message: format!(
-            "{} {done}: {} → {}.",
+            "{} {done}: {} → {}{}.",
             a.package,
             version_before.as_deref().unwrap_or("not installed"),
-            version_after.as_deref().unwrap_or("unknown version")
+            version_after.as_deref().unwrap_or("unknown version"),
+            match (&a.version, &version) {
+                (Some(asked), Some(exact)) if asked != exact => format!(" ({asked} is {exact})"),
+                _ => String::new(),
+            }
         ),
         package: a.package,
         requested_version: a.version,

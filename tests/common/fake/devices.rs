@@ -141,6 +141,14 @@ impl FakeBridge {
                     dev.storage.insert(key, value);
                 }
             }
+            // zwave PasswordStoreToUserCode.ts: the lock's user codes.
+            "getPasswords" if has("PasswordStore") => return Ok(json!(d.passwords)),
+            "addPassword" if has("PasswordStore") => {
+                if let Some(dev) = self.devices.borrow_mut().get_mut(id) {
+                    dev.passwords
+                        .push(arg0.as_str().unwrap_or_default().to_string());
+                }
+            }
             "createDevice" if self.is_core_users(&d) => return self.core_create_user(id, &arg0),
             "getPluginJson" if has("ScryptedPlugin") => {
                 return Ok(self

@@ -58,6 +58,9 @@ pub struct Device {
     /// For a MixinProvider: the device types its `canMixin` accepts (`None`: every type).
     #[serde(default)]
     pub mixin_types: Option<Vec<String>>,
+    /// For a PasswordStore (a Z-Wave lock's user codes): what `getPasswords` answers.
+    #[serde(default)]
+    pub passwords: Vec<String>,
 }
 
 impl Device {
@@ -86,6 +89,7 @@ impl Device {
             state: Map::new(),
             console: vec![],
             mixin_types: None,
+            passwords: vec![],
         }
     }
 }
