@@ -6,6 +6,7 @@
 // No policy here: quirks (TypeErrors for unknown ids, void returns, ...) reach Rust as they
 // are. Results are plain JSON-safe data; errors are Errors carrying the host's message.
 
+import AdmZip from 'adm-zip';
 import dns from 'node:dns';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -29,6 +30,17 @@ export function plainJson(value) {
 /** Plain JSON-safe data (see plainJson). */
 export function toPlain(value) {
   return JSON.parse(plainJson(value));
+}
+
+/**
+ * The names in a backup zip, read as backup.restore will read it (server/src/services/backup.ts:
+ * `new AdmZip(b)`, then `zip.test()`, with the adm-zip Scrypted ships, 0.5.16), so a zip it
+ * would refuse is refused before the restore is confirmed and scheduled; throws its error.
+ */
+function backupEntries(data) {
+  const zip = new AdmZip(Buffer.from(data, 'base64'));
+  if (!zip.test()) throw new Error('backup zip test failed.');
+  return zip.getEntries().map((e) => e.entryName);
 }
 
 function bufferToBase64(value, what) {
@@ -268,6 +280,7 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
     // ---- cluster and backup
     clusterWorkers: async () => (await component('cluster-fork')).getClusterWorkers(),
     createBackup: async () => bufferToBase64(await (await component('backup')).createBackup(), 'backup'),
+    backupEntries: async ({ data }) => backupEntries(data),
     restoreBackup: async ({ data }) => (await component('backup')).restore(Buffer.from(data, 'base64')),
 
     // ---- the outside network: Node's own clients (Rust decides which address and limits)

@@ -112,6 +112,8 @@ fn check(step: &Value, outcome: &Result<Value, String>) -> Option<String> {
     None
 }
 
+/// A zip with no entries: only its end-of-central-directory record, base64.
+const EMPTY_ZIP: &str = "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==";
 #[test]
 fn every_host_behaviour_case_holds_for_the_fake_bridge() {
     let cases: Value = serde_json::from_str(CASES).unwrap();
@@ -252,6 +254,7 @@ fn the_typed_api_sends_every_host_js_entry_and_notice_the_json_it_reads() {
                 .await,
             host.cluster_workers().await,
             host.create_backup().await,
+            host.backup_entries(EMPTY_ZIP).await,
             host.resolve_host("app.example", 5000).await,
             host.https_get(
                 "https://app.example/client.json",
@@ -329,6 +332,7 @@ fn the_typed_api_sends_every_host_js_entry_and_notice_the_json_it_reads() {
         ["setCors", {"id": "scrypted-mcp", "origins": ["https://claude.ai"]}],
         ["clusterWorkers", {}],
         ["createBackup", {}],
+        ["backupEntries", {"data": EMPTY_ZIP}],
         ["resolveHost", {"host": "app.example", "timeoutMs": 5000}],
         ["httpsGet", {"url": "https://app.example/client.json", "address": "93.184.215.14", "maxBytes": 5120, "timeoutMs": 4000}],
     ]);

@@ -270,8 +270,13 @@ export function components(rt) {
         devices: Object.values(d().devices).map((x) => ({ _id: x.id, pluginId: x.pluginId, nativeId: x.nativeId, storage: x.storage })),
         alerts: d().alerts,
       };
-      zip.addFile('scrypted.db/backup.json', Buffer.from(JSON.stringify(db)));
-      zip.addFile('scrypted.db/CURRENT', Buffer.from('MANIFEST-000001\n'));
+      // The database directory's files at the top level, as a real 0.144.2's backup has them
+      // (adm-zip's addLocalFolder); the demo's records stand in the log.
+      zip.addFile('000003.log', Buffer.from(JSON.stringify(db)));
+      zip.addFile('CURRENT', Buffer.from('MANIFEST-000002\n'));
+      zip.addFile('LOCK', Buffer.alloc(0));
+      zip.addFile('LOG', Buffer.from('2026/12/07-00:00:00.000000 7f00 Delete type=3 #1\n'));
+      zip.addFile('MANIFEST-000002', Buffer.from('V\x0b+\xa0\x1c\x00\x01\x01\x1aleveldb.BytewiseComparator', 'latin1'));
       return zip.toBuffer();
     },
     restore: (buffer) => {

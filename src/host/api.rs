@@ -371,6 +371,11 @@ impl Host {
         crate::crypto::b64_decode(&b64)
             .ok_or_else(|| HostError::new("createBackup returned invalid base64"))
     }
+    /// The names in a backup zip (base64), read and tested as `backup.restore` will (adm-zip's
+    /// constructor and `test()`); its error when restore would refuse it — `backupEntries`
+    pub async fn backup_entries(&self, data_b64: &str) -> HostResult<Vec<String>> {
+        self.get("backupEntries", json!({ "data": data_b64 })).await
+    }
 
     // ---- the outside network (Node's own clients, not Scrypted's)
 

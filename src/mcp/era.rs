@@ -150,11 +150,7 @@ impl Era {
     pub fn supports_elicitation(&self) -> bool {
         match self {
             Era::Legacy(session) => session.borrow().supports_elicitation(),
-            Era::Modern(meta) => meta
-                .capabilities
-                .elicitation
-                .as_ref()
-                .is_some_and(|e| e.form.is_some() || e.url.is_none()),
+            Era::Modern(meta) => offers_form_elicitation(&meta.capabilities),
         }
     }
 
@@ -191,4 +187,13 @@ pub(crate) fn client_capabilities(value: Option<&Value>) -> ClientCapabilities {
             .map(|(name, entry)| (name.clone(), entry.clone())),
     );
     serde_json::from_value(Value::Object(readable)).unwrap_or_default()
+}
+
+/// Whether `capabilities` offer form elicitation, the mode we send: `{}` means form;
+/// `{url: {}}` alone does not offer it.
+pub fn offers_form_elicitation(capabilities: &rmcp::model::ClientCapabilities) -> bool {
+    capabilities
+        .elicitation
+        .as_ref()
+        .is_some_and(|e| e.form.is_some() || e.url.is_none())
 }

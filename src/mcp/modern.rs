@@ -174,15 +174,21 @@ async fn serve(
 }
 
 /// The client capabilities calling `name` needs that `declared` lacks, if any: the tasks
-/// extension for a tool that runs only as a task (none of the catalogue's), and what a
-/// conformance fixture needs. restore_backup, which asks through MRTR, refuses a client
-/// without elicitation itself, with the same message in both eras.
+/// extension for a tool that runs only as a task (none of the catalogue's), form elicitation
+/// for restore_backup, which asks the user through MRTR before it restores and refuses
+/// every call of a client that cannot answer (a 2026-07-28 client declares per request, and
+/// -32021 names what to declare; a legacy session's client gets the tool's own refusal),
+/// and what a conformance fixture needs.
 fn missing_capabilities(
     name: &str,
     declared: &rmcp::model::ClientCapabilities,
 ) -> Option<rmcp::model::ClientCapabilities> {
     if let Some(missing) = super::tasks::missing_capabilities(name, declared) {
         return Some(missing);
+    }
+    if name == crate::tools::backup::RESTORE_BACKUP.name && !era::offers_form_elicitation(declared)
+    {
+        return serde_json::from_value(serde_json::json!({ "elicitation": { "form": {} } })).ok();
     }
     #[cfg(feature = "conformance-fixtures")]
     if let Some(missing) = super::fixtures::missing_capabilities(name, declared) {

@@ -4,9 +4,10 @@
 //! restore_backup stages the zip in memory over several calls of at most 64 KiB decoded
 //! each, then restores once every gate passes: the exact confirm phrase, a client that can
 //! show a confirmation dialog and a user who picks RESTORE in it, the size bound
-//! (`max_restore_mb`), the SHA-256 of the assembled bytes, and the zip signature. The
-//! restore itself kills every plugin host (ours too), so it runs from a timer after the
-//! answer has left.
+//! (`max_restore_mb`), the SHA-256 of the assembled bytes, the zip signature, and, once the
+//! user has confirmed, the zip opened and tested as Scrypted's restore will, holding a
+//! database. The restore itself
+//! kills every plugin host (ours too), so it runs from a timer after the answer has left.
 
 use super::schema::{ok, tool, NoArgs, DESTRUCTIVE, READ};
 use super::{Caller, Elicited, ToolContext, ToolDef, ToolError, ToolResult, SELF_ACTION_DELAY_MS};
@@ -175,7 +176,7 @@ async fn create_backup(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
 pub const RESTORE_BACKUP: ToolDef = tool! {
     name: "restore_backup",
     title: "Restore the server from a backup",
-    description: "Replaces the ENTIRE Scrypted server (all plugins, devices, users, settings) with a backup zip from create_backup, then restarts it; the plugins come back from the backup (their packages are stored in its database), with no download. Irreversible. Every call needs confirm = \"RESTORE FROM BACKUP\" exactly and a client that supports elicitation: the user must pick RESTORE in a confirmation dialog (decline or cancel restores nothing). Because requests are limited to 100 KB, send the zip in chunks of at most 65536 bytes (decoded): call with chunk_base64, chunk_index (0-based) and total_chunks; the first call (no upload_id) returns an upload_id to pass on every later call. Pass sha256 (hex of the whole zip) with the last chunk, or afterwards with upload_id alone, to restore: the size (max_restore_mb), checksum and zip signature are verified first. Staged chunks are kept in memory for 30 minutes after the last one. The answer arrives before the restart; this MCP session then ends.",
+    description: "Replaces the ENTIRE Scrypted server (all plugins, devices, users, settings) with a backup zip from create_backup, then restarts it; the plugins come back from the backup (their packages are stored in its database), with no download. Irreversible. Every call needs confirm = \"RESTORE FROM BACKUP\" exactly and a client that supports elicitation: the user must pick RESTORE in a confirmation dialog (decline or cancel restores nothing). Because requests are limited to 100 KB, send the zip in chunks of at most 65536 bytes (decoded): call with chunk_base64, chunk_index (0-based) and total_chunks; the first call (no upload_id) returns an upload_id to pass on every later call. Pass sha256 (hex of the whole zip) with the last chunk, or afterwards with upload_id alone, to restore: the size (max_restore_mb) and checksum are verified first, and once the user confirms, the zip is opened and tested as Scrypted's restore will (a zip it would refuse, or one that holds no Scrypted database, is refused and discarded, nothing restored). Staged chunks are kept in memory for 30 minutes after the last one. The answer arrives before the restart; this MCP session then ends.",
     input: RestoreArgs,
     output: RestoreOut,
     hints: DESTRUCTIVE,
@@ -360,7 +361,6 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
             "The staged data is not a zip file (no PK signature); send the file create_backup produced. The upload was discarded.",
         ));
     }
-
     // Gate 2 (second half): the user picks RESTORE.
     let message = format!(
         "Restore the Scrypted server from a backup of {} bytes (SHA-256 {}…)? This DELETES every plugin, device, user and setting and replaces them with the backup, then restarts the server with the plugins stored in the backup. This cannot be undone.",
@@ -391,12 +391,28 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
     if taken.is_none() {
         return Err(unknown_upload(&upload_id));
     }
+    // What backup.restore does first, done before it is scheduled: open and test the zip with
+    // the library it uses. A zip it refuses would otherwise be "confirmed" and then fail where
+    // only the plugin's console sees it; a zip that holds no database would be extracted in
+    // place of the one restore deletes. After the user's answer, not before: the first call
+    // of a 2026-07-28 client then asks at once (a host call would make it a task).
+    let data_b64 = crypto::b64(&data);
+    let entries = tc.ctx.host.backup_entries(&data_b64).await.map_err(|e| {
+        refuse(format!(
+            "Scrypted would refuse this zip ({}); nothing was restored. Send the file create_backup produced. The upload was discarded.",
+            e.message
+        ))
+    })?;
+    if !holds_database(&entries) {
+        return Err(refuse(format!(
+            "This zip holds no Scrypted database: a backup has the database's files at its top level (CURRENT, MANIFEST-…, *.log), and it has {}. Restoring it would leave the server empty; nothing was restored. Send the file create_backup produced. The upload was discarded.",
+            entry_list(&entries)
+        )));
+    }
 
     tc.ctx.host.defer(
         SELF_ACTION_DELAY_MS,
-        Deferred::RestoreBackup {
-            data: crypto::b64(&data),
-        },
+        Deferred::RestoreBackup { data: data_b64 },
     );
     ok(RestoreOut {
         status: RestoreStatus::Scheduled,
@@ -413,6 +429,23 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
             data.len()
         ),
     })
+}
+
+/// Whether a zip's names are a LevelDB database at its top level, as `createBackup` writes
+/// one (adm-zip's `addLocalFolder` of the database directory: `CURRENT`, `LOCK`, `LOG`,
+/// `MANIFEST-000002`, `000003.log` in a real Scrypted's backup) and `restore` extracts it.
+fn holds_database(entries: &[String]) -> bool {
+    entries.iter().any(|e| e == "CURRENT") && entries.iter().any(|e| e.starts_with("MANIFEST-"))
+}
+
+/// A zip's first names, for a refusal.
+fn entry_list(entries: &[String]) -> String {
+    const SHOWN: usize = 8;
+    match entries.len() {
+        0 => "no files".to_string(),
+        n if n <= SHOWN => entries.join(", "),
+        n => format!("{}, … ({n} in all)", entries[..SHOWN].join(", ")),
+    }
 }
 
 /// Chunk indexes as `0, 2, 5`: the list `{:?}` wrote, without `Debug` in the wasm (issue 12).

@@ -134,7 +134,7 @@ describe('item 4: tokens forged with the signing key (every backup holds it)', (
     const text = JSON.stringify(answer.result.structuredContent);
     assert.match(text, /this plugin's signing secrets/);
     const blob = answer.result.content.find((c) => c.type === 'resource').resource.blob;
-    const db = JSON.parse(new AdmZip(Buffer.from(blob, 'base64')).readFile('scrypted.db/backup.json').toString());
+    const db = JSON.parse(new AdmZip(Buffer.from(blob, 'base64')).readFile('000003.log').toString());
     const ours = db.devices.find((d) => d.storage?.['oauth.signing_key']);
     assert.equal(ours.storage['oauth.signing_key_backed_up'], header.kid, 'the backup marks its key');
     assert.equal((await storage())['oauth.signing_key_backed_up'], undefined, 'live storage is unmarked');

@@ -455,7 +455,8 @@ describe('js-shim/plugin.js streams over the real wasm (dist/plugin.zip)', () =>
   test('a dropped SSE connection does not cancel the request: a later answer still completes it (MCP: disconnection is not cancellation)', async () => {
     const { sessionId } = await initialize(real.mcpUrl, token, { capabilities: { elicitation: {} } });
     const zip = new AdmZip();
-    zip.addFile('scrypted.db/CURRENT', Buffer.from('MANIFEST-000001\n'));
+    zip.addFile('CURRENT', Buffer.from('MANIFEST-000002\n'));
+    zip.addFile('MANIFEST-000002', Buffer.from('leveldb'));
     const bytes = zip.toBuffer();
     const abort = new AbortController();
     const r = await fetch(real.mcpUrl, {

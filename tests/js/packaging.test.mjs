@@ -19,8 +19,12 @@ import { loadPluginZip } from '../../js-shim/dev/loader.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ZIP = path.join(ROOT, 'dist/plugin.zip');
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'scrypted-manifest.json'), 'utf8'));
-/** Bytes of the shipped wasm after wasm-opt: the last measured size (1,326,032) plus about 0.5 %. */
-const WASM_CEILING = 1_333_000;
+/**
+ * Bytes of the shipped wasm after wasm-opt: the last measured size plus about 0.5 %. Raised
+ * once, by the review fixes of 2026-12-07 (1,326,032 → 1,338,243: least privilege per argument
+ * and device, rename and restore checks; docs/reference/wasm-toolchain.md, "Size").
+ */
+const WASM_CEILING = 1_345_000;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scrypted-mcp-packaging-'));
 const originalCwd = process.cwd();
 

@@ -138,8 +138,7 @@ fn a_catalogue_tool_answers_structured_content_mirrored_as_text() {
 
 /// restore_backup in one chunk: the real tool that asks the user through elicitation.
 fn restore_call(id: i64) -> Value {
-    let mut zip = b"PK\x03\x04".to_vec();
-    zip.extend(std::iter::repeat_n(7u8, 500));
+    let zip = common::fake::backups::backup_of(&[7u8; 500]);
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "restore_backup", "arguments": {
         "confirm": "RESTORE FROM BACKUP",
         "chunk_base64": scrypted_mcp::crypto::b64(&zip),

@@ -10,11 +10,9 @@ use scrypted_mcp::crypto;
 const CONFIRM: &str = "RESTORE FROM BACKUP";
 const ELICITATION: &str = r#"{"elicitation": {}}"#;
 
-/// A zip-looking backup of `len` bytes.
+/// A backup of `len` bytes, laid out as Scrypted's createBackup writes one.
 fn zip_bytes(len: usize) -> Vec<u8> {
-    let mut b = b"PK\x03\x04".to_vec();
-    b.extend((0..len - 4).map(|i| (i * 7 % 251) as u8));
-    b
+    common::fake::backups::backup_of_len(len)
 }
 
 fn restore_args(data: &[u8]) -> Value {
@@ -150,7 +148,7 @@ fn the_confirmation_is_an_input_required_result_and_the_retry_restores() {
 #[test]
 fn a_user_who_does_not_pick_restore_restores_nothing() {
     let s = server();
-    let args = restore_args(&zip_bytes(300));
+    let args = restore_args(&zip_bytes(1000));
     for answer in [
         pick("KEEP CURRENT SERVER"),
         json!({"action": "decline"}),
@@ -168,7 +166,7 @@ fn a_user_who_does_not_pick_restore_restores_nothing() {
 #[test]
 fn an_answer_without_the_state_that_asked_for_it_is_asked_again() {
     let s = server();
-    let args = restore_args(&zip_bytes(300));
+    let args = restore_args(&zip_bytes(1000));
     let mut forged = restore(&args);
     forged.params.insert(
         "inputResponses".into(),
@@ -197,7 +195,7 @@ fn assert_state_refused(s: &Server, call: &Rpc, why: &str) {
 #[test]
 fn a_modified_state_is_refused() {
     let s = server();
-    let args = restore_args(&zip_bytes(300));
+    let args = restore_args(&zip_bytes(1000));
     let (key, state) = asked(&s, &args);
     let (payload, tag) = state.split_once('.').unwrap();
     // The payload names its client, user, arguments and expiry: change one letter of it.
@@ -221,7 +219,7 @@ fn a_modified_state_is_refused() {
 #[test]
 fn another_clients_state_is_refused() {
     let s = server();
-    let args = restore_args(&zip_bytes(300));
+    let args = restore_args(&zip_bytes(1000));
     let (key, state) = asked(&s, &args);
     let other = flow::obtain_tokens(&s.plugin, HOST).access_token;
     let call = retry(&args, &key, pick("RESTORE"), &state);
@@ -237,7 +235,7 @@ fn another_clients_state_is_refused() {
 #[test]
 fn an_expired_state_is_refused() {
     let s = server();
-    let args = restore_args(&zip_bytes(300));
+    let args = restore_args(&zip_bytes(1000));
     let (key, state) = asked(&s, &args);
     s.clock.advance_ms(10 * 60 * 1000);
     // The access token outlives the state (1 h by default).
@@ -247,9 +245,9 @@ fn an_expired_state_is_refused() {
 #[test]
 fn a_state_is_bound_to_its_tool_and_exact_arguments() {
     let s = server();
-    let args = restore_args(&zip_bytes(300));
+    let args = restore_args(&zip_bytes(1000));
     let (key, state) = asked(&s, &args);
-    let other_backup = restore_args(&zip_bytes(301));
+    let other_backup = restore_args(&zip_bytes(1001));
     assert_state_refused(
         &s,
         &retry(&other_backup, &key, pick("RESTORE"), &state),
@@ -267,7 +265,7 @@ fn a_state_is_bound_to_its_tool_and_exact_arguments() {
 #[test]
 fn malformed_input_responses_are_invalid_params() {
     let s = server();
-    let args = restore_args(&zip_bytes(300));
+    let args = restore_args(&zip_bytes(1000));
     for responses in [json!(null), json!([1]), json!({"elicitation_1": 12345})] {
         let mut call = restore(&args).id(json!(2));
         call.params
@@ -279,17 +277,30 @@ fn malformed_input_responses_are_invalid_params() {
     }
 }
 
+/// 2026-07-28 basic/index: "If processing a request requires a capability the client did
+/// not include in `io.modelcontextprotocol/clientCapabilities`, the server MUST return a
+/// `MissingRequiredClientCapabilityError` (`-32021`) whose `data.requiredCapabilities` lists
+/// the missing capabilities. On HTTP, the response status MUST be `400 Bad Request`."
+/// restore_backup asks the user in a form on every call; URL mode alone is no form.
 #[test]
-fn a_modern_client_without_elicitation_is_refused_as_a_legacy_one_is() {
+fn a_modern_client_without_form_elicitation_is_told_what_to_declare() {
     let s = server();
-    let args = restore_args(&zip_bytes(300));
-    let r = s.post(&restore(&args).caps(json!({}))).result();
-    assert_eq!(r["resultType"], "complete");
-    assert_eq!(r["isError"], true);
-    let text = r["content"][0]["text"].as_str().unwrap();
-    assert!(text.contains("cannot show a confirmation dialog"), "{text}");
+    let args = restore_args(&zip_bytes(1000));
+    for caps in [json!({}), json!({"elicitation": {"url": {}}})] {
+        let reply = s.post(&restore(&args).caps(caps.clone()));
+        assert_rejected(&reply, 400, -32021, json!(1));
+        assert_eq!(
+            reply.response()["error"]["data"]["requiredCapabilities"],
+            json!({"elicitation": {"form": {}}}),
+            "{caps}"
+        );
+    }
     assert_eq!(s.plugin.ctx.tools.staged_uploads(), 0);
     assert!(s.host.deferred().is_empty());
+    let asked = s
+        .post(&restore(&args).caps(json!({"elicitation": {"form": {}}})))
+        .result();
+    assert_eq!(asked["resultType"], "input_required", "{asked}");
 }
 
 #[test]
@@ -309,7 +320,7 @@ fn the_same_app_authorized_by_another_user_cannot_use_the_state() {
     let admin = flow::tokens_as(&s.plugin, HOST, &client, "scrypted:admin", "admin");
     s.host.add_admin("second-admin");
     let second = flow::tokens_as(&s.plugin, HOST, &client, "scrypted:admin", "second-admin");
-    let args = restore_args(&zip_bytes(300));
+    let args = restore_args(&zip_bytes(1000));
     let first = read(s.send(restore(&args).request(&admin.access_token))).result();
     let state = first["requestState"].as_str().unwrap();
     let call = retry(&args, "elicitation_1", pick("RESTORE"), state);

@@ -138,7 +138,7 @@ fn tasks_methods_need_the_task_id_in_mcp_name() {
 #[test]
 fn restore_confirms_through_mrtr_then_runs_as_a_task() {
     let s = server();
-    let data = b"PK\x03\x04 a small zip-looking backup".to_vec();
+    let data = common::fake::backups::backup_of(b"a small backup");
     let args = json!({
         "confirm": "RESTORE FROM BACKUP",
         "chunk_base64": crypto::b64(&data),

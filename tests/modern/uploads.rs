@@ -8,10 +8,9 @@ use scrypted_mcp::crypto;
 
 const CONFIRM: &str = "RESTORE FROM BACKUP";
 
+/// A backup of `len` bytes, laid out as Scrypted's createBackup writes one.
 fn zip_bytes(len: usize) -> Vec<u8> {
-    let mut b = b"PK\x03\x04".to_vec();
-    b.extend((0..len - 4).map(|i| (i * 7 % 251) as u8));
-    b
+    common::fake::backups::backup_of_len(len)
 }
 
 /// A 2026 restore_backup call from a client that declared elicitation.

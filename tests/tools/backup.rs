@@ -45,11 +45,9 @@ fn accept() -> Elicited {
     Elicited::Accept(m)
 }
 
-/// A zip-looking backup of `len` bytes.
+/// A backup of `len` bytes, laid out as Scrypted's createBackup writes one.
 fn zip_bytes(len: usize) -> Vec<u8> {
-    let mut b = b"PK\x03\x04".to_vec();
-    b.extend((0..len - 4).map(|i| (i * 7 % 251) as u8));
-    b
+    fake::backups::backup_of_len(len)
 }
 
 fn one_shot(bytes: &[u8]) -> Value {
@@ -170,7 +168,7 @@ fn restore_in_chunks_stages_then_restores() {
 #[test]
 fn restore_wrong_confirm_is_refused_before_anything() {
     let h = H::with_peer(FakePeer::answering(accept()));
-    let mut args = one_shot(&zip_bytes(100));
+    let mut args = one_shot(&zip_bytes(1000));
     for wrong in ["restore from backup", "RESTORE FROM BACKUP ", "yes"] {
         args["confirm"] = json!(wrong);
         h.fails_saying("restore_backup", args.clone(), "Nothing was restored");
@@ -184,7 +182,7 @@ fn restore_wrong_confirm_is_refused_before_anything() {
 #[test]
 fn restore_without_elicitation_support_is_refused() {
     let h = H::with_peer(FakePeer::new(false));
-    let msg = h.failed("restore_backup", one_shot(&zip_bytes(100)));
+    let msg = h.failed("restore_backup", one_shot(&zip_bytes(1000)));
     assert!(
         msg.contains("elicitation") && msg.contains("Nothing was restored"),
         "{msg}"
@@ -207,7 +205,7 @@ fn restore_declined_cancelled_or_not_chosen_restores_nothing() {
         let peer = FakePeer::new(true);
         peer.answers.borrow_mut().push(answer);
         let h = H::with_peer(peer);
-        let msg = h.failed("restore_backup", one_shot(&zip_bytes(100)));
+        let msg = h.failed("restore_backup", one_shot(&zip_bytes(1000)));
         assert!(
             msg.contains(says) && msg.contains("Nothing was restored"),
             "{msg}"
@@ -222,7 +220,7 @@ fn restore_oversized_is_refused() {
     let h = H::with_peer(FakePeer::answering(accept()));
     h.store.set("settings.max_restore_mb", "1");
     // 17 chunks of 64 KiB exceed 1 MB.
-    let mut args = one_shot(&zip_bytes(100));
+    let mut args = one_shot(&zip_bytes(1000));
     args["total_chunks"] = json!(17);
     h.fails_saying("restore_backup", args, "max_restore_mb");
     // Chunks that add up past the bound.
@@ -298,4 +296,34 @@ fn restore_staging_space_is_shared_across_connections() {
     assert!(msg.contains("other connections"), "{msg}");
     assert_eq!(h.plugin.ctx.tools.staged_bytes(), 1024 * 1024);
     nothing_restored(&h);
+}
+
+/// backup.ts restore opens and tests the zip (adm-zip) before it changes anything, and then
+/// extracts it in place of the database it deletes: a zip it would refuse, or one that holds
+/// no database, is refused once the user has answered, nothing is scheduled, and the upload
+/// is gone.
+#[test]
+fn restore_refuses_a_zip_scrypted_would_refuse_or_one_without_a_database() {
+    let mut not_zip = b"PK\x03\x04".to_vec();
+    not_zip.extend(std::iter::repeat_n(7u8, 5000));
+    let mut damaged = zip_bytes(5000);
+    damaged[200] ^= 0xff; // inside the log's stored bytes: its CRC no longer matches
+    let package = fake::backups::zip_of(&[
+        ("main.nodejs.js", b"module.exports = {};"),
+        ("scrypted_mcp_bg.wasm", b"\0asm"),
+    ]);
+    for (zip, says) in [
+        (not_zip, "Scrypted would refuse this zip (Invalid or unsupported zip format. No END header found)"),
+        (damaged, "Scrypted would refuse this zip (backup zip test failed.)"),
+        (package, "holds no Scrypted database: a backup has the database's files at its top level (CURRENT, MANIFEST-…, *.log), and it has main.nodejs.js, scrypted_mcp_bg.wasm"),
+    ] {
+        let h = H::with_peer(FakePeer::answering(accept()));
+        let msg = h.failed("restore_backup", one_shot(&zip));
+        assert!(
+            msg.contains(says) && msg.contains("nothing was restored") && msg.contains("The upload was discarded"),
+            "{msg}"
+        );
+        nothing_restored(&h);
+        assert_eq!(h.plugin.ctx.tools.staged_bytes(), 0, "the upload is gone");
+    }
 }

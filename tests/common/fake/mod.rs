@@ -7,6 +7,7 @@
 //! Each `call` is recorded in `calls` as (method, args); `notify` in `notices`; every device
 //! event it fires in `events`.
 
+pub mod backups;
 mod devices;
 mod media;
 mod net;
@@ -383,6 +384,7 @@ impl FakeBridge {
             "cors",
             "clusterWorkers",
             "createBackup",
+            "backupEntries",
             "resolveHost",
             "httpsGet",
         ];
@@ -573,15 +575,9 @@ pub fn strings(a: &Value, key: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// A demo zip: the local-file-header magic, a fake LevelDB dump holding secrets, and an
-/// end-of-central-directory record (what `restoreBackup` checks for).
+/// The demo server's backup: a database whose log holds its secrets, laid out as a real one.
 pub fn demo_backup_bytes() -> Vec<u8> {
-    let mut bytes = b"PK\x03\x04".to_vec();
-    bytes.extend_from_slice(
-        b"\x14\x00\x00\x00\x08\x00scrypted.db/000005.ldb users admin passwordHash=9f2c salt=11aa token=tok-admin-permanent plugins scrypted-mcp oauth.signing_jwk",
-    );
-    bytes.extend(std::iter::repeat_n(0x5au8, 4000));
-    bytes.extend_from_slice(b"PK\x05\x06");
-    bytes.extend(std::iter::repeat_n(0u8, 18));
-    bytes
+    let mut log = b"users admin passwordHash=9f2c salt=11aa token=tok-admin-permanent plugins scrypted-mcp oauth.signing_jwk ".to_vec();
+    log.extend(std::iter::repeat_n(0x5au8, 4000));
+    backups::backup_of(&log)
 }

@@ -80,15 +80,16 @@ impl FakeBridge {
                 self.forget_memory_only();
                 Ok(Value::Null)
             }
+            // host.js reads the zip with the library backup.ts restores with.
+            "backupEntries" => {
+                let bytes = crypto::b64_decode(&text(a, "data")?).unwrap_or_default();
+                backups::entries(&bytes)
+                    .map(|names| json!(names))
+                    .map_err(Fail::Local)
+            }
             "restoreBackup" => {
                 let bytes = crypto::b64_decode(&text(a, "data")?).unwrap_or_default();
-                let is_zip = bytes.starts_with(b"PK\x03\x04")
-                    && bytes.windows(4).any(|w| w == b"PK\x05\x06");
-                if !is_zip {
-                    return Err(Fail::Remote(
-                        "Invalid or unsupported zip format. No END header found".into(),
-                    ));
-                }
+                backups::entries(&bytes).map_err(Fail::Remote)?;
                 self.restored.borrow_mut().push(bytes);
                 self.forget_memory_only();
                 Ok(Value::Null)
