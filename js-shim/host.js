@@ -179,11 +179,20 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
     if (!volume) throw new Error('Scrypted gave this plugin no volume (SCRYPTED_PLUGIN_VOLUME is not set)');
     return path.join(volume, name);
   };
-  /** The logger at `path` (logger ids from the root, as Rust chose them). */
+  /**
+   * The logger at `path` (logger ids from the root, as Rust chose them). getLogger creates a
+   * missing child and keeps the title it was first given, which the server's own later entries
+   * for it then carry (logger.ts getLogger): the titles runtime.ts gives, 'Devices' and a
+   * device's name (getDeviceLogger).
+   */
   const logger = async (path) => {
     let at = await component('logger');
-    for (const id of path || []) at = await at.getLogger(id);
+    for (const [i, id] of (path || []).entries()) at = await at.getLogger(id, loggerTitle(path, i));
     return at;
+  };
+  const loggerTitle = (path, i) => {
+    if (path[0] !== 'device') return undefined;
+    return i === 0 ? 'Devices' : sm().getDeviceById(path[1])?.name;
   };
 
   const entries = {

@@ -131,6 +131,10 @@ fn every_host_behaviour_case_holds_for_the_fake_bridge() {
         bridge.listen(move |event| sink.borrow_mut().push(event));
         for (i, step) in case["steps"].as_array().unwrap().iter().enumerate() {
             steps += 1;
+            if let Some(ms) = step.get("advanceMs").and_then(Value::as_u64) {
+                bridge.advance(ms);
+                continue;
+            }
             let method = step["call"].as_str().unwrap();
             let mut outcome = block_on(bridge.call(method, step["args"].clone()));
             let fired = Value::Array(received.borrow_mut().drain(..).collect());

@@ -10,6 +10,8 @@ export const typeError = (msg) => new TypeError(msg);
 const MISSING_DOTENV = "ENOENT: no such file or directory, open '/server/volume/.env'";
 /** httpFetch's error for a registry 404 (server/src/fetch/http-fetch.ts:130). */
 const NPM_404 = 'http response statusCode 404';
+/** runtime.ts setupPluginHostAutoRestart: how long after its worker's exit a plugin runs again. */
+const AUTO_RESTART_MS = 60_000;
 
 /** `a > b` for dotted numeric versions (semver.gt for the demo's plain versions). */
 export function versionGt(a, b) {
@@ -70,16 +72,27 @@ export function components(rt) {
     if (!p) throw typeError("Cannot read properties of undefined (reading '_id')");
     p.pid = rt.newPid();
     p.clientsCount = 0;
+    delete p.restartAt;
     rt.log(`plugins.reload(${pluginId}) — recorded`);
   };
 
-  /** plugin-host.ts kill: the worker goes (pid undefined), its clients are closed. */
+  /**
+   * plugin-host.ts kill: the worker goes (pid undefined), its clients are closed. Its exit
+   * counts as unexpected (runtime.ts setupPluginHostAutoRestart), so the plugin runs again
+   * 60 s later unless reloaded first (measured on a real 0.144.2).
+   */
   const kill = (pluginId) => {
     const p = d().plugins[pluginId];
     if (!p) return;
     delete p.pid;
     p.clientsCount = 0;
+    p.restartAt = rt.clock.now() + AUTO_RESTART_MS;
     rt.log(`plugins.kill(${pluginId}) — recorded`);
+  };
+  /** A killed plugin whose 60 s are up runs again, with a new pid. */
+  const restartIfDue = (pluginId) => {
+    const p = d().plugins[pluginId];
+    if (p?.restartAt !== undefined && rt.clock.now() >= p.restartAt) reload(pluginId);
   };
 
   const plugins = {
@@ -114,6 +127,7 @@ export function components(rt) {
       return { mixins: dev.mixins, pluginId: dev.pluginId, storage: { ...dev.storage }, nativeId: dev.nativeId };
     },
     getPluginInfo: (pluginId) => {
+      restartIfDue(pluginId);
       const json = packageJson(pluginId);
       const p = d().plugins[pluginId];
       return {

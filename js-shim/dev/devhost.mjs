@@ -373,18 +373,24 @@ ${error ? `<p style="color:#b00">${htmlEscape(error)}</p>` : ''}
   }
 
   // ---------------------------------------------------------------- /endpoint/...
+  /**
+   * runtime.ts addAccessControlHeaders: every origin of every id's list (setCORS) and of
+   * SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS (split at commas, nothing trimmed) is echoed, on
+   * any route, with credentials; no wildcard.
+   */
   scryptedCorsHeaders(req) {
     const h = {
       'access-control-allow-methods': 'GET, POST, OPTIONS',
-      'access-control-allow-headers': 'Content-Type, Authorization, Content-Length, X-Requested-With',
+      'access-control-allow-headers': 'Content-Type, Authorization, Content-Length, X-Requested-With, Access-Control-Request-Method',
       'access-control-allow-credentials': 'true',
+      'access-control-allow-private-network': 'true',
       vary: 'Origin,Referer',
     };
     const origin = req.headers.origin;
     if (origin) {
-      const envList = String(this.runtime.data.env.SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS || '').split(',').map((s) => s.trim()).filter(Boolean);
-      const allowed = new Set([...(this.runtime.data.cors[PLUGIN_ID] || []), ...(this.runtime.data.cors['3'] || []), ...envList]);
-      if (allowed.has(origin) || allowed.has('*')) h['access-control-allow-origin'] = origin;
+      const envList = String(this.runtime.data.env.SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS || '').split(',');
+      const allowed = new Set([...Object.values(this.runtime.data.cors).flat(), ...envList]);
+      if (allowed.has(origin)) h['access-control-allow-origin'] = origin;
     }
     return h;
   }

@@ -8,8 +8,8 @@ use crate::audit::{self, AuditEntry, AuditedArgs};
 use crate::oauth::Scope;
 use crate::tools::{self, redact, Caller, Peer, ToolContext, ToolDef, ToolError, ToolOutput};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResult, ContentBlock, ErrorCode, ErrorData, Tool,
-    ToolAnnotations,
+    CallToolRequestParams, CallToolResult, ContentBlock, ErrorCode, ErrorData, ProtocolVersion,
+    Tool, ToolAnnotations,
 };
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -132,7 +132,28 @@ pub async fn invoke(
     if let Some(args) = unfinished.args.take() {
         record(call, name, args, &outcome);
     }
-    outcome
+    outcome.or_else(|error| refused_arguments_as_result(call, name, error))
+}
+
+/// Arguments a tool refused are a tool execution error from 2025-11-25 on, "Input validation
+/// errors" (server/tools, "Error Handling"): a result with `isError`, which clients hand to the
+/// model so it can correct them. Earlier revisions list "Invalid arguments" among protocol
+/// errors, and an unknown tool is one in every revision: those stay -32602.
+fn refused_arguments_as_result(
+    call: &Call,
+    name: &str,
+    error: ErrorData,
+) -> Result<CallToolResult, ErrorData> {
+    let known = tools::catalogue().iter().any(|d| d.name == name);
+    if error.code == ErrorCode::INVALID_PARAMS
+        && known
+        && call.peer.version() >= ProtocolVersion::V_2025_11_25
+    {
+        return Ok(CallToolResult::error(vec![ContentBlock::text(
+            error.message,
+        )]));
+    }
+    Err(error)
 }
 
 /// A tool run that ends without an outcome — its future dropped by `tasks/cancel`,

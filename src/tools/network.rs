@@ -295,7 +295,7 @@ fn valid_origin(s: &str) -> bool {
 pub const GET_CORS: ToolDef = tool! {
     name: "get_cors",
     title: "Get CORS origins",
-    description: "The browser origins allowed to call a plugin's or device's endpoints (CORS), plus the server-wide SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS that always applies too. The per-id list lives in server memory only (lost on restart).",
+    description: "The CORS origins Scrypted keeps under a plugin's or device's id, and those of SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS. Scrypted allows every one of them, whatever id it is kept under, on every route of the server (its management API included) with credentials: a page of such an origin reads Scrypted's answers with the visitor's login (this MCP plugin's own endpoint sets its own CORS rules). The per-id lists live in server memory only (lost on restart).",
     input: TargetArgs,
     output: CorsOut,
     hints: READ,
@@ -306,9 +306,12 @@ pub const GET_CORS: ToolDef = tool! {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct CorsOut {
     pub id: String,
-    /// Origins allowed for this id (memory only).
+    /// Origins kept under this id (memory only); Scrypted allows them on every route, not
+    /// only this id's.
     pub origins: Vec<String>,
-    /// Origins from SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS, allowed for every id (persistent).
+    /// SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS as Scrypted reads it (split at commas, nothing
+    /// trimmed: an entry with a space around it never matches), allowed on every route
+    /// (persistent).
     pub env_origins: Vec<String>,
     /// Always false: the per-id list is memory only.
     pub persisted: bool,
@@ -320,8 +323,8 @@ async fn env_origins(tc: &ToolContext) -> Result<Vec<String>, ToolError> {
     Ok(env
         .get("SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS")
         .map(|v| {
+            // As `getAccessControlAllowOrigin` (runtime.ts) does: no trimming.
             v.split(',')
-                .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(String::from)
                 .collect()
@@ -346,7 +349,7 @@ async fn get_cors(tc: Rc<ToolContext>, a: TargetArgs) -> ToolResult {
 pub const SET_CORS: ToolDef = tool! {
     name: "set_cors",
     title: "Set CORS origins (until restart)",
-    description: "Replaces the CORS origins (e.g. \"https://app.example.com\") allowed for a plugin's or device's endpoints. MEMORY ONLY: the change lasts until the Scrypted server restarts; for a permanent setting use SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS in .env (set_dotenv). Returns the list before and after, and the origins added and removed; with dry_run: true it only answers what would change.",
+    description: "Replaces the CORS origins (e.g. \"https://app.example.com\") kept under a plugin's or device's id. WARNING: Scrypted allows an origin on any id's list on EVERY route of the server, its management API included, with credentials: a page of that origin that a logged-in Scrypted user (an admin included) visits can act as that user. Add only an origin you trust as much as your admins. MEMORY ONLY: the change lasts until the Scrypted server restarts; for a permanent setting use SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS in .env (set_dotenv). Returns the list before and after, and the origins added and removed; with dry_run: true it only answers what would change.",
     input: SetCorsArgs,
     output: ListChangeOut,
     hints: DESTRUCTIVE_IDEMPOTENT,

@@ -186,6 +186,15 @@ describe('host.js notices, storage, volume and clock over the simulated globals'
   const lines = [];
   const quiet = { log: (m) => lines.push(['log', m]), warn: (m) => lines.push(['warn', m]), error: (m) => lines.push(['error', m]) };
   const h = createHost(rt.pluginParams(), { console: quiet, os: rt.osModule(), nativeId: undefined });
+  test("reading a device's logs that do not exist yet gives its logger the title the server would (runtime.ts getDeviceLogger)", async () => {
+    // logger.ts getLogger keeps a child with the title it was first given; the server's own
+    // entries for the device later carry it.
+    assert.equal('/device/14' in rt.data.loggers, false, 'the sensor has no logger yet');
+    await h.call('logs', { path: ['device', '14'] });
+    assert.equal(rt.data.loggers['/device/14'], rt.data.devices['14'].name);
+    await h.call('clearLogs', { path: ['device', '15'] });
+    assert.equal(rt.data.loggers['/device/15'], rt.data.devices['15'].name);
+  });
   test('defer runs the named entry from a timer, after the call returned; a failing one is logged', async () => {
     const b64 = await h.call('createBackup', {});
     assert.ok(new AdmZip(Buffer.from(b64, 'base64')).getEntries().length > 0, 'createBackup is a real zip');
@@ -424,6 +433,25 @@ describe('§6.2 limits', () => {
     const no = await echo(pub(), { headers: { origin: 'https://no.example' } });
     assert.equal(no.headers.get('access-control-allow-origin'), null);
     assert.doesNotMatch(ok.headers.get('access-control-allow-headers'), /mcp-session-id/i);
+  });
+  test("CORS: an origin kept under another id is echoed here too, with credentials; entries are not trimmed, '*' is no wildcard", async () => {
+    // runtime.ts getAccessControlAllowOrigin: Object.values(corsControl.origins).flat(); seen
+    // on a real 0.144.2 for an endpoint of another plugin, /web/component and /login alike.
+    host.runtime.data.env.SCRYPTED_ACCESS_CONTROL_ALLOW_ORIGINS = 'https://a.example, https://b.example';
+    host.runtime.data.cors['@scrypted/hue'] = ['https://hue-app.example', '*'];
+    try {
+      const other = await echo(pub(), { headers: { origin: 'https://hue-app.example' } });
+      assert.equal(other.headers.get('access-control-allow-origin'), 'https://hue-app.example');
+      assert.equal(other.headers.get('access-control-allow-credentials'), 'true');
+      for (const origin of ['https://b.example', 'https://anything.example']) {
+        const r = await echo(pub(), { headers: { origin } });
+        assert.equal(r.headers.get('access-control-allow-origin'), null, origin);
+      }
+      const a = await echo(pub(), { headers: { origin: 'https://a.example' } });
+      assert.equal(a.headers.get('access-control-allow-origin'), 'https://a.example');
+    } finally {
+      delete host.runtime.data.cors['@scrypted/hue'];
+    }
   });
 });
 

@@ -65,12 +65,18 @@ function check(step, outcome) {
 describe('host behaviour cases, against the dev host through js-shim/host.js', () => {
   for (const c of cases) {
     test(c.name, async () => {
-      const rt = new Runtime({ demo: mergePatch(DEMO, c.given ?? {}), log: () => {} });
+      let offsetMs = 0; // moved by a step's advanceMs
+      const clock = { now: () => Date.now() + offsetMs };
+      const rt = new Runtime({ demo: mergePatch(DEMO, c.given ?? {}), log: () => {}, clock });
       const params = rt.pluginParams();
       const host = createHost(params, { os: rt.osModule(), console: { log() {}, warn() {}, error() {} } });
       const events = [];
       listenToDevices(params.systemManager, (e) => events.push(e));
       for (const [i, step] of c.steps.entries()) {
+        if ('advanceMs' in step) {
+          offsetMs += step.advanceMs;
+          continue;
+        }
         const outcome = {};
         try {
           // The wasm's road: arguments and answer as JSON text.

@@ -53,9 +53,15 @@ async function fails(name, args, re) {
   if (re) assert.match(resultText(r), re);
   return r;
 }
-/** JSON-RPC -32602 for arguments that do not fit the schema. */
-async function invalidParams(name, args) {
-  await assert.rejects(call(name, args), (e) => e.code === -32602, `${name} ${JSON.stringify(args)} → -32602`);
+/**
+ * Arguments that do not fit the schema: an input validation error, which the SDK's 2025-11-25
+ * session gets as a tool error (server/tools "Error Handling"), so the model reads the message.
+ */
+async function invalidArguments(name, args) {
+  const r = await call(name, args);
+  assert.equal(r.isError, true, `${name} ${JSON.stringify(args)} → isError: ${resultText(r).slice(0, 300)}`);
+  assert.ok(resultText(r).length > 0, `${name}: a message for the model`);
+  return r;
 }
 const tool = (name) => tools.find((t) => t.name === name);
 
@@ -120,7 +126,7 @@ describe('devices', () => {
     assert.equal(await stateOn(), true, 'turnOn reached the simulated device');
     await fails('get_device', { id: 'no-such-device' }, /^No device with id 'no-such-device'/);
     await fails('call_device_method', { id, method: 'noSuchMethod', args: [] });
-    await invalidParams('list_devices', { limit: 'many' });
+    await invalidArguments('list_devices', { limit: 'many' });
   });
 });
 
@@ -137,7 +143,7 @@ describe('logs and alerts', () => {
     const recent = resultJson(await ok('get_logs', { since_ms: since })).entries;
     assert.ok(recent.length > 0 && recent.length < all.entries.length && recent.every((e) => e.timestamp >= since));
     await fails('get_logs', { device_id: 'no-such-device' });
-    await invalidParams('get_logs', { level: 'loud' });
+    await invalidArguments('get_logs', { level: 'loud' });
   });
 
   // The real host showed `1796172523324.0` in the text block while structuredContent had
@@ -203,7 +209,7 @@ describe('users', () => {
     await fails('remove_user', { username: 'no-such-user' });
     await fails('remove_user', { username: 'admin' }); // the last admin / the caller
     assert.ok((await host.state()).users.some((u) => u.username === 'admin'));
-    await invalidParams('add_user', { username: 'x' });
+    await invalidArguments('add_user', { username: 'x' });
   });
 });
 
@@ -224,7 +230,7 @@ describe('server', () => {
     assert.ok(rawAfter.includes(secretLine), 'the secret survived the read-modify-write round trip');
     assert.ok(rawAfter.includes('MQTT_PASSWORD="mqtt PASSWORD 9"'));
     assert.match(rawAfter, /^E2E_ADDED=1$/m);
-    await invalidParams('set_dotenv', {});
+    await invalidArguments('set_dotenv', {});
   });
 
   test('restart_server answers before the deferred restart runs', async () => {
@@ -248,7 +254,7 @@ describe('network and cluster', () => {
     const g = resultJson(await ok('get_cors', { id: '@scrypted/hue' }));
     assert.deepEqual(g.origins, ['https://e2e.example.com']);
     await fails('get_cors', { id: 'no-such-thing' });
-    await invalidParams('set_cors', { id: '@scrypted/hue', origins: 'https://x' });
+    await invalidArguments('set_cors', { id: '@scrypted/hue', origins: 'https://x' });
   });
 
   test('local addresses round trip; cluster workers listed', async () => {
@@ -260,8 +266,8 @@ describe('network and cluster', () => {
     assert.deepEqual([w.workers, w.count, w.cluster_mode], [[], 0, false]);
     assert.match(w.message, /not running in cluster-server mode/);
     assert.deepEqual(tool('list_cluster_workers').inputSchema, { type: 'object', additionalProperties: false }, 'a no-argument tool says so');
-    await invalidParams('list_cluster_workers', { bogus: 1 });
-    await invalidParams('set_local_addresses', { addresses: 'not-a-list' });
+    await invalidArguments('list_cluster_workers', { bogus: 1 });
+    await invalidArguments('set_local_addresses', { addresses: 'not-a-list' });
   });
 });
 

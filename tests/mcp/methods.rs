@@ -376,3 +376,43 @@ fn ping_answers_empty_object_as_json() {
     let reply = c.post(json!({"jsonrpc": "2.0", "id": "str-id", "method": "ping"}));
     assert_eq!(reply.response()["id"], "str-id");
 }
+
+/// server/tools "Error Handling": from 2025-11-25 on, input validation errors are tool
+/// execution errors (`isError`, the message for the model to correct its call); 2025-06-18
+/// lists "Invalid arguments" among protocol errors (-32602). An unknown tool is a protocol
+/// error in both.
+#[test]
+fn refused_arguments_are_a_tool_error_from_2025_11_25_and_a_protocol_error_before() {
+    let s = server();
+    let missing = json!({"name": "npm_info", "arguments": {}});
+    let unknown = json!({"name": "no_such_tool", "arguments": {}});
+
+    let old = s.session(V06, json!({}));
+    let reply = old.call(1, "tools/call", missing.clone());
+    assert_eq!(reply.error_code(), -32602, "{:?}", reply.response());
+    assert!(reply.response()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("endpoint"));
+
+    let new = s.session(V11, json!({}));
+    let result = new.call(2, "tools/call", missing).result();
+    assert_eq!(result["isError"], true, "{result}");
+    assert!(
+        result["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("endpoint"),
+        "{result}"
+    );
+    assert_eq!(new.call(3, "tools/call", unknown).error_code(), -32602);
+
+    let trail = scrypted_mcp::audit::recent(&s.plugin.ctx, 5);
+    let refused: Vec<_> = trail.iter().filter(|e| e.tool == "npm_info").collect();
+    assert_eq!(refused.len(), 2);
+    assert!(
+        refused.iter().all(|e| e.outcome == "invalid_params"),
+        "{trail:?}"
+    );
+    assert!(!s.host.called("npmInfo"));
+}

@@ -36,7 +36,8 @@ impl Client<'_> {
 
     /// Whether the session holds the elicitation capability: restore_backup refuses a
     /// client without it (a tool error) before reading its other arguments, and tells one
-    /// with it that the arguments are incomplete (-32602). Nothing is staged either way.
+    /// with it that the arguments are incomplete (-32602 before 2025-11-25, a tool error
+    /// from then on). Nothing is staged either way.
     fn can_elicit(&self, id: i64) -> bool {
         let reply = self.call(
             id,
@@ -49,11 +50,11 @@ impl Client<'_> {
             return true;
         }
         let text = answer["result"]["content"][0]["text"].as_str().unwrap();
-        assert!(
-            text.contains("did not declare the elicitation capability"),
-            "{text}"
-        );
-        false
+        if text.contains("did not declare the elicitation capability") {
+            return false;
+        }
+        assert!(text.contains("Give chunk_base64"), "{text}");
+        true
     }
 
     fn ping(&self, id: i64) -> u16 {

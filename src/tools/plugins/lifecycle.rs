@@ -231,7 +231,7 @@ async fn reload_plugin(tc: Rc<ToolContext>, a: PluginIdArgs) -> ToolResult {
 pub const KILL_PLUGIN: ToolDef = tool! {
     name: "kill_plugin",
     title: "Stop plugin process",
-    description: "Kills a plugin's process (Scrypted `kill`); its devices stop working until the plugin is reloaded (reload_plugin) or restarted on demand by Scrypted. Refused for this MCP plugin. Unknown plugin ids are reported as not found (Scrypted itself ignores them silently).",
+    description: "Kills a plugin's process (Scrypted `kill`); its devices stop working until it runs again. Scrypted takes the process's exit as unexpected and starts the plugin again by itself about 60 s later (reload_plugin starts it at once); to keep a plugin off, remove it in the Scrypted UI. Refused for this MCP plugin. Unknown plugin ids are reported as not found (Scrypted itself ignores them silently).",
     input: PluginIdArgs,
     output: KillOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
@@ -260,7 +260,7 @@ async fn kill_plugin(tc: Rc<ToolContext>, a: PluginIdArgs) -> ToolResult {
     tc.ctx.host.kill_plugin(&a.plugin_id).await?;
     ok(KillOut {
         message: format!(
-            "Plugin {} was stopped. Use reload_plugin to start it again.",
+            "Plugin {} was stopped. Scrypted starts it again by itself in about 60 s; reload_plugin starts it at once.",
             a.plugin_id
         ),
         plugin_id: a.plugin_id,

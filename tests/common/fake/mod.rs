@@ -105,6 +105,9 @@ fn empty_object() -> Value {
 pub struct FakePlugin {
     /// `None` once killed.
     pub pid: Option<u32>,
+    /// When a killed plugin runs again by itself (runtime.ts setupPluginHostAutoRestart).
+    #[serde(skip)]
+    pub restart_at_ms: Option<u64>,
     #[serde(default)]
     pub clients_count: u32,
     #[serde(default)]
@@ -233,7 +236,7 @@ pub struct FakeBridge {
     pub volume: RefCell<BTreeMap<String, String>>,
     next_id: Cell<u32>,
     next_pid: Cell<u32>,
-    now_ms: u64,
+    now_ms: Cell<u64>,
 }
 
 fn field<T: serde::de::DeserializeOwned + Default>(demo: &Value, key: &str) -> T {
@@ -302,7 +305,7 @@ impl FakeBridge {
             volume: RefCell::default(),
             next_id: Cell::new(demo["nextId"].as_u64().unwrap_or(100) as u32),
             next_pid: Cell::new(demo["nextPid"].as_u64().unwrap_or(4100) as u32),
-            now_ms,
+            now_ms: Cell::new(now_ms),
         }
     }
 
@@ -455,7 +458,12 @@ impl FakeBridge {
     }
 
     pub fn now(&self) -> f64 {
-        self.now_ms as f64
+        self.now_ms.get() as f64
+    }
+
+    /// Moves the server's clock on (host cases' `advanceMs`).
+    pub fn advance(&self, ms: u64) {
+        self.now_ms.set(self.now_ms.get() + ms);
     }
 
     fn new_id(&self) -> String {

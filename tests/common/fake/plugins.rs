@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// runtime.ts setupPluginHostAutoRestart: how long after its worker's exit a plugin runs again.
+const AUTO_RESTART_MS: u64 = 60_000;
+
 /// httpFetch's error for a registry 404 (server/src/fetch/http-fetch.ts:130).
 const NPM_404: &str = "http response statusCode 404";
 
@@ -20,6 +23,7 @@ impl FakeBridge {
             "packageJson" => self.package_json(&plugin_id()?),
             "pluginInfo" => {
                 let plugin_id = plugin_id()?;
+                self.restart_if_due(&plugin_id);
                 let package_json = self.package_json(&plugin_id)?;
                 let plugins = self.plugins.borrow();
                 let p = &plugins[&plugin_id];
@@ -179,14 +183,32 @@ impl FakeBridge {
             .ok_or_else(|| Fail::reading("_id"))?;
         p.pid = Some(pid);
         p.clients_count = 0;
+        p.restart_at_ms = None;
         Ok(Value::Null)
     }
 
-    /// plugin-host.ts kill: the worker goes (pid undefined), its clients are closed.
+    /// plugin-host.ts kill: the worker goes (pid undefined), its clients are closed. Its exit
+    /// counts as unexpected (runtime.ts setupPluginHostAutoRestart), so the plugin runs again
+    /// 60 s later unless reloaded first (measured on a real 0.144.2).
     fn kill(&self, plugin_id: &str) {
+        let now = self.now() as u64;
         if let Some(p) = self.plugins.borrow_mut().get_mut(plugin_id) {
             p.pid = None;
             p.clients_count = 0;
+            p.restart_at_ms = Some(now + AUTO_RESTART_MS);
+        }
+    }
+
+    /// A killed plugin whose 60 s are up runs again, with a new pid.
+    fn restart_if_due(&self, plugin_id: &str) {
+        let due = self
+            .plugins
+            .borrow()
+            .get(plugin_id)
+            .and_then(|p| p.restart_at_ms)
+            .is_some_and(|at| self.now() as u64 >= at);
+        if due {
+            let _ = self.reload(plugin_id);
         }
     }
 
@@ -219,6 +241,7 @@ impl FakeBridge {
             package.into(),
             FakePlugin {
                 pid: Some(pid),
+                restart_at_ms: None,
                 clients_count: 0,
                 rpc_objects: 0,
                 package_json,
