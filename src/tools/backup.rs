@@ -399,13 +399,13 @@ async fn restore_backup(tc: Rc<ToolContext>, a: RestoreArgs) -> ToolResult {
     let data_b64 = crypto::b64(&data);
     let entries = tc.ctx.host.backup_entries(&data_b64).await.map_err(|e| {
         refuse(format!(
-            "Scrypted would refuse this zip ({}); nothing was restored. Send the file create_backup produced. The upload was discarded.",
+            "Scrypted would refuse this zip ({}). Send the file create_backup produced. The upload was discarded.",
             e.message
         ))
     })?;
     if !holds_database(&entries) {
         return Err(refuse(format!(
-            "This zip holds no Scrypted database: a backup has the database's files at its top level (CURRENT, MANIFEST-…, *.log), and it has {}. Restoring it would leave the server empty; nothing was restored. Send the file create_backup produced. The upload was discarded.",
+            "This zip holds no Scrypted database: a backup has the database's files at its top level (CURRENT, MANIFEST-…, *.log), and it has {}. Restoring it would leave the server empty. Send the file create_backup produced. The upload was discarded.",
             entry_list(&entries)
         )));
     }

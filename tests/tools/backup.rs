@@ -320,7 +320,9 @@ fn restore_refuses_a_zip_scrypted_would_refuse_or_one_without_a_database() {
         let h = H::with_peer(FakePeer::answering(accept()));
         let msg = h.failed("restore_backup", one_shot(&zip));
         assert!(
-            msg.contains(says) && msg.contains("nothing was restored") && msg.contains("The upload was discarded"),
+            msg.contains(says)
+                && msg.contains("The upload was discarded")
+                && msg.ends_with("Nothing was restored."),
             "{msg}"
         );
         nothing_restored(&h);
