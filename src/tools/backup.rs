@@ -6,8 +6,8 @@
 //! show a confirmation dialog and a user who picks RESTORE in it, the size bound
 //! (`max_restore_mb`), the SHA-256 of the assembled bytes, the zip signature, and, once the
 //! user has confirmed, the zip opened and tested as Scrypted's restore will, holding a
-//! database. The restore itself
-//! kills every plugin host (ours too), so it runs from a timer after the answer has left.
+//! database. The restore itself kills every plugin host (ours too), so it runs from a timer
+//! after the answer has left.
 
 use super::schema::{ok, tool, NoArgs, DESTRUCTIVE, READ};
 use super::{Caller, Elicited, ToolContext, ToolDef, ToolError, ToolResult, SELF_ACTION_DELAY_MS};
