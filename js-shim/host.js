@@ -6,7 +6,6 @@
 // No policy here: quirks (TypeErrors for unknown ids, void returns, ...) reach Rust as they
 // are. Results are plain JSON-safe data; errors are Errors carrying the host's message.
 
-import AdmZip from 'adm-zip';
 import dns from 'node:dns';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -35,9 +34,11 @@ export function toPlain(value) {
 /**
  * The names in a backup zip, read as backup.restore will read it (server/src/services/backup.ts:
  * `new AdmZip(b)`, then `zip.test()`, with the adm-zip Scrypted ships, 0.5.16), so a zip it
- * would refuse is refused before the restore is confirmed and scheduled; throws its error.
+ * would refuse is refused before the restore is scheduled; throws its error. The library is
+ * loaded on first use: nothing of it runs at the plugin's start (issue 12, cold start).
  */
-function backupEntries(data) {
+async function backupEntries(data) {
+  const { default: AdmZip } = await import('adm-zip');
   const zip = new AdmZip(Buffer.from(data, 'base64'));
   if (!zip.test()) throw new Error('backup zip test failed.');
   return zip.getEntries().map((e) => e.entryName);
