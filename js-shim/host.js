@@ -181,19 +181,13 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
     return path.join(volume, name);
   };
   /**
-   * The logger at `path` (logger ids from the root, as Rust chose them). getLogger creates a
-   * missing child and keeps the title it was first given, which the server's own later entries
-   * for it then carry (logger.ts getLogger): the titles runtime.ts gives, 'Devices' and a
-   * device's name (getDeviceLogger).
+   * The logger at `path` (logger ids from the root), each step's title from `titles`, as Rust
+   * chose them: getLogger creates a missing child with the title it is given.
    */
-  const logger = async (path) => {
+  const logger = async (path, titles) => {
     let at = await component('logger');
-    for (const [i, id] of (path || []).entries()) at = await at.getLogger(id, loggerTitle(path, i));
+    for (const [i, id] of (path || []).entries()) at = await at.getLogger(id, titles?.[i]);
     return at;
-  };
-  const loggerTitle = (path, i) => {
-    if (path[0] !== 'device') return undefined;
-    return i === 0 ? 'Devices' : sm().getDeviceById(path[1])?.name;
   };
 
   const entries = {
@@ -259,8 +253,8 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
     clearConsole: async ({ id }) => (await plugins()).clearConsole(id),
 
     // ---- logs and alerts
-    logs: async ({ path }) => (await logger(path)).getLogs(),
-    clearLogs: async ({ path }) => (await logger(path)).clear(),
+    logs: async ({ path, titles }) => (await logger(path, titles)).getLogs(),
+    clearLogs: async ({ path, titles }) => (await logger(path, titles)).clear(),
     alerts: async () => (await component('alerts')).getAlerts(),
     removeAlert: async ({ id }) => (await component('alerts')).removeAlert({ _id: id }),
     clearAlerts: async () => (await component('alerts')).clearAlerts(),

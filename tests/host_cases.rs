@@ -13,7 +13,7 @@ mod common;
 
 use common::*;
 use futures::executor::block_on;
-use scrypted_mcp::host::{Bridge, Deferred, Host, LogLevel};
+use scrypted_mcp::host::{Bridge, Deferred, DeviceLogger, Host, LogLevel};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -229,8 +229,16 @@ fn the_typed_api_sends_every_host_js_entry_and_notice_the_json_it_reads() {
     let _ = block_on(async {
         (
             host.logs(None).await,
-            host.logs(Some(CAMERA_ID)).await,
-            host.clear_logs(Some(LOCK_ID)).await,
+            host.logs(Some(DeviceLogger {
+                id: CAMERA_ID,
+                name: "Front Door Camera",
+            }))
+            .await,
+            host.clear_logs(Some(DeviceLogger {
+                id: LOCK_ID,
+                name: "Front Door Lock",
+            }))
+            .await,
             host.clear_logs(None).await,
             host.alerts().await,
             host.remove_alert("alert-1").await,
@@ -313,8 +321,8 @@ fn the_typed_api_sends_every_host_js_entry_and_notice_the_json_it_reads() {
         ["disconnectClients", {"pluginId": "@scrypted/core"}],
         ["clearConsole", {"id": "12"}],
         ["logs", {"path": []}],
-        ["logs", {"path": ["device", "12"]}],
-        ["clearLogs", {"path": ["device", "13"]}],
+        ["logs", {"path": ["device", "12"], "titles": ["Devices", "Front Door Camera"]}],
+        ["clearLogs", {"path": ["device", "13"], "titles": ["Devices", "Front Door Lock"]}],
         ["clearLogs", {"path": []}],
         ["alerts", {}],
         ["removeAlert", {"id": "alert-1"}],

@@ -163,3 +163,27 @@ fn lowering_an_app_also_lowers_the_code_it_has_not_exchanged() {
     let body = resp.body_json().expect("a token answer");
     assert_eq!(body["scope"], "scrypted:read", "{body}");
 }
+
+/// An app whose only hold is a code it has not exchanged yet (its first sign-in, just approved)
+/// is lowered too: the code makes a grant of the lowered level.
+#[test]
+fn an_app_holding_only_an_unexchanged_code_is_lowered_too() {
+    let (p, _host, _store, _) = plugin();
+    let client_id = flow::register(&p, HOST);
+    let (verifier, challenge) = flow::pkce();
+    let code = flow::authorize(&p, HOST, &client_id, &challenge);
+    put(&p, &format!("scope:{client_id}"), json!("Read only")).unwrap();
+    let resp = flow::token_request(
+        &p,
+        HOST,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", flow::REDIRECT_URI),
+            ("code_verifier", &verifier),
+            ("client_id", &client_id),
+        ],
+    );
+    let body = resp.body_json().expect("a token answer");
+    assert_eq!(body["scope"], "scrypted:read", "{body}");
+}

@@ -182,6 +182,7 @@ export class Runtime {
       // zwave PasswordStoreToUserCode.ts: the lock's user codes.
       m.getPasswords = () => [...(d.passwords || [])];
       m.addPassword = (code) => { d.passwords = [...(d.passwords || []), String(code)]; };
+      m.removePassword = (code) => { d.passwords = (d.passwords || []).filter((p) => p !== code); };
     }
     if (has('Refresh')) {
       m.refresh = () => undefined;

@@ -244,15 +244,13 @@ impl Host {
     // ---- logs and alerts
 
     /// `logger.getLogs()` of the whole tree, or of one device's logger — `logs`
-    pub async fn logs(&self, device_id: Option<&str>) -> HostResult<Vec<LogEntry>> {
-        self.list("logs", json!({ "path": logger_path(device_id) }))
-            .await
+    pub async fn logs(&self, device: Option<DeviceLogger<'_>>) -> HostResult<Vec<LogEntry>> {
+        self.list("logs", logger_at(device)).await
     }
     /// `logger.clear()` of the root or one device's logger; also deletes the alerts whose
     /// path starts with the logger's — `clearLogs`
-    pub async fn clear_logs(&self, device_id: Option<&str>) -> HostResult<()> {
-        self.unit("clearLogs", json!({ "path": logger_path(device_id) }))
-            .await
+    pub async fn clear_logs(&self, device: Option<DeviceLogger<'_>>) -> HostResult<()> {
+        self.unit("clearLogs", logger_at(device)).await
     }
     /// `alerts.getAlerts()` — `alerts`
     pub async fn alerts(&self) -> HostResult<Vec<Alert>> {
@@ -461,12 +459,23 @@ impl Host {
     }
 }
 
+/// One device's logger: its id, and its name, the title `getLogger` gives the logger when it
+/// does not exist yet. logger.ts keeps a child with the title it was first given, and the
+/// server's own later entries for the device carry it: the one runtime.ts getDeviceLogger
+/// gives, the device's name (and `Devices` for their parent).
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceLogger<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+}
+
 /// The logger of the whole tree (`[]`, the root), or of one device: the UI's
-/// `getLogger('device').getLogger(id)` (docs/reference/scrypted-host.md §3.3).
-fn logger_path(device_id: Option<&str>) -> Vec<&str> {
-    match device_id {
-        None => vec![],
-        Some(id) => vec!["device", id],
+/// `getLogger('device').getLogger(id)` (docs/reference/scrypted-host.md §3.3), with the title
+/// of each step.
+fn logger_at(device: Option<DeviceLogger<'_>>) -> Value {
+    match device {
+        None => json!({ "path": [] }),
+        Some(d) => json!({ "path": ["device", d.id], "titles": ["Devices", d.name] }),
     }
 }
 

@@ -11,9 +11,12 @@
 //! Results keep Scrypted's own shapes (docs/reference/scrypted-host.md §3); quirks such as
 //! "unknown id → TypeError" are *not* smoothed over here, because the tools must handle
 //! them the way the real host behaves. What is decided here: defaults for answers the
-//! host leaves `undefined`, the logger path of a device, and the plugin console prefix.
+//! host leaves `undefined`, the logger path of a device and its titles, and the plugin
+//! console prefix.
 
 mod api;
+
+pub use api::DeviceLogger;
 
 use async_trait::async_trait;
 use futures::FutureExt;

@@ -266,15 +266,30 @@ pub fn room_for_code(store: &dyn Store, client_id: &str) -> bool {
     total - over - spare.min(used.len()) < MAX_CODES
 }
 
-/// Caps the pending (unexchanged) codes of a client at `cap`: a grant made from one later
-/// holds no more than the client was lowered to (Settings, Connected apps).
-pub fn lower_pending_codes(store: &dyn Store, client_id: &str, cap: Scope) {
-    for key in store.keys_with_prefix(CODE_PREFIX) {
-        let Some(mut c) = store.get_record::<CodeRecord>(&key) else {
-            continue;
-        };
+/// The pending (unexchanged, unexpired) codes of a client, with their storage keys.
+fn pending_codes(store: &dyn Store, client_id: &str, now_ms: u64) -> Vec<(String, CodeRecord)> {
+    store
+        .keys_with_prefix(CODE_PREFIX)
+        .into_iter()
+        .filter_map(|key| store.get_record::<CodeRecord>(&key).map(|c| (key, c)))
+        .filter(|(_, c)| c.client_id == client_id && c.used_grant.is_none() && c.exp_ms > now_ms)
+        .collect()
+}
+
+/// The highest level among a client's pending codes, if it holds any.
+pub fn pending_code_level(store: &dyn Store, client_id: &str, now_ms: u64) -> Option<Scope> {
+    pending_codes(store, client_id, now_ms)
+        .iter()
+        .map(|(_, c)| Scope::of_grant(&c.scope))
+        .max()
+}
+
+/// Caps the pending codes of a client at `cap`: a grant made from one later holds no more
+/// than the client was lowered to (Settings, Connected apps).
+pub fn lower_pending_codes(store: &dyn Store, client_id: &str, cap: Scope, now_ms: u64) {
+    for (key, mut c) in pending_codes(store, client_id, now_ms) {
         let lowered = Scope::of_grant(&c.scope).min(cap).granted();
-        if c.client_id == client_id && c.used_grant.is_none() && lowered != c.scope {
+        if lowered != c.scope {
             c.scope = lowered;
             store.set_json(&key, &c);
         }

@@ -354,9 +354,15 @@ pub fn lower_client_scope(ctx: &Ctx, client_id: &str, cap: Scope) -> Result<Scop
         .into_iter()
         .filter(|g| g.client_id == client_id && g.live(now))
         .collect();
-    let Some(held) = live.iter().map(|g| Scope::of_grant(&g.scope)).max() else {
+    let pending = grants::pending_code_level(store, client_id, now);
+    let Some(held) = live
+        .iter()
+        .map(|g| Scope::of_grant(&g.scope))
+        .chain(pending)
+        .max()
+    else {
         return Err(format!(
-            "{client_id} holds no live grant (it was revoked, or its sign-in expired): there is nothing to lower."
+            "{client_id} holds no live grant and no sign-in in progress (it was revoked, or its sign-in expired): there is nothing to lower."
         ));
     };
     if cap > held {
@@ -372,7 +378,7 @@ pub fn lower_client_scope(ctx: &Ctx, client_id: &str, cap: Scope) -> Result<Scop
             grants::put_grant(store, &g);
         }
     }
-    grants::lower_pending_codes(store, client_id, cap);
+    grants::lower_pending_codes(store, client_id, cap, now);
     // A metadata-document client has no record, and no remembered consent to lower.
     if let Some(client) = clients::get(store, client_id) {
         consent::lower(store, &client, cap);

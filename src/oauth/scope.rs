@@ -41,7 +41,7 @@ impl Scope {
     pub const fn plain_words(self) -> &'static str {
         match self {
             Scope::Read => "See the server: devices and their state, camera pictures, plugins, logs, alerts, users (names only), network settings and the audit trail. Secrets stay redacted. Changes nothing.",
-            Scope::Control => "Operate the home: run device commands (lock, unlock, switch, open), change mixins and device storage, reload plugins, clear logs, consoles and alerts. User accounts, scripts and lock codes stay with admins.",
+            Scope::Control => "Operate the home: run device commands (lock, unlock, switch, open), change mixins and device storage, reload plugins, clear logs, consoles and alerts. User accounts, scripts, automations and lock codes stay with admins.",
             Scope::Admin => "Administer Scrypted: users, the .env file, network and CORS settings, install, update or remove plugins, restart or update the server, create and restore backups (which hold every secret).",
         }
     }

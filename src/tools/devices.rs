@@ -2,7 +2,8 @@
 
 use super::redact::{redact_property, redact_settings};
 use super::resolve::{
-    admin_only_device, interfaces_of, is_own_device, prop_of, refuse_own_device, Snapshot,
+    admin_only_device, interfaces_of, is_own_device, prop_of, refuse_own_device, DeviceUse,
+    Snapshot,
 };
 use super::schema::{ok, page_bounds, tool, Page, DESTRUCTIVE, READ};
 use super::secrets::REDACTED;
@@ -479,7 +480,7 @@ pub async fn device_snapshot(
 pub const CALL_DEVICE_METHOD: ToolDef = tool! {
     name: "call_device_method",
     title: "Call a device method",
-    description: "Calls a method of a device's Scrypted interfaces with JSON arguments, e.g. turnOn / turnOff (OnOff), setBrightness [50] (Brightness), lock / unlock (Lock), getSettings / putSetting [\"key\", value] (Settings), setName [\"New name\"]. The method must belong to one of the device's interfaces (get_device lists them); listen and setMixins are not callable here (use set_mixins). This is full control of the device (locks, alarms, cameras): confirm with the user before actions with physical effect. Results that are not JSON (media objects, buffers) come back as Scrypted serialized them; results over 64 KB are cut off. Methods that make, remove or adopt devices (createDevice, releaseDevice, adoptDevice), run, change or read a script (eval, saveScript, loadScripts), manage a lock's user codes (addPassword, removePassword, getPasswords) or reach a plugin's internals (forkInterface, onRequest, onConnection, onPush, onOauthCallback, getMixin, releaseMixin, connectStream), and any method of a user's account device, need scrypted:admin. Password-typed and secret-looking setting values (e.g. from getSettings) and lock codes come back as \"[REDACTED]\", the settings listed in redacted_keys; the placeholder is refused as an argument, so it can never overwrite the real secret. Refused for this MCP plugin's own devices.",
+    description: "Calls a method of a device's Scrypted interfaces with JSON arguments, e.g. turnOn / turnOff (OnOff), setBrightness [50] (Brightness), lock / unlock (Lock), getSettings / putSetting [\"key\", value] (Settings), setName [\"New name\"]. The method must belong to one of the device's interfaces (get_device lists them); listen and setMixins are not callable here (use set_mixins). This is full control of the device (locks, alarms, cameras): confirm with the user before actions with physical effect. Results that are not JSON (media objects, buffers) come back as Scrypted serialized them; results over 64 KB are cut off. Methods that make, remove or adopt devices (createDevice, releaseDevice, adoptDevice), run, change or read a script (eval, saveScript, loadScripts), manage a lock's user codes (addPassword, removePassword, getPasswords) or reach a plugin's internals (forkInterface, onRequest, onConnection, onPush, onOauthCallback, getMixin, releaseMixin, connectStream), any method of a user's account device, and any method of an automation but turnOn / turnOff (its actions are code), need scrypted:admin. Password-typed and secret-looking setting values (e.g. from getSettings) and lock codes come back as \"[REDACTED]\", the settings listed in redacted_keys; the placeholder is refused as an argument, so it can never overwrite the real secret. Refused for this MCP plugin's own devices.",
     input: CallArgs,
     output: CallOut,
     hints: DESTRUCTIVE,
@@ -561,7 +562,7 @@ async fn call_device_method(tc: Rc<ToolContext>, a: CallArgs) -> ToolResult {
     if ADMIN_METHODS.contains(&a.method.as_str()) {
         tc.require(Scope::Admin, &format!("call_device_method {}", a.method))?;
     }
-    if let Some(what) = admin_only_device(&snap, &a.id, false) {
+    if let Some(what) = admin_only_device(&snap, &a.id, DeviceUse::Method(&a.method)) {
         tc.require(
             Scope::Admin,
             &format!("Calling a method of device {} ({what})", a.id),

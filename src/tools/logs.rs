@@ -4,7 +4,7 @@ use super::preview::NOTHING_CHANGED;
 use super::resolve::{refuse_own_device, Snapshot};
 use super::schema::{ok, tool, DESTRUCTIVE_IDEMPOTENT, READ};
 use super::{ToolContext, ToolDef, ToolError, ToolResult};
-use crate::host::{Alert, LogEntry};
+use crate::host::{Alert, DeviceLogger, LogEntry};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
@@ -126,13 +126,18 @@ fn cut(message: &str) -> String {
 }
 
 async fn get_logs(tc: Rc<ToolContext>, a: GetLogsArgs) -> ToolResult {
+    let mut name = None;
     if let Some(id) = &a.device_id {
         // The host's getLogger() would create a log for an unknown id: check first.
-        Snapshot::load_of(&tc, &[id], &[])
-            .await?
-            .require_device(id)?;
+        let snap = Snapshot::load_of(&tc, &[id], &["name"]).await?;
+        snap.require_device(id)?;
+        name = snap.str_prop(id, "name").map(String::from);
     }
-    let logs = tc.ctx.host.logs(a.device_id.as_deref()).await?;
+    let device = a.device_id.as_deref().map(|id| DeviceLogger {
+        id,
+        name: name.as_deref().unwrap_or(id),
+    });
+    let logs = tc.ctx.host.logs(device).await?;
     let component = a.component.as_deref().map(str::to_lowercase);
     let min = a.level.map_or(0, Level::rank);
     let mut matched: Vec<LogEntry> = logs
@@ -251,17 +256,23 @@ fn other_devices_hit(alerts: &[Alert], device_id: &str) -> Vec<String> {
 }
 
 async fn clear_logs(tc: Rc<ToolContext>, a: ClearLogsArgs) -> ToolResult {
+    let mut name = None;
     if let Some(id) = &a.device_id {
         let snap = Snapshot::load(&tc).await?;
         snap.require_device(id)?;
         // Its log holds its security warnings (token reuse): not erasable through it.
         refuse_own_device(&tc, &snap, id, "clearing its log").await?;
+        name = snap.str_prop(id, "name").map(String::from);
     }
     let host = &tc.ctx.host;
-    let device = a.device_id.as_deref();
+    let device_id = a.device_id.as_deref();
+    let device = device_id.map(|id| DeviceLogger {
+        id,
+        name: name.as_deref().unwrap_or(id),
+    });
     let logs_before = host.logs(device).await?.len();
     let alerts_before = host.alerts().await?;
-    if let Some(id) = device {
+    if let Some(id) = device_id {
         let others = other_devices_hit(&alerts_before, id);
         if !others.is_empty() && !a.also_clear_other_devices_alerts {
             return Err(ToolError::failed(format!(
@@ -271,14 +282,14 @@ async fn clear_logs(tc: Rc<ToolContext>, a: ClearLogsArgs) -> ToolResult {
         }
     }
     let (logs_removed, alert_ids) = if a.dry_run {
-        (logs_before, alerts_cleared_with(&alerts_before, device))
+        (logs_before, alerts_cleared_with(&alerts_before, device_id))
     } else {
         host.clear_logs(device).await?;
         let logs_after = host.logs(device).await?.len();
         let gone = super::alerts::ids_gone(alerts_before, &host.alerts().await?);
         (logs_before.saturating_sub(logs_after), gone)
     };
-    let of = device
+    let of = device_id
         .map(|d| format!(" of device {d}"))
         .unwrap_or_default();
     let alerts_removed = alert_ids.len();

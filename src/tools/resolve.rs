@@ -109,18 +109,34 @@ impl Snapshot {
     }
 }
 
-/// Why changing device `id` is administering Scrypted rather than operating the home
-/// (scrypted:admin, not control): a user's account device (core's `User`: its `password`
-/// setting sets that user's password, admins' included), or, when `storage` is what is
-/// written, a script (core's `Script` keeps its code in storage and runs it in a plugin).
-/// `None` for every other device.
-pub fn admin_only_device(snap: &Snapshot, id: &str, storage: bool) -> Option<&'static str> {
+/// What a tool does to a device, for [`admin_only_device`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceUse<'a> {
+    /// Reads or writes its storage.
+    Storage,
+    /// Calls this method of it.
+    Method(&'a str),
+}
+
+/// Why using device `id` so is administering Scrypted rather than operating the home
+/// (scrypted:admin, not read or control), or `None`:
+/// - a user's account device (core's `User`): any method (its `password` setting sets that
+///   user's password, admins' included), its storage;
+/// - code that runs on the server: a script's storage (core's `Script` keeps its code there;
+///   its methods that read, change or run code are `ADMIN_METHODS`), and an automation's
+///   storage and every method but switching it (core's `Automation`, type `Automation`: its
+///   actions and conditions are JavaScript or shell scripts, set by `putSetting` and kept in
+///   storage).
+pub fn admin_only_device(snap: &Snapshot, id: &str, what: DeviceUse) -> Option<&'static str> {
     let interfaces = snap.interfaces(id);
     let has = |name: &str| interfaces.iter().any(|i| i == name);
+    let switching = matches!(what, DeviceUse::Method("turnOn" | "turnOff"));
     if has("ScryptedUser") {
         Some("a user's account")
-    } else if storage && has("Scriptable") {
-        Some("a script, whose storage is code that runs inside a plugin")
+    } else if what == DeviceUse::Storage && has("Scriptable") {
+        Some("a script, whose storage is code that runs on the server")
+    } else if snap.str_prop(id, "type") == Some("Automation") && !switching {
+        Some("an automation, whose actions and conditions are code that runs on the server")
     } else {
         None
     }

@@ -186,14 +186,13 @@ describe('host.js notices, storage, volume and clock over the simulated globals'
   const lines = [];
   const quiet = { log: (m) => lines.push(['log', m]), warn: (m) => lines.push(['warn', m]), error: (m) => lines.push(['error', m]) };
   const h = createHost(rt.pluginParams(), { console: quiet, os: rt.osModule(), nativeId: undefined });
-  test("reading a device's logs that do not exist yet gives its logger the title the server would (runtime.ts getDeviceLogger)", async () => {
-    // logger.ts getLogger keeps a child with the title it was first given; the server's own
-    // entries for the device later carry it.
+  test("a logger that does not exist yet is made with the titles Rust gives (the server's own later entries carry them)", async () => {
+    // logger.ts getLogger keeps a child with the title it was first given.
     assert.equal('/device/14' in rt.data.loggers, false, 'the sensor has no logger yet');
-    await h.call('logs', { path: ['device', '14'] });
-    assert.equal(rt.data.loggers['/device/14'], rt.data.devices['14'].name);
-    await h.call('clearLogs', { path: ['device', '15'] });
-    assert.equal(rt.data.loggers['/device/15'], rt.data.devices['15'].name);
+    await h.call('logs', { path: ['device', '14'], titles: ['Devices', 'Hallway Sensor'] });
+    assert.equal(rt.data.loggers['/device/14'], 'Hallway Sensor');
+    await h.call('clearLogs', { path: ['device', '15'], titles: ['Devices', 'Back Door Contact'] });
+    assert.equal(rt.data.loggers['/device/15'], 'Back Door Contact');
   });
   test('defer runs the named entry from a timer, after the call returned; a failing one is logged', async () => {
     const b64 = await h.call('createBackup', {});

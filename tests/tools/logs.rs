@@ -23,15 +23,14 @@ fn get_logs_filters_before_returning() {
     );
     let out = h.ok("get_logs", json!({"device_id": CAMERA_ID}));
     assert_eq!(out["total"], 2);
-    assert!(h
-        .host
-        .calls_of("logs")
-        .contains(&json!({"path": ["device", CAMERA_ID]})));
+    assert!(h.host.calls_of("logs").contains(
+        &json!({"path": ["device", CAMERA_ID], "titles": ["Devices", "Front Door Camera"]})
+    ));
     // The device is checked by its own state only.
     assert!(!h.host.called("systemState"));
     assert_eq!(
         h.host.calls_of("deviceStates"),
-        [json!({"ids": [CAMERA_ID], "props": []})]
+        [json!({"ids": [CAMERA_ID], "props": ["name"]})]
     );
 
     let out = h.ok("get_logs", json!({"limit": 2}));
@@ -80,9 +79,16 @@ fn clear_logs_of_one_device_clears_only_its_log_and_alerts() {
     assert_eq!(out["alerts_removed"], 1);
     assert_eq!(h.host.logs.borrow().len(), 9);
     assert_eq!(h.host.alerts.borrow()[0].id, "alert-2");
+    // The logger gets the device's name if getLogger has to make it (runtime.ts
+    // getDeviceLogger's title), so the server's own later entries keep their title.
     assert_eq!(
         h.host.calls_of("clearLogs"),
-        [json!({"path": ["device", LOCK_ID]})]
+        [json!({"path": ["device", LOCK_ID], "titles": ["Devices", "Front Door Lock"]})]
+    );
+    h.ok("get_logs", json!({"device_id": THERMO_ID}));
+    assert_eq!(
+        h.host.calls_of("logs").last(),
+        Some(&json!({"path": ["device", THERMO_ID], "titles": ["Devices", "Hallway Sensor"]}))
     );
 }
 

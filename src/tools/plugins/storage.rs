@@ -3,7 +3,7 @@
 use crate::oauth::Scope;
 use crate::tools::preview::{map_delta, EntryChange};
 use crate::tools::redact::{redact_map, stands_for, OMITTED};
-use crate::tools::resolve::{admin_only_device, refuse_own_device, Snapshot};
+use crate::tools::resolve::{admin_only_device, refuse_own_device, DeviceUse, Snapshot};
 use crate::tools::schema::{ok, tool, DESTRUCTIVE_IDEMPOTENT, READ};
 use crate::tools::secrets::REDACTED;
 use crate::tools::{ToolContext, ToolDef, ToolError, ToolResult};
@@ -17,7 +17,7 @@ use std::rc::Rc;
 pub const GET_STORAGE: ToolDef = tool! {
     name: "get_storage",
     title: "Read a device's storage",
-    description: "Reads a device's key-value storage (`getStorage`), where plugins keep their configuration and often passwords and API keys. Values whose key looks secret (token, secret, auth, password, pass, pwd, pin, key, credential, private, cookie, salt) come back as \"[REDACTED]\" unless reveal_secrets is true (which needs scrypted:admin), and so do values that look secret whatever their key (JWTs, long random tokens, webhook URLs, a URL's password: only that part is replaced); set_storage keeps the current value of any key sent back as shown. Answers are capped at 64 KB: the largest values then come back as \"[OMITTED]\" (listed in omitted_keys; read them with keys: [...]), which set_storage also keeps. This MCP plugin's own storage is refused.",
+    description: "Reads a device's key-value storage (`getStorage`), where plugins keep their configuration and often passwords and API keys. Values whose key looks secret (token, secret, auth, password, pass, pwd, pin, key, credential, private, cookie, salt) come back as \"[REDACTED]\" unless reveal_secrets is true (which needs scrypted:admin), and so do values that look secret whatever their key (JWTs, long random tokens, webhook URLs, a URL's password: only that part is replaced); set_storage keeps the current value of any key sent back as shown. Answers are capped at 64 KB: the largest values then come back as \"[OMITTED]\" (listed in omitted_keys; read them with keys: [...]), which set_storage also keeps. This MCP plugin's own storage is refused, and a user's account device, a script or an automation (their storage is code) needs scrypted:admin.",
     input: GetStorageArgs,
     output: GetStorageOut,
     hints: READ,
@@ -94,6 +94,14 @@ async fn get_storage(tc: Rc<ToolContext>, a: GetStorageArgs) -> ToolResult {
     let snap = Snapshot::load(&tc).await?;
     snap.require_device(&a.id)?;
     refuse_own_device(&tc, &snap, &a.id, "reading its storage").await?;
+    // Code (a script's, an automation's) often carries the keys it calls with, in no form the
+    // redaction can tell from the code around it.
+    if let Some(what) = admin_only_device(&snap, &a.id, DeviceUse::Storage) {
+        tc.require(
+            Scope::Admin,
+            &format!("Reading the storage of device {} ({what})", a.id),
+        )?;
+    }
     let mut storage = tc.ctx.host.get_storage(&a.id).await?;
     if let Some(keys) = &a.keys {
         storage.retain(|k, _| keys.contains(k));
@@ -126,7 +134,7 @@ async fn get_storage(tc: Rc<ToolContext>, a: GetStorageArgs) -> ToolResult {
 pub const SET_STORAGE: ToolDef = tool! {
     name: "set_storage",
     title: "Write a device's storage",
-    description: "Writes a device's storage (`setStorage`) and pushes it live into the owning plugin. By default the given map REPLACES the whole storage (keys you leave out are deleted); with merge: true the given keys are added or changed and the rest kept. A value of \"[REDACTED]\" or \"[OMITTED]\" (or a value exactly as get_storage showed it, e.g. a URL with \"[REDACTED]\" for its password) keeps that key's current value, so a get_storage → edit → set_storage round trip never destroys a secret or a value left out of a capped answer. This MCP plugin's own storage is refused, and a user's account device or a script (its storage is code) needs scrypted:admin. Returns the key names added, removed and changed (never values). With dry_run: true nothing is written and `changes` shows each entry's value before and after (secrets as \"[REDACTED]\": a changed secret says only \"changed\").",
+    description: "Writes a device's storage (`setStorage`) and pushes it live into the owning plugin. By default the given map REPLACES the whole storage (keys you leave out are deleted); with merge: true the given keys are added or changed and the rest kept. A value of \"[REDACTED]\" or \"[OMITTED]\" (or a value exactly as get_storage showed it, e.g. a URL with \"[REDACTED]\" for its password) keeps that key's current value, so a get_storage → edit → set_storage round trip never destroys a secret or a value left out of a capped answer. This MCP plugin's own storage is refused, and a user's account device, a script or an automation (their storage is code) needs scrypted:admin. Returns the key names added, removed and changed (never values). With dry_run: true nothing is written and `changes` shows each entry's value before and after (secrets as \"[REDACTED]\": a changed secret says only \"changed\").",
     input: SetStorageArgs,
     output: SetStorageOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
@@ -180,7 +188,7 @@ async fn set_storage(tc: Rc<ToolContext>, a: SetStorageArgs) -> ToolResult {
     let snap = Snapshot::load(&tc).await?;
     snap.require_device(&a.id)?;
     refuse_own_device(&tc, &snap, &a.id, "writing its storage").await?;
-    if let Some(what) = admin_only_device(&snap, &a.id, true) {
+    if let Some(what) = admin_only_device(&snap, &a.id, DeviceUse::Storage) {
         tc.require(
             Scope::Admin,
             &format!("Writing the storage of device {} ({what})", a.id),

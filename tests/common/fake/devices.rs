@@ -149,6 +149,11 @@ impl FakeBridge {
                         .push(arg0.as_str().unwrap_or_default().to_string());
                 }
             }
+            "removePassword" if has("PasswordStore") => {
+                if let Some(dev) = self.devices.borrow_mut().get_mut(id) {
+                    dev.passwords.retain(|p| Some(p.as_str()) != arg0.as_str());
+                }
+            }
             "createDevice" if self.is_core_users(&d) => return self.core_create_user(id, &arg0),
             "getPluginJson" if has("ScryptedPlugin") => {
                 return Ok(self
