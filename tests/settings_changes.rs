@@ -9,7 +9,7 @@ mod flow;
 mod tab;
 
 use common::{plugin, NOW_MS};
-use flow::{obtain_tokens, request, send, token_request, Tokens};
+use flow::{obtain_tokens, request, send, Tokens};
 use scrypted_mcp::audit::{self, AuditEntry};
 use scrypted_mcp::store::Store;
 use scrypted_mcp::{oauth, settings, Plugin};
@@ -67,17 +67,7 @@ fn access_token_ttl_applies_to_the_next_token() {
     let client_id = flow::register(&plugin, HOST);
     let (verifier, challenge) = flow::pkce();
     let code = flow::authorize(&plugin, HOST, &client_id, &challenge);
-    let resp = token_request(
-        &plugin,
-        HOST,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", flow::REDIRECT_URI),
-            ("code_verifier", &verifier),
-            ("client_id", &client_id),
-        ],
-    );
+    let resp = flow::exchange_code(&plugin, HOST, &client_id, &code, &verifier);
     assert_eq!(resp.status, 200, "{:?}", resp.body_text());
     let body = resp.body_json().unwrap();
     assert_eq!(body["expires_in"], json!(120));

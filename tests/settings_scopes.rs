@@ -149,17 +149,7 @@ fn lowering_an_app_also_lowers_the_code_it_has_not_exchanged() {
     let (verifier, challenge) = flow::pkce();
     let code = flow::authorize(&p, HOST, &t.client_id, &challenge); // consent remembered: no page
     put(&p, &format!("scope:{}", t.client_id), json!("Read only")).unwrap();
-    let resp = flow::token_request(
-        &p,
-        HOST,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", flow::REDIRECT_URI),
-            ("code_verifier", &verifier),
-            ("client_id", &t.client_id),
-        ],
-    );
+    let resp = flow::exchange_code(&p, HOST, &t.client_id, &code, &verifier);
     let body = resp.body_json().expect("a token answer");
     assert_eq!(body["scope"], "scrypted:read", "{body}");
 }
@@ -173,17 +163,7 @@ fn an_app_holding_only_an_unexchanged_code_is_lowered_too() {
     let (verifier, challenge) = flow::pkce();
     let code = flow::authorize(&p, HOST, &client_id, &challenge);
     put(&p, &format!("scope:{client_id}"), json!("Read only")).unwrap();
-    let resp = flow::token_request(
-        &p,
-        HOST,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", flow::REDIRECT_URI),
-            ("code_verifier", &verifier),
-            ("client_id", &client_id),
-        ],
-    );
+    let resp = flow::exchange_code(&p, HOST, &client_id, &code, &verifier);
     let body = resp.body_json().expect("a token answer");
     assert_eq!(body["scope"], "scrypted:read", "{body}");
 }

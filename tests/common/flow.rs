@@ -204,6 +204,27 @@ pub fn token_request(plugin: &Plugin, origin_host: &str, fields: &[(&str, &str)]
     send(plugin, req)
 }
 
+/// POST /token exchanging `code` (issued for [`REDIRECT_URI`]) with its PKCE verifier.
+pub fn exchange_code(
+    plugin: &Plugin,
+    origin_host: &str,
+    client_id: &str,
+    code: &str,
+    verifier: &str,
+) -> Response {
+    token_request(
+        plugin,
+        origin_host,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_verifier", verifier),
+            ("client_id", client_id),
+        ],
+    )
+}
+
 /// register → authorize (as "admin") → token, all over `Plugin::handle`.
 pub fn obtain_tokens(plugin: &Plugin, origin_host: &str) -> Tokens {
     let client_id = register(plugin, origin_host);
@@ -230,17 +251,7 @@ pub fn tokens_as(
         .find(|(k, _)| k == "code")
         .map(|(_, v)| v.into_owned())
         .expect("code in redirect");
-    let resp = token_request(
-        plugin,
-        origin_host,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
-            ("code_verifier", &verifier),
-            ("client_id", &client_id),
-        ],
-    );
+    let resp = exchange_code(plugin, origin_host, &client_id, &code, &verifier);
     assert_eq!(resp.status, 200, "token: {:?}", resp.body_text());
     let body = resp.body_json().unwrap();
     Tokens {
