@@ -96,7 +96,7 @@ pub async fn call(call: &Call, params: &Value) -> Result<CallToolResult, ErrorDa
             let arguments = redact::for_audit(name, params.get("arguments").unwrap_or(&empty));
             let args = audit::audited_args(&*call.ctx.store, &arguments);
             let outcome = Err(e);
-            record(call, name, args, &outcome);
+            record(call, name, args, &outcome, false);
             outcome
         }
     }
@@ -128,9 +128,9 @@ pub async fn invoke(
         tool: name,
         args: Some(args),
     };
-    let outcome = run(call, name, arguments).await;
+    let (outcome, refused) = run(call, name, arguments).await;
     if let Some(args) = unfinished.args.take() {
-        record(call, name, args, &outcome);
+        record(call, name, args, &outcome, refused);
     }
     outcome.or_else(|error| refused_arguments_as_result(call, name, error))
 }
@@ -174,28 +174,34 @@ impl Drop for Unfinished<'_> {
     }
 }
 
-async fn run(call: &Call, name: &str, arguments: Value) -> Result<CallToolResult, ErrorData> {
+/// The tool's answer, and whether the tool refused the call for want of scope (the audit
+/// says `refused` then, as for a refusal at the door).
+async fn run(
+    call: &Call,
+    name: &str,
+    arguments: Value,
+) -> (Result<CallToolResult, ErrorData>, bool) {
     #[cfg(feature = "conformance-fixtures")]
     if let Some(outcome) = super::fixtures::call_tool(call, name, &arguments).await {
-        return outcome;
+        return (outcome, false);
     }
     let Some(def) = tools::catalogue().iter().find(|d| d.name == name) else {
-        return Err(ErrorData::invalid_params(
-            format!("Unknown tool: {name}"),
-            None,
-        ));
+        let unknown = ErrorData::invalid_params(format!("Unknown tool: {name}"), None);
+        return (Err(unknown), false);
     };
     let context = Rc::new(ToolContext {
         ctx: call.ctx.clone(),
         caller: call.caller.clone(),
         peer: call.peer.clone() as Rc<dyn Peer>,
     });
+    let error = |message| Ok(CallToolResult::error(vec![ContentBlock::text(message)]));
     match (def.run)(context, arguments).await {
-        Ok(output) => success(def, output),
-        Err(ToolError::InvalidParams(message)) => Err(ErrorData::invalid_params(message, None)),
-        Err(ToolError::Failed(message)) => {
-            Ok(CallToolResult::error(vec![ContentBlock::text(message)]))
+        Ok(output) => (success(def, output), false),
+        Err(ToolError::InvalidParams(message)) => {
+            (Err(ErrorData::invalid_params(message, None)), false)
         }
+        Err(ToolError::Failed(message)) => (error(message), false),
+        Err(ToolError::Refused(message)) => (error(message), true),
     }
 }
 
@@ -221,9 +227,16 @@ fn success(def: &ToolDef, output: ToolOutput) -> Result<CallToolResult, ErrorDat
     Ok(result)
 }
 
-fn record(call: &Call, tool: &str, args: AuditedArgs, outcome: &Result<CallToolResult, ErrorData>) {
+fn record(
+    call: &Call,
+    tool: &str,
+    args: AuditedArgs,
+    outcome: &Result<CallToolResult, ErrorData>,
+    refused_by_scope: bool,
+) {
     let elicitation = call.peer.elicitation_outcome();
-    let refused = matches!(elicitation, Some("decline" | "cancel" | "unsupported"));
+    let refused =
+        refused_by_scope || matches!(elicitation, Some("decline" | "cancel" | "unsupported"));
     let outcome = match outcome {
         // The call asked a modern client for input: it ran nothing, the retry will.
         _ if call.peer.awaiting_input() => "input_required",

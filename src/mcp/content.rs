@@ -126,7 +126,9 @@ pub async fn read(call: &Call, params: &Value) -> Result<ReadResourceResult, Err
 async fn read_devices(call: &Call, uri: &str) -> Result<ReadResourceResult, ErrorData> {
     let failed = |e: crate::tools::ToolError| {
         let message = match e {
-            crate::tools::ToolError::Failed(m) | crate::tools::ToolError::InvalidParams(m) => m,
+            crate::tools::ToolError::Failed(m)
+            | crate::tools::ToolError::Refused(m)
+            | crate::tools::ToolError::InvalidParams(m) => m,
         };
         ErrorData::internal_error(message, Some(json!({ "uri": uri })))
     };

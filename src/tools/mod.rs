@@ -85,7 +85,7 @@ impl ToolContext {
         if self.caller.scope >= needed {
             return Ok(());
         }
-        Err(ToolError::failed(needed.refusal(what, self.caller.scope)))
+        Err(ToolError::Refused(needed.refusal(what, self.caller.scope)))
     }
 }
 
@@ -114,6 +114,9 @@ pub enum ToolError {
     InvalidParams(String),
     /// The call ran and failed, or was refused: `isError: true` with this message.
     Failed(String),
+    /// The token's scope does not cover what the arguments or the device reach
+    /// ([`ToolContext::require`]): `isError: true` as `Failed`, audited as `refused`.
+    Refused(String),
 }
 
 impl ToolError {

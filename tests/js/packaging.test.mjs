@@ -21,7 +21,7 @@ const ZIP = path.join(ROOT, 'dist/plugin.zip');
 const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'scrypted-manifest.json'), 'utf8'));
 /**
  * Bytes of the shipped wasm after wasm-opt: the last measured size plus about 0.5 %. Raised
- * once, by the review fixes of 2026-12-07 (1,326,032 → 1,340,976: least privilege per argument
+ * once, by the review fixes of 2026-12-07 (1,326,032 → 1,341,473: least privilege per argument
  * and device, rename and restore checks; docs/reference/wasm-toolchain.md, "Size").
  */
 const WASM_CEILING = 1_345_000;

@@ -332,6 +332,18 @@ fn a_control_token_cannot_administer_accounts_through_devices() {
     assert!(!s.host.devices.borrow()[VIEWER_ID]
         .storage
         .contains_key("acl"));
-    let trail = scrypted_mcp::audit::recent(&s.plugin.ctx, 5);
-    assert!(trail.iter().all(|e| e.outcome != "ok"), "{trail:?}");
+    // Audited as a refusal at the door is: the scope, not the call, failed.
+    let trail = scrypted_mcp::audit::recent(&s.plugin.ctx, 2);
+    let outcomes: Vec<(&str, &str)> = trail
+        .iter()
+        .map(|e| (e.tool.as_str(), e.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("set_storage", "refused"),
+            ("call_device_method", "refused")
+        ],
+        "{trail:?}"
+    );
 }

@@ -4,16 +4,13 @@
 //! for other arguments — each refused with nothing run.
 
 use super::*;
+// A backup of that many bytes, laid out as Scrypted's createBackup writes one.
+use common::fake::backups::backup_of_len as zip_bytes;
 use scrypted_mcp::audit;
 use scrypted_mcp::crypto;
 
 const CONFIRM: &str = "RESTORE FROM BACKUP";
 const ELICITATION: &str = r#"{"elicitation": {}}"#;
-
-/// A backup of `len` bytes, laid out as Scrypted's createBackup writes one.
-fn zip_bytes(len: usize) -> Vec<u8> {
-    common::fake::backups::backup_of_len(len)
-}
 
 fn restore_args(data: &[u8]) -> Value {
     json!({

@@ -4,14 +4,11 @@
 //! them; another client's or an expired handle is refused and changes nothing.
 
 use super::*;
+// A backup of that many bytes, laid out as Scrypted's createBackup writes one.
+use common::fake::backups::backup_of_len as zip_bytes;
 use scrypted_mcp::crypto;
 
 const CONFIRM: &str = "RESTORE FROM BACKUP";
-
-/// A backup of `len` bytes, laid out as Scrypted's createBackup writes one.
-fn zip_bytes(len: usize) -> Vec<u8> {
-    common::fake::backups::backup_of_len(len)
-}
 
 /// A 2026 restore_backup call from a client that declared elicitation.
 fn modern_call(arguments: Value) -> Rpc {

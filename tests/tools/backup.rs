@@ -1,6 +1,8 @@
 //! Backup and restore.
 
 use super::*;
+// A backup of that many bytes, laid out as Scrypted's createBackup writes one.
+use fake::backups::backup_of_len as zip_bytes;
 
 #[test]
 fn create_backup_returns_an_embedded_zip_resource_and_summary() {
@@ -43,11 +45,6 @@ fn accept() -> Elicited {
     let mut m = Map::new();
     m.insert("decision".into(), json!("RESTORE"));
     Elicited::Accept(m)
-}
-
-/// A backup of `len` bytes, laid out as Scrypted's createBackup writes one.
-fn zip_bytes(len: usize) -> Vec<u8> {
-    fake::backups::backup_of_len(len)
 }
 
 fn one_shot(bytes: &[u8]) -> Value {

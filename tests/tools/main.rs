@@ -90,7 +90,7 @@ impl H {
     /// A refused / failed call's message.
     fn failed(&self, name: &str, args: Value) -> String {
         match self.call(name, args) {
-            Err(ToolError::Failed(m)) => m,
+            Err(ToolError::Failed(m) | ToolError::Refused(m)) => m,
             other => panic!("{name}: expected Failed, got {other:?}"),
         }
     }
