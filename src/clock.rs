@@ -1,6 +1,7 @@
 //! Injected time, so expiry and rotation are testable without sleeping.
 
 use futures::future::LocalBoxFuture;
+use futures::future::Shared;
 use futures::FutureExt;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -59,5 +60,121 @@ impl Clock for FixedClock {
             }
         })
         .boxed_local()
+    }
+}
+
+/// One timer shared by every request that waits on it: a request that may run long waits
+/// for this timer's ticks instead of arming a host timer of its own, which would cost a
+/// `setTimeout` and a crossing back into the wasm for every request (issue 12). A tick is
+/// a sleep of one period on the clock, armed by the first waiter after the last one ended.
+pub struct Ticker {
+    period_ms: u64,
+    current: RefCell<Option<Shared<LocalBoxFuture<'static, ()>>>>,
+}
+
+impl Ticker {
+    pub const fn new(period_ms: u64) -> Self {
+        Ticker {
+            period_ms,
+            current: RefCell::new(None),
+        }
+    }
+
+    /// Resolves after `n` ticks: at least `n - 1` periods from now (the first tick may be
+    /// one armed earlier, or one that came while nobody waited) and at most `n`.
+    pub fn ticks(self: &Rc<Self>, clock: &Rc<dyn Clock>, n: u32) -> LocalBoxFuture<'static, ()> {
+        let (ticker, clock) = (self.clone(), clock.clone());
+        async move {
+            for _ in 0..n {
+                ticker.next(&clock).await;
+            }
+        }
+        .boxed_local()
+    }
+
+    /// The tick being waited for, or a new one once it has come.
+    fn next(&self, clock: &Rc<dyn Clock>) -> Shared<LocalBoxFuture<'static, ()>> {
+        let mut current = self.current.borrow_mut();
+        match &*current {
+            Some(tick) if tick.peek().is_none() => tick.clone(),
+            _ => {
+                let tick = clock.clone().sleep(self.period_ms).shared();
+                *current = Some(tick.clone());
+                tick
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fixed clock that counts the sleeps asked of it (each is a host timer in the wasm).
+    #[derive(Default)]
+    struct Counting {
+        clock: Rc<FixedClock>,
+        sleeps: Cell<usize>,
+    }
+
+    impl Clock for Counting {
+        fn now_ms(&self) -> u64 {
+            self.clock.now_ms()
+        }
+        fn sleep(self: Rc<Self>, ms: u64) -> LocalBoxFuture<'static, ()> {
+            self.sleeps.set(self.sleeps.get() + 1);
+            self.clock.clone().sleep(ms)
+        }
+    }
+
+    #[test]
+    fn many_waiters_share_one_timer_per_tick() {
+        let counting = Rc::new(Counting::default());
+        let clock: Rc<dyn Clock> = counting.clone();
+        let ticker = Rc::new(Ticker::new(1_000));
+        let mut waiters: Vec<_> = (0..100).map(|_| ticker.ticks(&clock, 2)).collect();
+        for waiter in &mut waiters {
+            assert!(waiter.as_mut().now_or_never().is_none());
+        }
+        assert_eq!(counting.sleeps.get(), 1, "one timer for the first tick");
+        counting.clock.advance_ms(999);
+        assert!(waiters
+            .iter_mut()
+            .all(|w| w.as_mut().now_or_never().is_none()));
+        counting.clock.advance_ms(1);
+        assert!(waiters
+            .iter_mut()
+            .all(|w| w.as_mut().now_or_never().is_none()));
+        assert_eq!(counting.sleeps.get(), 2, "one timer for the second tick");
+        counting.clock.advance_ms(1_000);
+        assert!(waiters
+            .iter_mut()
+            .all(|w| w.as_mut().now_or_never().is_some()));
+        assert_eq!(counting.sleeps.get(), 2);
+    }
+
+    #[test]
+    fn a_waiter_that_joins_late_still_waits_a_period_or_more() {
+        let counting = Rc::new(Counting::default());
+        let clock: Rc<dyn Clock> = counting.clone();
+        let ticker = Rc::new(Ticker::new(1_000));
+        let mut early = ticker.ticks(&clock, 2);
+        assert!(early.as_mut().now_or_never().is_none());
+        counting.clock.advance_ms(900);
+        // Joins the tick armed 900 ms ago; its second tick is a whole period after that.
+        let mut late = ticker.ticks(&clock, 2);
+        assert!(late.as_mut().now_or_never().is_none());
+        // Both are polled when a tick wakes them.
+        counting.clock.advance_ms(100);
+        assert!(early.as_mut().now_or_never().is_none());
+        assert!(late.as_mut().now_or_never().is_none());
+        counting.clock.advance_ms(999);
+        assert!(
+            late.as_mut().now_or_never().is_none(),
+            "1,099 ms after it asked"
+        );
+        counting.clock.advance_ms(1);
+        assert!(late.as_mut().now_or_never().is_some());
+        assert!(early.as_mut().now_or_never().is_some());
     }
 }

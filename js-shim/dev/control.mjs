@@ -35,7 +35,7 @@
 //        users.removeUser), "demote" makes the user a non-admin through core's createDevice
 //        (its user device's id becomes the aclId) → {username, exists, admin}
 //   POST /__devhost/camera  {id, mode}: how that camera answers takePicture (media.mjs
-//        CAMERA_MODES: jpeg, noise, native, png, fail, hang) → {id, mode}
+//        CAMERA_MODES: jpeg, noise, native, png, fail, hang, slow) → {id, mode}
 import { PLUGIN_ID } from './demo.mjs';
 import { JSON_LIMIT, readBody, sendJson } from './http.mjs';
 

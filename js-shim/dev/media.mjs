@@ -20,8 +20,12 @@ import { rpcProxy } from './rpc.mjs';
  * png    a PNG under mimeType image/png (the image converter passes it through as "image/jpeg")
  * fail   takePicture rejects with "Camera offline"
  * hang   takePicture never answers
+ * slow   a JPEG as `jpeg` gives, after SLOW_MS, as a battery camera waking up answers
  */
-export const CAMERA_MODES = ['jpeg', 'noise', 'native', 'png', 'fail', 'hang'];
+export const CAMERA_MODES = ['jpeg', 'noise', 'native', 'png', 'fail', 'hang', 'slow'];
+
+/** How long a `slow` camera takes to answer (real wall time, not the plugin's clock). */
+export const SLOW_MS = 3_000;
 
 /** Width of a camera's pictures when none is asked for, or in `native` mode. */
 export const NATIVE_WIDTH = 1920;
@@ -60,6 +64,7 @@ export function jpegPicture(width, noise = false) {
 export async function takePicture(device, mode, options) {
   if (mode === 'fail') throw new Error('Camera offline');
   if (mode === 'hang') return new Promise(() => {});
+  if (mode === 'slow') await new Promise((resolve) => setTimeout(resolve, SLOW_MS));
   const asked = Number(options?.picture?.width);
   const width = mode === 'native' || !(asked > 0) ? NATIVE_WIDTH : Math.min(Math.round(asked), 7680);
   const png = mode === 'png';

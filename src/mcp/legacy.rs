@@ -232,7 +232,7 @@ async fn serve(
     }
     .boxed_local();
 
-    match Exchange::new(work, rx).start().await {
+    match Exchange::new(work, rx).start(None).await.0 {
         Start::Done(responses) => json_answer(responses, batch),
         Start::Streaming(exchange) => Response::event_stream(
             Box::pin(exchange.into_sse(Some(session))),

@@ -50,6 +50,8 @@ pub struct McpState {
     pub(crate) spent: mrtr::Spent,
     /// Tool calls running as tasks for 2026 clients (`tasks`).
     pub(crate) tasks: tasks::Tasks,
+    /// The one timer 2026-07-28 answers count their time in (`stream`).
+    pub(crate) ticker: std::rc::Rc<crate::clock::Ticker>,
 }
 
 /// Tells every open `subscriptions/listen` stream that asked for it about `change`

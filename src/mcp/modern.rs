@@ -162,14 +162,17 @@ async fn serve(
         }]
     }
     .boxed_local();
-    match Exchange::new(work, rx).start().await {
-        Start::Done(mut responses) => {
+    // A client that takes no event stream gets JSON however long the work runs.
+    let streams = req.accepts_event_stream().then_some(ctx);
+    match Exchange::new(work, rx).start(streams).await {
+        (Start::Done(mut responses), _) => {
             let answer = responses.remove(0);
             Response::json(status_of(&answer), &answer)
         }
-        Start::Streaming(exchange) => {
-            Response::event_stream(Box::pin(exchange.into_sse(None)), Disconnect::Cancel)
-        }
+        (Start::Streaming(exchange), keep_alive) => Response::event_stream(
+            Box::pin(exchange.into_modern_sse(keep_alive)),
+            Disconnect::Cancel,
+        ),
     }
 }
 

@@ -1,7 +1,16 @@
 //! The answer to one POST, driven by whoever pulls it: the handlers' future runs when the
 //! shim asks for the next SSE chunk, so nothing is spawned and nothing runs unobserved.
+//!
+//! A 2026-07-28 request still running after a second or two is answered as a stream that
+//! starts with a keep-alive comment and sends one every few seconds while it runs. The
+//! transport counts a client's disconnect as cancellation, and Scrypted tells a plugin of
+//! a closed connection only when it writes a chunk of a stream (`sendStream` looks at the
+//! socket between chunks; before a response has started, nothing reaches the plugin), so
+//! a JSON answer's request would run to its end unobserved.
 
 use super::session::SessionRef;
+use crate::clock::Ticker;
+use crate::Ctx;
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::future::LocalBoxFuture;
 use futures::stream::Stream;
@@ -10,7 +19,24 @@ use rmcp::model::ProtocolVersion;
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
+
+/// The period of `McpState`'s ticker.
+const TICK_MS: u64 = 1_000;
+/// Ticks a 2026-07-28 request runs before its answer becomes a stream (1–2 s), and between
+/// two keep-alive comments of a stream whose work is still running (1–2 s): how soon a
+/// disconnect is seen. Quick requests, nearly all of them, are answered with JSON.
+const STREAM_AFTER_TICKS: u32 = 2;
+const KEEP_ALIVE_TICKS: u32 = 2;
+/// An SSE comment: the client ignores it, and writing it lets Scrypted see a closed socket.
+pub const KEEP_ALIVE: &str = ":\n\n";
+
+impl Default for Ticker {
+    fn default() -> Self {
+        Ticker::new(TICK_MS)
+    }
+}
 
 /// What the POST's handlers produce: their responses (none for cancelled requests).
 pub type Work = LocalBoxFuture<'static, Vec<Value>>;
@@ -39,14 +65,36 @@ impl Exchange {
         }
     }
 
-    /// Runs the handlers until they finish or emit their first message.
-    pub async fn start(mut self) -> Start {
-        futures::future::poll_fn(|cx| self.poll_progress(cx)).await;
-        if self.work.is_none() && self.ready.iter().all(is_response) {
+    /// Runs the handlers until they finish or emit their first message; for a 2026-07-28
+    /// request (`modern`) also until they have run `STREAM_AFTER_TICKS`, and then its
+    /// stream keeps alive (`into_modern_sse`). Ticks are counted only for work that did not
+    /// finish when first polled.
+    pub async fn start(mut self, modern: Option<&Rc<Ctx>>) -> (Start, Option<KeepAlive>) {
+        let mut alarm = None;
+        let ran_long = futures::future::poll_fn(|cx| {
+            if self.poll_progress(cx).is_ready() {
+                return Poll::Ready(false);
+            }
+            match modern {
+                Some(ctx) => alarm
+                    .get_or_insert_with(|| ctx.mcp.ticker.ticks(&ctx.clock, STREAM_AFTER_TICKS))
+                    .poll_unpin(cx)
+                    .map(|()| true),
+                None => Poll::Pending,
+            }
+        })
+        .await;
+        let keep_alive = modern.map(|ctx| KeepAlive {
+            ctx: ctx.clone(),
+            due: ran_long,
+            wait: None,
+        });
+        let start = if self.work.is_none() && self.ready.iter().all(is_response) {
             Start::Done(self.ready.drain(..).collect())
         } else {
             Start::Streaming(self)
-        }
+        };
+        (start, keep_alive)
     }
 
     /// Ready when a message is queued or the work has finished.
@@ -92,7 +140,44 @@ impl Exchange {
             exchange: self,
             session,
             primed,
+            keep_alive: None,
         }
+    }
+
+    /// A 2026-07-28 request's SSE body: its messages, no ids, and keep-alive comments while
+    /// the work runs.
+    pub fn into_modern_sse(self, keep_alive: Option<KeepAlive>) -> SseStream {
+        SseStream {
+            keep_alive,
+            ..self.into_sse(None)
+        }
+    }
+}
+
+/// The keep-alive comments of a 2026-07-28 answer's stream.
+pub struct KeepAlive {
+    ctx: Rc<Ctx>,
+    /// A comment goes out next (the stream began because the work ran long).
+    due: bool,
+    /// The ticks until the next comment, counted while the work runs.
+    wait: Option<LocalBoxFuture<'static, ()>>,
+}
+
+impl KeepAlive {
+    /// Ready when a comment is due: `KEEP_ALIVE_TICKS` after the last chunk.
+    fn poll_due(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if std::mem::take(&mut self.due) {
+            return Poll::Ready(());
+        }
+        let ctx = &self.ctx;
+        let wait = self
+            .wait
+            .get_or_insert_with(|| ctx.mcp.ticker.ticks(&ctx.clock, KEEP_ALIVE_TICKS));
+        let due = wait.poll_unpin(cx);
+        if due.is_ready() {
+            self.wait = None;
+        }
+        due
     }
 }
 
@@ -106,6 +191,7 @@ pub struct SseStream {
     session: Option<SessionRef>,
     /// Whether the priming event has gone out (or is not wanted).
     primed: bool,
+    keep_alive: Option<KeepAlive>,
 }
 
 impl Stream for SseStream {
@@ -121,7 +207,14 @@ impl Stream for SseStream {
             return Poll::Ready(Some(priming_event(&id)));
         }
         if this.exchange.poll_progress(cx).is_pending() {
-            return Poll::Pending;
+            return match this.keep_alive.as_mut().map(|k| k.poll_due(cx)) {
+                Some(Poll::Ready(())) => Poll::Ready(Some(KEEP_ALIVE.to_string())),
+                _ => Poll::Pending,
+            };
+        }
+        if let Some(keep_alive) = this.keep_alive.as_mut() {
+            // The interval starts again after anything is sent.
+            keep_alive.wait = None;
         }
         match this.exchange.ready.pop_front() {
             Some(message) => {

@@ -1,7 +1,8 @@
 // MCP 2026-07-28 through the real shim and dev host, for what only a real HTTP stream shows:
 // a subscriptions/listen response streams (unbuffered, acknowledged at once, notified while
 // open, kept alive when idle) and closing it frees the listener; legacy response streams
-// carry `X-Accel-Buffering: no` too. The protocol rules themselves are tested in
+// carry `X-Accel-Buffering: no` too; a request that runs long streams keep-alive comments
+// and closing it cancels the request. The protocol rules themselves are tested in
 // tests/modern (Rust) and by the conformance suite (conformance-modern.test.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,4 +86,61 @@ test('legacy response streams are unbuffered too, and keep their event ids', { t
   assert.match(legacy.text, /^id: /m);
   assert.equal(legacy.messages[0].method, 'notifications/progress');
   assert.equal(legacy.messages.at(-1).result.isError, false);
+});
+
+/** The audit trail's newest rows (the audit resource). */
+async function auditRows() {
+  const r = await fetch(host.mcpUrl, modernInit(token, 'resources/read', { uri: AUDIT }));
+  assert.equal(r.status, 200);
+  return JSON.parse((await r.json()).result.contents[0].text);
+}
+
+/** A 2026-07-28 get_camera_snapshot of the demo camera; the response and when it began. */
+async function snapshotCall(signal) {
+  const sent = Date.now();
+  const res = await fetch(host.mcpUrl, modernInit(token, 'tools/call', { name: 'get_camera_snapshot', arguments: { id: '12' } }, { id: 'snap', signal }));
+  return { res, after: Date.now() - sent };
+}
+
+test('a request that runs long streams keep-alive comments, and closing it cancels the request', { timeout: 30_000 }, async () => {
+  await host.camera('12', 'hang');
+  try {
+    const controller = new AbortController();
+    const { res, after } = await snapshotCall(controller.signal);
+    // Quick answers are JSON; this one becomes a stream after one to two seconds.
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/event-stream');
+    assert.ok(after >= 900 && after < 4_000, `the stream began after ${after} ms`);
+    const reader = res.body.getReader();
+    assert.deepEqual(await readUntil(reader, () => true), [':']);
+    const from = Date.now();
+    assert.deepEqual(await readUntil(reader, () => true), [':']);
+    const waited = Date.now() - from;
+    assert.ok(waited >= 900 && waited < 4_000, `the next comment after ${waited} ms`);
+
+    // The client goes away long before the tool's 12 s deadline: the call ends as cancelled.
+    controller.abort();
+    const cancelled = () => auditRows().then((rows) => rows.find((r) => r.tool === 'get_camera_snapshot'));
+    await waitFor(async () => (await cancelled())?.outcome === 'cancelled', { what: 'the call audited as cancelled', timeoutMs: 5_000 });
+    assert.ok(Date.now() - from < 8_000, 'cancelled before the camera deadline');
+  } finally {
+    await host.camera('12', 'jpeg');
+  }
+});
+
+test('a slow answer arrives on its stream after the keep-alive comment', { timeout: 30_000 }, async () => {
+  await host.camera('12', 'slow');
+  try {
+    const { res } = await snapshotCall();
+    assert.equal(res.headers.get('content-type'), 'text/event-stream');
+    const blocks = (await res.text()).split('\n\n').filter(Boolean);
+    assert.equal(blocks[0], ':');
+    const answer = data(blocks.at(-1));
+    assert.equal(answer.id, 'snap');
+    assert.equal(answer.result.isError, false, JSON.stringify(answer));
+    assert.equal(answer.result.content.find((c) => c.type === 'image')?.mimeType, 'image/jpeg');
+    assert.ok(blocks.slice(0, -1).every((b) => b === ':'), `only comments before the answer: ${blocks.slice(0, -1)}`);
+  } finally {
+    await host.camera('12', 'jpeg');
+  }
 });

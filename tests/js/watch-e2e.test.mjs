@@ -38,7 +38,7 @@ const post = async (path, body) => {
   return r.json();
 };
 const fire = (id, property, value) => post('/__devhost/event', { id, property, value });
-const camera = (mode) => post('/__devhost/camera', { id: '12', mode });
+const camera = (mode) => host.camera('12', mode);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** The plugin's own count of open subscription streams (its Settings tab, Status group). */
 const streams = async () => (await host.settings()).find((s) => s.key === 'status_listeners').value;

@@ -16,6 +16,7 @@ mod devices;
 #[cfg(feature = "conformance-fixtures")]
 mod fixtures;
 mod listen;
+mod long_requests;
 mod mrtr;
 mod pipeline;
 mod results;

@@ -1,12 +1,13 @@
 """Real Python MCP clients from PyPI against the plugin, driven by tests/js/clients.test.mjs:
 
-    python run.py sdk|sdk-restore|fastmcp MCP_URL COOKIE [REDIRECT_URI]
+    python run.py sdk|sdk-restore|sdk-snapshot|fastmcp MCP_URL COOKIE [REDIRECT_URI]
 
 `sdk` is the `mcp` SDK's Client, `fastmcp` fastmcp's Client, each in its default
 mode="auto" (server/discover first, initialize only as a fallback). Each signs in
 headlessly (signin.py), lists the tools, calls get_server_info and prints one JSON line:
 {protocolVersion, tools, call: {isError, structured}}. `sdk-restore` restores a backup,
-confirming through MRTR. The Node test checks the wire through its recording proxy."""
+confirming through MRTR. `sdk-snapshot` takes the demo camera's picture (device 12):
+{protocolVersion, isError, images: the image contents' MIME types}. The Node test checks the wire through its recording proxy."""
 
 import asyncio
 import base64
@@ -82,6 +83,21 @@ async def sdk_restore(url: str, cookie: str, redirect_uri: str) -> dict:
             }
 
 
+async def sdk_snapshot(url: str, cookie: str, redirect_uri: str) -> dict:
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    auth = oauth_provider(url, cookie, "python-mcp-sdk-snapshot", redirect_uri)
+    async with httpx2.AsyncClient(auth=auth, timeout=30) as http:
+        async with Client(streamable_http_client(url, http_client=http), mode="auto") as client:
+            result = await client.call_tool("get_camera_snapshot", {"id": "12"})
+            return {
+                "protocolVersion": client.protocol_version,
+                "isError": bool(result.is_error),
+                "images": [c.mime_type for c in result.content if c.type == "image"],
+            }
+
+
 async def fastmcp(url: str, cookie: str, redirect_uri: str) -> dict:
     from fastmcp import Client
 
@@ -98,7 +114,7 @@ async def fastmcp(url: str, cookie: str, redirect_uri: str) -> dict:
 def main() -> None:
     which, url, cookie = sys.argv[1:4]
     redirect_uri = sys.argv[4] if len(sys.argv) > 4 else REDIRECT_URI
-    run = {"sdk": sdk, "sdk-restore": sdk_restore, "fastmcp": fastmcp}[which]
+    run = {"sdk": sdk, "sdk-restore": sdk_restore, "sdk-snapshot": sdk_snapshot, "fastmcp": fastmcp}[which]
     print(json.dumps(asyncio.run(run(url, cookie, redirect_uri))), flush=True)
 
 

@@ -190,6 +190,15 @@ export class DevHost {
     });
   }
 
+  /** How camera `id` answers takePicture from now on (js-shim/dev/media.mjs CAMERA_MODES). */
+  async camera(id, mode) {
+    return this._json('/__devhost/camera', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id, mode }),
+    });
+  }
+
   /** The plugin's own storage map as the dev host keeps it, wherever the state puts it. */
   async pluginStorage() {
     const s = await this.state();

@@ -12,7 +12,8 @@ export function startBearerProxy(targetBaseUrl, getToken) {
   return startProxy(targetBaseUrl, { getToken });
 }
 
-/** `log`: [{method, path, rpc: [JSON-RPC methods], inputResponses, version, sessionId, status}], in order. */
+/** `log`: [{method, path, rpc: [JSON-RPC methods], inputResponses, version, sessionId, status,
+ * contentType, answerStart: the answer's first bytes as text}], in order. */
 export async function startRecordingProxy(targetBaseUrl) {
   const log = [];
   const proxy = await startProxy(targetBaseUrl, { log });
@@ -40,7 +41,7 @@ async function startProxy(targetBaseUrl, { getToken, log }) {
       { host: target.hostname, port: target.port, method: inReq.method, path: inReq.url, headers },
       (res) => {
         const messages = log ? rpcMessages(Buffer.concat(chunks).toString('utf8')) : [];
-        log?.push({
+        const entry = {
           method: inReq.method,
           path: new URL(inReq.url, 'http://x').pathname,
           rpc: messages.map((m) => m.method).filter(Boolean),
@@ -49,7 +50,11 @@ async function startProxy(targetBaseUrl, { getToken, log }) {
           version: inReq.headers['mcp-protocol-version'] ?? null,
           sessionId: inReq.headers['mcp-session-id'] ?? null,
           status: res.statusCode,
-        });
+          contentType: res.headers['content-type'] ?? null,
+          answerStart: '',
+        };
+        log?.push(entry);
+        if (log) res.on('data', (c) => { if (entry.answerStart.length < 32) entry.answerStart += c.toString('utf8').slice(0, 32); });
         inRes.writeHead(res.statusCode, res.headers);
         res.pipe(inRes);
       },

@@ -3,11 +3,13 @@
 //! with the auto lifecycle (server/discover first, initialize only as a fallback). Prints
 //! one JSON line.
 //!
-//!     rmcp-client tools|restore MCP_URL COOKIE [REDIRECT_URI]
+//!     rmcp-client tools|restore|snapshot MCP_URL COOKIE [REDIRECT_URI]
 //!
 //! `tools` lists the tools and calls get_server_info: {protocolVersion, tools, call:
 //! {isError, structured}}. `restore` runs create_backup, then restore_backup of it in
 //! 64 KiB chunks, confirming when asked: {protocolVersion, asked, sha256, call}.
+//! `snapshot` takes the demo camera's picture (device 12): {protocolVersion, isError,
+//! images: the image contents' MIME types}.
 
 use anyhow::{bail, Context, Result};
 use base64::engine::general_purpose::STANDARD;
@@ -225,13 +227,29 @@ async fn restore(client: &Client) -> Result<Value> {
     Ok(json!({"asked": asked, "sha256": sha256, "call": outcome(&last.context("no chunk")?)}))
 }
 
+async fn snapshot(client: &Client) -> Result<Value> {
+    let result = serde_json::to_value(
+        client
+            .call_tool(call("get_camera_snapshot", json!({"id": "12"})))
+            .await?,
+    )?;
+    let images: Vec<&Value> = result["content"]
+        .as_array()
+        .map(|c| c.iter().filter(|item| item["type"] == "image").collect())
+        .unwrap_or_default();
+    Ok(json!({
+        "isError": result["isError"],
+        "images": images.iter().map(|i| &i["mimeType"]).collect::<Vec<_>>(),
+    }))
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let (what, mcp_url, cookie, redirect_uri) = match args.as_slice() {
         [_, what, url, cookie] => (what, url, cookie, REDIRECT_URI),
         [_, what, url, cookie, redirect] => (what, url, cookie, redirect.as_str()),
-        _ => bail!("usage: rmcp-client tools|restore MCP_URL COOKIE [REDIRECT_URI]"),
+        _ => bail!("usage: rmcp-client tools|restore|snapshot MCP_URL COOKIE [REDIRECT_URI]"),
     };
     let http = sign_in(mcp_url, cookie, redirect_uri).await?;
     let transport = StreamableHttpClientTransport::with_client(
@@ -250,7 +268,8 @@ async fn main() -> Result<()> {
     let mut out = match what.as_str() {
         "tools" => tools(&client).await?,
         "restore" => restore(&client).await?,
-        other => bail!("unknown run {other}: tools or restore"),
+        "snapshot" => snapshot(&client).await?,
+        other => bail!("unknown run {other}: tools, restore or snapshot"),
     };
     out["protocolVersion"] = json!(client
         .peer_info()
