@@ -177,4 +177,23 @@ mod tests {
         assert!(late.as_mut().now_or_never().is_some());
         assert!(early.as_mut().now_or_never().is_some());
     }
+
+    #[test]
+    fn a_tick_that_came_while_nobody_waited_counts_at_once() {
+        let counting = Rc::new(Counting::default());
+        let clock: Rc<dyn Clock> = counting.clone();
+        let ticker = Rc::new(Ticker::new(1_000));
+        let mut gone = ticker.ticks(&clock, 2);
+        assert!(gone.as_mut().now_or_never().is_none());
+        drop(gone);
+        counting.clock.advance_ms(2_500);
+        // The tick armed at 0 is over: it counts as soon as polled, then a whole period.
+        let mut next = ticker.ticks(&clock, 2);
+        assert!(next.as_mut().now_or_never().is_none());
+        assert_eq!(counting.sleeps.get(), 2);
+        counting.clock.advance_ms(999);
+        assert!(next.as_mut().now_or_never().is_none());
+        counting.clock.advance_ms(1);
+        assert!(next.as_mut().now_or_never().is_some(), "n - 1 periods");
+    }
 }

@@ -469,24 +469,22 @@ ${error ? `<p style="color:#b00">${htmlEscape(error)}</p>` : ''}
         if (!once('sendStream')) return;
         apply(options);
         res.flushHeaders();
-        let closed = false;
-        res.on('close', () => {
-          if (!res.writableFinished && !closed) {
-            closed = true;
-            Promise.resolve(generator.return?.()).catch(() => {});
-          }
-        });
+        // As Scrypted's sendStream (server/src/http-interfaces.ts): a closed connection is
+        // seen only when a chunk arrives, before and after it is written, and then the
+        // loop's return ends the generator (its `return()`); nothing watches the socket
+        // while the plugin is still producing the next chunk.
+        const closed = () => res.closed || res.destroyed;
         (async () => {
           try {
             for await (const chunk of generator) {
-              if (closed) break;
-              res.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+              if (closed()) return;
+              if (!res.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))) await new Promise((r) => res.once('drain', r));
+              if (closed()) return;
             }
+            res.end();
           } catch (e) {
             log('sendStream generator failed', e);
-          } finally {
-            closed = true;
-            res.end();
+            res.destroy(e);
           }
         })();
       },

@@ -25,7 +25,7 @@ import { rpcProxy } from './rpc.mjs';
 export const CAMERA_MODES = ['jpeg', 'noise', 'native', 'png', 'fail', 'hang', 'slow'];
 
 /** How long a `slow` camera takes to answer (real wall time, not the plugin's clock). */
-export const SLOW_MS = 3_000;
+export const SLOW_MS = 5_000;
 
 /** Width of a camera's pictures when none is asked for, or in `native` mode. */
 export const NATIVE_WIDTH = 1920;

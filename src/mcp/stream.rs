@@ -213,8 +213,10 @@ impl Stream for SseStream {
             };
         }
         if let Some(keep_alive) = this.keep_alive.as_mut() {
-            // The interval starts again after anything is sent.
+            // The interval starts again after anything is sent, and a message that goes
+            // out first makes the opening comment needless.
             keep_alive.wait = None;
+            keep_alive.due = false;
         }
         match this.exchange.ready.pop_front() {
             Some(message) => {

@@ -71,8 +71,13 @@ test('a listen stream is acknowledged at once, notified while open, kept alive, 
   assert.equal(comment, ':');
   assert.ok(waited >= KEEP_ALIVE_MS - 1000, `kept alive after ${waited} ms`);
 
-  // The client goes away: the plugin drops the stream and its listener.
+  // The client goes away. As on Scrypted, the host sees it when it writes the stream's next
+  // chunk, here the notification of another call; then the plugin drops the stream and its
+  // listener.
   controller.abort();
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await listeners(), 1, 'nothing told the plugin yet');
+  await fetch(host.mcpUrl, modernInit(token, 'tools/call', { name: 'list_plugins', arguments: {} })).then((r) => r.text());
   await waitFor(async () => (await listeners()) === 0, { what: 'the listener to be freed' });
 });
 
@@ -123,6 +128,24 @@ test('a request that runs long streams keep-alive comments, and closing it cance
     const cancelled = () => auditRows().then((rows) => rows.find((r) => r.tool === 'get_camera_snapshot'));
     await waitFor(async () => (await cancelled())?.outcome === 'cancelled', { what: 'the call audited as cancelled', timeoutMs: 5_000 });
     assert.ok(Date.now() - from < 8_000, 'cancelled before the camera deadline');
+  } finally {
+    await host.camera('12', 'jpeg');
+  }
+});
+
+test('a client that goes away before the answer has started cancels the request too', { timeout: 30_000 }, async () => {
+  await host.camera('12', 'hang');
+  try {
+    const snapshots = async () => (await auditRows()).filter((r) => r.tool === 'get_camera_snapshot');
+    const before = (await snapshots()).length;
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    await assert.rejects(snapshotCall(controller.signal), { name: 'AbortError' });
+    const gone = Date.now();
+    // The stream's opening comment, at one to two seconds, is the first chunk the host writes.
+    await waitFor(async () => (await snapshots()).length > before, { what: 'the call audited', timeoutMs: 6_000 });
+    assert.equal((await snapshots())[0].outcome, 'cancelled');
+    assert.ok(Date.now() - gone < 6_000, 'before the camera deadline');
   } finally {
     await host.camera('12', 'jpeg');
   }

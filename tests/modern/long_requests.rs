@@ -126,3 +126,39 @@ fn a_client_that_takes_only_json_gets_json_however_long() {
     assert_eq!(reply.status, 200);
     assert_eq!(reply.response()["result"]["isError"], true);
 }
+
+#[test]
+fn a_message_before_the_first_pull_stands_for_the_opening_comment() {
+    use futures::channel::{mpsc, oneshot};
+    use scrypted_mcp::mcp::stream::{Exchange, Start};
+    let s = server();
+    let (tx, rx) = mpsc::unbounded();
+    let (finish, finished) = oneshot::channel::<()>();
+    let work = async move {
+        let _ = finished.await;
+        vec![json!({"jsonrpc": "2.0", "id": 1, "result": {}})]
+    }
+    .boxed_local();
+    let ctx = s.plugin.ctx.clone();
+    let mut start = async move { Exchange::new(work, rx).start(Some(&ctx)).await }.boxed_local();
+    assert!((&mut start).now_or_never().is_none());
+    s.clock.advance_ms(1_000);
+    assert!((&mut start).now_or_never().is_none());
+    s.clock.advance_ms(1_000);
+    let (Start::Streaming(exchange), keep_alive) = start.now_or_never().unwrap() else {
+        panic!("the work ran long: a stream");
+    };
+    let mut stream = futures::StreamExt::boxed_local(exchange.into_modern_sse(keep_alive));
+    // The work says something before the shim first pulls: that goes first, alone.
+    let progress = json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {}});
+    tx.unbounded_send(progress.clone()).unwrap();
+    assert_eq!(message(ready(&mut stream)), progress);
+    assert_eq!(ready(&mut stream), None, "no comment right after a message");
+    s.clock.advance_ms(1_000);
+    assert_eq!(ready(&mut stream), None);
+    s.clock.advance_ms(1_000);
+    assert_eq!(ready(&mut stream), comment(), "two ticks after the message");
+    finish.send(()).unwrap();
+    assert_eq!(message(ready(&mut stream))["id"], 1);
+    assert_eq!(ready(&mut stream), Some(None));
+}
