@@ -1,7 +1,6 @@
 //! Injected time, so expiry and rotation are testable without sleeping.
 
-use futures::future::LocalBoxFuture;
-use futures::future::Shared;
+use futures::future::{LocalBoxFuture, Shared};
 use futures::FutureExt;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -66,7 +65,7 @@ impl Clock for FixedClock {
 /// One timer shared by every request that waits on it: a request that may run long waits
 /// for this timer's ticks instead of arming a host timer of its own, which would cost a
 /// `setTimeout` and a crossing back into the wasm for every request (issue 12). A tick is
-/// a sleep of one period on the clock, armed by the first waiter after the last one ended.
+/// a sleep of one period on the clock, armed by the first waiter after the last tick came.
 pub struct Ticker {
     period_ms: u64,
     current: RefCell<Option<Shared<LocalBoxFuture<'static, ()>>>>,

@@ -116,7 +116,7 @@ impl Listen {
         let authorized =
             next != Next::Closed && authorized(&self.ctx, &self.req, &self.claims).await;
         match next {
-            Next::KeepAlive if authorized => Some(":\n\n".to_string()),
+            Next::KeepAlive if authorized => Some(super::stream::KEEP_ALIVE.to_string()),
             Next::Change(change) if authorized => Some(event(&notification(
                 &self.id,
                 change.method(),

@@ -29,7 +29,8 @@ const TICK_MS: u64 = 1_000;
 /// disconnect is seen. Quick requests, nearly all of them, are answered with JSON.
 const STREAM_AFTER_TICKS: u32 = 2;
 const KEEP_ALIVE_TICKS: u32 = 2;
-/// An SSE comment: the client ignores it, and writing it lets Scrypted see a closed socket.
+/// An SSE comment, for every stream's keep-alive: the client ignores it, and writing it
+/// lets Scrypted see a closed socket.
 pub const KEEP_ALIVE: &str = ":\n\n";
 
 impl Default for Ticker {

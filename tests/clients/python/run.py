@@ -7,7 +7,8 @@ mode="auto" (server/discover first, initialize only as a fallback). Each signs i
 headlessly (signin.py), lists the tools, calls get_server_info and prints one JSON line:
 {protocolVersion, tools, call: {isError, structured}}. `sdk-restore` restores a backup,
 confirming through MRTR. `sdk-snapshot` takes the demo camera's picture (device 12):
-{protocolVersion, isError, images: the image contents' MIME types}. The Node test checks the wire through its recording proxy."""
+{protocolVersion, isError, images: the image contents' MIME types}. The Node test checks
+the wire through its recording proxy."""
 
 import asyncio
 import base64
