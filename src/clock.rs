@@ -126,11 +126,15 @@ mod tests {
         }
     }
 
+    /// A one-second ticker on a counting clock; the clock as the ticker is given it.
+    fn one_second_ticker() -> (Rc<Counting>, Rc<dyn Clock>, Rc<Ticker>) {
+        let counting = Rc::new(Counting::default());
+        (counting.clone(), counting, Rc::new(Ticker::new(1_000)))
+    }
+
     #[test]
     fn many_waiters_share_one_timer_per_tick() {
-        let counting = Rc::new(Counting::default());
-        let clock: Rc<dyn Clock> = counting.clone();
-        let ticker = Rc::new(Ticker::new(1_000));
+        let (counting, clock, ticker) = one_second_ticker();
         let mut waiters: Vec<_> = (0..100).map(|_| ticker.ticks(&clock, 2)).collect();
         for waiter in &mut waiters {
             assert!(waiter.as_mut().now_or_never().is_none());
@@ -154,9 +158,7 @@ mod tests {
 
     #[test]
     fn a_waiter_that_joins_late_still_waits_a_period_or_more() {
-        let counting = Rc::new(Counting::default());
-        let clock: Rc<dyn Clock> = counting.clone();
-        let ticker = Rc::new(Ticker::new(1_000));
+        let (counting, clock, ticker) = one_second_ticker();
         let mut early = ticker.ticks(&clock, 2);
         assert!(early.as_mut().now_or_never().is_none());
         counting.clock.advance_ms(900);
@@ -179,9 +181,7 @@ mod tests {
 
     #[test]
     fn a_tick_that_came_while_nobody_waited_counts_at_once() {
-        let counting = Rc::new(Counting::default());
-        let clock: Rc<dyn Clock> = counting.clone();
-        let ticker = Rc::new(Ticker::new(1_000));
+        let (counting, clock, ticker) = one_second_ticker();
         let mut gone = ticker.ticks(&clock, 2);
         assert!(gone.as_mut().now_or_never().is_none());
         drop(gone);

@@ -124,18 +124,13 @@ describe('real clients from the registries', () => {
   // (2026-07-28 counts a closed stream as cancellation; tests/modern/long_requests.rs).
   for (const name of ['Python mcp 2.3.0', 'rmcp 3.11']) {
     test(`${name} gets an answer that streamed after keep-alive comments`, async () => {
-      await host.camera('12', 'slow');
-      try {
-        const { out, wire } = await throughProxy(host, modern[name]('snapshot'));
-        assert.equal(out.protocolVersion, MODERN);
-        assert.equal(out.isError, false, JSON.stringify(out));
-        assert.deepEqual(out.images, ['image/jpeg']);
-        const call = wire.find((e) => e.rpc.includes('tools/call'));
-        assert.equal(call.contentType, 'text/event-stream', JSON.stringify(call));
-        assert.match(call.answerStart, /^:\n\n/, 'the stream opened with a comment');
-      } finally {
-        await host.camera('12', 'jpeg');
-      }
+      const { out, wire } = await host.withCamera('12', 'slow', () => throughProxy(host, modern[name]('snapshot')));
+      assert.equal(out.protocolVersion, MODERN);
+      assert.equal(out.isError, false, JSON.stringify(out));
+      assert.deepEqual(out.images, ['image/jpeg']);
+      const call = wire.find((e) => e.rpc.includes('tools/call'));
+      assert.equal(call.contentType, 'text/event-stream', JSON.stringify(call));
+      assert.match(call.answerStart, /^:\n\n/, 'the stream opened with a comment');
     });
   }
 

@@ -100,6 +100,15 @@ async function auditRows() {
   return JSON.parse((await r.json()).result.contents[0].text);
 }
 
+/** The audit rows of get_camera_snapshot calls, newest first. */
+const snapshotRows = async () => (await auditRows()).filter((r) => r.tool === 'get_camera_snapshot');
+
+/** Waits for the call after the `before` earlier ones to be audited; its row. */
+async function audited(before, timeoutMs) {
+  await waitFor(async () => (await snapshotRows()).length > before, { what: 'the call audited', timeoutMs });
+  return (await snapshotRows())[0];
+}
+
 /** A 2026-07-28 get_camera_snapshot of the demo camera; the response and when it began. */
 async function snapshotCall(signal) {
   const sent = Date.now();
@@ -107,9 +116,9 @@ async function snapshotCall(signal) {
   return { res, after: Date.now() - sent };
 }
 
-test('a request that runs long streams keep-alive comments, and closing it cancels the request', { timeout: 30_000 }, async () => {
-  await host.camera('12', 'hang');
-  try {
+test('a request that runs long streams keep-alive comments, and closing it cancels the request', { timeout: 30_000 }, () =>
+  host.withCamera('12', 'hang', async () => {
+    const before = (await snapshotRows()).length;
     const controller = new AbortController();
     const { res, after } = await snapshotCall(controller.signal);
     // Quick answers are JSON; this one becomes a stream after one to two seconds.
@@ -123,37 +132,27 @@ test('a request that runs long streams keep-alive comments, and closing it cance
     const waited = Date.now() - from;
     assert.ok(waited >= 900 && waited < 4_000, `the next comment after ${waited} ms`);
 
-    // The client goes away long before the tool's 12 s deadline: the call ends as cancelled.
+    // The client goes away long before the tool's 12 s deadline: the call ends as cancelled,
+    // when the host writes the next comment.
     controller.abort();
-    const cancelled = () => auditRows().then((rows) => rows.find((r) => r.tool === 'get_camera_snapshot'));
-    await waitFor(async () => (await cancelled())?.outcome === 'cancelled', { what: 'the call audited as cancelled', timeoutMs: 5_000 });
+    assert.equal((await audited(before, 5_000)).outcome, 'cancelled');
     assert.ok(Date.now() - from < 8_000, 'cancelled before the camera deadline');
-  } finally {
-    await host.camera('12', 'jpeg');
-  }
-});
+  }));
 
-test('a client that goes away before the answer has started cancels the request too', { timeout: 30_000 }, async () => {
-  await host.camera('12', 'hang');
-  try {
-    const snapshots = async () => (await auditRows()).filter((r) => r.tool === 'get_camera_snapshot');
-    const before = (await snapshots()).length;
+test('a client that goes away before the answer has started cancels the request too', { timeout: 30_000 }, () =>
+  host.withCamera('12', 'hang', async () => {
+    const before = (await snapshotRows()).length;
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
     await assert.rejects(snapshotCall(controller.signal), { name: 'AbortError' });
     const gone = Date.now();
     // The stream's opening comment, at one to two seconds, is the first chunk the host writes.
-    await waitFor(async () => (await snapshots()).length > before, { what: 'the call audited', timeoutMs: 6_000 });
-    assert.equal((await snapshots())[0].outcome, 'cancelled');
+    assert.equal((await audited(before, 6_000)).outcome, 'cancelled');
     assert.ok(Date.now() - gone < 6_000, 'before the camera deadline');
-  } finally {
-    await host.camera('12', 'jpeg');
-  }
-});
+  }));
 
-test('a slow answer arrives on its stream after the keep-alive comment', { timeout: 30_000 }, async () => {
-  await host.camera('12', 'slow');
-  try {
+test('a slow answer arrives on its stream after the keep-alive comment', { timeout: 30_000 }, () =>
+  host.withCamera('12', 'slow', async () => {
     const { res } = await snapshotCall();
     assert.equal(res.headers.get('content-type'), 'text/event-stream');
     const blocks = (await res.text()).split('\n\n').filter(Boolean);
@@ -163,7 +162,4 @@ test('a slow answer arrives on its stream after the keep-alive comment', { timeo
     assert.equal(answer.result.isError, false, JSON.stringify(answer));
     assert.equal(answer.result.content.find((c) => c.type === 'image')?.mimeType, 'image/jpeg');
     assert.ok(blocks.slice(0, -1).every((b) => b === ':'), `only comments before the answer: ${blocks.slice(0, -1)}`);
-  } finally {
-    await host.camera('12', 'jpeg');
-  }
-});
+  }));

@@ -199,6 +199,16 @@ export class DevHost {
     });
   }
 
+  /** Runs `fn` with camera `id` answering in `mode`, then puts it back to `jpeg`. */
+  async withCamera(id, mode, fn) {
+    await this.camera(id, mode);
+    try {
+      return await fn();
+    } finally {
+      await this.camera(id, 'jpeg');
+    }
+  }
+
   /** The plugin's own storage map as the dev host keeps it, wherever the state puts it. */
   async pluginStorage() {
     const s = await this.state();
