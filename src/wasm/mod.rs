@@ -9,17 +9,17 @@ use crate::http::{Body, Disconnect, Request, Response};
 use crate::store::Store;
 use crate::Plugin;
 use async_trait::async_trait;
+use futures::future::{FutureExt, LocalBoxFuture};
 use futures::stream::{LocalBoxStream, StreamExt};
 use js_sys::Promise;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use std::cell::RefCell;
-use std::future::Future;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 /// Talc, not std's dlmalloc: the same speed per request here and 4.9 KB less wasm (issue
 /// 12, docs/reference/wasm-toolchain.md "Size").
@@ -249,16 +249,22 @@ fn body_size(bytes: f64) -> usize {
 /// that does nothing; `future_to_promise` polls the future again before it is woken, so
 /// each wait is handed the real waker then and what happened meanwhile is seen by that poll.
 fn now_or_promise(
-    future: impl Future<Output = Result<JsValue, JsValue>> + 'static,
+    mut future: LocalBoxFuture<'static, Result<JsValue, JsValue>>,
 ) -> Result<JsValue, JsValue> {
-    let mut future = Box::pin(future);
     match future
         .as_mut()
         .poll(&mut Context::from_waker(Waker::noop()))
     {
         Poll::Ready(answer) => answer,
-        Poll::Pending => Ok(future_to_promise(future).into()),
+        Poll::Pending => Ok(promise(future).into()),
     }
+}
+
+/// A Promise of the future's answer. Every caller's future is boxed to one type, so
+/// `future_to_promise` is compiled once rather than once per caller, each copy with that
+/// caller's future inlined into it (~1.8 KB of wasm; issue 12).
+fn promise(future: LocalBoxFuture<'static, Result<JsValue, JsValue>>) -> Promise {
+    wasm_bindgen_futures::future_to_promise(future)
 }
 
 /// The plugin as JS sees it.
@@ -324,13 +330,16 @@ impl WasmPlugin {
     /// answer to send instead, or a Promise of that ([`now_or_promise`]).
     pub fn admit(&self, head: Vec<u8>, body_bytes: f64) -> Result<JsValue, JsValue> {
         let plugin = self.plugin.clone();
-        now_or_promise(async move {
-            let head = parse_head(head)?;
-            Ok(match plugin.admit(&head, body_size(body_bytes)).await {
-                Some(response) => response_to_js(response),
-                None => JsValue::NULL,
-            })
-        })
+        now_or_promise(
+            async move {
+                let head = parse_head(head)?;
+                Ok(match plugin.admit(&head, body_size(body_bytes)).await {
+                    Some(response) => response_to_js(response),
+                    None => JsValue::NULL,
+                })
+            }
+            .boxed_local(),
+        )
     }
 
     /// The request's head and its body (each as UTF-8 bytes, [`text`]); `unadmitted_bytes`
@@ -343,39 +352,45 @@ impl WasmPlugin {
         unadmitted_bytes: Option<f64>,
     ) -> Result<JsValue, JsValue> {
         let plugin = self.plugin.clone();
-        now_or_promise(async move {
-            let head = parse_head(head)?;
-            let body = body.map(text);
-            if let Some(bytes) = unadmitted_bytes {
-                if let Some(answer) = plugin.admit(&head, body_size(bytes)).await {
-                    return Ok(response_to_js(answer));
+        now_or_promise(
+            async move {
+                let head = parse_head(head)?;
+                let body = body.map(text);
+                if let Some(bytes) = unadmitted_bytes {
+                    if let Some(answer) = plugin.admit(&head, body_size(bytes)).await {
+                        return Ok(response_to_js(answer));
+                    }
                 }
+                Ok(response_to_js(
+                    plugin.handle(Request { body, ..head }).await,
+                ))
             }
-            Ok(response_to_js(
-                plugin.handle(Request { body, ..head }).await,
-            ))
-        })
+            .boxed_local(),
+        )
     }
 
     /// Resolves to Scrypted `Setting[]`.
     #[wasm_bindgen(js_name = getSettings)]
     pub fn get_settings(&self) -> Promise {
         let plugin = self.plugin.clone();
-        future_to_promise(async move { Ok(to_js(&plugin.get_settings().await)) })
+        promise(async move { Ok(to_js(&plugin.get_settings().await)) }.boxed_local())
     }
 
     /// Resolves when stored; rejects with an Error whose message says what is wrong.
     #[wasm_bindgen(js_name = putSetting)]
     pub fn put_setting(&self, key: String, value: JsValue) -> Promise {
         let plugin = self.plugin.clone();
-        future_to_promise(async move {
-            let value: Value = from_js(&value).unwrap_or(Value::Null);
-            plugin
-                .put_setting(&key, value)
-                .await
-                .map(|_| JsValue::UNDEFINED)
-                .map_err(|m| js_sys::Error::new(&m).into())
-        })
+        promise(
+            async move {
+                let value: Value = from_js(&value).unwrap_or(Value::Null);
+                plugin
+                    .put_setting(&key, value)
+                    .await
+                    .map(|_| JsValue::UNDEFINED)
+                    .map_err(|m| js_sys::Error::new(&m).into())
+            }
+            .boxed_local(),
+        )
     }
 }
 
@@ -399,18 +414,21 @@ impl EventStream {
 impl EventStream {
     pub fn next(&self) -> Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
-            // The borrow lasts for one poll only, never across an await.
-            let item = futures::future::poll_fn(|cx| match inner.borrow_mut().as_mut() {
-                Some(s) => s.poll_next_unpin(cx),
-                None => std::task::Poll::Ready(None),
-            })
-            .await;
-            Ok(match item {
-                Some(chunk) => JsValue::from_str(&chunk),
-                None => JsValue::UNDEFINED,
-            })
-        })
+        promise(
+            async move {
+                // The borrow lasts for one poll only, never across an await.
+                let item = futures::future::poll_fn(|cx| match inner.borrow_mut().as_mut() {
+                    Some(s) => s.poll_next_unpin(cx),
+                    None => std::task::Poll::Ready(None),
+                })
+                .await;
+                Ok(match item {
+                    Some(chunk) => JsValue::from_str(&chunk),
+                    None => JsValue::UNDEFINED,
+                })
+            }
+            .boxed_local(),
+        )
     }
 
     /// Called by the shim when the client went away; the response decided what that
