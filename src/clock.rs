@@ -91,6 +91,23 @@ impl Ticker {
         .boxed_local()
     }
 
+    /// Resolves at the first tick at which `clock` reads `deadline_ms` or later: a long
+    /// wait that follows the clock (a test's, or the dev host's when moved) with no timer
+    /// of its own.
+    pub fn until(
+        self: &Rc<Self>,
+        clock: &Rc<dyn Clock>,
+        deadline_ms: u64,
+    ) -> LocalBoxFuture<'static, ()> {
+        let (ticker, clock) = (self.clone(), clock.clone());
+        async move {
+            while clock.now_ms() < deadline_ms {
+                ticker.next(&clock).await;
+            }
+        }
+        .boxed_local()
+    }
+
     /// The tick being waited for, or a new one once it has come.
     fn next(&self, clock: &Rc<dyn Clock>) -> Shared<LocalBoxFuture<'static, ()>> {
         let mut current = self.current.borrow_mut();
@@ -194,5 +211,24 @@ mod tests {
         assert!(next.as_mut().now_or_never().is_none());
         counting.clock.advance_ms(1);
         assert!(next.as_mut().now_or_never().is_some(), "n - 1 periods");
+    }
+
+    #[test]
+    fn until_ends_at_the_first_tick_on_or_after_the_deadline() {
+        let (counting, clock, ticker) = one_second_ticker();
+        let deadline = clock.now_ms() + 10_000;
+        let mut wait = ticker.until(&clock, deadline);
+        assert!(wait.as_mut().now_or_never().is_none());
+        // A clock moved far at once (a test's, the dev host's) costs one tick, not nine.
+        counting.clock.advance_ms(9_000);
+        assert!(wait.as_mut().now_or_never().is_none());
+        counting.clock.advance_ms(999);
+        assert!(wait.as_mut().now_or_never().is_none());
+        counting.clock.advance_ms(1);
+        assert!(wait.as_mut().now_or_never().is_some());
+        assert_eq!(counting.sleeps.get(), 2);
+        // A deadline already passed needs no timer.
+        assert!(ticker.until(&clock, deadline).now_or_never().is_some());
+        assert_eq!(counting.sleeps.get(), 2);
     }
 }

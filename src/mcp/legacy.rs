@@ -216,7 +216,8 @@ async fn serve(
         .into_iter()
         .map(|(id, method, params)| {
             let out = streaming.then(|| tx.clone());
-            let peer = Rc::new(RequestPeer::new(Era::Legacy(session.clone()), out, &params));
+            let peer = RequestPeer::new(Era::Legacy(session.clone()), out, &params).with_timer(ctx);
+            let peer = Rc::new(peer);
             let call = Rc::new(Call {
                 ctx: ctx.clone(),
                 caller: caller.clone(),

@@ -50,7 +50,8 @@ pub struct McpState {
     pub(crate) spent: mrtr::Spent,
     /// Tool calls running as tasks for 2026 clients (`tasks`).
     pub(crate) tasks: tasks::Tasks,
-    /// The one timer 2026-07-28 answers count their time in (`stream`).
+    /// The one timer long waits count their time in: 2026-07-28 answers (`stream`), a
+    /// legacy session's requests to the client (`peer`).
     pub(crate) ticker: std::rc::Rc<crate::clock::Ticker>,
 }
 

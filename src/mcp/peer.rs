@@ -11,18 +11,27 @@ use super::jsonrpc;
 use super::mrtr::{Inputs, Question};
 use super::session::{log_rank, SessionRef};
 use super::task_input::Inbox;
+use crate::clock::{Clock, Ticker};
 use crate::tools::{Caller, Elicited, Peer};
 use crate::Ctx;
 use async_trait::async_trait;
 use futures::channel::mpsc::UnboundedSender;
+use futures::future::Either;
 use rmcp::model::{
     ElicitRequest, ElicitRequestParams, ElicitResult, ElicitationAction, ElicitationSchema,
-    ErrorData, InputRequest, LoggingLevel, LoggingMessageNotificationParam,
-    ProgressNotificationParam, ProgressToken, ProtocolVersion, RequestId,
+    InputRequest, LoggingLevel, LoggingMessageNotificationParam, ProgressNotificationParam,
+    ProgressToken, ProtocolVersion, RequestId,
 };
 use serde_json::{Map, Value};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+
+/// How long a legacy session waits for the client to answer a request of ours (lifecycle
+/// "Timeouts": a sender SHOULD time out its requests and then cancel them). The one we
+/// send is an elicitation, a person reading a form: ten minutes lets them read a restore
+/// warning, and a call whose client vanished meanwhile ends then, not when its session
+/// is reaped an hour later.
+pub const ANSWER_TIMEOUT_MS: u64 = 10 * 60_000;
 
 /// One client request being served: the plugin's state, who asked, and the client as
 /// this request sees it.
@@ -55,6 +64,9 @@ pub struct RequestPeer {
     task_offered: Cell<bool>,
     /// Once it is a task: where its questions wait for `tasks/update`.
     task: RefCell<Option<Rc<Inbox>>>,
+    /// What a legacy request's wait for an answer is timed by (`None` in a modern request,
+    /// which sends no requests).
+    timer: Option<(Rc<dyn Clock>, Rc<Ticker>)>,
 }
 
 /// Forgets a parked request when its waiter goes away (cancelled, stream dropped).
@@ -88,7 +100,14 @@ impl RequestPeer {
             asked: Cell::new(0),
             task_offered: Cell::new(false),
             task: RefCell::default(),
+            timer: None,
         }
+    }
+
+    /// A legacy request, whose requests to the client time out on `ctx`'s clock.
+    pub fn with_timer(mut self, ctx: &Ctx) -> Self {
+        self.timer = Some((ctx.clock.clone(), ctx.mcp.ticker.clone()));
+        self
     }
 
     /// Marks this call as one that may continue as a task (`escalate`).
@@ -186,11 +205,7 @@ impl RequestPeer {
     ) -> Result<Option<Value>, String> {
         let method = question.method();
         if self.era.session().is_some() {
-            return self
-                .request(method, question.params())
-                .await
-                .map(Some)
-                .map_err(|e| e.message.to_string());
+            return self.request(method, question.params()).await.map(Some);
         }
         let Some(inputs) = &self.inputs else {
             return Err(format!("{method} cannot be asked during this request"));
@@ -208,19 +223,16 @@ impl RequestPeer {
     }
 
     /// Sends a request to the client on this stream and waits for the answering POST
-    /// (legacy sessions only: 2026-07-28 forbids requests on a response stream).
-    pub async fn request(&self, method: &str, params: Value) -> Result<Value, ErrorData> {
-        let Some(session) = self.era.session() else {
-            return Err(ErrorData::internal_error(
-                "protocol 2026-07-28 has no server-to-client requests",
-                None,
-            ));
+    /// (legacy sessions only: 2026-07-28 forbids requests on a response stream). `Err` says
+    /// why there is no answer: the client answered with an error, the session ended, or no
+    /// answer came within [`ANSWER_TIMEOUT_MS`] (the client is then told the request is
+    /// cancelled, and a late answer is dropped).
+    pub async fn request(&self, method: &str, params: Value) -> Result<Value, String> {
+        let (Some(session), Some((clock, ticker))) = (self.era.session(), &self.timer) else {
+            return Err("protocol 2026-07-28 has no server-to-client requests".into());
         };
         if self.out.is_none() {
-            return Err(ErrorData::internal_error(
-                "the client did not accept an event stream for this request",
-                None,
-            ));
+            return Err("the client did not accept an event stream for this request".into());
         }
         let (id, answer) = {
             let mut session = session.borrow_mut();
@@ -233,11 +245,30 @@ impl RequestPeer {
             id: id.clone(),
         };
         self.send(jsonrpc::request(&id, method, params));
-        match answer.await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(ErrorData::internal_error("the session ended", None)),
+        let deadline = clock.now_ms() + ANSWER_TIMEOUT_MS;
+        match futures::future::select(answer, ticker.until(clock, deadline)).await {
+            Either::Left((Ok(Ok(result)), _)) => Ok(result),
+            Either::Left((Ok(Err(error)), _)) => Err(format!(
+                "the client answered with an error: {}",
+                error.message
+            )),
+            Either::Left((Err(_), _)) => Err("the session ended".into()),
+            Either::Right(_) => {
+                let minutes = ANSWER_TIMEOUT_MS / 60_000;
+                self.notify(
+                    "notifications/cancelled",
+                    serde_json::json!({
+                        "requestId": id,
+                        "reason": format!("no answer within {minutes} minutes"),
+                    }),
+                );
+                Err(format!(
+                    "the client did not answer within {minutes} minutes, so the question was withdrawn"
+                ))
+            }
         }
     }
+
     /// The `elicitation/create` question for a form of `requested_schema`.
     pub fn form(&self, message: &str, requested_schema: ElicitationSchema) -> Question {
         let params = ElicitRequestParams::FormElicitationParams {
@@ -315,9 +346,7 @@ impl Peer for RequestPeer {
             }
             Err(e) => {
                 self.note("cancel");
-                Err(format!(
-                    "The client answered the elicitation with an error: {e}"
-                ))
+                Err(e)
             }
         }
     }

@@ -59,7 +59,8 @@ pub trait Peer {
     /// Whether the client declared the `elicitation` capability (form mode).
     fn supports_elicitation(&self) -> bool;
     /// Sends `elicitation/create {message, requestedSchema}` and waits for the answer.
-    /// `Err` when the client answered with a JSON-RPC error or the session ended. The
+    /// `Err` when the client answered with a JSON-RPC error, the session ended, or no
+    /// answer came in time (`mcp::peer::ANSWER_TIMEOUT_MS`; audited as `cancel`). The
     /// schema is rmcp's type, built in code: parsing one from JSON is ~50 KB of wasm.
     async fn elicit(
         &self,

@@ -152,9 +152,9 @@ describe('elicitation through the SDK client on restore_backup', () => {
     const conn = await connectSdkClient(host.mcpUrl, cookie, {
       capabilities: { elicitation: { form: {} } },
       onClient: (c) =>
-        c.setRequestHandler(ElicitRequestSchema, async (request) => {
+        c.setRequestHandler(ElicitRequestSchema, async (request, extra) => {
           asked.push(request.params);
-          return answer(request.params);
+          return answer(request.params, extra);
         }),
     });
     return { ...conn, asked };
@@ -203,6 +203,39 @@ describe('elicitation through the SDK client on restore_backup', () => {
       await new Promise((res) => setTimeout(res, 1700)); // longer than the 1.5 s deferred delay
       const calls = await host.calls();
       assert.equal(calls.filter(isRestore).length, 0, `no restore in ${JSON.stringify(calls.map((c) => c.method))}`);
+      assert.equal((await host.state()).restoredBackups.length, 0);
+    } finally {
+      await client.close().catch(() => {});
+    }
+  });
+
+  test('no answer within 10 minutes → the question is withdrawn, nothing restored', async () => {
+    // The person never answers; the SDK aborts the handler when the server cancels it.
+    let withdrawn;
+    const { client, asked } = await connectEliciting((_params, extra) => new Promise((resolve) => {
+      extra.signal.addEventListener('abort', () => {
+        withdrawn = extra.signal.reason;
+        resolve({ action: 'cancel' });
+      });
+    }));
+    try {
+      const b64 = await makeBackup(client);
+      const restoring = restoreBackup(client, b64);
+      await waitFor(() => asked.length === 1 || null, { what: 'the confirmation question' });
+      await host.advanceClock(9 * 60_000);
+      await new Promise((res) => setTimeout(res, 1500)); // more than one tick of the server's timer
+      assert.equal(withdrawn, undefined, 'still asked after nine minutes');
+      await host.advanceClock(60_000);
+      const movedAt = Date.now();
+      const { result: r } = await restoring;
+      assert.ok(Date.now() - movedAt < 5000, `answered ${Date.now() - movedAt} ms after the clock passed ten minutes`);
+      assert.equal(withdrawn, 'no answer within 10 minutes', 'the client was told the question is cancelled');
+      assert.equal(r.isError, true, resultText(r));
+      assert.match(resultText(r), /did not answer within 10 minutes/);
+      assert.match(resultText(r), /Nothing was restored/);
+      assert.equal(asked.length, 1);
+      await new Promise((res) => setTimeout(res, 1700)); // longer than the 1.5 s deferred delay
+      assert.equal((await host.calls()).filter(isRestore).length, 0, 'no restore');
       assert.equal((await host.state()).restoredBackups.length, 0);
     } finally {
       await client.close().catch(() => {});

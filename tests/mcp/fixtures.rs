@@ -363,6 +363,59 @@ fn elicitation_error_answer_and_unsupported_client() {
     assert_eq!(json_only.post(waiting_call(1)).result()["isError"], true);
 }
 
+/// Lifecycle "Timeouts": a request of ours that gets no answer is cancelled (the client is
+/// told) and the waiting tool goes on without it; a late answer changes nothing.
+#[test]
+fn an_unanswered_elicitation_is_withdrawn_after_the_timeout() {
+    use futures::FutureExt;
+    use scrypted_mcp::mcp::peer::ANSWER_TIMEOUT_MS;
+    let s = server();
+    let c = s.session(V11, elicit_caps());
+    let mut stream = open(&c, waiting_call(7));
+    let (_, request) = next(&mut stream).unwrap();
+    assert_eq!(request["method"], "elicitation/create");
+    s.clock.advance_ms(ANSWER_TIMEOUT_MS - 1_000);
+    assert!(
+        stream.next().now_or_never().is_none(),
+        "still waiting a second before the timeout"
+    );
+    s.clock.advance_ms(1_000);
+    // Ready now, not later (a broken timeout fails here rather than hanging).
+    let mut ready = || {
+        let chunk = stream.next().now_or_never().expect("ready at the timeout");
+        parse_event(&chunk.expect("the stream goes on")).1
+    };
+    let cancelled = ready();
+    assert_eq!(cancelled["method"], "notifications/cancelled");
+    assert_eq!(cancelled["params"]["requestId"], request["id"]);
+    assert_eq!(cancelled["params"]["reason"], "no answer within 10 minutes");
+    let response = ready();
+    assert_eq!(response["id"], 7);
+    assert_eq!(response["result"]["isError"], true);
+    let text = response["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("did not answer within 10 minutes"), "{text}");
+    assert!(
+        next(&mut stream).is_none(),
+        "the stream ends after the response"
+    );
+    let entry = &scrypted_mcp::audit::recent(&s.plugin.ctx, 1)[0];
+    assert_eq!(
+        (entry.outcome.as_str(), entry.elicitation.as_deref()),
+        ("refused", Some("cancel"))
+    );
+    // The answer that comes too late is taken and dropped; the session goes on.
+    let late = c.post(
+        json!({"jsonrpc": "2.0", "id": request["id"], "result": {"action": "accept", "content": {"username": "u", "email": "e@x"}}}),
+    );
+    assert_eq!(late.status, 202);
+    assert_eq!(
+        scrypted_mcp::audit::recent(&s.plugin.ctx, 1)[0].time_ms,
+        entry.time_ms
+    );
+    let (text, _) = elicit_round(&c, json!({"action": "decline"}));
+    assert!(text.contains("action=decline"), "{text}");
+}
+
 #[test]
 fn elicitation_schema_fixtures_pass_through() {
     let s = server();
