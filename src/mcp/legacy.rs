@@ -236,7 +236,7 @@ async fn serve(
     match Exchange::new(work, rx).start(None).await.0 {
         Start::Done(responses) => json_answer(responses, batch),
         Start::Streaming(exchange) => Response::event_stream(
-            Box::pin(exchange.into_sse(Some(session))),
+            Box::pin(exchange.into_legacy_sse(session, ctx)),
             Disconnect::Finish,
         ),
     }

@@ -7,6 +7,10 @@
 //! a closed connection only when it writes a chunk of a stream (`sendStream` looks at the
 //! socket between chunks; before a response has started, nothing reaches the plugin), so
 //! a JSON answer's request would run to its end unobserved.
+//!
+//! A legacy session's stream (it begins with the first message its work emits) sends a
+//! comment only when the work has been silent for a quarter of a minute, so that nothing
+//! between the client and us cuts it as idle while a tool waits for a person.
 
 use super::session::SessionRef;
 use crate::clock::Ticker;
@@ -29,6 +33,11 @@ const TICK_MS: u64 = 1_000;
 /// disconnect is seen. Quick requests, nearly all of them, are answered with JSON.
 const STREAM_AFTER_TICKS: u32 = 2;
 const KEEP_ALIVE_TICKS: u32 = 2;
+/// Ticks between two keep-alive comments of a legacy session's stream while its work
+/// waits (14–15 s; an elicitation waits for a person): a response body that stays silent is
+/// cut by Node's fetch after 300 s (undici's `bodyTimeout`, which the TypeScript SDK's
+/// client uses) and by many reverse proxies after 60 s (nginx's `proxy_read_timeout`).
+const LEGACY_KEEP_ALIVE_TICKS: u32 = 15;
 /// An SSE comment, for every stream's keep-alive: the client ignores it, and writing it
 /// lets Scrypted see a closed socket.
 pub const KEEP_ALIVE: &str = ":\n\n";
@@ -87,6 +96,7 @@ impl Exchange {
         .await;
         let keep_alive = modern.map(|ctx| KeepAlive {
             ctx: ctx.clone(),
+            ticks: KEEP_ALIVE_TICKS,
             due: ran_long,
             wait: None,
         });
@@ -129,35 +139,43 @@ impl Exchange {
         }
     }
 
-    /// The SSE body: every message as one event, then the end. In a legacy session each
-    /// event has a session-unique id, and from 2025-11-25 a priming event (an id, empty
-    /// data) goes first, as the transport spec asks; older clients might try to parse the
-    /// empty data, so they do not get it. 2026-07-28 streams are not resumable: no ids.
-    pub fn into_sse(self, session: Option<SessionRef>) -> SseStream {
-        let primed = session
-            .as_ref()
-            .is_none_or(|s| s.borrow().version < ProtocolVersion::V_2025_11_25);
+    /// A legacy session's SSE body: every message as one event with a session-unique id,
+    /// then the end, and a keep-alive comment whenever the work has been silent for
+    /// `LEGACY_KEEP_ALIVE_TICKS`. From 2025-11-25 a priming event (an id, empty data) goes
+    /// first, as the transport spec asks; older clients might try to parse the empty data,
+    /// so they do not get it.
+    pub fn into_legacy_sse(self, session: SessionRef, ctx: &Rc<Ctx>) -> SseStream {
+        let primed = session.borrow().version < ProtocolVersion::V_2025_11_25;
         SseStream {
             exchange: self,
-            session,
+            session: Some(session),
             primed,
-            keep_alive: None,
+            keep_alive: Some(KeepAlive {
+                ctx: ctx.clone(),
+                ticks: LEGACY_KEEP_ALIVE_TICKS,
+                due: false,
+                wait: None,
+            }),
         }
     }
 
-    /// A 2026-07-28 request's SSE body: its messages, no ids, and keep-alive comments while
-    /// the work runs.
+    /// A 2026-07-28 request's SSE body: its messages, no ids (its streams are not
+    /// resumable), and keep-alive comments while the work runs.
     pub fn into_modern_sse(self, keep_alive: Option<KeepAlive>) -> SseStream {
         SseStream {
+            exchange: self,
+            session: None,
+            primed: true,
             keep_alive,
-            ..self.into_sse(None)
         }
     }
 }
 
-/// The keep-alive comments of a 2026-07-28 answer's stream.
+/// The keep-alive comments of an answer's stream.
 pub struct KeepAlive {
     ctx: Rc<Ctx>,
+    /// Ticks from the last chunk to the next comment.
+    ticks: u32,
     /// A comment goes out next (the stream began because the work ran long).
     due: bool,
     /// The ticks until the next comment, counted while the work runs.
@@ -165,15 +183,15 @@ pub struct KeepAlive {
 }
 
 impl KeepAlive {
-    /// Ready when a comment is due: `KEEP_ALIVE_TICKS` after the last chunk.
+    /// Ready when a comment is due: `ticks` after the last chunk.
     fn poll_due(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         if std::mem::take(&mut self.due) {
             return Poll::Ready(());
         }
-        let ctx = &self.ctx;
+        let (ctx, ticks) = (&self.ctx, self.ticks);
         let wait = self
             .wait
-            .get_or_insert_with(|| ctx.mcp.ticker.ticks(&ctx.clock, KEEP_ALIVE_TICKS));
+            .get_or_insert_with(|| ctx.mcp.ticker.ticks(&ctx.clock, ticks));
         let due = wait.poll_unpin(cx);
         if due.is_ready() {
             self.wait = None;

@@ -146,10 +146,11 @@ describe('elicitation through the SDK client on restore_backup', () => {
   before(async () => ({ host, cookie } = await startLoggedIn()));
   after(() => host?.stop());
 
-  async function connectEliciting(answer) {
+  async function connectEliciting(answer, { fetch } = {}) {
     const { ElicitRequestSchema } = await import('@modelcontextprotocol/sdk/types.js');
     const asked = [];
     const conn = await connectSdkClient(host.mcpUrl, cookie, {
+      fetch,
       capabilities: { elicitation: { form: {} } },
       onClient: (c) =>
         c.setRequestHandler(ElicitRequestSchema, async (request, extra) => {
@@ -239,6 +240,31 @@ describe('elicitation through the SDK client on restore_backup', () => {
       assert.equal((await host.state()).restoredBackups.length, 0);
     } finally {
       await client.close().catch(() => {});
+    }
+  });
+
+  test('a person slower than the client\'s idle limit: keep-alive comments hold the stream', async () => {
+    // Node's fetch cuts a response body that stays silent for 300 s (undici's bodyTimeout);
+    // this client has the same limit at 20 s, and its person answers after 35 s.
+    const { Agent, fetch: undiciFetch } = await import('undici');
+    const dispatcher = new Agent({ bodyTimeout: 20_000 });
+    const fetch = (url, init) => undiciFetch(url, { ...init, dispatcher });
+    const { client, transport, asked } = await connectEliciting(async () => {
+      await new Promise((res) => setTimeout(res, 35_000));
+      return { action: 'decline' };
+    }, { fetch });
+    const streamErrors = [];
+    transport.onerror = (e) => streamErrors.push(String(e));
+    try {
+      const b64 = await makeBackup(client);
+      const { result: r } = await restoreBackup(client, b64); // the SDK's 60 s request timeout
+      assert.deepEqual(streamErrors, [], 'the stream was not cut');
+      assert.equal(asked.length, 1);
+      assert.equal(r.isError, true, resultText(r));
+      assert.match(resultText(r), /declined the restore/);
+    } finally {
+      await client.close().catch(() => {});
+      await dispatcher.close();
     }
   });
 

@@ -363,6 +363,45 @@ fn elicitation_error_answer_and_unsupported_client() {
     assert_eq!(json_only.post(waiting_call(1)).result()["isError"], true);
 }
 
+/// A legacy stream whose tool waits for a person sends a comment after each quarter
+/// minute of silence: Node's fetch cuts a response body silent for 300 s, many proxies
+/// one silent for 60 s. A message resets the count; the answer ends the stream.
+#[test]
+fn a_waiting_legacy_stream_keeps_alive() {
+    use futures::FutureExt;
+    let s = server();
+    let c = s.session(V11, elicit_caps());
+    let mut stream = open(&c, waiting_call(1));
+    let (_, request) = next(&mut stream).unwrap();
+    assert_eq!(request["method"], "elicitation/create");
+    // Seconds from a pull (the shim asks for the next chunk as soon as one is written)
+    // to the chunk it gets.
+    let silence = |stream: &mut LocalBoxStream<'static, String>| {
+        assert!(stream.next().now_or_never().is_none(), "nothing yet");
+        for second in 1..=60 {
+            s.clock.advance_ms(1_000);
+            if let Some(chunk) = stream.next().now_or_never() {
+                return (second, chunk.expect("the stream goes on"));
+            }
+        }
+        panic!("a minute without a chunk");
+    };
+    for _ in 0..3 {
+        let (after, chunk) = silence(&mut stream);
+        assert_eq!(chunk, ":\n\n");
+        assert!((14..=15).contains(&after), "a comment after {after} s");
+    }
+    let reply =
+        c.post(json!({"jsonrpc": "2.0", "id": request["id"], "result": {"action": "decline"}}));
+    assert_eq!(reply.status, 202);
+    let (_, response) = next(&mut stream).unwrap();
+    assert!(response["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("action=decline"));
+    assert!(next(&mut stream).is_none(), "no comment after the end");
+}
+
 /// Lifecycle "Timeouts": a request of ours that gets no answer is cancelled (the client is
 /// told) and the waiting tool goes on without it; a late answer changes nothing.
 #[test]

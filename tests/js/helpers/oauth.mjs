@@ -288,14 +288,15 @@ export class MemoryOAuthProvider {
 
 /**
  * Connects an SDK Client through the full OAuth flow. Returns {client, transport, provider}.
+ * `fetch`: the transports' fetch, when not Node's own.
  */
-export async function connectSdkClient(mcpUrl, cookie, { capabilities = {}, provider, name = 'node-e2e', onClient } = {}) {
+export async function connectSdkClient(mcpUrl, cookie, { capabilities = {}, provider, name = 'node-e2e', onClient, fetch } = {}) {
   const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
   const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
   const { UnauthorizedError } = await import('@modelcontextprotocol/sdk/client/auth.js');
   provider ??= new MemoryOAuthProvider({ cookie });
   const url = new URL(mcpUrl);
-  const first = new StreamableHTTPClientTransport(url, { authProvider: provider });
+  const first = new StreamableHTTPClientTransport(url, { authProvider: provider, fetch });
   const c1 = new Client({ name, version: '1.0.0' }, { capabilities });
   onClient?.(c1);
   try {
@@ -308,7 +309,7 @@ export async function connectSdkClient(mcpUrl, cookie, { capabilities = {}, prov
   if (!code) throw new Error('no authorization code captured');
   await first.finishAuth(code);
   await first.close().catch(() => {});
-  const transport = new StreamableHTTPClientTransport(url, { authProvider: provider });
+  const transport = new StreamableHTTPClientTransport(url, { authProvider: provider, fetch });
   const client = new Client({ name, version: '1.0.0' }, { capabilities });
   onClient?.(client);
   await client.connect(transport);
