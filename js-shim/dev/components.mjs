@@ -137,7 +137,7 @@ export function components(rt) {
     },
     disconnectClients: (pluginId) => { if (d().plugins[pluginId]) d().plugins[pluginId].clientsCount = 0; },
     installNpm: async (pkg, version) => {
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, d().npmInstallMs));
       install(pkg, version);
     },
     npmInfo: (endpoint) => {

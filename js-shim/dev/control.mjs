@@ -36,6 +36,8 @@
 //        (its user device's id becomes the aclId) → {username, exists, admin}
 //   POST /__devhost/camera  {id, mode}: how that camera answers takePicture (media.mjs
 //        CAMERA_MODES: jpeg, noise, native, png, fail, hang, slow) → {id, mode}
+//   POST /__devhost/npm     {installMs}: how long installNpm takes from now on (20 ms at the
+//        start; a big plugin over a slow link takes minutes) → {installMs}
 import { PLUGIN_ID } from './demo.mjs';
 import { JSON_LIMIT, readBody, sendJson } from './http.mjs';
 
@@ -160,6 +162,13 @@ export async function control(host, req, res, url) {
       return sendJson(res, 400, { error: e.message });
     }
     return sendJson(res, 200, { id: String(b.id), mode: b.mode });
+  }
+  if (p === '/__devhost/npm' && req.method === 'POST') {
+    const b = await jsonBody(req, res, '{installMs}');
+    if (!b) return undefined;
+    if (!Number.isInteger(b.installMs) || b.installMs < 0) return sendJson(res, 400, { error: 'installMs: a whole number of milliseconds, 0 or more' });
+    host.runtime.data.npmInstallMs = b.installMs;
+    return sendJson(res, 200, { installMs: b.installMs });
   }
   req.resume();
   return sendJson(res, 404, { error: `no such inspection route: ${req.method} ${p}` });

@@ -51,6 +51,9 @@ export function demoData(now = Date.now(), demo = DEMO) {
     restoredBackups: [],
     // Device id → how that camera answers takePicture (media.mjs CAMERA_MODES; default jpeg).
     cameraModes: d.cameraModes || {},
+    // How long installNpm takes (the registry download and the plugin's start); a big
+    // plugin over a slow link takes minutes.
+    npmInstallMs: d.npmInstallMs ?? 20,
     nextId: d.nextId ?? 100,
     nextPid: d.nextPid ?? 4100,
   };

@@ -445,6 +445,7 @@ export class Runtime {
       restoredBackups: d.restoredBackups,
       listeners: this.events.counts(),
       cameraModes: d.cameraModes,
+      npmInstallMs: d.npmInstallMs,
       clockOffsetMs,
       demo: { admin: ADMIN, viewer: VIEWER },
     };

@@ -8,7 +8,7 @@ use super::scopes::caller;
 use super::server;
 use super::session::{self, Owner, SessionRef};
 use super::session_id;
-use super::stream::{Exchange, Start, Work};
+use super::stream::{self, Exchange, Start, Work};
 use crate::http::{Disconnect, Request, Response};
 use crate::oauth::AccessClaims;
 use crate::Ctx;
@@ -233,10 +233,11 @@ async fn serve(
     }
     .boxed_local();
 
-    match Exchange::new(work, rx).start(None).await.0 {
-        Start::Done(responses) => json_answer(responses, batch),
-        Start::Streaming(exchange) => Response::event_stream(
-            Box::pin(exchange.into_legacy_sse(session, ctx)),
+    let pace = streaming.then_some((ctx, stream::LEGACY));
+    match Exchange::new(work, rx).start(pace).await {
+        (Start::Done(responses), _) => json_answer(responses, batch),
+        (Start::Streaming(exchange), keep_alive) => Response::event_stream(
+            Box::pin(exchange.into_legacy_sse(session, keep_alive)),
             Disconnect::Finish,
         ),
     }

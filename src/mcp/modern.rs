@@ -20,7 +20,7 @@ use super::mrtr::{self, Inputs};
 use super::peer::{Call, RequestPeer};
 use super::scopes::caller;
 use super::server;
-use super::stream::{Exchange, Start, Work};
+use super::stream::{self, Exchange, Start, Work};
 use super::{calls, headers, listen, tasks};
 use crate::http::{Disconnect, Request, Response};
 use crate::oauth::AccessClaims;
@@ -163,7 +163,7 @@ async fn serve(
     }
     .boxed_local();
     // A client that takes no event stream gets JSON however long the work runs.
-    let streams = req.accepts_event_stream().then_some(ctx);
+    let streams = req.accepts_event_stream().then_some((ctx, stream::MODERN));
     match Exchange::new(work, rx).start(streams).await {
         (Start::Done(mut responses), _) => {
             let answer = responses.remove(0);

@@ -8,9 +8,9 @@
 //! socket between chunks; before a response has started, nothing reaches the plugin), so
 //! a JSON answer's request would run to its end unobserved.
 //!
-//! A legacy session's stream (it begins with the first message its work emits) sends a
-//! comment only when the work has been silent for a quarter of a minute, so that nothing
-//! between the client and us cuts it as idle while a tool waits for a person.
+//! A legacy session's answer is held back the same way for a quarter of a minute, and its
+//! stream sends a comment after each quarter minute of silence, so that nothing between
+//! the client and us cuts it as idle while a tool works or waits for a person.
 
 use super::session::SessionRef;
 use crate::clock::Ticker;
@@ -28,16 +28,31 @@ use std::task::{Context, Poll};
 
 /// The period of `McpState`'s ticker.
 const TICK_MS: u64 = 1_000;
-/// Ticks a 2026-07-28 request runs before its answer becomes a stream (1–2 s), and between
-/// two keep-alive comments of a stream whose work is still running (1–2 s): how soon a
-/// disconnect is seen. Quick requests, nearly all of them, are answered with JSON.
-const STREAM_AFTER_TICKS: u32 = 2;
-const KEEP_ALIVE_TICKS: u32 = 2;
-/// Ticks between two keep-alive comments of a legacy session's stream while its work
-/// waits (14–15 s; an elicitation waits for a person): a response body that stays silent is
-/// cut by Node's fetch after 300 s (undici's `bodyTimeout`, which the TypeScript SDK's
-/// client uses) and by many reverse proxies after 60 s (nginx's `proxy_read_timeout`).
-const LEGACY_KEEP_ALIVE_TICKS: u32 = 15;
+/// When an answer whose work runs silent becomes a stream, and how often its stream then
+/// sends a keep-alive comment, in ticks of `McpState`'s ticker (n ticks: n − 1 to n periods).
+#[derive(Clone, Copy)]
+pub struct Pace {
+    /// Ticks of silent work before the answer, until then held back for JSON, is a stream.
+    after: u32,
+    /// Ticks of silence between two chunks of the stream.
+    every: u32,
+}
+
+/// 2026-07-28: a disconnect is the request's cancellation, and Scrypted sees one only when
+/// it writes a chunk, so a request still running after 1–2 s streams with a comment every
+/// 1–2 s. Quick requests, nearly all of them, are answered with JSON.
+pub const MODERN: Pace = Pace { after: 2, every: 2 };
+
+/// A legacy session, where a disconnect cancels nothing: only so that nothing between the
+/// client and us cuts a silent response as idle while a tool works or waits for a person
+/// (14–15 s). Node's fetch (undici's `headersTimeout` and `bodyTimeout`, which the
+/// TypeScript SDK's client uses) gives up after 300 s without a byte, many reverse proxies
+/// and tunnels after 60–100 s (nginx's `proxy_read_timeout`, Cloudflare's 100 s).
+pub const LEGACY: Pace = Pace {
+    after: 15,
+    every: 15,
+};
+
 /// An SSE comment, for every stream's keep-alive: the client ignores it, and writing it
 /// lets Scrypted see a closed socket.
 pub const KEEP_ALIVE: &str = ":\n\n";
@@ -75,28 +90,29 @@ impl Exchange {
         }
     }
 
-    /// Runs the handlers until they finish or emit their first message; for a 2026-07-28
-    /// request (`modern`) also until they have run `STREAM_AFTER_TICKS`, and then its
-    /// stream keeps alive (`into_modern_sse`). Ticks are counted only for work that did not
+    /// Runs the handlers until they finish or emit their first message, or with a `pace`
+    /// until they have run silent for its `after` ticks; the stream then keeps alive at that
+    /// pace (`into_legacy_sse`, `into_modern_sse`). Without one (a client that takes no event
+    /// stream) the answer waits for the work. Ticks are counted only for work that did not
     /// finish when first polled.
-    pub async fn start(mut self, modern: Option<&Rc<Ctx>>) -> (Start, Option<KeepAlive>) {
+    pub async fn start(mut self, pace: Option<(&Rc<Ctx>, Pace)>) -> (Start, Option<KeepAlive>) {
         let mut alarm = None;
         let ran_long = futures::future::poll_fn(|cx| {
             if self.poll_progress(cx).is_ready() {
                 return Poll::Ready(false);
             }
-            match modern {
-                Some(ctx) => alarm
-                    .get_or_insert_with(|| ctx.mcp.ticker.ticks(&ctx.clock, STREAM_AFTER_TICKS))
+            match pace {
+                Some((ctx, pace)) => alarm
+                    .get_or_insert_with(|| ctx.mcp.ticker.ticks(&ctx.clock, pace.after))
                     .poll_unpin(cx)
                     .map(|()| true),
                 None => Poll::Pending,
             }
         })
         .await;
-        let keep_alive = modern.map(|ctx| KeepAlive {
+        let keep_alive = pace.map(|(ctx, pace)| KeepAlive {
             ctx: ctx.clone(),
-            ticks: KEEP_ALIVE_TICKS,
+            ticks: pace.every,
             due: ran_long,
             wait: None,
         });
@@ -140,22 +156,16 @@ impl Exchange {
     }
 
     /// A legacy session's SSE body: every message as one event with a session-unique id,
-    /// then the end, and a keep-alive comment whenever the work has been silent for
-    /// `LEGACY_KEEP_ALIVE_TICKS`. From 2025-11-25 a priming event (an id, empty data) goes
-    /// first, as the transport spec asks; older clients might try to parse the empty data,
-    /// so they do not get it.
-    pub fn into_legacy_sse(self, session: SessionRef, ctx: &Rc<Ctx>) -> SseStream {
+    /// then the end, and the keep-alive comments of `start`. From 2025-11-25 a priming event
+    /// (an id, empty data) goes first, as the transport spec asks; older clients might try
+    /// to parse the empty data, so they do not get it.
+    pub fn into_legacy_sse(self, session: SessionRef, keep_alive: Option<KeepAlive>) -> SseStream {
         let primed = session.borrow().version < ProtocolVersion::V_2025_11_25;
         SseStream {
             exchange: self,
             session: Some(session),
             primed,
-            keep_alive: Some(KeepAlive {
-                ctx: ctx.clone(),
-                ticks: LEGACY_KEEP_ALIVE_TICKS,
-                due: false,
-                wait: None,
-            }),
+            keep_alive,
         }
     }
 
@@ -176,7 +186,8 @@ pub struct KeepAlive {
     ctx: Rc<Ctx>,
     /// Ticks from the last chunk to the next comment.
     ticks: u32,
-    /// A comment goes out next (the stream began because the work ran long).
+    /// A chunk goes out next (the stream began because the work ran long): the priming
+    /// event where there is one, else a comment.
     due: bool,
     /// The ticks until the next comment, counted while the work runs.
     wait: Option<LocalBoxFuture<'static, ()>>,
@@ -222,6 +233,9 @@ impl Stream for SseStream {
             |session: &Option<SessionRef>| session.as_ref().map(|s| s.borrow_mut().next_event_id());
         if !this.primed {
             this.primed = true;
+            if let Some(keep_alive) = this.keep_alive.as_mut() {
+                keep_alive.due = false;
+            }
             let id = next_id(&this.session).unwrap_or_default();
             return Poll::Ready(Some(priming_event(&id)));
         }

@@ -140,6 +140,36 @@ describe('OAuth end to end with the SDK client', () => {
   });
 });
 
+describe('a long legacy call through an SDK client with an idle limit', () => {
+  let host;
+  let cookie;
+  before(async () => ({ host, cookie } = await startLoggedIn()));
+  after(() => host?.stop());
+
+  test('an install that takes longer than the limit: the answer streams and keeps alive', async () => {
+    // Node's fetch gives up on a response that sends nothing for 300 s (undici's
+    // headersTimeout and bodyTimeout), proxies and tunnels after 60–100 s; this client's
+    // limit is 20 s and the install takes 35 s.
+    const { Agent, fetch: undiciFetch } = await import('undici');
+    const dispatcher = new Agent({ headersTimeout: 20_000, bodyTimeout: 20_000 });
+    const fetch = (url, init) => undiciFetch(url, { ...init, dispatcher });
+    const { client, transport } = await connectSdkClient(host.mcpUrl, cookie, { fetch });
+    const errors = [];
+    transport.onerror = (e) => errors.push(String(e));
+    await host.npmInstallMs(35_000);
+    try {
+      const r = await client.callTool({ name: 'install_plugin', arguments: { package: '@scrypted/ring' } }, undefined, { timeout: 60_000 });
+      assert.deepEqual(errors, [], 'the answer was not cut');
+      assert.notEqual(r.isError, true, resultText(r));
+      assert.equal(r.structuredContent.package, '@scrypted/ring');
+    } finally {
+      await host.npmInstallMs(20);
+      await client.close().catch(() => {});
+      await dispatcher.close();
+    }
+  });
+});
+
 describe('elicitation through the SDK client on restore_backup', () => {
   let host;
   let cookie;

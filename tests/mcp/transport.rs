@@ -575,3 +575,79 @@ fn oversized_bodies_are_refused_on_their_head() {
     assert!(admit(with_token, MAX_BODY_BYTES).is_none());
     assert!(admit(anonymous, MAX_ANONYMOUS_MCP_BODY_BYTES).is_none());
 }
+
+/// A legacy request whose work runs silent (an npm install that takes minutes) is answered
+/// as a stream after a quarter minute, and the stream sends a comment after each quarter
+/// minute of silence: a response that sends nothing is cut by Node's fetch after 300 s
+/// and by proxies and tunnels after 60–100 s, while the install goes on without its answer.
+#[test]
+fn a_long_legacy_request_streams_after_a_quarter_minute_and_keeps_alive() {
+    use futures::FutureExt;
+    let s = server();
+    let install = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+        "params": {"name": "install_plugin", "arguments": {"package": "@scrypted/ring"}}});
+    for (version, first) in [(V11, "id: "), (V03, ":\n\n")] {
+        let c = s.session(version, json!({}));
+        s.host.hold("installNpm");
+        let plugin = s.plugin.clone();
+        let req = c.request("POST", Some(install.to_string()));
+        let mut answer = async move { plugin.handle(req).await }.boxed_local();
+        assert!((&mut answer).now_or_never().is_none());
+        for _ in 0..14 {
+            s.clock.advance_ms(1_000);
+            assert!(
+                (&mut answer).now_or_never().is_none(),
+                "JSON is still possible"
+            );
+        }
+        s.clock.advance_ms(1_000);
+        let resp = answer.now_or_never().expect("a stream after 15 s");
+        assert_eq!(resp.get_header("content-type"), Some("text/event-stream"));
+        let Body::Stream(mut stream) = resp.body else {
+            panic!("not a stream")
+        };
+        // The priming event opens a 2025-11-25 stream; an older one opens with a comment.
+        let opening = stream
+            .next()
+            .now_or_never()
+            .flatten()
+            .expect("an opening chunk");
+        assert!(opening.starts_with(first), "{version}: {opening:?}");
+        assert!(stream.next().now_or_never().is_none());
+        for second in 1..=15 {
+            s.clock.advance_ms(1_000);
+            match stream.next().now_or_never() {
+                None => assert!(second < 15, "{version}: no comment after {second} s"),
+                Some(chunk) => {
+                    assert_eq!(chunk.as_deref(), Some(":\n\n"));
+                    assert!(second >= 14, "{version}: a comment after {second} s");
+                    break;
+                }
+            }
+        }
+        s.host.release("installNpm");
+        let (_, message) = next_message(&mut stream).expect("the answer");
+        assert_eq!(message["id"], 5);
+        assert_ne!(message["result"]["isError"], true, "{message}");
+        assert!(
+            block_on(stream.next()).is_none(),
+            "the stream ends after the answer"
+        );
+    }
+    // A client that takes no event stream gets JSON, however long the work runs.
+    let mut json_only = s.session(V11, json!({}));
+    json_only.accept = "application/json";
+    s.host.hold("installNpm");
+    let plugin = s.plugin.clone();
+    let req = json_only.request("POST", Some(install.to_string()));
+    let mut answer = async move { plugin.handle(req).await }.boxed_local();
+    for _ in 0..60 {
+        s.clock.advance_ms(1_000);
+        assert!((&mut answer).now_or_never().is_none());
+    }
+    s.host.release("installNpm");
+    let resp = answer
+        .now_or_never()
+        .expect("the answer once the install ends");
+    assert_eq!(resp.get_header("content-type"), Some("application/json"));
+}

@@ -130,7 +130,7 @@ fn a_client_that_takes_only_json_gets_json_however_long() {
 #[test]
 fn a_message_before_the_first_pull_stands_for_the_opening_comment() {
     use futures::channel::{mpsc, oneshot};
-    use scrypted_mcp::mcp::stream::{Exchange, Start};
+    use scrypted_mcp::mcp::stream::{Exchange, Start, MODERN};
     let s = server();
     let (tx, rx) = mpsc::unbounded();
     let (finish, finished) = oneshot::channel::<()>();
@@ -140,7 +140,8 @@ fn a_message_before_the_first_pull_stands_for_the_opening_comment() {
     }
     .boxed_local();
     let ctx = s.plugin.ctx.clone();
-    let mut start = async move { Exchange::new(work, rx).start(Some(&ctx)).await }.boxed_local();
+    let mut start =
+        async move { Exchange::new(work, rx).start(Some((&ctx, MODERN))).await }.boxed_local();
     assert!((&mut start).now_or_never().is_none());
     s.clock.advance_ms(1_000);
     assert!((&mut start).now_or_never().is_none());

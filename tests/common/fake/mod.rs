@@ -198,6 +198,9 @@ pub struct FakeBridge {
     /// When set, removing a core `user:<name>` device leaves the account for later, as a
     /// core release hook that has not run yet by the time removeDevice returns would.
     pub core_release_is_late: Cell<bool>,
+    /// Methods whose calls wait until `release` (an npm install that takes minutes).
+    held: RefCell<BTreeSet<String>>,
+    held_waiters: RefCell<Vec<std::task::Waker>>,
 
     pub server: RefCell<Server>,
     pub network_interfaces: RefCell<BTreeMap<String, Vec<NetworkAddress>>>,
@@ -273,6 +276,8 @@ impl FakeBridge {
             notices: RefCell::default(),
             fail: RefCell::default(),
             core_release_is_late: Cell::new(false),
+            held: RefCell::default(),
+            held_waiters: RefCell::default(),
             server: RefCell::new(
                 serde_json::from_value(demo["server"].clone()).expect("demo.json server"),
             ),
@@ -472,6 +477,19 @@ impl FakeBridge {
         n.to_string()
     }
 
+    /// Calls of `method` wait from now until `release(method)`.
+    pub fn hold(&self, method: &str) {
+        self.held.borrow_mut().insert(method.to_string());
+    }
+
+    /// The held calls of `method` go on.
+    pub fn release(&self, method: &str) {
+        self.held.borrow_mut().remove(method);
+        for waker in self.held_waiters.borrow_mut().drain(..) {
+            waker.wake();
+        }
+    }
+
     fn new_pid(&self) -> u32 {
         let n = self.next_pid.get();
         self.next_pid.set(n + 1);
@@ -488,6 +506,16 @@ impl Bridge for FakeBridge {
         if let Some(message) = self.fail.borrow().get(method) {
             return Err(message.clone());
         }
+        // A held call waits, as the host's own call would while it works.
+        futures::future::poll_fn(|cx| {
+            if self.held.borrow().contains(method) {
+                self.held_waiters.borrow_mut().push(cx.waker().clone());
+                std::task::Poll::Pending
+            } else {
+                std::task::Poll::Ready(())
+            }
+        })
+        .await;
         if method == "takePicture" && self.camera_mode(args["id"].as_str().unwrap_or("")) == "hang"
         {
             // A camera that never answers.

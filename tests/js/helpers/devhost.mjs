@@ -209,6 +209,15 @@ export class DevHost {
     }
   }
 
+  /** How long installNpm takes from now on (ms; 20 at the start). */
+  async npmInstallMs(installMs) {
+    return this._json('/__devhost/npm', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ installMs }),
+    });
+  }
+
   /** The plugin's own storage map as the dev host keeps it, wherever the state puts it. */
   async pluginStorage() {
     const s = await this.state();
