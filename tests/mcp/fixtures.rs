@@ -25,6 +25,14 @@ fn waiting_call(id: i64) -> Value {
     call_tool(id, "test_elicitation", json!({"message": "m"}))
 }
 
+/// A waiting call's stream, and the question it asked the client.
+fn asked(c: &Client<'_>, id: i64) -> (LocalBoxStream<'static, String>, Value) {
+    let mut stream = open(c, waiting_call(id));
+    let (_, request) = next(&mut stream).unwrap();
+    assert_eq!(request["method"], "elicitation/create");
+    (stream, request)
+}
+
 #[test]
 fn fixture_catalogue_is_listed() {
     let s = server();
@@ -371,9 +379,7 @@ fn a_waiting_legacy_stream_keeps_alive() {
     use futures::FutureExt;
     let s = server();
     let c = s.session(V11, elicit_caps());
-    let mut stream = open(&c, waiting_call(1));
-    let (_, request) = next(&mut stream).unwrap();
-    assert_eq!(request["method"], "elicitation/create");
+    let (mut stream, request) = asked(&c, 1);
     // Seconds from a pull (the shim asks for the next chunk as soon as one is written)
     // to the chunk it gets.
     let silence = |stream: &mut LocalBoxStream<'static, String>| {
@@ -410,9 +416,7 @@ fn an_unanswered_elicitation_is_withdrawn_after_the_timeout() {
     use scrypted_mcp::mcp::peer::ANSWER_TIMEOUT_MS;
     let s = server();
     let c = s.session(V11, elicit_caps());
-    let mut stream = open(&c, waiting_call(7));
-    let (_, request) = next(&mut stream).unwrap();
-    assert_eq!(request["method"], "elicitation/create");
+    let (mut stream, request) = asked(&c, 7);
     s.clock.advance_ms(ANSWER_TIMEOUT_MS - 1_000);
     assert!(
         stream.next().now_or_never().is_none(),
