@@ -33,12 +33,13 @@ pub struct Request {
 /// client's other headers are neither copied into the wasm nor parsed on every request (issue
 /// 12). A header read anywhere must be listed: [`Request::header`] checks so in every debug
 /// build, which is every test run.
-pub const HEADERS_READ: [&str; 13] = [
+pub const HEADERS_READ: [&str; 14] = [
     "accept",
     "access-control-request-headers",
     "authorization",
     "content-type",
     "host",
+    "last-event-id",
     "mcp-method",
     "mcp-name",
     "mcp-protocol-version",

@@ -6,7 +6,7 @@ use super::jsonrpc::{self, rpc_error, Message};
 use super::peer::{Call, RequestPeer};
 use super::scopes::caller;
 use super::server;
-use super::session::{self, Owner, SessionRef};
+use super::session::{self, Owner, SessionRef, ANSWER_EVENT_PREFIX};
 use super::session_id;
 use super::stream::{self, Exchange, Start, Work};
 use crate::http::{Disconnect, Request, Response};
@@ -86,6 +86,21 @@ pub fn get(ctx: &Rc<Ctx>, req: &Request, claims: &AccessClaims, now: u64) -> Res
             -32000,
             "Not Acceptable: the GET stream is text/event-stream; send Accept: text/event-stream",
         );
+    }
+    // A client resuming a POST's stream that ended without its answer (one it cancelled,
+    // or one cut). Nothing is kept to replay, and opening the GET stream here would end the
+    // session's live one, which the client then reopens, ending this one, and so on; 405 is
+    // the answer that makes clients stop.
+    let resumes_answer = req
+        .header("last-event-id")
+        .is_some_and(|id| id.trim().starts_with(ANSWER_EVENT_PREFIX));
+    if resumes_answer {
+        return rpc_error(
+            405,
+            -32000,
+            "Method Not Allowed: a request's event stream cannot be resumed here (nothing is replayed); send the request again if its answer is still wanted",
+        )
+        .header("allow", "GET, POST, DELETE");
     }
     super::updates::open(ctx, req, claims, &session)
 }
@@ -216,8 +231,12 @@ async fn serve(
         .into_iter()
         .map(|(id, method, params)| {
             let out = streaming.then(|| tx.clone());
-            let peer = RequestPeer::new(Era::Legacy(session.clone()), out, &params).with_timer(ctx);
-            let peer = Rc::new(peer);
+            let peer = Rc::new(RequestPeer::new(
+                ctx,
+                Era::Legacy(session.clone()),
+                out,
+                &params,
+            ));
             let call = Rc::new(Call {
                 ctx: ctx.clone(),
                 caller: caller.clone(),

@@ -142,7 +142,7 @@ async fn serve(
     let (tx, rx) = mpsc::unbounded();
     let out = req.accepts_event_stream().then(|| tx.clone());
     drop(tx);
-    let mut peer = RequestPeer::new(Era::Modern(Rc::new(meta.clone())), out, &params);
+    let mut peer = RequestPeer::new(ctx, Era::Modern(Rc::new(meta.clone())), out, &params);
     if mrtr::METHODS.contains(&method.as_str()) {
         // A forged, foreign or expired requestState stops the request before it runs.
         match Inputs::read(ctx, &caller, &meta.capabilities, &method, &params) {

@@ -64,9 +64,9 @@ pub struct RequestPeer {
     task_offered: Cell<bool>,
     /// Once it is a task: where its questions wait for `tasks/update`.
     task: RefCell<Option<Rc<Inbox>>>,
-    /// What a legacy request's wait for an answer is timed by (`None` in a modern request,
-    /// which sends no requests).
-    timer: Option<(Rc<dyn Clock>, Rc<Ticker>)>,
+    /// What a legacy request's wait for an answer is timed by.
+    clock: Rc<dyn Clock>,
+    ticker: Rc<Ticker>,
 }
 
 /// Forgets a parked request when its waiter goes away (cancelled, stream dropped).
@@ -83,7 +83,7 @@ impl Drop for Parked<'_> {
 
 impl RequestPeer {
     /// `params` are the request's params: `_meta.progressToken` enables progress.
-    pub fn new(era: Era, out: Option<UnboundedSender<Value>>, params: &Value) -> Self {
+    pub fn new(ctx: &Ctx, era: Era, out: Option<UnboundedSender<Value>>, params: &Value) -> Self {
         // Looked up member by member: `pointer` allocates each step's unescaped name.
         let progress_token = params
             .get("_meta")
@@ -100,14 +100,9 @@ impl RequestPeer {
             asked: Cell::new(0),
             task_offered: Cell::new(false),
             task: RefCell::default(),
-            timer: None,
+            clock: ctx.clock.clone(),
+            ticker: ctx.mcp.ticker.clone(),
         }
-    }
-
-    /// A legacy request, whose requests to the client time out on `ctx`'s clock.
-    pub fn with_timer(mut self, ctx: &Ctx) -> Self {
-        self.timer = Some((ctx.clock.clone(), ctx.mcp.ticker.clone()));
-        self
     }
 
     /// Marks this call as one that may continue as a task (`escalate`).
@@ -228,7 +223,7 @@ impl RequestPeer {
     /// answer came within [`ANSWER_TIMEOUT_MS`] (the client is then told the request is
     /// cancelled, and a late answer is dropped).
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, String> {
-        let (Some(session), Some((clock, ticker))) = (self.era.session(), &self.timer) else {
+        let Some(session) = self.era.session() else {
             return Err("protocol 2026-07-28 has no server-to-client requests".into());
         };
         if self.out.is_none() {
@@ -245,8 +240,11 @@ impl RequestPeer {
             id: id.clone(),
         };
         self.send(jsonrpc::request(&id, method, params));
-        let deadline = clock.now_ms() + ANSWER_TIMEOUT_MS;
-        match futures::future::select(answer, ticker.until(clock, deadline)).await {
+        let deadline = self.clock.now_ms() + ANSWER_TIMEOUT_MS;
+        // The answer first: one that came before the deadline counts even when the deadline
+        // has also passed by the time this is polled.
+        let timeout = self.ticker.until(&self.clock, deadline);
+        match futures::future::select(answer, timeout).await {
             Either::Left((Ok(Ok(result)), _)) => Ok(result),
             Either::Left((Ok(Err(error)), _)) => Err(format!(
                 "the client answered with an error: {}",

@@ -13,6 +13,12 @@ use std::rc::Rc;
 /// Sessions idle for longer are forgotten.
 pub const IDLE_LIMIT_MS: u64 = 60 * 60 * 1000;
 
+/// The mark of a POST's answer stream's event ids (`post-7`; the GET stream's are bare
+/// numbers), so that a `Last-Event-ID` names the stream a client asks to resume
+/// (transports: "Event IDs SHOULD encode sufficient information to identify the originating
+/// stream").
+pub const ANSWER_EVENT_PREFIX: &str = "post-";
+
 /// Past this many live sessions, opening one forgets a session: each holds state, and
 /// clients that never DELETE would otherwise grow the map until the next reap.
 pub const MAX_SESSIONS: usize = 256;
@@ -85,10 +91,15 @@ pub struct Session {
 }
 
 impl Session {
-    /// SSE event ids, unique across all of the session's streams.
+    /// SSE event ids, unique across all of the session's streams: the GET stream's.
     pub fn next_event_id(&mut self) -> String {
         self.next_event += 1;
         self.next_event.to_string()
+    }
+
+    /// An event id of a POST's answer stream, marked as one ([`ANSWER_EVENT_PREFIX`]).
+    pub fn next_answer_event_id(&mut self) -> String {
+        format!("{ANSWER_EVENT_PREFIX}{}", self.next_event_id())
     }
 
     pub fn next_outgoing_id(&mut self) -> RequestId {

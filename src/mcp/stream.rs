@@ -159,8 +159,16 @@ impl Exchange {
     /// then the end, and the keep-alive comments of `start`. From 2025-11-25 a priming event
     /// (an id, empty data) goes first, as the transport spec asks; older clients might try
     /// to parse the empty data, so they do not get it.
-    pub fn into_legacy_sse(self, session: SessionRef, keep_alive: Option<KeepAlive>) -> SseStream {
+    pub fn into_legacy_sse(
+        self,
+        session: SessionRef,
+        mut keep_alive: Option<KeepAlive>,
+    ) -> SseStream {
         let primed = session.borrow().version < ProtocolVersion::V_2025_11_25;
+        if let Some(keep_alive) = keep_alive.as_mut() {
+            // The priming event opens the stream where there is one.
+            keep_alive.due &= primed;
+        }
         SseStream {
             exchange: self,
             session: Some(session),
@@ -229,13 +237,13 @@ impl Stream for SseStream {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<String>> {
         let this = self.get_mut();
-        let next_id =
-            |session: &Option<SessionRef>| session.as_ref().map(|s| s.borrow_mut().next_event_id());
+        let next_id = |session: &Option<SessionRef>| {
+            session
+                .as_ref()
+                .map(|s| s.borrow_mut().next_answer_event_id())
+        };
         if !this.primed {
             this.primed = true;
-            if let Some(keep_alive) = this.keep_alive.as_mut() {
-                keep_alive.due = false;
-            }
             let id = next_id(&this.session).unwrap_or_default();
             return Poll::Ready(Some(priming_event(&id)));
         }

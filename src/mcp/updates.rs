@@ -83,7 +83,7 @@ impl Updates {
                 let id = session.borrow_mut().next_event_id();
                 Some(sse_event(Some(&id), &message))
             }
-            _ => Some(":\n\n".to_string()),
+            _ => Some(super::stream::KEEP_ALIVE.to_string()),
         }
     }
 }

@@ -170,6 +170,42 @@ describe('a long legacy call through an SDK client with an idle limit', () => {
   });
 });
 
+describe('a long legacy call the SDK client gives up on', () => {
+  let host;
+  let cookie;
+  before(async () => ({ host, cookie } = await startLoggedIn()));
+  after(() => host?.stop());
+
+  test('its stream is not resumed, and the session\'s GET stream is left alone', async () => {
+    // The SDK resumes a primed stream that ended without its answer by a GET with
+    // Last-Event-ID; every GET is logged with that header and its status.
+    const gets = [];
+    const logging = async (url, init = {}) => {
+      const r = await fetch(url, init);
+      if ((init.method ?? 'GET') === 'GET' && String(url) === host.mcpUrl) {
+        gets.push({ lastEventId: new Headers(init.headers).get('last-event-id'), status: r.status });
+      }
+      return r;
+    };
+    const { client } = await connectSdkClient(host.mcpUrl, cookie, { fetch: logging });
+    await host.npmInstallMs(25_000);
+    try {
+      // The answer becomes a stream after 15 s; the client gives up at 17 s.
+      await assert.rejects(
+        client.callTool({ name: 'install_plugin', arguments: { package: '@scrypted/ring' } }, undefined, { timeout: 17_000 }),
+        /timed out/i,
+      );
+      await new Promise((res) => setTimeout(res, 4000));
+      const resumes = gets.filter((g) => g.lastEventId?.startsWith('post-'));
+      assert.deepEqual(resumes.map((g) => g.status), [405], JSON.stringify(gets));
+      assert.equal(gets.filter((g) => !g.lastEventId?.startsWith('post-')).length, 1, `one GET stream, never reopened: ${JSON.stringify(gets)}`);
+    } finally {
+      await host.npmInstallMs(20);
+      await client.close().catch(() => {});
+    }
+  });
+});
+
 describe('elicitation through the SDK client on restore_backup', () => {
   let host;
   let cookie;

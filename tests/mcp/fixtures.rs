@@ -203,7 +203,7 @@ fn notifications_stream_before_the_response_with_unique_ids() {
         .events
         .iter()
         .chain(&again.events)
-        .map(|(id, _)| id.parse().unwrap())
+        .map(|(id, _)| id.strip_prefix("post-").unwrap().parse().unwrap())
         .collect();
     let n = ids.len();
     ids.dedup();
@@ -441,9 +441,9 @@ fn an_unanswered_elicitation_is_withdrawn_after_the_timeout() {
         next(&mut stream).is_none(),
         "the stream ends after the response"
     );
-    let entry = &scrypted_mcp::audit::recent(&s.plugin.ctx, 1)[0];
+    let trail = scrypted_mcp::audit::recent(&s.plugin.ctx, 1_000);
     assert_eq!(
-        (entry.outcome.as_str(), entry.elicitation.as_deref()),
+        (trail[0].outcome.as_str(), trail[0].elicitation.as_deref()),
         ("refused", Some("cancel"))
     );
     // The answer that comes too late is taken and dropped; the session goes on.
@@ -452,11 +452,35 @@ fn an_unanswered_elicitation_is_withdrawn_after_the_timeout() {
     );
     assert_eq!(late.status, 202);
     assert_eq!(
-        scrypted_mcp::audit::recent(&s.plugin.ctx, 1)[0].time_ms,
-        entry.time_ms
+        scrypted_mcp::audit::recent(&s.plugin.ctx, 1_000).len(),
+        trail.len(),
+        "nothing ran on the late answer"
     );
     let (text, _) = elicit_round(&c, json!({"action": "decline"}));
     assert!(text.contains("action=decline"), "{text}");
+}
+
+/// An answer that came before the deadline counts, even when the deadline has passed too
+/// by the time the waiting tool is polled again.
+#[test]
+fn an_answer_just_before_the_timeout_wins() {
+    use scrypted_mcp::mcp::peer::ANSWER_TIMEOUT_MS;
+    let s = server();
+    let c = s.session(V11, elicit_caps());
+    let (mut stream, request) = asked(&c, 8);
+    s.clock.advance_ms(ANSWER_TIMEOUT_MS - 1_000);
+    let reply =
+        c.post(json!({"jsonrpc": "2.0", "id": request["id"], "result": {"action": "decline"}}));
+    assert_eq!(reply.status, 202);
+    s.clock.advance_ms(2_000);
+    let (_, response) = next(&mut stream).unwrap();
+    assert_eq!(response["id"], 8, "{response}");
+    let text = response["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("action=decline"), "{text}");
+    assert!(
+        next(&mut stream).is_none(),
+        "no cancellation after the answer"
+    );
 }
 
 #[test]

@@ -651,3 +651,67 @@ fn a_long_legacy_request_streams_after_a_quarter_minute_and_keeps_alive() {
         .expect("the answer once the install ends");
     assert_eq!(resp.get_header("content-type"), Some("application/json"));
 }
+
+/// A POST's answer stream marks its event ids (`post-…`), so a GET that asks to resume one
+/// (a client whose call was cancelled or cut before its answer) is told 405: nothing is
+/// replayed. Before, such a GET opened the session's GET stream in place of the live one,
+/// which the client then reopened, ending the other, once a second for as long as it ran.
+#[test]
+fn a_posts_stream_is_not_resumed_and_the_get_stream_stays() {
+    use futures::FutureExt;
+    let s = server();
+    let c = s.session(V11, json!({}));
+    let Body::Stream(mut updates) = s.send(c.request("GET", None)).body else {
+        panic!("the GET stream")
+    };
+    let priming = updates.next().now_or_never().flatten().unwrap();
+    let get_id = parse_event(&priming).0;
+    assert!(get_id.parse::<u64>().is_ok(), "{priming:?}");
+    s.host.hold("installNpm");
+    let install = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+        "params": {"name": "install_plugin", "arguments": {"package": "@scrypted/ring"}}});
+    let plugin = s.plugin.clone();
+    let req = c.request("POST", Some(install.to_string()));
+    let mut answer = async move { plugin.handle(req).await }.boxed_local();
+    assert!((&mut answer).now_or_never().is_none());
+    let started = (1..=15).find_map(|_| {
+        s.clock.advance_ms(1_000);
+        (&mut answer).now_or_never()
+    });
+    let Body::Stream(mut stream) = started.expect("a stream after 15 s").body else {
+        panic!("not a stream")
+    };
+    let opening = stream.next().now_or_never().flatten().unwrap();
+    let post_id = parse_event(&opening).0;
+    assert!(post_id.starts_with("post-"), "{opening:?}");
+
+    // The GET stream's own keep-alive came meanwhile.
+    while let Some(chunk) = updates.next().now_or_never() {
+        assert_eq!(chunk.as_deref(), Some(":\n\n"));
+    }
+    let mut resume = c.request("GET", None);
+    resume.headers.insert("last-event-id".into(), post_id);
+    let refused = s.send(resume);
+    assert_eq!(refused.status, 405, "not a stream");
+    let refused = read(refused);
+    assert_eq!(refused.header("allow"), Some("GET, POST, DELETE"));
+    let message = refused.json.as_ref().unwrap()["error"]["message"]
+        .as_str()
+        .unwrap();
+    assert!(message.contains("cannot be resumed"), "{message}");
+    assert!(
+        updates.next().now_or_never().is_none(),
+        "the session's GET stream goes on"
+    );
+    // Resuming the GET stream itself reopens it (in place of the old one, which ends).
+    let mut reopen = c.request("GET", None);
+    reopen.headers.insert("last-event-id".into(), get_id);
+    assert_eq!(s.send(reopen).status, 200);
+    assert_eq!(
+        updates.next().now_or_never(),
+        Some(None),
+        "the old GET stream ended"
+    );
+    s.host.release("installNpm");
+    assert_eq!(next_message(&mut stream).unwrap().1["id"], 5);
+}
