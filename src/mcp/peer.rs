@@ -69,15 +69,23 @@ pub struct RequestPeer {
     ticker: Rc<Ticker>,
 }
 
-/// Forgets a parked request when its waiter goes away (cancelled, stream dropped).
+/// Forgets a parked request when its waiter goes away. A waiter dropped while it still
+/// waits is a call that was cancelled: the client is told to withdraw the question too, so
+/// that nobody is left answering a dialog that no longer leads anywhere.
 struct Parked<'a> {
     session: &'a SessionRef,
     id: RequestId,
+    peer: &'a RequestPeer,
+    waiting: bool,
 }
 
 impl Drop for Parked<'_> {
     fn drop(&mut self) {
         self.session.borrow_mut().unpark(&self.id);
+        if self.waiting {
+            self.peer
+                .withdraw(&self.id, "the call that asked it was cancelled");
+        }
     }
 }
 
@@ -221,7 +229,8 @@ impl RequestPeer {
     /// (legacy sessions only: 2026-07-28 forbids requests on a response stream). `Err` says
     /// why there is no answer: the client answered with an error, the session ended, or no
     /// answer came within [`ANSWER_TIMEOUT_MS`] (the client is then told the request is
-    /// cancelled, and a late answer is dropped).
+    /// cancelled, and a late answer is dropped). A call cancelled while it waits withdraws
+    /// its question the same way (`Parked`).
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, String> {
         let Some(session) = self.era.session() else {
             return Err("protocol 2026-07-28 has no server-to-client requests".into());
@@ -235,16 +244,20 @@ impl RequestPeer {
             let answer = session.park(id.clone());
             (id, answer)
         };
-        let _parked = Parked {
+        let mut parked = Parked {
             session,
             id: id.clone(),
+            peer: self,
+            waiting: true,
         };
         self.send(jsonrpc::request(&id, method, params));
         let deadline = self.clock.now_ms() + ANSWER_TIMEOUT_MS;
         // The answer first: one that came before the deadline counts even when the deadline
         // has also passed by the time this is polled.
         let timeout = self.ticker.until(&self.clock, deadline);
-        match futures::future::select(answer, timeout).await {
+        let outcome = futures::future::select(answer, timeout).await;
+        parked.waiting = false;
+        match outcome {
             Either::Left((Ok(Ok(result)), _)) => Ok(result),
             Either::Left((Ok(Err(error)), _)) => Err(format!(
                 "the client answered with an error: {}",
@@ -253,18 +266,18 @@ impl RequestPeer {
             Either::Left((Err(_), _)) => Err("the session ended".into()),
             Either::Right(_) => {
                 let minutes = ANSWER_TIMEOUT_MS / 60_000;
-                self.notify(
-                    "notifications/cancelled",
-                    serde_json::json!({
-                        "requestId": id,
-                        "reason": format!("no answer within {minutes} minutes"),
-                    }),
-                );
+                self.withdraw(&id, &format!("no answer within {minutes} minutes"));
                 Err(format!(
                     "the client did not answer within {minutes} minutes, so the question was withdrawn"
                 ))
             }
         }
+    }
+
+    /// Tells the client that our request `id` is cancelled (basic/utilities/cancellation).
+    fn withdraw(&self, id: &RequestId, reason: &str) {
+        let params = serde_json::json!({ "requestId": id, "reason": reason });
+        self.notify("notifications/cancelled", params);
     }
 
     /// The `elicitation/create` question for a form of `requested_schema`.

@@ -25,7 +25,7 @@ async function scryptedEnv(host) {
  * refuses request bodies over 100 KB), the SHA-256 with the last chunk. Returns the last
  * call's result (the one that asks the user and restores).
  */
-async function restoreBackup(client, b64, { chunk = 65536 } = {}) {
+async function restoreBackup(client, b64, { chunk = 65536, options } = {}) {
   const bytes = Buffer.from(b64, 'base64');
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const CHUNK = Math.min(chunk, 65536);
@@ -41,7 +41,7 @@ async function restoreBackup(client, b64, { chunk = 65536 } = {}) {
     };
     if (uploadId) args.upload_id = uploadId;
     if (i === total - 1) args.sha256 = sha256;
-    last = await client.callTool({ name: 'restore_backup', arguments: args });
+    last = await client.callTool({ name: 'restore_backup', arguments: args }, undefined, options);
     if (i < total - 1) {
       assert.notEqual(last.isError, true, resultText(last));
       assert.equal(last.structuredContent.status, 'staged');
@@ -304,6 +304,28 @@ describe('elicitation through the SDK client on restore_backup', () => {
       await new Promise((res) => setTimeout(res, 1700)); // longer than the 1.5 s deferred delay
       assert.equal((await host.calls()).filter(isRestore).length, 0, 'no restore');
       assert.equal((await host.state()).restoredBackups.length, 0);
+    } finally {
+      await client.close().catch(() => {});
+    }
+  });
+
+  test('a call the client gives up on withdraws the question it asked', async () => {
+    let withdrawn;
+    const { client, asked } = await connectEliciting((_params, extra) => new Promise((resolve) => {
+      extra.signal.addEventListener('abort', () => {
+        withdrawn = extra.signal.reason;
+        resolve({ action: 'cancel' });
+      });
+    }));
+    try {
+      const b64 = await makeBackup(client);
+      // The client's own request timeout cancels the call while the person is asked.
+      await assert.rejects(restoreBackup(client, b64, { options: { timeout: 2000 } }), /timed out/i);
+      assert.equal(asked.length, 1);
+      await waitFor(() => withdrawn !== undefined || null, { what: 'the question withdrawn' });
+      assert.equal(withdrawn, 'the call that asked it was cancelled');
+      await new Promise((res) => setTimeout(res, 1700)); // longer than the 1.5 s deferred delay
+      assert.equal((await host.calls()).filter(isRestore).length, 0, 'no restore');
     } finally {
       await client.close().catch(() => {});
     }

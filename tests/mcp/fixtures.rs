@@ -554,6 +554,14 @@ fn cancellation_stops_the_request_without_answer() {
         json!({"requestId": 41, "reason": "user"}),
     );
     assert_eq!(reply.status, 202);
+    // The question it asked is withdrawn, so the client can close its dialog.
+    let (_, withdrawn) = next(&mut stream).unwrap();
+    assert_eq!(withdrawn["method"], "notifications/cancelled");
+    assert_eq!(withdrawn["params"]["requestId"], request["id"]);
+    assert_eq!(
+        withdrawn["params"]["reason"],
+        "the call that asked it was cancelled"
+    );
     assert!(
         next(&mut stream).is_none(),
         "no response after cancellation"
@@ -581,10 +589,9 @@ fn a_reused_id_survives_the_cancelled_run_ending() {
     next(&mut new).unwrap();
     drop(old);
     c.notify("notifications/cancelled", json!({"requestId": 7}));
-    assert!(
-        next(&mut new).is_none(),
-        "the new run was still cancellable"
-    );
+    let (_, withdrawn) = next(&mut new).expect("the new run was still cancellable");
+    assert_eq!(withdrawn["method"], "notifications/cancelled");
+    assert!(next(&mut new).is_none(), "no answer after cancellation");
 }
 
 #[test]
@@ -625,5 +632,8 @@ fn deleting_the_session_ends_a_waiting_tool() {
     let mut stream = open(&c, waiting_call(1));
     next(&mut stream).unwrap();
     assert_eq!(s.send(c.request("DELETE", None)).status, 204);
+    // Its question is withdrawn, and it answers nothing.
+    let (_, withdrawn) = next(&mut stream).unwrap();
+    assert_eq!(withdrawn["method"], "notifications/cancelled");
     assert!(next(&mut stream).is_none());
 }
