@@ -227,6 +227,21 @@ describe('elicitation through the SDK client on restore_backup', () => {
     return { ...conn, asked };
   }
 
+  /**
+   * A client whose person never answers: the SDK aborts the handler when the server
+   * withdraws the question, and `withdrawn()` is the reason it gave.
+   */
+  async function connectUnanswered() {
+    let reason;
+    const conn = await connectEliciting((_params, extra) => new Promise((resolve) => {
+      extra.signal.addEventListener('abort', () => {
+        reason = extra.signal.reason;
+        resolve({ action: 'cancel' });
+      });
+    }));
+    return { ...conn, withdrawn: () => reason };
+  }
+
   async function makeBackup(client) {
     const b = await client.callTool({ name: 'create_backup', arguments: {} });
     assert.notEqual(b.isError, true, resultText(b));
@@ -277,26 +292,19 @@ describe('elicitation through the SDK client on restore_backup', () => {
   });
 
   test('no answer within 10 minutes → the question is withdrawn, nothing restored', async () => {
-    // The person never answers; the SDK aborts the handler when the server cancels it.
-    let withdrawn;
-    const { client, asked } = await connectEliciting((_params, extra) => new Promise((resolve) => {
-      extra.signal.addEventListener('abort', () => {
-        withdrawn = extra.signal.reason;
-        resolve({ action: 'cancel' });
-      });
-    }));
+    const { client, asked, withdrawn } = await connectUnanswered();
     try {
       const b64 = await makeBackup(client);
       const restoring = restoreBackup(client, b64);
       await waitFor(() => asked.length === 1 || null, { what: 'the confirmation question' });
       await host.advanceClock(9 * 60_000);
       await new Promise((res) => setTimeout(res, 1500)); // more than one tick of the server's timer
-      assert.equal(withdrawn, undefined, 'still asked after nine minutes');
+      assert.equal(withdrawn(), undefined, 'still asked after nine minutes');
       await host.advanceClock(60_000);
       const movedAt = Date.now();
       const { result: r } = await restoring;
       assert.ok(Date.now() - movedAt < 5000, `answered ${Date.now() - movedAt} ms after the clock passed ten minutes`);
-      assert.equal(withdrawn, 'no answer within 10 minutes', 'the client was told the question is cancelled');
+      assert.equal(withdrawn(), 'no answer within 10 minutes', 'the client was told the question is cancelled');
       assert.equal(r.isError, true, resultText(r));
       assert.match(resultText(r), /did not answer within 10 minutes/);
       assert.match(resultText(r), /Nothing was restored/);
@@ -310,20 +318,14 @@ describe('elicitation through the SDK client on restore_backup', () => {
   });
 
   test('a call the client gives up on withdraws the question it asked', async () => {
-    let withdrawn;
-    const { client, asked } = await connectEliciting((_params, extra) => new Promise((resolve) => {
-      extra.signal.addEventListener('abort', () => {
-        withdrawn = extra.signal.reason;
-        resolve({ action: 'cancel' });
-      });
-    }));
+    const { client, asked, withdrawn } = await connectUnanswered();
     try {
       const b64 = await makeBackup(client);
       // The client's own request timeout cancels the call while the person is asked.
       await assert.rejects(restoreBackup(client, b64, { options: { timeout: 2000 } }), /timed out/i);
       assert.equal(asked.length, 1);
-      await waitFor(() => withdrawn !== undefined || null, { what: 'the question withdrawn' });
-      assert.equal(withdrawn, 'the call that asked it was cancelled');
+      await waitFor(() => withdrawn() !== undefined || null, { what: 'the question withdrawn' });
+      assert.equal(withdrawn(), 'the call that asked it was cancelled');
       await new Promise((res) => setTimeout(res, 1700)); // longer than the 1.5 s deferred delay
       assert.equal((await host.calls()).filter(isRestore).length, 0, 'no restore');
     } finally {
