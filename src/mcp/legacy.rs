@@ -75,6 +75,9 @@ pub fn delete(ctx: &Ctx, req: &Request, claims: &AccessClaims, now: u64) -> Resp
 
 /// GET: the session's stream of resource updates (`updates`); 406 unless the client
 /// takes an event stream.
+/// The methods a legacy session's endpoint serves (the `Allow` of its 405s).
+pub const ALLOW: &str = "GET, POST, DELETE";
+
 pub fn get(ctx: &Rc<Ctx>, req: &Request, claims: &AccessClaims, now: u64) -> Response {
     let session = match find_session(ctx, req, claims, now) {
         Ok(session) => session,
@@ -100,7 +103,7 @@ pub fn get(ctx: &Rc<Ctx>, req: &Request, claims: &AccessClaims, now: u64) -> Res
             -32000,
             "Method Not Allowed: a request's event stream cannot be resumed here (nothing is replayed); send the request again if its answer is still wanted",
         )
-        .header("allow", "GET, POST, DELETE");
+        .header("allow", ALLOW);
     }
     super::updates::open(ctx, req, claims, &session)
 }

@@ -194,8 +194,8 @@ pub struct KeepAlive {
     ctx: Rc<Ctx>,
     /// Ticks from the last chunk to the next comment.
     ticks: u32,
-    /// A chunk goes out next (the stream began because the work ran long): the priming
-    /// event where there is one, else a comment.
+    /// A comment goes out next: the stream began because the work ran long, and no
+    /// priming event opens it (`into_legacy_sse`).
     due: bool,
     /// The ticks until the next comment, counted while the work runs.
     wait: Option<LocalBoxFuture<'static, ()>>,

@@ -12,8 +12,6 @@ use crate::Ctx;
 use serde_json::Value;
 use std::rc::Rc;
 
-const ALLOW: &str = "GET, POST, DELETE";
-
 /// `base` is this request's `origin::base`.
 pub async fn handle(ctx: &Rc<Ctx>, req: Request, base: &PublicBase) -> Response {
     // Origin first: a DNS-rebinding page gets 403 whether or not it carries a token.
@@ -45,7 +43,7 @@ pub async fn handle(ctx: &Rc<Ctx>, req: Request, base: &PublicBase) -> Response 
             _ => {}
         }
     }
-    let allow = if modern { "POST" } else { ALLOW };
+    let allow = if modern { "POST" } else { legacy::ALLOW };
     rpc_error(405, -32000, "Method not allowed").header("allow", allow)
 }
 

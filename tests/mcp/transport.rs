@@ -576,6 +576,18 @@ fn oversized_bodies_are_refused_on_their_head() {
     assert!(admit(anonymous, MAX_ANONYMOUS_MCP_BODY_BYTES).is_none());
 }
 
+/// install_plugin (id 5) with the host's npm install held until `release("installNpm")`: a
+/// call whose work runs silent, as a big plugin's install over a slow link does.
+fn held_install(s: &Server, c: &Client<'_>) -> futures::future::LocalBoxFuture<'static, Response> {
+    use futures::FutureExt;
+    s.host.hold("installNpm");
+    let install = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+        "params": {"name": "install_plugin", "arguments": {"package": "@scrypted/ring"}}});
+    let plugin = s.plugin.clone();
+    let req = c.request("POST", Some(install.to_string()));
+    async move { plugin.handle(req).await }.boxed_local()
+}
+
 /// A legacy request whose work runs silent (an npm install that takes minutes) is answered
 /// as a stream after a quarter minute, and the stream sends a comment after each quarter
 /// minute of silence: a response that sends nothing is cut by Node's fetch after 300 s
@@ -584,14 +596,9 @@ fn oversized_bodies_are_refused_on_their_head() {
 fn a_long_legacy_request_streams_after_a_quarter_minute_and_keeps_alive() {
     use futures::FutureExt;
     let s = server();
-    let install = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
-        "params": {"name": "install_plugin", "arguments": {"package": "@scrypted/ring"}}});
     for (version, first) in [(V11, "id: "), (V03, ":\n\n")] {
         let c = s.session(version, json!({}));
-        s.host.hold("installNpm");
-        let plugin = s.plugin.clone();
-        let req = c.request("POST", Some(install.to_string()));
-        let mut answer = async move { plugin.handle(req).await }.boxed_local();
+        let mut answer = held_install(&s, &c);
         assert!((&mut answer).now_or_never().is_none());
         for _ in 0..14 {
             s.clock.advance_ms(1_000);
@@ -637,10 +644,7 @@ fn a_long_legacy_request_streams_after_a_quarter_minute_and_keeps_alive() {
     // A client that takes no event stream gets JSON, however long the work runs.
     let mut json_only = s.session(V11, json!({}));
     json_only.accept = "application/json";
-    s.host.hold("installNpm");
-    let plugin = s.plugin.clone();
-    let req = json_only.request("POST", Some(install.to_string()));
-    let mut answer = async move { plugin.handle(req).await }.boxed_local();
+    let mut answer = held_install(&s, &json_only);
     for _ in 0..60 {
         s.clock.advance_ms(1_000);
         assert!((&mut answer).now_or_never().is_none());
@@ -667,12 +671,7 @@ fn a_posts_stream_is_not_resumed_and_the_get_stream_stays() {
     let priming = updates.next().now_or_never().flatten().unwrap();
     let get_id = parse_event(&priming).0;
     assert!(get_id.parse::<u64>().is_ok(), "{priming:?}");
-    s.host.hold("installNpm");
-    let install = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
-        "params": {"name": "install_plugin", "arguments": {"package": "@scrypted/ring"}}});
-    let plugin = s.plugin.clone();
-    let req = c.request("POST", Some(install.to_string()));
-    let mut answer = async move { plugin.handle(req).await }.boxed_local();
+    let mut answer = held_install(&s, &c);
     assert!((&mut answer).now_or_never().is_none());
     let started = (1..=15).find_map(|_| {
         s.clock.advance_ms(1_000);
