@@ -2,10 +2,11 @@
 // signed in headlessly by its language's one sign-in helper (helpers/oauth.mjs approve(),
 // tests/clients/python/signin.py, tests/clients/rmcp approve()), behind a recording proxy
 // that shows what crossed the wire:
-// - Python `mcp` 2.3.0, fastmcp 4.2.3 (PyPI) and rmcp 3.11 (crates.io), installed and built
-//   by helpers/clients.mjs, connect in 2026-07-28: server/discover answered at once, no
-//   initialize, no session, no 400 fallback; Python and rmcp confirm a restore_backup
-//   through MRTR (an InputRequiredResult, answered by retrying with inputResponses);
+// - Python `mcp` 2.3.0, fastmcp 4.2.3 (PyPI; with the SDK's OAuth provider and with its own
+//   OAuth helper) and rmcp 3.11 (crates.io), installed and built by helpers/clients.mjs,
+//   connect in 2026-07-28: server/discover answered at once, no initialize, no session, no
+//   400 fallback; Python and rmcp confirm a restore_backup through MRTR (an
+//   InputRequiredResult, answered by retrying with inputResponses);
 // - the TypeScript SDK 1.32.2 in legacy mode keeps its one session over a 2-hour idle (clock
 //   moved, token expired) and a plugin reload (the worker restarts from dist/plugin.zip).
 import { test, before, after, describe } from 'node:test';
@@ -67,7 +68,10 @@ async function throughProxy(host, client) {
   }
 }
 
-/** Not loopback: the server asks the admin on its consent page before it redirects there. */
+/**
+ * Not loopback: a redirect the server follows only once the admin has approved the client on
+ * the consent page (which every first sign-in shows, loopback or not).
+ */
 const CONSENTED_REDIRECT = 'https://client.example/callback';
 
 describe('real clients from the registries', () => {
@@ -119,6 +123,22 @@ describe('real clients from the registries', () => {
       );
     });
   }
+
+  // fastmcp's helper first GETs the authorization URL without the login cookie and gives up
+  // unless it is 200 or 30x: the "log in first" page answers 200 (issue 9). Then the browser
+  // it opens, logged in, approves on the consent page.
+  // Its helper picks its own redirect URI (a loopback port of its own).
+  test("fastmcp 4.2.3's own OAuth helper probes the authorization URL, the browser approves, it lists the tools and calls one", async () => {
+    const { out, wire, authorize } = await throughProxy(host, (url) => runPythonClient(python, ['fastmcp-oauth', url, cookie]));
+    assertToolsAndCall(out);
+    assert.ok(wire.some((e) => e.rpc.includes('tools/list')));
+    assert.ok(wire.some((e) => e.rpc.includes('tools/call')));
+    assert.deepEqual(
+      authorize.map((e) => `${e.method} ${e.status}`),
+      ['GET 200', 'GET 200', 'POST 302'],
+      'the probe (the login page), then the consent page and its form approved',
+    );
+  });
 
   // A camera that takes seconds to answer: the answer streams, keep-alive comments first
   // (2026-07-28 counts a closed stream as cancellation; tests/modern/long_requests.rs).
