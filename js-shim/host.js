@@ -153,6 +153,11 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
   // lookup (server/src/plugin/device.ts StorageImpl.indexedHandler, §5): ~4.6 µs of the five
   // reads a request makes on the real host (issue 12). Bound once; it reads the live map.
   const getItem = storage.getItem.bind(storage);
+  // The bytes last handed to the wasm per key, handed again while the stored text is the
+  // same: every request reads the same few records (settings, its client and grant), and
+  // encoding them anew was a Buffer each (issue 12). The wasm copies them in, never writes.
+  const lastBytes = new Map();
+  const LAST_BYTES_MAX = 16;
   const sm = () => {
     const m = globals.systemManager;
     if (!m) throw new Error('systemManager is not available');
@@ -354,7 +359,14 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
     // The value as UTF-8 bytes: copied into the wasm in one go (src/wasm/mod.rs `text`).
     storageGet: (key) => {
       const v = getItem(key);
-      return v === undefined || v === null ? undefined : Buffer.from(String(v), 'utf8');
+      if (v === undefined || v === null) return undefined;
+      const text = String(v);
+      const last = lastBytes.get(key);
+      if (last?.text === text) return last.bytes;
+      const bytes = Buffer.from(text, 'utf8');
+      if (lastBytes.size >= LAST_BYTES_MAX) lastBytes.delete(lastBytes.keys().next().value);
+      lastBytes.set(key, { text, bytes });
+      return bytes;
     },
     storageSet: (key, value) => {
       storage.setItem(key, value);

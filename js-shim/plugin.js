@@ -133,6 +133,26 @@ function str(value) {
   bytes[head.at++] = 0x22;
 }
 
+// A listed header's last value per name, as its JSON string's bytes: a client sends the same
+// bearer token (~640 characters), Accept and protocol version with every request, and
+// checking and encoding them anew was most of the head's work (issue 12). At most one
+// entry per listed name; the last bearer token stays in the process's memory, as it does in
+// Rust's verified-token cache (src/oauth/bearer.rs `cache_key`).
+const lastValue = new Map();
+
+/** `value` (a listed header's) as JSON string bytes, made again only when it changed. */
+function valueBytes(name, value) {
+  const text = String(value);
+  const last = lastValue.get(name);
+  if (last?.text === text) return last.bytes;
+  const mark = head.at;
+  str(text);
+  const bytes = Buffer.from(head.bytes.subarray(mark, head.at));
+  head.at = mark;
+  lastValue.set(name, { text, bytes });
+  return bytes;
+}
+
 /**
  * HttpRequest (§6.4) → the JSON text `{method, url, rootPath, headers, username, aclId}` as
  * UTF-8 bytes (a view of the reused buffer, valid until the next request's head), no body:
@@ -159,12 +179,15 @@ function headBytes(req, read) {
     if (key === undefined && !name.startsWith(read.prefix)) continue;
     if (!first) part(PART.comma);
     first = false;
-    if (key !== undefined) part(key);
-    else {
+    const value = Array.isArray(v) ? v.join(', ') : v;
+    if (key !== undefined) {
+      part(key);
+      part(valueBytes(name, value));
+    } else {
       str(name);
       part(PART.colon);
+      str(value);
     }
-    str(Array.isArray(v) ? v.join(', ') : v);
   }
   // As Scrypted filled them; Rust decides what an empty one means (src/oauth/authorize.rs).
   part(PART.username);

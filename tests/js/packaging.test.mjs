@@ -278,7 +278,8 @@ describe('dist/plugin.zip', () => {
   // (src/origin.rs cors), which shows what Rust read. The writer's cases: a quote, a backslash
   // and a control character (unescaped, the head is not JSON: 500), non-ASCII and a lone
   // surrogate (U+FFFD), a name in capitals, a repeated header, a head past the buffer's first
-  // 4 KB; and the answer options the shim keeps from the last answer are not sent for another.
+  // 4 KB, a value sent again (written from the bytes kept from the last request) and changed;
+  // and the answer options the shim keeps from the last answer are not sent for another.
   test('the request head reaches Rust as Scrypted gave it, whatever its characters and size', async () => {
     const echo = async (headers) => {
       const r = await request(plugin, base('/.well-known/oauth-protected-resource', { headers: { host: '127.0.0.1:11080', ...headers } }));
