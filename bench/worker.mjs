@@ -120,8 +120,17 @@ async function inspect() {
   // free for the next one measured (node has no protocol method for that).
   const close = async () => {
     ws.send(JSON.stringify({ id: ++id, method: 'Runtime.evaluate', params: { expression: 'process._debugEnd()' } }));
-    await new Promise((r) => setTimeout(r, 200));
     ws.close();
+    // No answer comes (the session closes with the inspector): closed once the port refuses.
+    for (let tries = 0; tries < 100; tries++) {
+      try {
+        await fetch(`http://127.0.0.1:${PORT}/json/list`);
+      } catch {
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    console.error(`bench/worker.mjs: the inspector of ${PID} is still open on 127.0.0.1:${PORT} after 5 s`);
   };
   return { send, close };
 }
