@@ -1,4 +1,4 @@
-// The bench's measured calls, as bench/load.mjs arguments (bench/run.mjs, bench/callgrind.mjs):
+// The bench's measured calls, as bench/load.mjs arguments (bench/drive.mjs, bench/callgrind.mjs):
 //   legacy  tools/call get_server_info in a 2025-06-18 session
 //   modern  the same as stateless 2026-07-28 requests
 //   nohost  tools/call get_recent_events, modern, for events from a time none has (since_ms

@@ -63,7 +63,7 @@ import zlib from 'node:zlib';
 import { ensureBuilt } from '../js-shim/build.mjs';
 import { ROOT, commandLine } from '../scripts/lib.mjs';
 import { obtainTokens } from '../tests/js/helpers/oauth.mjs';
-import { POINTS } from './points.mjs';
+import { loadPoint, runNode, threadTimes } from './drive.mjs';
 
 const string = { type: 'string' };
 const args = commandLine(import.meta.url, {
@@ -106,18 +106,6 @@ async function stopServer(child) {
   const exited = new Promise((r) => child.once('exit', r));
   process.kill(child.pid, 'SIGTERM');
   await exited;
-}
-
-/** Runs a node script to completion; resolves with its stdout. */
-function runNode(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${args[0]} failed (${code}): ${err}${out}`))));
-  });
 }
 
 const PORTS = { ours: 18182, ref: 18180, raw: 18181, grown: 18183, base: 18184, 'base-grown': 18185 };
@@ -217,15 +205,9 @@ async function load(target, token, point, c) {
   return loadOnce(target, token, point, c, WARMUP);
 }
 
-async function loadOnce(target, token, point, c, warmup) {
-  const common = ['--concurrency', String(c), '--duration', String(DURATION), '--warmup', String(warmup), '--json'];
-  // The floor gets the very request ours gets (bearer, MCP headers, body with _meta): on a
-  // real host its bearer is Scrypted's own check and its bytes cross to the plugin, the
-  // host's cost of this request (issue 12: 0.89× the floor's req/s with them, c=16).
-  const args = target === 'raw'
-    ? [path.join(BENCH, 'load.mjs'), '--raw', URLS.raw, '--any200', ...(token ? ['--token', token] : []), ...POINTS[point].args, ...common]
-    : [path.join(BENCH, 'load.mjs'), URLS[target], '--token', token, ...POINTS[point].args, ...common];
-  return JSON.parse((await runNode(args)).trim().split('\n').pop());
+function loadOnce(target, token, point, c, warmup) {
+  const where = target === 'raw' ? { raw: URLS.raw } : { url: URLS[target] };
+  return loadPoint({ ...where, token, point, concurrency: c, duration: DURATION, warmup });
 }
 
 async function throughput(tokens) {
@@ -311,12 +293,10 @@ async function coldAsk(target, token) {
   return answer.id === 1 && answer.result && !answer.result.isError ? true : `no result: ${text.slice(0, 200)}`;
 }
 
-/** CPU time (ms, ns-precise) a process's live threads have used (each thread's schedstat under /proc/<pid>/task). */
+/** CPU time (ms, ns-precise) a process's live threads have used. */
 function threadsCpuMs(pid) {
   let ns = 0;
-  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
-    try { ns += Number(fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]); } catch { /* the thread ended */ }
-  }
+  for (const t of threadTimes(pid).values()) ns += t.ns;
   return ns / 1e6;
 }
 

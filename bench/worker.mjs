@@ -21,11 +21,11 @@
 // --profile, --interval µs (50: the sampling interval), --port N (9229: the inspector port
 // SIGUSR1 opens, node's default), --top N (15), --json. Run it on one process at a time: a
 // second inspector cannot open on the same port while the first is open.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { ROOT, commandLine } from '../scripts/lib.mjs';
+import { commandLine } from '../scripts/lib.mjs';
+import { loadPoint, threadTimes } from './drive.mjs';
 import { POINTS } from './points.mjs';
 
 const string = { type: 'string' };
@@ -52,32 +52,10 @@ if (!POINTS[POINT]) refuse(`--point must be one of ${Object.keys(POINTS).join(',
 
 /** bench/load.mjs over the process's endpoint; resolves with its JSON figures. */
 function load() {
-  const common = ['--concurrency', args.concurrency ?? '1', '--duration', args.duration ?? '6', '--warmup', '0', '--json'];
-  const target = args.raw
-    ? ['--raw', args.raw, '--any200', ...(args.token ? ['--token', args.token] : [])]
-    : [args.url, '--token', args.token];
-  const child = spawn(process.execPath, [path.join(ROOT, 'bench/load.mjs'), ...target, ...POINTS[POINT].args, ...common], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { err += d; });
-  return new Promise((resolve, reject) => child.once('exit', (code) => {
-    if (code === 0) resolve(JSON.parse(out.trim().split('\n').pop()));
-    else reject(new Error(`bench/load.mjs failed (${code}): ${err}${out}`));
-  }));
-}
-
-/** Each live thread's name and CPU time so far (ns, from its schedstat), by thread id. */
-function threads() {
-  const now = new Map();
-  for (const tid of fs.readdirSync(`/proc/${PID}/task`)) {
-    try {
-      const name = fs.readFileSync(`/proc/${PID}/task/${tid}/comm`, 'utf8').trim();
-      const ns = Number(fs.readFileSync(`/proc/${PID}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      now.set(tid, { name, ns });
-    } catch { /* the thread ended while read */ }
-  }
-  return now;
+  return loadPoint({
+    url: args.url, raw: args.raw, token: args.token, point: POINT,
+    concurrency: args.concurrency ?? 1, duration: args.duration ?? 6, warmup: 0,
+  });
 }
 
 /** µs per request of each thread that ran in the window, the main thread first. */
@@ -192,11 +170,11 @@ async function profiled() {
   }
 }
 
-const before = threads();
+const before = threadTimes(PID);
 const run = await load();
 const result = {
   pid: PID, point: POINT, rps: run.rps, p50_ms: run.p50_ms, p99_ms: run.p99_ms, requests: run.requests_total,
-  threads: threadCost(before, threads(), run.requests_total),
+  threads: threadCost(before, threadTimes(PID), run.requests_total),
 };
 if (args.profile) result.profile = await profiled();
 
