@@ -6,7 +6,7 @@
 //
 //   node bench/alloc.mjs [--zip dist/plugin.zip] [--point legacy|modern|nohost|floor]
 //                        [--warmup 1000] [--requests 4000] [--semi 1] [--profile [--top 25]]
-//                        [--time [--thrash MB]] [--cpu [--thrash MB] [--names] [--top 25]]
+//                        [--time [--thrash MB] [--idle MS]] [--cpu [--thrash MB] [--names] [--top 25]]
 //
 // The zip is loaded in-process as bench/harness.mjs loads it (bench/fake-host.mjs's managers);
 // a token from its own OAuth flow over node:http; then the point's requests are handed to
@@ -26,7 +26,11 @@
 // of the CPU caches, as a worker's calls do on the real host at c=1, where the server and
 // the load driver run between two of them (docs/reference/scrypted-host.md §13: 16 MB adds
 // ~40 µs to a nohost call of ours, ~6 to the floor's; it still did not rank two builds as the
-// real host did, docs/reference/wasm-toolchain.md "Size").
+// real host did, docs/reference/wasm-toolchain.md "Size"). --idle MS: before each call, not
+// timed, the thread sleeps MS (Atomics.wait), as a worker sleeps between two requests at c=1;
+// on a VM whose vCPU then idles, a call costs more by the code and data it touches, not by
+// its instructions (docs/reference/scrypted-host.md §13, session z). With --idle, each round
+// also reports the median call (the mean is swung by a few very slow calls).
 // --cpu: where a request's time goes instead: V8's sampling CPU profiler (asked for every 25 µs) over
 // --requests calls (after --warmup), and of the samples inside `onRequest`, the share of a few
 // parts of the request path (the audit row's append, the bearer check, the head, the
@@ -53,8 +57,8 @@ const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const string = { type: 'string' };
 const args = commandLine(import.meta.url, {
   zip: string, point: string, warmup: string, requests: string, semi: string, profile: { type: 'boolean' }, top: string,
-  time: { type: 'boolean' }, thrash: string, cpu: { type: 'boolean' }, names: { type: 'boolean' },
-}, ['warmup', 'requests', 'semi', 'top', 'thrash']);
+  time: { type: 'boolean' }, thrash: string, idle: string, cpu: { type: 'boolean' }, names: { type: 'boolean' },
+}, ['warmup', 'requests', 'semi', 'top', 'thrash', 'idle']);
 const ZIP = path.resolve(args.zip ?? path.join(BENCH, '../dist/plugin.zip'));
 const POINT = args.point ?? 'legacy';
 const WARMUP = Number(args.warmup ?? 1000);
@@ -62,6 +66,7 @@ const REQUESTS = Number(args.requests ?? 4000);
 const SEMI = Number(args.semi ?? 1);
 if (POINT !== 'floor' && !POINTS[POINT]) throw new Error(`--point: one of floor, ${Object.keys(POINTS).join(', ')}`);
 if (args.thrash !== undefined && !args.time && !args.cpu) throw new Error('--thrash: only with --time or --cpu (it evicts the caches before each call)');
+if (args.idle !== undefined && !args.time) throw new Error('--idle: only with --time (the thread sleeps before each timed call)');
 if (args.names && (!args.cpu || args.zip !== undefined)) throw new Error('--names: only with --cpu, and it profiles this checkout\'s build (no --zip)');
 
 if (!process.env.SCRYPTED_MCP_ALLOC_CHILD) {
@@ -216,18 +221,26 @@ function evictCaches() {
   for (let at = 0; at < thrash.length; at += 64) thrash[at]++;
 }
 
+// --idle: how long the thread sleeps before each call.
+const IDLE_MS = Number(args.idle ?? 0);
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
 let nextId = 1;
 let callMs = 0; // wall time inside the calls of `run`, for --time
+let callTimes; // each call's µs, for --idle's median
 async function run(n) {
   for (let i = 0; i < n; i++) {
     const id = nextId++;
     if (thrash.length) evictCaches();
+    if (IDLE_MS) Atomics.wait(sleeper, 0, 0, IDLE_MS);
     const start = performance.now();
     const answer = await call(`{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"${tool}","arguments":${toolArgs}${meta}}}`);
     if (answer.status !== 200 || (POINT !== 'floor' && !answer.body.includes(expect))) {
       throw new Error(`request ${id}: ${answer.status} ${answer.body.slice(0, 300)}`);
     }
-    callMs += performance.now() - start;
+    const ms = performance.now() - start;
+    callMs += ms;
+    callTimes?.push(ms * 1000);
   }
 }
 
@@ -236,10 +249,13 @@ const result = { zip: POINT === 'floor' ? null : ZIP, point: POINT, requests: RE
 if (args.time) {
   result.thrashMB = thrash.length / 2 ** 20;
   result.usPerCall = [];
+  if (IDLE_MS) Object.assign(result, { idleMs: IDLE_MS, medianUsPerCall: [] });
   for (let round = 0; round < 5; round++) {
     callMs = 0;
+    callTimes = IDLE_MS ? [] : undefined;
     await run(REQUESTS);
     result.usPerCall.push(Math.round((callMs * 10_000) / REQUESTS) / 10);
+    if (callTimes) result.medianUsPerCall.push(Math.round(10 * callTimes.sort((a, b) => a - b)[callTimes.length >> 1]) / 10);
   }
 } else if (args.cpu) {
   const { post, session } = inspectorSession();

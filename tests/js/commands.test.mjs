@@ -10,7 +10,7 @@ import { ROOT } from '../../scripts/lib.mjs';
 
 const run = (script, ...args) => spawnSync(process.execPath, [path.join(ROOT, script), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
 
-for (const script of ['scripts/test.mjs', 'bench/run.mjs', 'bench/callgrind.mjs', 'bench/alloc.mjs', 'bench/worker.mjs']) {
+for (const script of ['scripts/test.mjs', 'bench/run.mjs', 'bench/callgrind.mjs', 'bench/alloc.mjs', 'bench/worker.mjs', 'bench/idle.mjs']) {
   test(`${script} --help prints its header comment and exits 0`, () => {
     const r = run(script, '--help');
     assert.equal(r.status, 0, r.stderr);
@@ -35,7 +35,7 @@ test('an option that takes a value refuses to run without one', () => {
 });
 
 test('a number option refuses what is not a number', () => {
-  for (const [script, opt] of [['bench/run.mjs', '--reps'], ['bench/callgrind.mjs', '--calls'], ['bench/alloc.mjs', '--requests'], ['bench/worker.mjs', '--duration']]) {
+  for (const [script, opt] of [['bench/run.mjs', '--reps'], ['bench/callgrind.mjs', '--calls'], ['bench/alloc.mjs', '--requests'], ['bench/worker.mjs', '--duration'], ['bench/idle.mjs', '--calls']]) {
     const r = run(script, opt, 'three');
     assert.equal(r.status, 2);
     assert.equal(r.stderr.trim(), `${script}: ${opt} must be a number >= 0, not "three"`);
