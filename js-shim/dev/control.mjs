@@ -94,9 +94,14 @@ export async function control(host, req, res, url) {
     if (typeof body.key !== 'string' || !(typeof body.value === 'string' || body.value === null)) {
       return sendJson(res, 400, { error: 'body must be JSON {key: string, value: string | null}' });
     }
+    // A new map, as Scrypted puts one in place when storage changes behind the plugin's back
+    // (plugins.setStorage, then setNativeId in plugin-remote.ts); the plugin's own setItem
+    // and removeItem edit the map in place (scrypted-host.md §5).
     const own = host.runtime.device(host.runtime.rootId(PLUGIN_ID));
-    if (body.value === null) delete own.storage[body.key];
-    else own.storage[body.key] = body.value;
+    const storage = { ...own.storage };
+    if (body.value === null) delete storage[body.key];
+    else storage[body.key] = body.value;
+    own.storage = storage;
     return sendJson(res, 200, { ok: true });
   }
   if (p === '/__devhost/network' && req.method === 'POST') {

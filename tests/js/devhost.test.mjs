@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_ZIP, startDevHost } from '../../js-shim/dev/devhost.mjs';
-import { VIEWER } from '../../js-shim/dev/demo.mjs';
+import { PLUGIN_ID, VIEWER } from '../../js-shim/dev/demo.mjs';
 import { Runtime } from '../../js-shim/dev/runtime.mjs';
 import { createHost } from '../../js-shim/host.js';
 import { startDevHost as startRealPlugin, waitFor } from './helpers/devhost.mjs';
@@ -168,6 +168,26 @@ describe('responses', () => {
       assert.equal(r.text, 'Internal Plugin Error');
     }
   });
+  test("/__devhost/storage puts a new map in place, as Scrypted does when storage changes behind the plugin's back (§5); the plugin's own setItem and removeItem edit the map in place", async () => {
+    const own = host.runtime.device(host.runtime.rootId(PLUGIN_ID));
+    const set = (key, value) => fetch(`${host.baseUrl}/__devhost/storage`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key, value }) });
+    const first = own.storage;
+    assert.equal((await set('behind', 'v')).status, 200);
+    assert.notEqual(own.storage, first, 'a new map');
+    assert.equal(own.storage.behind, 'v');
+    assert.equal(first.behind, undefined, 'the old map is left as it was');
+    const second = own.storage;
+    assert.equal((await set('behind', null)).status, 200);
+    assert.notEqual(own.storage, second);
+    assert.equal('behind' in own.storage, false);
+    const { localStorage } = host.runtime.pluginParams();
+    const third = own.storage;
+    localStorage.setItem('mine', 'v');
+    assert.equal(own.storage, third, "the plugin's own write keeps the map");
+    assert.equal(third.mine, 'v');
+    localStorage.removeItem('mine');
+    assert.equal(own.storage, third);
+  });
   test('/__devhost/clock moves the Date.now() the plugin sees', async () => {
     const t0 = (await echo(pub())).json.now;
     const r = await (await fetch(`${host.baseUrl}/__devhost/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"advanceMs":7200000}' })).json();
@@ -260,9 +280,10 @@ describe('host.js notices, storage, volume and clock over the simulated globals'
     await assert.rejects(odd.callJson('noSuchEntry', '{}'), /unknown host capability: noSuchEntry/);
   });
   test('storageKeys lists through key(i) once, then follows our writes; keys added or removed behind our back are seen', () => {
-    const map = {};
+    let map = {};
     let keyCalls = 0;
-    // Scrypted's StorageImpl: key(i) and length each build Object.keys (§5).
+    // Scrypted's StorageImpl: key(i) and length each build Object.keys of the map it looks up
+    // on every call (§5).
     const localStorage = {
       getItem: (k) => map[k],
       setItem: (k, v) => { map[k] = String(v); },
@@ -280,8 +301,9 @@ describe('host.js notices, storage, volume and clock over the simulated globals'
     const keys = s.storageKeys();
     assert.deepEqual(new Set(keys), new Set(Object.keys(map)));
     assert.equal(keyCalls, 300, 'no second walk over key(i)');
-    map.behind = 'v'; // plugins.setStorage replaced the map
+    map = { ...map, behind: 'v' }; // plugins.setStorage put a new map in place (§5)
     assert.ok(s.storageKeys().includes('behind'));
+    map = { ...map };
     delete map.k5;
     delete map.k6;
     assert.deepEqual(new Set(s.storageKeys()), new Set(Object.keys(map)));
