@@ -4,6 +4,7 @@
 // shared cores). Not a test; needs valgrind (Debian's `valgrind` package).
 //
 //   node bench/callgrind.mjs [--zip dist/plugin.zip] [--point legacy|modern|nohost] [--warmup 300] [--calls 400]
+//                            [--footprint [--names] [--top 15]]
 //
 // bench/harness.mjs loading the zip runs under `valgrind --tool=callgrind node --single-threaded`
 // (one thread: no compiler or GC helper threads in the count); a token from its own OAuth flow;
@@ -16,6 +17,12 @@
 // after 12,000 (0.82M), while outside valgrind `--trace-opt` sees no new optimization after
 // ~8,000 calls. So a change's ratio is only as good as the two runs' compiling alike; a
 // larger --warmup takes the count closer to the request's own work (2 min at 12,000).
+// --footprint: also the distinct JIT code the --calls calls ran (bench/footprint.mjs), in
+// KB of 64-byte lines by kind (wasm TurboFan and Liftoff code, JS, builtins) and the --top
+// functions by it: what a worker fetches again after each sleep at c=1 (scrypted-host.md
+// §13, session z). Use few calls after a long warm-up (--warmup 8000 --calls 5), so that no
+// function is optimised inside the window (its old and new code would both count). --names
+// measures this checkout's build with the wasm's function names kept (bench/names.mjs).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,12 +30,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandLine } from '../scripts/lib.mjs';
 import { obtainTokens } from '../tests/js/helpers/oauth.mjs';
+import { footprint } from './footprint.mjs';
+import { namesZip } from './names.mjs';
 import { POINTS } from './points.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
-const args = commandLine(import.meta.url, { zip: { type: 'string' }, point: { type: 'string' }, warmup: { type: 'string' }, calls: { type: 'string' } }, ['warmup', 'calls']);
+const string = { type: 'string' };
+const flag = { type: 'boolean' };
+const args = commandLine(import.meta.url, { zip: string, point: string, warmup: string, calls: string, footprint: flag, names: flag, top: string }, ['warmup', 'calls', 'top']);
 const opt = (name, fallback) => args[name.slice(2)] ?? fallback;
-const ZIP = path.resolve(opt('--zip', path.join(BENCH, '../dist/plugin.zip')));
+if (args.names && (!args.footprint || args.zip !== undefined)) throw new Error('--names: only with --footprint, and it measures this checkout\'s build (no --zip)');
+if (args.top !== undefined && !args.footprint) throw new Error('--top: only with --footprint');
 const POINT = opt('--point', 'legacy');
 const WARMUP = Number(opt('--warmup', 300));
 const CALLS = Number(opt('--calls', 400));
@@ -36,11 +48,14 @@ const PORT = String(18290 + (process.pid % 100));
 if (!POINTS[POINT]) throw new Error(`--point: one of ${Object.keys(POINTS).join(', ')}`);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'scrypted-mcp-callgrind-'));
+const ZIP = args.names ? await namesZip(work) : path.resolve(opt('--zip', path.join(BENCH, '../dist/plugin.zip')));
 const out = path.join(work, 'callgrind.out');
 fs.mkdirSync(path.join(work, 'volume'));
+// Each instruction's cost, and node's map of its JIT code's addresses to names.
+const footprintArgs = args.footprint ? { valgrind: ['--dump-instr=yes'], node: ['--perf-basic-prof'] } : { valgrind: [], node: [] };
 const child = spawn(
   'valgrind',
-  ['-q', '--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', path.join(BENCH, 'harness.mjs')],
+  ['-q', '--tool=callgrind', ...footprintArgs.valgrind, `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', ...footprintArgs.node, path.join(BENCH, 'harness.mjs')],
   { env: { ...process.env, PORT, ZIP, VOLUME: path.join(work, 'volume') }, stdio: ['ignore', 'pipe', 'inherit'] },
 );
 try {
@@ -66,8 +81,21 @@ try {
   calls(CALLS);
   execFileSync('callgrind_control', ['--dump', String(child.pid)], { stdio: 'ignore' });
   // The first dump after the start is `<out>.1`; its summary line counts the --calls calls.
-  const instructions = Number(fs.readFileSync(`${out}.1`, 'utf8').match(/^summary: (\d+)/m)[1]);
-  console.log(JSON.stringify({ zip: ZIP, point: POINT, calls: CALLS, instructions, perCall: Math.round(instructions / CALLS) }));
+  const dump = fs.readFileSync(`${out}.1`, 'utf8');
+  const instructions = Number(dump.match(/^summary: (\d+)/m)[1]);
+  const result = { zip: ZIP, point: POINT, calls: CALLS, instructions, perCall: Math.round(instructions / CALLS) };
+  if (args.footprint) {
+    // Valgrind runs node in its own process, so the map is named after the child's pid.
+    const { byKind, functions } = footprint(dump, fs.readFileSync(`/tmp/perf-${child.pid}.map`, 'utf8'), CALLS);
+    const kb = (bytes) => Math.round(bytes / 102.4) / 10;
+    const wasm = functions.filter((f) => f.kind.startsWith('wasm'));
+    Object.assign(result, {
+      codeKB: Object.fromEntries(Object.entries(byKind).map(([kind, k]) => [kind, { kb: kb(k.bytes), irPerCall: k.irPerCall }])),
+      wasmFunctions: wasm.length,
+      top: wasm.slice(0, Number(args.top ?? 15)).map((f) => [kb(f.bytes), f.irPerCall, f.name]),
+    });
+  }
+  console.log(JSON.stringify(result));
 } finally {
   if (child.exitCode === null) {
     const exited = new Promise((r) => child.once('exit', r));
@@ -75,4 +103,5 @@ try {
     await exited;
   }
   fs.rmSync(work, { recursive: true, force: true });
+  fs.rmSync(`/tmp/perf-${child.pid}.map`, { force: true });
 }

@@ -1,0 +1,105 @@
+// The machine code a window of calls ran, by the JIT code V8 names: for bench/callgrind.mjs
+// --footprint. At c=1 a plugin's worker runs each request after sleeping, and what a call
+// then costs grows with the distinct code and data it touches more than with its
+// instructions (docs/reference/scrypted-host.md §13, session z), so the distinct 64-byte
+// lines of code a request runs are a figure of their own beside its instruction count.
+//
+// Hand-written because no registry package reads either format: callgrind's output with
+// `--dump-instr=yes` (its "Callgrind Format": cost lines `<address> <line> <Ir>`, the address
+// absolute or relative to the previous one, name compression `(n) name`; the line after a
+// `calls=` line is the callee's inclusive cost and is skipped) and node's
+// `--perf-basic-prof` map (`/tmp/perf-<pid>.map`: `<start hex> <size hex> <name>` per code
+// object, a later entry winning where code was put at the same address again).
+
+const LINE = 64;
+
+/** The kind of a JIT code object by its perf map name: wasm functions end `-liftoff` or `-turbofan`. */
+function kindOf(name) {
+  const tier = /-(liftoff|turbofan)$/.exec(name)?.[1];
+  if (tier) return /^JS:(wasm-to-js|js-to-wasm)/.test(name) ? 'wrapper' : `wasm ${tier}`;
+  return name.split(':', 1)[0]; // JS, Builtin, BytecodeHandler, RegExp, Stub, ...
+}
+
+/** Sorted starts and their [end, name], for finding the code object an address is in. */
+function perfMap(text) {
+  const objects = new Map();
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]+) ([0-9a-f]+) (.*)$/.exec(line);
+    if (m) objects.set(parseInt(m[1], 16), [parseInt(m[1], 16) + parseInt(m[2], 16), m[3]]);
+  }
+  const starts = [...objects.keys()].sort((a, b) => a - b);
+  return (address) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] <= address) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    const object = hi >= 0 ? objects.get(starts[hi]) : undefined;
+    return object && address < object[0] ? object[1] : undefined;
+  };
+}
+
+/**
+ * The JIT code that `calls` calls ran: {byKind: {kind: {bytes, irPerCall}}, functions: [{name,
+ * kind, bytes, irPerCall}] by distinct lines, largest first}, bytes being the distinct lines'.
+ * Code outside any named object (node's own binary, libraries) is left out: the same for
+ * every build.
+ */
+export function footprint(callgrindText, perfMapText, calls) {
+  const nameAt = perfMap(perfMapText);
+  const objectNames = new Map();
+  let jit = false;
+  let last = 0;
+  let afterCalls = false;
+  const lines = new Map(); // name → Set of line numbers
+  const ir = new Map();
+  for (const line of callgrindText.split('\n')) {
+    if (line.startsWith('cob=')) {
+      const m = /^cob=\((\d+)\) (.*)$/.exec(line); // a callee's object, named here first
+      if (m) objectNames.set(m[1], m[2]);
+      continue;
+    }
+    if (line.startsWith('ob=')) {
+      const m = /^ob=\((\d+)\)(?: (.*))?$/.exec(line);
+      if (m[2] !== undefined) objectNames.set(m[1], m[2]);
+      // JIT code has no file behind it: callgrind names it ???, or leaves a name it gave in
+      // an earlier dump undefined here.
+      const name = objectNames.get(m[1]);
+      jit = name === undefined || name === '???';
+      continue;
+    }
+    if (line.startsWith('calls=')) {
+      afterCalls = true;
+      continue;
+    }
+    const m = /^(0x[0-9a-f]+|[+-]\d+|\*)\s/.exec(line);
+    if (!m) continue;
+    const at = m[1];
+    last = at.startsWith('0x') ? parseInt(at, 16) : at === '*' ? last : last + Number(at);
+    if (afterCalls) {
+      afterCalls = false;
+      continue;
+    }
+    if (!jit) continue;
+    const name = nameAt(last);
+    if (name === undefined) continue;
+    if (!lines.has(name)) lines.set(name, new Set());
+    lines.get(name).add(Math.floor(last / LINE));
+    ir.set(name, (ir.get(name) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  const functions = [...lines].map(([name, set]) => ({ name, kind: kindOf(name), lines: set.size, ir: ir.get(name) }));
+  const byKind = {};
+  for (const f of functions) {
+    const k = (byKind[f.kind] ??= { lines: 0, ir: 0 });
+    k.lines += f.lines;
+    k.ir += f.ir;
+  }
+  return {
+    byKind: Object.fromEntries(Object.entries(byKind).map(([k, v]) => [k, { bytes: v.lines * LINE, irPerCall: Math.round(v.ir / calls) }])),
+    functions: functions
+      .sort((a, b) => b.lines - a.lines)
+      .map((f) => ({ name: f.name.replace(/^JS:/, '').replace(/::h[0-9a-f]{16}/g, ''), kind: f.kind, bytes: f.lines * LINE, irPerCall: Math.round(f.ir / calls) })),
+  };
+}
