@@ -17,12 +17,13 @@
 // after 12,000 (0.82M), while outside valgrind `--trace-opt` sees no new optimization after
 // ~8,000 calls. So a change's ratio is only as good as the two runs' compiling alike; a
 // larger --warmup takes the count closer to the request's own work (2 min at 12,000).
-// --footprint: also the distinct JIT code the --calls calls ran (bench/footprint.mjs), in
-// KB of 64-byte lines by kind (wasm TurboFan and Liftoff code, JS, builtins) and the --top
-// functions by it: what a worker fetches again after each sleep at c=1 (scrypted-host.md
-// §13, session z). Use few calls after a long warm-up (--warmup 8000 --calls 5), so that no
-// function is optimised inside the window (its old and new code would both count). --names
-// measures this checkout's build with the wasm's function names kept (bench/names.mjs).
+// --footprint: also how much of V8's code (JIT code and builtins) the --calls calls ran, in
+// KB of distinct 64-byte lines by kind (wasm TurboFan and Liftoff code, JS, builtins; read
+// by bench/footprint.mjs) and the --top wasm functions by it: what a worker fetches again
+// after each sleep at c=1 (scrypted-host.md §13, session z). Use few calls after a long
+// warm-up (--warmup 8000 --calls 5), so that no function is optimised inside the window (its
+// old and new code would both count). --names measures this checkout's build with the
+// wasm's function names kept (bench/names.mjs).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

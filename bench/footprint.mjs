@@ -1,4 +1,4 @@
-// The machine code a window of calls ran, by the JIT code V8 names: for bench/callgrind.mjs
+// The machine code a window of calls ran, by the code objects V8 names: for bench/callgrind.mjs
 // --footprint. At c=1 a plugin's worker runs each request after sleeping, and what a call
 // then costs grows with the distinct code and data it touches more than with its
 // instructions (docs/reference/scrypted-host.md §13, session z), so the distinct 64-byte
@@ -42,15 +42,16 @@ function perfMap(text) {
 }
 
 /**
- * The JIT code that `calls` calls ran: {byKind: {kind: {bytes, irPerCall}}, functions: [{name,
- * kind, bytes, irPerCall}] by distinct lines, largest first}, bytes being the distinct lines'.
- * Code outside any named object (node's own binary, libraries) is left out: the same for
- * every build.
+ * The code V8 names that `calls` calls ran: {byKind: {kind: {bytes, irPerCall}}, functions:
+ * [{name, kind, bytes, irPerCall}] by distinct lines, largest first}, bytes being the
+ * distinct lines'. That is the JIT code and V8's builtins (embedded in node's own binary,
+ * whose addresses callgrind gives as they are); node's C++ and the shared libraries are
+ * left out, the same for every build.
  */
 export function footprint(callgrindText, perfMapText, calls) {
   const nameAt = perfMap(perfMapText);
   const objectNames = new Map();
-  let jit = false;
+  let counted = false;
   let last = 0;
   let afterCalls = false;
   const lines = new Map(); // name → Set of line numbers
@@ -62,12 +63,14 @@ export function footprint(callgrindText, perfMapText, calls) {
       continue;
     }
     if (line.startsWith('ob=')) {
+      // `(n) name` defines n, `(n)` refers to it (a name given in an earlier dump is not
+      // repeated); without --compress-strings the name stands alone.
       const m = /^ob=\((\d+)\)(?: (.*))?$/.exec(line);
-      if (m[2] !== undefined) objectNames.set(m[1], m[2]);
-      // JIT code has no file behind it: callgrind names it ???, or leaves a name it gave in
-      // an earlier dump undefined here.
-      const name = objectNames.get(m[1]);
-      jit = name === undefined || name === '???';
+      if (m?.[2] !== undefined) objectNames.set(m[1], m[2]);
+      const name = m ? objectNames.get(m[1]) : line.slice(3);
+      // A shared library's addresses are offsets into it, which could fall inside a code
+      // object of the map; the map's objects are JIT code (???) and node's own binary.
+      counted = !/\.so(\.|$)/.test(name ?? '');
       continue;
     }
     if (line.startsWith('calls=')) {
@@ -82,7 +85,7 @@ export function footprint(callgrindText, perfMapText, calls) {
       afterCalls = false;
       continue;
     }
-    if (!jit) continue;
+    if (!counted) continue;
     const name = nameAt(last);
     if (name === undefined) continue;
     if (!lines.has(name)) lines.set(name, new Set());

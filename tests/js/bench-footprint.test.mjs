@@ -23,7 +23,8 @@ summary: 999
 
 ob=(1) /usr/bin/node
 fn=(1) v8::internal::Something
-0x1000 0 50
+0x3000 0 6
+0x7000 0 50
 ob=(2) ???
 fn=(2) 0x1000
 0x1000 0 10
@@ -41,9 +42,10 @@ ob=(3)
 ob=(4)
 0x2010 0 4
 +64 0 4
-0x3000 0 6
 0x4000 0 2
 0x9000 0 5
+ob=/usr/lib/libz.so
+0x1000 0 11
 `;
 
 test('the distinct 64-byte lines and the instructions per call of each JIT code object the window ran', () => {
@@ -54,13 +56,15 @@ test('the distinct 64-byte lines and the instructions per call of each JIT code 
     // relative to it. The later map entry at 0x1000 names the code.
     { name: 'scrypted_mcp::a-7-turbofan', kind: 'wasm turbofan', bytes: 128, irPerCall: 15 },
     // ob=(4) was never named in this dump (callgrind leaves a name it gave in an earlier dump
-    // undefined): JIT code. 0x2010 and 0x2050 are two lines.
+    // undefined): counted. 0x2010 and 0x2050 are two lines.
     { name: '*handler /p/main.nodejs.js:1:1', kind: 'JS', bytes: 128, irPerCall: 4 },
+    // A builtin, embedded in node's own binary (ob 1), at its address in the map.
     { name: 'Builtin:CallFunction', kind: 'Builtin', bytes: 64, irPerCall: 3 },
     { name: 'wasm-to-js:ii:-scrypted_mcp::f-3-turbofan', kind: 'wrapper', bytes: 64, irPerCall: 1 },
   ]);
-  // node's own code (ob 1), libc (ob 3, named by cob=) and 0x9000 (in no code object) are
-  // not in it.
+  // node's C++ (0x7000, in no code object of the map), 0x9000 likewise, and the shared
+  // libraries (libc, ob 3, named by cob=; libz, named without compression), whose offsets
+  // 0x2000 and 0x1000 fall inside code objects of the map, are not in it.
   assert.deepEqual(byKind, {
     'wasm turbofan': { bytes: 128, irPerCall: 15 },
     JS: { bytes: 128, irPerCall: 4 },
