@@ -10,15 +10,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import AdmZip from 'adm-zip';
 import { WASM_OPT_FLAGS, ensureBuilt, step } from '../js-shim/build.mjs';
-import { ROOT, wasmEnv } from '../scripts/lib.mjs';
+import { ROOT, wasmBuildArgs, wasmEnv } from '../scripts/lib.mjs';
 
 /** Writes `<dir>/plugin-names.zip` from this checkout's release build; returns its path. */
 export async function namesZip(dir) {
   await ensureBuilt({ quiet: true });
-  const env = wasmEnv();
+  const env = wasmEnv({ ownStd: true });
   // Again, so the raw wasm is the release one (the fixture build writes the same file); a
   // no-op when it already is.
-  step('cargo', ['build', '--lib', '--release', '--target', 'wasm32-unknown-unknown', '--quiet'], env, 'cargo build (names)');
+  step('cargo', [...wasmBuildArgs(), '--quiet'], env, 'cargo build (names)');
   const raw = path.join(env.CARGO_TARGET_DIR || path.join(ROOT, 'target'), 'wasm32-unknown-unknown/release/scrypted_mcp.wasm');
   const pkg = path.join(dir, 'pkg');
   step('wasm-bindgen', ['--target', 'web', '--keep-debug', '--out-dir', pkg, '--out-name', 'scrypted_mcp', raw], env, 'wasm-bindgen (names)');

@@ -28,7 +28,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROOT, ensureSetup, sha256, wasmEnv } from '../scripts/lib.mjs';
+import { ROOT, ensureSetup, sha256, wasmBuildArgs, wasmEnv } from '../scripts/lib.mjs';
 
 const MANIFEST = path.join(ROOT, 'scrypted-manifest.json');
 
@@ -162,11 +162,12 @@ export function step(cmd, args, env, what) {
 function buildWasm(variant = 'release', { force = false, quiet = false, skipWasm = false } = {}) {
   const v = VARIANTS[variant];
   const stampFile = path.join(v.pkgDir, '.build-stamp');
-  const env = wasmEnv();
-  // The rustc flags wasmEnv sets are an input too: a change to them rebuilds.
+  const env = wasmEnv({ ownStd: true });
+  const cargo = wasmBuildArgs(v.features);
+  // The rustc flags and cargo's arguments are an input too: a change to them rebuilds.
   const want = hashFiles(
     wasmInputs(),
-    JSON.stringify({ variant, features: v.features, optimize: v.optimize && WASM_OPT_FLAGS, rustflags: env.CARGO_ENCODED_RUSTFLAGS }),
+    JSON.stringify({ variant, features: v.features, optimize: v.optimize && WASM_OPT_FLAGS, rustflags: env.CARGO_ENCODED_RUSTFLAGS, cargo }),
   );
   const wasmFile = path.join(v.pkgDir, 'scrypted_mcp_bg.wasm');
   if (skipWasm && fs.existsSync(wasmFile)) {
@@ -179,7 +180,6 @@ function buildWasm(variant = 'release', { force = false, quiet = false, skipWasm
   }
   if (v.optimize) checkWasmOpt(env);
   const t0 = Date.now();
-  const cargo = ['build', '--lib', '--release', '--target', 'wasm32-unknown-unknown', ...(v.features.length ? ['--features', v.features.join(',')] : [])];
   say(quiet, `wasm (${variant}): cargo ${cargo.join(' ')}  [RUSTUP_TOOLCHAIN=${env.RUSTUP_TOOLCHAIN || '(default)'}]`);
   step('cargo', cargo, env, `cargo build (${variant})`);
   fs.rmSync(v.pkgDir, { recursive: true, force: true });

@@ -45,34 +45,48 @@ export function ensureSetup({ quiet = true } = {}) {
   if (r.status !== 0) throw new Error(`scripts/setup.sh failed (exit ${r.status})`);
 }
 
+// The shipped wasm's own std. A panic in wasm32-unknown-unknown ends in a trap
+// (`unreachable`), and std's panic hook has no output on this target (its `panic_output()` is
+// `None`; the plugin sets no hook of its own), so a panic's message and location were never
+// read by anyone. The panic strategy `immediate-abort` traps at once: no message formatting,
+// no hook machinery, no panic locations (`-Zlocation-detail=none`: no source path in the
+// wasm). It needs a std compiled with it, so cargo builds std from the toolchain's source
+// (`-Zbuild-std`: Debian's rust-web-src, which setup installs and checks), and these are
+// unstable flags: RUSTC_BOOTSTRAP=1, as setup's std build already uses. alloc is compiled at
+// opt-level 3, as the prebuilt std was: at the crate's "s", every request ran 2.2 % more
+// instructions (its B-tree and vector code). Legacy symbol names: with the bootstrap flag
+// rustc names symbols v0-style, and wasm-bindgen copies the names into the glue's export
+// names. −77 KB of wasm: docs/reference/wasm-toolchain.md "Size".
+const OWN_STD_CARGO = ['-Zbuild-std=std,panic_abort', '--config', 'profile.release.package.alloc.opt-level=3'];
+const OWN_STD_RUSTFLAGS = ['-Zunstable-options', '-Cpanic=immediate-abort', '-Zlocation-detail=none', '-Csymbol-mangling-version=legacy'];
+
 /**
- * The environment for the wasm build: the toolchain setup chose, our wasm-opt first on PATH,
- * and the dependencies' paths remapped (below).
+ * The environment for the wasm build: the toolchain setup chose, our wasm-opt first on PATH.
+ * `ownStd`: for `wasmBuildArgs`' build, which compiles its own std with `OWN_STD_RUSTFLAGS`;
+ * without it, for a cargo command on the toolchain's prebuilt std (clippy).
  */
-export function wasmEnv() {
+export function wasmEnv({ ownStd = false } = {}) {
   const env = { ...process.env };
   const home = process.env.HOME || '/root';
   const cargoHome = process.env.CARGO_HOME || path.join(home, '.cargo');
   const cargoBin = path.join(cargoHome, 'bin');
   env.PATH = [path.join(ROOT, 'node_modules/.bin'), cargoBin, env.PATH].join(path.delimiter);
   for (const k of ['RUSTC', 'RUSTFLAGS', 'CARGO_BUILD_TARGET', 'CARGO_ENCODED_RUSTFLAGS']) delete env[k];
-  // A dependency's panic locations name its file as `serde_json-1.0.154/src/value/index.rs`,
-  // not under this machine's cargo home (`/root/.cargo/registry/src/index.crates.io-<hash>/`,
-  // the last remap that matches wins): about 5 KB of the wasm's data (issue 12,
-  // docs/reference/wasm-toolchain.md "Size"), and no path of the build machine in the
-  // shipped file. `--remap-path-prefix` is a stable rustc flag; cargo's `trim-paths`, which
-  // does this itself, is not stable yet.
-  const registry = path.join(cargoHome, 'registry', 'src');
-  env.CARGO_ENCODED_RUSTFLAGS = [
-    `--remap-path-prefix=${registry}${path.sep}=`,
-    `--remap-path-prefix=${path.join(registry, 'index.crates.io-1949cf8c6b5b557f')}${path.sep}=`,
-  ].join('\x1f');
+  // Set even when empty: it overrides any `rustflags` of a developer's cargo config, so the
+  // wasm is built the same way on every machine.
+  env.CARGO_ENCODED_RUSTFLAGS = ownStd ? OWN_STD_RUSTFLAGS.join('\x1f') : '';
+  if (ownStd) env.RUSTC_BOOTSTRAP = '1';
   try {
     const txt = fs.readFileSync(path.join(CACHE, 'toolchain.env'), 'utf8');
     const m = /^WASM_RUSTUP_TOOLCHAIN=(.*)$/m.exec(txt);
     if (m && m[1].trim()) env.RUSTUP_TOOLCHAIN = m[1].trim();
   } catch { /* setup not run */ }
   return env;
+}
+
+/** cargo's arguments for the shipped wasm's build (and the fixture's, with its features). */
+export function wasmBuildArgs(features = []) {
+  return ['build', '--lib', '--release', '--target', 'wasm32-unknown-unknown', ...OWN_STD_CARGO, ...(features.length ? ['--features', features.join(',')] : [])];
 }
 
 /**

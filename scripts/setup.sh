@@ -5,7 +5,8 @@
 # Recipe and measurements: docs/reference/wasm-toolchain.md.
 #
 #   1. wasm32 Rust toolchain. If the active rustup toolchain already has the
-#      wasm32-unknown-unknown target installed (a developer machine), that one is used.
+#      wasm32-unknown-unknown target installed, std's source (rust-src) and the panic
+#      strategy the shipped wasm's own std is built with (a developer machine), that one is used.
 #      Otherwise (never `rustup target add`: the rustup server is not reachable):
 #      Debian's Rust (rustc-web, cargo-web, rust-web-src, rust-web-llvm, rust-web-clippy + the lld-NN that
 #      /usr/bin/rust-lld points to), the wasm32 std built once from rust-web-src into Debian's
@@ -80,10 +81,22 @@ command -v openssl >/dev/null || apt_install openssl
 # 100 MB of packages on a fresh machine; puppeteer-core, an npm devDependency, drives it).
 [ -x /usr/bin/chromium ] || apt_install chromium
 
+# The shipped wasm's build compiles its own std (scripts/lib.mjs OWN_STD_*): the toolchain
+# must carry std's source and take the unstable panic strategy it is built with.
+builds_own_std() {
+  local sysroot
+  sysroot=$(RUSTUP_TOOLCHAIN=$1 rustc --print sysroot 2>/dev/null) \
+    && [ -d "$sysroot/lib/rustlib/src/rust/library/std" ] \
+    && RUSTUP_TOOLCHAIN=$1 RUSTC_BOOTSTRAP=1 rustc -Zunstable-options -Cpanic=immediate-abort \
+      -Zlocation-detail=none --target "$TARGET" --print cfg >/dev/null 2>&1
+}
+
 WASM_TOOLCHAIN=""
-if command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -qx "$TARGET"; then
-  WASM_TOOLCHAIN=$(rustup show active-toolchain 2>/dev/null | awk '{print $1}')
-  info "wasm toolchain: active rustup toolchain '$WASM_TOOLCHAIN' already has $TARGET"
+ACTIVE_TOOLCHAIN=$(rustup show active-toolchain 2>/dev/null | awk '{print $1}' || true)
+if command -v rustup >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -qx "$TARGET" \
+  && builds_own_std "$ACTIVE_TOOLCHAIN"; then
+  WASM_TOOLCHAIN=$ACTIVE_TOOLCHAIN
+  info "wasm toolchain: active rustup toolchain '$WASM_TOOLCHAIN' already has $TARGET and std's source"
 else
   DEB_RUSTC=/usr/bin/rustc
   DEB_CARGO=/usr/bin/cargo
@@ -165,6 +178,8 @@ EOF
     fi
     [ "$(RUSTUP_TOOLCHAIN=$DEBIAN_TOOLCHAIN rustc --print sysroot)" = "$SYSROOT" ] \
       || die "RUSTUP_TOOLCHAIN=$DEBIAN_TOOLCHAIN does not select $DEB_RUSTC"
+    builds_own_std "$DEBIAN_TOOLCHAIN" \
+      || die "$DEB_RUSTC cannot build the wasm's own std (std's source from rust-web-src, -Cpanic=immediate-abort): see docs/reference/wasm-toolchain.md"
     WASM_TOOLCHAIN=$DEBIAN_TOOLCHAIN
     info "wasm toolchain: $DEBIAN_TOOLCHAIN ($($DEB_RUSTC --version))"
   else

@@ -22,9 +22,10 @@ const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'scrypted-manifest.j
 /**
  * Bytes of the shipped wasm after wasm-opt: the last measured size plus about 0.5 %. Raised
  * once, by the review fixes of 2026-12-07 (1,326,032 → 1,341,473: least privilege per argument
- * and device, rename and restore checks; docs/reference/wasm-toolchain.md, "Size").
+ * and device, rename and restore checks; docs/reference/wasm-toolchain.md, "Size"); lowered by
+ * the wasm's own std (1,344,098 → 1,267,191: panics trap at once).
  */
-const WASM_CEILING = 1_345_000;
+const WASM_CEILING = 1_273_000;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'scrypted-mcp-packaging-'));
 const originalCwd = process.cwd();
 
@@ -171,19 +172,13 @@ describe('dist/plugin.zip', () => {
     assert.ok(largest <= 40_000, `the largest function body is ${largest} bytes`);
   });
 
-  // Dependencies' panic locations are remapped (scripts/lib.mjs wasmEnv): their file names
-  // stay, as `<crate>-<version>/src/...`, without the build machine's cargo home. Only std's
-  // own dependencies (not in Cargo.lock) keep theirs: they come compiled with the toolchain.
-  test('the wasm names no dependency file by its path in the build machine\'s cargo home', () => {
+  // Panics carry no location (scripts/lib.mjs OWN_STD_RUSTFLAGS: they trap at once, and
+  // nothing ever read their text), so the wasm names no Rust source file at all: no path of
+  // the build machine (its cargo home, std's source) and ~118 KB less. The build before that
+  // named 195 of them.
+  test('the wasm names no Rust source file, so no path of the build machine', () => {
     const text = new AdmZip(ZIP).readFile('scrypted_mcp_bg.wasm').toString('latin1');
-    const lock = fs.readFileSync(path.join(ROOT, 'Cargo.lock'), 'utf8');
-    const locked = new Set([...lock.matchAll(/^name = "(.+)"\nversion = "(.+)"$/gm)].map((m) => `${m[1]}-${m[2]}`));
-    const homed = [...text.matchAll(/registry\/src\/[^/]+\/([\w.-]+)\/[\w/.-]*?\.rs/g)];
-    assert.ok(locked.size > 50, `read only ${locked.size} crates from Cargo.lock`);
-    assert.deepEqual(homed.filter((m) => locked.has(m[1])).map((m) => m[0]), []);
-    // A registry other than crates.io's usual index directory (scripts/lib.mjs names it) keeps
-    // that directory's name in front; still no path of the build machine.
-    assert.match(text, /(^|[^\w/]|[\w.-]+-[0-9a-f]{16}\/)serde_json-\d+\.\d+\.\d+\/src\/[\w/]+\.rs/);
+    assert.deepEqual([...text.matchAll(/[\w.-]+\/[\w/.-]*?\.rs\b/g)].map((m) => m[0]).slice(0, 5), []);
   });
 
   test('finds its wasm through the unzipped folder, whatever the cwd (a worker thread is not moved into fs/)', async () => {
