@@ -52,12 +52,14 @@ export function ensureSetup({ quiet = true } = {}) {
 // no hook machinery, no panic locations (`-Zlocation-detail=none`: no source path in the
 // wasm). It needs a std compiled with it, so cargo builds std from the toolchain's source
 // (`-Zbuild-std`: Debian's rust-web-src, which setup installs and checks), and these are
-// unstable flags: RUSTC_BOOTSTRAP=1, as setup's std build already uses. alloc is compiled at
-// opt-level 3, as the prebuilt std was: at the crate's "s", every request ran 2.2 % more
-// instructions (its B-tree and vector code). Legacy symbol names: with the bootstrap flag
-// rustc names symbols v0-style, and wasm-bindgen copies the names into the glue's export
-// names. −77 KB of wasm: docs/reference/wasm-toolchain.md "Size".
-const OWN_STD_CARGO = ['-Zbuild-std=std,panic_abort', '--config', 'profile.release.package.alloc.opt-level=3'];
+// unstable flags: RUSTC_BOOTSTRAP=1, as setup's std build already uses. std's
+// `optimize_for_size` feature picks its smaller sorts and number formatting (the same
+// results). alloc is compiled at opt-level 3, as the prebuilt std was: at the crate's "s",
+// every request ran 2.2 % more instructions (its B-tree and vector code). Legacy symbol
+// names: with the bootstrap flag rustc names symbols v0-style, and wasm-bindgen copies the
+// names into the glue's export names. −91 KB of wasm, the same instructions per request:
+// docs/reference/wasm-toolchain.md "Size".
+const OWN_STD_CARGO = ['-Zbuild-std=std,panic_abort', '-Zbuild-std-features=optimize_for_size', '--config', 'profile.release.package.alloc.opt-level=3'];
 const OWN_STD_RUSTFLAGS = ['-Zunstable-options', '-Cpanic=immediate-abort', '-Zlocation-detail=none', '-Csymbol-mangling-version=legacy'];
 
 /**
