@@ -115,11 +115,33 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).to_bool()
 }
 
+thread_local! {
+    /// The stored secrets last decoded, with their stored text: at most [`KEYED_MAX`].
+    static DECODED: std::cell::RefCell<Vec<(String, Vec<u8>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// A random 32-byte HMAC key kept in plugin storage under `key`, made on first use (or when
-/// the stored one is unreadable).
+/// the stored one is unreadable). Storage is read every time, so a key replaced behind our
+/// back (a restore, Revoke all) counts at once; its text is decoded only when it is not the
+/// text decoded last (the audit hash's key is read on every call, issue 12).
 pub fn stored_secret(store: &dyn crate::store::Store, key: &str) -> Vec<u8> {
-    if let Some(secret) = store.get(key).and_then(|s| b64url_decode(&s)) {
-        if secret.len() >= 32 {
+    if let Some(text) = store.get(key) {
+        let known = DECODED.with(|d| {
+            let d = d.borrow();
+            d.iter().find(|(t, _)| *t == text).map(|(_, s)| s.clone())
+        });
+        if let Some(secret) = known {
+            return secret;
+        }
+        if let Some(secret) = b64url_decode(&text).filter(|s| s.len() >= 32) {
+            DECODED.with(|d| {
+                let mut d = d.borrow_mut();
+                if d.len() == KEYED_MAX {
+                    d.remove(0);
+                }
+                d.push((text, secret.clone()));
+            });
             return secret;
         }
     }
@@ -165,6 +187,40 @@ mod tests {
             hmac_sha256(&keys[1], &["ab", "c"]),
             hmac_sha256(&keys[1], &["a", "bc"])
         );
+    }
+
+    #[test]
+    fn stored_secret_is_the_stored_text_decoded_whatever_was_decoded_before() {
+        use crate::store::{MemStore, Store};
+        let store = MemStore::default();
+        // More stored keys than are kept decoded, read down the list and back up it; each
+        // also replaced behind our back, as a restore or Revoke all does.
+        let texts: Vec<String> = (0..KEYED_MAX * 2 + 1)
+            .map(|i| super::b64url(&[i as u8; 32]))
+            .collect();
+        for (i, text) in texts.iter().enumerate() {
+            store.set(&format!("k{i}"), text);
+        }
+        let order = (0..texts.len()).rev().chain(0..texts.len());
+        for i in order {
+            assert_eq!(
+                super::stored_secret(&store, &format!("k{i}")),
+                [i as u8; 32]
+            );
+        }
+        store.set("k0", &texts[1]);
+        assert_eq!(super::stored_secret(&store, "k0"), [1; 32]);
+        let replaced = super::b64url(&[0xee; 40]);
+        store.set("k1", &replaced);
+        assert_eq!(super::stored_secret(&store, "k1"), [0xee; 40]);
+        // Unreadable or too short: a new random secret, stored.
+        for bad in ["not base64url!", &super::b64url(&[7; 31])] {
+            store.set("k2", bad);
+            let made = super::stored_secret(&store, "k2");
+            assert_eq!(made.len(), 32);
+            assert_eq!(store.get("k2"), Some(super::b64url(&made)));
+            assert_eq!(super::stored_secret(&store, "k2"), made);
+        }
     }
 
     #[test]

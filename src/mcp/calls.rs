@@ -86,14 +86,22 @@ pub fn input_schema(name: &str) -> Option<Cow<'static, Map<String, Value>>> {
     find_tool(name).map(|tool| Cow::Owned((*tool.input_schema).clone()))
 }
 
-pub async fn call(call: &Call, params: &Value) -> Result<CallToolResult, ErrorData> {
-    match jsonrpc::params::<CallToolRequestParams>(params) {
+/// Runs a tools/call. Its params are moved into rmcp's type, not copied: a 2026-07-28
+/// request's `_meta` (client info and capabilities) was most of what a copy copied (issue 12).
+/// The name and arguments are kept aside for the audit of a call that fails to read.
+pub async fn call(call: &Call, params: Value) -> Result<CallToolResult, ErrorData> {
+    let name = params
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let arguments = params.get("arguments").cloned();
+    match jsonrpc::params_owned::<CallToolRequestParams>(params) {
         Ok(p) => invoke(call, &p.name, p.arguments.unwrap_or_default()).await,
         Err(e) => {
             // Malformed calls are audited too.
-            let name = params.get("name").and_then(Value::as_str).unwrap_or("");
-            let empty = Value::Object(Map::new());
-            let arguments = redact::for_audit(name, params.get("arguments").unwrap_or(&empty));
+            let name = name.as_deref().unwrap_or("");
+            let arguments = arguments.unwrap_or_else(|| Value::Object(Map::new()));
+            let arguments = redact::for_audit(name, &arguments);
             let args = audit::audited_args(&*call.ctx.store, &arguments);
             let outcome = Err(e);
             record(call, name, args, &outcome, false);

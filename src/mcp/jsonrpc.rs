@@ -166,16 +166,21 @@ pub fn method_not_found(method: &str) -> ErrorData {
 
 /// Deserializes request params (absent = `{}`) into an rmcp params type, or -32602.
 pub fn params<T: serde::de::DeserializeOwned>(params: &Value) -> Result<T, ErrorData> {
+    params_owned(params.clone())
+}
+
+/// [`params`] of params the caller has no more use for: moved, not copied.
+pub fn params_owned<T: serde::de::DeserializeOwned>(params: Value) -> Result<T, ErrorData> {
     serde_json::from_value(params_object(params)).map_err(invalid_params)
 }
 
 /// Absent params are `{}`.
 #[inline(never)]
-fn params_object(params: &Value) -> Value {
+fn params_object(params: Value) -> Value {
     if params.is_null() {
         json!({})
     } else {
-        params.clone()
+        params
     }
 }
 

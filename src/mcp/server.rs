@@ -111,7 +111,7 @@ pub async fn dispatch(call: Rc<Call>, method: &str, params: Value) -> Result<Val
         ("tools/call", None) if tasks::wanted(&params, &era.declared()) => {
             tasks::start(call.clone(), params).await?
         }
-        ("tools/call", _) => ServerResult::CallToolResult(calls::call(&call, &params).await?),
+        ("tools/call", _) => ServerResult::CallToolResult(calls::call(&call, params).await?),
         ("tasks/get" | "tasks/update" | "tasks/cancel", None) => {
             tasks::method(&call.ctx, &call.caller, &era.declared(), method, &params)?
         }

@@ -331,13 +331,13 @@ pub async fn start(call: Rc<Call>, params: Value) -> Result<ServerResult, ErrorD
             return Err(full);
         }
         // No room for a task: the call runs plainly, as for a client without the extension.
-        let result = super::calls::call(&call, &params).await?;
+        let result = super::calls::call(&call, params).await?;
         return Ok(ServerResult::CallToolResult(result));
     }
     let owner = call.caller.clone();
     let worker = call.clone();
     call.peer.offer_task();
-    let mut work: Work = async move { super::calls::call(&worker, &params).await }.boxed_local();
+    let mut work: Work = async move { super::calls::call(&worker, params).await }.boxed_local();
     let first = polled(&mut work, &tasks.waker());
     if call.peer.awaiting_input() {
         // MRTR first: the confirmation happens before the task exists.

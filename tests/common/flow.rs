@@ -3,9 +3,8 @@
 //! Include it with `#[path = "common/flow.rs"] mod flow;`.
 #![allow(dead_code)]
 
-use scrypted_mcp::http::{Request, Response};
+use scrypted_mcp::http::{Headers, Request, Response};
 use scrypted_mcp::Plugin;
-use std::collections::BTreeMap;
 
 /// The plugin's public endpoint prefix, as Scrypted passes it in `rootPath`.
 pub const ROOT: &str = "/endpoint/scrypted-mcp/public";
@@ -22,7 +21,7 @@ pub struct Tokens {
 
 /// A request to `ROOT + path_and_query` with `Host: origin_host`.
 pub fn request(method: &str, path_and_query: &str, origin_host: &str) -> Request {
-    let mut headers = BTreeMap::new();
+    let mut headers = Headers::default();
     headers.insert("host".to_string(), origin_host.to_string());
     Request {
         method: method.to_string(),
