@@ -4,7 +4,7 @@
 // shared cores). Not a test; needs valgrind (Debian's `valgrind` package).
 //
 //   node bench/callgrind.mjs [--zip dist/plugin.zip] [--point legacy|modern|nohost] [--warmup 300] [--calls 400]
-//                            [--footprint [--names] [--top 15]]
+//                            [--footprint [--names] [--top 15]] [--callers <regex> [--names]]
 //
 // bench/harness.mjs loading the zip runs under `valgrind --tool=callgrind node --single-threaded`
 // (one thread: no compiler or GC helper threads in the count); a token from its own OAuth flow;
@@ -24,6 +24,10 @@
 // warm-up (--warmup 8000 --calls 5), so that no function is optimised inside the window (its
 // old and new code would both count). --names measures this checkout's build with the
 // wasm's function names kept (bench/names.mjs).
+// --callers <regex>: who calls the code whose name matches (a JavaScript regular expression
+// over node's perf map names, e.g. `memcmp` or `BTreeMap<K,V,A>::get`), with calls and
+// inclusive instructions per call by the caller's code: where the cuts of
+// docs/reference/wasm-toolchain.md's 2026-12-07 row were found. Rust's names need --names.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,17 +35,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandLine } from '../scripts/lib.mjs';
 import { obtainTokens } from '../tests/js/helpers/oauth.mjs';
-import { footprint } from './footprint.mjs';
+import { callers, footprint } from './footprint.mjs';
 import { namesZip } from './names.mjs';
 import { POINTS } from './points.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const string = { type: 'string' };
 const flag = { type: 'boolean' };
-const args = commandLine(import.meta.url, { zip: string, point: string, warmup: string, calls: string, footprint: flag, names: flag, top: string }, ['warmup', 'calls', 'top']);
+const args = commandLine(import.meta.url, { zip: string, point: string, warmup: string, calls: string, footprint: flag, names: flag, top: string, callers: string }, ['warmup', 'calls', 'top']);
 const opt = (name, fallback) => args[name.slice(2)] ?? fallback;
-if (args.names && (!args.footprint || args.zip !== undefined)) throw new Error('--names: only with --footprint, and it measures this checkout\'s build (no --zip)');
-if (args.top !== undefined && !args.footprint) throw new Error('--top: only with --footprint');
+if (args.names && (!(args.footprint || args.callers) || args.zip !== undefined)) throw new Error('--names: only with --footprint or --callers, and it measures this checkout\'s build (no --zip)');
+if (args.top !== undefined && !args.footprint && !args.callers) throw new Error('--top: only with --footprint or --callers');
 const POINT = opt('--point', 'legacy');
 const WARMUP = Number(opt('--warmup', 300));
 const CALLS = Number(opt('--calls', 400));
@@ -53,7 +57,8 @@ const ZIP = args.names ? await namesZip(work) : path.resolve(opt('--zip', path.j
 const out = path.join(work, 'callgrind.out');
 fs.mkdirSync(path.join(work, 'volume'));
 // Each instruction's cost, and node's map of its JIT code's addresses to names.
-const footprintArgs = args.footprint ? { valgrind: ['--dump-instr=yes'], node: ['--perf-basic-prof'] } : { valgrind: [], node: [] };
+const CALLERS = args.callers === undefined ? undefined : new RegExp(args.callers);
+const footprintArgs = args.footprint || CALLERS ? { valgrind: ['--dump-instr=yes'], node: ['--perf-basic-prof'] } : { valgrind: [], node: [] };
 const child = spawn(
   'valgrind',
   ['-q', '--tool=callgrind', ...footprintArgs.valgrind, `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', ...footprintArgs.node, path.join(BENCH, 'harness.mjs')],
@@ -95,6 +100,10 @@ try {
       wasmFunctions: wasm.length,
       top: wasm.slice(0, Number(args.top ?? 15)).map((f) => [kb(f.bytes), f.irPerCall, f.name]),
     });
+  }
+  if (CALLERS) {
+    const map = fs.readFileSync(`/tmp/perf-${child.pid}.map`, 'utf8');
+    result.callers = callers(dump, map, CALLS, CALLERS).slice(0, Number(args.top ?? 15));
   }
   console.log(JSON.stringify(result));
 } finally {

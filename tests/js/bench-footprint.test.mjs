@@ -6,7 +6,7 @@
 // replacing the earlier one).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { footprint } from '../../bench/footprint.mjs';
+import { callers, footprint } from '../../bench/footprint.mjs';
 
 const MAP = [
   '1000 100 JS:wasm-function[7]-7-liftoff',
@@ -77,4 +77,41 @@ test('a Liftoff function counts as wasm liftoff; an empty window runs nothing', 
   const dump = 'ob=(2) ???\n0x1000 0 8\n';
   assert.deepEqual(footprint(dump, '1000 100 JS:wasm-function[7]-7-liftoff', 4).byKind, { 'wasm liftoff': { bytes: 64, irPerCall: 2 } });
   assert.deepEqual(footprint('summary: 0\n', MAP, 1), { byKind: {}, functions: [] });
+});
+
+test('the callers of the code a name matches: calls and inclusive instructions per call, by the call site\'s code', () => {
+  // fn 5 was entered at an address in no code object (a jump table slot) and ran
+  // scrypted_mcp::a: its callers are a's. fn 9 ran nothing that matches.
+  const dump = `positions: instr line
+events: Ir
+ob=(2) ???
+fn=(5) 0x5000
+0x5000 0 1
+0x1000 0 20
+fn=(6) 0x2000
+0x2000 0 3
+cfn=(5)
+calls=4 0x5000
++16 0 84
+cfn=(9) 0x9000
+calls=1 0x9000
++1 0 5
+fn=(7)
+0x4000 0 1
+cfn=(5)
+calls=2 0x5000
++4 0 42
+cfn=(5)
+calls=2 0x5000
+0x2030 0 10
+fn=(9)
+0x9000 0 7
+`;
+  assert.deepEqual(callers(dump, MAP, 2, /scrypted_mcp::a::/), [
+    { caller: '*handler /p/main.nodejs.js:1:1', callsPerCall: 3, irPerCall: 47 },
+    { caller: 'wasm-to-js:ii:-scrypted_mcp::f-3-turbofan', callsPerCall: 1, irPerCall: 21 },
+  ]);
+  assert.deepEqual(callers(dump, MAP, 2, /no such code/), []);
+  // The call sites' lines are not the caller's own cost.
+  assert.deepEqual(footprint(dump, MAP, 1).byKind.JS, { bytes: 64, irPerCall: 3 });
 });
