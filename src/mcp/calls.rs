@@ -86,9 +86,11 @@ pub fn input_schema(name: &str) -> Option<Cow<'static, Map<String, Value>>> {
     find_tool(name).map(|tool| Cow::Owned((*tool.input_schema).clone()))
 }
 
-/// Runs a tools/call. Its params are moved into rmcp's type, not copied: a 2026-07-28
-/// request's `_meta` (client info and capabilities) was most of what a copy copied (issue 12).
-/// The name and arguments are kept aside for the audit of a call that fails to read.
+/// Runs a tools/call. Its params are moved into rmcp's type, not copied whole: a 2026-07-28
+/// request's `_meta` (client info and capabilities) was most of what the copy copied (issue
+/// 12). Only the name and arguments are copied, for the audit of a call that fails to read
+/// (the move leaves nothing of it); reading the arguments apart would change which of two
+/// faults the error names.
 pub async fn call(call: &Call, params: Value) -> Result<CallToolResult, ErrorData> {
     let name = params
         .get("name")
