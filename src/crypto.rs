@@ -81,8 +81,9 @@ pub fn hmac_sha256(key: &[u8], parts: &[&str]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// How many keys `keyed` keeps: the plugin uses a handful (audit, session ids, request
-/// state, consent), each for the life of the worker.
+/// How many keys `keyed` keeps, and stored secrets `stored_secret` keeps decoded: the
+/// plugin uses a handful (audit, session ids, request state, consent), each for the life of
+/// the worker.
 const KEYED_MAX: usize = 4;
 
 thread_local! {

@@ -1,11 +1,11 @@
 //! Request / Response as plain data, the shape the JS shim hands over and takes back.
 
 use futures::stream::LocalBoxStream;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// One HTTP request as Scrypted delivers it (docs/reference/scrypted-host.md §6.4), already turned
 /// into plain data by the shim. Header names are lower-case.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Request {
     pub method: String,
@@ -54,7 +54,7 @@ pub const HEADER_PREFIX_READ: &str = "mcp-param-";
 /// request carries the few that [`HEADERS_READ`] lets through, and a lookup compares by
 /// length first, where a `BTreeMap`'s compared every key on its way as bytes (~800
 /// instructions a lookup in the wasm, 13 lookups a request; issue 12).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Headers(Vec<(String, String)>);
 
 impl Headers {
@@ -86,12 +86,6 @@ impl FromIterator<(String, String)> for Headers {
             headers.insert(name, value);
         }
         headers
-    }
-}
-
-impl Serialize for Headers {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(n, v)| (n, v)))
     }
 }
 
