@@ -103,6 +103,31 @@ impl Trail {
             .map(|l| serde_json::from_str(l).expect("every line is one JSON row"))
             .collect()
     }
+    /// The kept rows, oldest first, as the file's rows are: `[time_ms, user, client_id,
+    /// tool, args_hash, outcome, elicitation]`.
+    /// The kept rows, oldest first, as the file's rows are: `[time_ms, user, client_id,
+    /// tool, args_hash, outcome, elicitation]`, and `true` after them on a dry run.
+    fn kept_rows(&self) -> Vec<Vec<Value>> {
+        let mut kept = self.recent(usize::MAX);
+        kept.reverse();
+        kept.into_iter()
+            .map(|e| {
+                let mut row = vec![
+                    json!(e.time_ms),
+                    json!(e.user),
+                    json!(e.client_id),
+                    json!(e.tool),
+                    json!(e.args_hash),
+                    json!(e.outcome),
+                    json!(e.elicitation),
+                ];
+                if e.dry_run {
+                    row.push(json!(true));
+                }
+                row
+            })
+            .collect()
+    }
     fn errors_logged(&self) -> Vec<String> {
         self.host
             .notices
@@ -224,6 +249,20 @@ fn one_clients_volume_never_erases_anothers_rows() {
     );
     // A restart reads the very same trail back.
     assert_eq!(t.restarted().recent(usize::MAX), all);
+    // Evictions now take rows from between the victim's and the newest: a rewrite writes
+    // exactly the rows kept, in order.
+    let mut rewrites = 0;
+    for i in 1101..1101 + REWRITE_AT_LINES as u64 {
+        let before = t.file_rows().len();
+        let mut e = t.entry(i, &json!({}));
+        e.client_id = ["flood", "second", "third"][i as usize % 3].into();
+        t.record(e);
+        if t.file_rows().len() < before {
+            rewrites += 1;
+            assert_eq!(t.file_rows(), t.kept_rows(), "rewritten at call {i}");
+        }
+    }
+    assert_eq!(rewrites, 1);
 }
 
 #[test]
