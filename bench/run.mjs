@@ -348,6 +348,9 @@ async function deployColdStart(target, token, zip, cookie) {
 }
 
 async function realColdStarts() {
+  // A file, so that the admin's cookie is in no command line; not echoed when it is missing,
+  // in case the cookie itself was given.
+  if (!fs.existsSync(opt('--cookie', ''))) throw new Error('--cookie: give the path of a file holding the admin\'s "NAME=VALUE" login cookie (shared/real-scrypted/scrypted-login.sh prints it)');
   const cookie = fs.readFileSync(opt('--cookie'), 'utf8').trim();
   const zips = Object.fromEntries(opt('--zip', '').split(',').filter(Boolean).map((kv) => kv.split('=')).map(([t, f]) => [t, fs.readFileSync(f)]));
   const tokens = { ours: opt('--token'), ref: opt('--ref-token') };
