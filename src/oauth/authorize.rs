@@ -311,6 +311,9 @@ fn check_request(params: &BTreeMap<String, String>, canonical: &str) -> Result<S
             ))
         }
     };
+    if let Some(requested) = params::get(params, "scope") {
+        scope::check_requested(requested)?;
+    }
     if let Some(resource) = params::get(params, "resource") {
         if normalise_resource(resource) != normalise_resource(canonical) {
             return Err(OAuthError::invalid_target(format!(

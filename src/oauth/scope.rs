@@ -7,6 +7,7 @@
 //! compares scopes as sets (RFC 6749 §3.3) reads them right, and a client doing the MCP
 //! step-up (the union of what it had and what the challenge names) asks for a superset.
 
+use super::OAuthError;
 use crate::origin::PublicBase;
 use crate::store::Store;
 
@@ -94,6 +95,23 @@ impl Scope {
     }
 }
 
+/// A requested `scope` as RFC 6749 §3.3 writes it: tokens of printable ASCII other than `"`
+/// and `\\`, separated by spaces (other ASCII whitespace counts as a space). Anything else
+/// is refused, not read: [`Scope::highest`] splits at ASCII whitespace only, so two names
+/// joined by another character (a vertical tab, a no-break space) would be one unknown
+/// name, and a request for less would read as one naming none of ours, which asks for all.
+pub fn check_requested(scope: &str) -> Result<(), OAuthError> {
+    let allowed =
+        |c: char| c.is_ascii_whitespace() || (c.is_ascii_graphic() && c != '"' && c != '\\');
+    match scope.chars().find(|c| !allowed(*c)) {
+        None => Ok(()),
+        Some(c) => Err(OAuthError::invalid_scope(format!(
+            "scope holds the character U+{:04X}, which no OAuth scope may hold (RFC 6749 §3.3); separate scopes with spaces",
+            c as u32
+        ))),
+    }
+}
+
 /// Every scope, for `scopes_supported` and the 401 challenge.
 pub fn supported() -> Vec<&'static str> {
     Scope::ALL.into_iter().map(Scope::name).collect()
@@ -158,5 +176,32 @@ mod tests {
         assert_eq!(Scope::highest("scrypted:read\u{a0}scrypted:admin"), None);
         assert_eq!(Scope::of_grant("nonsense"), Scope::Read);
         assert_eq!(Scope::of_grant("scrypted:admin"), Scope::Admin);
+    }
+
+    #[test]
+    fn a_requested_scope_holds_only_what_rfc_6749_allows() {
+        for ok in [
+            "",
+            "scrypted:read",
+            "offline_access scrypted:control",
+            "\tscrypted:read\r\nscrypted:admin  ",
+            "!#[]~ urn:x-y:z/a?b=c&d",
+        ] {
+            assert!(check_requested(ok).is_ok(), "{ok:?}");
+        }
+        for (bad, code) in [
+            ("scrypted:read\u{b}offline_access", "U+000B"),
+            ("scrypted:read\u{a0}offline_access", "U+00A0"),
+            ("scrypted:read\u{85}x", "U+0085"),
+            ("scrypted:r\u{e9}ad", "U+00E9"),
+            ("scrypted:read\0", "U+0000"),
+            ("\"scrypted:read\"", "U+0022"),
+            ("a\\b", "U+005C"),
+            ("scrypted:read\u{7f}", "U+007F"),
+        ] {
+            let e = check_requested(bad).expect_err(bad);
+            assert_eq!(e.code, "invalid_scope", "{bad:?}");
+            assert!(e.description.contains(code), "{bad:?}: {}", e.description);
+        }
     }
 }

@@ -316,8 +316,9 @@ fn narrowed_scope(params: &Params, grant: &GrantRecord) -> Result<Option<Scope>,
     let Some(requested) = params::get(params, "scope") else {
         return Ok(None);
     };
+    scope::check_requested(requested)?;
     let held = Scope::of_grant(&grant.scope);
-    for name in requested.split_whitespace() {
+    for name in requested.split_ascii_whitespace() {
         match Scope::from_name(name) {
             Some(s) if s <= held => {}
             _ if name == "offline_access" => {}

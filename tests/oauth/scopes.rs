@@ -109,3 +109,68 @@ fn the_401_challenge_names_every_scope() {
         "{challenge}"
     );
 }
+
+/// RFC 6749 §3.3: a scope token is printable ASCII but `"` and `\`, and tokens are
+/// separated by spaces. A request joining `scrypted:read` to another name by a vertical tab
+/// or a no-break space asks for read in a form we cannot read: it is refused, never read as
+/// naming none of ours (which asks for everything) or left unnarrowed.
+#[test]
+fn a_scope_holding_a_character_no_scope_may_hold_is_refused_not_widened() {
+    let (p, ..) = plugin();
+    let client_id = register_ok(&p, &[REDIRECT_URI]);
+    // The admin approved everything for this app once: a later /authorize that asks for
+    // no more is answered without a page.
+    let t = flow::tokens_for(&p, HOST, &client_id, ALL);
+    let snapshot = |p: &Plugin| -> Vec<(String, Option<String>)> {
+        p.ctx
+            .store
+            .keys()
+            .into_iter()
+            .map(|k| (k.clone(), p.ctx.store.get(&k)))
+            .collect()
+    };
+    let store_before = snapshot(&p);
+    let (_, challenge) = pkce();
+    for (bad, code) in [
+        ("scrypted:read\u{b}offline_access", "U+000B"),
+        ("scrypted:read\u{a0}offline_access", "U+00A0"),
+    ] {
+        let resp = consent_page_of(
+            &p,
+            authorize_get(
+                &client_id,
+                Some(REDIRECT_URI),
+                &challenge,
+                &[("scope", bad)],
+            ),
+        );
+        let (_, params) = location_params(&resp);
+        assert_eq!(
+            params.get("error").map(String::as_str),
+            Some("invalid_scope"),
+            "{bad:?}: {params:?}"
+        );
+        assert!(params["error_description"].contains(code), "{params:?}");
+        assert!(!params.contains_key("code"), "{bad:?}: {params:?}");
+
+        let resp = refresh_with(&p, &client_id, &t.refresh_token, bad);
+        assert_eq!(resp.status, 400, "{bad:?}: {:?}", resp.body_text());
+        assert_eq!(error_of(&resp), "invalid_scope", "{bad:?}");
+        let said = resp.body_json().unwrap()["error_description"].to_string();
+        assert!(said.contains(code) && said.contains("spaces"), "{said}");
+    }
+    assert_eq!(
+        snapshot(&p),
+        store_before,
+        "a refused request stores nothing"
+    );
+    // The refresh token still works, and narrows when asked in the RFC's form.
+    let narrowed = refresh_with(
+        &p,
+        &client_id,
+        &t.refresh_token,
+        "scrypted:read offline_access",
+    );
+    assert_eq!(narrowed.status, 200, "{:?}", narrowed.body_text());
+    assert_eq!(narrowed.body_json().unwrap()["scope"], "scrypted:read");
+}
