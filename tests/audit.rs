@@ -104,8 +104,6 @@ impl Trail {
             .collect()
     }
     /// The kept rows, oldest first, as the file's rows are: `[time_ms, user, client_id,
-    /// tool, args_hash, outcome, elicitation]`.
-    /// The kept rows, oldest first, as the file's rows are: `[time_ms, user, client_id,
     /// tool, args_hash, outcome, elicitation]`, and `true` after them on a dry run.
     fn kept_rows(&self) -> Vec<Vec<Value>> {
         let mut kept = self.recent(usize::MAX);

@@ -96,7 +96,7 @@ impl Scope {
 }
 
 /// A requested `scope` as RFC 6749 §3.3 writes it: tokens of printable ASCII other than `"`
-/// and `\\`, separated by spaces (other ASCII whitespace counts as a space). Anything else
+/// and `\`, separated by spaces (other ASCII whitespace counts as a space). Anything else
 /// is refused, not read: [`Scope::highest`] splits at ASCII whitespace only, so two names
 /// joined by another character (a vertical tab, a no-break space) would be one unknown
 /// name, and a request for less would read as one naming none of ours, which asks for all.

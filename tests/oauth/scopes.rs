@@ -11,6 +11,16 @@ fn claims_scope(p: &Plugin, token: &str) -> String {
         .scope
 }
 
+/// Every stored key and value: what a refused request must leave as it was.
+fn snapshot(p: &Plugin) -> Vec<(String, Option<String>)> {
+    p.ctx
+        .store
+        .keys()
+        .into_iter()
+        .map(|k| (k.clone(), p.ctx.store.get(&k)))
+        .collect()
+}
+
 fn refresh_with(p: &Plugin, client_id: &str, refresh_token: &str, scope: &str) -> Response {
     token_request(
         p,
@@ -34,14 +44,6 @@ fn a_read_grant_refreshes_to_read_and_cannot_widen() {
     let t = refreshed(&p, &client_id, &t.refresh_token);
     assert_eq!(t["scope"], "scrypted:read");
     let refresh_token = t["refresh_token"].as_str().unwrap();
-    let snapshot = |p: &Plugin| -> Vec<(String, Option<String>)> {
-        p.ctx
-            .store
-            .keys()
-            .into_iter()
-            .map(|k| (k.clone(), p.ctx.store.get(&k)))
-            .collect()
-    };
     let store_before = snapshot(&p);
     for wider in ["scrypted:control", "scrypted:admin", ALL] {
         let resp = refresh_with(&p, &client_id, refresh_token, wider);
@@ -121,14 +123,6 @@ fn a_scope_holding_a_character_no_scope_may_hold_is_refused_not_widened() {
     // The admin approved everything for this app once: a later /authorize that asks for
     // no more is answered without a page.
     let t = flow::tokens_for(&p, HOST, &client_id, ALL);
-    let snapshot = |p: &Plugin| -> Vec<(String, Option<String>)> {
-        p.ctx
-            .store
-            .keys()
-            .into_iter()
-            .map(|k| (k.clone(), p.ctx.store.get(&k)))
-            .collect()
-    };
     let store_before = snapshot(&p);
     let (_, challenge) = pkce();
     for (bad, code) in [
