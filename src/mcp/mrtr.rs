@@ -57,6 +57,8 @@ struct State {
     r: BTreeMap<String, (String, Value)>,
     /// Random id, remembered once the state is used.
     n: String,
+    /// The id of the process that issued it ([`Spent`]'s `boot`).
+    b: String,
 }
 
 crate::fields::args!(State {
@@ -69,13 +71,27 @@ crate::fields::args!(State {
     q: required,
     r: required,
     n: required,
+    b: required,
 });
 
 /// The states already used, until they expire: (id, expiry in Unix ms). A list, not a
 /// map: every spend already walks it to drop the expired, the cap bounds it, and a
 /// `BTreeMap<String, u64>` was its own copy of the B-tree code in the wasm (issue 12).
-#[derive(Default)]
-pub struct Spent(RefCell<Vec<(String, u64)>>);
+/// It lives in memory, so each state names the process that issued it (`boot`, random per
+/// process): one used before a restart is not taken again after it, when the list is gone.
+pub struct Spent {
+    used: RefCell<Vec<(String, u64)>>,
+    boot: String,
+}
+
+impl Default for Spent {
+    fn default() -> Self {
+        Spent {
+            used: RefCell::default(),
+            boot: crypto::random_token(),
+        }
+    }
+}
 
 /// States used within one expiry window that we remember; more are refused until some
 /// expire (each took an authenticated request, so only a misbehaving client gets here).
@@ -83,7 +99,7 @@ const MAX_SPENT: usize = 4096;
 
 impl Spent {
     fn spend(&self, id: &str, expiry: u64, now: u64) -> Result<(), ErrorData> {
-        let mut spent = self.0.borrow_mut();
+        let mut spent = self.used.borrow_mut();
         spent.retain(|(_, until)| *until > now);
         if spent.iter().any(|(used, _)| used == id) {
             return Err(refused(
@@ -316,6 +332,7 @@ impl Inputs {
             q: asked,
             r: self.answered.clone(),
             n: crypto::b64url(&crypto::random_bytes(16)),
+            b: ctx.mcp.spent.boot.clone(),
         };
         Some(InputRequiredResult::new(
             Some(requests),
@@ -359,6 +376,9 @@ fn check(ctx: &Ctx, state: &State, origin: &Origin, now: u64) -> Result<(), Erro
             "it was issued for other arguments; a retry must repeat the arguments exactly",
         ));
     }
+    if state.b != ctx.mcp.spent.boot {
+        return Err(refused("it was issued before this server restarted"));
+    }
     if now >= state.e {
         return Err(refused(format!(
             "it expired ({} minutes after it was issued)",
@@ -391,6 +411,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), (format!("d-{k}"), v.clone())))
                 .collect(),
             n: "bm9uY2U".into(),
+            b: "Ym9vdA".into(),
         };
         crate::store::tests::reads_as_derive(&state(&[], &[]));
         crate::store::tests::reads_as_derive(&state(

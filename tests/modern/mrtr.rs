@@ -348,3 +348,42 @@ fn a_call_that_asks_nothing_hashes_its_arguments_once_for_the_audit_trail() {
     // Each hash reads its key: one for the audit entry, none for an MRTR round never asked.
     assert_eq!(counting.reads.get(), 1);
 }
+
+/// The states already used are remembered in memory only: one used before the plugin
+/// restarted (a restore restarts it) is refused after, not answered a second time.
+#[test]
+fn a_state_from_before_a_restart_is_refused() {
+    let s = server();
+    let args = restore_args(&zip_bytes(3000));
+    let (key, state) = asked(&s, &args);
+    let r = s
+        .post(&retry(&args, &key, pick("RESTORE"), &state))
+        .result();
+    assert_eq!(r["structuredContent"]["status"], "scheduled", "{r}");
+    let restarted = Server {
+        plugin: scrypted_mcp::Plugin::new(s.host.clone(), s.store.clone(), s.clock.clone()),
+        host: s.host.clone(),
+        store: s.store.clone(),
+        clock: s.clock.clone(),
+        token: s.token.clone(),
+    };
+    for answer in [pick("RESTORE"), pick("KEEP CURRENT SERVER")] {
+        let again = restarted.post(&retry(&args, &key, answer, &state));
+        assert_rejected(&again, 200, -32602, json!(2));
+        let message = again.response()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.contains("before this server restarted"),
+            "{message}"
+        );
+    }
+    assert_eq!(s.host.deferred().len(), 1, "restored once");
+    // A new round on the restarted plugin asks again and restores.
+    let (key, state) = asked(&restarted, &args);
+    let r = restarted
+        .post(&retry(&args, &key, pick("RESTORE"), &state))
+        .result();
+    assert_eq!(r["structuredContent"]["status"], "scheduled", "{r}");
+}
