@@ -61,19 +61,24 @@ pub fn publish(ctx: &Ctx, change: Change) {
     ctx.mcp.listeners.publish(&change);
 }
 
-/// Ends every session and listen stream (revoke-all); no session id minted so far revives.
+/// Ends every session, listen stream and running task (revoke-all); no session id minted
+/// so far revives.
 pub fn close_all_sessions(ctx: &Ctx) {
     ctx.mcp.sessions.close_where(|_| true);
     session_id::forget_all(ctx);
     ctx.mcp.listeners.close_where(|_, _| true);
+    ctx.mcp.tasks.cancel_where(ctx.clock.now_ms(), |_| true);
 }
 
-/// Ends the sessions and listen streams opened by one client (per-client revoke).
+/// Ends the sessions, listen streams and running tasks of one client (per-client revoke).
 pub fn close_client_sessions(ctx: &Ctx, client_id: &str) {
     ctx.mcp.sessions.close_where(|s| s.client_id == client_id);
     ctx.mcp
         .listeners
         .close_where(|_, client| client == client_id);
+    ctx.mcp
+        .tasks
+        .cancel_where(ctx.clock.now_ms(), |owner| owner.client_id == client_id);
 }
 
 /// Live sessions, after reaping those idle for over an hour.

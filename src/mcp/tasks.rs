@@ -195,6 +195,18 @@ pub fn iso(ms: u64) -> String {
 }
 
 impl Entry {
+    /// Stops a running task: dropping its future stops the tool between two steps (and
+    /// audits the call as cancelled). A finished task stays as it is. Whether it ran.
+    fn cancel(&mut self, now: u64) -> bool {
+        if !matches!(self.progress, Progress::Running(_)) {
+            return false;
+        }
+        self.progress = Progress::Done(TaskPayload::Cancelled);
+        self.inbox.close();
+        self.updated_ms = now;
+        true
+    }
+
     /// The task's status and what goes with it, as `tasks/get` shows them.
     fn detailed(&self) -> TaskPayload {
         match &self.progress {
@@ -279,6 +291,17 @@ impl Tasks {
         for (id, entry) in self.entries.borrow_mut().iter_mut() {
             if entry.drive(now, waker) {
                 entry.announce(ctx, id);
+            }
+        }
+    }
+
+    /// Cancels the running tasks of the owners `doomed` names, as `tasks/cancel` does:
+    /// their access was revoked (Revoke all, or their app's), so what they started stops
+    /// too, as their sessions' calls do.
+    pub(crate) fn cancel_where(&self, now: u64, doomed: impl Fn(&Caller) -> bool) {
+        for (_, entry) in self.entries.borrow_mut().iter_mut() {
+            if doomed(&entry.owner) {
+                entry.cancel(now);
             }
         }
     }
@@ -449,13 +472,8 @@ pub fn method(
             }
             Ok(ServerResult::TaskAckResult(TaskAckResult::new()))
         }
-        // "tasks/cancel". Dropping the future stops the tool between two steps; a
-        // finished task stays as it is.
         _ => {
-            if matches!(entry.progress, Progress::Running(_)) {
-                entry.progress = Progress::Done(TaskPayload::Cancelled);
-                entry.inbox.close();
-                entry.updated_ms = now;
+            if entry.cancel(now) {
                 entry.announce(ctx, &id);
             }
             Ok(ServerResult::TaskAckResult(TaskAckResult::new()))

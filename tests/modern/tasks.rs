@@ -4,7 +4,7 @@
 //! and -32021 on the `tasks/*` methods.
 
 use super::*;
-use scrypted_mcp::crypto;
+use scrypted_mcp::{audit, crypto};
 
 const TASKS: &str = "io.modelcontextprotocol/tasks";
 
@@ -209,4 +209,51 @@ fn listening_for_task_notifications_needs_the_extension_and_names_only_own_tasks
         ack["params"]["notifications"].get("taskIds").is_none(),
         "{ack}"
     );
+}
+
+/// Revoking an app's access in Settings (Revoke all, or that app's revoke) cancels the
+/// tasks it started, as it ends its sessions: its held backup never finishes, the call is
+/// audited as cancelled, and another app's task runs on.
+#[test]
+fn revoking_an_apps_access_cancels_the_tasks_it_started() {
+    for revoke_all in [true, false] {
+        let s = server();
+        s.host.hold("createBackup");
+        let apps: Vec<flow::Tokens> = (0..2)
+            .map(|_| flow::obtain_tokens(&s.plugin, HOST))
+            .collect();
+        let post = |app: &flow::Tokens, rpc: &Rpc| read(s.send(rpc.request(&app.access_token)));
+        let ids: Vec<String> = apps
+            .iter()
+            .map(|app| created(&post(app, &create_backup(with_tasks()))))
+            .collect();
+        for (app, id) in apps.iter().zip(&ids) {
+            assert_eq!(
+                post(app, &task_call("tasks/get", id)).result()["status"],
+                "working"
+            );
+        }
+        let key = if revoke_all {
+            "revoke_all".to_string()
+        } else {
+            format!("revoke_client:{}", apps[0].client_id)
+        };
+        block_on(s.plugin.put_setting(&key, Value::Null)).unwrap();
+        s.host.release("createBackup");
+        let outcome = |app: &flow::Tokens| -> Vec<String> {
+            audit::recent(&s.plugin.ctx, 50)
+                .into_iter()
+                .filter(|e| e.client_id == app.client_id && e.tool == "create_backup")
+                .map(|e| e.outcome)
+                .collect()
+        };
+        assert_eq!(outcome(&apps[0]), ["cancelled"], "revoke_all {revoke_all}");
+        if revoke_all {
+            assert_eq!(outcome(&apps[1]), ["cancelled"]);
+        } else {
+            let r = post(&apps[1], &task_call("tasks/get", &ids[1])).result();
+            assert_eq!(r["status"], "completed", "{r}");
+            assert_eq!(outcome(&apps[1]), ["ok"]);
+        }
+    }
 }
