@@ -49,8 +49,8 @@ pub(super) fn app_settings(store: &dyn Store, clients: &[oauth::ClientSummary]) 
             group: Some(GROUP_APPS.to_string()),
             description: Some(
                 "Drops every refresh token and client registration, rotates the signing key so \
-                 existing access tokens stop working at once, and closes every MCP session. \
-                 Clients must sign in again."
+                 existing access tokens stop working at once, closes every MCP session and \
+                 cancels every running task. Clients must sign in again."
                     .to_string(),
             ),
             kind: Some("button".to_string()),
@@ -105,8 +105,8 @@ pub(super) fn app_settings(store: &dyn Store, clients: &[oauth::ClientSummary]) 
             group: Some(GROUP_APPS.to_string()),
             subgroup: Some(label),
             description: Some(
-                "Deletes this registration and its tokens and closes its sessions; the app \
-                 must register and sign in again."
+                "Deletes this registration and its tokens, closes its sessions and cancels \
+                 its running tasks; the app must register and sign in again."
                     .to_string(),
             ),
             kind: Some("button".to_string()),
