@@ -472,6 +472,7 @@ pub fn method(
             }
             Ok(ServerResult::TaskAckResult(TaskAckResult::new()))
         }
+        // "tasks/cancel".
         _ => {
             if entry.cancel(now) {
                 entry.announce(ctx, &id);
