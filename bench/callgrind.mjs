@@ -28,6 +28,9 @@
 // over node's perf map names, e.g. `memcmp` or `BTreeMap<K,V,A>::get`), with calls and
 // inclusive instructions per call by the caller's code: where the cuts of
 // docs/reference/wasm-toolchain.md's 2026-12-07 row were found. Rust's names need --names.
+// An inclusive figure through JS or V8's own code can hold far more than the named code (a
+// callgrind function entered by a jump counts whole): check one that surprises against a
+// direct measure (`volumeAppend`'s write read ~107K a call here, 4.8K alone).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -243,6 +243,7 @@ async fn serve(
             let call = Rc::new(Call {
                 ctx: ctx.clone(),
                 caller: caller.clone(),
+                grant_id: claims.grant_id.clone(),
                 peer,
             });
             run_request(call, session.clone(), id, method, params).boxed_local()

@@ -153,6 +153,7 @@ async fn serve(
     let call = Rc::new(Call {
         ctx: ctx.clone(),
         caller,
+        grant_id: claims.grant_id.clone(),
         peer: Rc::new(peer),
     });
     let work: Work = async move {

@@ -38,6 +38,8 @@ pub const ANSWER_TIMEOUT_MS: u64 = 10 * 60_000;
 pub struct Call {
     pub ctx: Rc<Ctx>,
     pub caller: Caller,
+    /// The grant behind the caller's token: a task it starts runs while the grant lives.
+    pub grant_id: String,
     pub peer: Rc<RequestPeer>,
 }
 

@@ -28,6 +28,7 @@
 use super::peer::Call;
 use super::subscriptions::Change;
 use super::task_input::Inbox;
+use crate::oauth::grants;
 use crate::tools::Caller;
 use crate::Ctx;
 use futures::future::LocalBoxFuture;
@@ -149,6 +150,8 @@ enum Progress {
 
 struct Entry {
     owner: Caller,
+    /// The grant of the token that started it ([`Call::grant_id`]).
+    grant_id: String,
     created_ms: u64,
     updated_ms: u64,
     progress: Progress,
@@ -251,9 +254,16 @@ impl Entry {
     }
 
     /// Polls a running task; whether what `tasks/get` shows changed (status or questions).
-    fn drive(&mut self, now: u64, waker: &Waker) -> bool {
+    fn drive(&mut self, ctx: &Ctx, now: u64, waker: &Waker) -> bool {
         let before = self.detailed();
-        if let Progress::Running(work) = &mut self.progress {
+        // A task runs with the authority it started with only while the grant behind it
+        // lives: however that grant ended (its user removed or no longer an admin, Revoke
+        // all, a reused refresh token, expiry), the task stops before its next step.
+        let live = grants::get_grant_memo(&*ctx.store, &ctx.oauth.parsed_grants, &self.grant_id)
+            .is_some_and(|g| g.live(now));
+        if !live {
+            self.cancel(now);
+        } else if let Progress::Running(work) = &mut self.progress {
             if let Some(done) = polled(work, waker) {
                 self.progress = Progress::Done(done);
                 self.inbox.close();
@@ -289,7 +299,7 @@ impl Tasks {
     /// Polls every running task, announcing those whose state changed.
     fn drive_all(&self, ctx: &Ctx, now: u64, waker: &Waker) {
         for (id, entry) in self.entries.borrow_mut().iter_mut() {
-            if entry.drive(now, waker) {
+            if entry.drive(ctx, now, waker) {
                 entry.announce(ctx, id);
             }
         }
@@ -297,7 +307,8 @@ impl Tasks {
 
     /// Cancels the running tasks of the owners `doomed` names, as `tasks/cancel` does:
     /// their access was revoked (Revoke all, or their app's), so what they started stops
-    /// too, as their sessions' calls do.
+    /// at once, as their sessions' calls do, even a task waiting on a host call that never
+    /// returns. A task whose grant ends otherwise stops at its next step (`Entry::drive`).
     pub(crate) fn cancel_where(&self, now: u64, doomed: impl Fn(&Caller) -> bool) {
         for (_, entry) in self.entries.borrow_mut().iter_mut() {
             if doomed(&entry.owner) {
@@ -373,6 +384,7 @@ pub async fn start(call: Rc<Call>, params: Value) -> Result<ServerResult, ErrorD
     let id = crate::crypto::random_token();
     let entry = Entry {
         owner,
+        grant_id: call.grant_id.clone(),
         created_ms: now,
         updated_ms: now,
         progress: match first {
@@ -450,7 +462,7 @@ pub fn method(
         .ok_or_else(|| unknown(&id))?;
     match method {
         "tasks/get" => {
-            if entry.drive(now, &waker) {
+            if entry.drive(ctx, now, &waker) {
                 entry.announce(ctx, &id);
             }
             let task = entry.task(&id);
@@ -464,7 +476,7 @@ pub fn method(
                 // Answering changes what tasks/get shows even before the tool goes on.
                 let before = entry.detailed();
                 entry.inbox.deliver(responses);
-                entry.drive(now, &waker);
+                entry.drive(ctx, now, &waker);
                 if entry.detailed() != before {
                     entry.updated_ms = now;
                     entry.announce(ctx, &id);

@@ -68,8 +68,9 @@ impl Scope {
 
     /// The highest known scope in a space-separated scope string; unknown entries (such
     /// as `offline_access`) are ignored. `None` when it names none of ours. Split at ASCII
-    /// whitespace: a scope token is ASCII (RFC 6749 §3.3), and splitting at Unicode's took
-    /// ~70 instructions a character in the wasm, twice on every request (issue 12).
+    /// whitespace: a scope token is ASCII (RFC 6749 §3.3; a scope a client sends is held to
+    /// that first, [`check_requested`]), and splitting at Unicode's took ~70 instructions a
+    /// character in the wasm, twice on every request (issue 12).
     pub fn highest(scope: &str) -> Option<Scope> {
         scope
             .split_ascii_whitespace()

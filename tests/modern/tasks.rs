@@ -257,3 +257,33 @@ fn revoking_an_apps_access_cancels_the_tasks_it_started() {
         }
     }
 }
+
+/// However the grant behind a task ends (here its user removed or no longer an admin, which
+/// ends all their grants), the task stops before its next step: the task pump (which the
+/// wasm glue spawns) finds the grant gone when the held host call returns.
+#[test]
+fn a_task_stops_once_the_grant_behind_it_has_ended() {
+    let s = server();
+    s.host.hold("createBackup");
+    let id = created(&s.post(&create_backup(with_tasks())));
+    assert_eq!(
+        s.post(&task_call("tasks/get", &id)).result()["status"],
+        "working"
+    );
+    let plugin = s.plugin.clone();
+    let mut pump = Box::pin(async move { plugin.pump_tasks().await });
+    let mut cx = std::task::Context::from_waker(futures::task::noop_waker_ref());
+    assert!(std::future::Future::poll(pump.as_mut(), &mut cx).is_pending());
+    assert_eq!(
+        scrypted_mcp::oauth::revoke_subject(&s.plugin.ctx, "admin"),
+        1
+    );
+    s.host.release("createBackup");
+    assert!(std::future::Future::poll(pump.as_mut(), &mut cx).is_pending());
+    let outcomes: Vec<String> = audit::recent(&s.plugin.ctx, 50)
+        .into_iter()
+        .filter(|e| e.tool == "create_backup")
+        .map(|e| e.outcome)
+        .collect();
+    assert_eq!(outcomes, ["cancelled"]);
+}
