@@ -29,6 +29,41 @@ function hostGlobals() {
   };
 }
 
+/**
+ * A trap (a Rust panic: the wasm aborts at once, docs/reference/wasm-toolchain.md) leaves the
+ * instance unusable: whatever it held stays held (a `RefCell` borrowed at the trap fails every
+ * later borrow), and an answer it was working on never comes. A trap inside a call into the
+ * wasm throws there; one in a future polled from wasm-bindgen's microtask queue reaches only
+ * the process's uncaught exceptions, which Scrypted's plugin worker logs and survives
+ * (plugin-remote-worker.ts). So, from the first trap, nothing calls into the wasm again: the
+ * answers in flight end with the fallback, later requests get the restarting answer, open
+ * streams end, and Scrypted is asked to restart the plugin, which loads a fresh instance from
+ * storage. The monitor event only watches: it neither handles the error nor, as a handler
+ * would, keeps a process alive that would otherwise exit.
+ */
+let trapped = null;
+let markTrapped;
+const whenTrapped = new Promise((resolve) => { markTrapped = resolve; });
+/** Rejects with the trap: raced against the wasm's promises, so none is awaited forever. */
+const trapRejection = whenTrapped.then(() => { throw trapped; });
+trapRejection.catch(() => {}); // handled where raced; not an unhandled rejection meanwhile
+
+const isTrap = (e) => e instanceof WebAssembly.RuntimeError;
+
+function onTrap(error) {
+  if (trapped) return;
+  trapped = error;
+  markTrapped();
+  console.error('[scrypted-mcp] the plugin\'s wasm stopped (a bug: please report it with this log); asking Scrypted to restart the plugin', error);
+  Promise.resolve().then(() => hostGlobals().deviceManager.requestRestart())
+    .catch((e) => console.error('[scrypted-mcp] the restart request failed; restart the plugin by hand', e));
+}
+
+process.on('uncaughtExceptionMonitor', (e) => { if (isTrap(e)) onTrap(e); });
+
+/** The wasm's answer, or the trap's rejection when the wasm traps first. */
+const unlessTrapped = (promise) => Promise.race([promise, trapRejection]);
+
 let wasmReady = false;
 /**
  * The wasm is a file in the zip, not base64 inside this script: Scrypted reads, decodes and
@@ -242,14 +277,16 @@ function pullEvents(stream) {
   const finish = () => {
     if (closed) return;
     closed = true;
-    try { stream.close(); } catch (_) { /* already gone */ }
-    try { stream.free(); } catch (_) { /* already freed */ }
+    if (!trapped) {
+      try { stream.close(); } catch (_) { /* already gone */ }
+      try { stream.free(); } catch (_) { /* already freed */ }
+    }
     onClosed(undefined);
   };
   async function* events() {
     try {
-      while (!closed) {
-        const chunk = await Promise.race([stream.next(), closedSignal]);
+      while (!closed && !trapped) {
+        const chunk = await Promise.race([stream.next(), closedSignal, whenTrapped]);
         if (chunk === undefined || chunk === null) return;
         yield Buffer.from(chunk, 'utf8');
       }
@@ -266,6 +303,9 @@ function pullEvents(stream) {
   return generator;
 }
 
+/** What the Settings tab shows once the wasm has trapped (no Rust left to word it). */
+const RESTARTING = 'The MCP plugin stopped after an internal error and Scrypted is restarting it; reopen its settings in about 20 seconds.';
+
 export default class ScryptedMcpPlugin {
   constructor(nativeId) {
     this.nativeId = nativeId;
@@ -275,10 +315,11 @@ export default class ScryptedMcpPlugin {
     const volume = process.env.SCRYPTED_PLUGIN_VOLUME;
     this.wasm = new WasmPlugin(createHost(globals, { nativeId, os, volume }));
     // One listener for the plugin's life: Scrypted drops it with our process.
-    this.events = listenToDevices(globals.systemManager, (event) => this.wasm.deviceEvent(event));
+    this.events = listenToDevices(globals.systemManager, (event) => { if (!trapped) this.wasm.deviceEvent(event); });
     // Rust's answer for a request it fails to answer: asked for now, because a wasm trap
     // leaves the instance unable to answer anything afterwards.
     this.fallback = this.wasm.fallbackResponse();
+    this.restarting = this.wasm.restartingResponse();
     this.sentWithHead = this.wasm.sentWithHead();
     const read = this.wasm.headersRead();
     // Each listed name with its `"name":` bytes, written as one of headBytes' parts.
@@ -292,28 +333,30 @@ export default class ScryptedMcpPlugin {
    * at once; only then does the body cross.
    */
   async onRequest(request, response) {
+    if (trapped) return respond(this.restarting, response);
     let out;
     try {
       const size = bodySize(request.body);
       // The wasm answers at once when it waited on no host promise, else with a Promise.
       if (size <= this.sentWithHead) {
         out = this.wasm.handle(headBytes(request, this.headersRead), bodyBytes(request.body), size);
-        if (out instanceof Promise) out = await out;
+        if (out instanceof Promise) out = await unlessTrapped(out);
       } else {
         let head = headBytes(request, this.headersRead);
         out = this.wasm.admit(head, size);
         if (out instanceof Promise) {
           // Kept across the wait: a copy, since the next request's head reuses the buffer.
           head = Buffer.from(head);
-          out = await out;
+          out = await unlessTrapped(out);
         }
         if (!out) {
           out = this.wasm.handle(head, bodyBytes(request.body), undefined);
-          if (out instanceof Promise) out = await out;
+          if (out instanceof Promise) out = await unlessTrapped(out);
         }
       }
     } catch (e) {
-      console.error('[scrypted-mcp] request failed', e);
+      if (isTrap(e)) onTrap(e);
+      else console.error('[scrypted-mcp] request failed', e);
       out = this.fallback;
     }
     respond(out, response);
@@ -321,15 +364,23 @@ export default class ScryptedMcpPlugin {
 
   /** Settings: Rust builds the list. */
   async getSettings() {
-    return toPlain(await this.wasm.getSettings());
+    if (trapped) throw new Error(RESTARTING);
+    try {
+      return toPlain(await unlessTrapped(this.wasm.getSettings()));
+    } catch (e) {
+      if (isTrap(e)) onTrap(e);
+      throw trapped ? new Error(RESTARTING) : e;
+    }
   }
 
   /** Settings: Rust validates; a rejection carries its message to the UI. */
   async putSetting(key, value) {
+    if (trapped) throw new Error(RESTARTING);
     try {
-      await this.wasm.putSetting(String(key), toPlain(value));
+      await unlessTrapped(this.wasm.putSetting(String(key), toPlain(value)));
     } catch (e) {
-      throw new Error(message(e));
+      if (isTrap(e)) onTrap(e);
+      throw new Error(trapped ? RESTARTING : message(e));
     }
   }
 }

@@ -22,6 +22,7 @@
 //   POST /__devhost/network  {ipAddress?, networkInterfaces?}: what getComponent('SCRYPTED_IP_ADDRESS')
 //        and os.networkInterfaces() answer the plugin; ipAddress null = no usable LAN address (§13)
 //   GET  /__devhost/settings        the plugin's getSettings(), as Scrypted's Settings tab asks
+//        (400 {error: <its message>} when it throws)
 //   POST /__devhost/settings        {key, value} → the plugin's putSetting(key, value), as the tab
 //        sends it: 200 {ok: true}, or 400 {error: <the plugin's message>} when it rejects
 //
@@ -114,7 +115,11 @@ export async function control(host, req, res, url) {
   }
   if (p === '/__devhost/settings' && req.method === 'GET') {
     req.resume();
-    return sendJson(res, 200, await host.plugin.instance.getSettings());
+    try {
+      return sendJson(res, 200, await host.plugin.instance.getSettings());
+    } catch (e) {
+      return sendJson(res, 400, { error: String(e?.message ?? e) });
+    }
   }
   if (p === '/__devhost/settings' && req.method === 'POST') {
     const body = await jsonBody(req, res, '{key, value}');

@@ -15,6 +15,9 @@
 //    JSON string of the fields; text/plain as is; other application/* → Buffer-JSON; no
 //    content-type → undefined) and Scrypted's own CORS headers on endpoint responses
 //  - exactly one send: onRequest resolving without send*, or throwing → 500 "Internal Plugin Error"
+//  - the plugin worker's process (plugin-remote-worker.ts): an uncaught exception or unhandled
+//    rejection is logged and the process lives on; deviceManager.requestRestart reloads the
+//    plugin 15 s after the last request (plugin-host-api.ts; `restartDelayMs` sets the wait)
 //
 // Loopback-only inspection and control routes for tests and demos: control.mjs.
 //
@@ -58,7 +61,9 @@ function cookieSecret() {
 
 
 class DevHostServer {
-  constructor({ port = DEFAULT_PORT, host = '127.0.0.1', zip = DEFAULT_ZIP, chdir = false, quiet = false, log } = {}) {
+  constructor({
+    port = DEFAULT_PORT, host = '127.0.0.1', zip = DEFAULT_ZIP, chdir = false, quiet = false, log, restartDelayMs = 15_000,
+  } = {}) {
     this.requestedPort = port;
     this.hostname = host;
     this.zip = zip;
@@ -68,6 +73,8 @@ class DevHostServer {
     this.clockOffsetMs = 0;
     this.clock = { now: () => Date.now() + this.clockOffsetMs };
     this.runtime = new Runtime({ port, log: (...a) => this.logFn(...a), clock: this.clock });
+    this.restartDelayMs = restartDelayMs;
+    this.runtime.onRestartRequested = () => this.restartDebounced();
     this.cookieSecret = cookieSecret();
     this.loginTokens = new Map(); // /login "authorization" token → username (dies with the process)
     this.sockets = new Set();
@@ -112,8 +119,28 @@ class DevHostServer {
     return DevDate;
   }
 
+  /** requestRestart's reload, at most one, `restartDelayMs` after the last request. */
+  restartDebounced() {
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      this.logFn('plugin restart was requested: reloading the plugin');
+      this.reloadPlugin().catch((e) => this.logFn('plugin restart failed', e));
+    }, this.restartDelayMs);
+  }
+
+  /** The worker's handlers (plugin-remote-worker.ts): logged, and the process lives on. */
+  installWorkerHandlers() {
+    if (this.workerHandlers) return;
+    this.workerHandlers = true;
+    process.on('uncaughtException', (e) => this.logFn('[plugin:error] uncaughtException', e));
+    process.on('unhandledRejection', (e) => this.logFn('[plugin:error] unhandledRejection', e));
+  }
+
   async loadPlugin() {
     const t0 = performance.now();
+    this.installWorkerHandlers();
+    // What the plugin adds to `process` goes with its worker on a reload.
+    const watchers = new Set(process.listeners('uncaughtExceptionMonitor'));
     const params = this.runtime.pluginParams();
     const pluginConsole = {
       log: (...a) => this.logFn('[plugin]', ...a),
@@ -130,6 +157,8 @@ class DevHostServer {
       modules: { os: this.runtime.osModule(), 'node:os': this.runtime.osModule() },
     });
     if (this.plugin?.dir) fs.rmSync(this.plugin.dir, { recursive: true, force: true });
+    for (const listener of this.plugin?.watchers ?? []) process.off('uncaughtExceptionMonitor', listener);
+    loaded.watchers = process.listeners('uncaughtExceptionMonitor').filter((l) => !watchers.has(l));
     this.plugin = loaded;
     this.loadMs = performance.now() - t0;
     return loaded;
@@ -169,6 +198,7 @@ class DevHostServer {
 
   async close() {
     if (!this.server) return;
+    clearTimeout(this.restartTimer);
     await new Promise((r) => {
       this.server.close(() => r());
       for (const s of this.sockets) s.destroy();

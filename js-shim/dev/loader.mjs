@@ -57,7 +57,6 @@ export async function loadPluginZip(zipPath, opts = {}) {
     exports: module.exports,
     module,
     require: pluginRequire,
-    window: {},
     console,
     pluginHostAPI: undefined,
     pluginRuntimeAPI: undefined,

@@ -382,7 +382,11 @@ export class Runtime {
       getDeviceState: () => ({}),
       getDeviceConsole: () => console,
       getDeviceLogger: () => ({ log() {}, a() {}, clearAlert() {}, clearAlerts() {} }),
-      requestRestart: async () => { rt.record('deviceManager.requestRestart', []); },
+      // plugin-host-api.ts: restarts the plugin 15 s after the last request (debounced).
+      requestRestart: async () => {
+        rt.record('deviceManager.requestRestart', []);
+        rt.onRestartRequested?.();
+      },
     };
 
     // endpoint.ts: the local endpoint is a template literal over the IP component, so an

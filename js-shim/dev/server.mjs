@@ -1,17 +1,18 @@
 #!/usr/bin/env node
-// node js-shim/dev/server.mjs [--port N] [--zip PATH] [--json] [--quiet] [--demo-events]
+// node js-shim/dev/server.mjs [--port N] [--zip PATH] [--json] [--quiet] [--demo-events] [--restart-delay MS]
 //
 // Runs the dev host (devhost.mjs) on 127.0.0.1. With --json the first stdout line is
 // {"pid","port","baseUrl","mcpUrl","loginUrl","username","password","viewer"}; logs go to
 // stderr. --port 0 picks a free port. --demo-events (npm start) makes the demo sensors fire
-// events on timers (events.mjs); tests fire theirs through /__devhost/event instead. Stops on
-// SIGTERM/SIGINT.
+// events on timers (events.mjs); tests fire theirs through /__devhost/event instead.
+// --restart-delay: how long after the plugin's last deviceManager.requestRestart it is
+// reloaded (Scrypted's 15 s by default; tests shorten it). Stops on SIGTERM/SIGINT.
 import path from 'node:path';
 import { DEFAULT_PORT, DEFAULT_ZIP, startDevHost } from './devhost.mjs';
 import { startDemoEvents } from './events.mjs';
 
 function parseArgs(argv) {
-  const o = { port: DEFAULT_PORT, zip: DEFAULT_ZIP, json: false, quiet: false, demoEvents: false };
+  const o = { port: DEFAULT_PORT, zip: DEFAULT_ZIP, json: false, quiet: false, demoEvents: false, restartDelayMs: 15_000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -24,12 +25,14 @@ function parseArgs(argv) {
     else if (a === '--json') o.json = true;
     else if (a === '--quiet') o.quiet = true;
     else if (a === '--demo-events') o.demoEvents = true;
+    else if (a === '--restart-delay' || a.startsWith('--restart-delay=')) o.restartDelayMs = Number(val());
     else if (a === '-h' || a === '--help') {
-      console.log('usage: node js-shim/dev/server.mjs [--port N] [--zip PATH] [--json] [--quiet] [--demo-events]');
+      console.log('usage: node js-shim/dev/server.mjs [--port N] [--zip PATH] [--json] [--quiet] [--demo-events] [--restart-delay MS]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
   if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new Error('--port must be 0..65535');
+  if (!Number.isInteger(o.restartDelayMs) || o.restartDelayMs < 0) throw new Error('--restart-delay must be a whole number of milliseconds');
   return o;
 }
 
@@ -62,7 +65,9 @@ try {
 
 let host;
 try {
-  host = await startDevHost({ port: opts.port, zip: opts.zip, chdir: true, quiet: opts.quiet });
+  host = await startDevHost({
+    port: opts.port, zip: opts.zip, chdir: true, quiet: opts.quiet, restartDelayMs: opts.restartDelayMs,
+  });
 } catch (e) {
   console.error(`dev host failed to start: ${e.stack || e}`);
   process.exit(1);

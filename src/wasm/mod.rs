@@ -308,6 +308,12 @@ impl WasmPlugin {
         response_to_js(Plugin::fallback_response())
     }
 
+    /// The answer to every request after a trap, asked for up front for the same reason.
+    #[wasm_bindgen(js_name = restartingResponse)]
+    pub fn restarting_response(&self) -> JsValue {
+        response_to_js(Plugin::restarting_response())
+    }
+
     /// Bodies up to this size (a string's length, a Buffer's bytes) go to `handle` with
     /// the head at once: `admit` refuses none of them.
     #[wasm_bindgen(js_name = sentWithHead)]

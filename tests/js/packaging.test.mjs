@@ -318,24 +318,46 @@ describe('dist/plugin.zip', () => {
     await assert.rejects(plugin.putSetting('no_such_setting_xyz', 1), (e) => e instanceof Error && /^Unknown setting no_such_setting_xyz\b/.test(e.message));
   });
 
-  test("a request the wasm fails to answer (a trap) gets Rust's fallback 500, exactly once", async () => {
-    const handle = plugin.wasm.handle;
+  // A trap leaves the wasm unusable (js-shim/plugin.js): the request it hit gets Rust's
+  // fallback 500, every later one the 503 Rust wrote at start-up without entering the wasm,
+  // and Scrypted is asked once to restart the plugin. Each case on a plugin loaded afresh,
+  // as Scrypted's restart loads it. The real trap, through the dev host: tests/js/trap.test.mjs.
+  test('a trap gets the fallback 500, then 503s without entering the wasm, and one restart request', async () => {
     // A trap in the part of a request the wasm runs at once throws from handle; one after a
     // wait rejects its Promise.
     const traps = [
       () => { throw new WebAssembly.RuntimeError('unreachable'); },
       () => Promise.reject(new WebAssembly.RuntimeError('unreachable')),
     ];
-    try {
-      for (const trap of traps) {
-        plugin.wasm.handle = trap;
-        const r = await request(plugin, base('/.well-known/oauth-protected-resource'));
-        assert.equal(r.kind, 'send');
-        assert.equal(r.code, 500);
-        assert.match(String(r.headers['content-type']), /application\/json/);
-        assert.equal(r.json().error, 'internal_error');
-        assert.match(r.json().error_description, /console/);
+    for (const trap of traps) {
+      const fresh = fakeManagers();
+      let restarts = 0;
+      fresh.params.deviceManager.requestRestart = async () => { restarts++; };
+      const trapping = await loadLikeScrypted(ZIP, fresh.params);
+      let entered = 0;
+      trapping.wasm.handle = (...args) => { entered++; return trap(...args); };
+      const r = await request(trapping, base('/.well-known/oauth-protected-resource'));
+      assert.equal(r.kind, 'send');
+      assert.equal(r.code, 500);
+      assert.match(String(r.headers['content-type']), /application\/json/);
+      assert.equal(r.json().error, 'internal_error');
+      assert.match(r.json().error_description, /console/);
+      for (let i = 0; i < 2; i++) {
+        const later = await request(trapping, base('/.well-known/oauth-protected-resource'));
+        assert.equal(later.code, 503);
+        assert.equal(later.headers['retry-after'], '20');
+        assert.equal(later.json().error, 'temporarily_unavailable');
       }
+      await assert.rejects(trapping.getSettings(), /restarting it/);
+      assert.equal(entered, 1, 'the wasm is not entered after the trap');
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(restarts, 1);
+    }
+    // Another error out of a call (a rejection Rust chose) fails that request only.
+    const handle = plugin.wasm.handle;
+    plugin.wasm.handle = () => Promise.reject(new Error('not a trap'));
+    try {
+      assert.equal((await request(plugin, base('/.well-known/oauth-protected-resource'))).code, 500);
     } finally {
       plugin.wasm.handle = handle;
     }
