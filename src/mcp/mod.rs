@@ -67,7 +67,7 @@ pub fn close_all_sessions(ctx: &Ctx) {
     ctx.mcp.sessions.close_where(|_| true);
     session_id::forget_all(ctx);
     ctx.mcp.listeners.close_where(|_, _| true);
-    ctx.mcp.tasks.cancel_where(ctx.clock.now_ms(), |_| true);
+    ctx.mcp.tasks.cancel_where(ctx, |_| true);
 }
 
 /// Ends the sessions, listen streams and running tasks of one client (per-client revoke).
@@ -78,7 +78,13 @@ pub fn close_client_sessions(ctx: &Ctx, client_id: &str) {
         .close_where(|_, client| client == client_id);
     ctx.mcp
         .tasks
-        .cancel_where(ctx.clock.now_ms(), |owner| owner.client_id == client_id);
+        .cancel_where(ctx, |owner| owner.client_id == client_id);
+}
+
+/// Stops the running tasks that what Settings just lowered (read-only mode, an app's
+/// scope) no longer allows; a request's bearer check sees the lowering on its own.
+pub fn authority_lowered(ctx: &Ctx) {
+    ctx.mcp.tasks.cancel_unallowed(ctx);
 }
 
 /// Live sessions, after reaping those idle for over an hour.

@@ -28,7 +28,7 @@
 use super::peer::Call;
 use super::subscriptions::Change;
 use super::task_input::Inbox;
-use crate::oauth::grants;
+use crate::oauth::{grants, scope, Scope};
 use crate::tools::Caller;
 use crate::Ctx;
 use futures::future::LocalBoxFuture;
@@ -152,6 +152,8 @@ struct Entry {
     owner: Caller,
     /// The grant of the token that started it ([`Call::grant_id`]).
     grant_id: String,
+    /// The scope its tool needs ([`super::calls::scope_of`]).
+    needed: Scope,
     created_ms: u64,
     updated_ms: u64,
     progress: Progress,
@@ -253,15 +255,24 @@ impl Entry {
         task
     }
 
+    /// Whether the authority the task started with still stands: the grant behind it lives
+    /// (its user removed or no longer an admin, Revoke all, a reused refresh token and
+    /// expiry each end it) and still reaches the tool's scope (the admin may since have
+    /// lowered the app's scope in Settings or turned read-only mode on), as a request's
+    /// bearer check would find now.
+    fn allowed(&self, ctx: &Ctx, now: u64) -> bool {
+        grants::get_grant_memo(&*ctx.store, &ctx.oauth.parsed_grants, &self.grant_id).is_some_and(
+            |g| {
+                g.live(now) && Scope::of_grant(&g.scope).min(scope::cap(&*ctx.store)) >= self.needed
+            },
+        )
+    }
+
     /// Polls a running task; whether what `tasks/get` shows changed (status or questions).
+    /// One whose authority no longer stands stops before its next step.
     fn drive(&mut self, ctx: &Ctx, now: u64, waker: &Waker) -> bool {
         let before = self.detailed();
-        // A task runs with the authority it started with only while the grant behind it
-        // lives: however that grant ended (its user removed or no longer an admin, Revoke
-        // all, a reused refresh token, expiry), the task stops before its next step.
-        let live = grants::get_grant_memo(&*ctx.store, &ctx.oauth.parsed_grants, &self.grant_id)
-            .is_some_and(|g| g.live(now));
-        if !live {
+        if !self.allowed(ctx, now) {
             self.cancel(now);
         } else if let Progress::Running(work) = &mut self.progress {
             if let Some(done) = polled(work, waker) {
@@ -309,10 +320,22 @@ impl Tasks {
     /// their access was revoked (Revoke all, or their app's), so what they started stops
     /// at once, as their sessions' calls do, even a task waiting on a host call that never
     /// returns. A task whose grant ends otherwise stops at its next step (`Entry::drive`).
-    pub(crate) fn cancel_where(&self, now: u64, doomed: impl Fn(&Caller) -> bool) {
-        for (_, entry) in self.entries.borrow_mut().iter_mut() {
-            if doomed(&entry.owner) {
-                entry.cancel(now);
+    pub(crate) fn cancel_where(&self, ctx: &Ctx, doomed: impl Fn(&Caller) -> bool) {
+        self.cancel_entries(ctx, |entry, _| doomed(&entry.owner));
+    }
+
+    /// Cancels the running tasks whose authority Settings just took away (read-only mode,
+    /// an app's lowered scope: [`Entry::allowed`]), at once, as a revoke does.
+    pub(crate) fn cancel_unallowed(&self, ctx: &Ctx) {
+        self.cancel_entries(ctx, |entry, now| !entry.allowed(ctx, now));
+    }
+
+    /// Cancels the running tasks `doomed` picks; listeners that named one hear of it.
+    fn cancel_entries(&self, ctx: &Ctx, doomed: impl Fn(&Entry, u64) -> bool) {
+        let now = ctx.clock.now_ms();
+        for (id, entry) in self.entries.borrow_mut().iter_mut() {
+            if doomed(entry, now) && entry.cancel(now) {
+                entry.announce(ctx, id);
             }
         }
     }
@@ -369,6 +392,11 @@ pub async fn start(call: Rc<Call>, params: Value) -> Result<ServerResult, ErrorD
         return Ok(ServerResult::CallToolResult(result));
     }
     let owner = call.caller.clone();
+    let needed = params
+        .get("name")
+        .and_then(Value::as_str)
+        .and_then(super::calls::scope_of)
+        .unwrap_or(Scope::Admin);
     let worker = call.clone();
     call.peer.offer_task();
     let mut work: Work = async move { super::calls::call(&worker, params).await }.boxed_local();
@@ -385,6 +413,7 @@ pub async fn start(call: Rc<Call>, params: Value) -> Result<ServerResult, ErrorD
     let entry = Entry {
         owner,
         grant_id: call.grant_id.clone(),
+        needed,
         created_ms: now,
         updated_ms: now,
         progress: match first {

@@ -31,8 +31,9 @@ fn read_only_setting(store: &dyn Store) -> Setting {
         group: Some(GROUP_APPS.to_string()),
         description: Some(
             "On: every app can only read (scrypted:read), whatever it was granted, from its \
-             next request on; tools that change anything answer 403. Off: each app has \
-             what it was granted again. Default off."
+             next request on; tools that change anything answer 403, and the ones still \
+             running as tasks stop. Off: each app has what it was granted again. Default \
+             off."
                 .to_string(),
         ),
         kind: Some("boolean".to_string()),
@@ -125,7 +126,7 @@ fn scope_setting(client: &oauth::ClientSummary, label: &str, held: Scope) -> Set
         subgroup: Some(label.to_string()),
         description: Some(format!(
             "Granted: {}. Choose a lower level to take rights away at once (its live tokens \
-             included); to give more, the app asks again and you approve on the consent page.",
+             included, and its running tasks that need more stop); to give more, the app asks again and you approve on the consent page.",
             held.granted()
         )),
         kind: Some("string".to_string()),
@@ -149,6 +150,9 @@ pub(super) fn put_read_only(ctx: &Ctx, value: &Value) -> Result<(), String> {
         )
     })?;
     ctx.store.set(scope::READ_ONLY_KEY, &on.to_string());
+    if on {
+        crate::mcp::authority_lowered(ctx);
+    }
     ctx.host.log(
         crate::host::LogLevel::Warn,
         &format!(
@@ -181,6 +185,7 @@ pub(super) fn put_scope(ctx: &Ctx, client_id: &str, value: &Value) -> Result<(),
             )
         })?;
     let held = oauth::lower_client_scope(ctx, client_id, chosen)?;
+    crate::mcp::authority_lowered(ctx);
     ctx.host.log(
         crate::host::LogLevel::Warn,
         &format!(

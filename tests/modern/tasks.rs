@@ -258,6 +258,53 @@ fn revoking_an_apps_access_cancels_the_tasks_it_started() {
     }
 }
 
+/// Lowering what apps may do in Settings stops their running tasks that need more, at once
+/// and without a poll: read-only mode stops every app's, an app's lowered scope only its
+/// own. The held backup never finishes and the call is audited as cancelled before the
+/// host call returns.
+#[test]
+fn lowering_authority_in_settings_cancels_the_tasks_that_need_more() {
+    for read_only in [true, false] {
+        let s = server();
+        s.host.hold("createBackup");
+        let apps: Vec<flow::Tokens> = (0..2)
+            .map(|_| flow::obtain_tokens(&s.plugin, HOST))
+            .collect();
+        let post = |app: &flow::Tokens, rpc: &Rpc| read(s.send(rpc.request(&app.access_token)));
+        let ids: Vec<String> = apps
+            .iter()
+            .map(|app| created(&post(app, &create_backup(with_tasks()))))
+            .collect();
+        let (key, value) = if read_only {
+            ("read_only".to_string(), json!(true))
+        } else {
+            (
+                format!("scope:{}", apps[0].client_id),
+                json!("scrypted:control"),
+            )
+        };
+        let outcome = |app: &flow::Tokens| -> Vec<String> {
+            audit::recent(&s.plugin.ctx, 50)
+                .into_iter()
+                .filter(|e| e.client_id == app.client_id && e.tool == "create_backup")
+                .map(|e| e.outcome)
+                .collect()
+        };
+        block_on(s.plugin.put_setting(&key, value)).unwrap();
+        // Cancelled while the host call is still held: nothing polled the task again.
+        assert_eq!(outcome(&apps[0]), ["cancelled"], "read_only {read_only}");
+        s.host.release("createBackup");
+        assert_eq!(outcome(&apps[0]), ["cancelled"], "read_only {read_only}");
+        if read_only {
+            assert_eq!(outcome(&apps[1]), ["cancelled"]);
+        } else {
+            let r = post(&apps[1], &task_call("tasks/get", &ids[1])).result();
+            assert_eq!(r["status"], "completed", "{r}");
+            assert_eq!(outcome(&apps[1]), ["ok"]);
+        }
+    }
+}
+
 /// However the grant behind a task ends (here its user removed or no longer an admin, which
 /// ends all their grants), the task stops before its next step: the task pump (which the
 /// wasm glue spawns) finds the grant gone when the held host call returns.
