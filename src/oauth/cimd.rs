@@ -353,6 +353,11 @@ impl Cache {
     pub fn clear(&self) {
         self.entries.borrow_mut().clear();
     }
+
+    /// Drops one document (its client was revoked): the next sign-in reads it afresh.
+    pub fn forget(&self, id: &str) {
+        self.entries.borrow_mut().remove(id);
+    }
 }
 
 #[cfg(test)]

@@ -206,7 +206,8 @@ pub fn revoke_all(ctx: &Ctx) {
 }
 
 /// Deletes one client with its grants: its tokens stop working and its next token
-/// request gets `invalid_client`, on which well-behaved clients register again.
+/// request gets `invalid_client`, on which well-behaved clients register again; a
+/// document client's document is read afresh at its next sign-in.
 /// `false` when no such client was registered.
 pub fn revoke_client(ctx: &Ctx, client_id: &str) -> bool {
     let store = ctx.store.as_ref();
@@ -219,6 +220,7 @@ pub fn revoke_client(ctx: &Ctx, client_id: &str) -> bool {
         store.remove(&clients::key(client_id));
     }
     ctx.oauth.forget_verified();
+    ctx.oauth.cimd.forget(client_id);
     existed
 }
 

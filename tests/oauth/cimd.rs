@@ -322,6 +322,34 @@ fn documents_are_cached_as_their_headers_allow() {
     );
 }
 
+/// Revoking a document client forgets its document: the next sign-in reads it afresh
+/// instead of from the day its headers allowed it to be kept.
+#[test]
+fn a_revoked_document_client_is_read_afresh() {
+    let (p, host, _, _) = plugin();
+    publish(
+        &host,
+        Page {
+            cache_control: Some("max-age=86400".into()),
+            ..Page::json(&document(&[REDIRECT_URI]))
+        },
+    );
+    let (verifier, challenge) = pkce();
+    let resp = authorize_as_admin(&p, DOC_URL, Some(REDIRECT_URI), &challenge, &[]);
+    let (_, params) = location_params(&resp);
+    let tokens = exchange(&p, DOC_URL, &verifier, &params["code"]);
+    assert_eq!(tokens.status, 200, "{:?}", tokens.body_text());
+    assert_eq!(host.calls_of("httpsGet").len(), 1);
+    block_on(p.put_setting(&format!("revoke_client:{DOC_URL}"), json!(true))).unwrap();
+    let resp = authorize_as_admin(&p, DOC_URL, Some(REDIRECT_URI), &challenge, &[]);
+    assert_eq!(resp.status, 302, "{:?}", resp.body_text());
+    assert_eq!(
+        host.calls_of("httpsGet").len(),
+        2,
+        "fetched again after the revoke"
+    );
+}
+
 #[test]
 fn document_clients_take_no_registration_slot_and_are_revoked_by_url() {
     let (p, host, store, clock) = plugin();
