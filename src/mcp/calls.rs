@@ -5,8 +5,9 @@ use super::jsonrpc;
 use super::peer::Call;
 use super::subscriptions::Change;
 use crate::audit::{self, AuditEntry, AuditedArgs};
-use crate::oauth::Scope;
+use crate::oauth::{self, Scope};
 use crate::tools::{self, redact, Caller, Peer, ToolContext, ToolDef, ToolError, ToolOutput};
+use futures::future::LocalBoxFuture;
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ContentBlock, ErrorCode, ErrorData, ProtocolVersion,
     Tool, ToolAnnotations,
@@ -15,6 +16,7 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::Poll;
 
 thread_local! {
     // The tool list is built once (from the pinned schemas): the catalogue never changes while
@@ -184,6 +186,33 @@ impl Drop for Unfinished<'_> {
     }
 }
 
+/// A tool's run, stopped before any step after its first once the grant behind the call no
+/// longer allows the tool ([`oauth::grant_allows`]): a user removed or demoted, a revoke or
+/// a scope lowered while a long call runs ends it at its next step, as it ends a task. The
+/// first step goes unchecked: the bearer check has just passed.
+async fn while_allowed(
+    call: &Call,
+    def: &ToolDef,
+    run: LocalBoxFuture<'static, tools::ToolResult>,
+) -> tools::ToolResult {
+    let mut run = run;
+    let mut first = true;
+    futures::future::poll_fn(|cx| {
+        if !std::mem::take(&mut first) && !oauth::grant_allows(&call.ctx, &call.grant_id, def.scope)
+        {
+            return Poll::Ready(Err(ToolError::Refused(format!(
+                "{} stopped before its next step: the sign-in behind this call ended or no \
+                 longer allows it (its user was removed or is no longer an admin, the app was \
+                 revoked, or its scope was lowered). What it did before the stop stays done; \
+                 the audit trail has the call.",
+                def.name
+            ))));
+        }
+        run.as_mut().poll(cx)
+    })
+    .await
+}
+
 /// The tool's answer, and whether the tool refused the call for want of scope (the audit
 /// says `refused` then, as for a refusal at the door).
 async fn run(
@@ -205,7 +234,7 @@ async fn run(
         peer: call.peer.clone() as Rc<dyn Peer>,
     });
     let error = |message| Ok(CallToolResult::error(vec![ContentBlock::text(message)]));
-    match (def.run)(context, arguments).await {
+    match while_allowed(call, def, (def.run)(context, arguments)).await {
         Ok(output) => (success(def, output), false),
         Err(ToolError::InvalidParams(message)) => {
             (Err(ErrorData::invalid_params(message, None)), false)

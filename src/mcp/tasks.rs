@@ -28,7 +28,7 @@
 use super::peer::Call;
 use super::subscriptions::Change;
 use super::task_input::Inbox;
-use crate::oauth::{grants, scope, Scope};
+use crate::oauth::{self, Scope};
 use crate::tools::Caller;
 use crate::Ctx;
 use futures::future::LocalBoxFuture;
@@ -255,24 +255,16 @@ impl Entry {
         task
     }
 
-    /// Whether the authority the task started with still stands: the grant behind it lives
-    /// (its user removed or no longer an admin, Revoke all, a reused refresh token and
-    /// expiry each end it) and still reaches the tool's scope (the admin may since have
-    /// lowered the app's scope in Settings or turned read-only mode on), as a request's
-    /// bearer check would find now.
-    fn allowed(&self, ctx: &Ctx, now: u64) -> bool {
-        grants::get_grant_memo(&*ctx.store, &ctx.oauth.parsed_grants, &self.grant_id).is_some_and(
-            |g| {
-                g.live(now) && Scope::of_grant(&g.scope).min(scope::cap(&*ctx.store)) >= self.needed
-            },
-        )
+    /// Whether the authority the task started with still stands ([`oauth::grant_allows`]).
+    fn allowed(&self, ctx: &Ctx) -> bool {
+        oauth::grant_allows(ctx, &self.grant_id, self.needed)
     }
 
     /// Polls a running task; whether what `tasks/get` shows changed (status or questions).
     /// One whose authority no longer stands stops before its next step.
     fn drive(&mut self, ctx: &Ctx, now: u64, waker: &Waker) -> bool {
         let before = self.detailed();
-        if !self.allowed(ctx, now) {
+        if !self.allowed(ctx) {
             self.cancel(now);
         } else if let Progress::Running(work) = &mut self.progress {
             if let Some(done) = polled(work, waker) {
@@ -321,20 +313,20 @@ impl Tasks {
     /// at once, as their sessions' calls do, even a task waiting on a host call that never
     /// returns. A task whose grant ends otherwise stops at its next step (`Entry::drive`).
     pub(crate) fn cancel_where(&self, ctx: &Ctx, doomed: impl Fn(&Caller) -> bool) {
-        self.cancel_entries(ctx, |entry, _| doomed(&entry.owner));
+        self.cancel_entries(ctx, |entry| doomed(&entry.owner));
     }
 
     /// Cancels the running tasks whose authority Settings just took away (read-only mode,
     /// an app's lowered scope: [`Entry::allowed`]), at once, as a revoke does.
     pub(crate) fn cancel_unallowed(&self, ctx: &Ctx) {
-        self.cancel_entries(ctx, |entry, now| !entry.allowed(ctx, now));
+        self.cancel_entries(ctx, |entry| !entry.allowed(ctx));
     }
 
     /// Cancels the running tasks `doomed` picks; listeners that named one hear of it.
-    fn cancel_entries(&self, ctx: &Ctx, doomed: impl Fn(&Entry, u64) -> bool) {
+    fn cancel_entries(&self, ctx: &Ctx, doomed: impl Fn(&Entry) -> bool) {
         let now = ctx.clock.now_ms();
         for (id, entry) in self.entries.borrow_mut().iter_mut() {
-            if doomed(entry, now) && entry.cancel(now) {
+            if doomed(entry) && entry.cancel(now) {
                 entry.announce(ctx, id);
             }
         }

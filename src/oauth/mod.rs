@@ -224,6 +224,18 @@ pub fn revoke_client(ctx: &Ctx, client_id: &str) -> bool {
     existed
 }
 
+/// Whether grant `grant_id` still allows what needs `needed`: it lives, and its scope under
+/// read-only mode's cap reaches `needed`, as a request's bearer check would find now. What
+/// a call or task was started with stops standing once its grant ends, however it ends (its
+/// user removed or no longer an admin, a revoke, a reused refresh token, expiry), or once
+/// the admin lowers it in Settings.
+pub fn grant_allows(ctx: &Ctx, grant_id: &str, needed: Scope) -> bool {
+    grants::get_grant_memo(&*ctx.store, &ctx.oauth.parsed_grants, grant_id).is_some_and(|g| {
+        g.live(ctx.clock.now_ms())
+            && Scope::of_grant(&g.scope).min(scope::cap(&*ctx.store)) >= needed
+    })
+}
+
 /// How many grants [`revoke_subject`] would end for `sub`.
 pub fn grants_of_subject(ctx: &Ctx, sub: &str) -> usize {
     grants::all_grants(ctx.store.as_ref())

@@ -347,3 +347,57 @@ fn a_control_token_cannot_administer_accounts_through_devices() {
         "{trail:?}"
     );
 }
+
+/// A long call stops before its next step once the sign-in behind it no longer allows the
+/// tool: here install_plugin's npm install is held while its user stops being an admin
+/// (which ends their grants), or while the admin lowers the app to control in Settings.
+/// The answer says so, the audit says `refused`, and nothing after the install runs.
+#[test]
+fn a_long_call_stops_at_its_next_step_once_its_sign_in_no_longer_allows_it() {
+    use futures::FutureExt;
+    for lowered in [false, true] {
+        let s = server();
+        let mut c = s.session(V11, json!({}));
+        c.accept = "application/json";
+        s.host.hold("installNpm");
+        let install = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+            "params": {"name": "install_plugin", "arguments": {"package": "@scrypted/ring"}}});
+        let plugin = s.plugin.clone();
+        let req = c.request("POST", Some(install.to_string()));
+        let mut answer = async move { plugin.handle(req).await }.boxed_local();
+        assert!(
+            (&mut answer).now_or_never().is_none(),
+            "held at the install"
+        );
+        if lowered {
+            let key = format!("scope:{}", c.client_id);
+            block_on(s.plugin.put_setting(&key, json!("scrypted:control"))).unwrap();
+        } else {
+            assert_eq!(
+                scrypted_mcp::oauth::revoke_subject(&s.plugin.ctx, "admin"),
+                1
+            );
+        }
+        let before = s.host.calls_of("idForPluginId").len();
+        s.host.release("installNpm");
+        let reply = read(block_on(answer));
+        let result = reply.result();
+        assert_eq!(result["isError"], true, "lowered {lowered}: {result}");
+        let text = result["content"][0]["text"].as_str().unwrap();
+        assert!(
+            text.starts_with("install_plugin stopped before its next step"),
+            "{text}"
+        );
+        assert_eq!(
+            s.host.calls_of("idForPluginId").len(),
+            before,
+            "nothing after the install ran"
+        );
+        let audited = scrypted_mcp::audit::recent(&s.plugin.ctx, 5);
+        let last = audited
+            .iter()
+            .rfind(|e| e.tool == "install_plugin")
+            .unwrap();
+        assert_eq!(last.outcome, "refused");
+    }
+}
