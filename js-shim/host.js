@@ -336,6 +336,10 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
     },
   };
 
+  // Set once the wasm has trapped (`disarm`).
+  let inert = false;
+  const never = () => new Promise(() => {});
+
   return {
     call,
     /**
@@ -343,9 +347,22 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
      * which Rust parses in one go, instead of a walk over a JS object with a crossing per
      * field and value (a system state has hundreds).
      */
-    callJson: async (method, argsJson) => plainJson(await run(method, JSON.parse(argsJson))),
+    callJson: async (method, argsJson) => {
+      if (inert) return never();
+      const answer = plainJson(await run(method, JSON.parse(argsJson)));
+      return inert ? never() : answer;
+    },
+    /**
+     * After a trap (js-shim/plugin.js): a host answer or timer that settled later would wake
+     * the dead instance's futures and carry on with its broken state (a device command's next
+     * step, an audit row), so from now on none settles and nothing is written.
+     */
+    disarm() {
+      inert = true;
+    },
     /** `bridge.notify`: nothing to wait for; a failing notice is logged, never thrown into Rust. */
     notify(method, args) {
+      if (inert) return;
       try {
         const fn = own(notices, method);
         if (!fn) throw new Error(`unknown host notice: ${method}`);
@@ -369,10 +386,12 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
       return bytes;
     },
     storageSet: (key, value) => {
+      if (inert) return;
       storage.setItem(key, value);
       listed?.add(String(key));
     },
     storageRemove: (key) => {
+      if (inert) return;
       storage.removeItem(key);
       listed?.delete(String(key));
     },
@@ -405,6 +424,7 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
       }
     },
     volumeAppend: (name, text) => {
+      if (inert) return;
       // The file stays open for appends (an open per call costs more than the write).
       let fd = appending.get(name);
       if (fd === undefined) {
@@ -420,6 +440,7 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
       }
     },
     volumeReplace: (name, text) => {
+      if (inert) return;
       const file = volumeFile(name);
       fs.writeFileSync(`${file}.tmp`, text);
       fs.renameSync(`${file}.tmp`, file);
@@ -433,6 +454,6 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
     },
     now: () => Date.now(),
     /** A promise resolved after `ms` milliseconds (keep-alives of long-lived streams). */
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep: (ms) => (inert ? never() : new Promise((resolve) => setTimeout(() => { if (!inert) resolve(); }, ms))),
   };
 }

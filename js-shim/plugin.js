@@ -36,33 +36,58 @@ function hostGlobals() {
  * wasm throws there; one in a future polled from wasm-bindgen's microtask queue reaches only
  * the process's uncaught exceptions, which Scrypted's plugin worker logs and survives
  * (plugin-remote-worker.ts). So, from the first trap, nothing calls into the wasm again: the
- * answers in flight end with the fallback, later requests get the restarting answer, open
- * streams end, and Scrypted is asked to restart the plugin, which loads a fresh instance from
- * storage. The monitor event only watches: it neither handles the error nor, as a handler
- * would, keeps a process alive that would otherwise exit.
+ * answers awaited end with the fallback, open streams end, later requests get the
+ * restarting answer, the host bridge goes inert (host.js `disarm`: no host answer or timer
+ * wakes the dead instance, nothing it still runs is written), and Scrypted is asked to
+ * restart the plugin, which loads a fresh instance from storage. The monitor event only
+ * watches: it neither handles the error nor, as a handler would, keeps a process alive that
+ * would otherwise exit.
  */
 let trapped = null;
-let markTrapped;
-const whenTrapped = new Promise((resolve) => { markTrapped = resolve; });
-/** Rejects with the trap: raced against the wasm's promises, so none is awaited forever. */
-const trapRejection = whenTrapped.then(() => { throw trapped; });
-trapRejection.catch(() => {}); // handled where raced; not an unhandled rejection meanwhile
+/** What the first trap ends: each awaited answer's rejection, each open stream's finish. */
+const atTrap = new Set();
 
-const isTrap = (e) => e instanceof WebAssembly.RuntimeError;
+/** A trap, or what unwinds wasm frames as one does (a stack overflow inside the wasm). */
+const isTrap = (e) => e instanceof WebAssembly.RuntimeError
+  || (e instanceof RangeError && /call stack/.test(e.message));
 
 function onTrap(error) {
   if (trapped) return;
   trapped = error;
-  markTrapped();
   console.error('[scrypted-mcp] the plugin\'s wasm stopped (a bug: please report it with this log); asking Scrypted to restart the plugin', error);
+  for (const end of atTrap) end(error);
+  atTrap.clear();
   Promise.resolve().then(() => hostGlobals().deviceManager.requestRestart())
     .catch((e) => console.error('[scrypted-mcp] the restart request failed; restart the plugin by hand', e));
 }
 
 process.on('uncaughtExceptionMonitor', (e) => { if (isTrap(e)) onTrap(e); });
 
-/** The wasm's answer, or the trap's rejection when the wasm traps first. */
-const unlessTrapped = (promise) => Promise.race([promise, trapRejection]);
+/**
+ * The wasm's answer, or a rejection with the trap when the wasm traps first. Registered per
+ * answer and dropped once it settles: a race against one promise that lives as long as the
+ * process would keep every answer it ever raced in memory.
+ */
+function unlessTrapped(promise) {
+  if (trapped) return Promise.reject(trapped);
+  return new Promise((resolve, reject) => {
+    atTrap.add(reject);
+    promise.then(
+      (value) => { atTrap.delete(reject); resolve(value); },
+      (e) => { atTrap.delete(reject); reject(e); },
+    );
+  });
+}
+
+/** The wasm's call `fn` made; a trap it throws is seen as one. */
+function entering(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    if (isTrap(e)) onTrap(e);
+    throw e;
+  }
+}
 
 let wasmReady = false;
 /**
@@ -272,21 +297,30 @@ function respond(out, response) {
  */
 function pullEvents(stream) {
   let closed = false;
-  let onClosed;
-  const closedSignal = new Promise((resolve) => { onClosed = resolve; });
+  // Ends the wait for the next event, if one is waited for: a fresh promise per event, so
+  // nothing of an event is kept once it has been sent.
+  let interrupt;
   const finish = () => {
     if (closed) return;
     closed = true;
-    if (!trapped) {
-      try { stream.close(); } catch (_) { /* already gone */ }
-      try { stream.free(); } catch (_) { /* already freed */ }
+    atTrap.delete(finish);
+    if (trapped) {
+      stream.__destroy_into_raw(); // JS only: no finalizer will enter the wasm for it
+    } else {
+      try { stream.close(); } catch (e) { if (isTrap(e)) onTrap(e); }
+      try { stream.free(); } catch (e) { if (isTrap(e)) onTrap(e); }
     }
-    onClosed(undefined);
+    interrupt?.(undefined);
   };
+  atTrap.add(finish);
   async function* events() {
     try {
-      while (!closed && !trapped) {
-        const chunk = await Promise.race([stream.next(), closedSignal, whenTrapped]);
+      while (!closed) {
+        const chunk = await new Promise((resolve, reject) => {
+          interrupt = resolve;
+          entering(() => stream.next()).then(resolve, reject);
+        });
+        interrupt = undefined;
         if (chunk === undefined || chunk === null) return;
         yield Buffer.from(chunk, 'utf8');
       }
@@ -313,9 +347,16 @@ export default class ScryptedMcpPlugin {
     const globals = hostGlobals();
     // The plugin's own directory: Scrypted sets it in every plugin process's environment.
     const volume = process.env.SCRYPTED_PLUGIN_VOLUME;
-    this.wasm = new WasmPlugin(createHost(globals, { nativeId, os, volume }));
+    const bridge = createHost(globals, { nativeId, os, volume });
+    this.wasm = new WasmPlugin(bridge);
+    atTrap.add(() => {
+      bridge.disarm();
+      this.wasm.__destroy_into_raw(); // JS only: no finalizer will enter the wasm for it
+    });
     // One listener for the plugin's life: Scrypted drops it with our process.
-    this.events = listenToDevices(globals.systemManager, (event) => { if (!trapped) this.wasm.deviceEvent(event); });
+    this.events = listenToDevices(globals.systemManager, (event) => {
+      if (!trapped) entering(() => this.wasm.deviceEvent(event));
+    });
     // Rust's answer for a request it fails to answer: asked for now, because a wasm trap
     // leaves the instance unable to answer anything afterwards.
     this.fallback = this.wasm.fallbackResponse();
@@ -350,6 +391,7 @@ export default class ScryptedMcpPlugin {
           out = await unlessTrapped(out);
         }
         if (!out) {
+          if (trapped) throw trapped;
           out = this.wasm.handle(head, bodyBytes(request.body), undefined);
           if (out instanceof Promise) out = await unlessTrapped(out);
         }
@@ -366,9 +408,8 @@ export default class ScryptedMcpPlugin {
   async getSettings() {
     if (trapped) throw new Error(RESTARTING);
     try {
-      return toPlain(await unlessTrapped(this.wasm.getSettings()));
+      return toPlain(await unlessTrapped(entering(() => this.wasm.getSettings())));
     } catch (e) {
-      if (isTrap(e)) onTrap(e);
       throw trapped ? new Error(RESTARTING) : e;
     }
   }
@@ -377,9 +418,8 @@ export default class ScryptedMcpPlugin {
   async putSetting(key, value) {
     if (trapped) throw new Error(RESTARTING);
     try {
-      await unlessTrapped(this.wasm.putSetting(String(key), toPlain(value)));
+      await unlessTrapped(entering(() => this.wasm.putSetting(String(key), toPlain(value))));
     } catch (e) {
-      if (isTrap(e)) onTrap(e);
       throw new Error(trapped ? RESTARTING : message(e));
     }
   }

@@ -10,6 +10,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tar from 'tar';
@@ -362,6 +364,26 @@ describe('dist/plugin.zip', () => {
       plugin.wasm.handle = handle;
     }
     assert.equal((await request(plugin, base('/.well-known/oauth-protected-resource'))).code, 200);
+  });
+
+  // Each awaited answer is raced against a trap (js-shim/plugin.js unlessTrapped); the race
+  // must not outlive the request, or every answer ever awaited stays in memory.
+  test('answers awaited from the wasm are not kept once sent', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc');
+    const handle = plugin.wasm.handle;
+    plugin.wasm.handle = () => Promise.resolve(`200 {}\n${'x'.repeat(50_000)}${Math.random()}`);
+    try {
+      const heap = () => { gc(); return process.memoryUsage().heapUsed; };
+      const before = heap();
+      for (let i = 0; i < 400; i++) {
+        assert.equal((await request(plugin, base('/.well-known/oauth-protected-resource'))).code, 200);
+      }
+      const grown = heap() - before;
+      assert.ok(grown < 5_000_000, `the heap grew by ${grown} bytes over 400 answers of 50 KB`);
+    } finally {
+      plugin.wasm.handle = handle;
+    }
   });
 
   test('plugin storage goes through the injected localStorage', async () => {

@@ -7,14 +7,17 @@
 // uncaught exception and lives on, as Scrypted's plugin worker does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { startWithToken } from './helpers/oauth.mjs';
 import { FIXTURE_ZIP, waitFor } from './helpers/devhost.mjs';
+import { SLOW_MS } from '../../js-shim/dev/media.mjs';
 import { modernInit } from './helpers/mcp.mjs';
 
 const RESTART_DELAY_MS = 1500;
 
-async function start() {
-  const { host, token } = await startWithToken({ zip: FIXTURE_ZIP, args: ['--restart-delay', String(RESTART_DELAY_MS)] });
+async function start(restartDelayMs = RESTART_DELAY_MS) {
+  const { host, token } = await startWithToken({ zip: FIXTURE_ZIP, args: ['--restart-delay', String(restartDelayMs)] });
   const call = (name, args = {}, { signal } = {}) =>
     fetch(host.mcpUrl, modernInit(token, 'tools/call', { name, arguments: args }, { signal: signal ?? AbortSignal.timeout(10_000) }));
   return { host, call };
@@ -89,6 +92,36 @@ test('a trap in work the future queue polls ends the answers in flight and the s
     });
     assert.equal((await call('get_server_info')).status, 503);
     assert.equal(await restarts(host), 1);
+  } finally {
+    await host.stop();
+  }
+});
+
+test('a trapped instance does nothing more: a host answer arriving after the trap wakes none of its work', { timeout: 60_000 }, async () => {
+  // Scrypted restarts the plugin 15 s after the trap; until then the dead instance must not
+  // go on with what it was doing (here: finishing a camera call and auditing it).
+  const { host, call } = await start(60_000);
+  try {
+    const trail = path.join(host.info.pluginVolume, 'audit.jsonl');
+    const rows = () => (fs.existsSync(trail) ? fs.readFileSync(trail, 'utf8').trim().split('\n').filter(Boolean) : []);
+    assert.equal((await call('get_server_info')).status, 200);
+    await host.withCamera('12', 'slow', async () => {
+      const snapshot = call('get_camera_snapshot', { id: '12' }, { signal: AbortSignal.timeout(30_000) });
+      await waitFor(async () => (await host.calls()).some((c) => c.method === 'device.takePicture'), { what: 'the camera asked' });
+      await assertFallback(await call('test_trap', { after_wait: true }));
+      const audited = rows().length;
+      const calls = (await host.calls()).length;
+      const answered = await snapshot;
+      await answered.text().catch(() => '');
+      // The camera answers SLOW_MS after it was asked; give the dead instance time to react.
+      await new Promise((resolve) => setTimeout(resolve, SLOW_MS + 500));
+      assert.equal(rows().length, audited, 'no audit row written after the trap');
+      // The camera entry of host.js converts the picture it got in the same call it began
+      // before the trap; nothing the wasm would start next (the audit, another call) runs.
+      const after = (await host.calls()).slice(calls).map((c) => c.method);
+      const started = after.filter((m) => !['deviceManager.requestRestart', 'mediaManager.convertMediaObjectToBuffer'].includes(m));
+      assert.deepEqual(started, [], 'no host call started after the trap');
+    });
   } finally {
     await host.stop();
   }
