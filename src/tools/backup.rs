@@ -46,6 +46,8 @@ pub struct ToolsState {
     uploads: RefCell<Vec<(String, Upload)>>,
     /// get_server_info's host reads, briefly reused (src/tools/server.rs `ServerInfoCache`).
     pub(crate) server_info: super::server::ServerInfoCache,
+    /// Set while a remove_user runs (src/tools/users.rs `OneRemoval`).
+    pub(crate) removing_user: std::cell::Cell<bool>,
 }
 
 impl ToolsState {

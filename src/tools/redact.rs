@@ -17,12 +17,24 @@ pub fn is_secret_value(value: &str) -> bool {
 
 /// How a value under `key` may be shown: `None` when nothing in it looks secret, else
 /// the placeholder (secret key, credential-looking value) or the value with its secret
-/// part replaced (a URL's password, a webhook's path; see `secrets`).
+/// part replaced (a URL's password, a webhook's path; see `secrets`). A value that is a
+/// JSON array or object is shown with what [`redact_property`] hides inside it replaced:
+/// plugins keep lists and records in storage and `.env` as JSON text (the RTSP plugin's
+/// `urls`, camera URLs with their passwords).
 pub fn shown(key: Option<&str>, value: &str) -> Option<String> {
     if key.is_some_and(is_secret_key) {
         return Some(REDACTED.into());
     }
-    redact_value(value)
+    redact_value(value).or_else(|| redact_json_text(value))
+}
+
+/// JSON text (an array or object) with its secrets replaced, when it holds any.
+fn redact_json_text(value: &str) -> Option<String> {
+    if !value.trim_start().starts_with(['[', '{']) {
+        return None;
+    }
+    let mut parsed: serde_json::Value = serde_json::from_str(value).ok()?;
+    redact_property("", &mut parsed).then(|| parsed.to_string())
 }
 
 /// Whether `sent`, written back under `key`, stands for the `current` value: it is the
@@ -68,17 +80,21 @@ pub fn redact_settings(value: &mut serde_json::Value) -> Vec<String> {
                     Some(Value::String(s)) => !s.is_empty(),
                     Some(_) => true,
                 };
-                let hidden = if obj.get("type").and_then(Value::as_str) == Some("password")
-                    || is_secret_key(&key)
-                {
-                    Some(REDACTED.to_string())
-                } else {
-                    obj.get("value")
-                        .and_then(Value::as_str)
-                        .and_then(redact_value)
+                if !has_value {
+                    continue;
+                }
+                // A setting's value may be a list (`multiple`) or a record: walked whole.
+                let whole = obj.get("type").and_then(Value::as_str) == Some("password")
+                    || is_secret_key(&key);
+                let hidden = match obj.get_mut("value") {
+                    Some(value) if whole => {
+                        *value = Value::String(REDACTED.into());
+                        true
+                    }
+                    Some(value) => redact_property("", value),
+                    None => false,
                 };
-                if let (Some(hidden), true) = (hidden, has_value) {
-                    obj.insert("value".into(), Value::String(hidden));
+                if hidden {
                     keys.push(key);
                 }
             }
@@ -214,19 +230,60 @@ pub fn unquote(raw: &str) -> &str {
     t
 }
 
-/// Rewrites each `KEY=value` line of `.env` text with `edit` (`Some(new raw value)`),
-/// keeping every other line, and the line endings, as they are.
+/// The pieces of `.env` text in order: an assignment (its raw value running on over the
+/// next lines while a quote it opens stays open, as the `dotenv` package Scrypted loads
+/// the file with reads a quoted value: a PEM key, say), or any other text, each without
+/// the line ending that follows it.
+fn env_pieces(text: &str) -> Vec<(&str, Option<EnvLine<'_>>, &str)> {
+    let mut pieces = Vec::new();
+    let mut at = 0;
+    while at < text.len() {
+        let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        let mut end = line_end;
+        let parsed = parse_env_line(&text[at..line_end]).map(|l| {
+            let value_at = line_end - l.raw_value.len();
+            if let Some(close) = closing_quote(&text[value_at..]) {
+                end = value_at + close;
+            }
+            EnvLine {
+                raw_value: &text[value_at..end],
+                ..l
+            }
+        });
+        let newline = if end < text.len() { "\n" } else { "" };
+        pieces.push((&text[at..end], parsed, newline));
+        at = end + newline.len();
+    }
+    pieces
+}
+
+/// Where a value (the text from its first character on) that opens a quote ends: the end
+/// of the line holding the closing quote, which may be a later line. `None` for a value
+/// that opens no quote or never closes it (one line, as `dotenv` reads it then).
+fn closing_quote(value: &str) -> Option<usize> {
+    let opened = value.len() - value.trim_start_matches([' ', '\t']).len();
+    let quote = value[opened..]
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '"' | '\'' | '`'))?;
+    let mut escaped = false;
+    let close = value[opened + 1..].char_indices().find_map(|(i, c)| {
+        let found = c == quote && !escaped;
+        escaped = c == '\\' && !escaped;
+        found.then_some(opened + 1 + i)
+    })?;
+    Some(value[close..].find('\n').map_or(value.len(), |i| close + i))
+}
+
+/// Rewrites each `KEY=value` assignment of `.env` text with `edit` (`Some(new raw
+/// value)`), keeping every other line, and the line endings, as they are.
 fn rewrite_dotenv<E>(
     text: &str,
     mut edit: impl FnMut(&EnvLine<'_>) -> Result<Option<String>, E>,
 ) -> Result<String, E> {
     let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        let (body, nl) = match line.strip_suffix('\n') {
-            Some(b) => (b, "\n"),
-            None => (line, ""),
-        };
-        match parse_env_line(body) {
+    for (body, parsed, newline) in env_pieces(text) {
+        match parsed {
             Some(l) => match edit(&l)? {
                 Some(value) => {
                     out.push_str(l.prefix);
@@ -238,7 +295,7 @@ fn rewrite_dotenv<E>(
             },
             None => out.push_str(body),
         }
-        out.push_str(nl);
+        out.push_str(newline);
     }
     Ok(out)
 }
@@ -268,8 +325,9 @@ pub fn redact_dotenv(text: &str) -> (String, Vec<String>) {
 /// Each key's raw value in `.env` text, as [`RawValues::get`] reads them.
 fn raw_values(text: &str) -> RawValues<'_> {
     RawValues(
-        text.lines()
-            .filter_map(parse_env_line)
+        env_pieces(text)
+            .into_iter()
+            .filter_map(|(_, l, _)| l)
             .map(|l| (l.key, l.raw_value))
             .collect(),
     )
@@ -365,6 +423,32 @@ mod tests {
             "mqtt://u:[REDACTED]@evil:1883",
             "mqtt://u:pw@broker:1883"
         ));
+    }
+
+    /// The RTSP plugin's `urls` setting is `multiple`: a list of camera URLs with their
+    /// passwords; a record value is walked too, and a password-typed setting hidden whole.
+    #[test]
+    fn settings_with_list_and_record_values_are_redacted_inside() {
+        use serde_json::json;
+        let mut settings = json!([
+            {"key": "urls", "multiple": true,
+             "value": ["rtsp://admin:hunter2@192.168.1.5/cam", "rtsp://192.168.1.6/cam"]},
+            {"key": "broker", "value": {"host": "b", "password": "pw-2"}},
+            {"key": "pass", "type": "password", "value": ["a", "b"]},
+            {"key": "zones", "multiple": true, "value": ["front", "back"]},
+        ]);
+        let keys = redact_settings(&mut settings);
+        assert_eq!(keys, ["urls", "broker", "pass"]);
+        assert_eq!(
+            settings,
+            json!([
+                {"key": "urls", "multiple": true,
+                 "value": ["rtsp://admin:[REDACTED]@192.168.1.5/cam", "rtsp://192.168.1.6/cam"]},
+                {"key": "broker", "value": {"host": "b", "password": REDACTED}},
+                {"key": "pass", "type": "password", "value": REDACTED},
+                {"key": "zones", "multiple": true, "value": ["front", "back"]},
+            ])
+        );
     }
 
     #[test]

@@ -92,7 +92,7 @@ pub fn redact_value(value: &str) -> Option<String> {
     if lower.starts_with("bearer ") || lower.starts_with("basic ") {
         return Some(REDACTED.into());
     }
-    if is_jwt(trimmed) || is_random_token(trimmed) {
+    if is_jwt(trimmed) || is_random_token(trimmed) || trimmed.contains("PRIVATE KEY-----") {
         return Some(REDACTED.into());
     }
     if trimmed.contains("://") {

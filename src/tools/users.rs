@@ -233,7 +233,32 @@ pub struct RemoveUserOut {
     pub remaining: usize,
 }
 
+/// One remove_user at a time: its checks (not the caller, not the last admin) read the
+/// users before it writes, so two at once, two admins removing each other, could both
+/// pass and leave the server without an admin. Cleared when the run ends or is dropped.
+struct OneRemoval<'a>(&'a std::cell::Cell<bool>);
+
+impl<'a> OneRemoval<'a> {
+    fn begin(flag: &'a std::cell::Cell<bool>) -> Result<Self, ToolError> {
+        if flag.replace(true) {
+            return Err(ToolError::failed(
+                "Another remove_user is running; nothing was changed. Try again once it has \
+                 answered."
+                    .to_string(),
+            ));
+        }
+        Ok(OneRemoval(flag))
+    }
+}
+
+impl Drop for OneRemoval<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
+}
+
 async fn remove_user(tc: Rc<ToolContext>, a: RemoveUserArgs) -> ToolResult {
+    let _one = OneRemoval::begin(&tc.ctx.tools.removing_user)?;
     let users = tc.ctx.host.users().await?;
     let Some(user) = users.iter().find(|u| u.username == a.username) else {
         return Err(ToolError::failed(format!(
@@ -282,12 +307,24 @@ async fn remove_user(tc: Rc<ToolContext>, a: RemoveUserArgs) -> ToolResult {
     }
     // Scrypted kills the user's cookies at once; do the same for their MCP tokens.
     let mcp_grants_ended = crate::oauth::revoke_subject(&tc.ctx, &a.username);
-    let mut remaining = tc.ctx.host.users().await?;
+    // From here on something was removed: an error says so.
+    let after = |e: crate::host::HostError| {
+        ToolError::failed(format!(
+            "'{}' was removed ({}) and its {mcp_grants_ended} MCP sign-in(s) ended, but \
+             checking the result failed: {}. list_users shows whether the account is gone.",
+            a.username,
+            device
+                .as_deref()
+                .map_or("its account".to_string(), |id| format!("its device {id}")),
+            e.message
+        ))
+    };
+    let mut remaining = tc.ctx.host.users().await.map_err(after)?;
     if remaining.iter().any(|u| u.username == a.username) {
         // Core removes the account from its releaseDevice hook; should that not have run
         // by the time removeDevice returned, remove the account the way core would.
-        tc.ctx.host.remove_user(&a.username).await?;
-        remaining = tc.ctx.host.users().await?;
+        tc.ctx.host.remove_user(&a.username).await.map_err(after)?;
+        remaining = tc.ctx.host.users().await.map_err(after)?;
     }
     if remaining.iter().any(|u| u.username == a.username) {
         return Err(ToolError::failed(format!(

@@ -164,6 +164,37 @@ fn dotenv_redaction_round_trip_keeps_every_secret() {
     assert_no_secrets(&out);
 }
 
+/// `dotenv`, which Scrypted loads the file with, reads a quoted value over several lines (a
+/// PEM key) and any value as text (JSON with a password in it): neither is shown, and the
+/// round trip of what was shown writes the file back as it was.
+#[test]
+fn multi_line_and_json_dotenv_values_are_hidden_and_round_trip() {
+    let h = H::new();
+    let original = "TZ=UTC\nMQTT_TLS_KEY=\"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\"\nCERT='-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkg4LVWM9nuwNSk3yBy\n-----END EC PRIVATE KEY-----'\nBROKER_CONFIG={\"user\":\"u\",\"password\":\"hunter2\"}\nAFTER=1\n";
+    *h.host.dotenv.borrow_mut() = Some(original.into());
+    let out = h.ok("get_dotenv", json!({}));
+    let text = out["text"].as_str().unwrap().to_string();
+    for secret in [
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+        "MHcCAQEEIBkg4LVWM9nuwNSk3yBy",
+        "hunter2",
+    ] {
+        assert!(!text.contains(secret), "{secret} shown: {text}");
+    }
+    assert_eq!(
+        text,
+        "TZ=UTC\nMQTT_TLS_KEY=[REDACTED]\nCERT=[REDACTED]\nBROKER_CONFIG={\"password\":\"[REDACTED]\",\"user\":\"u\"}\nAFTER=1\n"
+    );
+    h.ok(
+        "set_dotenv",
+        json!({"text": text.replace("AFTER=1", "AFTER=2")}),
+    );
+    assert_eq!(
+        h.host.dotenv.borrow().as_deref(),
+        Some(original.replace("AFTER=1", "AFTER=2").as_str())
+    );
+}
+
 #[test]
 fn set_dotenv_refuses_a_placeholder_without_a_value() {
     let h = H::new();

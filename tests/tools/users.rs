@@ -263,3 +263,67 @@ fn remove_user_ends_the_removed_users_mcp_tokens_at_once() {
         "the removed user's token stops at once"
     );
 }
+
+/// Two remove_user calls at once (two admins removing each other from two connections)
+/// would both pass the last-admin check before either writes: the second is refused while
+/// the first runs, and goes through once it has answered.
+#[test]
+fn remove_user_runs_one_at_a_time() {
+    use futures::FutureExt;
+    let mut h = H::new();
+    add_ops_admin(&h);
+    h.caller = caller("ops", "c");
+    h.host.hold("removeDevice");
+    let def = catalogue()
+        .iter()
+        .find(|t| t.name == "remove_user")
+        .unwrap();
+    let tc = Rc::new(ToolContext {
+        ctx: h.plugin.ctx.clone(),
+        caller: h.caller.clone(),
+        peer: h.peer.clone(),
+    });
+    let mut first = (def.run)(tc, json!({"username": "viewer"}));
+    assert!((&mut first).now_or_never().is_none(), "held at the removal");
+    h.caller = caller("admin", "d");
+    let msg = h.failed("remove_user", json!({"username": "ops"}));
+    assert!(msg.starts_with("Another remove_user is running"), "{msg}");
+    assert_eq!(h.host.calls_of("removeDevice").len(), 1, "only the first's");
+    h.host.release("removeDevice");
+    assert!(block_on(first).is_ok());
+    h.ok("remove_user", json!({"username": "ops"}));
+}
+
+/// Once the account's device is removed, an error of a later step says what was done.
+#[test]
+fn remove_user_says_what_it_did_when_a_later_step_fails() {
+    use futures::FutureExt;
+    let h = H::new();
+    h.host.fail_with("users", "connection lost");
+    // The first users() read fails too: nothing was removed, and the message says no more.
+    let msg = h.failed("remove_user", json!({"username": "viewer"}));
+    assert!(!msg.contains("was removed"), "{msg}");
+    let h = H::new();
+    h.host.hold("removeDevice");
+    let def = catalogue()
+        .iter()
+        .find(|t| t.name == "remove_user")
+        .unwrap();
+    let tc = Rc::new(ToolContext {
+        ctx: h.plugin.ctx.clone(),
+        caller: h.caller.clone(),
+        peer: h.peer.clone(),
+    });
+    let mut run = (def.run)(tc, json!({"username": "viewer"}));
+    assert!((&mut run).now_or_never().is_none(), "held at the removal");
+    h.host.fail_with("users", "connection lost");
+    h.host.release("removeDevice");
+    let Err(ToolError::Failed(msg)) = block_on(run) else {
+        panic!("a failure")
+    };
+    assert!(
+        msg.starts_with("'viewer' was removed (its device 20)") && msg.contains("connection lost"),
+        "{msg}"
+    );
+    assert!(!h.host.devices.borrow().contains_key("20"));
+}
