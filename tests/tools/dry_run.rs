@@ -406,11 +406,11 @@ fn clear_alerts_previews_the_ids_it_then_removes() {
 #[test]
 fn rename_device_id_previews_old_and_new_id() {
     let h = H::new();
-    let args = json!({"id": LAMP_ID, "new_id": "111"});
+    let args = json!({"id": LAMP_ID, "new_id": "hue-lamp"});
     let out = preview(&h, "rename_device_id", args.clone());
     assert_eq!(
         (out["id"].clone(), out["new_id"].clone()),
-        (json!(LAMP_ID), json!("111"))
+        (json!(LAMP_ID), json!("hue-lamp"))
     );
     assert_eq!(out["plugin_id"], "@scrypted/hue");
     assert!(out["message"].as_str().unwrap().contains("would"), "{out}");
@@ -428,7 +428,7 @@ fn rename_device_id_previews_old_and_new_id() {
             out["plugin_id"].clone()
         )
     );
-    assert!(h.host.devices.borrow().contains_key("111"));
+    assert!(h.host.devices.borrow().contains_key("hue-lamp"));
 }
 
 #[test]
@@ -441,5 +441,8 @@ fn invalid_removals_fail_like_the_real_call() {
         json!({"id": LAMP_ID, "new_id": LIGHT_ID}),
     );
     fails_like_the_real_call("rename_device_id", json!({"id": LAMP_ID, "new_id": "a b"}));
-    fails_like_the_real_call("rename_device_id", json!({"id": SELF_ID, "new_id": "300"}));
+    fails_like_the_real_call(
+        "rename_device_id",
+        json!({"id": SELF_ID, "new_id": "mcp-self"}),
+    );
 }

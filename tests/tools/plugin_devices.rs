@@ -1,13 +1,17 @@
 //! Devices through the plugins component: ids, mixins, storage, consoles, clients.
 
 use super::*;
+use scrypted_mcp::oauth::Scope;
 
 #[test]
 fn rename_device_id_renames() {
     let h = H::new();
-    let out = h.ok("rename_device_id", json!({"id": DOOR_ID, "new_id": "150"}));
+    let out = h.ok(
+        "rename_device_id",
+        json!({"id": DOOR_ID, "new_id": "back-door"}),
+    );
     assert_eq!(out["plugin_id"], "@scrypted/zwave");
-    assert!(h.host.devices.borrow().contains_key("150"));
+    assert!(h.host.devices.borrow().contains_key("back-door"));
     assert!(!h.host.devices.borrow().contains_key(DOOR_ID));
 }
 
@@ -17,7 +21,10 @@ fn rename_device_id_renames() {
 #[test]
 fn rename_device_id_refuses_a_plugin_root_and_a_provider() {
     let h = H::new();
-    let msg = h.failed("rename_device_id", json!({"id": HUE_ID, "new_id": "400"}));
+    let msg = h.failed(
+        "rename_device_id",
+        json!({"id": HUE_ID, "new_id": "hue-bridge"}),
+    );
     assert!(
         msg.contains("root device of the plugin @scrypted/hue")
             && msg.contains("Nothing was changed"),
@@ -26,7 +33,7 @@ fn rename_device_id_refuses_a_plugin_root_and_a_provider() {
     let users_provider = "2";
     let msg = h.failed(
         "rename_device_id",
-        json!({"id": users_provider, "new_id": "402", "dry_run": true}),
+        json!({"id": users_provider, "new_id": "users", "dry_run": true}),
     );
     assert!(
         msg.contains("provides 1 other device") && msg.contains("20 (viewer)"),
@@ -34,7 +41,7 @@ fn rename_device_id_refuses_a_plugin_root_and_a_provider() {
     );
     h.fails_saying(
         "rename_device_id",
-        json!({"id": ZWAVE_ID, "new_id": "406"}),
+        json!({"id": ZWAVE_ID, "new_id": "zwave"}),
         "root device",
     );
     assert!(!h.host.called("renameDeviceId"));
@@ -50,27 +57,140 @@ fn rename_device_id_refuses_a_plugin_root_and_a_provider() {
 #[test]
 fn rename_device_id_refuses_collisions_itself_and_unknown_ids() {
     let h = H::new();
+    // A device renamed before (new ids are names, never numbers).
+    h.host
+        .add_device("porch", "@scrypted/zwave", "porch", "Porch Light");
     let msg = h.failed(
         "rename_device_id",
-        json!({"id": DOOR_ID, "new_id": LIGHT_ID}),
+        json!({"id": DOOR_ID, "new_id": "porch"}),
     );
     assert!(
-        msg.contains("already used") && msg.contains("Kitchen Light"),
+        msg.contains("already used") && msg.contains("Porch Light"),
         "{msg}"
     );
     h.fails_saying(
         "rename_device_id",
-        json!({"id": SELF_ID, "new_id": "300"}),
+        json!({"id": "porch", "new_id": " porch "}),
+        "same as id",
+    );
+    h.fails_saying(
+        "rename_device_id",
+        json!({"id": SELF_ID, "new_id": "mcp-self"}),
         "Refused",
     );
     h.fails_saying(
         "rename_device_id",
-        json!({"id": "999", "new_id": "300"}),
+        json!({"id": "999", "new_id": "nowhere"}),
         "No device",
     );
     h.invalid("rename_device_id", json!({"id": DOOR_ID, "new_id": "a b"}));
     assert!(!h.host.called("renameDeviceId"));
-    assert_eq!(h.host.prop(LIGHT_ID, "name"), Some(json!("Kitchen Light")));
+    assert_eq!(h.host.prop("porch", "name"), Some(json!("Porch Light")));
+}
+
+/// Scrypted numbers the devices it creates from a counter (server level.ts nextId) and
+/// upsertDevice (runtime.ts) stores a new device under that id without checking: a device
+/// renamed to a number not yet handed out would be overwritten by the next device Scrypted
+/// creates, e.g. a new user's account device. All-digit ids are refused, dry run or not.
+#[test]
+fn rename_device_id_refuses_numeric_ids_scrypted_hands_out_itself() {
+    let h = H::new();
+    for args in [
+        json!({"id": THERMO_ID, "new_id": "100"}),
+        json!({"id": THERMO_ID, "new_id": "100", "dry_run": true}),
+        json!({"id": THERMO_ID, "new_id": "0042"}),
+    ] {
+        let msg = h.failed("rename_device_id", args);
+        assert!(
+            msg.contains("is all digits")
+                && msg.contains("overwritten by the next device Scrypted creates")
+                && msg.contains("\"front-door\"")
+                && msg.contains("Nothing was changed"),
+            "{msg}"
+        );
+    }
+    assert!(!h.host.called("renameDeviceId"));
+    assert!(h.mutations().is_empty(), "{:?}", h.mutations());
+    // The sensor keeps its id, so creating a device later takes nothing from it.
+    h.ok(
+        "add_user",
+        json!({"username": "ops", "password": "ops-password", "admin": false}),
+    );
+    assert_eq!(h.host.devices.borrow()[THERMO_ID].name, "Hallway Sensor");
+}
+
+/// Only ASCII letters, digits, '_' and '-': no paths, dots or spaces, and none of the names
+/// a JavaScript object answers to itself (Scrypted keeps its devices in objects keyed by id).
+#[test]
+fn rename_device_id_takes_plain_names_only() {
+    let h = H::new();
+    for new_id in ["__proto__", "constructor", "Constructor", "PROTOTYPE"] {
+        for dry_run in [true, false] {
+            let msg = h.failed(
+                "rename_device_id",
+                json!({"id": THERMO_ID, "new_id": new_id, "dry_run": dry_run}),
+            );
+            assert!(
+                msg.contains("a name JavaScript objects use for themselves")
+                    && msg.contains("\"front-door\"")
+                    && msg.contains("Nothing was changed"),
+                "{new_id}: {msg}"
+            );
+        }
+    }
+    let too_long = "a".repeat(129);
+    for new_id in [
+        "../1",
+        "a/b",
+        "a.b",
+        "tür",
+        "door#1",
+        "",
+        "  ",
+        too_long.as_str(),
+    ] {
+        let msg = h.invalid(
+            "rename_device_id",
+            json!({"id": THERMO_ID, "new_id": new_id}),
+        );
+        assert!(
+            msg.contains("each an ASCII letter, digit, '_' or '-'")
+                && msg.contains("\"front-door\""),
+            "{new_id}: {msg}"
+        );
+    }
+    assert!(!h.host.called("renameDeviceId"));
+    assert!(h.mutations().is_empty(), "{:?}", h.mutations());
+    assert_eq!(h.host.devices.borrow()[THERMO_ID].name, "Hallway Sensor");
+
+    // Plain names pass, and a real rename goes through.
+    for new_id in [
+        "front-door",
+        "Garage_Light-2",
+        "1st-floor",
+        "_x",
+        &"a".repeat(128),
+    ] {
+        let out = h.ok(
+            "rename_device_id",
+            json!({"id": THERMO_ID, "new_id": new_id, "dry_run": true}),
+        );
+        assert_eq!(out["new_id"], new_id);
+    }
+    assert!(!h.host.called("renameDeviceId"));
+    let out = h.ok(
+        "rename_device_id",
+        json!({"id": THERMO_ID, "new_id": " hallway-sensor "}),
+    );
+    assert_eq!(out["new_id"], "hallway-sensor");
+    assert_eq!(
+        h.host.calls_of("renameDeviceId"),
+        [json!({"id": THERMO_ID, "newId": "hallway-sensor"})]
+    );
+    assert_eq!(
+        h.host.devices.borrow()["hallway-sensor"].name,
+        "Hallway Sensor"
+    );
 }
 
 #[test]
@@ -140,6 +260,107 @@ fn set_mixins_refusals() {
         "No device",
     );
     assert!(!h.host.called("setMixins"));
+}
+
+/// A user's account device, a core Script and a core Automation are kept for admin tokens
+/// by every other tool; their mixins too. A script or automation as a mixin provider runs
+/// its server-side code on the device's calls: setting one as a mixin, keeping it in the
+/// list sent, or removing it needs admin as well. Refused before anything is written.
+#[test]
+fn set_mixins_keeps_accounts_scripts_and_automations_for_admin_tokens() {
+    let mut h = H::new();
+    let automation = fake::Device::new(
+        "90",
+        "@scrypted/core",
+        "automation:x",
+        "Auto",
+        "Automation",
+        &["OnOff", "Settings"],
+    );
+    let script = fake::Device::new(
+        "91",
+        "@scrypted/core",
+        "script:x",
+        "Script",
+        "Program",
+        &["Scriptable", "Program", "MixinProvider", "Settings"],
+    );
+    h.host.devices.borrow_mut().insert("90".into(), automation);
+    h.host.devices.borrow_mut().insert("91".into(), script);
+    h.host
+        .devices
+        .borrow_mut()
+        .get_mut(LAMP_ID)
+        .unwrap()
+        .mixins
+        .push("91".into());
+    h.caller.scope = Scope::Control;
+    for (args, says) in [
+        (
+            json!({"id": VIEWER_ID, "mixins": [HOMEKIT_ID]}),
+            "Changing the mixins of device 20 (a user's account)",
+        ),
+        (
+            json!({"id": "90", "mixins": [HOMEKIT_ID]}),
+            "Changing the mixins of device 90 (an automation",
+        ),
+        (
+            json!({"id": "91", "mixins": [], "dry_run": true}),
+            "Changing the mixins of device 91 (a script",
+        ),
+        (
+            json!({"id": LIGHT_ID, "mixins": [HOMEKIT_ID, "91"]}),
+            "Setting device 91 (a script",
+        ),
+        (
+            json!({"id": LIGHT_ID, "mixins": ["90"], "dry_run": true}),
+            "Setting device 90 (an automation",
+        ),
+        (
+            json!({"id": LAMP_ID, "mixins": ["91", HOMEKIT_ID]}),
+            "Setting device 91 (a script",
+        ),
+        (
+            json!({"id": LAMP_ID, "mixins": []}),
+            "Removing device 91 (a script",
+        ),
+    ] {
+        let msg = h.failed("set_mixins", args.clone());
+        assert!(
+            msg.contains(says)
+                && msg.contains("needs OAuth scope scrypted:admin")
+                && msg.contains("Nothing was run"),
+            "{args}: {msg}"
+        );
+    }
+    assert!(h.host.calls_of("setMixins").is_empty());
+    assert!(h.mutations().is_empty(), "{:?}", h.mutations());
+    assert_eq!(h.host.prop(VIEWER_ID, "mixins"), Some(json!([])));
+    assert_eq!(h.host.prop(LAMP_ID, "mixins"), Some(json!(["91"])));
+
+    // Operating the home still works with control.
+    let out = h.ok(
+        "set_mixins",
+        json!({"id": LIGHT_ID, "mixins": [HOMEKIT_ID]}),
+    );
+    assert_eq!(out["after"], json!([HOMEKIT_ID]));
+
+    h.caller.scope = Scope::Admin;
+    h.ok(
+        "set_mixins",
+        json!({"id": LIGHT_ID, "mixins": [HOMEKIT_ID, "91"]}),
+    );
+    h.ok("set_mixins", json!({"id": LAMP_ID, "mixins": []}));
+    h.ok("set_mixins", json!({"id": VIEWER_ID, "mixins": []}));
+    assert_eq!(
+        h.host.calls_of("setMixins"),
+        [
+            json!({"id": LIGHT_ID, "mixins": [HOMEKIT_ID]}),
+            json!({"id": LIGHT_ID, "mixins": [HOMEKIT_ID, "91"]}),
+            json!({"id": LAMP_ID, "mixins": []}),
+            json!({"id": VIEWER_ID, "mixins": []}),
+        ]
+    );
 }
 
 #[test]
@@ -217,8 +438,9 @@ fn set_storage_round_trip_keeps_redacted_secrets() {
 }
 
 /// Issue 8 item 7: secrets shown in clear before — by key (`MQTT_PASS`, `DB_PWD`, `pin`)
-/// and by value (URL userinfo, webhooks, JWTs, a Hue app key) — are hidden, ordinary
-/// values stay, and a round trip of what was shown keeps every stored value.
+/// and by value (URL userinfo, webhooks, JWTs, a Hue app key, a PEM private key), also
+/// inside JSON text (the RTSP plugin keeps its `urls` as a JSON list) — are hidden,
+/// ordinary values stay, and a round trip of what was shown keeps every stored value.
 #[test]
 fn storage_secrets_by_key_and_value_are_hidden_and_round_trip() {
     let h = H::new();
@@ -236,12 +458,22 @@ fn storage_secrets_by_key_and_value_are_hidden_and_round_trip() {
             "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJl",
         ),
         ("bridge", "Qw3rTy9UiOp1AsDfGh2JkLzX4cVbNm8Q"),
+        (
+            "urls",
+            r#"["rtsp://admin:cam-pw-5@192.168.1.5:554/cam/realmonitor"]"#,
+        ),
+        ("broker", r#"{"host":"broker","password":"mqtt-pw-6"}"#),
+        (
+            "cert",
+            "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0\n-----END PRIVATE KEY-----",
+        ),
     ];
     let ordinary = [
         ("mac", "00:11:22:33:44:55"),
         ("uuid", "3f2c9a1e-7b4d-4c1a-9e2f-0a1b2c3d4e5f"),
         ("bypass", "true"),
         ("stream", "rtsp://192.168.1.40:554/s1"),
+        ("zones", r#"["front","back"]"#),
     ];
     {
         let mut devices = h.host.devices.borrow_mut();
@@ -266,6 +498,14 @@ fn storage_secrets_by_key_and_value_are_hidden_and_round_trip() {
     assert_eq!(
         out["storage"]["rtsp"],
         "rtsp://admin:[REDACTED]@192.168.1.40:554/s1"
+    );
+    assert_eq!(
+        out["storage"]["urls"],
+        r#"["rtsp://admin:[REDACTED]@192.168.1.5:554/cam/realmonitor"]"#
+    );
+    assert_eq!(
+        out["storage"]["broker"],
+        r#"{"host":"broker","password":"[REDACTED]"}"#
     );
     let mut edited = out["storage"].clone();
     edited["ip"] = json!("192.168.1.41");

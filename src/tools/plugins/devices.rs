@@ -1,7 +1,11 @@
 //! Devices as the plugins component manages them: ids, mixins, consoles.
 
+use crate::oauth::Scope;
 use crate::tools::preview::{list_delta, ListDelta, NOTHING_CHANGED};
-use crate::tools::resolve::{prop_of, refuse_own_device, self_plugin_id, Snapshot};
+use crate::tools::resolve::{
+    admin_only_device, is_own_device, prop_of, refuse_own_device, self_plugin_id, DeviceUse,
+    Snapshot,
+};
 use crate::tools::schema::{ok, tool, DeviceIdArgs, DESTRUCTIVE, DESTRUCTIVE_IDEMPOTENT, READ};
 use crate::tools::{ToolContext, ToolDef, ToolError, ToolResult};
 use schemars::JsonSchema;
@@ -14,7 +18,7 @@ use std::rc::Rc;
 pub const RENAME_DEVICE_ID: ToolDef = tool! {
     name: "rename_device_id",
     title: "Change a device's id",
-    description: "Changes a device's Scrypted id (`renameDeviceId`): Scrypted kills the owning plugin, waits 2 s, re-inserts the device under the new id (state kept) and reloads the plugin. Anything that referenced the old id (mixins, automations) must be updated by hand. Refused when the new id is already taken (Scrypted does not check and would overwrite that device), for a plugin's root device and for a device that provides others (Scrypted removes the device before re-inserting it, which uninstalls a plugin and deletes what a provider provides), and for this MCP plugin's devices. With dry_run: true nothing changes and the answer says what would (old and new id, the plugin that would restart).",
+    description: "Changes a device's Scrypted id (`renameDeviceId`): Scrypted kills the owning plugin, waits 2 s, re-inserts the device under the new id (state kept) and reloads the plugin. Anything that referenced the old id (mixins, automations) must be updated by hand. new_id is 1 to 128 ASCII letters, digits, '_' or '-' such as \"front-door\", never all digits (Scrypted numbers new devices from a counter without checking whether an id is taken, so the next device it creates would overwrite one renamed to a free number) nor __proto__, constructor or prototype. Refused when the new id is already taken (Scrypted does not check and would overwrite that device), for a plugin's root device and for a device that provides others (Scrypted removes the device before re-inserting it, which uninstalls a plugin and deletes what a provider provides), and for this MCP plugin's devices. With dry_run: true nothing changes and the answer says what would (old and new id, the plugin that would restart).",
     input: RenameArgs,
     output: RenameOut,
     hints: DESTRUCTIVE,
@@ -28,7 +32,9 @@ pub const RENAME_DEVICE_ID: ToolDef = tool! {
 pub struct RenameArgs {
     /// Current device id.
     pub id: String,
-    /// New device id; must not be in use.
+    /// New device id, such as "front-door": 1 to 128 ASCII letters, digits, '_' or '-', not
+    /// all digits (those are Scrypted's own numbering), not __proto__, constructor or
+    /// prototype, and not in use.
     pub new_id: String,
     /// true: change nothing and answer what would change (the same checks run first).
     #[serde(default)]
@@ -54,11 +60,7 @@ pub struct RenameOut {
 
 async fn rename_device_id(tc: Rc<ToolContext>, a: RenameArgs) -> ToolResult {
     let new_id = a.new_id.trim();
-    if new_id.is_empty() || new_id.len() > 128 || new_id.chars().any(char::is_whitespace) {
-        return Err(ToolError::InvalidParams(
-            "new_id must be 1 to 128 characters without spaces.".into(),
-        ));
-    }
+    check_new_id(new_id)?;
     if new_id == a.id {
         return Err(ToolError::failed(
             "new_id is the same as id; nothing to do.",
@@ -97,6 +99,38 @@ async fn rename_device_id(tc: Rc<ToolContext>, a: RenameArgs) -> ToolResult {
     })
 }
 
+/// Refuses a `new_id` that is not a safe device id, before anything is read or changed:
+/// - only ASCII letters, digits, '_' and '-' (no path, no spaces, no look-alikes);
+/// - not all digits: Scrypted gives each new device the next number of a counter (server
+///   level.ts `nextId`) and `upsertDevice` (runtime.ts) stores it under that id without
+///   checking, so a device renamed to a number not yet handed out is overwritten by the next
+///   device Scrypted creates (a new user's account device, say);
+/// - not a name plain JavaScript objects answer to themselves (Scrypted keeps devices in an
+///   object keyed by id).
+fn check_new_id(new_id: &str) -> Result<(), ToolError> {
+    const EXAMPLE: &str = "such as \"front-door\" or \"garage_light-2\"";
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    if new_id.is_empty() || new_id.len() > 128 || !new_id.chars().all(allowed) {
+        return Err(ToolError::InvalidParams(format!(
+            "new_id must be 1 to 128 characters, each an ASCII letter, digit, '_' or '-', {EXAMPLE}. Nothing was changed."
+        )));
+    }
+    if new_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ToolError::failed(format!(
+            "Refused: new_id '{new_id}' is all digits. Scrypted numbers the devices it creates from a counter and does not check whether that id is taken, so a device renamed to a free number would be overwritten by the next device Scrypted creates (even a new user's account device). Use an id with a letter in it, {EXAMPLE}. Nothing was changed."
+        )));
+    }
+    if ["__proto__", "constructor", "prototype"]
+        .iter()
+        .any(|r| new_id.eq_ignore_ascii_case(r))
+    {
+        return Err(ToolError::failed(format!(
+            "Refused: new_id '{new_id}' is a name JavaScript objects use for themselves (__proto__, constructor, prototype), and Scrypted keeps its devices in objects keyed by id. Use another id, {EXAMPLE}. Nothing was changed."
+        )));
+    }
+    Ok(())
+}
+
 /// Scrypted's `renameDeviceId` removes the device before it re-inserts it under the new id
 /// (`removeDevice`, server/src/runtime.ts): that deletes every device it provides for good,
 /// and for a plugin's root device it also uninstalls the plugin (its record and volume), after
@@ -129,7 +163,7 @@ fn refuse_root_or_provider(snap: &Snapshot, id: &str) -> Result<(), ToolError> {
 pub const SET_MIXINS: ToolDef = tool! {
     name: "set_mixins",
     title: "Set a device's mixins",
-    description: "Replaces the full list of mixin provider ids applied to a device (`setMixins`; not additive: to add one, read the current list with get_device and send it with the new id). Every mixin id must be an existing device; a device cannot be its own mixin. Refused for this MCP plugin's devices. Returns the list before and after, read back from the server: Scrypted drops a mixin whose provider's canMixin declines the device (e.g. a device type it does not support), and `dropped` lists those. With dry_run: true it only answers what would change (the list as it would be sent; only the real call shows what Scrypted drops).",
+    description: "Replaces the full list of mixin provider ids applied to a device (`setMixins`; not additive: to add one, read the current list with get_device and send it with the new id). Every mixin id must be an existing device; a device cannot be its own mixin. Refused for this MCP plugin's devices, as the device or as a mixin. Needs scrypted:admin when the device is a user's account, a script or an automation, or when a mixin being set or removed is one (a script or automation as a mixin provider runs its server-side code on the device's calls). Returns the list before and after, read back from the server: Scrypted drops a mixin whose provider's canMixin declines the device (e.g. a device type it does not support), and `dropped` lists those. With dry_run: true it only answers what would change (the list as it would be sent; only the real call shows what Scrypted drops).",
     input: SetMixinsArgs,
     output: SetMixinsOut,
     hints: DESTRUCTIVE_IDEMPOTENT,
@@ -189,6 +223,12 @@ async fn set_mixins(tc: Rc<ToolContext>, a: SetMixinsArgs) -> ToolResult {
     let snap = Snapshot::load(&tc).await?;
     snap.require_device(&a.id)?;
     refuse_own_device(&tc, &snap, &a.id, "changing its mixins").await?;
+    if let Some(what) = admin_only_device(&snap, &a.id, DeviceUse::Storage) {
+        tc.require(
+            Scope::Admin,
+            &format!("Changing the mixins of device {} ({what})", a.id),
+        )?;
+    }
     let mut mixins: Vec<String> = Vec::new();
     for m in &a.mixins {
         if m == &a.id {
@@ -201,16 +241,37 @@ async fn set_mixins(tc: Rc<ToolContext>, a: SetMixinsArgs) -> ToolResult {
                 "Mixin '{m}' is not a device id; use list_devices with interface \"MixinProvider\" to find mixin providers."
             )));
         }
-        if snap.plugin_id_of(m) == Some(self_plugin_id()) {
+        if mixins.contains(m) {
+            continue;
+        }
+        if is_own_device(&tc, &snap, m).await? {
             return Err(ToolError::failed(format!(
-                "Refused: mixin '{m}' belongs to this MCP plugin."
+                "Refused: mixin '{m}' belongs to this MCP plugin ({}), whose devices are never applied to other devices. Nothing was changed.",
+                self_plugin_id()
             )));
         }
-        if !mixins.contains(m) {
-            mixins.push(m.clone());
-        }
+        mixins.push(m.clone());
     }
     let before = string_list(snap.prop(&a.id, "mixins"));
+    // A script or an automation as a mixin provider runs its code (set by an admin) on the
+    // device's calls: adding one, keeping one in the list sent, or taking one away is an
+    // admin's to do.
+    for m in &mixins {
+        if let Some(what) = admin_only_device(&snap, m, DeviceUse::Storage) {
+            tc.require(
+                Scope::Admin,
+                &format!("Setting device {m} ({what}) as a mixin of device {}", a.id),
+            )?;
+        }
+    }
+    for m in before.iter().filter(|m| !mixins.contains(m)) {
+        if let Some(what) = admin_only_device(&snap, m, DeviceUse::Storage) {
+            tc.require(
+                Scope::Admin,
+                &format!("Removing device {m} ({what}) as a mixin of device {}", a.id),
+            )?;
+        }
+    }
     if a.dry_run {
         return ok(SetMixinsOut {
             message: format!(
