@@ -164,7 +164,7 @@ describe('item 11 and its siblings: tools aimed at this plugin are refused', () 
 
   test('call_device_method and rename_device_id on this plugin → refused', async () => {
     await assertRefused(alice, sessionId, 'call_device_method', { id: SELF_ID, method: 'putSetting', args: ['dcr_max_clients', 1] });
-    await assertRefused(alice, sessionId, 'rename_device_id', { id: SELF_ID, new_id: '300' });
+    await assertRefused(alice, sessionId, 'rename_device_id', { id: SELF_ID, new_id: 'mcp-self' });
     assert.equal(await hostCalls(/renameDeviceId|device\.putSetting/), 0);
   });
 });

@@ -126,11 +126,11 @@ describe('each replacing tool previews exactly what its real call then does', ()
   });
 
   test('rename_device_id: old and new id', async () => {
-    const out = await dryRun('rename_device_id', { id: '11', new_id: '111' });
-    assert.deepEqual([out.id, out.new_id, out.plugin_id], ['11', '111', '@scrypted/hue']);
-    await ok('rename_device_id', { id: '11', new_id: '111' });
+    const out = await dryRun('rename_device_id', { id: '11', new_id: 'living-room-lamp' });
+    assert.deepEqual([out.id, out.new_id, out.plugin_id], ['11', 'living-room-lamp', '@scrypted/hue']);
+    await ok('rename_device_id', { id: '11', new_id: 'living-room-lamp' });
     assert.equal(await device('11'), undefined);
-    assert.equal((await device('111')).name, 'Living Room Lamp');
+    assert.equal((await device('living-room-lamp')).name, 'Living Room Lamp');
   });
 
   test('remove_user: the account and its user device', async () => {
