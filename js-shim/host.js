@@ -349,8 +349,13 @@ export function createHost(globals, { console: log = console, nativeId, os, volu
      */
     callJson: async (method, argsJson) => {
       if (inert) return never();
-      const answer = plainJson(await run(method, JSON.parse(argsJson)));
-      return inert ? never() : answer;
+      try {
+        const answer = plainJson(await run(method, JSON.parse(argsJson)));
+        return inert ? never() : answer;
+      } catch (e) {
+        if (inert) return never();
+        throw e;
+      }
     },
     /**
      * After a trap (js-shim/plugin.js): a host answer or timer that settled later would wake

@@ -47,9 +47,12 @@ let trapped = null;
 /** What the first trap ends: each awaited answer's rejection, each open stream's finish. */
 const atTrap = new Set();
 
-/** A trap, or what unwinds wasm frames as one does (a stack overflow inside the wasm). */
-const isTrap = (e) => e instanceof WebAssembly.RuntimeError
-  || (e instanceof RangeError && /call stack/.test(e.message));
+/**
+ * A trap. Not a stack overflow (`RangeError`): one in the shim's own JavaScript (a request
+ * body nested deep enough to overflow `JSON.stringify`) would restart the plugin for
+ * anyone who sends one, and the wasm's own parsers limit nesting.
+ */
+const isTrap = (e) => e instanceof WebAssembly.RuntimeError;
 
 function onTrap(error) {
   if (trapped) return;

@@ -233,10 +233,15 @@ async fn run(
         caller: call.caller.clone(),
         peer: call.peer.clone() as Rc<dyn Peer>,
     });
-    let error = |message| Ok(CallToolResult::error(vec![ContentBlock::text(message)]));
+    // A tool's message may quote the host's, which may quote a credential (a camera URL).
+    let error = |message| {
+        let message = redact::text(message);
+        Ok(CallToolResult::error(vec![ContentBlock::text(message)]))
+    };
     match while_allowed(call, def, (def.run)(context, arguments)).await {
         Ok(output) => (success(def, output), false),
         Err(ToolError::InvalidParams(message)) => {
+            let message = redact::text(message);
             (Err(ErrorData::invalid_params(message, None)), false)
         }
         Err(ToolError::Failed(message)) => (error(message), false),

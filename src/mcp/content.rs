@@ -130,6 +130,7 @@ async fn read_devices(call: &Call, uri: &str) -> Result<ReadResourceResult, Erro
             | crate::tools::ToolError::Refused(m)
             | crate::tools::ToolError::InvalidParams(m) => m,
         };
+        let message = crate::tools::redact::text(message);
         ErrorData::internal_error(message, Some(json!({ "uri": uri })))
     };
     let tc = ToolContext {

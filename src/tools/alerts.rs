@@ -68,9 +68,9 @@ async fn list_alerts(tc: Rc<ToolContext>, a: ListAlertsArgs) -> ToolResult {
         .map(|x| AlertOut {
             id: x.id,
             timestamp: x.timestamp,
-            title: x.title,
+            title: x.title.map(super::redact::text),
             path: x.path,
-            message: x.message,
+            message: x.message.map(super::redact::text),
         })
         .collect();
     let page = Page::new("list_alerts", offset, out.len(), total);

@@ -53,6 +53,12 @@ async fn list_cluster_workers(tc: Rc<ToolContext>, _a: NoArgs) -> ToolResult {
             .collect(),
         _ => Vec::new(),
     };
+    let mut workers = workers;
+    for worker in &mut workers {
+        for (key, value) in worker.iter_mut() {
+            super::redact::redact_property(key, value);
+        }
+    }
     let count = workers.len();
     ok(ClusterOut {
         cluster_mode: count > 0,

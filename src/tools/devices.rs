@@ -568,10 +568,9 @@ async fn call_device_method(tc: Rc<ToolContext>, a: CallArgs) -> ToolResult {
             &format!("Calling a method of device {} ({what})", a.id),
         )?;
     }
-    if a.args
-        .iter()
-        .any(|v| v.as_str().is_some_and(|s| s.contains(REDACTED)))
-    {
+    // Anywhere in the arguments: a list or record shown with a placeholder inside it
+    // (getSettings' `multiple` settings) sent back would store the placeholder too.
+    if a.args.iter().any(|v| v.to_string().contains(REDACTED)) {
         return Err(ToolError::failed(format!(
             "An argument is the redaction placeholder {REDACTED}, which stands for a secret this tool did not show; sending it would store the placeholder itself. Give the real value, or leave that setting alone. Nothing was changed."
         )));
@@ -588,6 +587,11 @@ async fn call_device_method(tc: Rc<ToolContext>, a: CallArgs) -> ToolResult {
         }
     }
     let redacted_keys = redact_settings(&mut result);
+    // Whatever else a method answers (a camera's stream options with their URLs) is shown
+    // as get_device shows state; a Setting's `key` field names the setting, no secret.
+    if a.method != "getSettings" {
+        redact_property("", &mut result);
+    }
     let text = serde_json::to_string(&result).unwrap_or_default();
     let (result, truncated) = if text.len() > MAX_RESULT_BYTES {
         let mut end = MAX_RESULT_BYTES;

@@ -162,9 +162,9 @@ async fn get_logs(tc: Rc<ToolContext>, a: GetLogsArgs) -> ToolResult {
         .map(|l| LogOut {
             timestamp: l.timestamp,
             level: l.level,
-            title: l.title,
+            title: l.title.map(super::redact::text),
             path: l.path,
-            message: cut(&l.message),
+            message: super::redact::text(cut(&l.message)),
         })
         .collect();
     let page = super::schema::Page::new("get_logs", offset, entries.len(), total);

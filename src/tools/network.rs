@@ -189,7 +189,14 @@ pub struct AddressesOut {
 
 async fn get_external_addresses(tc: Rc<ToolContext>, a: TargetArgs) -> ToolResult {
     check_target(&tc, &a.id).await?;
-    let addresses = tc.ctx.host.external_addresses(&a.id).await?;
+    let addresses = tc
+        .ctx
+        .host
+        .external_addresses(&a.id)
+        .await?
+        .into_iter()
+        .map(super::redact::text)
+        .collect();
     ok(AddressesOut {
         id: a.id,
         addresses,

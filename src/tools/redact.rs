@@ -3,7 +3,7 @@
 //! placeholder keep the current value, so a read-modify-write round trip never destroys
 //! a secret.
 
-use super::secrets::{is_secret_key, redact_value, REDACTED};
+use super::secrets::{is_secret_key, redact_text, redact_value, REDACTED};
 use std::collections::BTreeMap;
 
 /// What a value left out of a capped answer is replaced with. Like [`REDACTED`], writers
@@ -25,7 +25,15 @@ pub fn shown(key: Option<&str>, value: &str) -> Option<String> {
     if key.is_some_and(is_secret_key) {
         return Some(REDACTED.into());
     }
-    redact_value(value).or_else(|| redact_json_text(value))
+    redact_value(value)
+        .or_else(|| redact_json_text(value))
+        .or_else(|| redact_text(value))
+}
+
+/// Free text (a log line, an alert, an error message) as it may be shown: with the secrets
+/// inside it replaced (`secrets::redact_text`).
+pub fn text(text: String) -> String {
+    redact_text(&text).unwrap_or(text)
 }
 
 /// JSON text (an array or object) with its secrets replaced, when it holds any.
@@ -258,46 +266,63 @@ fn env_pieces(text: &str) -> Vec<(&str, Option<EnvLine<'_>>, &str)> {
 }
 
 /// Where a value (the text from its first character on) that opens a quote ends: the end
-/// of the line holding the closing quote, which may be a later line. `None` for a value
-/// that opens no quote or never closes it (one line, as `dotenv` reads it then).
+/// of the line holding its closing quote, which may be a later line. As `dotenv`'s pattern
+/// reads it (`"(?:\\"|[^"])*"\s*(?:#.*)?$`), a quote closes the value only when the rest
+/// of its line is blank or a comment: the first unescaped quote, else an escaped one
+/// before it, the last first. `None` for a value that opens no quote or has no such close
+/// (one line then, as `dotenv` reads it; a stray quote must not swallow the lines after).
 fn closing_quote(value: &str) -> Option<usize> {
     let opened = value.len() - value.trim_start_matches([' ', '\t']).len();
     let quote = value[opened..]
         .chars()
         .next()
         .filter(|c| matches!(c, '"' | '\'' | '`'))?;
+    let line_end = |at: usize| value[at..].find('\n').map_or(value.len(), |i| at + i);
+    let closes = |at: usize| {
+        let rest = value[at + 1..line_end(at)].trim();
+        rest.is_empty() || rest.starts_with('#')
+    };
+    let mut escaped_quotes = Vec::new();
     let mut escaped = false;
-    let close = value[opened + 1..].char_indices().find_map(|(i, c)| {
-        let found = c == quote && !escaped;
+    for (i, c) in value[opened + 1..].char_indices() {
+        let at = opened + 1 + i;
+        if c == quote && !escaped {
+            escaped_quotes.push(at);
+            break;
+        }
+        if c == quote {
+            escaped_quotes.push(at);
+        }
         escaped = c == '\\' && !escaped;
-        found.then_some(opened + 1 + i)
-    })?;
-    Some(value[close..].find('\n').map_or(value.len(), |i| close + i))
+    }
+    let close = escaped_quotes.into_iter().rev().find(|&at| closes(at))?;
+    Some(line_end(close))
 }
 
 /// Rewrites each `KEY=value` assignment of `.env` text with `edit` (`Some(new raw
-/// value)`), keeping every other line, and the line endings, as they are.
+/// value)`) and each other line (a comment, a `KEY: value`) with `other` (`Some(new
+/// line)`), keeping the rest, and the line endings, as they are.
 fn rewrite_dotenv<E>(
     text: &str,
     mut edit: impl FnMut(&EnvLine<'_>) -> Result<Option<String>, E>,
+    mut other: impl FnMut(&str) -> Result<Option<String>, E>,
 ) -> Result<String, E> {
     let mut out = String::with_capacity(text.len());
     for (body, parsed, newline) in env_pieces(text) {
-        match parsed {
-            Some(l) => match edit(&l)? {
-                Some(value) => {
-                    out.push_str(l.prefix);
-                    out.push_str(l.key);
-                    out.push('=');
-                    out.push_str(&value);
-                }
-                None => out.push_str(body),
-            },
-            None => out.push_str(body),
-        }
+        let new = match &parsed {
+            Some(l) => edit(l)?.map(|value| format!("{}{}={value}", l.prefix, l.key)),
+            None => other(body)?,
+        };
+        out.push_str(new.as_deref().unwrap_or(body));
         out.push_str(newline);
     }
     Ok(out)
+}
+
+/// A line that is no assignment (a commented-out `# TOKEN=…`, dotenv's `KEY: value`) as
+/// it may be shown.
+fn other_line<E>(line: &str) -> Result<Option<String>, E> {
+    Ok(redact_text(line))
 }
 
 fn push_once(keys: &mut Vec<String>, key: &str) {
@@ -309,13 +334,17 @@ fn push_once(keys: &mut Vec<String>, key: &str) {
 /// `.env` text with secret-looking values replaced; returns the redacted keys.
 pub fn redact_dotenv(text: &str) -> (String, Vec<String>) {
     let mut keys = Vec::new();
-    let out = rewrite_dotenv(text, |l| match shown(Some(l.key), unquote(l.raw_value)) {
-        Some(hidden) => {
-            push_once(&mut keys, l.key);
-            Ok::<_, std::convert::Infallible>(Some(hidden))
-        }
-        None => Ok(None),
-    });
+    let out = rewrite_dotenv(
+        text,
+        |l| match shown(Some(l.key), unquote(l.raw_value)) {
+            Some(hidden) => {
+                push_once(&mut keys, l.key);
+                Ok::<_, std::convert::Infallible>(Some(hidden))
+            }
+            None => Ok(None),
+        },
+        other_line,
+    );
     match out {
         Ok(out) => (out, keys),
         Err(never) => match never {},
@@ -354,16 +383,20 @@ pub const CHANGED_SECRET: &str = "[REDACTED, changed]";
 pub fn redact_dotenv_against(new_text: &str, current: &str) -> (String, Vec<String>) {
     let existing = raw_values(current);
     let mut changed = Vec::new();
-    let out = rewrite_dotenv(new_text, |l| {
-        let Some(hidden) = shown(Some(l.key), unquote(l.raw_value)) else {
-            return Ok::<_, std::convert::Infallible>(None);
-        };
-        if existing.get(l.key) == Some(&l.raw_value) {
-            return Ok(Some(hidden));
-        }
-        push_once(&mut changed, l.key);
-        Ok(Some(CHANGED_SECRET.to_string()))
-    });
+    let out = rewrite_dotenv(
+        new_text,
+        |l| {
+            let Some(hidden) = shown(Some(l.key), unquote(l.raw_value)) else {
+                return Ok::<_, std::convert::Infallible>(None);
+            };
+            if existing.get(l.key) == Some(&l.raw_value) {
+                return Ok(Some(hidden));
+            }
+            push_once(&mut changed, l.key);
+            Ok(Some(CHANGED_SECRET.to_string()))
+        },
+        other_line,
+    );
     match out {
         Ok(out) => (out, changed),
         Err(never) => match never {},
@@ -377,7 +410,7 @@ pub fn redact_dotenv_against(new_text: &str, current: &str) -> (String, Vec<Stri
 pub fn restore_dotenv(new_text: &str, current: &str) -> Result<(String, Vec<String>), String> {
     let existing = raw_values(current);
     let mut kept = Vec::new();
-    let out = rewrite_dotenv(new_text, |l| {
+    let edit = |l: &EnvLine<'_>| {
         let sent = unquote(l.raw_value);
         if !sent.contains(REDACTED) {
             return Ok(None);
@@ -393,7 +426,28 @@ pub fn restore_dotenv(new_text: &str, current: &str) -> Result<(String, Vec<Stri
         };
         push_once(&mut kept, l.key);
         Ok(Some(raw.to_string()))
-    })?;
+    };
+    // A line that is no assignment keeps the current line it was shown as.
+    let current_lines: Vec<&str> = env_pieces(current)
+        .into_iter()
+        .filter(|(_, l, _)| l.is_none())
+        .map(|(body, _, _)| body)
+        .collect();
+    let other = |line: &str| {
+        if !line.contains(REDACTED) {
+            return Ok(None);
+        }
+        match current_lines
+            .iter()
+            .find(|c| redact_text(c).as_deref() == Some(line))
+        {
+            Some(c) => Ok(Some(c.to_string())),
+            None => Err(format!(
+                "The line \"{line}\" holds the placeholder {REDACTED} but it stands for no current line; give the full line or remove it."
+            )),
+        }
+    };
+    let out = rewrite_dotenv(new_text, edit, other)?;
     Ok((out, kept))
 }
 
@@ -423,6 +477,27 @@ mod tests {
             "mqtt://u:[REDACTED]@evil:1883",
             "mqtt://u:pw@broker:1883"
         ));
+    }
+
+    /// A quote that does not close as `dotenv` reads it (a typo, a Windows path ending in a
+    /// backslash) leaves its value one line: the lines after it stay assignments of their
+    /// own, and their secrets are hidden.
+    #[test]
+    fn a_stray_quote_does_not_swallow_the_lines_after_it() {
+        for text in [
+            "GREETING=\"hello\nAPI_TOKEN=\"sk_live_hunter2\"\nTZ=UTC\n",
+            "DIR=\"C:\\temp\\\"\nPASSWORD=\"hunter2hunter2\"\nTZ=UTC\n",
+        ] {
+            let (shown, keys) = redact_dotenv(text);
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert_eq!(keys.len(), 1, "{text}: {keys:?}");
+            assert!(shown.ends_with("=[REDACTED]\nTZ=UTC\n"), "{shown}");
+            assert_eq!(restore_dotenv(&shown, text).unwrap().0, text);
+        }
+        // A value that closes on a later line, a comment after it, is one value.
+        let pem =
+            "KEY=\"-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\" # tls\nTZ=UTC\n";
+        assert_eq!(redact_dotenv(pem).0, "KEY=[REDACTED]\nTZ=UTC\n");
     }
 
     /// The RTSP plugin's `urls` setting is `multiple`: a list of camera URLs with their

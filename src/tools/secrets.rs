@@ -23,6 +23,8 @@ pub const SECRET_MARKERS: &[&str] = &[
     "PRIVATE",
     "COOKIE",
     "SALT",
+    "PINCODE",
+    "SETUPCODE",
 ];
 
 /// Words that mark a key as secret only as a whole word of its name (`MQTT_PASS`,
@@ -92,13 +94,110 @@ pub fn redact_value(value: &str) -> Option<String> {
     if lower.starts_with("bearer ") || lower.starts_with("basic ") {
         return Some(REDACTED.into());
     }
-    if is_jwt(trimmed) || is_random_token(trimmed) || trimmed.contains("PRIVATE KEY-----") {
+    // A HomeKit setup URI (`X-HM://…`) carries the pairing code.
+    if is_jwt(trimmed)
+        || is_random_token(trimmed)
+        || (trimmed.contains("-----BEGIN") && trimmed.contains("PRIVATE KEY"))
+        || lower.starts_with("x-hm://")
+    {
         return Some(REDACTED.into());
     }
     if trimmed.contains("://") {
         return redact_url(trimmed);
     }
     None
+}
+
+/// Last words of a name that, before `=` or `:` in free text, mark the value as secret
+/// (`password=…`, `MQTT_PASS: …`, `accessToken=…`). Narrower than [`is_secret_key`]: in a
+/// log line `keyframe: 40`, `Authenticated: true` or `bypass=1` is no secret.
+const TEXT_SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "passphrase",
+    "passcode",
+    "pincode",
+    "pin",
+    "secret",
+    "token",
+    "apikey",
+];
+
+/// Whether `name` (before `=` or `:` in free text) names a secret.
+fn text_secret_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with("api_key")
+        || lower.ends_with("api-key")
+        || words(name)
+            .last()
+            .is_some_and(|w| TEXT_SECRET_WORDS.iter().any(|n| w.eq_ignore_ascii_case(n)))
+}
+
+/// Free text (a log line, an alert, a host's error message, a command line) with the
+/// secrets inside it replaced: a URL's password, webhook path or secret query value, the
+/// credential after `Bearer` or `Basic`, a JWT or random-looking token, and the value of a
+/// `password=…` or `token: …`. Words are split at whitespace, quotes and brackets. `None`
+/// when nothing in it looks secret.
+pub fn redact_text(text: &str) -> Option<String> {
+    let separator = |c: char| c.is_whitespace() || "\"'`<>()[]{},;".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    let mut hide_next = false;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let word_at = rest.find(|c: char| !separator(c)).unwrap_or(rest.len());
+        out.push_str(&rest[..word_at]);
+        rest = &rest[word_at..];
+        let word_end = rest.find(separator).unwrap_or(rest.len());
+        let word = &rest[..word_end];
+        rest = &rest[word_end..];
+        if word.is_empty() {
+            continue;
+        }
+        let hidden = if std::mem::take(&mut hide_next) {
+            Some(REDACTED.to_string())
+        } else if word.eq_ignore_ascii_case("bearer")
+            || word.eq_ignore_ascii_case("basic")
+            || word.strip_suffix(':').is_some_and(text_secret_name)
+        {
+            hide_next = true;
+            None
+        } else {
+            redact_word(word)
+        };
+        match hidden {
+            Some(hidden) => {
+                out.push_str(&hidden);
+                changed = true;
+            }
+            None => out.push_str(word),
+        }
+    }
+    changed.then_some(out)
+}
+
+/// One word of free text as [`redact_text`] shows it: `None` when nothing in it is secret.
+fn redact_word(word: &str) -> Option<String> {
+    if let Some(at) = word.find("://") {
+        // The scheme starts after whatever leads up to it (`url=`, `-i`).
+        let start = word[..at]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || "+-.".contains(c)))
+            .map_or(0, |i| i + 1);
+        let url = word[start..].trim_end_matches(['.', ',', ':', '!', '?']);
+        let end = start + url.len();
+        return redact_value(url)
+            .map(|hidden| format!("{}{hidden}{}", &word[..start], &word[end..]));
+    }
+    for mark in ['=', ':'] {
+        if let Some((name, value)) = word.split_once(mark) {
+            if !value.is_empty() && text_secret_name(name.trim_start_matches(['-', '?', '&'])) {
+                return Some(format!("{name}{mark}{REDACTED}"));
+            }
+        }
+    }
+    (is_jwt(word) || is_random_token(word)).then(|| REDACTED.to_string())
 }
 
 /// Three base64url segments, the first a JSON object (`eyJ` is `{"` encoded).
@@ -252,6 +351,46 @@ mod tests {
             "__",
         ] {
             assert!(!is_secret_key(k), "{k}");
+        }
+    }
+
+    #[test]
+    fn free_text_loses_its_secrets_and_keeps_the_rest() {
+        for (text, shown) in [
+            ("password=hunter2 user=x", "password=[REDACTED] user=x"),
+            (
+                "MQTT_PASS: hunter2 (retrying)",
+                "MQTT_PASS: [REDACTED] (retrying)",
+            ),
+            (
+                "Authorization: Bearer abc.def",
+                "Authorization: Bearer [REDACTED]",
+            ),
+            (
+                "open url=rtsp://a:pw@cam/s1. failed",
+                "open url=rtsp://a:[REDACTED]@cam/s1. failed",
+            ),
+            (
+                "\"ffmpeg -i rtsp://a:pw@cam/s1\"",
+                "\"ffmpeg -i rtsp://a:[REDACTED]@cam/s1\"",
+            ),
+            (
+                "key Qw3rTy9UiOp1AsDfGh2JkLzX4cVbNm8Q used",
+                "key [REDACTED] used",
+            ),
+            ("--accessToken=abc123", "--accessToken=[REDACTED]"),
+        ] {
+            assert_eq!(redact_text(text).as_deref(), Some(shown), "{text}");
+        }
+        for plain in [
+            "keyframe: 40",
+            "Authenticated: true",
+            "bypass=1 mapping=2",
+            "this token lacks scope scrypted:admin",
+            "rtsp://192.168.1.6/cam ok",
+            "pin 4 set, spin=2",
+        ] {
+            assert_eq!(redact_text(plain), None, "{plain}");
         }
     }
 

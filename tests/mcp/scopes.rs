@@ -401,3 +401,27 @@ fn a_long_call_stops_at_its_next_step_once_its_sign_in_no_longer_allows_it() {
         assert_eq!(last.outcome, "refused");
     }
 }
+
+/// A host's error message can quote a credential (a camera's snapshot URL with its
+/// password): the tool's error, as the client gets it, shows the rest of the message only.
+#[test]
+fn a_host_error_reaches_the_client_without_the_credentials_it_quotes() {
+    let s = server();
+    let c = s.scoped("scrypted:read");
+    s.host.fail_with(
+        "takePicture",
+        "request to http://admin:hunter2@10.0.0.5/cgi-bin/snapshot.cgi failed, reason: connect ECONNREFUSED",
+    );
+    s.host
+        .fail_with("getStorage", "bad url rtsp://admin:hunter2@x");
+    for (id, tool, args) in [
+        (7, "get_camera_snapshot", json!({"id": "12"})),
+        (8, "get_storage", json!({"id": "12"})),
+    ] {
+        let result = call_tool(&c, id, tool, args).result();
+        assert_eq!(result["isError"], true, "{tool}: {result}");
+        let text = result["content"][0]["text"].as_str().unwrap();
+        assert!(!text.contains("hunter2"), "{tool}: {text}");
+        assert!(text.contains("admin:[REDACTED]@"), "{tool}: {text}");
+    }
+}

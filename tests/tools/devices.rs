@@ -149,14 +149,20 @@ fn call_device_method_redacts_password_settings_and_refuses_the_placeholder_back
     assert_eq!(s["redacted_keys"], json!(["password"]));
 
     let calls = h.host.calls_of("callDeviceMethod").len();
-    let msg = h.failed(
-        "call_device_method",
-        json!({"id": CAMERA_ID, "method": "putSetting", "args": ["password", "[REDACTED]"]}),
-    );
-    assert!(
-        msg.contains("[REDACTED]") && msg.contains("Nothing was changed"),
-        "{msg}"
-    );
+    // Also inside a list, as a `multiple` setting (camera URLs) is shown and sent back.
+    for value in [
+        json!("[REDACTED]"),
+        json!(["rtsp://admin:[REDACTED]@192.168.1.5/cam"]),
+    ] {
+        let msg = h.failed(
+            "call_device_method",
+            json!({"id": CAMERA_ID, "method": "putSetting", "args": ["password", value]}),
+        );
+        assert!(
+            msg.contains("[REDACTED]") && msg.contains("Nothing was changed"),
+            "{msg}"
+        );
+    }
     assert_eq!(h.host.calls_of("callDeviceMethod").len(), calls);
 }
 

@@ -19,6 +19,7 @@ mod network;
 mod pinned;
 mod plugin_devices;
 mod plugins;
+mod redaction;
 mod server;
 mod users;
 

@@ -110,7 +110,7 @@ impl FakeBridge {
     }
 
     /// One event as `listenToDevices` flattens it.
-    fn fire(
+    pub fn fire(
         &self,
         id: Option<&str>,
         interface: &str,
