@@ -211,12 +211,18 @@ fn listening_for_task_notifications_needs_the_extension_and_names_only_own_tasks
     );
 }
 
-/// Revoking an app's access in Settings (Revoke all, or that app's revoke) cancels the
-/// tasks it started, as it ends its sessions: its held backup never finishes, the call is
-/// audited as cancelled, and another app's task runs on.
+/// What takes access away in Settings cancels at once, before the held host call returns,
+/// the running tasks that no longer have it: Revoke all and read-only mode every app's, an
+/// app's revoke and its lowered scope only that app's. The held backup never finishes and
+/// the call is audited as cancelled; the other app's task runs on where it keeps access.
 #[test]
-fn revoking_an_apps_access_cancels_the_tasks_it_started() {
-    for revoke_all in [true, false] {
+fn settings_that_take_access_away_cancel_the_tasks_that_need_it() {
+    for (setting, every_app) in [
+        ("revoke_all", true),
+        ("revoke_client", false),
+        ("read_only", true),
+        ("scope", false),
+    ] {
         let s = server();
         s.host.hold("createBackup");
         let apps: Vec<flow::Tokens> = (0..2)
@@ -233,55 +239,12 @@ fn revoking_an_apps_access_cancels_the_tasks_it_started() {
                 "working"
             );
         }
-        let key = if revoke_all {
-            "revoke_all".to_string()
-        } else {
-            format!("revoke_client:{}", apps[0].client_id)
-        };
-        block_on(s.plugin.put_setting(&key, Value::Null)).unwrap();
-        s.host.release("createBackup");
-        let outcome = |app: &flow::Tokens| -> Vec<String> {
-            audit::recent(&s.plugin.ctx, 50)
-                .into_iter()
-                .filter(|e| e.client_id == app.client_id && e.tool == "create_backup")
-                .map(|e| e.outcome)
-                .collect()
-        };
-        assert_eq!(outcome(&apps[0]), ["cancelled"], "revoke_all {revoke_all}");
-        if revoke_all {
-            assert_eq!(outcome(&apps[1]), ["cancelled"]);
-        } else {
-            let r = post(&apps[1], &task_call("tasks/get", &ids[1])).result();
-            assert_eq!(r["status"], "completed", "{r}");
-            assert_eq!(outcome(&apps[1]), ["ok"]);
-        }
-    }
-}
-
-/// Lowering what apps may do in Settings stops their running tasks that need more, at once
-/// and without a poll: read-only mode stops every app's, an app's lowered scope only its
-/// own. The held backup never finishes and the call is audited as cancelled before the
-/// host call returns.
-#[test]
-fn lowering_authority_in_settings_cancels_the_tasks_that_need_more() {
-    for read_only in [true, false] {
-        let s = server();
-        s.host.hold("createBackup");
-        let apps: Vec<flow::Tokens> = (0..2)
-            .map(|_| flow::obtain_tokens(&s.plugin, HOST))
-            .collect();
-        let post = |app: &flow::Tokens, rpc: &Rpc| read(s.send(rpc.request(&app.access_token)));
-        let ids: Vec<String> = apps
-            .iter()
-            .map(|app| created(&post(app, &create_backup(with_tasks()))))
-            .collect();
-        let (key, value) = if read_only {
-            ("read_only".to_string(), json!(true))
-        } else {
-            (
-                format!("scope:{}", apps[0].client_id),
-                json!("scrypted:control"),
-            )
+        let first = &apps[0].client_id;
+        let (key, value) = match setting {
+            "revoke_all" => (setting.to_string(), Value::Null),
+            "revoke_client" => (format!("revoke_client:{first}"), Value::Null),
+            "read_only" => (setting.to_string(), json!(true)),
+            _ => (format!("scope:{first}"), json!("scrypted:control")),
         };
         let outcome = |app: &flow::Tokens| -> Vec<String> {
             audit::recent(&s.plugin.ctx, 50)
@@ -291,16 +254,15 @@ fn lowering_authority_in_settings_cancels_the_tasks_that_need_more() {
                 .collect()
         };
         block_on(s.plugin.put_setting(&key, value)).unwrap();
-        // Cancelled while the host call is still held: nothing polled the task again.
-        assert_eq!(outcome(&apps[0]), ["cancelled"], "read_only {read_only}");
+        assert_eq!(outcome(&apps[0]), ["cancelled"], "{setting}");
         s.host.release("createBackup");
-        assert_eq!(outcome(&apps[0]), ["cancelled"], "read_only {read_only}");
-        if read_only {
-            assert_eq!(outcome(&apps[1]), ["cancelled"]);
+        assert_eq!(outcome(&apps[0]), ["cancelled"], "{setting}");
+        if every_app {
+            assert_eq!(outcome(&apps[1]), ["cancelled"], "{setting}");
         } else {
             let r = post(&apps[1], &task_call("tasks/get", &ids[1])).result();
-            assert_eq!(r["status"], "completed", "{r}");
-            assert_eq!(outcome(&apps[1]), ["ok"]);
+            assert_eq!(r["status"], "completed", "{setting}: {r}");
+            assert_eq!(outcome(&apps[1]), ["ok"], "{setting}");
         }
     }
 }

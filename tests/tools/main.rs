@@ -57,7 +57,12 @@ impl H {
         }
     }
 
-    fn call(&self, name: &str, args: Value) -> Result<ToolOutput, ToolError> {
+    /// A run of the tool, not polled yet: a test drives it (to a held host call, say).
+    fn start(
+        &self,
+        name: &str,
+        args: Value,
+    ) -> futures::future::LocalBoxFuture<'static, Result<ToolOutput, ToolError>> {
         let def = catalogue()
             .iter()
             .find(|t| t.name == name)
@@ -67,7 +72,15 @@ impl H {
             caller: self.caller.clone(),
             peer: self.peer.clone(),
         });
-        let result = block_on((def.run)(tc, args));
+        (def.run)(tc, args)
+    }
+
+    fn call(&self, name: &str, args: Value) -> Result<ToolOutput, ToolError> {
+        let def = catalogue()
+            .iter()
+            .find(|t| t.name == name)
+            .unwrap_or_else(|| panic!("no tool {name}"));
+        let result = block_on(self.start(name, args));
         if let Ok(out) = &result {
             let schema = Value::Object(def.output_schema());
             if let Err(e) = validate(&schema, &out.structured, "$") {

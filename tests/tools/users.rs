@@ -274,16 +274,7 @@ fn remove_user_runs_one_at_a_time() {
     add_ops_admin(&h);
     h.caller = caller("ops", "c");
     h.host.hold("removeDevice");
-    let def = catalogue()
-        .iter()
-        .find(|t| t.name == "remove_user")
-        .unwrap();
-    let tc = Rc::new(ToolContext {
-        ctx: h.plugin.ctx.clone(),
-        caller: h.caller.clone(),
-        peer: h.peer.clone(),
-    });
-    let mut first = (def.run)(tc, json!({"username": "viewer"}));
+    let mut first = h.start("remove_user", json!({"username": "viewer"}));
     assert!((&mut first).now_or_never().is_none(), "held at the removal");
     h.caller = caller("admin", "d");
     let msg = h.failed("remove_user", json!({"username": "ops"}));
@@ -305,16 +296,7 @@ fn remove_user_says_what_it_did_when_a_later_step_fails() {
     assert!(!msg.contains("was removed"), "{msg}");
     let h = H::new();
     h.host.hold("removeDevice");
-    let def = catalogue()
-        .iter()
-        .find(|t| t.name == "remove_user")
-        .unwrap();
-    let tc = Rc::new(ToolContext {
-        ctx: h.plugin.ctx.clone(),
-        caller: h.caller.clone(),
-        peer: h.peer.clone(),
-    });
-    let mut run = (def.run)(tc, json!({"username": "viewer"}));
+    let mut run = h.start("remove_user", json!({"username": "viewer"}));
     assert!((&mut run).now_or_never().is_none(), "held at the removal");
     h.host.fail_with("users", "connection lost");
     h.host.release("removeDevice");
