@@ -144,7 +144,9 @@ pub fn redact_text(text: &str) -> Option<String> {
     let separator = |c: char| c.is_whitespace() || "\"'`<>()[]{},;".contains(c);
     let mut out = String::with_capacity(text.len());
     let mut changed = false;
-    let mut hide_next = false;
+    // What the word after this one is: a secret's value (after `password:`), or a
+    // credential unless it reads as a plain word (after `Bearer`: not in "basic auth").
+    let mut next_is = Next::Plain;
     let mut rest = text;
     while !rest.is_empty() {
         let word_at = rest.find(|c: char| !separator(c)).unwrap_or(rest.len());
@@ -156,16 +158,19 @@ pub fn redact_text(text: &str) -> Option<String> {
         if word.is_empty() {
             continue;
         }
-        let hidden = if std::mem::take(&mut hide_next) {
-            Some(REDACTED.to_string())
-        } else if word.eq_ignore_ascii_case("bearer")
-            || word.eq_ignore_ascii_case("basic")
-            || word.strip_suffix(':').is_some_and(text_secret_name)
-        {
-            hide_next = true;
-            None
-        } else {
-            redact_word(word)
+        let plain_word = word.bytes().all(|b| b.is_ascii_lowercase());
+        let hidden = match std::mem::replace(&mut next_is, Next::Plain) {
+            Next::Value => Some(REDACTED.to_string()),
+            Next::Credential if !plain_word => Some(REDACTED.to_string()),
+            _ if word.eq_ignore_ascii_case("bearer") || word.eq_ignore_ascii_case("basic") => {
+                next_is = Next::Credential;
+                None
+            }
+            _ if word.strip_suffix(':').is_some_and(text_secret_name) => {
+                next_is = Next::Value;
+                None
+            }
+            _ => redact_word(word),
         };
         match hidden {
             Some(hidden) => {
@@ -176,6 +181,13 @@ pub fn redact_text(text: &str) -> Option<String> {
         }
     }
     changed.then_some(out)
+}
+
+/// What [`redact_text`] makes of the word after the current one.
+enum Next {
+    Plain,
+    Value,
+    Credential,
 }
 
 /// One word of free text as [`redact_text`] shows it: `None` when nothing in it is secret.
@@ -366,6 +378,7 @@ mod tests {
                 "Authorization: Bearer abc.def",
                 "Authorization: Bearer [REDACTED]",
             ),
+            ("Basic YWRtaW46aHVudGVyMg== sent", "Basic [REDACTED] sent"),
             (
                 "open url=rtsp://a:pw@cam/s1. failed",
                 "open url=rtsp://a:[REDACTED]@cam/s1. failed",
@@ -389,6 +402,7 @@ mod tests {
             "this token lacks scope scrypted:admin",
             "rtsp://192.168.1.6/cam ok",
             "pin 4 set, spin=2",
+            "basic auth failed; send a bearer token",
         ] {
             assert_eq!(redact_text(plain), None, "{plain}");
         }
