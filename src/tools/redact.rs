@@ -3,7 +3,7 @@
 //! placeholder keep the current value, so a read-modify-write round trip never destroys
 //! a secret.
 
-use super::secrets::{is_secret_key, redact_text, redact_value, REDACTED};
+use super::secrets::{is_secret_key, names_a_code, redact_text, redact_value, REDACTED};
 use std::collections::BTreeMap;
 
 /// What a value left out of a capped answer is replaced with. Like [`REDACTED`], writers
@@ -119,7 +119,8 @@ pub fn redact_settings(value: &mut serde_json::Value) -> Vec<String> {
 
 /// A device property's value as it may be shown: the whole value when the property's
 /// name looks secret; inside it, strings under secret-looking keys and credential-looking
-/// strings. Only strings are secrets below the top: a nested `keyframeInterval: 40` is not.
+/// strings, and numbers under a name that ends in a code's word (`alarmPin: 4711`): other
+/// numbers are no secret however their key reads (`keyframeInterval: 40`).
 /// Returns whether anything was replaced.
 pub fn redact_property(name: &str, value: &mut serde_json::Value) -> bool {
     use serde_json::Value;
@@ -134,6 +135,10 @@ pub fn redact_property(name: &str, value: &mut serde_json::Value) -> bool {
             },
             Value::Array(items) => items.iter_mut().fold(false, |r, v| walk(None, v) | r),
             Value::Object(map) => map.iter_mut().fold(false, |r, (k, v)| walk(Some(k), v) | r),
+            Value::Number(_) if key.is_some_and(names_a_code) => {
+                *value = Value::String(REDACTED.into());
+                true
+            }
             _ => false,
         }
     }

@@ -32,6 +32,20 @@ pub const SECRET_MARKERS: &[&str] = &[
 /// `mapping`).
 pub const SECRET_WORDS: &[&str] = &["PASS", "PIN", "PSK"];
 
+/// Whether a key names a code kept as a number (`alarmPin`, `PIN_CODE`, `passcode`): its
+/// last word is one of a code's, unlike `pinCount` or `keyframeInterval`.
+pub fn names_a_code(key: &str) -> bool {
+    const CODES: &[&str] = &[
+        "PIN", "PASS", "PSK", "PWD", "PASSWD", "PASSWORD", "PASSCODE", "PINCODE",
+    ];
+    let lower = key.to_ascii_lowercase();
+    lower.ends_with("pin_code")
+        || lower.ends_with("pin-code")
+        || words(key)
+            .last()
+            .is_some_and(|w| CODES.iter().any(|c| w.eq_ignore_ascii_case(c)))
+}
+
 /// Whether a key (env name, storage key, setting) looks like it holds a secret.
 pub fn is_secret_key(key: &str) -> bool {
     // Without an upper-cased copy or a list of words: every tool call's arguments pass

@@ -199,3 +199,20 @@ fn hides_control_stream_options() {
     assert_eq!(out["result"], dev["state"]["videoStreamOptions"]);
     hidden("call_device_method getVideoStreamOptions", &out["result"]);
 }
+
+/// A code kept as a number inside a state value is hidden by its name's last word; other
+/// numbers stay, whatever their names read like.
+#[test]
+fn hides_codes_kept_as_numbers() {
+    let h = reader();
+    h.host.set_device_state(
+        LOCK_ID,
+        "config",
+        json!({"alarmPin": 4711, "PIN_CODE": 1234, "pinCount": 3, "keyframeInterval": 40}),
+    );
+    let out = h.ok("get_device", json!({"id": LOCK_ID}));
+    assert_eq!(
+        out["state"]["config"],
+        json!({"alarmPin": "[REDACTED]", "PIN_CODE": "[REDACTED]", "pinCount": 3, "keyframeInterval": 40})
+    );
+}
