@@ -340,9 +340,6 @@ function pullEvents(stream) {
   return generator;
 }
 
-/** What the Settings tab shows once the wasm has trapped (no Rust left to word it). */
-const RESTARTING = 'The MCP plugin stopped after an internal error and Scrypted is restarting it; reopen its settings in about 20 seconds.';
-
 export default class ScryptedMcpPlugin {
   constructor(nativeId) {
     this.nativeId = nativeId;
@@ -364,6 +361,7 @@ export default class ScryptedMcpPlugin {
     // leaves the instance unable to answer anything afterwards.
     this.fallback = this.wasm.fallbackResponse();
     this.restarting = this.wasm.restartingResponse();
+    this.restartingMessage = this.wasm.restartingMessage();
     this.sentWithHead = this.wasm.sentWithHead();
     const read = this.wasm.headersRead();
     // Each listed name with its `"name":` bytes, written as one of headBytes' parts.
@@ -409,21 +407,21 @@ export default class ScryptedMcpPlugin {
 
   /** Settings: Rust builds the list. */
   async getSettings() {
-    if (trapped) throw new Error(RESTARTING);
+    if (trapped) throw new Error(this.restartingMessage);
     try {
       return toPlain(await unlessTrapped(entering(() => this.wasm.getSettings())));
     } catch (e) {
-      throw trapped ? new Error(RESTARTING) : e;
+      throw trapped ? new Error(this.restartingMessage) : e;
     }
   }
 
   /** Settings: Rust validates; a rejection carries its message to the UI. */
   async putSetting(key, value) {
-    if (trapped) throw new Error(RESTARTING);
+    if (trapped) throw new Error(this.restartingMessage);
     try {
       await unlessTrapped(entering(() => this.wasm.putSetting(String(key), toPlain(value))));
     } catch (e) {
-      throw new Error(trapped ? RESTARTING : message(e));
+      throw new Error(trapped ? this.restartingMessage : message(e));
     }
   }
 }

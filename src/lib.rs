@@ -138,17 +138,17 @@ impl Plugin {
         )
     }
 
+    /// The Settings tab's message once the wasm has trapped, and the 503's description.
+    pub const RESTARTING: &'static str = "The MCP plugin stopped after an internal error and \
+        Scrypted is restarting it; try again in about 20 seconds. The plugin's console in \
+        Scrypted has the details.";
+
     /// What the shim answers once the wasm has trapped, until Scrypted has restarted the
     /// plugin: `deviceManager.requestRestart` restarts it 15 s after the last request for
     /// one (plugin-host-api.ts), and a start takes well under the rest of the wait.
     pub fn restarting_response() -> Response {
-        Response::error(
-            503,
-            "temporarily_unavailable",
-            "The MCP plugin stopped after an internal error and Scrypted is restarting it; \
-             try again in about 20 seconds. The plugin's console in Scrypted has the details.",
-        )
-        .header("retry-after", "20")
+        Response::error(503, "temporarily_unavailable", Self::RESTARTING)
+            .header("retry-after", "20")
     }
 
     /// One event of the host's `systemManager.listen`: queued for [`Plugin::pump_events`].

@@ -30,10 +30,10 @@ pub fn shown(key: Option<&str>, value: &str) -> Option<String> {
         .or_else(|| redact_text(value))
 }
 
-/// Free text (a log line, an alert, an error message) as it may be shown: with the secrets
-/// inside it replaced (`secrets::redact_text`).
+/// Free text (a log line, an alert, an error message) as it may be shown: [`shown`] with
+/// no key, so a message that is a URL or JSON text is read as one too.
 pub fn text(text: String) -> String {
-    redact_text(&text).unwrap_or(text)
+    shown(None, &text).unwrap_or(text)
 }
 
 /// JSON text (an array or object) with its secrets replaced, when it holds any.

@@ -36,14 +36,19 @@ pub const SECRET_WORDS: &[&str] = &["PASS", "PIN", "PSK"];
 /// last word is one of a code's, unlike `pinCount` or `keyframeInterval`.
 pub fn names_a_code(key: &str) -> bool {
     const CODES: &[&str] = &[
-        "PIN", "PASS", "PSK", "PWD", "PASSWD", "PASSWORD", "PASSCODE", "PINCODE",
+        "pin", "pass", "psk", "pwd", "passwd", "password", "passcode", "pincode",
     ];
-    let lower = key.to_ascii_lowercase();
-    lower.ends_with("pin_code")
-        || lower.ends_with("pin-code")
-        || words(key)
+    ends_in(key, CODES, &["pin_code", "pin-code"])
+}
+
+/// Whether `name`'s last word is one of `last_words`, or it ends in one of `compounds`
+/// (two words a name may also write as one), ASCII case ignored.
+fn ends_in(name: &str, last_words: &[&str], compounds: &[&str]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    compounds.iter().any(|c| lower.ends_with(c))
+        || words(name)
             .last()
-            .is_some_and(|w| CODES.iter().any(|c| w.eq_ignore_ascii_case(c)))
+            .is_some_and(|w| last_words.iter().any(|n| w.eq_ignore_ascii_case(n)))
 }
 
 /// Whether a key (env name, storage key, setting) looks like it holds a secret.
@@ -141,12 +146,7 @@ const TEXT_SECRET_WORDS: &[&str] = &[
 
 /// Whether `name` (before `=` or `:` in free text) names a secret.
 fn text_secret_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.ends_with("api_key")
-        || lower.ends_with("api-key")
-        || words(name)
-            .last()
-            .is_some_and(|w| TEXT_SECRET_WORDS.iter().any(|n| w.eq_ignore_ascii_case(n)))
+    ends_in(name, TEXT_SECRET_WORDS, &["api_key", "api-key"])
 }
 
 /// Free text (a log line, an alert, a host's error message, a command line) with the

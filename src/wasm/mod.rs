@@ -314,6 +314,12 @@ impl WasmPlugin {
         response_to_js(Plugin::restarting_response())
     }
 
+    /// What the Settings tab shows after a trap, asked for up front likewise.
+    #[wasm_bindgen(js_name = restartingMessage)]
+    pub fn restarting_message(&self) -> String {
+        Plugin::RESTARTING.to_string()
+    }
+
     /// Bodies up to this size (a string's length, a Buffer's bytes) go to `handle` with
     /// the head at once: `admit` refuses none of them.
     #[wasm_bindgen(js_name = sentWithHead)]

@@ -26,7 +26,7 @@ const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'scrypted-manifest.j
  * by the review fixes of 2026-12-07 (1,326,032 → 1,341,473: least privilege per argument
  * and device, rename and restore checks; docs/reference/wasm-toolchain.md, "Size"); lowered by
  * the wasm's own std (1,344,098 → 1,253,553: panics trap at once, std's smaller sorts); raised
- * by the fixes of 2026-12-08 (1,258,163 → 1,276,814: trap recovery, calls and tasks stopped
+ * by the fixes of 2026-12-08 (1,258,163 → 1,277,729: trap recovery, calls and tasks stopped
  * once their sign-in no longer allows them, secrets inside JSON, free text and multi-line
  * .env values, safe device ids, mixins kept for admins).
  */

@@ -11,6 +11,15 @@ fn reader() -> H {
     h
 }
 
+/// Stores `entries` in device `id`'s storage, as its plugin would have.
+fn store(h: &H, id: &str, entries: &[(&str, &str)]) {
+    let mut devices = h.host.devices.borrow_mut();
+    let storage = &mut devices.get_mut(id).unwrap().storage;
+    for (key, value) in entries {
+        storage.insert(key.to_string(), value.to_string());
+    }
+}
+
 fn hidden(what: &str, v: &Value) {
     let s = v.to_string();
     assert!(!s.contains("hunter2"), "{what} shows the secret: {s}");
@@ -19,14 +28,14 @@ fn hidden(what: &str, v: &Value) {
 #[test]
 fn hides_storage_ffmpeg_inputs() {
     let h = reader();
-    {
-        let mut d = h.host.devices.borrow_mut();
-        let st = &mut d.get_mut(CAMERA_ID).unwrap().storage;
-        st.insert(
-            "ffmpegInputs".into(),
-            r#"["-rtsp_transport tcp -i rtsp://admin:hunter2@10.0.0.5:554/s1"]"#.into(),
-        );
-    }
+    store(
+        &h,
+        CAMERA_ID,
+        &[(
+            "ffmpegInputs",
+            r#"["-rtsp_transport tcp -i rtsp://admin:hunter2@10.0.0.5:554/s1"]"#,
+        )],
+    );
     let out = h.ok("get_storage", json!({"id": CAMERA_ID}));
     hidden("get_storage ffmpegInputs", &out["storage"]["ffmpegInputs"]);
     assert_eq!(
@@ -44,14 +53,14 @@ fn hides_storage_ffmpeg_inputs() {
 #[test]
 fn hides_storage_free_text() {
     let h = reader();
-    {
-        let mut d = h.host.devices.borrow_mut();
-        let st = &mut d.get_mut(CAMERA_ID).unwrap().storage;
-        st.insert(
-            "snapshotCommand".into(),
-            "ffmpeg -i rtsp://admin:hunter2@10.0.0.5/s1 -frames 1 -".into(),
-        );
-    }
+    store(
+        &h,
+        CAMERA_ID,
+        &[(
+            "snapshotCommand",
+            "ffmpeg -i rtsp://admin:hunter2@10.0.0.5/s1 -frames 1 -",
+        )],
+    );
     let out = h.ok("get_storage", json!({"id": CAMERA_ID}));
     hidden("get_storage free text", &out["storage"]["snapshotCommand"]);
 }
@@ -59,15 +68,31 @@ fn hides_storage_free_text() {
 #[test]
 fn hides_logs() {
     let h = reader();
-    h.host.logs.borrow_mut().push(LogEntry {
-        title: Some("RTSP Camera".into()),
-        timestamp: NOW_MS,
-        level: "e".into(),
-        message: "rtsp://admin:hunter2@10.0.0.5:554/s1".into(),
-        path: Some(format!("/device/{CAMERA_ID}")),
-    });
-    let out = h.ok("get_logs", json!({"limit": 1}));
-    hidden("get_logs", &out["entries"][0]["message"]);
+    // A URL, and a plugin's config logged as JSON.
+    for message in [
+        "rtsp://admin:hunter2@10.0.0.5:554/s1",
+        r#"{"user":"u","password":"hunter2"}"#,
+    ] {
+        h.host.logs.borrow_mut().push(LogEntry {
+            title: Some("RTSP Camera".into()),
+            timestamp: NOW_MS,
+            level: "e".into(),
+            message: message.into(),
+            path: Some(format!("/device/{CAMERA_ID}")),
+        });
+    }
+    let out = h.ok("get_logs", json!({"limit": 2}));
+    hidden("get_logs", &out["entries"]);
+    let shown: Vec<&str> = out["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        shown.contains(&r#"{"password":"[REDACTED]","user":"u"}"#),
+        "{shown:?}"
+    );
 }
 
 #[test]
@@ -163,18 +188,15 @@ fn hides_cluster_external() {
 #[test]
 fn hides_homekit_pairing_codes() {
     let h = reader();
-    {
-        let mut d = h.host.devices.borrow_mut();
-        let st = &mut d.get_mut(HOMEKIT_ID).unwrap().storage;
-        st.insert("pincode".into(), "031-45-154".into());
-        st.insert("qrCode".into(), "X-HM://0023ISYWY3154".into());
-        st.insert(
-            "bridgeUsername".into(),
-            "vRc2uLoTz3zk7v9xOXS5wMEO8dT-RHMtR4tu4tRr".into(),
-        );
-        st.insert("hueV1".into(), "1028d66426293e821ecfd9ef1a0731df".into());
-        st.insert("webhook".into(), "https://home.example.com/endpoint/@scrypted/webhook/public/42/5f1e2d3c4b5a69788796a5b4c3d2e1f0".into());
-    }
+    store(
+        &h,
+        HOMEKIT_ID,
+        &[
+            ("pincode", "031-45-154"),
+            ("qrCode", "X-HM://0023ISYWY3154"),
+            ("bridgeUsername", "vRc2uLoTz3zk7v9xOXS5wMEO8dT-RHMtR4tu4tRr"),
+        ],
+    );
     let out = h.ok("get_storage", json!({"id": HOMEKIT_ID}));
     // The HomeKit pairing code, in its own key and inside the setup URI.
     assert_eq!(out["storage"]["pincode"], "[REDACTED]");
